@@ -1,0 +1,330 @@
+/*
+ * util.c - status texts, the allocation wrapper, arenas, bounded buffers.
+ *
+ * DESCRIPTION
+ *	See util.h.  The allocation wrapper keeps a counter so that tests can
+ *	fail the Nth allocation; the counter is process-global and not
+ *	thread-safe (spfcheck runs one event loop on one thread).
+ *
+ * DIAGNOSTICS
+ *	Functions return NULL or SPF_ENOMEM / SPF_ETOOBIG; nothing here aborts.
+ */
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *spf_strerror(spf_status_t status)
+{
+	switch (status) {
+	case SPF_OK: return "success";
+	case SPF_ENOMEM: return "out of memory";
+	case SPF_EINVAL: return "invalid argument";
+	case SPF_ETOOBIG: return "size limit exceeded";
+	case SPF_ESYNTAX: return "syntax error";
+	case SPF_EIO: return "input/output error";
+	case SPF_EDNS: return "DNS transport error";
+	}
+	return "unknown error";
+}
+
+static unsigned long alloc_count;
+static unsigned long alloc_fail_at;
+
+void spf_alloc_fail_at(unsigned long n)
+{
+	alloc_fail_at = n;
+	alloc_count = 0;
+}
+
+unsigned long spf_alloc_count(void)
+{
+	return alloc_count;
+}
+
+static bool alloc_should_fail(void)
+{
+	alloc_count++;
+	return alloc_fail_at != 0 && alloc_count == alloc_fail_at;
+}
+
+void *spf_malloc(size_t size)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return malloc(size ? size : 1);
+}
+
+void *spf_calloc(size_t n, size_t size)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *spf_realloc(void *ptr, size_t size)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return realloc(ptr, size ? size : 1);
+}
+
+void spf_free(void *ptr)
+{
+	free(ptr);
+}
+
+char *spf_strndup(const char *s, size_t len)
+{
+	char *p = spf_malloc(len + 1);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+char *spf_strdup(const char *s)
+{
+	return spf_strndup(s, strlen(s));
+}
+
+/* ---- arena ---- */
+
+#define ARENA_CHUNK 4096
+#define ARENA_ALIGN 16
+
+struct chunk {
+	struct chunk *next;
+	size_t size;
+	size_t used;
+	_Alignas(ARENA_ALIGN) unsigned char data[];
+};
+
+struct spf_arena {
+	struct chunk *head;
+	size_t total;
+};
+
+spf_arena_t *spf_arena_create(void)
+{
+	return spf_calloc(1, sizeof(spf_arena_t));
+}
+
+void spf_arena_destroy(spf_arena_t *arena)
+{
+	struct chunk *c, *next;
+
+	if (arena == NULL)
+		return;
+	for (c = arena->head; c != NULL; c = next) {
+		next = c->next;
+		spf_free(c);
+	}
+	spf_free(arena);
+}
+
+void *spf_arena_alloc(spf_arena_t *arena, size_t size)
+{
+	struct chunk *c = arena->head;
+	size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	void *p;
+
+	if (need < size)
+		return NULL;
+	if (c == NULL || c->size - c->used < need) {
+		size_t csize = need > ARENA_CHUNK ? need : ARENA_CHUNK;
+
+		if (csize > SIZE_MAX - sizeof(struct chunk))
+			return NULL;
+		c = spf_malloc(sizeof(struct chunk) + csize);
+		if (c == NULL)
+			return NULL;
+		c->size = csize;
+		c->used = 0;
+		/* A big allocation gets its own chunk behind the current one so
+		 * that the remaining space of the current chunk is not lost. */
+		if (need > ARENA_CHUNK && arena->head != NULL) {
+			c->next = arena->head->next;
+			arena->head->next = c;
+		} else {
+			c->next = arena->head;
+			arena->head = c;
+		}
+	}
+	p = c->data + c->used;
+	c->used += need;
+	arena->total += need;
+	memset(p, 0, size);
+	return p;
+}
+
+char *spf_arena_strndup(spf_arena_t *arena, const char *s, size_t len)
+{
+	char *p;
+
+	if (len == SIZE_MAX)
+		return NULL;
+	p = spf_arena_alloc(arena, len + 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+char *spf_arena_strdup(spf_arena_t *arena, const char *s)
+{
+	return spf_arena_strndup(arena, s, strlen(s));
+}
+
+char *spf_arena_printf(spf_arena_t *arena, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	p = spf_arena_alloc(arena, (size_t)n + 1);
+	if (p == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+size_t spf_arena_used(const spf_arena_t *arena)
+{
+	return arena ? arena->total : 0;
+}
+
+/* ---- bounded buffer ---- */
+
+void spf_buf_init(spf_buf_t *buf, size_t max)
+{
+	buf->data = NULL;
+	buf->len = 0;
+	buf->cap = 0;
+	buf->max = max;
+	buf->err = SPF_OK;
+}
+
+void spf_buf_finish(spf_buf_t *buf)
+{
+	spf_free(buf->data);
+	buf->data = NULL;
+	buf->len = buf->cap = 0;
+}
+
+void spf_buf_reset(spf_buf_t *buf)
+{
+	buf->len = 0;
+	buf->err = SPF_OK;
+	if (buf->data != NULL)
+		buf->data[0] = '\0';
+}
+
+static spf_status_t buf_reserve(spf_buf_t *buf, size_t add)
+{
+	size_t want, ncap;
+	char *p;
+
+	if (buf->err != SPF_OK)
+		return buf->err;
+	if (add > buf->max || buf->len > buf->max - add)
+		return buf->err = SPF_ETOOBIG;
+	want = buf->len + add + 1;
+	if (want <= buf->cap)
+		return SPF_OK;
+	ncap = buf->cap ? buf->cap : 64;
+	while (ncap < want)
+		ncap *= 2;
+	if (ncap > buf->max + 1)
+		ncap = buf->max + 1;
+	p = spf_realloc(buf->data, ncap);
+	if (p == NULL)
+		return buf->err = SPF_ENOMEM;
+	buf->data = p;
+	buf->cap = ncap;
+	return SPF_OK;
+}
+
+spf_status_t spf_buf_append(spf_buf_t *buf, const void *data, size_t len)
+{
+	spf_status_t st = buf_reserve(buf, len);
+
+	if (st != SPF_OK)
+		return st;
+	if (len > 0)
+		memcpy(buf->data + buf->len, data, len);
+	buf->len += len;
+	buf->data[buf->len] = '\0';
+	return SPF_OK;
+}
+
+spf_status_t spf_buf_puts(spf_buf_t *buf, const char *s)
+{
+	return spf_buf_append(buf, s, strlen(s));
+}
+
+spf_status_t spf_buf_putc(spf_buf_t *buf, char c)
+{
+	return spf_buf_append(buf, &c, 1);
+}
+
+spf_status_t spf_buf_vprintf(spf_buf_t *buf, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+	spf_status_t st;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return buf->err = SPF_EINVAL;
+	st = buf_reserve(buf, (size_t)n);
+	if (st != SPF_OK)
+		return st;
+	vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
+	buf->len += (size_t)n;
+	return SPF_OK;
+}
+
+spf_status_t spf_buf_printf(spf_buf_t *buf, const char *fmt, ...)
+{
+	va_list ap;
+	spf_status_t st;
+
+	va_start(ap, fmt);
+	st = spf_buf_vprintf(buf, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+const char *spf_buf_cstr(const spf_buf_t *buf)
+{
+	return buf->data != NULL ? buf->data : "";
+}
+
+bool spf_strncaseeq(const char *a, const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (spf_lower(a[i]) != spf_lower(b[i]))
+			return false;
+	return true;
+}
+
+bool spf_streq_nocase(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+
+	return la == strlen(b) && spf_strncaseeq(a, b, la);
+}

@@ -1,0 +1,109 @@
+/*
+ * util.h - status codes, the allocation wrapper, arenas and bounded buffers.
+ *
+ * DESCRIPTION
+ *	The lowest layer of spfcheck.  Every allocation in dns/ and evaluator/
+ *	goes through spf_malloc() and friends so that tests can make the Nth
+ *	allocation fail (spf_alloc_fail_at()).  An arena (spf_arena_t) holds
+ *	everything one evaluation job allocates and is freed in one go.  A
+ *	spf_buf_t is a growable byte buffer with a hard cap: appends past the
+ *	cap fail with SPF_ETOOBIG instead of writing out of bounds.
+ *
+ *	This header is part of the public interface of dns/ (spf_dns.h
+ *	includes it).
+ */
+#ifndef SPF_UTIL_H
+#define SPF_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The status of an API call.  Never an SPF result, never a DNS status. */
+typedef enum {
+	SPF_OK = 0,
+	SPF_ENOMEM,   /* an allocation failed */
+	SPF_EINVAL,   /* an argument was not valid */
+	SPF_ETOOBIG,  /* a bounded buffer or limit would be exceeded */
+	SPF_ESYNTAX,  /* text did not parse */
+	SPF_EIO,      /* a file could not be read */
+	SPF_EDNS,     /* the DNS transport could not be set up */
+} spf_status_t;
+
+/* A static English text for a status; never NULL. */
+const char *spf_strerror(spf_status_t status);
+
+/*
+ * Allocation wrapper.  Same contracts as the C library functions.
+ * spf_free(NULL) is a no-op.
+ */
+void *spf_malloc(size_t size);
+void *spf_calloc(size_t n, size_t size);
+void *spf_realloc(void *ptr, size_t size);
+void spf_free(void *ptr);
+/* A NUL-terminated copy of the first len bytes of s, or NULL. */
+char *spf_strndup(const char *s, size_t len);
+char *spf_strdup(const char *s);
+
+/*
+ * Testing hook: make the n-th allocation counted from now fail (1 = the
+ * very next one), and every allocation after it succeed again.  n = 0
+ * turns failure injection off.  spf_alloc_count() returns how many
+ * allocations were made since the last call of spf_alloc_fail_at().
+ */
+void spf_alloc_fail_at(unsigned long n);
+unsigned long spf_alloc_count(void);
+
+/*
+ * Arena: bump allocation in chunks, freed all at once.
+ * spf_arena_destroy(NULL) is a no-op.  Allocation functions return NULL
+ * when the underlying allocation fails.
+ */
+typedef struct spf_arena spf_arena_t;
+spf_arena_t *spf_arena_create(void);
+void spf_arena_destroy(spf_arena_t *arena);
+void *spf_arena_alloc(spf_arena_t *arena, size_t size);  /* zeroed */
+char *spf_arena_strndup(spf_arena_t *arena, const char *s, size_t len);
+char *spf_arena_strdup(spf_arena_t *arena, const char *s);
+char *spf_arena_printf(spf_arena_t *arena, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Bytes handed out so far (for memory-bound measurements). */
+size_t spf_arena_used(const spf_arena_t *arena);
+
+/*
+ * Bounded buffer.  data is always NUL-terminated after a successful
+ * append (the terminator is not counted in len).  Once an append fails,
+ * the buffer stays failed (err != SPF_OK) and further appends are no-ops
+ * returning that status, so a sequence of appends can be checked once.
+ */
+typedef struct {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;          /* hard cap on len */
+	spf_status_t err;
+} spf_buf_t;
+
+void spf_buf_init(spf_buf_t *buf, size_t max);
+void spf_buf_finish(spf_buf_t *buf);          /* frees data */
+void spf_buf_reset(spf_buf_t *buf);           /* len = 0, err = SPF_OK */
+spf_status_t spf_buf_append(spf_buf_t *buf, const void *data, size_t len);
+spf_status_t spf_buf_puts(spf_buf_t *buf, const char *s);
+spf_status_t spf_buf_putc(spf_buf_t *buf, char c);
+spf_status_t spf_buf_printf(spf_buf_t *buf, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+spf_status_t spf_buf_vprintf(spf_buf_t *buf, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* The contents as a C string ("" when empty); borrowed from buf. */
+const char *spf_buf_cstr(const spf_buf_t *buf);
+
+/* ASCII-only helpers (locale-independent). */
+static inline char spf_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+bool spf_strncaseeq(const char *a, const char *b, size_t len);
+bool spf_streq_nocase(const char *a, const char *b);
+
+#endif
