@@ -1,0 +1,200 @@
+/*
+ * spf_dns.h - the public interface of spfcheck's DNS layer.
+ *
+ * DESCRIPTION
+ *	The evaluator asks this layer for (name, type) and gets an answer
+ *	object back through a callback.  Answers come from, in order: the
+ *	zone overlay (zone files and records added from code), then (issue 3)
+ *	the cache and the wire.  With the resolver in offline mode a name
+ *	that no zone holds is answered NXDOMAIN.
+ *
+ *	A callback is never invoked from inside the call that registered it:
+ *	answers, even immediate ones, are delivered on a later turn of the
+ *	event loop (libevent's event_base, owned by the caller).
+ *
+ *	Names are compared ASCII-case-insensitively; a trailing dot is
+ *	ignored.  Names are A-labels (IDN conversion happens before a query).
+ */
+#ifndef SPF_DNS_H
+#define SPF_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct event_base;
+
+/* The status of a DNS answer (never an SPF result, never an API status). */
+typedef enum {
+	SPF_DNS_OK = 0,    /* NOERROR with at least one record of the type */
+	SPF_DNS_NODATA,    /* NOERROR, no record of the asked type */
+	SPF_DNS_NXDOMAIN,  /* the name does not exist */
+	SPF_DNS_TEMPFAIL,  /* timeout, SERVFAIL, REFUSED, other rcodes */
+	SPF_DNS_BADREPLY,  /* a reply that could not be parsed */
+} spf_dns_status_t;
+
+const char *spf_dns_status_str(spf_dns_status_t st);
+
+/* RR types spfcheck uses (IANA numbers). */
+enum {
+	SPF_RR_A = 1,
+	SPF_RR_NS = 2,
+	SPF_RR_CNAME = 5,
+	SPF_RR_SOA = 6,
+	SPF_RR_PTR = 12,
+	SPF_RR_MX = 15,
+	SPF_RR_TXT = 16,
+	SPF_RR_AAAA = 28,
+	SPF_RR_SPF = 99,
+};
+
+/* "A", "MX", ..., or "TYPEn" for others (static storage, not reentrant
+ * for unknown types). */
+const char *spf_rrtype_str(uint16_t type);
+
+/*
+ * One resource record of an answer.  All pointers are owned by the
+ * answer and live as long as it does.  Domain names are NUL-terminated,
+ * lower case, without the trailing dot.
+ */
+typedef struct {
+	uint16_t type;
+	uint32_t ttl;
+	union {
+		uint8_t a[4];
+		uint8_t aaaa[16];
+		struct {
+			uint16_t preference;
+			const char *exchange;
+		} mx;
+		const char *name;   /* PTR, CNAME, NS target */
+		struct {
+			/* the character-strings joined with no separator
+			 * (RFC 7208 §3.3); may contain NUL bytes; data[len]
+			 * is always a NUL terminator */
+			const uint8_t *data;
+			size_t len;
+			size_t nstrings;
+			const uint16_t *lens;  /* length of each string */
+		} txt;
+	} u;
+} spf_dns_rr_t;
+
+/*
+ * An answer: immutable once delivered, reference-counted.  The callback
+ * borrows it until it returns; take a reference to keep it.
+ */
+typedef struct spf_dns_answer spf_dns_answer_t;
+
+spf_dns_status_t spf_dns_answer_status(const spf_dns_answer_t *ans);
+const char *spf_dns_answer_name(const spf_dns_answer_t *ans);   /* as asked */
+uint16_t spf_dns_answer_type(const spf_dns_answer_t *ans);
+size_t spf_dns_answer_count(const spf_dns_answer_t *ans);
+/* i < count; records of the asked type only (CNAMEs already followed) */
+const spf_dns_rr_t *spf_dns_answer_rr(const spf_dns_answer_t *ans, size_t i);
+/* TTL of the answer: smallest record TTL, or the negative TTL */
+uint32_t spf_dns_answer_ttl(const spf_dns_answer_t *ans);
+/* human text for TEMPFAIL/BADREPLY ("timeout", "SERVFAIL", ...) or NULL */
+const char *spf_dns_answer_detail(const spf_dns_answer_t *ans);
+/* the CNAME chain that was followed, "a -> b -> c", or NULL */
+const char *spf_dns_answer_cnames(const spf_dns_answer_t *ans);
+
+/* Building answers (zone backend, wire parser, tests).  create returns
+ * NULL on ENOMEM.  Each add returns SPF_OK or SPF_ENOMEM/SPF_EINVAL. */
+spf_dns_answer_t *spf_dns_answer_create(const char *name, uint16_t type,
+	spf_dns_status_t status);
+spf_status_t spf_dns_answer_add(spf_dns_answer_t *ans, const spf_dns_rr_t *rr);
+spf_status_t spf_dns_answer_set_detail(spf_dns_answer_t *ans, const char *text);
+spf_status_t spf_dns_answer_add_cname(spf_dns_answer_t *ans, const char *target);
+void spf_dns_answer_set_ttl(spf_dns_answer_t *ans, uint32_t ttl);
+spf_dns_answer_t *spf_dns_answer_ref(spf_dns_answer_t *ans);
+void spf_dns_answer_unref(spf_dns_answer_t *ans);   /* NULL is a no-op */
+
+/*
+ * In-memory zone: a set of names with their records.  Used for --zone,
+ * --record, the demo and the tests.
+ */
+typedef struct spf_zone spf_zone_t;
+
+spf_zone_t *spf_zone_create(void);
+void spf_zone_destroy(spf_zone_t *zone);                 /* NULL ok */
+/* Add one record; rr's pointers are copied. */
+spf_status_t spf_zone_add(spf_zone_t *zone, const char *name, const spf_dns_rr_t *rr);
+/* Convenience: add a TXT record from n character-strings. */
+spf_status_t spf_zone_add_txt(spf_zone_t *zone, const char *name,
+	const uint8_t *const *strings, const size_t *lens, size_t n, uint32_t ttl);
+/* Drop every TXT record of name and add one TXT record holding text
+ * (split into 255-byte character-strings). */
+spf_status_t spf_zone_replace_txt(spf_zone_t *zone, const char *name,
+	const char *text, size_t len);
+/* Queries for name whose type has no record there fail as a timeout
+ * (the RFC 7208 test suite's TIMEOUT). */
+spf_status_t spf_zone_set_timeout(spf_zone_t *zone, const char *name);
+/* Does the zone hold the name (any type, or the timeout flag)? */
+bool spf_zone_has_name(const spf_zone_t *zone, const char *name);
+/*
+ * Load an RFC 1035 master file (parsed by ldns).  origin may be NULL
+ * ($ORIGIN in the file, or names must be absolute).  On failure returns
+ * SPF_EIO/SPF_ESYNTAX/SPF_ENOMEM and, if errmsg != NULL, sets *errmsg to a
+ * malloc'ed (spf_free) message naming the file and line.
+ */
+spf_status_t spf_zone_load_file(spf_zone_t *zone, const char *path,
+	const char *origin, char **errmsg);
+/*
+ * Answer a query from the zone alone, synchronously: follows CNAMEs
+ * inside the zone (at most 10), NODATA when the name exists with other
+ * types, NXDOMAIN when it does not exist, TEMPFAIL "timeout" for the
+ * timeout flag.  Returns a new answer (caller unrefs) or NULL on ENOMEM.
+ */
+spf_dns_answer_t *spf_zone_lookup(const spf_zone_t *zone, const char *name,
+	uint16_t type);
+
+/*
+ * Resolver: the object the evaluator queries.
+ */
+typedef struct spf_resolver spf_resolver_t;
+typedef struct spf_dns_query spf_dns_query_t;
+typedef void (*spf_dns_cb)(const spf_dns_answer_t *ans, void *arg);
+
+typedef struct {
+	bool offline;            /* never touch the network */
+} spf_resolver_opts_t;
+
+/* base is borrowed and must outlive the resolver.  opts may be NULL
+ * (defaults).  Returns NULL on ENOMEM. */
+spf_resolver_t *spf_resolver_create(struct event_base *base,
+	const spf_resolver_opts_t *opts);
+/* Cancels every pending query (their callbacks are not called). */
+void spf_resolver_destroy(spf_resolver_t *res);          /* NULL ok */
+/* The overlay zone (borrowed; fill it before queries are made). */
+spf_zone_t *spf_resolver_zone(spf_resolver_t *res);
+struct event_base *spf_resolver_base(spf_resolver_t *res);
+
+/*
+ * Start a query.  cb(ans, arg) is called exactly once, later, from the
+ * event loop, unless the query is cancelled first.  Returns NULL on
+ * ENOMEM (cb is then never called).  The handle is valid until cb
+ * returns or until spf_dns_query_cancel().
+ */
+spf_dns_query_t *spf_resolver_query(spf_resolver_t *res, const char *name,
+	uint16_t type, spf_dns_cb cb, void *arg);
+void spf_dns_query_cancel(spf_dns_query_t *q);            /* NULL ok */
+
+/*
+ * Call cb(NULL, arg) on a later turn of the event loop, like a query
+ * that needs no DNS (used to start jobs without calling back from
+ * inside the starting call).  Cancel with spf_dns_query_cancel().
+ * Returns NULL on ENOMEM.
+ */
+spf_dns_query_t *spf_resolver_call_later(spf_resolver_t *res, spf_dns_cb cb,
+	void *arg);
+
+/* Number of queries started on res (for tests and statistics). */
+unsigned long spf_resolver_queries(const spf_resolver_t *res);
+
+/* Run the event loop until *done becomes true (for synchronous use). */
+void spf_resolver_run_until(spf_resolver_t *res, const bool *done);
+
+#endif
