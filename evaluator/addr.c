@@ -1,0 +1,228 @@
+/*
+ * addr.c - IP addresses (parse, print, network match) and SPF result names.
+ *
+ * DESCRIPTION
+ *	spf_addr_parse() reads an IPv4 or IPv6 address with inet_pton().  An
+ *	IPv4-mapped IPv6 address (::ffff:a.b.c.d) is stored as IPv4, because
+ *	RFC 7208 §5 says such clients MUST be treated as IPv4 (test suite:
+ *	ip4-mapped-ip6, cidr6-ip4).  spf_addr_str() prints the dotted quad
+ *	or the RFC 5952 canonical IPv6 text; spf_addr_in_net() compares the
+ *	first prefix bits.  spf_result_str()/spf_result_parse() map the
+ *	seven results of RFC 7208 §2.6 to and from their names.
+ *
+ *	IPv6 text is formatted here rather than with inet_ntop(): C libraries
+ *	differ for addresses with 96 leading zero bits (glibc prints the
+ *	deprecated "::1.2.3.4" form), and RFC 5952 wants "::102:304".  Mixed
+ *	notation is used only for ::ffff:0:0/96 (RFC 5952 §5), which can only
+ *	reach the printer as an ip6: network written that way in a record,
+ *	since clients with such addresses are IPv4 here.
+ *
+ * DIAGNOSTICS
+ *	spf_addr_parse() returns false for anything that is not an address
+ *	(no zone ids, no prefixes, no surrounding spaces).  spf_addr_str()
+ *	returns NULL only when buf is NULL or len is 0; for an address with
+ *	an unknown family or a buffer that is too small it stores "" and
+ *	returns buf, so that the result can always be printed.
+ *	spf_addr_in_net() is false for different families or a prefix longer
+ *	than the address.
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+bool spf_addr_parse(const char *s, spf_addr_t *out)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
+	spf_addr_t a;
+
+	if (s == NULL || out == NULL)
+		return false;
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, s, a.addr) == 1) {
+		a.family = 4;
+	} else if (inet_pton(AF_INET6, s, a.addr) == 1) {
+		a.family = 6;
+		if (memcmp(a.addr, mapped, sizeof(mapped)) == 0) {
+			memmove(a.addr, a.addr + 12, 4);
+			memset(a.addr + 4, 0, 12);
+			a.family = 4;
+		}
+	} else {
+		return false;
+	}
+	*out = a;
+	return true;
+}
+
+/* Append c to buf if there is room for it and the final NUL. */
+static bool put(char *buf, size_t len, size_t *o, char c)
+{
+	if (*o + 1 >= len)
+		return false;
+	buf[(*o)++] = c;
+	return true;
+}
+
+static bool put_dec(char *buf, size_t len, size_t *o, unsigned v)
+{
+	bool ok = true;
+
+	if (v >= 100)
+		ok = put(buf, len, o, (char)('0' + v / 100));
+	if (ok && v >= 10)
+		ok = put(buf, len, o, (char)('0' + v / 10 % 10));
+	return ok && put(buf, len, o, (char)('0' + v % 10));
+}
+
+static bool put_quad(char *buf, size_t len, size_t *o, const uint8_t *q)
+{
+	for (int i = 0; i < 4; i++) {
+		if (i > 0 && !put(buf, len, o, '.'))
+			return false;
+		if (!put_dec(buf, len, o, q[i]))
+			return false;
+	}
+	return true;
+}
+
+/* One 16-bit group in lower-case hex without leading zeros. */
+static bool put_group(char *buf, size_t len, size_t *o, unsigned g)
+{
+	static const char hex[] = "0123456789abcdef";
+	bool started = false;
+
+	for (int shift = 12; shift >= 0; shift -= 4) {
+		unsigned d = (g >> shift) & 15u;
+
+		if (d == 0 && !started && shift > 0)
+			continue;
+		started = true;
+		if (!put(buf, len, o, hex[d]))
+			return false;
+	}
+	return true;
+}
+
+/* RFC 5952 §4: lower case, no leading zeros, "::" for the longest run
+ * (the first one on a tie) of two or more zero groups. */
+static bool format6(const uint8_t *a, char *buf, size_t len, size_t *o)
+{
+	unsigned g[8];
+	int best = -1, bestlen = 0, i;
+	bool mapped = true;
+
+	for (i = 0; i < 8; i++)
+		g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (i = 0; i < 8;) {
+		int j = i;
+
+		while (j < 8 && g[j] == 0)
+			j++;
+		if (j - i > bestlen) {
+			best = i;
+			bestlen = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	if (bestlen < 2) {
+		best = -1;
+		bestlen = 0;
+	}
+	for (i = 0; i < 5; i++)
+		if (g[i] != 0)
+			mapped = false;
+	if (mapped && g[5] == 0xffff) {
+		/* ::ffff:a.b.c.d (RFC 5952 §5) */
+		for (i = 0; i < 7; i++)
+			if (!put(buf, len, o, "::ffff:"[i]))
+				return false;
+		return put_quad(buf, len, o, a + 12);
+	}
+	for (i = 0; i < 8; i++) {
+		if (i == best) {
+			if (!put(buf, len, o, ':') || !put(buf, len, o, ':'))
+				return false;
+			i += bestlen - 1;
+			continue;
+		}
+		if (i > 0 && i != best + bestlen && !put(buf, len, o, ':'))
+			return false;
+		if (!put_group(buf, len, o, g[i]))
+			return false;
+	}
+	return true;
+}
+
+const char *spf_addr_str(const spf_addr_t *a, char *buf, size_t len)
+{
+	size_t o = 0;
+	bool ok = false;
+
+	if (buf == NULL || len == 0)
+		return NULL;
+	if (a != NULL && a->family == 4)
+		ok = put_quad(buf, len, &o, a->addr);
+	else if (a != NULL && a->family == 6)
+		ok = format6(a->addr, buf, len, &o);
+	buf[ok ? o : 0] = '\0';
+	return buf;
+}
+
+bool spf_addr_in_net(const spf_addr_t *a, const spf_addr_t *net,
+	unsigned prefix)
+{
+	unsigned bits, full, rest;
+
+	if (a == NULL || net == NULL || a->family != net->family)
+		return false;
+	if (a->family != 4 && a->family != 6)
+		return false;
+	bits = a->family == 4 ? 32 : 128;
+	if (prefix > bits)
+		return false;
+	full = prefix / 8;
+	rest = prefix % 8;
+	if (memcmp(a->addr, net->addr, full) != 0)
+		return false;
+	if (rest != 0) {
+		uint8_t mask = (uint8_t)(0xffu << (8 - rest));
+
+		if ((a->addr[full] & mask) != (net->addr[full] & mask))
+			return false;
+	}
+	return true;
+}
+
+static const char *const result_names[] = {
+	[SPF_RESULT_NONE] = "none",
+	[SPF_RESULT_NEUTRAL] = "neutral",
+	[SPF_RESULT_PASS] = "pass",
+	[SPF_RESULT_FAIL] = "fail",
+	[SPF_RESULT_SOFTFAIL] = "softfail",
+	[SPF_RESULT_TEMPERROR] = "temperror",
+	[SPF_RESULT_PERMERROR] = "permerror",
+};
+
+const char *spf_result_str(spf_result_t r)
+{
+	if ((unsigned)r < sizeof(result_names) / sizeof(result_names[0]))
+		return result_names[r];
+	return "invalid";
+}
+
+bool spf_result_parse(const char *s, spf_result_t *out)
+{
+	if (s == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(result_names) / sizeof(result_names[0]);
+	    i++) {
+		if (spf_streq_nocase(s, result_names[i])) {
+			if (out != NULL)
+				*out = (spf_result_t)i;
+			return true;
+		}
+	}
+	return false;
+}
