@@ -1,0 +1,1303 @@
+/*
+ * eval.c - RFC 7208 check_host() as a non-blocking state machine.
+ *
+ * DESCRIPTION
+ *	A job evaluates one identity.  It holds a stack of frames: the frame
+ *	of the starting domain, and one more for each include or redirect
+ *	being evaluated.  job_run() loops over the innermost frame's state
+ *	until the job has to wait for DNS answers; the resolver's callbacks
+ *	resume it once every answer it waits for has arrived.  Nothing
+ *	recurses on data from the network: include and redirect push a frame
+ *	and pop it when the included check_host() has a result.
+ *
+ *	Every step is appended to the job's trace tree; every allocation is
+ *	in the job's arena.
+ *
+ *	Limits (RFC 7208 §4.6.4): 10 DNS-querying terms (include, a, mx, ptr,
+ *	exists, redirect) per job, counted when a term is evaluated; the void
+ *	lookup limit (default 2), counted per term whose lookup returned
+ *	NXDOMAIN or no records; at most 10 MX names (more is permerror); at
+ *	most the first 10 PTR names are validated.  As a safety net, frames
+ *	are also limited in depth (the 10-term limit already bounds them).
+ *
+ * DIAGNOSTICS
+ *	Every permerror and temperror carries a problem text naming the
+ *	domain and the term.  Allocation failure ends the job with temperror
+ *	and the problem "out of memory".
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_DNS_TERMS 10   /* RFC 7208 §4.6.4 */
+#define MAX_MX_NAMES 10    /* RFC 7208 §4.6.4 */
+#define MAX_PTR_NAMES 10   /* RFC 7208 §4.6.4 */
+#define MAX_FRAMES 24      /* safety net; the term limit bounds depth */
+#define MAX_EXPANSION 4096 /* bound on one macro expansion */
+
+enum role { ROLE_CHECK, ROLE_INCLUDE, ROLE_REDIRECT };
+
+/* States of a frame. */
+enum fstate {
+	F_FETCH,      /* query the TXT record of the domain */
+	F_SELECT,     /* select and parse the v=spf1 record */
+	F_TERM,       /* evaluate terms[ti] (re-entered after waits) */
+	F_AFTER,      /* no term matched: redirect or default */
+	F_REDIRECTED, /* a redirect frame returned */
+};
+
+/* What evaluating a term gave. */
+enum tres { T_MATCH, T_NOMATCH, T_WAIT, T_TEMPERROR, T_PERMERROR, T_PUSHED };
+
+struct slot {
+	spf_job_t *job;
+	spf_dns_query_t *q;
+	spf_dns_answer_t *ans;
+	spf_trace_t *node;
+	struct slot *next;
+};
+
+struct frame {
+	struct frame *parent;
+	enum role role;
+	const char *domain;
+	spf_record_t *rec;
+	spf_trace_t *node;           /* CHECK node */
+	spf_trace_t **term_nodes;
+	size_t ti;
+	enum fstate state;
+	unsigned depth;
+	/* result */
+	spf_result_t result;
+	struct frame *decider;       /* frame whose record decided */
+	const spf_term_t *decisive;  /* the term that decided there */
+	/* scratch of the term in progress */
+	int phase;
+	const char *target;
+	struct slot *txt;
+	struct slot *main;
+	struct slot *hosts[MAX_MX_NAMES];
+	size_t nhosts;
+	struct frame *child;
+};
+
+struct spf_job {
+	spf_resolver_t *res;
+	spf_arena_t *arena;
+	spf_done_cb cb;
+	void *cb_arg;
+	spf_macro_ctx_t mctx;
+	const char *default_exp;
+	unsigned void_limit;
+	struct frame *top;        /* innermost frame */
+	struct frame *root;
+	unsigned lookups;
+	unsigned voids;
+	int pending;
+	bool done;
+	bool running;
+	bool oom;
+	spf_dns_query_t *kick;
+	struct slot *slots;
+	/* validated PTR names, computed once per job (RFC 7208 §5.5) */
+	int ptr_phase;
+	spf_dns_status_t ptr_status;
+	struct slot *ptr_slot;
+	struct slot *ptr_hosts[MAX_PTR_NAMES];
+	size_t nptr_hosts;
+	const char *ptr_valid[MAX_PTR_NAMES];
+	size_t nptr_valid;
+	/* explanation */
+	int exp_phase;
+	struct frame *exp_frame;
+	struct slot *exp_slot;
+	/* final */
+	spf_result_t result;
+	const char *mechanism;
+	const char *domain;
+	const char *explanation;
+	const char *problem;
+	const char *start_domain;
+	spf_trace_t *trace;
+};
+
+static void job_run(spf_job_t *job);
+
+/* ---- small helpers ---- */
+
+static spf_trace_t *trace_add(spf_job_t *job, spf_trace_t *parent,
+	spf_trace_kind_t kind, const char *label)
+{
+	spf_trace_t *t = spf_arena_alloc(job->arena, sizeof(*t));
+
+	if (t == NULL) {
+		job->oom = true;
+		return NULL;
+	}
+	t->kind = kind;
+	t->label = label ? label : "";
+	t->lookups = job->lookups;
+	t->voids = job->voids;
+	t->parent = parent;
+	if (parent != NULL) {
+		if (parent->last != NULL)
+			parent->last->next = t;
+		else
+			parent->first = t;
+		parent->last = t;
+	}
+	return t;
+}
+
+static void trace_note(spf_job_t *job, spf_trace_t *parent, const char *text)
+{
+	if (parent != NULL)
+		trace_add(job, parent, SPF_TRACE_NOTE, text);
+}
+
+static spf_result_t qualifier_result(char q)
+{
+	switch (q) {
+	case '-': return SPF_RESULT_FAIL;
+	case '~': return SPF_RESULT_SOFTFAIL;
+	case '?': return SPF_RESULT_NEUTRAL;
+	default: return SPF_RESULT_PASS;
+	}
+}
+
+/* Strip one trailing dot; check RFC 1035 lengths.  A name failing this
+ * is treated as non-existent (RFC 7208 §4.3, §4.8). */
+static bool name_ok(const char *name)
+{
+	size_t len = strlen(name), label = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (++label > 63) {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
+static char *strip_dot(spf_job_t *job, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	return spf_arena_strndup(job->arena, s, len);
+}
+
+/* RFC 7208 §4.3: the domain of an identity must be a multi-label name
+ * of letters, digits, hyphens and underscores (no domain literal). */
+static const char *domain_problem(const char *d)
+{
+	bool dot = false;
+
+	if (*d == '\0')
+		return "the domain is empty";
+	if (*d == '[')
+		return "a domain literal is not a domain name";
+	for (const char *p = d; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '.')
+			dot = true;
+		else if (c >= 0x80)
+			return "the domain is not ASCII (convert it to an A-label)";
+		else if (!(c == '-' || c == '_' || (c >= '0' && c <= '9') ||
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+			return "the domain contains a character not allowed in a host name";
+	}
+	if (!name_ok(d))
+		return "the domain has an empty label, a label over 63 characters or is over 253 characters";
+	if (!dot)
+		return "the domain is not a multi-label domain name";
+	return NULL;
+}
+
+static const char *rr_text(spf_job_t *job, const spf_dns_rr_t *rr)
+{
+	char buf[64];
+
+	switch (rr->type) {
+	case SPF_RR_A: {
+		spf_addr_t a = { .family = 4 };
+		memcpy(a.addr, rr->u.a, 4);
+		return spf_arena_strdup(job->arena, spf_addr_str(&a, buf, sizeof(buf)));
+	}
+	case SPF_RR_AAAA: {
+		spf_addr_t a = { .family = 6 };
+		memcpy(a.addr, rr->u.aaaa, 16);
+		return spf_arena_strdup(job->arena, spf_addr_str(&a, buf, sizeof(buf)));
+	}
+	case SPF_RR_MX:
+		return spf_arena_printf(job->arena, "%u %s", rr->u.mx.preference,
+			rr->u.mx.exchange[0] ? rr->u.mx.exchange : ".");
+	case SPF_RR_PTR:
+	case SPF_RR_CNAME:
+		return rr->u.name;
+	case SPF_RR_TXT:
+	case SPF_RR_SPF: {
+		spf_buf_t b;
+		const char *s;
+
+		spf_buf_init(&b, 8192);
+		spf_buf_putc(&b, '"');
+		for (size_t i = 0; i < rr->u.txt.len; i++) {
+			unsigned char c = rr->u.txt.data[i];
+
+			if (c == '"' || c == '\\')
+				spf_buf_printf(&b, "\\%c", c);
+			else if (c < 0x20 || c >= 0x7f)
+				spf_buf_printf(&b, "\\%03u", c);
+			else
+				spf_buf_putc(&b, (char)c);
+		}
+		spf_buf_putc(&b, '"');
+		s = spf_arena_strdup(job->arena, spf_buf_cstr(&b));
+		spf_buf_finish(&b);
+		return s;
+	}
+	default:
+		return spf_rrtype_str(rr->type);
+	}
+}
+
+/* A one-line summary of an answer for the trace. */
+static const char *answer_text(spf_job_t *job, const spf_dns_answer_t *ans)
+{
+	spf_buf_t b;
+	const char *s;
+	spf_dns_status_t st = spf_dns_answer_status(ans);
+
+	spf_buf_init(&b, 16384);
+	if (st != SPF_DNS_OK) {
+		spf_buf_puts(&b, spf_dns_status_str(st));
+		if (spf_dns_answer_detail(ans) != NULL)
+			spf_buf_printf(&b, " (%s)", spf_dns_answer_detail(ans));
+	} else {
+		size_t n = spf_dns_answer_count(ans);
+
+		for (size_t i = 0; i < n; i++) {
+			if (i > 0)
+				spf_buf_puts(&b, ", ");
+			if (i == 12 && n > 13) {
+				spf_buf_printf(&b, "... %zu more", n - 12);
+				break;
+			}
+			spf_buf_puts(&b, rr_text(job, spf_dns_answer_rr(ans, i)));
+		}
+	}
+	if (spf_dns_answer_cnames(ans) != NULL)
+		spf_buf_printf(&b, " [via %s]", spf_dns_answer_cnames(ans));
+	s = spf_arena_strdup(job->arena, b.err == SPF_OK ? spf_buf_cstr(&b) : "(too long to show)");
+	spf_buf_finish(&b);
+	return s;
+}
+
+/* ---- DNS ---- */
+
+static void on_answer(const spf_dns_answer_t *ans, void *arg)
+{
+	struct slot *s = arg;
+	spf_job_t *job = s->job;
+
+	s->q = NULL;
+	s->ans = spf_dns_answer_ref((spf_dns_answer_t *)ans);
+	if (s->node != NULL) {
+		s->node->detail = answer_text(job, ans);
+		s->node->ttl = spf_dns_answer_ttl(ans);
+	}
+	if (--job->pending == 0)
+		job_run(job);
+}
+
+/* Start a query whose answer is awaited before the job goes on. */
+static struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
+	uint16_t type)
+{
+	struct slot *s = spf_arena_alloc(job->arena, sizeof(*s));
+
+	if (s == NULL) {
+		job->oom = true;
+		return NULL;
+	}
+	s->job = job;
+	s->node = trace_add(job, under, SPF_TRACE_DNS,
+		spf_arena_printf(job->arena, "%s %s", spf_rrtype_str(type), name));
+	s->q = spf_resolver_query(job->res, name, type, on_answer, s);
+	if (s->q == NULL) {
+		job->oom = true;
+		return NULL;
+	}
+	s->next = job->slots;
+	job->slots = s;
+	job->pending++;
+	return s;
+}
+
+static spf_dns_status_t slot_status(const struct slot *s)
+{
+	return s && s->ans ? spf_dns_answer_status(s->ans) : SPF_DNS_TEMPFAIL;
+}
+
+static const char *slot_why(spf_job_t *job, const struct slot *s)
+{
+	const char *d = s && s->ans ? spf_dns_answer_detail(s->ans) : NULL;
+
+	return spf_arena_printf(job->arena, "%s for %s%s%s%s",
+		spf_dns_status_str(slot_status(s)),
+		s && s->node ? s->node->label : "query",
+		d ? " (" : "", d ? d : "", d ? ")" : "");
+}
+
+static bool is_void(spf_dns_status_t st)
+{
+	return st == SPF_DNS_NODATA || st == SPF_DNS_NXDOMAIN;
+}
+
+static bool addr_in_answer(const spf_addr_t *ip, const spf_dns_answer_t *ans,
+	int cidr4, int cidr6)
+{
+	size_t n = ans ? spf_dns_answer_count(ans) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const spf_dns_rr_t *rr = spf_dns_answer_rr(ans, i);
+		spf_addr_t net = { 0 };
+
+		if (rr->type == SPF_RR_A && ip->family == 4) {
+			net.family = 4;
+			memcpy(net.addr, rr->u.a, 4);
+			if (spf_addr_in_net(ip, &net, cidr4 < 0 ? 32 : (unsigned)cidr4))
+				return true;
+		} else if (rr->type == SPF_RR_AAAA && ip->family == 6) {
+			net.family = 6;
+			memcpy(net.addr, rr->u.aaaa, 16);
+			if (spf_addr_in_net(ip, &net, cidr6 < 0 ? 128 : (unsigned)cidr6))
+				return true;
+		}
+	}
+	return false;
+}
+
+static const char *reverse_name(spf_job_t *job)
+{
+	const uint8_t *a = job->mctx.ip.addr;
+	spf_buf_t b;
+	const char *s;
+
+	if (job->mctx.ip.family == 4)
+		return spf_arena_printf(job->arena, "%u.%u.%u.%u.in-addr.arpa",
+			a[3], a[2], a[1], a[0]);
+	spf_buf_init(&b, 128);
+	for (int i = 15; i >= 0; i--)
+		spf_buf_printf(&b, "%x.%x.", a[i] & 0xf, a[i] >> 4);
+	spf_buf_puts(&b, "ip6.arpa");
+	s = spf_arena_strdup(job->arena, spf_buf_cstr(&b));
+	spf_buf_finish(&b);
+	return s;
+}
+
+/* ---- validated PTR names (RFC 7208 §5.5), shared by ptr and %{p} ---- */
+
+/* Returns true once the validated names are known, false to wait. */
+static bool ptr_names(spf_job_t *job, spf_trace_t *under)
+{
+	uint16_t atype = job->mctx.ip.family == 4 ? SPF_RR_A : SPF_RR_AAAA;
+
+	switch (job->ptr_phase) {
+	case 0:
+		job->ptr_phase = 1;
+		job->ptr_slot = ask(job, under, reverse_name(job), SPF_RR_PTR);
+		return false;
+	case 1: {
+		const spf_dns_answer_t *ans = job->ptr_slot ? job->ptr_slot->ans : NULL;
+		size_t n;
+
+		job->ptr_status = slot_status(job->ptr_slot);
+		job->ptr_phase = 3;
+		if (job->ptr_status != SPF_DNS_OK)
+			return true;
+		n = spf_dns_answer_count(ans);
+		if (n > MAX_PTR_NAMES) {
+			trace_note(job, under, spf_arena_printf(job->arena,
+				"%zu PTR names; only the first %d are checked (RFC 7208 §4.6.4)",
+				n, MAX_PTR_NAMES));
+			n = MAX_PTR_NAMES;
+		}
+		for (size_t i = 0; i < n; i++) {
+			const char *name = spf_dns_answer_rr(ans, i)->u.name;
+
+			if (!name_ok(name))
+				continue;
+			job->ptr_hosts[job->nptr_hosts++] = ask(job, under, name, atype);
+		}
+		if (job->nptr_hosts == 0)
+			return true;
+		job->ptr_phase = 2;
+		return false;
+	}
+	case 2:
+		for (size_t i = 0; i < job->nptr_hosts; i++) {
+			struct slot *s = job->ptr_hosts[i];
+
+			/* a DNS error on a forward lookup skips that name */
+			if (slot_status(s) == SPF_DNS_OK &&
+			    addr_in_answer(&job->mctx.ip, s->ans, -1, -1))
+				job->ptr_valid[job->nptr_valid++] =
+					spf_dns_answer_name(s->ans);
+		}
+		job->ptr_phase = 3;
+		return true;
+	default:
+		return true;
+	}
+}
+
+static bool name_under(const char *name, const char *domain)
+{
+	size_t ln = strlen(name), ld = strlen(domain);
+
+	if (ld > 0 && domain[ld - 1] == '.')
+		ld--;
+	if (ln == ld)
+		return spf_strncaseeq(name, domain, ld);
+	return ln > ld && name[ln - ld - 1] == '.' &&
+		spf_strncaseeq(name + ln - ld, domain, ld);
+}
+
+/* %{p}: the validated name equal to <domain>, else one under it, else
+ * any validated name, else "unknown" (RFC 7208 §7.3). */
+static const char *ptr_macro_value(spf_job_t *job, const char *domain)
+{
+	for (size_t i = 0; i < job->nptr_valid; i++)
+		if (spf_streq_nocase(job->ptr_valid[i], domain))
+			return job->ptr_valid[i];
+	for (size_t i = 0; i < job->nptr_valid; i++)
+		if (name_under(job->ptr_valid[i], domain))
+			return job->ptr_valid[i];
+	return job->nptr_valid > 0 ? job->ptr_valid[0] : NULL;
+}
+
+/* ---- macro expansion ---- */
+
+/* Expand a macro-string for frame f.  Returns NULL with *problem set on
+ * failure.  Callers that may expand %{p} must run ptr_names() first. */
+static const char *expand(spf_job_t *job, struct frame *f, const char *spec,
+	size_t len, int flags, const char **problem)
+{
+	spf_macro_ctx_t ctx = job->mctx;
+	spf_buf_t b;
+	const char *err = NULL, *out = NULL;
+	spf_status_t st;
+
+	ctx.domain = f->domain;
+	if (job->ptr_phase == 3)
+		ctx.ptr = ptr_macro_value(job, f->domain);
+	spf_buf_init(&b, MAX_EXPANSION);
+	st = spf_macro_expand(spec, len, &ctx, flags, &b, &err);
+	if (st == SPF_OK)
+		out = spf_arena_strdup(job->arena, spf_buf_cstr(&b));
+	else if (st == SPF_ENOMEM)
+		job->oom = true;
+	else if (problem != NULL)
+		*problem = spf_arena_printf(job->arena, "cannot expand '%.*s': %s",
+			(int)len, spec, err ? err : spf_strerror(st));
+	spf_buf_finish(&b);
+	if (st == SPF_OK && out == NULL)
+		job->oom = true;
+	return out;
+}
+
+/* The target name of a term: its domain-spec expanded, or <domain>.
+ * Returns T_MATCH with f->target set (NULL if the name is invalid),
+ * T_WAIT while %{p} is being resolved, T_PERMERROR with a problem. */
+static enum tres term_target(spf_job_t *job, struct frame *f,
+	const spf_term_t *t, spf_trace_t *node, const char **problem)
+{
+	const char *name;
+
+	if (t->domain_spec == NULL) {
+		f->target = f->domain;
+		return T_MATCH;
+	}
+	if (spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len) &&
+	    !ptr_names(job, node))
+		return T_WAIT;
+	name = expand(job, f, t->domain_spec, t->domain_spec_len,
+		SPF_MACRO_DOMAIN, problem);
+	if (name == NULL)
+		return T_PERMERROR;
+	name = strip_dot(job, name);
+	if (name == NULL)
+		return T_PERMERROR;
+	if (node != NULL && strcmp(name, t->domain_spec) != 0)
+		trace_note(job, node, spf_arena_printf(job->arena,
+			"target expands to %s", name));
+	f->target = name_ok(name) ? name : NULL;
+	if (f->target == NULL)
+		trace_note(job, node, spf_arena_printf(job->arena,
+			"'%s' is not a valid domain name: treated as non-existent", name));
+	return T_MATCH;
+}
+
+/* ---- frames ---- */
+
+static struct frame *push_frame(spf_job_t *job, struct frame *parent,
+	enum role role, const char *domain, spf_trace_t *under)
+{
+	static const char *const roles[] = { "check", "include", "redirect" };
+	struct frame *f = spf_arena_alloc(job->arena, sizeof(*f));
+
+	if (f == NULL) {
+		job->oom = true;
+		return NULL;
+	}
+	f->parent = parent;
+	f->role = role;
+	f->domain = domain;
+	f->depth = parent ? parent->depth + 1 : 0;
+	f->state = F_FETCH;
+	f->node = trace_add(job, under, SPF_TRACE_CHECK, domain);
+	if (f->node != NULL)
+		f->node->role = roles[role];
+	job->top = f;
+	return f;
+}
+
+static void set_problem(spf_job_t *job, const char *text)
+{
+	if (job->problem == NULL)
+		job->problem = text;
+}
+
+/* The frame f has its result; pop it. */
+static void frame_finish(spf_job_t *job, struct frame *f, spf_result_t r,
+	const char *problem)
+{
+	f->result = r;
+	if (problem != NULL) {
+		set_problem(job, problem);
+		trace_note(job, f->node, problem);
+	}
+	if (f->node != NULL) {
+		f->node->result = r;
+		f->node->lookups = job->lookups;
+		f->node->voids = job->voids;
+	}
+	job->top = f->parent;
+}
+
+static const char *frame_term_problem(spf_job_t *job, struct frame *f,
+	const spf_term_t *t, const char *what)
+{
+	return spf_arena_printf(job->arena, "%s: '%s' in the record of %s: %s",
+		"error", t->text, f->domain, what);
+}
+
+/* Count a DNS-querying term (RFC 7208 §4.6.4); false if over the limit. */
+static bool count_lookup(spf_job_t *job, struct frame *f, const spf_term_t *t,
+	const char **problem)
+{
+	if (++job->lookups > MAX_DNS_TERMS) {
+		*problem = spf_arena_printf(job->arena,
+			"too many DNS-querying terms: '%s' in the record of %s is number %u, "
+			"the limit is %d (RFC 7208 §4.6.4)",
+			t->text, f->domain, job->lookups, MAX_DNS_TERMS);
+		return false;
+	}
+	return true;
+}
+
+/* Count a void lookup; false if over the limit. */
+static bool count_void(spf_job_t *job, struct frame *f, const spf_term_t *t,
+	const char **problem)
+{
+	if (++job->voids > job->void_limit) {
+		*problem = spf_arena_printf(job->arena,
+			"too many void lookups: '%s' in the record of %s is void lookup number %u, "
+			"the limit is %u (RFC 7208 §4.6.4)",
+			t->text, f->domain, job->voids, job->void_limit);
+		return false;
+	}
+	return true;
+}
+
+/* Evaluate one mechanism.  Re-entered with f->phase after each wait. */
+static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
+	spf_trace_t *node, const char **problem)
+{
+	uint16_t atype = job->mctx.ip.family == 4 ? SPF_RR_A : SPF_RR_AAAA;
+	enum tres r;
+
+	switch (t->mech) {
+	case SPF_MECH_ALL:
+		return T_MATCH;
+	case SPF_MECH_IP4:
+	case SPF_MECH_IP6: {
+		int cidr = t->mech == SPF_MECH_IP4 ? t->cidr4 : t->cidr6;
+		int full = t->mech == SPF_MECH_IP4 ? 32 : 128;
+
+		if (t->net.family != job->mctx.ip.family)
+			return T_NOMATCH;
+		return spf_addr_in_net(&job->mctx.ip, &t->net,
+			cidr < 0 ? (unsigned)full : (unsigned)cidr) ? T_MATCH : T_NOMATCH;
+	}
+	default:
+		break;
+	}
+
+	/* DNS-querying mechanisms */
+	if (f->phase == 0) {
+		if (!count_lookup(job, f, t, problem))
+			return T_PERMERROR;
+		f->phase = 1;
+	}
+	if (f->phase == 1) {
+		r = term_target(job, f, t, node, problem);
+		if (r != T_MATCH)
+			return r;
+		f->phase = 2;
+		if (t->mech == SPF_MECH_INCLUDE) {
+			if (f->target == NULL) {
+				*problem = frame_term_problem(job, f, t,
+					"the include target is not a valid domain name");
+				return T_PERMERROR;
+			}
+			if (f->depth + 1 >= MAX_FRAMES) {
+				*problem = frame_term_problem(job, f, t, "include nesting too deep");
+				return T_PERMERROR;
+			}
+			f->child = push_frame(job, f, ROLE_INCLUDE, f->target, node);
+			return f->child ? T_PUSHED : T_TEMPERROR;
+		}
+		if (t->mech == SPF_MECH_PTR)
+			f->phase = 10;
+		else if (f->target == NULL)
+			return T_NOMATCH;     /* invalid name: no such domain */
+		else if (t->mech == SPF_MECH_EXISTS)
+			f->main = ask(job, node, f->target, SPF_RR_A);   /* §5.7: always A */
+		else if (t->mech == SPF_MECH_MX)
+			f->main = ask(job, node, f->target, SPF_RR_MX);
+		else
+			f->main = ask(job, node, f->target, atype);
+		if (f->phase == 2)
+			return T_WAIT;
+	}
+
+	switch (t->mech) {
+	case SPF_MECH_INCLUDE: {
+		/* phase 2: the included check_host() returned (RFC 7208 §5.2) */
+		spf_result_t cr = f->child->result;
+
+		switch (cr) {
+		case SPF_RESULT_PASS:
+			return T_MATCH;
+		case SPF_RESULT_FAIL:
+		case SPF_RESULT_SOFTFAIL:
+		case SPF_RESULT_NEUTRAL:
+			return T_NOMATCH;
+		case SPF_RESULT_TEMPERROR:
+			return T_TEMPERROR;
+		case SPF_RESULT_NONE:
+			*problem = spf_arena_printf(job->arena,
+				"'%s' in the record of %s: %s has no SPF record (include of a domain without a record is permerror, RFC 7208 §5.2)",
+				t->text, f->domain, f->child->domain);
+			return T_PERMERROR;
+		default:
+			return T_PERMERROR;
+		}
+	}
+	case SPF_MECH_A:
+	case SPF_MECH_EXISTS: {
+		spf_dns_status_t st = slot_status(f->main);
+
+		if (st == SPF_DNS_OK) {
+			if (t->mech == SPF_MECH_EXISTS)
+				return T_MATCH;
+			return addr_in_answer(&job->mctx.ip, f->main->ans, t->cidr4,
+				t->cidr6) ? T_MATCH : T_NOMATCH;
+		}
+		if (is_void(st))
+			return count_void(job, f, t, problem) ? T_NOMATCH : T_PERMERROR;
+		*problem = spf_arena_printf(job->arena, "'%s' in the record of %s: %s",
+			t->text, f->domain, slot_why(job, f->main));
+		return T_TEMPERROR;
+	}
+	case SPF_MECH_MX: {
+		if (f->phase == 2) {
+			spf_dns_status_t st = slot_status(f->main);
+			size_t n;
+
+			if (is_void(st))
+				return count_void(job, f, t, problem) ? T_NOMATCH : T_PERMERROR;
+			if (st != SPF_DNS_OK) {
+				*problem = spf_arena_printf(job->arena,
+					"'%s' in the record of %s: %s", t->text, f->domain,
+					slot_why(job, f->main));
+				return T_TEMPERROR;
+			}
+			n = spf_dns_answer_count(f->main->ans);
+			if (n > MAX_MX_NAMES) {
+				*problem = spf_arena_printf(job->arena,
+					"'%s' in the record of %s: %s has %zu MX names, the limit is %d (RFC 7208 §4.6.4)",
+					t->text, f->domain, f->target, n, MAX_MX_NAMES);
+				return T_PERMERROR;
+			}
+			f->nhosts = 0;
+			for (size_t i = 0; i < n; i++) {
+				const char *ex = spf_dns_answer_rr(f->main->ans, i)->u.mx.exchange;
+
+				/* a null MX (RFC 7505) or a bad name has no addresses */
+				if (!name_ok(ex))
+					continue;
+				f->hosts[f->nhosts++] = ask(job, node, ex, atype);
+			}
+			f->phase = 3;
+			if (f->nhosts > 0)
+				return T_WAIT;
+		}
+		for (size_t i = 0; i < f->nhosts; i++) {
+			spf_dns_status_t st = slot_status(f->hosts[i]);
+
+			if (st == SPF_DNS_OK && addr_in_answer(&job->mctx.ip,
+			    f->hosts[i]->ans, t->cidr4, t->cidr6))
+				return T_MATCH;
+			if (st == SPF_DNS_TEMPFAIL || st == SPF_DNS_BADREPLY) {
+				*problem = spf_arena_printf(job->arena,
+					"'%s' in the record of %s: %s", t->text, f->domain,
+					slot_why(job, f->hosts[i]));
+				return T_TEMPERROR;
+			}
+		}
+		return T_NOMATCH;
+	}
+	case SPF_MECH_PTR: {
+		/* phase 10: validated names (RFC 7208 §5.5) */
+		const char *target = f->target;
+
+		if (!ptr_names(job, node))
+			return T_WAIT;
+		if (is_void(job->ptr_status) && f->phase == 10) {
+			f->phase = 11;
+			if (!count_void(job, f, t, problem))
+				return T_PERMERROR;
+		}
+		if (target == NULL)
+			return T_NOMATCH;
+		for (size_t i = 0; i < job->nptr_valid; i++)
+			if (name_under(job->ptr_valid[i], target))
+				return T_MATCH;
+		return T_NOMATCH;
+	}
+	default:
+		return T_NOMATCH;
+	}
+}
+
+static void st_fetch(spf_job_t *job, struct frame *f)
+{
+	f->txt = ask(job, f->node, f->domain, SPF_RR_TXT);
+	f->state = F_SELECT;
+}
+
+/* RFC 7208 §4.4 / §4.5: select the one v=spf1 record and parse it. */
+static void st_select(spf_job_t *job, struct frame *f)
+{
+	spf_dns_status_t st = slot_status(f->txt);
+	const spf_dns_rr_t *found = NULL;
+	size_t n, count = 0;
+	spf_parse_error_t perr = { 0 };
+	spf_status_t ps;
+	spf_trace_t *rnode;
+
+	if (st == SPF_DNS_TEMPFAIL || st == SPF_DNS_BADREPLY) {
+		frame_finish(job, f, SPF_RESULT_TEMPERROR, spf_arena_printf(job->arena,
+			"looking up the SPF record of %s: %s", f->domain, slot_why(job, f->txt)));
+		return;
+	}
+	n = st == SPF_DNS_OK ? spf_dns_answer_count(f->txt->ans) : 0;
+	for (size_t i = 0; i < n; i++) {
+		const spf_dns_rr_t *rr = spf_dns_answer_rr(f->txt->ans, i);
+
+		if (spf_record_is_spf1(rr->u.txt.data, rr->u.txt.len)) {
+			found = rr;
+			count++;
+		}
+	}
+	if (count == 0) {
+		frame_finish(job, f, SPF_RESULT_NONE, f->role == ROLE_CHECK ?
+			spf_arena_printf(job->arena, "%s has no SPF record", f->domain) : NULL);
+		return;
+	}
+	if (count > 1) {
+		frame_finish(job, f, SPF_RESULT_PERMERROR, spf_arena_printf(job->arena,
+			"%s publishes %zu v=spf1 records; exactly one is allowed (RFC 7208 §4.5)",
+			f->domain, count));
+		return;
+	}
+	rnode = trace_add(job, f->node, SPF_TRACE_RECORD, rr_text(job, found));
+	if (rnode != NULL)
+		rnode->ttl = found->ttl;
+	ps = spf_record_parse(job->arena, found->u.txt.data, found->u.txt.len,
+		&f->rec, &perr);
+	if (ps == SPF_ENOMEM) {
+		job->oom = true;
+		return;
+	}
+	if (ps != SPF_OK) {
+		frame_finish(job, f, SPF_RESULT_PERMERROR, spf_arena_printf(job->arena,
+			"syntax error in the record of %s at byte %zu: %s",
+			f->domain, perr.offset, perr.message ? perr.message : "invalid record"));
+		return;
+	}
+	f->term_nodes = spf_arena_alloc(job->arena,
+		(f->rec->nterms + 1) * sizeof(*f->term_nodes));
+	if (f->term_nodes == NULL) {
+		job->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < f->rec->nterms; i++)
+		f->term_nodes[i] = trace_add(job, f->node, SPF_TRACE_TERM,
+			f->rec->terms[i].text);
+	f->ti = 0;
+	f->phase = 0;
+	f->state = F_TERM;
+}
+
+static void decide(spf_job_t *job, struct frame *f, size_t ti, spf_result_t r)
+{
+	f->decider = f;
+	f->decisive = &f->rec->terms[ti];
+	if (f->term_nodes[ti] != NULL)
+		f->term_nodes[ti]->decisive = true;
+	frame_finish(job, f, r, NULL);
+}
+
+static void st_term(spf_job_t *job, struct frame *f)
+{
+	const spf_term_t *t;
+	spf_trace_t *node;
+	const char *problem = NULL;
+	enum tres r;
+
+	if (f->ti >= f->rec->nterms) {
+		f->state = F_AFTER;
+		return;
+	}
+	t = &f->rec->terms[f->ti];
+	node = f->term_nodes[f->ti];
+	if (t->is_modifier) {
+		if (node != NULL)
+			node->outcome = SPF_TERM_SKIPPED;
+		f->ti++;
+		return;
+	}
+	r = eval_mech(job, f, t, node, &problem);
+	if (r == T_WAIT || r == T_PUSHED)
+		return;
+	if (node != NULL) {
+		node->lookups = job->lookups;
+		node->voids = job->voids;
+	}
+	switch (r) {
+	case T_MATCH:
+		if (node != NULL)
+			node->outcome = SPF_TERM_MATCH;
+		decide(job, f, f->ti, qualifier_result(t->qualifier));
+		return;
+	case T_NOMATCH:
+		if (node != NULL)
+			node->outcome = SPF_TERM_NO_MATCH;
+		f->ti++;
+		f->phase = 0;
+		return;
+	case T_TEMPERROR:
+	case T_PERMERROR:
+	default:
+		if (node != NULL)
+			node->outcome = SPF_TERM_ERROR;
+		f->decider = f;
+		f->decisive = t;
+		frame_finish(job, f, r == T_TEMPERROR ? SPF_RESULT_TEMPERROR :
+			SPF_RESULT_PERMERROR, problem);
+		return;
+	}
+}
+
+/* No mechanism matched: redirect (RFC 7208 §6.1) or neutral (§4.7). */
+static void st_after(spf_job_t *job, struct frame *f)
+{
+	const spf_term_t *t;
+	spf_trace_t *node;
+	const char *problem = NULL;
+	enum tres r;
+
+	if (f->rec->redirect < 0 || f->rec->all >= 0) {
+		if (f->rec->redirect >= 0 && f->term_nodes[f->rec->redirect] != NULL)
+			f->term_nodes[f->rec->redirect]->detail =
+				"ignored: the record contains \"all\" (RFC 7208 §6.1)";
+		f->decider = f;
+		f->decisive = NULL;
+		frame_finish(job, f, SPF_RESULT_NEUTRAL, NULL);
+		return;
+	}
+	t = &f->rec->terms[f->rec->redirect];
+	node = f->term_nodes[f->rec->redirect];
+	if (f->phase == 0) {
+		if (!count_lookup(job, f, t, &problem))
+			goto error;
+		f->phase = 1;
+	}
+	r = term_target(job, f, t, node, &problem);
+	if (r == T_WAIT)
+		return;
+	if (r != T_MATCH)
+		goto error;
+	if (f->target == NULL) {
+		problem = frame_term_problem(job, f, t,
+			"the redirect target is not a valid domain name");
+		goto error;
+	}
+	if (f->depth + 1 >= MAX_FRAMES) {
+		problem = frame_term_problem(job, f, t, "redirect nesting too deep");
+		goto error;
+	}
+	if (node != NULL) {
+		node->outcome = SPF_TERM_MATCH;
+		node->lookups = job->lookups;
+		node->voids = job->voids;
+	}
+	f->state = F_REDIRECTED;
+	f->child = push_frame(job, f, ROLE_REDIRECT, f->target, node);
+	return;
+error:
+	if (node != NULL)
+		node->outcome = SPF_TERM_ERROR;
+	f->decider = f;
+	f->decisive = t;
+	frame_finish(job, f, SPF_RESULT_PERMERROR, problem);
+}
+
+static void st_redirected(spf_job_t *job, struct frame *f)
+{
+	struct frame *c = f->child;
+
+	if (c->result == SPF_RESULT_NONE) {
+		/* RFC 7208 §6.1: a target without a record is permerror */
+		f->decider = f;
+		f->decisive = &f->rec->terms[f->rec->redirect];
+		frame_finish(job, f, SPF_RESULT_PERMERROR, spf_arena_printf(job->arena,
+			"'%s' in the record of %s: %s has no SPF record (RFC 7208 §6.1)",
+			f->decisive->text, f->domain, c->domain));
+		return;
+	}
+	f->decider = c->decider;
+	f->decisive = c->decisive;
+	frame_finish(job, f, c->result, NULL);
+}
+
+/* ---- explanation (RFC 7208 §6.2) ---- */
+
+/* Returns true when the explanation is settled. */
+static bool explain(spf_job_t *job)
+{
+	struct frame *d = job->exp_frame;
+	const spf_term_t *t;
+	const char *problem = NULL;
+
+	if (job->exp_phase == 0) {
+		if (d == NULL || d->rec == NULL || d->rec->exp < 0)
+			return true;
+		t = &d->rec->terms[d->rec->exp];
+		if (spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len) &&
+		    !ptr_names(job, job->trace))
+			return false;
+		d->target = expand(job, d, t->domain_spec, t->domain_spec_len,
+			SPF_MACRO_DOMAIN, &problem);
+		if (d->target != NULL)
+			d->target = strip_dot(job, d->target);
+		if (d->target == NULL || !name_ok(d->target)) {
+			job->exp_phase = 3;
+			return true;
+		}
+		job->exp_slot = ask(job, trace_add(job, job->trace, SPF_TRACE_EXP,
+			spf_arena_printf(job->arena, "exp=%s", d->target)),
+			d->target, SPF_RR_TXT);
+		job->exp_phase = 1;
+		return false;
+	}
+	if (job->exp_phase == 1) {
+		const spf_dns_rr_t *rr;
+		const char *text;
+
+		job->exp_phase = 3;
+		/* anything but exactly one TXT record: use the default */
+		if (slot_status(job->exp_slot) != SPF_DNS_OK ||
+		    spf_dns_answer_count(job->exp_slot->ans) != 1)
+			return true;
+		rr = spf_dns_answer_rr(job->exp_slot->ans, 0);
+		for (size_t i = 0; i < rr->u.txt.len; i++)
+			if (rr->u.txt.data[i] < 0x20 || rr->u.txt.data[i] > 0x7e)
+				return true;   /* must be printable US-ASCII */
+		if (!spf_macro_check((const char *)rr->u.txt.data, rr->u.txt.len,
+		    SPF_MACRO_EXP, NULL, NULL))
+			return true;
+		if (spf_macro_uses_ptr((const char *)rr->u.txt.data, rr->u.txt.len)) {
+			job->exp_phase = 2;
+			if (!ptr_names(job, job->trace))
+				return false;
+		}
+		text = expand(job, d, (const char *)rr->u.txt.data, rr->u.txt.len,
+			SPF_MACRO_EXP, NULL);
+		if (text != NULL)
+			job->explanation = text;
+		return true;
+	}
+	if (job->exp_phase == 2) {
+		const spf_dns_rr_t *rr = spf_dns_answer_rr(job->exp_slot->ans, 0);
+		const char *text;
+
+		if (!ptr_names(job, job->trace))
+			return false;
+		job->exp_phase = 3;
+		text = expand(job, d, (const char *)rr->u.txt.data, rr->u.txt.len,
+			SPF_MACRO_EXP, NULL);
+		if (text != NULL)
+			job->explanation = text;
+	}
+	return true;
+}
+
+static void finish_job(spf_job_t *job)
+{
+	struct frame *r = job->root;
+	struct frame *d = r ? r->decider : NULL;
+
+	if (job->oom) {
+		job->result = SPF_RESULT_TEMPERROR;
+		job->problem = "out of memory";
+	} else if (r != NULL) {
+		job->result = r->result;
+	}
+	if (d != NULL) {
+		job->domain = d->domain;
+		job->mechanism = d->decisive ? d->decisive->text : "default";
+	}
+	if (job->result != SPF_RESULT_PERMERROR && job->result != SPF_RESULT_TEMPERROR &&
+	    job->result != SPF_RESULT_NONE)
+		job->problem = NULL;
+	if (job->result != SPF_RESULT_FAIL)
+		job->explanation = NULL;
+	if (job->trace != NULL) {
+		job->trace->result = job->result;
+		job->trace->lookups = job->lookups;
+		job->trace->voids = job->voids;
+	}
+	job->done = true;
+}
+
+static void job_run(spf_job_t *job)
+{
+	if (job->running || job->done)
+		return;
+	job->running = true;
+	while (job->pending == 0 && !job->done) {
+		struct frame *f = job->top;
+
+		if (job->oom) {
+			/* stop here; outstanding answers are cancelled on destroy */
+			finish_job(job);
+			break;
+		}
+		if (f == NULL) {
+			/* check_host() of the root frame is done */
+			if (job->root != NULL && job->root->result == SPF_RESULT_FAIL &&
+			    job->exp_phase < 3) {
+				if (job->exp_frame == NULL)
+					job->exp_frame = job->root->decider;
+				if (job->explanation == NULL) {
+					const char *dflt = job->default_exp;
+
+					job->explanation = expand(job, job->exp_frame ?
+						job->exp_frame : job->root, dflt, strlen(dflt),
+						SPF_MACRO_EXP, NULL);
+					if (job->explanation == NULL)
+						job->explanation = dflt;
+				}
+				if (!explain(job))
+					continue;
+				job->exp_phase = 3;
+				continue;
+			}
+			finish_job(job);
+			break;
+		}
+		switch (f->state) {
+		case F_FETCH: st_fetch(job, f); break;
+		case F_SELECT: st_select(job, f); break;
+		case F_TERM: st_term(job, f); break;
+		case F_AFTER: st_after(job, f); break;
+		case F_REDIRECTED: st_redirected(job, f); break;
+		}
+	}
+	job->running = false;
+	if (job->done && job->cb != NULL) {
+		spf_done_cb cb = job->cb;
+
+		job->cb = NULL;
+		cb(job, job->cb_arg);
+	}
+}
+
+static void on_kick(const spf_dns_answer_t *ans, void *arg)
+{
+	spf_job_t *job = arg;
+
+	(void)ans;
+	job->kick = NULL;
+	job_run(job);
+}
+
+/* ---- public ---- */
+
+spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
+	spf_done_cb done_cb, void *arg, spf_status_t *status)
+{
+	spf_job_t *job;
+	spf_arena_t *arena;
+	const char *sender, *at, *domain, *why;
+	spf_status_t st = SPF_ENOMEM;
+
+	if (res == NULL || req == NULL ||
+	    (req->ip.family != 4 && req->ip.family != 6)) {
+		st = SPF_EINVAL;
+		goto fail;
+	}
+	arena = spf_arena_create();
+	if (arena == NULL)
+		goto fail;
+	job = spf_arena_alloc(arena, sizeof(*job));
+	if (job == NULL) {
+		spf_arena_destroy(arena);
+		goto fail;
+	}
+	job->arena = arena;
+	job->res = res;
+	job->cb = done_cb;
+	job->cb_arg = arg;
+	job->void_limit = req->void_limit ? req->void_limit : 2;
+	job->default_exp = spf_arena_strdup(arena, req->default_explanation ?
+		req->default_explanation : SPF_DEFAULT_EXPLANATION);
+	job->mctx.ip = req->ip;
+	job->mctx.helo = req->helo && *req->helo ? spf_arena_strdup(arena, req->helo) : NULL;
+	job->mctx.receiver = req->receiver ? spf_arena_strdup(arena, req->receiver) : NULL;
+	job->mctx.now = req->now ? req->now : time(NULL);
+
+	/* RFC 7208 §2.3 / §2.4: the HELO identity and the null sender use
+	 * postmaster@<helo>; a sender without local-part uses postmaster
+	 * (§4.3). */
+	sender = req->sender ? req->sender : "";
+	if (req->identity == SPF_IDENTITY_HELO || *sender == '\0')
+		sender = spf_arena_printf(arena, "postmaster@%s",
+			job->mctx.helo ? job->mctx.helo : "");
+	else if ((at = strrchr(sender, '@')) == NULL)
+		sender = spf_arena_printf(arena, "postmaster@%s", sender);
+	else if (at == sender)
+		sender = spf_arena_printf(arena, "postmaster%s", sender);
+	if (sender == NULL)
+		goto fail_job;
+	at = strrchr(sender, '@');
+	job->mctx.sender = sender;
+	job->mctx.local = spf_arena_strndup(arena, sender, (size_t)(at - sender));
+	job->mctx.sender_domain = spf_arena_strdup(arena, at + 1);
+	domain = job->mctx.sender_domain ? strip_dot(job, job->mctx.sender_domain) : NULL;
+	if (job->mctx.local == NULL || domain == NULL || job->default_exp == NULL)
+		goto fail_job;
+	job->start_domain = domain;
+	/* the root frame's CHECK node is the root of the trace */
+	job->root = push_frame(job, NULL, ROLE_CHECK, domain, NULL);
+	if (job->root == NULL || job->root->node == NULL)
+		goto fail_job;
+	job->trace = job->root->node;
+	job->trace->role = req->identity == SPF_IDENTITY_HELO ? "helo" : "mfrom";
+	job->trace->detail = sender;
+
+	why = domain_problem(domain);
+	if (why != NULL) {
+		/* RFC 7208 §4.3: a malformed domain gives none at once */
+		frame_finish(job, job->root, SPF_RESULT_NONE,
+			spf_arena_printf(arena, "'%s': %s", domain, why));
+		if (job->problem == NULL)
+			goto fail_job;
+	}
+	job->kick = spf_resolver_call_later(res, on_kick, job);
+	if (job->kick == NULL)
+		goto fail_job;
+	if (status != NULL)
+		*status = SPF_OK;
+	return job;
+fail_job:
+	spf_arena_destroy(arena);
+fail:
+	if (status != NULL)
+		*status = st;
+	return NULL;
+}
+
+void spf_job_destroy(spf_job_t *job)
+{
+	if (job == NULL)
+		return;
+	spf_dns_query_cancel(job->kick);
+	for (struct slot *s = job->slots; s != NULL; s = s->next) {
+		spf_dns_query_cancel(s->q);
+		spf_dns_answer_unref(s->ans);
+	}
+	spf_arena_destroy(job->arena);
+}
+
+bool spf_job_done(const spf_job_t *job) { return job->done; }
+spf_result_t spf_job_result(const spf_job_t *job) { return job->result; }
+const char *spf_job_mechanism(const spf_job_t *job) { return job->mechanism; }
+const char *spf_job_domain(const spf_job_t *job) { return job->domain; }
+const char *spf_job_explanation(const spf_job_t *job) { return job->explanation; }
+const char *spf_job_problem(const spf_job_t *job) { return job->problem; }
+unsigned spf_job_lookups(const spf_job_t *job) { return job->lookups; }
+unsigned spf_job_void_lookups(const spf_job_t *job) { return job->voids; }
+const char *spf_job_sender(const spf_job_t *job) { return job->mctx.sender; }
+const char *spf_job_start_domain(const spf_job_t *job) { return job->start_domain; }
+const spf_trace_t *spf_job_trace(const spf_job_t *job) { return job->trace; }
+
+static void sync_done(spf_job_t *job, void *arg)
+{
+	(void)job;
+	*(bool *)arg = true;
+}
+
+spf_job_t *spf_check_sync(spf_resolver_t *res, const spf_request_t *req,
+	spf_status_t *status)
+{
+	bool done = false;
+	spf_job_t *job = spf_check_start(res, req, sync_done, &done, status);
+
+	if (job == NULL)
+		return NULL;
+	spf_resolver_run_until(res, &done);
+	if (!done) {
+		/* the loop ran dry without an answer: cannot happen with a
+		 * working resolver; report it rather than hang */
+		job->result = SPF_RESULT_TEMPERROR;
+		set_problem(job, "internal error: the event loop stopped before the check finished");
+		job->done = true;
+	}
+	return job;
+}

@@ -1,0 +1,360 @@
+/*
+ * test_eval.c - the evaluator beyond the RFC 7208 suite: what a result
+ * carries (deciding term, domain, counts, problem), the trace tree, the
+ * asynchronous contract (no callback from inside start, destroy while
+ * running, many jobs on one loop) and allocation failure.
+ */
+#include <event2/event.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "spf.h"
+
+struct fixture {
+	struct event_base *base;
+	spf_resolver_t *res;
+	spf_zone_t *zone;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	spf_resolver_opts_t opts = { .offline = true };
+
+	f->base = event_base_new();
+	f->res = spf_resolver_create(f->base, &opts);
+	f->zone = spf_resolver_zone(f->res);
+	*state = f;
+	return f->res ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	spf_resolver_destroy(f->res);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+static void txt(struct fixture *f, const char *name, const char *text)
+{
+	assert_int_equal(spf_zone_replace_txt(f->zone, name, text, strlen(text)), SPF_OK);
+}
+
+static void addr(struct fixture *f, const char *name, const char *ip)
+{
+	spf_dns_rr_t rr = { .ttl = 60 };
+	spf_addr_t a;
+
+	assert_true(spf_addr_parse(ip, &a));
+	rr.type = a.family == 4 ? SPF_RR_A : SPF_RR_AAAA;
+	memcpy(a.family == 4 ? rr.u.a : rr.u.aaaa, a.addr, a.family == 4 ? 4 : 16);
+	assert_int_equal(spf_zone_add(f->zone, name, &rr), SPF_OK);
+}
+
+static spf_job_t *run(struct fixture *f, const char *ip, const char *sender)
+{
+	spf_request_t req = { .sender = sender, .helo = "mx.example.net" };
+	spf_job_t *job;
+
+	assert_true(spf_addr_parse(ip, &req.ip));
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_non_null(job);
+	assert_true(spf_job_done(job));
+	return job;
+}
+
+static void test_result_details(void **state)
+{
+	struct fixture *f = *state;
+	spf_job_t *job;
+
+	txt(f, "example.com", "v=spf1 a:mail.example.com include:esp.example.net -all");
+	txt(f, "esp.example.net", "v=spf1 ip4:203.0.113.0/24 ~all");
+	txt(f, "shop.example.com", "v=spf1 redirect=example.com");
+	addr(f, "mail.example.com", "192.0.2.25");
+
+	job = run(f, "203.0.113.9", "a@example.com");
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PASS);
+	assert_string_equal(spf_job_mechanism(job), "include:esp.example.net");
+	assert_string_equal(spf_job_domain(job), "example.com");
+	assert_int_equal(spf_job_lookups(job), 2);
+	assert_int_equal(spf_job_void_lookups(job), 0);
+	assert_null(spf_job_explanation(job));
+	assert_null(spf_job_problem(job));
+	spf_job_destroy(job);
+
+	/* redirect: the target's record decides and its domain is reported */
+	job = run(f, "192.0.2.99", "b@shop.example.com");
+	assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+	assert_string_equal(spf_job_mechanism(job), "-all");
+	assert_string_equal(spf_job_domain(job), "example.com");
+	assert_string_equal(spf_job_start_domain(job), "shop.example.com");
+	assert_int_equal(spf_job_lookups(job), 3);   /* redirect, a, include */
+	/* %{o} is the sender's domain, not the redirect target */
+	assert_string_equal(spf_job_explanation(job),
+		"shop.example.com does not designate 192.0.2.99 as permitted sender");
+	spf_job_destroy(job);
+}
+
+static void test_default_and_problem(void **state)
+{
+	struct fixture *f = *state;
+	spf_job_t *job;
+
+	txt(f, "n.example.com", "v=spf1 ip4:192.0.2.1");
+	job = run(f, "192.0.2.2", "x@n.example.com");
+	assert_int_equal(spf_job_result(job), SPF_RESULT_NEUTRAL);
+	assert_string_equal(spf_job_mechanism(job), "default");
+	spf_job_destroy(job);
+
+	txt(f, "bad.example.com", "v=spf1 ip4:192.0.2.1 moo -all");
+	job = run(f, "192.0.2.1", "x@bad.example.com");
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PERMERROR);
+	assert_non_null(spf_job_problem(job));
+	assert_non_null(strstr(spf_job_problem(job), "bad.example.com"));
+	assert_non_null(strstr(spf_job_problem(job), "byte 21"));
+	spf_job_destroy(job);
+
+	job = run(f, "192.0.2.1", "x@missing.example.com");
+	assert_int_equal(spf_job_result(job), SPF_RESULT_NONE);
+	assert_null(spf_job_mechanism(job));
+	spf_job_destroy(job);
+}
+
+static void test_void_limit_configurable(void **state)
+{
+	struct fixture *f = *state;
+	spf_request_t req = { .sender = "a@v.example.com" };
+	spf_job_t *job;
+
+	txt(f, "v.example.com", "v=spf1 a:n1.example.com a:n2.example.com a:n3.example.com ?all");
+	assert_true(spf_addr_parse("192.0.2.1", &req.ip));
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PERMERROR);
+	assert_int_equal(spf_job_void_lookups(job), 3);
+	assert_non_null(strstr(spf_job_problem(job), "void"));
+	spf_job_destroy(job);
+
+	req.void_limit = 3;
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_NEUTRAL);
+	assert_string_equal(spf_job_mechanism(job), "?all");
+	spf_job_destroy(job);
+}
+
+static size_t count_children(const spf_trace_t *t, spf_trace_kind_t kind)
+{
+	size_t n = 0;
+
+	for (const spf_trace_t *c = t->first; c != NULL; c = c->next)
+		if (c->kind == kind)
+			n++;
+	return n;
+}
+
+static const spf_trace_t *child(const spf_trace_t *t, spf_trace_kind_t kind, size_t i)
+{
+	for (const spf_trace_t *c = t->first; c != NULL; c = c->next)
+		if (c->kind == kind && i-- == 0)
+			return c;
+	return NULL;
+}
+
+static void test_trace_tree(void **state)
+{
+	struct fixture *f = *state;
+	const spf_trace_t *root, *rec, *t0, *t1, *t2, *inc, *dns;
+	spf_job_t *job;
+
+	txt(f, "t.example.com", "v=spf1 ip4:198.51.100.1 include:i.example.com -all");
+	txt(f, "i.example.com", "v=spf1 a:h.example.com");
+	addr(f, "h.example.com", "192.0.2.7");
+	job = run(f, "192.0.2.7", "u@t.example.com");
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PASS);
+
+	root = spf_job_trace(job);
+	assert_int_equal(root->kind, SPF_TRACE_CHECK);
+	assert_string_equal(root->label, "t.example.com");
+	assert_int_equal(root->result, SPF_RESULT_PASS);
+	assert_int_equal(root->lookups, 2);
+	assert_int_equal(count_children(root, SPF_TRACE_TERM), 3);
+	dns = child(root, SPF_TRACE_DNS, 0);
+	assert_non_null(dns);
+	assert_string_equal(dns->label, "TXT t.example.com");
+	rec = child(root, SPF_TRACE_RECORD, 0);
+	assert_non_null(rec);
+	assert_non_null(strstr(rec->label, "v=spf1 ip4:198.51.100.1"));
+
+	t0 = child(root, SPF_TRACE_TERM, 0);
+	t1 = child(root, SPF_TRACE_TERM, 1);
+	t2 = child(root, SPF_TRACE_TERM, 2);
+	assert_string_equal(t0->label, "ip4:198.51.100.1");
+	assert_int_equal(t0->outcome, SPF_TERM_NO_MATCH);
+	assert_false(t0->decisive);
+	assert_string_equal(t1->label, "include:i.example.com");
+	assert_int_equal(t1->outcome, SPF_TERM_MATCH);
+	assert_true(t1->decisive);
+	assert_int_equal(t1->lookups, 2);
+	assert_int_equal(t2->outcome, SPF_TERM_NOT_REACHED);
+
+	inc = child(t1, SPF_TRACE_CHECK, 0);
+	assert_non_null(inc);
+	assert_string_equal(inc->role, "include");
+	assert_string_equal(inc->label, "i.example.com");
+	assert_int_equal(inc->result, SPF_RESULT_PASS);
+	/* the a term inside asked for A h.example.com and got the address */
+	dns = child(child(inc, SPF_TRACE_TERM, 0), SPF_TRACE_DNS, 0);
+	assert_non_null(dns);
+	assert_string_equal(dns->label, "A h.example.com");
+	assert_string_equal(dns->detail, "192.0.2.7");
+	spf_job_destroy(job);
+}
+
+struct counter {
+	int calls;
+};
+
+static void count_done(spf_job_t *job, void *arg)
+{
+	(void)job;
+	((struct counter *)arg)->calls++;
+}
+
+static void test_no_callback_inside_start(void **state)
+{
+	struct fixture *f = *state;
+	struct counter c = { 0 };
+	spf_request_t req = { .sender = "a@localhost" };   /* none at once */
+	spf_job_t *job;
+
+	assert_true(spf_addr_parse("192.0.2.1", &req.ip));
+	job = spf_check_start(f->res, &req, count_done, &c, NULL);
+	assert_non_null(job);
+	assert_int_equal(c.calls, 0);
+	assert_false(spf_job_done(job));
+	while (c.calls == 0)
+		assert_int_equal(event_base_loop(f->base, EVLOOP_ONCE), 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_NONE);
+	spf_job_destroy(job);
+}
+
+static void test_destroy_while_running(void **state)
+{
+	struct fixture *f = *state;
+	struct counter c = { 0 };
+	spf_request_t req = { .sender = "a@d.example.com" };
+	spf_job_t *job;
+
+	txt(f, "d.example.com", "v=spf1 a mx include:x.example.com -all");
+	assert_true(spf_addr_parse("192.0.2.1", &req.ip));
+	for (int turns = 0; turns < 6; turns++) {
+		job = spf_check_start(f->res, &req, count_done, &c, NULL);
+		assert_non_null(job);
+		for (int i = 0; i < turns; i++)
+			event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		spf_job_destroy(job);
+	}
+	/* nothing left to deliver to a destroyed job */
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_true(c.calls <= 6);
+}
+
+static void test_many_jobs_one_loop(void **state)
+{
+	struct fixture *f = *state;
+	struct counter c = { 0 };
+	spf_job_t *jobs[200];
+	char ip[32];
+
+	txt(f, "m.example.com", "v=spf1 a:h.example.com ip4:198.51.100.0/24 -all");
+	addr(f, "h.example.com", "192.0.2.7");
+	for (int i = 0; i < 200; i++) {
+		spf_request_t req = { .sender = "a@m.example.com" };
+
+		snprintf(ip, sizeof(ip), "198.51.%d.%d", 99 + i % 2, i);
+		assert_true(spf_addr_parse(ip, &req.ip));
+		jobs[i] = spf_check_start(f->res, &req, count_done, &c, NULL);
+		assert_non_null(jobs[i]);
+	}
+	while (c.calls < 200)
+		assert_int_equal(event_base_loop(f->base, EVLOOP_ONCE), 0);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(spf_job_result(jobs[i]),
+			i % 2 ? SPF_RESULT_PASS : SPF_RESULT_FAIL);
+		spf_job_destroy(jobs[i]);
+	}
+}
+
+/* Fail each allocation of a whole evaluation in turn: every run ends
+ * cleanly, with the right result or an error (sanitizers catch leaks). */
+static void test_allocation_failures(void **state)
+{
+	struct fixture *f = *state;
+	spf_request_t req = { .sender = "a@af.example.com", .helo = "h.example.com",
+		.void_limit = 5 };
+	unsigned long total;
+	spf_job_t *job;
+
+	txt(f, "af.example.com", "v=spf1 a:h.example.com mx ptr include:i.example.com "
+		"exists:%{ir}.x.example.com -all exp=e.example.com");
+	txt(f, "i.example.com", "v=spf1 ip4:203.0.113.0/24");
+	txt(f, "e.example.com", "%{i} is not allowed by %{d}");
+	addr(f, "h.example.com", "192.0.2.7");
+	assert_true(spf_addr_parse("192.0.2.99", &req.ip));
+
+	spf_alloc_fail_at(0);
+	job = spf_check_sync(f->res, &req, NULL);
+	total = spf_alloc_count();
+	assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+	assert_string_equal(spf_job_explanation(job),
+		"192.0.2.99 is not allowed by af.example.com");
+	spf_job_destroy(job);
+	assert_true(total > 10);
+
+	for (unsigned long n = 1; n <= total + 5; n++) {
+		spf_status_t st;
+
+		spf_alloc_fail_at(n);
+		job = spf_check_sync(f->res, &req, &st);
+		spf_alloc_fail_at(0);
+		if (job == NULL) {
+			assert_int_equal(st, SPF_ENOMEM);
+			continue;
+		}
+		assert_true(spf_job_done(job));
+		if (spf_job_result(job) != SPF_RESULT_FAIL &&
+		    spf_job_result(job) != SPF_RESULT_TEMPERROR)
+			print_message("allocation %lu: %s (%s)\n", n,
+				spf_result_str(spf_job_result(job)),
+				spf_job_problem(job) ? spf_job_problem(job) : "-");
+		assert_true(spf_job_result(job) == SPF_RESULT_FAIL ||
+			spf_job_result(job) == SPF_RESULT_TEMPERROR);
+		spf_job_destroy(job);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_result_details, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_and_problem, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_void_limit_configurable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_callback_inside_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_while_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_jobs_one_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
