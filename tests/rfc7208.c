@@ -1,0 +1,175 @@
+/*
+ * rfc7208.c - run a test suite in the openspf YAML format.
+ *
+ * DESCRIPTION
+ *	rfc7208 [-v] FILE [TEST...]
+ *
+ *	For every scenario of FILE, the zone data is loaded into the
+ *	resolver's in-memory zone (offline, so nothing touches a network),
+ *	and every test's identity is evaluated with spf_check_start() on the
+ *	event loop.  A test passes when the result is one of the accepted
+ *	results and, where the test gives one, the explanation matches
+ *	exactly; the default explanation is set to "DEFAULT" as the suite
+ *	expects.  With TEST names only those tests run.
+ *
+ *	All tests of a scenario are started at once and run concurrently on
+ *	the one loop, as they would in `spfcheck batch`.
+ *
+ *	Prints each failure and a summary; exits 0 only if all passed.
+ */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spf.h"
+#include "suite.h"
+
+struct run {
+	const struct stest *t;
+	spf_job_t *job;
+	bool done;
+	int *remaining;
+};
+
+static void on_done(spf_job_t *job, void *arg)
+{
+	struct run *r = arg;
+
+	(void)job;
+	r->done = true;
+	(*r->remaining)--;
+}
+
+static bool wanted(const char *name, int argc, char **argv, int first)
+{
+	if (first >= argc)
+		return true;
+	for (int i = first; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return true;
+	return false;
+}
+
+static bool check_one(const struct run *r, bool verbose)
+{
+	const struct stest *t = r->t;
+	spf_result_t got = spf_job_result(r->job);
+	const char *exp = spf_job_explanation(r->job);
+	bool ok = false;
+
+	for (size_t i = 0; i < t->nresults; i++)
+		if (strcmp(t->results[i], spf_result_str(got)) == 0)
+			ok = true;
+	if (ok && t->explanation != NULL && got == SPF_RESULT_FAIL &&
+	    (exp == NULL || strcmp(exp, t->explanation) != 0))
+		ok = false;
+	if (!ok || verbose) {
+		printf("%s %s (line %zu): got %s", ok ? "ok  " : "FAIL", t->name,
+			t->line, spf_result_str(got));
+		if (exp != NULL)
+			printf(" exp=\"%s\"", exp);
+		printf(", want");
+		for (size_t i = 0; i < t->nresults; i++)
+			printf(" %s", t->results[i]);
+		if (t->explanation != NULL)
+			printf(" exp=\"%s\"", t->explanation);
+		if (spf_job_problem(r->job) != NULL)
+			printf(" [%s]", spf_job_problem(r->job));
+		printf("\n");
+	}
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	struct suite s;
+	struct event_base *base;
+	int first = 1;
+	bool verbose = false;
+	size_t nrun = 0, npass = 0, nscen = 0;
+
+	if (argc > 1 && strcmp(argv[1], "-v") == 0) {
+		verbose = true;
+		first++;
+	}
+	if (first >= argc) {
+		fprintf(stderr, "usage: rfc7208 [-v] FILE [TEST...]\n");
+		return 64;
+	}
+	if (!suite_load(argv[first], &s))
+		return 1;
+	base = event_base_new();
+	for (size_t i = 0; i < s.nscenarios; i++) {
+		const struct scenario *sc = &s.scenarios[i];
+		spf_resolver_opts_t opts = { .offline = true };
+		spf_resolver_t *res = spf_resolver_create(base, &opts);
+		struct run *runs = calloc(sc->ntests + 1, sizeof(*runs));
+		int remaining = 0;
+		size_t n = 0;
+
+		if (res == NULL || runs == NULL || !suite_fill_zone(sc, spf_resolver_zone(res))) {
+			fprintf(stderr, "%s: scenario at line %zu: cannot build the zone\n",
+				argv[first], sc->line);
+			return 1;
+		}
+		nscen++;
+		for (size_t j = 0; j < sc->ntests; j++) {
+			const struct stest *t = &sc->tests[j];
+			spf_request_t req = { 0 };
+			struct run *r = &runs[n];
+
+			if (!wanted(t->name, argc, argv, first + 1))
+				continue;
+			if (!spf_addr_parse(t->host, &req.ip)) {
+				printf("FAIL %s: bad host %s\n", t->name, t->host);
+				nrun++;
+				continue;
+			}
+			req.sender = t->mailfrom;
+			req.helo = t->helo;
+			req.identity = t->identity && strcmp(t->identity, "helo") == 0 ?
+				SPF_IDENTITY_HELO : SPF_IDENTITY_MFROM;
+			req.default_explanation = "DEFAULT";
+			req.receiver = t->receiver;
+			req.now = 1700000000;
+			r->t = t;
+			r->remaining = &remaining;
+			r->job = spf_check_start(res, &req, on_done, r, NULL);
+			if (r->job == NULL) {
+				printf("FAIL %s: cannot start\n", t->name);
+				nrun++;
+				continue;
+			}
+			remaining++;
+			n++;
+		}
+		{
+			bool all = false;
+
+			while (remaining > 0) {
+				if (event_base_loop(base, EVLOOP_ONCE) != 0)
+					break;
+			}
+			all = remaining == 0;
+			if (!all)
+				printf("FAIL scenario at line %zu: %d checks never finished\n",
+					sc->line, remaining);
+		}
+		for (size_t j = 0; j < n; j++) {
+			nrun++;
+			if (runs[j].done && check_one(&runs[j], verbose))
+				npass++;
+			else if (!runs[j].done)
+				printf("FAIL %s: did not finish\n", runs[j].t->name);
+			spf_job_destroy(runs[j].job);
+		}
+		free(runs);
+		spf_resolver_destroy(res);
+	}
+	event_base_free(base);
+	suite_free(&s);
+	printf("%s: %zu scenarios, %zu tests: %zu passed, %zu failed\n",
+		argv[first], nscen, nrun, npass, nrun - npass);
+	return npass == nrun && nrun > 0 ? 0 : 1;
+}
