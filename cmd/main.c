@@ -1,0 +1,40 @@
+/*
+ * main.c - the spfcheck command: dispatch to a subcommand.
+ */
+#include "cmd.h"
+
+#include <string.h>
+
+#ifndef SPFCHECK_VERSION
+#define SPFCHECK_VERSION "unknown"
+#endif
+
+static const char usage[] =
+	"usage: spfcheck COMMAND [options] [arguments]\n"
+	"\n"
+	"commands:\n"
+	"  check IP SENDER     evaluate SPF (RFC 7208) for a sender; exit status = result\n"
+	"\n"
+	"spfcheck COMMAND --help shows the options of a command.\n"
+	"  --version           print the version\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("spfcheck %s\n", SPFCHECK_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	cmd_error("unknown command '%s' (try spfcheck --help)", argv[1]);
+	return EXIT_USAGE;
+}
