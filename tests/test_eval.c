@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,6 +344,69 @@ static void test_allocation_failures(void **state)
 	}
 }
 
+/* Each RFC 7208 §4.6.4 limit exactly at and one past its value. */
+static void test_limits(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *domain, *record;
+		spf_result_t want;
+		unsigned lookups;
+	} cases[] = {
+		/* 10 DNS-querying terms pass, the 11th is permerror */
+		{ "l10.example.com", "v=spf1 a a a a a a a a a a:h.example.com -all",
+		  SPF_RESULT_PASS, 10 },
+		{ "l11.example.com", "v=spf1 a a a a a a a a a a a:h.example.com -all",
+		  SPF_RESULT_PERMERROR, 11 },
+		/* include and redirect count too; ip4/ip6/all do not */
+		{ "li.example.com", "v=spf1 ip4:10.0.0.1 ip6:2001:db8::1 include:l10.example.com",
+		  SPF_RESULT_PERMERROR, 11 },
+		{ "l2.example.com", "v=spf1 a:h.example.com",
+		  SPF_RESULT_PASS, 1 },
+		{ "lr.example.com", "v=spf1 a a a a a a a a redirect=l2.example.com",
+		  SPF_RESULT_PASS, 10 },
+		/* 10 MX names are fine, 11 are permerror */
+		{ "mx10.example.com", "v=spf1 mx -all", SPF_RESULT_PASS, 1 },
+		{ "mx11.example.com", "v=spf1 mx -all", SPF_RESULT_PERMERROR, 1 },
+		/* more than 10 PTR names: only the first 10 are validated */
+		{ "ptr.example.com", "v=spf1 ptr -all", SPF_RESULT_FAIL, 1 },
+	};
+	spf_dns_rr_t mx = { .type = SPF_RR_MX, .ttl = 60 };
+	spf_dns_rr_t ptr = { .type = SPF_RR_PTR, .ttl = 60 };
+	char name[64];
+
+	addr(f, "h.example.com", "192.0.2.7");
+	for (int i = 0; i < 11; i++) {
+		snprintf(name, sizeof(name), "m%d.example.com", i);
+		mx.u.mx.preference = (uint16_t)i;
+		mx.u.mx.exchange = name;
+		if (i < 10)
+			assert_int_equal(spf_zone_add(f->zone, "mx10.example.com", &mx), SPF_OK);
+		assert_int_equal(spf_zone_add(f->zone, "mx11.example.com", &mx), SPF_OK);
+		/* the 11th PTR name is the only one that validates */
+		snprintf(name, sizeof(name), "p%d.ptr.example.com", i);
+		ptr.u.name = name;
+		assert_int_equal(spf_zone_add(f->zone, "7.2.0.192.in-addr.arpa", &ptr), SPF_OK);
+	}
+	addr(f, "m9.example.com", "192.0.2.7");
+	addr(f, "p10.ptr.example.com", "192.0.2.7");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char sender[80];
+		spf_job_t *job;
+
+		txt(f, cases[i].domain, cases[i].record);
+		addr(f, cases[i].domain, "192.0.2.200");   /* bare "a": no match, not void */
+		snprintf(sender, sizeof(sender), "u@%s", cases[i].domain);
+		job = run(f, "192.0.2.7", sender);
+		if (spf_job_result(job) != cases[i].want || spf_job_lookups(job) != cases[i].lookups)
+			print_message("%s: %s, %u lookups\n", cases[i].domain,
+				spf_result_str(spf_job_result(job)), spf_job_lookups(job));
+		assert_int_equal(spf_job_result(job), cases[i].want);
+		assert_int_equal(spf_job_lookups(job), cases[i].lookups);
+		spf_job_destroy(job);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +418,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destroy_while_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_jobs_one_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
