@@ -142,6 +142,9 @@ bool spf_zone_has_name(const spf_zone_t *zone, const char *name);
  */
 spf_status_t spf_zone_load_file(spf_zone_t *zone, const char *path,
 	const char *origin, char **errmsg);
+/* The same for zone text in memory; label names it in messages. */
+spf_status_t spf_zone_load_mem(spf_zone_t *zone, const char *text, size_t len,
+	const char *label, const char *origin, char **errmsg);
 /*
  * Answer a query from the zone alone, synchronously: follows CNAMEs
  * inside the zone (at most 10), NODATA when the name exists with other

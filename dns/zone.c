@@ -836,10 +836,10 @@ done:
 	return ls;
 }
 
-spf_status_t spf_zone_load_file(spf_zone_t *zone, const char *path,
+/* Load from an open stream; path names it in messages.  Closes fp. */
+static spf_status_t load_stream(spf_zone_t *zone, FILE *fp, const char *path,
 	const char *origin, char **errmsg)
 {
-	FILE *fp = NULL;
 	ldns_zone *lz = NULL;
 	ldns_rdf *orig = NULL;
 	ldns_status ls;
@@ -848,22 +848,13 @@ spf_status_t spf_zone_load_file(spf_zone_t *zone, const char *path,
 	int line = 0;   /* ldns counts the newlines it has consumed */
 	spf_status_t st = SPF_OK;
 
-	if (errmsg != NULL)
-		*errmsg = NULL;
-	if (zone == NULL || path == NULL)
-		return SPF_EINVAL;
 	if (origin != NULL) {
 		orig = origin_rdf(origin);
 		if (orig == NULL) {
 			set_errmsg(errmsg, "%s: invalid origin '%s'", path, origin);
-			return SPF_EINVAL;
+			st = SPF_EINVAL;
+			goto done;
 		}
-	}
-	fp = fopen(path, "r");
-	if (fp == NULL) {
-		set_errmsg(errmsg, "%s: %s", path, strerror(errno));
-		st = SPF_EIO;
-		goto done;
 	}
 	ls = check_syntax(fp, orig, &line);
 	if (ls == LDNS_STATUS_OK) {
@@ -915,7 +906,42 @@ done:
 		ldns_zone_deep_free(lz);
 	if (orig != NULL)
 		ldns_rdf_deep_free(orig);
-	if (fp != NULL)
-		fclose(fp);
+	fclose(fp);
 	return st;
+}
+
+spf_status_t spf_zone_load_file(spf_zone_t *zone, const char *path,
+	const char *origin, char **errmsg)
+{
+	FILE *fp;
+
+	if (errmsg != NULL)
+		*errmsg = NULL;
+	if (zone == NULL || path == NULL)
+		return SPF_EINVAL;
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		set_errmsg(errmsg, "%s: %s", path, strerror(errno));
+		return SPF_EIO;
+	}
+	return load_stream(zone, fp, path, origin, errmsg);
+}
+
+spf_status_t spf_zone_load_mem(spf_zone_t *zone, const char *text, size_t len,
+	const char *label, const char *origin, char **errmsg)
+{
+	FILE *fp;
+
+	if (errmsg != NULL)
+		*errmsg = NULL;
+	if (zone == NULL || text == NULL)
+		return SPF_EINVAL;
+	if (len == 0)
+		return SPF_OK;   /* fmemopen() refuses an empty buffer */
+	fp = fmemopen((void *)text, len, "r");
+	if (fp == NULL) {
+		set_errmsg(errmsg, "%s: %s", label ? label : "zone text", strerror(errno));
+		return SPF_ENOMEM;
+	}
+	return load_stream(zone, fp, label ? label : "zone text", origin, errmsg);
 }
