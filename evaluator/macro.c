@@ -383,7 +383,7 @@ static const char *or_empty(const char *s)
 static void expand_macro(const char *s, const struct token *t,
 	const spf_macro_ctx_t *ctx, spf_buf_t *out)
 {
-	char tmp[80];     /* 63 for 32 nibbles, 46 for an address */
+	char tmp[80] = { 0 };  /* 63 for 32 nibbles, 46 for an address */
 	const char *v = tmp;
 
 	tmp[0] = '\0';

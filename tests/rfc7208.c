@@ -111,6 +111,8 @@ int main(int argc, char **argv)
 		if (res == NULL || runs == NULL || !suite_fill_zone(sc, spf_resolver_zone(res))) {
 			fprintf(stderr, "%s: scenario at line %zu: cannot build the zone\n",
 				argv[first], sc->line);
+			free(runs);
+			spf_resolver_destroy(res);
 			return 1;
 		}
 		nscen++;

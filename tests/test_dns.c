@@ -842,8 +842,12 @@ static int resolver_setup(void **state, bool offline)
 		return -1;
 	f->base = event_base_new();
 	f->res = f->base ? spf_resolver_create(f->base, &opts) : NULL;
-	if (f->res == NULL)
+	if (f->res == NULL) {
+		if (f->base != NULL)
+			event_base_free(f->base);
+		free(f);
 		return -1;
+	}
 	add_txt1(spf_resolver_zone(f->res), "example.com", "v=spf1 -all");
 	add(spf_resolver_zone(f->res), "example.com", rr_a(192, 0, 2, 1, 60));
 	*state = f;
