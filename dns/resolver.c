@@ -1,14 +1,23 @@
 /*
- * resolver.c - the query front end: zone overlay, backend, delivery.
+ * resolver.c - the query front end: zone overlay, cache, coalescing,
+ * wire, delivery.
  *
  * DESCRIPTION
- *	spf_resolver_query() decides where an answer comes from: the overlay
- *	zone when it holds the name (or, offline, for every name: a name no
- *	zone holds is then NXDOMAIN), otherwise the backend.  This stage has
- *	no wire transport: backend_query() answers TEMPFAIL "live DNS not
- *	available yet" at once.  A real backend replaces backend_query() and
- *	backend_cancel(): it keeps the query on res->pending while it is in
- *	flight and calls query_complete() with the answer.
+ *	spf_resolver_query() decides where an answer comes from, in order:
+ *	  1. the overlay zone, when it holds the name (spf_zone_has_name());
+ *	     offline, the zone answers every name (a name no zone holds is
+ *	     then NXDOMAIN) and nothing below is used;
+ *	  2. the cache (cache.c), for answers received from the wire;
+ *	  3. a wire query already in flight for the same (name, type): the
+ *	     query joins it as one more waiter (coalescing);
+ *	  4. a new wire query (wire.c, c-ares), registered as in flight.
+ *	When a wire query ends, its answer is cached (cache.c decides if it
+ *	may be) and every waiter gets a reference to it.  Cancelling a waiter
+ *	only removes it; when the last waiter of a flight is cancelled the
+ *	wire query is abandoned (c-ares finishes it unheard) and the flight
+ *	forgotten.  A wire answer that cannot be built for lack of memory is
+ *	replaced by a TEMPFAIL "out of memory" answer made when the flight
+ *	started, so waiters always get an answer.
  *
  *	Delivery.  A completed query goes to the back of the ready FIFO and
  *	the drain timer (libevent, 0-second timeout) is armed.  The drain
@@ -17,26 +26,30 @@
  *	started from inside a callback lands in the FIFO and is delivered on
  *	a later loop iteration (libevent only looks at timers at the start of
  *	an iteration), and a callback that keeps starting queries cannot
- *	starve the rest of the loop.  Every query is on exactly one of the
- *	lists pending, ready or batch until its callback starts, so
- *	spf_dns_query_cancel() just unlinks and frees it, also when called
- *	from another query's callback.  Cancelling a query from inside its own
- *	callback is a no-op (its handle dies when the callback returns).
- *	spf_resolver_destroy() from inside a callback frees every other query
- *	at once and the resolver itself when the callback returns.
- *	spf_resolver_call_later() is a query without a name that completes
- *	at once with a NULL answer: it rides the same FIFO.
+ *	starve the rest of the loop.  Every query is on exactly one list
+ *	(a flight's waiters, timers, ready or batch) until its callback
+ *	starts, so spf_dns_query_cancel() just unlinks and frees it, also
+ *	when called from another query's callback.  Cancelling a query from
+ *	inside its own callback is a no-op (its handle dies when the
+ *	callback returns).  spf_resolver_destroy() from inside a callback
+ *	frees every other query at once and the resolver itself when the
+ *	callback returns.  spf_resolver_call_later() is a query without a
+ *	name that completes at once with a NULL answer: it rides the same
+ *	FIFO; spf_resolver_call_after() does the same when its libevent
+ *	timer fires.
  *
  * DIAGNOSTICS
  *	spf_resolver_create() and spf_resolver_query() return NULL when an
- *	allocation (or arming the libevent timer) fails; a query that could
- *	not be started never calls its callback.  DNS failures are answers
+ *	allocation (or arming a libevent event) fails; a query that could
+ *	not be started never calls its callback.  spf_resolver_create_ex()
+ *	also reports an unparsable nameserver (SPF_EINVAL) and a c-ares set-up
+ *	failure (SPF_EDNS) with a message.  DNS failures are answers
  *	(TEMPFAIL with a detail), never API errors.
  *	spf_resolver_run_until() returns early, with *done still false, when
  *	the event loop has nothing left to wait for or reports an error (for
  *	example when called from inside an event callback).
  */
-#include "spf_dns.h"
+#include "dns_internal.h"
 
 #include <string.h>
 
@@ -47,9 +60,14 @@ struct qlist {
 	spf_dns_query_t *tail;
 };
 
+struct flight;
+
 struct spf_dns_query {
 	spf_resolver_t *res;
-	struct qlist *on;           /* pending, ready, batch, or NULL */
+	struct qlist *on;           /* a flight's waiters, timers, ready,
+	                             * batch, or NULL */
+	struct flight *flight;      /* when on its waiters */
+	struct event *timer;        /* spf_resolver_call_after() */
 	spf_dns_query_t *prev;
 	spf_dns_query_t *next;
 	char *name;
@@ -65,12 +83,31 @@ struct spf_resolver {
 	spf_zone_t *zone;
 	struct event *drain_ev;
 	bool drain_armed;
-	struct qlist pending;       /* in the backend */
+	spf_wire_t *wire;           /* NULL offline */
+	spf_cache_t *cache;         /* NULL offline; also the flight table */
+	struct flight *flights;     /* wire queries in flight */
+	struct qlist timers;        /* spf_resolver_call_after() */
 	struct qlist ready;         /* answered, waiting for the drain */
 	struct qlist batch;         /* being delivered by the drain */
 	bool draining;
 	bool destroy_pending;       /* destroy called from a callback */
 	unsigned long nqueries;
+	unsigned long zone_answers;
+	unsigned long cache_hits;
+	unsigned long coalesced;
+	unsigned long wire_queries;
+};
+
+/* One wire query and the queries waiting for its answer. */
+struct flight {
+	spf_resolver_t *res;
+	struct flight *prev, *next; /* res->flights */
+	char *name;
+	uint16_t type;
+	struct qlist waiters;
+	spf_wire_query_t *wq;
+	bool in_table;              /* registered for coalescing */
+	spf_dns_answer_t *oom;      /* the answer if the real one cannot be made */
 };
 
 /* ---- query lists ---- */
@@ -118,6 +155,8 @@ static void list_move(struct qlist *to, struct qlist *from)
 
 static void query_free(spf_dns_query_t *q)
 {
+	if (q->timer != NULL)
+		event_free(q->timer);
 	spf_dns_answer_unref(q->ans);
 	spf_free(q->name);
 	spf_free(q);
@@ -172,60 +211,175 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 		resolver_free(res);
 }
 
-/* ---- the backend (no wire transport at this stage) ---- */
+/* ---- flights: wire queries and their waiters ---- */
+
+static void flight_free(struct flight *f)
+{
+	spf_resolver_t *res = f->res;
+
+	if (f->in_table)
+		spf_cache_flight_remove(res->cache, f->name, f->type);
+	if (f->prev != NULL)
+		f->prev->next = f->next;
+	else if (res->flights == f)
+		res->flights = f->next;
+	if (f->next != NULL)
+		f->next->prev = f->prev;
+	spf_dns_answer_unref(f->oom);
+	spf_free(f->name);
+	spf_free(f);
+}
+
+/* The wire query of f ended (ans owned here; NULL on ENOMEM). */
+static void on_wire(spf_dns_answer_t *ans, void *arg)
+{
+	struct flight *f = arg;
+	spf_resolver_t *res = f->res;
+	spf_dns_query_t *q;
+
+	f->wq = NULL;
+	if (ans == NULL)
+		ans = spf_dns_answer_ref(f->oom);
+	else if (!res->opts.no_cache)
+		spf_cache_put(res->cache, ans);
+	while ((q = f->waiters.head) != NULL) {
+		q->flight = NULL;
+		/* a drain that cannot be armed leaves q on ready; nothing
+		 * better to do (libevent failing to add a timer) */
+		query_complete(q, spf_dns_answer_ref(ans));
+	}
+	spf_dns_answer_unref(ans);
+	flight_free(f);
+}
+
+/* Remove a waiter from its flight; the last one abandons the flight. */
+static void flight_leave(spf_dns_query_t *q)
+{
+	struct flight *f = q->flight;
+
+	list_unlink(q);
+	q->flight = NULL;
+	if (f->waiters.head == NULL) {
+		spf_wire_cancel(f->wq);
+		flight_free(f);
+	}
+}
 
 /*
- * Start a lookup that the zone does not answer.  A wire backend puts q
- * on res->pending, starts the transport and later calls
- * query_complete(q, answer).  Returns false on ENOMEM.
+ * A lookup that the zone does not answer: the cache, a flight to join,
+ * or a new wire query.  Returns false on ENOMEM.
  */
 static bool backend_query(spf_dns_query_t *q)
 {
+	spf_resolver_t *res = q->res;
 	spf_dns_answer_t *ans;
+	struct flight *f;
 
-	ans = spf_dns_answer_create(q->name, q->type, SPF_DNS_TEMPFAIL);
-	if (ans == NULL)
-		return false;
-	if (spf_dns_answer_set_detail(ans, "live DNS not available yet") != SPF_OK) {
-		spf_dns_answer_unref(ans);
-		return false;
+	ans = spf_cache_get(res->cache, q->name, q->type);
+	if (ans != NULL) {
+		res->cache_hits++;
+		return query_complete(q, ans);
 	}
-	spf_dns_answer_set_ttl(ans, 0);
-	return query_complete(q, ans);
-}
+	f = spf_cache_flight_get(res->cache, q->name, q->type);
+	if (f != NULL) {
+		res->coalesced++;
+		q->flight = f;
+		list_push(&f->waiters, q);
+		return true;
+	}
 
-/* Stop the transport's work for q (which is on res->pending). */
-static void backend_cancel(spf_dns_query_t *q)
-{
-	(void)q;
+	f = spf_calloc(1, sizeof *f);
+	if (f == NULL)
+		return false;
+	f->res = res;
+	f->type = q->type;
+	f->name = spf_strdup(q->name);
+	f->oom = spf_dns_answer_create(q->name, q->type, SPF_DNS_TEMPFAIL);
+	if (f->name == NULL || f->oom == NULL
+	    || spf_dns_answer_set_detail(f->oom, "out of memory") != SPF_OK)
+		goto fail;
+	spf_dns_answer_set_ttl(f->oom, 0);
+	f->wq = spf_wire_query(res->wire, q->name, q->type, on_wire, f);
+	if (f->wq == NULL)
+		goto fail;
+	/* without the table entry the flight still works, uncoalesced */
+	f->in_table = spf_cache_flight_add(res->cache, f->name, f->type, f) == SPF_OK;
+	f->next = res->flights;
+	if (res->flights != NULL)
+		res->flights->prev = f;
+	res->flights = f;
+	res->wire_queries++;
+	q->flight = f;
+	list_push(&f->waiters, q);
+	return true;
+fail:
+	spf_dns_answer_unref(f->oom);
+	spf_free(f->name);
+	spf_free(f);
+	return false;
 }
 
 /* ---- public interface ---- */
 
-spf_resolver_t *spf_resolver_create(struct event_base *base,
-	const spf_resolver_opts_t *opts)
+spf_resolver_t *spf_resolver_create_ex(struct event_base *base,
+	const spf_resolver_opts_t *opts, spf_status_t *status, char **errmsg)
 {
 	spf_resolver_t *res;
+	spf_status_t st = SPF_ENOMEM;
 
-	if (base == NULL)
-		return NULL;
+	if (errmsg != NULL)
+		*errmsg = NULL;
+	if (base == NULL) {
+		st = SPF_EINVAL;
+		goto out;
+	}
 	res = spf_calloc(1, sizeof *res);
 	if (res == NULL)
-		return NULL;
+		goto out;
 	res->base = base;
 	if (opts != NULL)
 		res->opts = *opts;
+	/* borrowed for this call only */
+	res->opts.nameservers = NULL;
+	res->opts.nnameservers = 0;
 	res->zone = spf_zone_create();
 	if (res->zone == NULL)
 		goto fail;
 	res->drain_ev = evtimer_new(base, drain_cb, res);
 	if (res->drain_ev == NULL)
 		goto fail;
-	return res;
+	if (!res->opts.offline) {
+		res->cache = spf_cache_create(res->opts.cache_entries,
+			res->opts.cache_bytes, res->opts.clock, res->opts.clock_arg);
+		if (res->cache == NULL)
+			goto fail;
+		st = spf_wire_create(base, opts, &res->wire, errmsg);
+		if (st != SPF_OK)
+			goto fail;
+	}
+	st = SPF_OK;
+	goto out;
 fail:
+	spf_cache_destroy(res->cache);
+	if (res->drain_ev != NULL)
+		event_free(res->drain_ev);
 	spf_zone_destroy(res->zone);
 	spf_free(res);
-	return NULL;
+	res = NULL;
+out:
+	if (status != NULL)
+		*status = st;
+	return st == SPF_OK ? res : NULL;
+}
+
+spf_resolver_t *spf_resolver_create(struct event_base *base,
+	const spf_resolver_opts_t *opts)
+{
+	char *msg = NULL;
+	spf_resolver_t *res = spf_resolver_create_ex(base, opts, NULL, &msg);
+
+	spf_free(msg);
+	return res;
 }
 
 static void cancel_list(struct qlist *l)
@@ -238,6 +392,10 @@ static void cancel_list(struct qlist *l)
 
 static void resolver_free(spf_resolver_t *res)
 {
+	/* every flight is gone (its waiters were cancelled): c-ares calls
+	 * back nobody */
+	spf_wire_destroy(res->wire);
+	spf_cache_destroy(res->cache);
 	event_free(res->drain_ev);
 	spf_zone_destroy(res->zone);
 	spf_free(res);
@@ -247,7 +405,20 @@ void spf_resolver_destroy(spf_resolver_t *res)
 {
 	if (res == NULL || res->destroy_pending)
 		return;
-	cancel_list(&res->pending);
+	while (res->flights != NULL) {
+		/* a flight always has a waiter; cancelling the last one frees
+		 * the flight, so look no further then */
+		struct flight *f = res->flights;
+		bool last;
+
+		do {
+			spf_dns_query_t *q = f->waiters.head;
+
+			last = q->next == NULL;
+			spf_dns_query_cancel(q);
+		} while (!last);
+	}
+	cancel_list(&res->timers);
 	cancel_list(&res->ready);
 	cancel_list(&res->batch);
 	if (res->draining) {
@@ -291,6 +462,7 @@ spf_dns_query_t *spf_resolver_query(spf_resolver_t *res, const char *name,
 
 		if (ans == NULL || !query_complete(q, ans))
 			goto fail;
+		res->zone_answers++;
 	} else if (!backend_query(q)) {
 		goto fail;
 	}
@@ -325,19 +497,67 @@ spf_dns_query_t *spf_resolver_call_later(spf_resolver_t *res, spf_dns_cb cb,
 	return q;
 }
 
+static void on_after(evutil_socket_t fd, short what, void *arg)
+{
+	spf_dns_query_t *q = arg;
+
+	(void)fd;
+	(void)what;
+	/* a drain that cannot be armed: nothing better to do */
+	query_complete(q, NULL);
+}
+
+spf_dns_query_t *spf_resolver_call_after(spf_resolver_t *res, unsigned ms,
+	spf_dns_cb cb, void *arg)
+{
+	spf_dns_query_t *q;
+	struct timeval tv;
+
+	if (res == NULL || cb == NULL || res->destroy_pending)
+		return NULL;
+	q = spf_calloc(1, sizeof *q);
+	if (q == NULL)
+		return NULL;
+	q->res = res;
+	q->cb = cb;
+	q->arg = arg;
+	q->timer = evtimer_new(res->base, on_after, q);
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	if (q->timer == NULL || evtimer_add(q->timer, &tv) != 0) {
+		query_free(q);
+		return NULL;
+	}
+	list_push(&res->timers, q);
+	return q;
+}
+
 void spf_dns_query_cancel(spf_dns_query_t *q)
 {
 	if (q == NULL || q->on == NULL)
 		return;   /* NULL, or its callback is running right now */
-	if (q->on == &q->res->pending)
-		backend_cancel(q);
-	list_unlink(q);
+	if (q->flight != NULL)
+		flight_leave(q);
+	else
+		list_unlink(q);
 	query_free(q);
 }
 
 unsigned long spf_resolver_queries(const spf_resolver_t *res)
 {
 	return res->nqueries;
+}
+
+void spf_resolver_stats(const spf_resolver_t *res, spf_resolver_stats_t *out)
+{
+	memset(out, 0, sizeof *out);
+	out->queries = res->nqueries;
+	out->zone_answers = res->zone_answers;
+	out->cache_hits = res->cache_hits;
+	out->coalesced = res->coalesced;
+	out->wire_queries = res->wire_queries;
+	out->cache_evictions = spf_cache_evictions(res->cache);
+	out->cache_entries = spf_cache_entries(res->cache);
 }
 
 void spf_resolver_run_until(spf_resolver_t *res, const bool *done)

@@ -4,9 +4,11 @@
  * DESCRIPTION
  *	The evaluator asks this layer for (name, type) and gets an answer
  *	object back through a callback.  Answers come from, in order: the
- *	zone overlay (zone files and records added from code), then (issue 3)
- *	the cache and the wire.  With the resolver in offline mode a name
- *	that no zone holds is answered NXDOMAIN.
+ *	zone overlay (zone files and records added from code), then the
+ *	cache, then a query already in flight for the same (name, type),
+ *	then the wire (c-ares).  With the resolver in offline mode a name
+ *	that no zone holds is answered NXDOMAIN and nothing touches the
+ *	network.
  *
  *	A callback is never invoked from inside the call that registered it:
  *	answers, even immediate ones, are delivered on a later turn of the
@@ -132,7 +134,10 @@ spf_status_t spf_zone_replace_txt(spf_zone_t *zone, const char *name,
 /* Queries for name whose type has no record there fail as a timeout
  * (the RFC 7208 test suite's TIMEOUT). */
 spf_status_t spf_zone_set_timeout(spf_zone_t *zone, const char *name);
-/* Does the zone hold the name (any type, or the timeout flag)? */
+/* Would a lookup of name in the zone not be NXDOMAIN?  True when the
+ * name has records of any type or the timeout flag, is an empty
+ * non-terminal (an ancestor of a name that has), or a wildcard covers
+ * it.  The resolver answers such names from the zone alone. */
 bool spf_zone_has_name(const spf_zone_t *zone, const char *name);
 /*
  * Load an RFC 1035 master file (parsed by ldns).  origin may be NULL
@@ -161,14 +166,46 @@ typedef struct spf_resolver spf_resolver_t;
 typedef struct spf_dns_query spf_dns_query_t;
 typedef void (*spf_dns_cb)(const spf_dns_answer_t *ans, void *arg);
 
+/*
+ * Resolver options.  Zero means the default for every field, so
+ * { .offline = true } or { 0 } are complete.  The strings and the array
+ * are borrowed for the duration of spf_resolver_create() only.
+ */
 typedef struct {
 	bool offline;            /* never touch the network */
+	/* DNS servers: "ADDR", "ADDR:PORT", "[IPV6]" or "[IPV6]:PORT" (a
+	 * bare IPv6 address without a port also works); IPv4 and IPv6.
+	 * NULL/0: the servers of /etc/resolv.conf. */
+	const char *const *nameservers;
+	size_t nnameservers;
+	unsigned timeout_ms;     /* first try's timeout (c-ares doubles it
+	                          * on each round); 0: 2000 */
+	unsigned tries;          /* attempts per server; 0: 3 */
+	size_t cache_entries;    /* cache bound in answers; 0: 10000 */
+	size_t cache_bytes;      /* cache bound in bytes (estimated); 0: 16 MiB */
+	bool no_cache;           /* keep no answers (coalescing still works) */
+	/* The cache's clock in milliseconds (tests); NULL: CLOCK_MONOTONIC */
+	uint64_t (*clock)(void *clock_arg);
+	void *clock_arg;
 } spf_resolver_opts_t;
 
 /* base is borrowed and must outlive the resolver.  opts may be NULL
- * (defaults).  Returns NULL on ENOMEM. */
+ * (defaults).  Returns NULL on ENOMEM or when the DNS transport cannot be
+ * set up (spf_resolver_create_ex() says why). */
 spf_resolver_t *spf_resolver_create(struct event_base *base,
 	const spf_resolver_opts_t *opts);
+/*
+ * Like spf_resolver_create(), with the reason for a failure: *status
+ * (if not NULL) is SPF_OK, SPF_ENOMEM, SPF_EINVAL (a nameserver string
+ * that does not parse, base NULL) or SPF_EDNS (c-ares could not be set
+ * up: no usable /etc/resolv.conf, ...); *errmsg (if not NULL) is then a
+ * spf_malloc'ed one-line message (spf_free), or NULL for ENOMEM.
+ */
+spf_resolver_t *spf_resolver_create_ex(struct event_base *base,
+	const spf_resolver_opts_t *opts, spf_status_t *status, char **errmsg);
+/* Does spec parse as a nameserver ("ADDR", "ADDR:PORT", "[IPV6]:PORT")?
+ * SPF_OK or SPF_EINVAL. */
+spf_status_t spf_dns_server_check(const char *spec);
 /* Cancels every pending query (their callbacks are not called). */
 void spf_resolver_destroy(spf_resolver_t *res);          /* NULL ok */
 /* The overlay zone (borrowed; fill it before queries are made). */
@@ -194,8 +231,59 @@ void spf_dns_query_cancel(spf_dns_query_t *q);            /* NULL ok */
 spf_dns_query_t *spf_resolver_call_later(spf_resolver_t *res, spf_dns_cb cb,
 	void *arg);
 
+/*
+ * Call cb(NULL, arg) from the event loop ms milliseconds from now (a
+ * timer: evaluation deadlines).  Cancel with spf_dns_query_cancel().
+ * Returns NULL on ENOMEM.
+ */
+spf_dns_query_t *spf_resolver_call_after(spf_resolver_t *res, unsigned ms,
+	spf_dns_cb cb, void *arg);
+
 /* Number of queries started on res (for tests and statistics). */
 unsigned long spf_resolver_queries(const spf_resolver_t *res);
+
+/* Where the answers of a resolver came from (cumulative counters). */
+typedef struct {
+	unsigned long queries;        /* = spf_resolver_queries() */
+	unsigned long zone_answers;   /* answered by the overlay zone */
+	unsigned long cache_hits;     /* answered by the cache */
+	unsigned long coalesced;      /* joined a wire query in flight */
+	unsigned long wire_queries;   /* handed to c-ares (one per
+	                               * (name, type) lookup; retries and
+	                               * TCP fallback not counted) */
+	unsigned long cache_evictions;/* answers dropped to stay in bounds */
+	size_t cache_entries;         /* answers cached now */
+} spf_resolver_stats_t;
+
+void spf_resolver_stats(const spf_resolver_t *res, spf_resolver_stats_t *out);
+
+/*
+ * Parse a DNS reply (wire format) to the question (qname, qtype) with
+ * ldns.  Never fails on bad input: an unparsable reply, one that is not
+ * a response, or one whose question is not (qname, qtype) is BADREPLY.
+ * NOERROR with records of qtype (at qname or at the end of the CNAME
+ * chain in the answer section, owner names compared ignoring case) is
+ * OK, NOERROR without is NODATA, NXDOMAIN (also at the end of a CNAME
+ * chain) is NXDOMAIN, every other rcode is TEMPFAIL with the rcode's
+ * name as detail ("SERVFAIL", "REFUSED", ...).  Negative answers take
+ * their TTL from the SOA in the authority section (RFC 2308 §5: min of
+ * the SOA's TTL and its minimum field), 30 s without one (see
+ * wire2answer.c: spfcheck never re-serves answers).  Returns a new
+ * answer (caller unrefs), or NULL on ENOMEM or a NULL qname.
+ */
+spf_dns_answer_t *spf_dns_answer_from_wire(const uint8_t *buf, size_t len,
+	const char *qname, uint16_t qtype);
+
+/*
+ * Convert a domain name to its A-label (ASCII) form for lookups with
+ * libidn2 (IDNA2008, UTS#46 non-transitional mapping, NFC input).  A
+ * name of ASCII bytes only is copied unchanged (so underscores, case and
+ * anything else SPF domains hold survive).  On SPF_OK *out is a new
+ * string (spf_free).  SPF_EINVAL (with *why, if not NULL, set to
+ * libidn2's static reason) when the name cannot be converted, SPF_ENOMEM
+ * when memory runs out; *out is then NULL.
+ */
+spf_status_t spf_dns_to_ascii(const char *name, char **out, const char **why);
 
 /* Run the event loop until *done becomes true (for synchronous use). */
 void spf_resolver_run_until(spf_resolver_t *res, const bool *done);

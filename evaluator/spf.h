@@ -71,6 +71,12 @@ typedef struct {
 	const char *default_explanation;  /* NULL: the built-in text */
 	unsigned void_limit;              /* 0: RFC default 2 */
 	time_t now;                       /* %{t}; 0: time(NULL) */
+	/* whole-evaluation deadline (RFC 7208 §4.6.4: at least 20 s);
+	 * when it passes the result is temperror.  0: 20000 ms */
+	unsigned deadline_ms;
+	/* do not start the lookups of terms before they are evaluated
+	 * (speculative prefetch is on by default; results are identical) */
+	bool no_prefetch;
 } spf_request_t;
 
 /* How a term came out during evaluation (for the trace). */

@@ -2,12 +2,20 @@
  * rfc7208.c - run a test suite in the openspf YAML format.
  *
  * DESCRIPTION
- *	rfc7208 [-v] FILE [TEST...]
+ *	rfc7208 [-v] [--wire] FILE [TEST...]
  *
  *	For every scenario of FILE, the zone data is loaded into the
  *	resolver's in-memory zone (offline, so nothing touches a network),
  *	and every test's identity is evaluated with spf_check_start() on the
- *	event loop.  A test passes when the result is one of the accepted
+ *	event loop.
+ *
+ *	With --wire the same zone is served instead by the fixture DNS
+ *	server (fixture.h) on 127.0.0.1 with an ephemeral port, in this
+ *	process and on the same event loop, and the resolver is a live one
+ *	(c-ares, cache, coalescing) pointed at it, with a 150 ms timeout and
+ *	one try so the suite's TIMEOUT entries (the fixture never answers
+ *	them) end quickly as temperror.  Its overlay zone stays empty, so
+ *	every answer crosses the wire.  A test passes when the result is one of the accepted
  *	results and, where the test gives one, the explanation matches
  *	exactly; the default explanation is set to "DEFAULT" as the suite
  *	expects.  With TEST names only those tests run.
@@ -22,8 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "spf.h"
 #include "suite.h"
+
+#define WIRE_TIMEOUT_MS 150
 
 struct run {
 	const struct stest *t;
@@ -86,15 +97,19 @@ int main(int argc, char **argv)
 	struct suite s;
 	struct event_base *base;
 	int first = 1;
-	bool verbose = false;
+	bool verbose = false, wire = false;
 	size_t nrun = 0, npass = 0, nscen = 0;
 
-	if (argc > 1 && strcmp(argv[1], "-v") == 0) {
-		verbose = true;
-		first++;
+	for (; first < argc && argv[first][0] == '-'; first++) {
+		if (strcmp(argv[first], "-v") == 0)
+			verbose = true;
+		else if (strcmp(argv[first], "--wire") == 0)
+			wire = true;
+		else
+			break;
 	}
 	if (first >= argc) {
-		fprintf(stderr, "usage: rfc7208 [-v] FILE [TEST...]\n");
+		fprintf(stderr, "usage: rfc7208 [-v] [--wire] FILE [TEST...]\n");
 		return 64;
 	}
 	if (!suite_load(argv[first], &s))
@@ -103,12 +118,38 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < s.nscenarios; i++) {
 		const struct scenario *sc = &s.scenarios[i];
 		spf_resolver_opts_t opts = { .offline = true };
-		spf_resolver_t *res = spf_resolver_create(base, &opts);
+		spf_resolver_t *res = NULL;
+		spf_zone_t *served = NULL;
+		fixture_server_t *srv = NULL;
+		char ns[32];
+		const char *nsv[1] = { ns };
 		struct run *runs = calloc(sc->ntests + 1, sizeof(*runs));
 		int remaining = 0;
 		size_t n = 0;
 
-		if (res == NULL || runs == NULL || !suite_fill_zone(sc, spf_resolver_zone(res))) {
+		if (wire) {
+			served = spf_zone_create();
+			if (served == NULL || !suite_fill_zone(sc, served)) {
+				fprintf(stderr, "%s: scenario at line %zu: cannot build the zone\n",
+					argv[first], sc->line);
+				return 1;
+			}
+			srv = fixture_start(base, served, "127.0.0.1", 0);
+			if (srv == NULL) {
+				fprintf(stderr, "%s: cannot start the fixture DNS server\n",
+					argv[first]);
+				return 1;
+			}
+			snprintf(ns, sizeof ns, "127.0.0.1:%u", (unsigned)fixture_port(srv));
+			opts.offline = false;
+			opts.nameservers = nsv;
+			opts.nnameservers = 1;
+			opts.timeout_ms = WIRE_TIMEOUT_MS;
+			opts.tries = 1;
+		}
+		res = spf_resolver_create(base, &opts);
+		if (res == NULL || runs == NULL ||
+		    (!wire && !suite_fill_zone(sc, spf_resolver_zone(res)))) {
 			fprintf(stderr, "%s: scenario at line %zu: cannot build the zone\n",
 				argv[first], sc->line);
 			free(runs);
@@ -168,10 +209,12 @@ int main(int argc, char **argv)
 		}
 		free(runs);
 		spf_resolver_destroy(res);
+		fixture_stop(srv);
+		spf_zone_destroy(served);
 	}
 	event_base_free(base);
 	suite_free(&s);
-	printf("%s: %zu scenarios, %zu tests: %zu passed, %zu failed\n",
-		argv[first], nscen, nrun, npass, nrun - npass);
+	printf("%s%s: %zu scenarios, %zu tests: %zu passed, %zu failed\n",
+		argv[first], wire ? " (wire)" : "", nscen, nrun, npass, nrun - npass);
 	return npass == nrun && nrun > 0 ? 0 : 1;
 }

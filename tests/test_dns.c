@@ -836,7 +836,11 @@ struct rfix {
 static int resolver_setup(void **state, bool offline)
 {
 	struct rfix *f = calloc(1, sizeof *f);
-	spf_resolver_opts_t opts = { .offline = offline };
+	/* online: a closed loopback port, so live queries fail fast and
+	 * nothing leaves the machine */
+	static const char *const closed[] = { "127.0.0.1:9" };
+	spf_resolver_opts_t opts = { .offline = offline, .nameservers = closed,
+		.nnameservers = 1, .timeout_ms = 200, .tries = 1 };
 
 	if (f == NULL)
 		return -1;
@@ -983,8 +987,8 @@ static void test_resolver_online_no_wire(void **state)
 	spf_resolver_run_until(f->res, &done);
 	assert_true(done);
 	assert_int_equal(a.status, SPF_DNS_OK);            /* from the zone */
-	assert_int_equal(b.status, SPF_DNS_TEMPFAIL);      /* would go live */
-	assert_string_equal(b.detail, "live DNS not available yet");
+	assert_int_equal(b.status, SPF_DNS_TEMPFAIL);      /* went live: port closed */
+	assert_true(b.detail[0] != '\0');
 }
 
 static void test_resolver_cancel(void **state)

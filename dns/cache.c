@@ -1,0 +1,465 @@
+/*
+ * cache.c - the answer cache and the table of queries in flight.
+ *
+ * DESCRIPTION
+ *	Answers from the wire are kept by (name, type): the name lower case
+ *	without a trailing dot, so "Example.COM." and "example.com" share an
+ *	entry.  Positive (OK) and negative (NODATA, NXDOMAIN) answers are
+ *	cached; TEMPFAIL and BADREPLY never are (a server that failed or
+ *	timed out is asked again by the next query; RFC 2308 §7.1 allows a
+ *	short SERVFAIL cache, we prefer a fresh try).
+ *
+ *	TTL.  An entry lives for the answer's TTL (spf_dns_answer_ttl(): the
+ *	smallest record or CNAME TTL, or the negative TTL of RFC 2308 §5),
+ *	bounded by:
+ *	  - a floor of SPF_CACHE_TTL_FLOOR = 0 s: a TTL is never stretched,
+ *	    so a TTL of 0 is not cached at all (the owner asked for that;
+ *	    queries in flight together still share one answer);
+ *	  - a ceiling of SPF_CACHE_TTL_CEILING = 1 day for positive answers
+ *	    and SPF_CACHE_NEG_TTL_CEILING = 3 hours for negative ones (RFC
+ *	    2308 §5 recommends at most 1-3 hours for negative caching).
+ *	A cached answer is handed out as it was received: its TTL accessor
+ *	reports the original TTL, not the time left.
+ *
+ *	Bounds.  At most max_entries answers and about max_bytes bytes (an
+ *	estimate of the answer objects' heap use); inserting past either
+ *	bound evicts the least recently used entries.  An answer that alone
+ *	exceeds max_bytes is not cached.  Expired entries are dropped when
+ *	they are looked up or reach the LRU tail.
+ *
+ *	The clock is milliseconds from an injectable function (tests move
+ *	time by hand); the default is CLOCK_MONOTONIC, so changes of the
+ *	wall clock do not expire or extend entries.
+ *
+ *	The flight table maps (name, type) to whatever the resolver keeps
+ *	for a wire query in flight, so concurrent queries for the same key
+ *	join one wire query (resolver.c does the joining and delivery).
+ *
+ * DIAGNOSTICS
+ *	spf_cache_create() returns NULL on ENOMEM.  spf_cache_put() returns
+ *	false when the answer is not cacheable or memory runs out (then the
+ *	answer is simply not cached); spf_cache_flight_add() returns
+ *	SPF_ENOMEM (the caller then runs the query without coalescing).
+ */
+#include "dns_internal.h"
+
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_ENTRIES 10000
+#define DEFAULT_BYTES (16u * 1024 * 1024)
+#define FLIGHT_BUCKETS 256
+
+struct entry {
+	struct entry *hnext;
+	struct entry *newer, *older;    /* LRU list */
+	char *name;
+	size_t len;
+	uint16_t type;
+	uint32_t hash;
+	spf_dns_answer_t *ans;
+	uint64_t expires;               /* ms on the cache's clock */
+	size_t bytes;
+};
+
+struct flight {
+	struct flight *hnext;
+	char *name;
+	size_t len;
+	uint16_t type;
+	uint32_t hash;
+	void *data;
+};
+
+struct spf_cache {
+	struct entry **buckets;
+	size_t nbuckets;                /* a power of two */
+	size_t count;
+	size_t bytes;
+	size_t max_entries;
+	size_t max_bytes;
+	unsigned long evictions;
+	struct entry *newest, *oldest;
+	struct flight *flights[FLIGHT_BUCKETS];
+	uint64_t (*clock)(void *arg);
+	void *clock_arg;
+};
+
+/* ---- keys ---- */
+
+static size_t key_len(const char *name)
+{
+	size_t len = strlen(name);
+
+	return (len > 0 && name[len - 1] == '.') ? len - 1 : len;
+}
+
+static uint32_t key_hash(const char *name, size_t len, uint16_t type)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)spf_lower(name[i])) * 16777619u;
+	h = (h ^ (type & 0xff)) * 16777619u;
+	h = (h ^ (type >> 8)) * 16777619u;
+	return h;
+}
+
+static char *key_dup(const char *name, size_t len)
+{
+	char *copy = spf_strndup(name, len);
+
+	if (copy != NULL)
+		for (size_t i = 0; i < len; i++)
+			copy[i] = spf_lower(copy[i]);
+	return copy;
+}
+
+static uint64_t monotonic_ms(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- create / destroy ---- */
+
+spf_cache_t *spf_cache_create(size_t max_entries, size_t max_bytes,
+	uint64_t (*clock)(void *arg), void *clock_arg)
+{
+	spf_cache_t *c = spf_calloc(1, sizeof *c);
+
+	if (c == NULL)
+		return NULL;
+	c->nbuckets = 64;
+	c->buckets = spf_calloc(c->nbuckets, sizeof *c->buckets);
+	if (c->buckets == NULL) {
+		spf_free(c);
+		return NULL;
+	}
+	c->max_entries = max_entries > 0 ? max_entries : DEFAULT_ENTRIES;
+	c->max_bytes = max_bytes > 0 ? max_bytes : DEFAULT_BYTES;
+	c->clock = clock != NULL ? clock : monotonic_ms;
+	c->clock_arg = clock_arg;
+	return c;
+}
+
+static void entry_free(struct entry *e)
+{
+	spf_dns_answer_unref(e->ans);
+	spf_free(e->name);
+	spf_free(e);
+}
+
+void spf_cache_destroy(spf_cache_t *c)
+{
+	if (c == NULL)
+		return;
+	while (c->newest != NULL) {
+		struct entry *e = c->newest;
+
+		c->newest = e->older;
+		entry_free(e);
+	}
+	for (size_t i = 0; i < FLIGHT_BUCKETS; i++) {
+		struct flight *f, *next;
+
+		for (f = c->flights[i]; f != NULL; f = next) {
+			next = f->hnext;
+			spf_free(f->name);
+			spf_free(f);
+		}
+	}
+	spf_free(c->buckets);
+	spf_free(c);
+}
+
+/* ---- entries ---- */
+
+static struct entry **find_slot(spf_cache_t *c, const char *name, size_t len,
+	uint16_t type, uint32_t h)
+{
+	struct entry **pp;
+
+	for (pp = &c->buckets[h & (c->nbuckets - 1)]; *pp != NULL; pp = &(*pp)->hnext) {
+		struct entry *e = *pp;
+
+		if (e->hash == h && e->type == type && e->len == len
+		    && spf_strncaseeq(e->name, name, len))
+			return pp;
+	}
+	return pp;
+}
+
+static void lru_unlink(spf_cache_t *c, struct entry *e)
+{
+	if (e->newer != NULL)
+		e->newer->older = e->older;
+	else
+		c->newest = e->older;
+	if (e->older != NULL)
+		e->older->newer = e->newer;
+	else
+		c->oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+static void lru_push(spf_cache_t *c, struct entry *e)
+{
+	e->newer = NULL;
+	e->older = c->newest;
+	if (c->newest != NULL)
+		c->newest->newer = e;
+	else
+		c->oldest = e;
+	c->newest = e;
+}
+
+static void entry_remove(spf_cache_t *c, struct entry *e)
+{
+	struct entry **pp = find_slot(c, e->name, e->len, e->type, e->hash);
+
+	if (*pp == e)
+		*pp = e->hnext;
+	lru_unlink(c, e);
+	c->count--;
+	c->bytes -= e->bytes;
+	entry_free(e);
+}
+
+static void grow(spf_cache_t *c)
+{
+	size_t nb = c->nbuckets * 2;
+	struct entry **nbuckets;
+
+	if (nb > SIZE_MAX / sizeof *nbuckets)
+		return;
+	nbuckets = spf_calloc(nb, sizeof *nbuckets);
+	if (nbuckets == NULL)
+		return;   /* longer chains, still correct */
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		struct entry *e, *next;
+
+		for (e = c->buckets[i]; e != NULL; e = next) {
+			next = e->hnext;
+			e->hnext = nbuckets[e->hash & (nb - 1)];
+			nbuckets[e->hash & (nb - 1)] = e;
+		}
+	}
+	spf_free(c->buckets);
+	c->buckets = nbuckets;
+	c->nbuckets = nb;
+}
+
+static size_t str_bytes(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* An estimate of the heap an answer and its entry use. */
+static size_t answer_bytes(const spf_dns_answer_t *ans)
+{
+	size_t n = sizeof(struct entry) + 128;   /* + the answer struct */
+
+	n += 2 * str_bytes(spf_dns_answer_name(ans));
+	n += str_bytes(spf_dns_answer_detail(ans));
+	n += str_bytes(spf_dns_answer_cnames(ans));
+	for (size_t i = 0; i < spf_dns_answer_count(ans); i++) {
+		const spf_dns_rr_t *rr = spf_dns_answer_rr(ans, i);
+
+		n += sizeof *rr;
+		switch (rr->type) {
+		case SPF_RR_MX:
+			n += str_bytes(rr->u.mx.exchange);
+			break;
+		case SPF_RR_PTR:
+		case SPF_RR_CNAME:
+		case SPF_RR_NS:
+			n += str_bytes(rr->u.name);
+			break;
+		case SPF_RR_TXT:
+		case SPF_RR_SPF:
+			n += rr->u.txt.len + 1 + rr->u.txt.nstrings * sizeof(uint16_t);
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
+spf_dns_answer_t *spf_cache_get(spf_cache_t *c, const char *name, uint16_t type)
+{
+	size_t len;
+	uint32_t h;
+	struct entry *e;
+
+	if (c == NULL || name == NULL)
+		return NULL;
+	len = key_len(name);
+	h = key_hash(name, len, type);
+	e = *find_slot(c, name, len, type, h);
+	if (e == NULL)
+		return NULL;
+	if (c->clock(c->clock_arg) >= e->expires) {
+		entry_remove(c, e);
+		return NULL;
+	}
+	lru_unlink(c, e);
+	lru_push(c, e);
+	return spf_dns_answer_ref(e->ans);
+}
+
+bool spf_cache_put(spf_cache_t *c, spf_dns_answer_t *ans)
+{
+	spf_dns_status_t st;
+	const char *name;
+	uint32_t ttl, ceiling;
+	size_t len, bytes;
+	uint32_t h;
+	struct entry **pp, *e;
+
+	if (c == NULL || ans == NULL)
+		return false;
+	st = spf_dns_answer_status(ans);
+	if (st != SPF_DNS_OK && st != SPF_DNS_NODATA && st != SPF_DNS_NXDOMAIN)
+		return false;
+	ttl = spf_dns_answer_ttl(ans);
+	ceiling = st == SPF_DNS_OK ? SPF_CACHE_TTL_CEILING : SPF_CACHE_NEG_TTL_CEILING;
+	if (ttl > ceiling)
+		ttl = ceiling;
+#if SPF_CACHE_TTL_FLOOR > 0
+	if (ttl < SPF_CACHE_TTL_FLOOR)
+		ttl = SPF_CACHE_TTL_FLOOR;
+#endif
+	if (ttl == 0)
+		return false;
+	bytes = answer_bytes(ans);
+	if (bytes > c->max_bytes)
+		return false;
+
+	name = spf_dns_answer_name(ans);
+	len = key_len(name);
+	h = key_hash(name, len, spf_dns_answer_type(ans));
+	pp = find_slot(c, name, len, spf_dns_answer_type(ans), h);
+	if (*pp != NULL)
+		entry_remove(c, *pp);
+
+	e = spf_calloc(1, sizeof *e);
+	if (e == NULL)
+		return false;
+	e->name = key_dup(name, len);
+	if (e->name == NULL) {
+		spf_free(e);
+		return false;
+	}
+	e->len = len;
+	e->type = spf_dns_answer_type(ans);
+	e->hash = h;
+	e->ans = spf_dns_answer_ref(ans);
+	e->expires = c->clock(c->clock_arg) + (uint64_t)ttl * 1000u;
+	e->bytes = bytes;
+
+	/* make room: least recently used first */
+	while (c->oldest != NULL
+	       && (c->count + 1 > c->max_entries || c->bytes + bytes > c->max_bytes)) {
+		entry_remove(c, c->oldest);
+		c->evictions++;
+	}
+	if (c->count >= c->nbuckets)
+		grow(c);
+	pp = &c->buckets[h & (c->nbuckets - 1)];
+	e->hnext = *pp;
+	*pp = e;
+	lru_push(c, e);
+	c->count++;
+	c->bytes += bytes;
+	return true;
+}
+
+size_t spf_cache_entries(const spf_cache_t *c)
+{
+	return c != NULL ? c->count : 0;
+}
+
+size_t spf_cache_bytes(const spf_cache_t *c)
+{
+	return c != NULL ? c->bytes : 0;
+}
+
+unsigned long spf_cache_evictions(const spf_cache_t *c)
+{
+	return c != NULL ? c->evictions : 0;
+}
+
+/* ---- flights ---- */
+
+static struct flight **flight_slot(spf_cache_t *c, const char *name,
+	uint16_t type)
+{
+	size_t len = key_len(name);
+	uint32_t h = key_hash(name, len, type);
+	struct flight **pp;
+
+	for (pp = &c->flights[h % FLIGHT_BUCKETS]; *pp != NULL; pp = &(*pp)->hnext) {
+		struct flight *f = *pp;
+
+		if (f->hash == h && f->type == type && f->len == len
+		    && spf_strncaseeq(f->name, name, len))
+			return pp;
+	}
+	return pp;
+}
+
+void *spf_cache_flight_get(spf_cache_t *c, const char *name, uint16_t type)
+{
+	struct flight *f;
+
+	if (c == NULL || name == NULL)
+		return NULL;
+	f = *flight_slot(c, name, type);
+	return f != NULL ? f->data : NULL;
+}
+
+spf_status_t spf_cache_flight_add(spf_cache_t *c, const char *name,
+	uint16_t type, void *data)
+{
+	struct flight *f, **pp;
+
+	if (c == NULL || name == NULL)
+		return SPF_EINVAL;
+	pp = flight_slot(c, name, type);
+	if (*pp != NULL)
+		return SPF_EINVAL;
+	f = spf_calloc(1, sizeof *f);
+	if (f == NULL)
+		return SPF_ENOMEM;
+	f->len = key_len(name);
+	f->name = key_dup(name, f->len);
+	if (f->name == NULL) {
+		spf_free(f);
+		return SPF_ENOMEM;
+	}
+	f->type = type;
+	f->hash = key_hash(name, f->len, type);
+	f->data = data;
+	*pp = f;   /* pp is the empty tail slot of the right chain */
+	return SPF_OK;
+}
+
+void spf_cache_flight_remove(spf_cache_t *c, const char *name, uint16_t type)
+{
+	struct flight **pp, *f;
+
+	if (c == NULL || name == NULL)
+		return;
+	pp = flight_slot(c, name, type);
+	f = *pp;
+	if (f == NULL)
+		return;
+	*pp = f->hnext;
+	spf_free(f->name);
+	spf_free(f);
+}
