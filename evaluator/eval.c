@@ -35,6 +35,7 @@
 #define MAX_PTR_NAMES 10   /* RFC 7208 §4.6.4 */
 #define MAX_FRAMES 24      /* safety net; the term limit bounds depth */
 #define MAX_EXPANSION 4096 /* bound on one macro expansion */
+#define DEFAULT_DEADLINE_MS 20000   /* RFC 7208 §4.6.4: at least 20 s */
 
 enum role { ROLE_CHECK, ROLE_INCLUDE, ROLE_REDIRECT };
 
@@ -82,6 +83,15 @@ struct frame {
 	struct frame *child;
 };
 
+/* A speculative lookup (see prefetch_record()). */
+struct pf {
+	spf_job_t *job;
+	spf_dns_query_t *q;
+	const char *domain;       /* the record's domain, for %{d} */
+	uint16_t type;
+	struct pf *next;
+};
+
 struct spf_job {
 	spf_resolver_t *res;
 	spf_arena_t *arena;
@@ -100,6 +110,15 @@ struct spf_job {
 	bool oom;
 	spf_dns_query_t *kick;
 	struct slot *slots;
+	/* the deadline (RFC 7208 §4.6.4) */
+	spf_dns_query_t *deadline;
+	unsigned deadline_ms;
+	bool timed_out;
+	/* speculative prefetch */
+	bool prefetch;
+	struct pf *pfs;
+	unsigned pf_terms;        /* DNS-querying terms prefetched */
+	unsigned pf_queries;      /* queries sent speculatively */
 	/* validated PTR names, computed once per job (RFC 7208 §5.5) */
 	int ptr_phase;
 	spf_dns_status_t ptr_status;
@@ -549,6 +568,157 @@ static enum tres term_target(spf_job_t *job, struct frame *f,
 	return T_MATCH;
 }
 
+/* ---- speculative prefetch ----
+ *
+ * As soon as a record is parsed, the lookups its terms will need are
+ * started in parallel: a/exists targets, mx targets and then their hosts'
+ * addresses, include and redirect targets' TXT records and, once those
+ * arrive, the lookups of their terms in turn.  The answers are dropped:
+ * they only warm the resolver's cache (or are joined in flight by the
+ * evaluation's own query for the same name and type), so evaluation
+ * still consumes every answer strictly in RFC order and counts limits
+ * exactly as a sequential evaluation does; results, explanations and
+ * traces are identical with and without prefetch.
+ *
+ * Bound: only the first MAX_DNS_TERMS DNS-querying terms met (in the
+ * order records arrive) are prefetched, each with at most MAX_MX_NAMES
+ * host lookups, so a job never sends more speculative queries than a
+ * sequential evaluation may send (10 terms x (1 + 10 MX hosts)); ptr
+ * and terms whose target uses %{p} are never prefetched.
+ */
+
+static void prefetch_record(spf_job_t *job, const char *domain,
+	const spf_record_t *rec);
+static void prefetch_query(spf_job_t *job, const char *name, uint16_t type,
+	const char *domain);
+
+static void on_prefetch(const spf_dns_answer_t *ans, void *arg)
+{
+	struct pf *p = arg;
+	spf_job_t *job = p->job;
+	size_t n;
+
+	p->q = NULL;
+	if (job->done || spf_dns_answer_status(ans) != SPF_DNS_OK)
+		return;
+	n = spf_dns_answer_count(ans);
+	if (p->type == SPF_RR_MX) {
+		uint16_t atype = job->mctx.ip.family == 4 ? SPF_RR_A : SPF_RR_AAAA;
+
+		if (n > MAX_MX_NAMES)
+			return;   /* the evaluation will stop at permerror */
+		for (size_t i = 0; i < n; i++) {
+			const char *ex = spf_dns_answer_rr(ans, i)->u.mx.exchange;
+
+			if (name_ok(ex))
+				prefetch_query(job, ex, atype, NULL);
+		}
+	} else if (p->type == SPF_RR_TXT) {
+		const spf_dns_rr_t *found = NULL;
+		spf_record_t *rec = NULL;
+		spf_parse_error_t perr;
+
+		for (size_t i = 0; i < n; i++) {
+			const spf_dns_rr_t *rr = spf_dns_answer_rr(ans, i);
+
+			if (spf_record_is_spf1(rr->u.txt.data, rr->u.txt.len)) {
+				if (found != NULL)
+					return;   /* permerror ahead: nothing to fetch */
+				found = rr;
+			}
+		}
+		if (found != NULL && spf_record_parse(job->arena, found->u.txt.data,
+		    found->u.txt.len, &rec, &perr) == SPF_OK)
+			prefetch_record(job, spf_dns_answer_name(ans), rec);
+	}
+}
+
+/* Start one speculative query; domain is kept for TXT answers. */
+static void prefetch_query(spf_job_t *job, const char *name, uint16_t type,
+	const char *domain)
+{
+	struct pf *p;
+
+	if (job->pf_queries >= MAX_DNS_TERMS * (1 + MAX_MX_NAMES))
+		return;
+	p = spf_arena_alloc(job->arena, sizeof(*p));
+	if (p == NULL)
+		return;   /* speculation is optional */
+	p->job = job;
+	p->type = type;
+	p->domain = domain;
+	p->q = spf_resolver_query(job->res, name, type, on_prefetch, p);
+	if (p->q == NULL)
+		return;
+	job->pf_queries++;
+	p->next = job->pfs;
+	job->pfs = p;
+}
+
+/* Expand a target for prefetching; NULL when it cannot or need not be. */
+static const char *prefetch_target(spf_job_t *job, const char *domain,
+	const spf_term_t *t)
+{
+	spf_macro_ctx_t ctx = job->mctx;
+	spf_buf_t b;
+	const char *out = NULL;
+
+	if (t->domain_spec == NULL)
+		return domain;
+	if (spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len))
+		return NULL;
+	ctx.domain = domain;
+	spf_buf_init(&b, MAX_EXPANSION);
+	if (spf_macro_expand(t->domain_spec, t->domain_spec_len, &ctx,
+	    SPF_MACRO_DOMAIN, &b, NULL) == SPF_OK) {
+		out = strip_dot(job, spf_buf_cstr(&b));
+		if (out != NULL && !name_ok(out))
+			out = NULL;
+	}
+	spf_buf_finish(&b);
+	return out;
+}
+
+static void prefetch_record(spf_job_t *job, const char *domain,
+	const spf_record_t *rec)
+{
+	uint16_t atype = job->mctx.ip.family == 4 ? SPF_RR_A : SPF_RR_AAAA;
+
+	if (!job->prefetch || domain == NULL)
+		return;
+	for (size_t i = 0; i < rec->nterms; i++) {
+		const spf_term_t *t = &rec->terms[i];
+		const char *target;
+		uint16_t type;
+
+		if (t->is_modifier) {
+			/* redirect is used only when the record has no all */
+			if (t->mod != SPF_MOD_REDIRECT || rec->all >= 0)
+				continue;
+			type = SPF_RR_TXT;
+		} else {
+			switch (t->mech) {
+			case SPF_MECH_A: type = atype; break;
+			case SPF_MECH_EXISTS: type = SPF_RR_A; break;
+			case SPF_MECH_MX: type = SPF_RR_MX; break;
+			case SPF_MECH_INCLUDE: type = SPF_RR_TXT; break;
+			case SPF_MECH_PTR:
+				job->pf_terms++;   /* it counts, but is not fetched */
+				continue;
+			default: continue;
+			}
+		}
+		if (job->pf_terms >= MAX_DNS_TERMS)
+			return;
+		job->pf_terms++;
+		target = prefetch_target(job, domain, t);
+		if (target != NULL)
+			prefetch_query(job, target, type, target);
+		if (!t->is_modifier && t->mech == SPF_MECH_ALL)
+			return;
+	}
+}
+
 /* ---- frames ---- */
 
 static struct frame *push_frame(spf_job_t *job, struct frame *parent,
@@ -868,6 +1038,7 @@ static void st_select(spf_job_t *job, struct frame *f)
 	for (size_t i = 0; i < f->rec->nterms; i++)
 		f->term_nodes[i] = trace_add(job, f->node, SPF_TRACE_TERM,
 			f->rec->terms[i].text);
+	prefetch_record(job, f->domain, f->rec);
 	f->ti = 0;
 	f->phase = 0;
 	f->state = F_TERM;
@@ -1085,6 +1256,14 @@ static void finish_job(spf_job_t *job)
 	if (job->oom) {
 		job->result = SPF_RESULT_TEMPERROR;
 		job->problem = "out of memory";
+	} else if (job->timed_out) {
+		job->result = SPF_RESULT_TEMPERROR;
+		job->problem = spf_arena_printf(job->arena,
+			"the evaluation did not finish within %u ms (RFC 7208 §4.6.4)",
+			job->deadline_ms);
+		if (job->problem == NULL)
+			job->problem = "the evaluation did not finish in time";
+		d = NULL;
 	} else if (r != NULL) {
 		job->result = r->result;
 	}
@@ -1103,6 +1282,13 @@ static void finish_job(spf_job_t *job)
 		job->trace->voids = job->voids;
 	}
 	job->done = true;
+	spf_dns_query_cancel(job->deadline);
+	job->deadline = NULL;
+	/* speculation that has not come back is of no use any more */
+	for (struct pf *p = job->pfs; p != NULL; p = p->next) {
+		spf_dns_query_cancel(p->q);
+		p->q = NULL;
+	}
 }
 
 static void job_run(spf_job_t *job)
@@ -1151,6 +1337,34 @@ static void job_run(spf_job_t *job)
 	}
 	job->running = false;
 	if (job->done && job->cb != NULL) {
+		spf_done_cb cb = job->cb;
+
+		job->cb = NULL;
+		cb(job, job->cb_arg);
+	}
+}
+
+/* RFC 7208 §4.6.4: the deadline passed; stop and report temperror. */
+static void on_deadline(const spf_dns_answer_t *ans, void *arg)
+{
+	spf_job_t *job = arg;
+
+	(void)ans;
+	job->deadline = NULL;
+	if (job->done || job->running)
+		return;
+	for (struct slot *sl = job->slots; sl != NULL; sl = sl->next) {
+		spf_dns_query_cancel(sl->q);
+		sl->q = NULL;
+	}
+	spf_dns_query_cancel(job->kick);
+	job->kick = NULL;
+	job->pending = 0;
+	job->timed_out = true;
+	trace_note(job, job->trace, spf_arena_printf(job->arena,
+		"deadline of %u ms reached", job->deadline_ms));
+	finish_job(job);
+	if (job->cb != NULL) {
 		spf_done_cb cb = job->cb;
 
 		job->cb = NULL;
@@ -1242,6 +1456,13 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 	job->kick = spf_resolver_call_later(res, on_kick, job);
 	if (job->kick == NULL)
 		goto fail_job;
+	job->prefetch = !req->no_prefetch;
+	job->deadline_ms = req->deadline_ms ? req->deadline_ms : DEFAULT_DEADLINE_MS;
+	job->deadline = spf_resolver_call_after(res, job->deadline_ms, on_deadline, job);
+	if (job->deadline == NULL) {
+		spf_dns_query_cancel(job->kick);
+		goto fail_job;
+	}
 	if (status != NULL)
 		*status = SPF_OK;
 	return job;
@@ -1258,6 +1479,9 @@ void spf_job_destroy(spf_job_t *job)
 	if (job == NULL)
 		return;
 	spf_dns_query_cancel(job->kick);
+	spf_dns_query_cancel(job->deadline);
+	for (struct pf *p = job->pfs; p != NULL; p = p->next)
+		spf_dns_query_cancel(p->q);
 	for (struct slot *s = job->slots; s != NULL; s = s->next) {
 		spf_dns_query_cancel(s->q);
 		spf_dns_answer_unref(s->ans);
