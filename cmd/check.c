@@ -3,11 +3,15 @@
  *
  * DESCRIPTION
  *	Evaluates the MAIL FROM identity (or the HELO identity with
- *	--identity helo) and prints the result with the deciding mechanism,
+ *	--identity helo, or both, HELO first, with --identity both) and
+ *	prints the result with the deciding mechanism,
  *	the domain whose record decided, the lookup counts and, for fail,
  *	the explanation; for permerror and temperror the problem.  --json
  *	prints the same as an object.  The exit status is the result
- *	(0 pass ... 6 temperror).
+ *	(0 pass ... 6 temperror) of MAIL FROM; with --identity both the
+ *	HELO result is printed on its own line ("helo: ...") or under
+ *	"identities" in JSON.  --header adds Received-SPF and/or
+ *	Authentication-Results fields.
  *
  * DIAGNOSTICS
  *	An invalid IP, a malformed sender, a missing argument, an unreadable
@@ -29,99 +33,27 @@ static const char check_usage[] =
 	"\n"
 	"options:\n"
 	"  --helo NAME             the HELO/EHLO name of the client\n"
-	"  --identity mfrom|helo   which identity to check (default mfrom)\n"
+	"  --identity mfrom|helo|both  which identity to check (default mfrom);\n"
+	"                          both: HELO first, then MAIL FROM, whose result\n"
+	"                          stays the result and the exit status\n"
+	"  --header received-spf|auth-results|both\n"
+	"                          also print Received-SPF (RFC 7208 §9.1) and/or\n"
+	"                          Authentication-Results (RFC 8601) header fields\n"
+	"  --authserv-id NAME      authserv-id of Authentication-Results\n"
+	"                          (default: --receiver, else the host name)\n"
 	COMMON_HELP
 	"  -h, --help              this text\n"
 	"\n"
 	"exit status: 0 pass, 1 fail, 2 softfail, 3 neutral, 4 none,\n"
 	"5 permerror, 6 temperror, 64 bad usage or input, 70 internal error\n";
 
-/* Accept "<addr>" as addr; refuse what cannot be an envelope sender. */
-static const char *sender_arg(const char *s, char **owned)
-{
-	size_t len = strlen(s);
-	const char *at;
-
-	*owned = NULL;
-	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
-		*owned = spf_strndup(s + 1, len - 2);
-		if (*owned == NULL)
-			return NULL;
-		s = *owned;
-	}
-	for (const char *p = s; *p; p++) {
-		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-			cmd_error("sender '%s' contains a space or control character", s);
-			return NULL;
-		}
-	}
-	at = strrchr(s, '@');
-	if (at != NULL && at[1] == '\0') {
-		cmd_error("sender '%s' has no domain after '@'", s);
-		return NULL;
-	}
-	return s;
-}
-
-static void print_text(const spf_job_t *job, const spf_request_t *req)
-{
-	spf_result_t r = spf_job_result(job);
-
-	printf("%s", spf_result_str(r));
-	if (spf_job_domain(job) != NULL)
-		printf("  domain=%s", spf_job_domain(job));
-	else
-		printf("  domain=%s", spf_job_start_domain(job));
-	if (spf_job_mechanism(job) != NULL)
-		printf("  mechanism=\"%s\"", spf_job_mechanism(job));
-	printf("  lookups=%u/10  void=%u/%u", spf_job_lookups(job),
-		spf_job_void_lookups(job), req->void_limit ? req->void_limit : 2);
-	if (spf_job_explanation(job) != NULL)
-		printf("  explanation=\"%s\"", spf_job_explanation(job));
-	if (spf_job_problem(job) != NULL)
-		printf("  problem=\"%s\"", spf_job_problem(job));
-	printf("\n");
-}
-
-static json_t *jstr_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static int print_json(const spf_job_t *job, const spf_request_t *req)
-{
-	char ip[64];
-	json_t *o = json_object();
-	char *text;
-
-	json_object_set_new(o, "schema", json_integer(1));
-	json_object_set_new(o, "result", json_string(spf_result_str(spf_job_result(job))));
-	json_object_set_new(o, "identity", json_string(
-		req->identity == SPF_IDENTITY_HELO ? "helo" : "mfrom"));
-	json_object_set_new(o, "ip", json_string(spf_addr_str(&req->ip, ip, sizeof(ip))));
-	json_object_set_new(o, "sender", jstr_or_null(spf_job_sender(job)));
-	json_object_set_new(o, "helo", jstr_or_null(req->helo));
-	json_object_set_new(o, "domain", jstr_or_null(spf_job_domain(job) ?
-		spf_job_domain(job) : spf_job_start_domain(job)));
-	json_object_set_new(o, "mechanism", jstr_or_null(spf_job_mechanism(job)));
-	json_object_set_new(o, "explanation", jstr_or_null(spf_job_explanation(job)));
-	json_object_set_new(o, "problem", jstr_or_null(spf_job_problem(job)));
-	json_object_set_new(o, "lookups", json_integer(spf_job_lookups(job)));
-	json_object_set_new(o, "void_lookups", json_integer(spf_job_void_lookups(job)));
-	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (text == NULL)
-		return -1;
-	printf("%s\n", text);
-	free(text);
-	return 0;
-}
-
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "helo", required_argument, NULL, 'H' },
 		{ "identity", required_argument, NULL, 'I' },
+		{ "header", required_argument, NULL, 'R' },
+		{ "authserv-id", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -130,9 +62,13 @@ int cmd_check(int argc, char **argv)
 	spf_request_t req = { 0 };
 	struct event_base *base = NULL;
 	spf_resolver_t *res = NULL;
-	spf_job_t *job;
+	struct cmd_eval ev = { 0 };
+	enum cmd_identities ids = CMD_ID_MFROM;
+	enum cmd_headers hdrs = CMD_HDR_NONE;
+	const char *authserv_id = NULL;
 	spf_status_t st;
-	char *owned = NULL;
+	char *owned = NULL, *owned_helo = NULL;
+	char why[512];
 	int opt, rc;
 
 	optind = 1;
@@ -149,14 +85,17 @@ int cmd_check(int argc, char **argv)
 			req.helo = optarg;
 			break;
 		case 'I':
-			if (strcmp(optarg, "mfrom") == 0)
-				req.identity = SPF_IDENTITY_MFROM;
-			else if (strcmp(optarg, "helo") == 0)
-				req.identity = SPF_IDENTITY_HELO;
-			else {
-				cmd_error("--identity must be mfrom or helo, not '%s'", optarg);
+			if (!cmd_parse_identities(optarg, &ids))
 				return EXIT_USAGE;
-			}
+			req.identity = ids == CMD_ID_HELO ? SPF_IDENTITY_HELO :
+				SPF_IDENTITY_MFROM;
+			break;
+		case 'R':
+			if (!cmd_parse_headers(optarg, &hdrs))
+				return EXIT_USAGE;
+			break;
+		case 'A':
+			authserv_id = optarg;
 			break;
 		case 'h':
 			fputs(check_usage, stdout);
@@ -179,44 +118,68 @@ int cmd_check(int argc, char **argv)
 		cmd_error("'%s' is not an IPv4 or IPv6 address", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (req.identity == SPF_IDENTITY_HELO && (req.helo == NULL || *req.helo == '\0')) {
-		cmd_error("--identity helo needs --helo NAME");
+	if ((ids & CMD_ID_HELO) && (req.helo == NULL || *req.helo == '\0')) {
+		cmd_error("--identity %s needs --helo NAME",
+			ids == CMD_ID_HELO ? "helo" : "both");
 		return EXIT_USAGE;
 	}
-	req.sender = argc - optind == 2 ? sender_arg(argv[optind + 1], &owned) : "";
-	if (req.sender == NULL)
+	if (req.helo != NULL) {
+		req.helo = cmd_helo(req.helo, &owned_helo, why, sizeof(why));
+		if (req.helo == NULL) {
+			cmd_error("%s", why);
+			return EXIT_USAGE;
+		}
+	}
+	req.sender = argc - optind == 2 ?
+		cmd_sender(argv[optind + 1], &owned, why, sizeof(why)) : "";
+	if (req.sender == NULL) {
+		cmd_error("%s", why);
+		spf_free(owned_helo);
 		return EXIT_USAGE;
+	}
 	if (*req.sender == '\0' && req.identity == SPF_IDENTITY_MFROM &&
 	    (req.helo == NULL || *req.helo == '\0')) {
 		cmd_error("a null sender (\"\") is checked as postmaster@HELO: give --helo NAME");
 		spf_free(owned);
+		spf_free(owned_helo);
 		return EXIT_USAGE;
 	}
-	req.default_explanation = co.default_exp;
-	req.receiver = co.receiver;
+	cmd_request_opts(&co, &req);
 	if (!cmd_resolver(&co, &base, &res)) {
 		spf_free(owned);
+		spf_free(owned_helo);
 		return EXIT_USAGE;
 	}
-	job = spf_check_sync(res, &req, &st);
-	if (job == NULL) {
+	st = cmd_evaluate(res, &req, ids, &ev);
+	if (st != SPF_OK) {
 		cmd_error("cannot evaluate: %s", spf_strerror(st));
 		rc = EXIT_INTERNAL;
 	} else {
+		const struct cmd_ident *primary = cmd_eval_primary(&ev);
+
+		rc = spf_result_exit(spf_job_result(primary->job));
 		if (co.json) {
-			if (print_json(job, &req) != 0) {
+			json_t *o = cmd_eval_json(&ev);
+
+			if (o == NULL || !cmd_headers(&ev, hdrs, co.receiver, authserv_id,
+			    stdout, o) || cmd_json_print(o, false) != 0) {
 				cmd_error("cannot format JSON output");
 				rc = EXIT_INTERNAL;
-				goto done;
 			}
+			json_decref(o);
 		} else {
-			print_text(job, &req);
+			cmd_ident_line(stdout, primary);
+			if (ev.helo.used && primary != &ev.helo) {
+				fputs("helo: ", stdout);
+				cmd_ident_line(stdout, &ev.helo);
+			}
+			if (!cmd_headers(&ev, hdrs, co.receiver, authserv_id, stdout, NULL))
+				rc = EXIT_INTERNAL;
 		}
-		rc = spf_result_exit(spf_job_result(job));
 	}
-done:
-	spf_job_destroy(job);
+	cmd_eval_finish(&ev);
 	cmd_resolver_free(base, res);
 	spf_free(owned);
+	spf_free(owned_helo);
 	return rc;
 }

@@ -37,6 +37,12 @@ struct common_opts {
 	bool json;
 	const char *default_exp;
 	const char *receiver;
+	const char *nameservers[MAX_ZONES];   /* --nameserver ADDR[:PORT] */
+	int nnameservers;
+	unsigned timeout_ms;                  /* --timeout MS; 0: default */
+	unsigned deadline_ms;                 /* --deadline MS; 0: 20000 */
+	bool no_prefetch;                     /* --no-prefetch */
+	unsigned void_limit;                  /* --void-limit N; 0: 2 */
 };
 
 /* Print "spfcheck: <message>" on stderr. */
@@ -48,6 +54,9 @@ void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int common_opt(struct common_opts *co, int opt, const char *arg);
 
+/* Set the request fields that come from common options. */
+void cmd_request_opts(const struct common_opts *co, spf_request_t *req);
+
 /* getopt_long entries of the common options (values >= 1000). */
 #define COMMON_LONG_OPTS \
 	{ "zone", required_argument, NULL, 1001 }, \
@@ -55,7 +64,12 @@ int common_opt(struct common_opts *co, int opt, const char *arg);
 	{ "offline", no_argument, NULL, 1003 }, \
 	{ "json", no_argument, NULL, 1004 }, \
 	{ "default-explanation", required_argument, NULL, 1005 }, \
-	{ "receiver", required_argument, NULL, 1006 }
+	{ "receiver", required_argument, NULL, 1006 }, \
+	{ "nameserver", required_argument, NULL, 1010 }, \
+	{ "timeout", required_argument, NULL, 1011 }, \
+	{ "deadline", required_argument, NULL, 1012 }, \
+	{ "no-prefetch", no_argument, NULL, 1013 }, \
+	{ "void-limit", required_argument, NULL, 1014 }
 
 #define COMMON_HELP \
 	"  --zone FILE             answer from this RFC 1035 zone file first (repeatable)\n" \
@@ -64,7 +78,16 @@ int common_opt(struct common_opts *co, int opt, const char *arg);
 	"                          do not exist (NXDOMAIN)\n" \
 	"  --json                  print a JSON object\n" \
 	"  --default-explanation TEXT  explanation for fail when the domain gives none\n" \
-	"  --receiver NAME         this host's name (%{r} in explanations)\n"
+	"  --receiver NAME         this host's name (%{r} in explanations)\n" \
+	"  --nameserver ADDR[:PORT]  ask this DNS server (IPv4, or [IPv6]:PORT;\n" \
+	"                          repeatable) instead of /etc/resolv.conf's\n" \
+	"  --timeout MS            per-query DNS timeout in milliseconds (default 2000,\n" \
+	"                          3 tries, doubled each round)\n" \
+	"  --deadline MS           give up with temperror after MS milliseconds per\n" \
+	"                          identity (default 20000, RFC 7208 section 4.6.4)\n" \
+	"  --no-prefetch           do not start lookups before the terms that need\n" \
+	"                          them are evaluated (results are the same)\n" \
+	"  --void-limit N          void lookups allowed (default 2, RFC 7208 4.6.4)\n"
 
 /*
  * Create the event base and a resolver with the zones and records of co
@@ -76,5 +99,99 @@ void cmd_resolver_free(struct event_base *base, spf_resolver_t *res);
 
 /* Subcommands: argc/argv start at the subcommand name. */
 int cmd_check(int argc, char **argv);
+
+/* ==== explain, batch and the output they share with check (issue 9) ==== */
+
+#include <jansson.h>
+
+int cmd_explain(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+
+/* --identity: which identities to evaluate (RFC 7208 §2.3 HELO, §2.4 MAIL FROM). */
+enum cmd_identities {
+	CMD_ID_DEFAULT = 0,   /* not given: the command's default */
+	CMD_ID_MFROM = 1,
+	CMD_ID_HELO = 2,
+	CMD_ID_BOTH = 3,
+};
+/* --header: which result header fields to print. */
+enum cmd_headers {
+	CMD_HDR_NONE = 0,
+	CMD_HDR_RECEIVED = 1,   /* Received-SPF (RFC 7208 §9.1) */
+	CMD_HDR_AUTHRES = 2,    /* Authentication-Results (RFC 8601) */
+	CMD_HDR_BOTH = 3,
+};
+
+/* Parse the value of --identity / --header; print the error and return
+ * false when it is not valid. */
+bool cmd_parse_identities(const char *arg, enum cmd_identities *out);
+bool cmd_parse_headers(const char *arg, enum cmd_headers *out);
+
+/*
+ * Check a SENDER argument ("user@domain", "@domain", "domain", "<...>",
+ * "" or "<>" for the null sender) and convert a non-ASCII domain to its
+ * A-label (IDNA2008 with UTS #46 mapping, libidn2).  Returns the sender
+ * to use (borrowed from s or *owned, which the caller spf_free()s), or
+ * NULL with a one-line reason in why[0..whylen).
+ */
+const char *cmd_sender(const char *s, char **owned, char *why, size_t whylen);
+/* The same for a HELO name: NULL with why set if it cannot be used. */
+const char *cmd_helo(const char *s, char **owned, char *why, size_t whylen);
+/* s with control, non-ASCII and backslash bytes as \xNN (for messages). */
+const char *cmd_printable(const char *s, char *buf, size_t len);
+
+/* One identity evaluated. */
+struct cmd_ident {
+	bool used;
+	spf_request_t req;    /* the request it ran with (strings borrowed) */
+	spf_job_t *job;       /* the finished job (owned) */
+	double elapsed_ms;
+};
+
+/* The identities of one message, HELO first (RFC 7208 §2.3, §2.4). */
+struct cmd_eval {
+	struct cmd_ident helo;
+	struct cmd_ident mfrom;
+	double elapsed_ms;
+};
+
+/* The identity whose result is the top-level result and exit status:
+ * MAIL FROM when it was evaluated, else HELO. */
+const struct cmd_ident *cmd_eval_primary(const struct cmd_eval *ev);
+
+/*
+ * Evaluate the identities of base (ip, sender, helo, receiver, default
+ * explanation) on res, synchronously, HELO first.  Returns SPF_OK or the
+ * status of a job that could not start (ev is then partly filled; call
+ * cmd_eval_finish anyway).
+ */
+spf_status_t cmd_evaluate(spf_resolver_t *res, const spf_request_t *base,
+	enum cmd_identities ids, struct cmd_eval *ev);
+void cmd_eval_finish(struct cmd_eval *ev);
+
+/* Monotonic clock in milliseconds. */
+double cmd_now_ms(void);
+
+/* JSON (schema 1, README "JSON output"): one identity's object, and the
+ * top-level object of check/explain (identities included). */
+json_t *cmd_ident_json(const struct cmd_ident *id);
+json_t *cmd_eval_json(const struct cmd_eval *ev);
+/* Print o (indented, or compact on one line) and a newline; -1 on error. */
+int cmd_json_print(json_t *o, bool compact);
+
+/* check's text line for one identity ("pass  domain=...  mechanism=..."). */
+void cmd_ident_line(FILE *out, const struct cmd_ident *id);
+
+/*
+ * Build the header fields of ev asked for by hdrs (Received-SPF per
+ * identity, MAIL FROM first; one Authentication-Results with both) and
+ * print them on out, or, when json is not NULL, store them under
+ * "headers" in json.  receiver: --receiver or NULL (then the host name).
+ * Returns false (after printing the error) on failure.
+ */
+bool cmd_headers(const struct cmd_eval *ev, enum cmd_headers hdrs,
+	const char *receiver, const char *authserv_id, FILE *out, json_t *json);
+
+/* ==== end of issue 9 block ==== */
 
 #endif

@@ -74,20 +74,81 @@ int common_opt(struct common_opts *co, int opt, const char *arg)
 	case 1006:
 		co->receiver = arg;
 		return 1;
+	case 1010:
+		if (spf_dns_server_check(arg) != SPF_OK) {
+			cmd_error("--nameserver '%s': not ADDR, ADDR:PORT or [IPV6]:PORT", arg);
+			return -1;
+		}
+		if (co->nnameservers >= MAX_ZONES) {
+			cmd_error("too many --nameserver options (at most %d)", MAX_ZONES);
+			return -1;
+		}
+		co->nameservers[co->nnameservers++] = arg;
+		return 1;
+	case 1011: {
+		char *end;
+		unsigned long ms = strtoul(arg, &end, 10);
+
+		if (*arg < '0' || *arg > '9' || *end != '\0' || ms == 0 || ms > 600000) {
+			cmd_error("--timeout '%s': not a number of milliseconds (1-600000)", arg);
+			return -1;
+		}
+		co->timeout_ms = (unsigned)ms;
+		return 1;
+	}
+	case 1012:
+	case 1014: {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+		bool dl = opt == 1012;
+
+		if (*arg < '0' || *arg > '9' || *end != '\0' || v == 0 ||
+		    v > (dl ? 3600000UL : 100UL)) {
+			cmd_error(dl ? "--deadline '%s': not a number of milliseconds (1-3600000)" :
+				"--void-limit '%s': not a number from 1 to 100", arg);
+			return -1;
+		}
+		if (dl)
+			co->deadline_ms = (unsigned)v;
+		else
+			co->void_limit = (unsigned)v;
+		return 1;
+	}
+	case 1013:
+		co->no_prefetch = true;
+		return 1;
 	default:
 		return 0;
 	}
 }
 
+void cmd_request_opts(const struct common_opts *co, spf_request_t *req)
+{
+	req->default_explanation = co->default_exp;
+	req->receiver = co->receiver;
+	req->deadline_ms = co->deadline_ms;
+	req->no_prefetch = co->no_prefetch;
+	req->void_limit = co->void_limit;
+}
+
 bool cmd_resolver(const struct common_opts *co, struct event_base **basep,
 	spf_resolver_t **resp)
 {
-	spf_resolver_opts_t ro = { .offline = co->offline };
+	spf_resolver_opts_t ro = {
+		.offline = co->offline,
+		.nameservers = co->nameservers,
+		.nnameservers = (size_t)co->nnameservers,
+		.timeout_ms = co->timeout_ms,
+	};
 	struct event_base *base = event_base_new();
-	spf_resolver_t *res = base ? spf_resolver_create(base, &ro) : NULL;
+	spf_status_t rst = SPF_ENOMEM;
+	char *rmsg = NULL;
+	spf_resolver_t *res = base ? spf_resolver_create_ex(base, &ro, &rst, &rmsg) : NULL;
 
 	if (res == NULL) {
-		cmd_error("cannot create the resolver: out of memory");
+		cmd_error("cannot create the resolver: %s",
+			rmsg != NULL ? rmsg : spf_strerror(rst));
+		spf_free(rmsg);
 		goto fail;
 	}
 	for (int i = 0; i < co->nzones; i++) {

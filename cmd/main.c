@@ -14,8 +14,11 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  check IP SENDER     evaluate SPF (RFC 7208) for a sender; exit status = result\n"
+	"  explain IP SENDER   show why: the evaluation tree, every term and lookup\n"
+	"  batch               evaluate \"IP SENDER [HELO]\" lines from stdin, many at once\n"
 	"\n"
-	"spfcheck COMMAND --help shows the options of a command.\n"
+	"spfcheck COMMAND --help shows the options of a command; man spfcheck has all.\n"
+	"  --help              this text\n"
 	"  --version           print the version\n";
 
 int main(int argc, char **argv)
@@ -35,6 +38,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "explain") == 0)
+		return cmd_explain(argc - 1, argv + 1);
+	if (strcmp(argv[1], "batch") == 0)
+		return cmd_batch(argc - 1, argv + 1);
 	cmd_error("unknown command '%s' (try spfcheck --help)", argv[1]);
 	return EXIT_USAGE;
 }

@@ -153,4 +153,55 @@ spf_job_t *spf_check_sync(spf_resolver_t *res, const spf_request_t *req,
 #define SPF_DEFAULT_EXPLANATION \
 	"%{o} does not designate %{i} as permitted sender"
 
+/* ==== result header fields (header.c) — issue 9 ==== */
+
+/*
+ * One evaluated identity as the header builders see it.  All strings are
+ * borrowed for the duration of the call; any of them may contain
+ * sender-supplied bytes: the builders escape or drop CR, LF, control
+ * and non-ASCII characters, so the field cannot be split or injected.
+ */
+typedef struct {
+	spf_identity_t identity;
+	spf_result_t result;
+	spf_addr_t ip;
+	const char *envelope_from; /* MAIL FROM as given; "" null sender; NULL unknown */
+	const char *helo;          /* HELO/EHLO name or NULL */
+	const char *checked;       /* the address checked, e.g. postmaster@helo */
+	const char *domain;        /* the domain check_host() started at */
+	const char *mechanism;     /* the deciding term, "default", or NULL */
+	const char *problem;       /* for permerror/temperror, or NULL */
+} spf_header_info_t;
+
+typedef struct {
+	const char *receiver;      /* this host: comment prefix and receiver= (NULL: left out) */
+	const char *authserv_id;   /* RFC 8601 authserv-id (NULL: receiver, else "localhost") */
+	bool crlf;                 /* end and fold lines with CRLF instead of LF */
+} spf_header_opts_t;
+
+/* Fill info from a finished job and the request it ran (borrowed from both). */
+void spf_header_info_from_job(spf_header_info_t *info, const spf_job_t *job,
+	const spf_request_t *req);
+
+/*
+ * RFC 7208 §9.1: "Received-SPF: result (comment) key=value; ..." for one
+ * identity, folded per RFC 5322 §2.2.3 (lines of at most 78 characters
+ * where a space allows it), without the final line end.  *out is
+ * malloc'ed (spf_free).  Returns SPF_OK, SPF_EINVAL (NULL argument) or
+ * SPF_ENOMEM.
+ */
+spf_status_t spf_header_received_spf(const spf_header_info_t *info,
+	const spf_header_opts_t *opts, char **out);
+
+/*
+ * RFC 8601: "Authentication-Results: authserv-id; spf=result (comment)
+ * smtp.mailfrom=domain; spf=result smtp.helo=name" with one resinfo per
+ * identity in infos[0..n-1] (n >= 1), folded as above.  Same ownership
+ * and statuses as spf_header_received_spf().
+ */
+spf_status_t spf_header_auth_results(const spf_header_info_t *const *infos,
+	size_t n, const spf_header_opts_t *opts, char **out);
+
+/* ==== end of result header fields ==== */
+
 #endif

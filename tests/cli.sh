@@ -70,12 +70,112 @@ expect bad-record-opt 64 '--record needs DOMAIN=TEXT' --stderr -- check --offlin
 expect sender-no-domain 64 "has no domain after '@'" --stderr -- check "${z[@]}" 192.0.2.1 user@
 expect sender-space 64 'space or control character' --stderr -- check "${z[@]}" 192.0.2.1 'a b@example.com'
 expect null-sender-no-helo 64 'give --helo' --stderr -- check "${z[@]}" 192.0.2.1 ''
-expect bad-identity 64 '--identity must be mfrom or helo' --stderr -- check "${z[@]}" --identity pra 192.0.2.1 a@example.com
+expect bad-identity 64 '--identity must be mfrom, helo or both' --stderr -- check "${z[@]}" --identity pra 192.0.2.1 a@example.com
 expect unknown-command 64 "unknown command 'frobnicate'" --stderr -- frobnicate
 expect unknown-option 64 "unknown option '--frob'" --stderr -- check --frob 192.0.2.1 a@example.com
 expect missing-value 64 "option '--helo' needs a value" --stderr -- check 192.0.2.1 a@example.com --helo
 expect help 0 'usage: spfcheck check' -- check --help
 expect version 0 '^spfcheck [0-9]' -- --version
+
+# ---- explain, both identities, headers, batch (issue 9) ----
+ok() { echo "ok   $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+
+# explain: the exit status is the MAIL FROM result, for every result
+expect explain-pass 0 '◀ decides' -- explain "${z[@]}" 192.0.2.25 alice@example.com
+expect explain-fail 1 '^fail: 192.0.2.99 matched -all in the record of example.com \(no earlier term matched\)$' -- explain "${z[@]}" 192.0.2.99 alice@example.com
+expect explain-softfail 2 '^softfail: ' -- explain "${z[@]}" --record soft.example.com='v=spf1 ~all' 192.0.2.1 a@soft.example.com
+expect explain-neutral 3 '^neutral: no term in the record of n.example.com matched' -- explain "${z[@]}" --record n.example.com='v=spf1 ip4:192.0.2.200' 192.0.2.1 a@n.example.com
+expect explain-none 4 '^none: nosuch.example.com has no SPF record' -- explain "${z[@]}" 192.0.2.1 a@nosuch.example.com
+expect explain-permerror 5 '^permerror: too many DNS-querying terms' -- explain "${z[@]}" 192.0.2.99 a@greedy.example.org
+expect explain-ttl 1 'record \(TTL 3600\): "v=spf1 mx ' -- explain "${z[@]}" 192.0.2.99 alice@example.com
+expect explain-counts 1 '\[lookups 2/10, void 0/2\]' -- explain "${z[@]}" 192.0.2.99 alice@example.com
+expect explain-nested 1 '^│  └─ _spf.esp.example.net  record' -- explain "${z[@]}" 192.0.2.99 alice@example.com
+expect explain-dns 1 'MX example.com → 10 mail.example.com, 20 backup.example.com' -- explain "${z[@]}" 192.0.2.99 alice@example.com
+expect explain-both 0 '^HELO identity: postmaster@mail.example.com' -- explain "${z[@]}" --helo mail.example.com 203.0.113.5 alice@example.com
+expect explain-mfrom-only 0 '^MAIL FROM identity' -- explain "${z[@]}" --identity mfrom --helo mail.example.com 203.0.113.5 alice@example.com
+expect explain-json 1 '"kind": "check"' -- explain "${z[@]}" --json 192.0.2.99 alice@example.com
+expect explain-json-verdict 1 '"verdict": "fail: 192.0.2.99 matched -all' -- explain "${z[@]}" --json 192.0.2.99 alice@example.com
+expect explain-header 1 '^Authentication-Results: mx.example.org; spf=fail' -- explain "${z[@]}" --header auth-results --receiver mx.example.org 192.0.2.99 alice@example.com
+expect explain-color-always 1 $'\033\\[' -- explain "${z[@]}" --color=always 192.0.2.99 alice@example.com
+expect explain-color-never 1 '^fail: ' -- explain "${z[@]}" --color never 192.0.2.99 alice@example.com
+if NO_COLOR=1 "$bin" explain "${z[@]}" --color=auto 192.0.2.99 alice@example.com | grep -q $'\033'; then
+  bad no-color 'escape sequences with NO_COLOR'
+else ok no-color; fi
+expect explain-help 0 'usage: spfcheck explain' -- explain --help
+expect explain-bad-ip 64 "'1.2.3' is not an IPv4 or IPv6 address" --stderr -- explain "${z[@]}" 1.2.3 a@example.com
+expect explain-missing-args 64 'explain needs IP and SENDER' --stderr -- explain "${z[@]}" 192.0.2.1
+expect explain-bad-color 64 '--color must be auto, always or never' --stderr -- explain "${z[@]}" --color=sometimes 192.0.2.1 a@example.com
+expect explain-bad-identity 64 '--identity must be mfrom, helo or both' --stderr -- explain "${z[@]}" --identity pra 192.0.2.1 a@example.com
+expect explain-helo-missing 64 '--identity both needs --helo NAME' --stderr -- explain "${z[@]}" --identity both 192.0.2.1 a@example.com
+expect explain-bad-sender 64 "has no domain after '@'" --stderr -- explain "${z[@]}" 192.0.2.1 a@
+expect explain-bad-helo 64 'HELO name .* contains a space or control character' --stderr -- explain "${z[@]}" --helo $'mx\r\nX' 192.0.2.1 a@example.com
+expect explain-bad-header 64 '--header must be received-spf, auth-results or both' --stderr -- explain "${z[@]}" --header x 192.0.2.1 a@example.com
+expect explain-bad-zone 64 'cannot load zone file' --stderr -- explain --offline --zone "$tmp/no-such.zone" 192.0.2.1 a@example.com
+expect explain-unknown-option 64 "unknown option '--frob'" --stderr -- explain --frob 192.0.2.1 a@example.com
+expect explain-null-sender-no-helo 64 'give --helo' --stderr -- explain "${z[@]}" 192.0.2.1 ''
+
+# both identities on check: the result and exit status stay MAIL FROM's
+expect check-both-exit 0 '^pass  domain=example.com' -- check "${z[@]}" --identity both --helo mail.example.com 203.0.113.5 alice@example.com
+expect check-both-helo-line 0 '^helo: fail  domain=mail.example.com' -- check "${z[@]}" --identity both --helo mail.example.com 203.0.113.5 alice@example.com
+expect check-both-json 0 '"helo": \{' -- check "${z[@]}" --json --identity both --helo mail.example.com 203.0.113.5 alice@example.com
+expect check-json-elapsed 1 '"elapsed_ms": [0-9]' -- check "${z[@]}" --json 192.0.2.99 alice@example.com
+expect check-both-no-helo 64 '--identity both needs --helo NAME' --stderr -- check "${z[@]}" --identity both 192.0.2.1 a@example.com
+expect check-idn-sender 4 '^none  domain=xn--bcher-kva.example' -- check "${z[@]}" 192.0.2.1 'a@bücher.example'
+expect check-idn-bad 64 'cannot be converted to an A-label' --stderr -- check "${z[@]}" 192.0.2.1 $'a@b\xff.example'
+
+# headers
+expect header-received 0 '^Received-SPF: pass \(mx.example.org: domain of alice@example.com designates' -- check "${z[@]}" --header received-spf --receiver mx.example.org 192.0.2.25 alice@example.com
+expect header-authres 1 '^ smtp.mailfrom=example.com; spf=fail' -- check "${z[@]}" --identity both --helo mail.example.com --header both --receiver mx.example.org 192.0.2.99 alice@example.com
+expect header-json 0 '"received_spf": \[' -- check "${z[@]}" --json --header both --receiver mx.example.org 192.0.2.25 alice@example.com
+expect header-bad 64 '--header must be received-spf, auth-results or both' --stderr -- check "${z[@]}" --header dkim 192.0.2.25 alice@example.com
+"$bin" check "${z[@]}" --header both --receiver $'mx\r\nX-Evil: 1' 192.0.2.25 alice@example.com >"$tmp/out" 2>&1
+if grep -q '^X-Evil' "$tmp/out" || grep -q $'\r' "$tmp/out"; then bad header-injection 'CR/LF reached the header'
+else ok header-injection; fi
+
+# batch: stdin or --input, order kept, malformed lines in place
+printf '# comment\n192.0.2.25 alice@example.com\n\n300.1.1.1 a@example.com\n192.0.2.99 alice@example.com mail.example.com\n192.0.2.1 a b c d\n' >"$tmp/b.in"
+"$bin" batch "${z[@]}" <"$tmp/b.in" >"$tmp/out" 2>"$tmp/err"; st=$?
+if [ $st -ne 64 ]; then bad batch-malformed-exit "exit $st, want 64"; else ok batch-malformed-exit; fi
+if [ "$(cut -f1,4 "$tmp/out" | tr '\t\n' ' /')" != "2 pass/4 error/5 fail/6 error/" ]; then
+  bad batch-lines "$(cat "$tmp/out")"; else ok batch-lines; fi
+if grep -q "^4	300.1.1.1	a@example.com	error	.*'300.1.1.1' is not an IPv4 or IPv6 address$" "$tmp/out"; then ok batch-error-line
+else bad batch-error-line "$(sed -n 2p "$tmp/out")"; fi
+if grep -q '^batch: 4 lines: pass 1, fail 1, .* error 2; ' "$tmp/err"; then ok batch-summary
+else bad batch-summary "$(cat "$tmp/err")"; fi
+expect batch-input 64 '^5	192.0.2.99	alice@example.com	fail	-all	example.com	2	0	-	' -- batch "${z[@]}" --input "$tmp/b.in"
+expect batch-json 64 '^\{"schema":1,"line":4,"error":' -- batch "${z[@]}" --json --input "$tmp/b.in"
+expect batch-both 64 '	fail	-all	example.com	2	0	fail	' -- batch "${z[@]}" --identity both --input "$tmp/b.in"
+printf '192.0.2.25 alice@example.com\n' >"$tmp/h.in"
+expect batch-helo-missing 64 'needs a HELO name on each line' -- batch "${z[@]}" --identity helo --input "$tmp/h.in"
+expect batch-ok-exit 0 '^1	192.0.2.25	alice@example.com	pass	mx' -- batch "${z[@]}" --input "$tmp/h.in"
+expect batch-bad-input 64 'cannot read --input' --stderr -- batch "${z[@]}" --input "$tmp/none.in"
+expect batch-bad-concurrency 64 '--concurrency must be a number from 1 to 10000' --stderr -- batch "${z[@]}" --concurrency x
+expect batch-bad-identity 64 '--identity must be mfrom, helo or both' --stderr -- batch "${z[@]}" --identity x
+expect batch-args 64 'batch takes no arguments' --stderr -- batch "${z[@]}" 192.0.2.1 a@example.com
+expect batch-help 0 'usage: spfcheck batch' -- batch --help
+awk 'BEGIN { printf "%s", "x"; for (i = 0; i < 5000; i++) printf "yyyyyyyy"; print " a@example.com" }' >"$tmp/long.in"
+expect batch-long-line 64 '^1	.*error.*longer than 4096 characters' -- batch "${z[@]}" --input "$tmp/long.in"
+
+# 10,000 lines, many in flight: 10,000 result lines in input order
+awk 'BEGIN {
+  split("192.0.2.25 192.0.2.99 203.0.113.5 2001:db8::25 198.51.100.20 192.0.2.26", ip, " ");
+  split("alice@example.com orders@shop.example.com a@greedy.example.org x@nosuch.example.com", s, " ");
+  for (i = 0; i < 10000; i++) print ip[i % 6 + 1], s[i % 4 + 1], "mail.example.com" }' >"$tmp/big.in"
+"$bin" batch "${z[@]}" --concurrency 100 --identity both <"$tmp/big.in" >"$tmp/big.out" 2>"$tmp/err"; st=$?
+if [ $st -ne 0 ]; then bad batch-10000-exit "exit $st: $(cat "$tmp/err")"
+elif [ "$(wc -l <"$tmp/big.out")" -ne 10000 ]; then bad batch-10000-count "$(wc -l <"$tmp/big.out") lines"
+elif ! paste "$tmp/big.in" "$tmp/big.out" | awk -F'\t' '{ split($1, f, " ") } $2 != NR || $3 != f[1] || $4 != f[2] { exit 1 }'; then
+  bad batch-10000-order 'output out of input order'
+else ok batch-10000; fi
+"$bin" batch "${z[@]}" --json --concurrency 7 <"$tmp/big.in" 2>/dev/null | tail -1 >"$tmp/out"
+if grep -q '"line":10000' "$tmp/out"; then ok batch-10000-json; else bad batch-10000-json "$(cat "$tmp/out")"; fi
+
+# the command itself
+expect main-help 0 'explain IP SENDER' -- --help
+expect main-help-batch 0 'batch ' -- --help
+"$bin" >/dev/null 2>&1; st=$?
+if [ $st -eq 64 ]; then ok main-no-args; else bad main-no-args "exit $st, want 64"; fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

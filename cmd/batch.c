@@ -1,0 +1,573 @@
+/*
+ * batch.c - `spfcheck batch`: evaluate "IP SENDER [HELO]" lines from
+ * stdin (or --input FILE), many at once on the one event loop, and write
+ * one result line per input line, in input order.
+ *
+ * DESCRIPTION
+ *	Lines are read only while fewer than --concurrency of them are being
+ *	evaluated and the reorder window (4 x concurrency lines, at least
+ *	64) has room: a line that finished early waits in the window until
+ *	every line before it is written.  So memory stays bounded whatever
+ *	the size of the input.  All jobs share one resolver, and so its
+ *	zones and its cache.  With --identity both a line's HELO identity is
+ *	evaluated first, then its MAIL FROM identity (RFC 7208 §2.3, §2.4).
+ *
+ *	Output (TSV, one line per input line that is not blank or a comment):
+ *	  line  ip  sender  result  mechanism  domain  lookups  void_lookups
+ *	  helo_result  detail
+ *	result is the MAIL FROM result (HELO with --identity helo) or
+ *	"error" for a malformed line; detail is the problem, the
+ *	explanation (for fail) or the error message; "-" marks an empty
+ *	field.  --json writes one JSON object per line instead (schema 1,
+ *	as check --json, with "line").  A summary goes to stderr at the end;
+ *	a progress line too, while running, when stderr is a terminal.
+ *
+ * DIAGNOSTICS
+ *	A malformed line (bad IP, bad sender, too many fields, too long) gets
+ *	an error line in its place; processing goes on and the exit status
+ *	is then 64.  Bad options or an unreadable --input: one line on
+ *	stderr, exit 64.  Otherwise 0.
+ */
+#include "cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_LINE 4096
+#define DEFAULT_CONCURRENCY 64
+#define MAX_CONCURRENCY 10000
+
+static const char batch_usage[] =
+	"usage: spfcheck batch [options] < FILE\n"
+	"\n"
+	"Read \"IP SENDER [HELO]\" lines (blank lines and lines starting with #\n"
+	"are skipped; SENDER \"<>\" or \"\" is the null sender) and write one\n"
+	"result line per input line, in input order, as TSV:\n"
+	"  line ip sender result mechanism domain lookups void_lookups helo_result detail\n"
+	"or, with --json, one JSON object per line.  A malformed line gets\n"
+	"result \"error\" and the message in detail; processing goes on.\n"
+	"\n"
+	"options:\n"
+	"  --input FILE            read FILE instead of stdin\n"
+	"  --concurrency N         evaluate up to N lines at once (default 64)\n"
+	"  --identity mfrom|helo|both  identities to check (default mfrom);\n"
+	"                          both: HELO first when the line has one\n"
+	COMMON_HELP
+	"  -h, --help              this text\n"
+	"\n"
+	"exit status: 0 every line evaluated, 64 bad usage or a malformed line,\n"
+	"70 internal error.  A summary (counts per result, rate) goes to stderr.\n";
+
+struct batch;
+
+/* One input line in the reorder window. */
+struct slot {
+	struct batch *b;
+	unsigned long lineno;
+	bool busy;            /* holds a line not yet written */
+	bool done;            /* out is ready */
+	char *out;            /* the output line, with its newline */
+	char *text;           /* the line's fields (owned) */
+	char *owned_sender, *owned_helo;
+	const char *ip_text, *sender_text;
+	spf_request_t req;
+	struct cmd_eval ev;
+	struct cmd_ident *cur;   /* the identity being evaluated */
+	double t0, t_start;
+};
+
+struct batch {
+	spf_resolver_t *res;
+	struct slot *win;
+	size_t nwin;
+	unsigned long next_seq, write_seq;
+	unsigned running, concurrency;
+	enum cmd_identities ids;
+	bool json;
+	bool finished_any;
+	bool failed;          /* an internal error */
+	bool malformed;
+	unsigned long counts[SPF_RESULT_PERMERROR + 1];
+	unsigned long errors, lines;
+	const struct common_opts *co;
+};
+
+static char *xstrdup(const char *s)
+{
+	char *p = spf_strdup(s);
+
+	if (p == NULL) {
+		cmd_error("out of memory");
+		exit(EXIT_INTERNAL);
+	}
+	return p;
+}
+
+/* A TSV field: "-" when empty; tabs, other control bytes and backslash
+ * as \xNN (UTF-8 text such as "§" is kept). */
+static void field(spf_buf_t *b, const char *s, bool last)
+{
+	if (s == NULL || *s == '\0')
+		spf_buf_putc(b, '-');
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			spf_buf_printf(b, "\\x%02X", *p);
+		else
+			spf_buf_putc(b, (char)*p);
+	}
+	spf_buf_putc(b, last ? '\n' : '\t');
+}
+
+static void set_out(struct slot *s, spf_buf_t *b)
+{
+	s->out = xstrdup(b->err == SPF_OK ? spf_buf_cstr(b) : "internal error\n");
+	s->done = true;
+}
+
+static void error_line(struct slot *s, const char *input, const char *msg)
+{
+	struct batch *b = s->b;
+	spf_buf_t buf;
+
+	b->errors++;
+	b->malformed = true;
+	spf_buf_init(&buf, 8192);
+	if (b->json) {
+		json_t *o = json_object();
+		char *text;
+		char tmp[1200];
+
+		json_object_set_new(o, "schema", json_integer(1));
+		json_object_set_new(o, "line", json_integer((json_int_t)s->lineno));
+		json_object_set_new(o, "error", json_string(msg));
+		json_object_set_new(o, "input", json_string(cmd_printable(input, tmp, sizeof(tmp))));
+		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+		spf_buf_puts(&buf, text ? text : "{}");
+		spf_buf_putc(&buf, '\n');
+		free(text);
+	} else {
+		char n[32];
+		char ip[64] = "", sender[600] = "";
+
+		snprintf(n, sizeof(n), "%lu", s->lineno);
+		sscanf(input, "%63s %599s", ip, sender);
+		field(&buf, n, false);
+		field(&buf, ip, false);
+		field(&buf, sender, false);
+		field(&buf, "error", false);
+		for (int i = 0; i < 5; i++)
+			field(&buf, NULL, false);
+		field(&buf, msg, true);
+	}
+	set_out(s, &buf);
+	spf_buf_finish(&buf);
+}
+
+/* Format the finished identities of s and free their jobs. */
+static void result_line(struct slot *s)
+{
+	struct batch *b = s->b;
+	const struct cmd_ident *p = cmd_eval_primary(&s->ev);
+	spf_result_t r = spf_job_result(p->job);
+	spf_buf_t buf;
+
+	b->counts[r]++;
+	s->ev.elapsed_ms = cmd_now_ms() - s->t_start;
+	spf_buf_init(&buf, 16384);
+	if (b->json) {
+		json_t *o = cmd_eval_json(&s->ev);
+		char *text;
+
+		if (o != NULL)
+			json_object_set_new(o, "line", json_integer((json_int_t)s->lineno));
+		text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+			JSON_REAL_PRECISION(6)) : NULL;
+		json_decref(o);
+		if (text == NULL)
+			b->failed = true;
+		spf_buf_puts(&buf, text ? text : "{}");
+		spf_buf_putc(&buf, '\n');
+		free(text);
+	} else {
+		const spf_job_t *job = p->job;
+		char n[32], lk[16], vd[16], ip[64];
+		const char *detail = spf_job_problem(job) ? spf_job_problem(job) :
+			spf_job_explanation(job);
+
+		snprintf(n, sizeof(n), "%lu", s->lineno);
+		snprintf(lk, sizeof(lk), "%u", spf_job_lookups(job));
+		snprintf(vd, sizeof(vd), "%u", spf_job_void_lookups(job));
+		field(&buf, n, false);
+		field(&buf, spf_addr_str(&s->req.ip, ip, sizeof(ip)), false);
+		field(&buf, *s->sender_text ? s->sender_text : "<>", false);
+		field(&buf, spf_result_str(r), false);
+		field(&buf, spf_job_mechanism(job), false);
+		field(&buf, spf_job_domain(job) ? spf_job_domain(job) :
+			spf_job_start_domain(job), false);
+		field(&buf, lk, false);
+		field(&buf, vd, false);
+		field(&buf, s->ev.helo.used && s->ev.helo.job ?
+			spf_result_str(spf_job_result(s->ev.helo.job)) : NULL, false);
+		field(&buf, detail, true);
+	}
+	set_out(s, &buf);
+	spf_buf_finish(&buf);
+	cmd_eval_finish(&s->ev);
+}
+
+static void on_done(spf_job_t *job, void *arg);
+
+/* Start the identity id of s; false (with an error line) if it cannot. */
+static bool start(struct slot *s, struct cmd_ident *id, spf_identity_t identity)
+{
+	spf_status_t st = SPF_OK;
+
+	id->used = true;
+	id->req = s->req;
+	id->req.identity = identity;
+	s->cur = id;
+	s->t0 = cmd_now_ms();
+	id->job = spf_check_start(s->b->res, &id->req, on_done, s, &st);
+	if (id->job == NULL) {
+		id->used = false;
+		s->b->failed = true;
+		error_line(s, "", spf_strerror(st));
+		cmd_eval_finish(&s->ev);
+		return false;
+	}
+	return true;
+}
+
+static void on_done(spf_job_t *job, void *arg)
+{
+	struct slot *s = arg;
+	struct batch *b = s->b;
+
+	(void)job;
+	s->cur->elapsed_ms = cmd_now_ms() - s->t0;
+	b->finished_any = true;
+	if (s->cur == &s->ev.helo && (b->ids & CMD_ID_MFROM)) {
+		/* RFC 7208 §2.3 then §2.4: the MAIL FROM identity next */
+		if (start(s, &s->ev.mfrom, SPF_IDENTITY_MFROM))
+			return;
+		b->running--;
+		return;
+	}
+	result_line(s);
+	b->running--;
+}
+
+/* Split, check and start one line. */
+static void take_line(struct batch *b, struct slot *s, const char *line)
+{
+	char *f[4] = { 0 }, *save = NULL, *tok;
+	int n = 0;
+	char why[512];
+	const char *helo;
+
+	s->text = xstrdup(line);
+	for (tok = strtok_r(s->text, " \t\r\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == 4)
+			break;
+		f[n++] = tok;
+	}
+	if (n < 2) {
+		error_line(s, line, "a line needs IP SENDER [HELO]");
+		return;
+	}
+	if (n > 3) {
+		error_line(s, line, "too many fields: a line is IP SENDER [HELO]");
+		return;
+	}
+	if (!spf_addr_parse(f[0], &s->req.ip)) {
+		char p[128];
+
+		snprintf(why, sizeof(why), "'%s' is not an IPv4 or IPv6 address",
+			cmd_printable(f[0], p, sizeof(p)));
+		error_line(s, line, why);
+		return;
+	}
+	s->ip_text = f[0];
+	if (strcmp(f[1], "\"\"") == 0)
+		f[1] = (char *)"";
+	s->sender_text = f[1];
+	s->req.sender = cmd_sender(f[1], &s->owned_sender, why, sizeof(why));
+	if (s->req.sender == NULL) {
+		error_line(s, line, why);
+		return;
+	}
+	helo = n == 3 ? cmd_helo(f[2], &s->owned_helo, why, sizeof(why)) : NULL;
+	if (n == 3 && helo == NULL) {
+		error_line(s, line, why);
+		return;
+	}
+	s->req.helo = helo;
+	if (helo == NULL && (b->ids == CMD_ID_HELO ||
+	    (*s->req.sender == '\0' && (b->ids & CMD_ID_MFROM)))) {
+		error_line(s, line, b->ids == CMD_ID_HELO ?
+			"--identity helo needs a HELO name on each line" :
+			"a null sender is checked as postmaster@HELO: the line needs a HELO name");
+		return;
+	}
+	cmd_request_opts(b->co, &s->req);
+	s->t_start = cmd_now_ms();
+	b->running++;
+	if (helo != NULL && (b->ids & CMD_ID_HELO)) {
+		if (!start(s, &s->ev.helo, SPF_IDENTITY_HELO))
+			b->running--;
+	} else if (!start(s, &s->ev.mfrom, SPF_IDENTITY_MFROM)) {
+		b->running--;
+	}
+}
+
+static void slot_clear(struct slot *s)
+{
+	struct batch *b = s->b;
+
+	cmd_eval_finish(&s->ev);
+	spf_free(s->out);
+	spf_free(s->text);
+	spf_free(s->owned_sender);
+	spf_free(s->owned_helo);
+	memset(s, 0, sizeof(*s));
+	s->b = b;
+}
+
+/* Write the finished lines at the head of the window, in order. */
+static void flush(struct batch *b)
+{
+	while (b->write_seq < b->next_seq) {
+		struct slot *s = &b->win[b->write_seq % b->nwin];
+
+		if (!s->done)
+			break;
+		fputs(s->out, stdout);
+		slot_clear(s);
+		b->write_seq++;
+		b->lines++;
+	}
+}
+
+/*
+ * Read one line into buf.  Returns 1 for a line, 0 at the end, -1 for a
+ * line over MAX_LINE (the rest of it is consumed), -2 on a read error.
+ */
+static int read_line(FILE *in, char *buf, size_t len)
+{
+	size_t n;
+	int ch;
+
+	if (fgets(buf, (int)len, in) == NULL)
+		return ferror(in) ? -2 : 0;
+	n = strlen(buf);
+	if ((n > 0 && buf[n - 1] == '\n') || feof(in)) {
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			buf[--n] = '\0';
+		return 1;
+	}
+	while ((ch = getc(in)) != EOF && ch != '\n')
+		;
+	return -1;
+}
+
+static bool skip_line(const char *line)
+{
+	while (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n')
+		line++;
+	return *line == '\0' || *line == '#';
+}
+
+static void progress(const struct batch *b, double t0, bool final)
+{
+	double secs = (cmd_now_ms() - t0) / 1000.0;
+
+	if (final) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	fprintf(stderr, "\r\033[Kbatch: %lu lines done, %u in flight, %.0f lines/s",
+		b->lines, b->running, secs > 0 ? (double)b->lines / secs : 0.0);
+	fflush(stderr);
+}
+
+int cmd_batch(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "concurrency", required_argument, NULL, 'c' },
+		{ "identity", required_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
+		COMMON_LONG_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct common_opts co = { 0 };
+	struct batch b = { .concurrency = DEFAULT_CONCURRENCY, .ids = CMD_ID_MFROM };
+	struct event_base *base = NULL;
+	const char *input = NULL;
+	FILE *in = stdin;
+	static char line[MAX_LINE + 2];
+	bool eof = false, tty = isatty(STDERR_FILENO) == 1;
+	double t0, last_progress = 0;
+	char tmp[256];
+	unsigned long lineno = 0;
+	int opt, rc = EXIT_PASS;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		int cr = common_opt(&co, opt, optarg);
+
+		if (cr < 0)
+			return EXIT_USAGE;
+		if (cr > 0)
+			continue;
+		switch (opt) {
+		case 'i':
+			input = optarg;
+			break;
+		case 'c': {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || v < 1 ||
+			    v > MAX_CONCURRENCY) {
+				cmd_error("--concurrency must be a number from 1 to %d, not '%s'",
+					MAX_CONCURRENCY, cmd_printable(optarg, tmp, sizeof(tmp)));
+				return EXIT_USAGE;
+			}
+			b.concurrency = (unsigned)v;
+			break;
+		}
+		case 'I':
+			if (!cmd_parse_identities(optarg, &b.ids))
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			fputs(batch_usage, stdout);
+			return 0;
+		case ':':
+			cmd_error("option '%s' needs a value (see spfcheck batch --help)",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			cmd_error("unknown option '%s' (see spfcheck batch --help)",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		cmd_error("batch takes no arguments: it reads lines from stdin or --input "
+			"(see spfcheck batch --help)");
+		return EXIT_USAGE;
+	}
+	if (input != NULL && strcmp(input, "-") != 0) {
+		in = fopen(input, "r");
+		if (in == NULL) {
+			cmd_error("cannot read --input %s: %s",
+				cmd_printable(input, tmp, sizeof(tmp)), strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	b.json = co.json;
+	b.co = &co;
+	if (!cmd_resolver(&co, &base, &b.res)) {
+		if (in != stdin)
+			fclose(in);
+		return EXIT_USAGE;
+	}
+	b.nwin = (size_t)b.concurrency * 4 < 64 ? 64 : (size_t)b.concurrency * 4;
+	b.win = spf_calloc(b.nwin, sizeof(*b.win));
+	if (b.win == NULL) {
+		cmd_error("out of memory");
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	for (size_t i = 0; i < b.nwin; i++)
+		b.win[i].b = &b;
+	t0 = cmd_now_ms();
+	for (;;) {
+		while (!eof && b.running < b.concurrency && b.next_seq - b.write_seq < b.nwin) {
+			int got = read_line(in, line, sizeof(line));
+			struct slot *s;
+
+			if (got == 0) {
+				eof = true;
+				break;
+			}
+			if (got == -2) {
+				cmd_error("reading the input: %s", strerror(errno));
+				eof = true;
+				b.failed = true;
+				break;
+			}
+			lineno++;
+			if (got == 1 && skip_line(line))
+				continue;
+			s = &b.win[b.next_seq % b.nwin];
+			b.next_seq++;
+			s->busy = true;
+			s->lineno = lineno;
+			if (got == -1) {
+				line[64] = '\0';
+				error_line(s, line, "the line is longer than 4096 characters");
+			} else {
+				take_line(&b, s, line);
+			}
+		}
+		flush(&b);
+		if (eof && b.write_seq == b.next_seq)
+			break;
+		if (b.running == 0)
+			continue;
+		b.finished_any = false;
+		spf_resolver_run_until(b.res, &b.finished_any);
+		if (!b.finished_any) {
+			cmd_error("internal error: the event loop stopped with %u checks in flight",
+				b.running);
+			rc = EXIT_INTERNAL;
+			goto out;
+		}
+		if (tty && cmd_now_ms() - last_progress > 200) {
+			last_progress = cmd_now_ms();
+			progress(&b, t0, false);
+		}
+	}
+	if (tty)
+		progress(&b, t0, true);
+	{
+		double secs = (cmd_now_ms() - t0) / 1000.0;
+
+		fprintf(stderr, "batch: %lu lines: pass %lu, fail %lu, softfail %lu, neutral %lu, "
+			"none %lu, permerror %lu, temperror %lu, error %lu; %.2f s, %.0f lines/s\n",
+			b.lines, b.counts[SPF_RESULT_PASS], b.counts[SPF_RESULT_FAIL],
+			b.counts[SPF_RESULT_SOFTFAIL], b.counts[SPF_RESULT_NEUTRAL],
+			b.counts[SPF_RESULT_NONE], b.counts[SPF_RESULT_PERMERROR],
+			b.counts[SPF_RESULT_TEMPERROR], b.errors, secs,
+			secs > 0 ? (double)b.lines / secs : 0.0);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cmd_error("writing the output: %s", strerror(errno));
+		rc = EXIT_INTERNAL;
+	} else if (b.failed) {
+		rc = EXIT_INTERNAL;
+	} else if (b.malformed) {
+		rc = EXIT_USAGE;
+	}
+out:
+	if (b.win != NULL) {
+		for (size_t i = 0; i < b.nwin; i++)
+			slot_clear(&b.win[i]);
+		spf_free(b.win);
+	}
+	cmd_resolver_free(base, b.res);
+	if (in != stdin)
+		fclose(in);
+	return rc;
+}

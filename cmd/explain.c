@@ -1,0 +1,976 @@
+/*
+ * explain.c - `spfcheck explain IP SENDER`: why a message got its SPF
+ * result, as the evaluation tree.
+ *
+ * DESCRIPTION
+ *	Evaluates the identities (HELO first, then MAIL FROM; RFC 7208 §2.3,
+ *	§2.4) and prints, for each, the job's trace tree (evaluator/spf.h):
+ *	the record of every domain with its TTL, every term in record order
+ *	with its outcome and the reason, what each DNS query returned, the
+ *	running counts of DNS-querying terms (n/10) and void lookups (n/2),
+ *	include and redirect as nested subtrees, the exp= lookup, the term
+ *	that decided (marked), and a last line saying in plain words why.
+ *	--json prints the same tree as data; --header adds the header fields.
+ *
+ *	Colour (ANSI) is used when stdout is a terminal, NO_COLOR is unset
+ *	or empty and TERM is not "dumb"; --color=always|never overrides.
+ *
+ *	The trace belongs to the job and is bounded by the evaluator's
+ *	limits (at most 24 nested frames), so walking it recursively is safe.
+ *
+ * DIAGNOSTICS
+ *	As check: one line on stderr and exit 64 for bad input; the exit
+ *	status is otherwise the MAIL FROM result (0 pass ... 6 temperror).
+ */
+#include "cmd.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char explain_usage[] =
+	"usage: spfcheck explain [options] IP SENDER [--helo NAME]\n"
+	"\n"
+	"Show why a message from IP with envelope sender SENDER gets its SPF\n"
+	"result: the record of each domain (with TTL), every term with its\n"
+	"outcome, every DNS answer, the lookup counts, include and redirect as\n"
+	"nested trees, the explanation, and the term that decided.\n"
+	"\n"
+	"options:\n"
+	"  --helo NAME             the HELO/EHLO name of the client\n"
+	"  --identity mfrom|helo|both  identities to explain (default: both when\n"
+	"                          --helo is given, else mfrom); HELO comes first\n"
+	"  --color auto|always|never   colour the tree (default auto: when stdout\n"
+	"                          is a terminal and NO_COLOR is not set)\n"
+	"  --header received-spf|auth-results|both\n"
+	"                          also print the header fields\n"
+	"  --authserv-id NAME      authserv-id of Authentication-Results\n"
+	COMMON_HELP
+	"  -h, --help              this text\n"
+	"\n"
+	"exit status: as spfcheck check (the MAIL FROM result; 64 bad input)\n";
+
+/* ANSI styles */
+#define S_RESET "\033[0m"
+#define S_BOLD "\033[1m"
+#define S_DIM "\033[2m"
+#define S_RED "\033[31m"
+#define S_GREEN "\033[32m"
+#define S_YELLOW "\033[33m"
+#define S_BLUE "\033[34m"
+#define S_MAGENTA "\033[35m"
+#define S_CYAN "\033[36m"
+
+#define MAX_DECIDING 64
+
+struct ctx {
+	bool color;
+	FILE *out;
+	const struct cmd_ident *id;
+	char ip[64];
+	unsigned void_limit;
+	const spf_trace_t *deciding[MAX_DECIDING];
+	size_t ndeciding;
+};
+
+static const char *on(const struct ctx *c, const char *style)
+{
+	return c->color ? style : "";
+}
+
+static const char *off(const struct ctx *c)
+{
+	return c->color ? S_RESET : "";
+}
+
+static const char *result_style(spf_result_t r)
+{
+	switch (r) {
+	case SPF_RESULT_PASS: return S_GREEN;
+	case SPF_RESULT_FAIL: return S_RED;
+	case SPF_RESULT_SOFTFAIL: return S_YELLOW;
+	case SPF_RESULT_NEUTRAL:
+	case SPF_RESULT_NONE: return S_BLUE;
+	default: return S_MAGENTA;
+	}
+}
+
+/* Write s, replacing C0 controls and DEL (never in our own text, but
+ * possible in names from DNS) by \xNN so the terminal stays intact. */
+static void put(const struct ctx *c, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(c->out, "\\x%02X", *p);
+		else
+			fputc(*p, c->out);
+	}
+}
+
+/* Display width of UTF-8 text (one column per code point). */
+static size_t width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* ---- reading the trace ---- */
+
+static bool is_deciding(const struct ctx *c, const spf_trace_t *t)
+{
+	for (size_t i = 0; i < c->ndeciding; i++)
+		if (c->deciding[i] == t)
+			return true;
+	return false;
+}
+
+/* The mechanism or modifier name of a term text ("-include:x" -> include). */
+static void term_name(const char *text, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (*text == '+' || *text == '-' || *text == '~' || *text == '?')
+		text++;
+	while (text[n] && text[n] != ':' && text[n] != '/' && text[n] != '=' && n + 1 < len) {
+		buf[n] = spf_lower(text[n]);
+		n++;
+	}
+	buf[n] = '\0';
+}
+
+static bool is_modifier(const char *text)
+{
+	size_t n = strcspn(text, ":/=");
+
+	return text[n] == '=';
+}
+
+static bool is_term_named(const spf_trace_t *t, const char *name)
+{
+	char n[32];
+
+	term_name(t->label, n, sizeof(n));
+	return strcmp(n, name) == 0;
+}
+
+static bool queries_dns(const spf_trace_t *t)
+{
+	static const char *const names[] = { "include", "a", "mx", "ptr", "exists", "redirect" };
+	char n[32];
+
+	term_name(t->label, n, sizeof(n));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(n, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static spf_result_t qualifier_result(const char *text)
+{
+	switch (*text) {
+	case '-': return SPF_RESULT_FAIL;
+	case '~': return SPF_RESULT_SOFTFAIL;
+	case '?': return SPF_RESULT_NEUTRAL;
+	default: return SPF_RESULT_PASS;
+	}
+}
+
+static const spf_trace_t *child_of_kind(const spf_trace_t *t, spf_trace_kind_t kind)
+{
+	for (const spf_trace_t *k = t->first; k != NULL; k = k->next)
+		if (k->kind == kind)
+			return k;
+	return NULL;
+}
+
+/* Mark the terms that decided, from the root down through matching
+ * includes, redirects and errors. */
+static void mark_deciding(struct ctx *c, const spf_trace_t *check)
+{
+	while (check != NULL) {
+		const spf_trace_t *next = NULL;
+
+		for (const spf_trace_t *t = check->first; t != NULL; t = t->next) {
+			bool redirect;
+
+			if (t->kind != SPF_TRACE_TERM)
+				continue;
+			redirect = is_term_named(t, "redirect");
+			if (!t->decisive && t->outcome != SPF_TERM_ERROR &&
+			    !(redirect && t->outcome == SPF_TERM_MATCH))
+				continue;
+			if (c->ndeciding < MAX_DECIDING)
+				c->deciding[c->ndeciding++] = t;
+			next = child_of_kind(t, SPF_TRACE_CHECK);
+			break;
+		}
+		check = next;
+	}
+}
+
+/* Counts at the moment an include or redirect was counted: the first
+ * node inside its frame was stamped right after. */
+static void term_counts(const spf_trace_t *t, unsigned *lookups, unsigned *voids)
+{
+	const spf_trace_t *sub = child_of_kind(t, SPF_TRACE_CHECK);
+
+	*lookups = t->lookups;
+	*voids = t->voids;
+	if (sub != NULL && sub->first != NULL) {
+		*lookups = sub->first->lookups;
+		*voids = sub->first->voids;
+	}
+}
+
+static const char *outcome_str(spf_term_outcome_t o)
+{
+	switch (o) {
+	case SPF_TERM_MATCH: return "match";
+	case SPF_TERM_NO_MATCH: return "no_match";
+	case SPF_TERM_ERROR: return "error";
+	case SPF_TERM_SKIPPED: return "skipped";
+	default: return "not_reached";
+	}
+}
+
+/* Why a term did not match, in words (NULL when the children say it). */
+static const char *no_match_reason(const struct ctx *c, const spf_trace_t *t,
+	bool was_void, char *buf, size_t len)
+{
+	char name[32];
+	const spf_trace_t *sub;
+
+	term_name(t->label, name, sizeof(name));
+	if (strcmp(name, "ip4") == 0 || strcmp(name, "ip6") == 0) {
+		const char *net = strchr(t->label, ':');
+		int fam = name[2] == '4' ? 4 : 6;
+
+		if (fam != c->id->req.ip.family)
+			snprintf(buf, len, "an IPv%d network; the client is IPv%d", fam,
+				c->id->req.ip.family);
+		else
+			snprintf(buf, len, "%s is not in %s", c->ip, net ? net + 1 : "it");
+		return buf;
+	}
+	if (strcmp(name, "include") == 0 && (sub = child_of_kind(t, SPF_TRACE_CHECK)) != NULL) {
+		snprintf(buf, len, "%s gave %s; only pass matches", sub->label,
+			spf_result_str(sub->result));
+		return buf;
+	}
+	if (was_void) {
+		snprintf(buf, len, "the lookup found nothing (a void lookup)");
+		return buf;
+	}
+	if (strcmp(name, "a") == 0 || strcmp(name, "mx") == 0) {
+		snprintf(buf, len, "%s is not among the addresses", c->ip);
+		return buf;
+	}
+	if (strcmp(name, "ptr") == 0) {
+		snprintf(buf, len, "no validated host name of %s is in the domain", c->ip);
+		return buf;
+	}
+	return NULL;
+}
+
+/* ---- text ---- */
+
+static void dns_line(const struct ctx *c, const spf_trace_t *t)
+{
+	const char *d = t->detail;
+
+	fprintf(c->out, "%s", on(c, S_CYAN));
+	put(c, t->label);
+	fprintf(c->out, "%s → ", off(c));
+	if (d == NULL) {
+		fputs("(no answer)", c->out);
+	} else {
+		bool ok = strncmp(d, "NXDOMAIN", 8) != 0 && strncmp(d, "NODATA", 6) != 0 &&
+			strncmp(d, "TEMPFAIL", 8) != 0 && strncmp(d, "BADREPLY", 8) != 0;
+
+		if (!ok)
+			fprintf(c->out, "%s", on(c, S_YELLOW));
+		put(c, d);
+		if (!ok)
+			fprintf(c->out, "%s", off(c));
+		else
+			fprintf(c->out, "  (TTL %u)", (unsigned)t->ttl);
+	}
+}
+
+/* The term line: text, outcome and reason, counters, deciding mark. */
+static void term_line(const struct ctx *c, const spf_trace_t *t, size_t pad,
+	unsigned *prev_voids)
+{
+	bool deciding = is_deciding(c, t);
+	bool modifier = is_modifier(t->label);
+	const spf_trace_t *sub = child_of_kind(t, SPF_TRACE_CHECK);
+	spf_result_t qr = qualifier_result(t->label);
+	char name[32], why[512];
+	unsigned lk, vd;
+	bool was_void = false;
+
+	term_name(t->label, name, sizeof(name));
+	term_counts(t, &lk, &vd);
+	if (t->outcome != SPF_TERM_NOT_REACHED && !modifier) {
+		was_void = t->voids > *prev_voids && !sub;
+		*prev_voids = t->voids;
+	}
+	if (deciding)
+		fprintf(c->out, "%s%s", on(c, S_BOLD), on(c, t->outcome == SPF_TERM_ERROR ?
+			S_MAGENTA : result_style(qr)));
+	else if (t->outcome == SPF_TERM_NOT_REACHED)
+		fprintf(c->out, "%s", on(c, S_DIM));
+	put(c, t->label);
+	fprintf(c->out, "%s", off(c));
+	for (size_t w = width(t->label); w < pad; w++)
+		fputc(' ', c->out);
+	fputs("  ", c->out);
+
+	if (modifier && strcmp(name, "exp") == 0) {
+		fprintf(c->out, "%smodifier: where the explanation for fail comes from%s",
+			on(c, S_DIM), off(c));
+	} else if (modifier && strcmp(name, "redirect") != 0) {
+		fprintf(c->out, "%sunknown modifier, ignored (RFC 7208 §6)%s", on(c, S_DIM), off(c));
+	} else if (strcmp(name, "redirect") == 0) {
+		if (t->outcome == SPF_TERM_MATCH && sub != NULL)
+			fprintf(c->out, "followed: the result of %s is the result → %s%s%s",
+				sub->label, on(c, result_style(sub->result)),
+				spf_result_str(sub->result), off(c));
+		else if (t->outcome == SPF_TERM_ERROR)
+			fprintf(c->out, "%serror%s", on(c, S_MAGENTA), off(c));
+		else if (t->detail != NULL)
+			fprintf(c->out, "%s%s%s", on(c, S_DIM), t->detail, off(c));
+		else
+			fprintf(c->out, "%snot used (a mechanism matched first)%s", on(c, S_DIM),
+				off(c));
+	} else {
+		switch (t->outcome) {
+		case SPF_TERM_MATCH:
+			if (strcmp(name, "include") == 0 && sub != NULL)
+				fprintf(c->out, "match (%s gave pass) → ", sub->label);
+			else
+				fputs("match → ", c->out);
+			fprintf(c->out, "%s%s%s", on(c, result_style(qr)), spf_result_str(qr),
+				off(c));
+			break;
+		case SPF_TERM_NO_MATCH: {
+			const char *r = no_match_reason(c, t, was_void, why, sizeof(why));
+
+			fputs("no match", c->out);
+			if (r != NULL) {
+				fputs(": ", c->out);
+				put(c, r);
+			}
+			break;
+		}
+		case SPF_TERM_ERROR:
+			fprintf(c->out, "%serror%s", on(c, S_MAGENTA), off(c));
+			if (sub != NULL)
+				fprintf(c->out, ": %s gave %s", sub->label, spf_result_str(sub->result));
+			else if (lk > 10)
+				fputs(": one DNS-querying term too many (RFC 7208 §4.6.4)", c->out);
+			else if (vd > c->void_limit)
+				fputs(": one void lookup too many (RFC 7208 §4.6.4)", c->out);
+			break;
+		case SPF_TERM_SKIPPED:
+			fputs("skipped", c->out);
+			break;
+		default:
+			fprintf(c->out, "%snot reached%s", on(c, S_DIM), off(c));
+			break;
+		}
+	}
+	if (queries_dns(t) && t->outcome != SPF_TERM_NOT_REACHED &&
+	    !(modifier && t->outcome != SPF_TERM_MATCH && t->outcome != SPF_TERM_ERROR)) {
+		bool over = lk > 10 || vd > c->void_limit;
+
+		fprintf(c->out, "  %s[lookups %u/10, void %u/%u]%s",
+			on(c, over ? S_MAGENTA : S_DIM), lk, vd, c->void_limit, off(c));
+	}
+	if (deciding)
+		fprintf(c->out, "  %s◀ decides%s", on(c, S_BOLD), off(c));
+}
+
+/* The record line of a check frame: "domain  record (TTL n): "..."". */
+static const spf_trace_t *check_record(const spf_trace_t *check)
+{
+	return child_of_kind(check, SPF_TRACE_RECORD);
+}
+
+static void check_line(const struct ctx *c, const spf_trace_t *check, bool nested)
+{
+	const spf_trace_t *rec = check_record(check);
+
+	fprintf(c->out, "%s", on(c, S_BOLD));
+	put(c, check->label);
+	fprintf(c->out, "%s", off(c));
+	if (rec != NULL) {
+		fprintf(c->out, "  record (TTL %u): ", (unsigned)rec->ttl);
+		put(c, rec->label);
+	} else {
+		fputs("  no SPF record", c->out);
+	}
+	if (nested)
+		fprintf(c->out, "  → %s%s%s", on(c, result_style(check->result)),
+			spf_result_str(check->result), off(c));
+}
+
+/* Is child k of check shown?  The TXT query is shown through the record
+ * line when a record was selected. */
+static bool visible(const spf_trace_t *parent, const spf_trace_t *k)
+{
+	if (parent->kind != SPF_TRACE_CHECK)
+		return true;
+	if (k->kind == SPF_TRACE_RECORD)
+		return false;
+	if (k->kind == SPF_TRACE_DNS && k == parent->first && check_record(parent) != NULL &&
+	    k->detail != NULL && strcmp(k->detail, check_record(parent)->label) == 0)
+		return false;
+	return true;
+}
+
+static void render_children(const struct ctx *c, const spf_trace_t *parent,
+	char *prefix, size_t plen, size_t pmax, unsigned *prev_voids);
+
+static void render_node(const struct ctx *c, const spf_trace_t *t, size_t pad,
+	char *prefix, size_t plen, size_t pmax, unsigned *prev_voids)
+{
+	switch (t->kind) {
+	case SPF_TRACE_TERM:
+		term_line(c, t, pad, prev_voids);
+		break;
+	case SPF_TRACE_DNS:
+		dns_line(c, t);
+		break;
+	case SPF_TRACE_CHECK:
+		check_line(c, t, true);
+		break;
+	case SPF_TRACE_EXP:
+		fputs("explanation from ", c->out);
+		put(c, t->label);
+		break;
+	case SPF_TRACE_NOTE:
+		fprintf(c->out, "%snote:%s ", on(c, S_YELLOW), off(c));
+		put(c, t->label);
+		break;
+	case SPF_TRACE_RECORD:
+		put(c, t->label);
+		break;
+	}
+	fputc('\n', c->out);
+	render_children(c, t, prefix, plen, pmax, prev_voids);
+}
+
+static void render_children(const struct ctx *c, const spf_trace_t *parent,
+	char *prefix, size_t plen, size_t pmax, unsigned *prev_voids)
+{
+	const spf_trace_t *last = NULL;
+	size_t pad = 0;
+
+	for (const spf_trace_t *k = parent->first; k != NULL; k = k->next) {
+		if (!visible(parent, k))
+			continue;
+		last = k;
+		if (k->kind == SPF_TRACE_TERM && width(k->label) > pad)
+			pad = width(k->label);
+	}
+	if (pad > 36)
+		pad = 36;
+	for (const spf_trace_t *k = parent->first; k != NULL; k = k->next) {
+		static const char mid[] = "├─ ", end[] = "└─ ", bar[] = "│  ", sp[] = "   ";
+		const char *glyph = k == last ? end : mid;
+		const char *cont = k == last ? sp : bar;
+		size_t add = strlen(cont);
+
+		if (!visible(parent, k))
+			continue;
+		fprintf(c->out, "%s%s%s%s", on(c, S_DIM), prefix, glyph, off(c));
+		if (plen + add + 1 > pmax) {
+			fputs("...\n", c->out);
+			continue;
+		}
+		memcpy(prefix + plen, cont, add + 1);
+		render_node(c, k, pad, prefix, plen + add, pmax, prev_voids);
+		prefix[plen] = '\0';
+	}
+}
+
+static const spf_trace_t *find_term(const spf_trace_t *check, const char *text)
+{
+	for (const spf_trace_t *t = check->first; t != NULL; t = t->next)
+		if (t->kind == SPF_TRACE_TERM && t->decisive && strcmp(t->label, text) == 0)
+			return t;
+	return NULL;
+}
+
+/* The last line: the result and why, in words. */
+static void verdict(const struct ctx *c, const spf_trace_t *root)
+{
+	const spf_job_t *job = c->id->job;
+	spf_result_t r = spf_job_result(job);
+	const char *mech = spf_job_mechanism(job);
+	const char *domain = spf_job_domain(job);
+
+	fprintf(c->out, "%s%s%s%s: ", on(c, S_BOLD), on(c, result_style(r)),
+		spf_result_str(r), off(c));
+	if ((r == SPF_RESULT_PERMERROR || r == SPF_RESULT_TEMPERROR ||
+	    r == SPF_RESULT_NONE) && spf_job_problem(job) != NULL) {
+		put(c, spf_job_problem(job));
+		if (r == SPF_RESULT_NONE)
+			fputs(", so there is no SPF policy to apply", c->out);
+		else if (r == SPF_RESULT_PERMERROR && strstr(spf_job_problem(job), "too many") != NULL)
+			fputs("; evaluation stops at the limit, later terms were not evaluated",
+				c->out);
+	} else if (mech == NULL || strcmp(mech, "default") == 0) {
+		fprintf(c->out, "no term in the record of %s matched %s and there is no "
+			"redirect=, so the result is neutral (RFC 7208 §4.7)",
+			domain ? domain : spf_job_start_domain(job), c->ip);
+	} else {
+		const spf_trace_t *check = NULL, *term = NULL;
+		size_t earlier = 0;
+		const char *sep = " (";
+
+		/* the frame that decided: the last deciding CHECK on the path */
+		for (size_t i = 0; i < c->ndeciding; i++) {
+			const spf_trace_t *p = c->deciding[i]->parent;
+
+			if (p != NULL && strcmp(p->label, domain ? domain : "") == 0 &&
+			    find_term(p, mech) == c->deciding[i]) {
+				check = p;
+				term = c->deciding[i];
+			}
+		}
+		fprintf(c->out, "%s matched ", c->ip);
+		put(c, mech);
+		fprintf(c->out, " in the record of %s", domain ? domain : "?");
+		if (term != NULL) {
+			const spf_trace_t *inner = child_of_kind(term, SPF_TRACE_CHECK);
+
+			if (inner != NULL && is_term_named(term, "include")) {
+				for (size_t i = 0; i < c->ndeciding; i++) {
+					if (c->deciding[i]->parent == inner) {
+						fprintf(c->out, "%sthrough ", sep);
+						put(c, c->deciding[i]->label);
+						fprintf(c->out, " in the record of %s", inner->label);
+						sep = "; ";
+					}
+				}
+			}
+			for (const spf_trace_t *t = check->first; t != NULL && t != term; t = t->next)
+				if (t->kind == SPF_TRACE_TERM && !is_modifier(t->label))
+					earlier++;
+			fprintf(c->out, "%s%s", sep, earlier ? "no earlier term matched" :
+				"it is the first term");
+			sep = "; ";
+		}
+		/* through which redirects */
+		for (const spf_trace_t *p = check ? check : NULL; p != NULL && p != root;
+		     p = p->parent ? p->parent->parent : NULL) {
+			const spf_trace_t *via = p->parent;
+
+			if (via != NULL && via->kind == SPF_TRACE_TERM && is_term_named(via, "redirect")) {
+				fprintf(c->out, "%sreached through ", sep);
+				put(c, via->label);
+				fprintf(c->out, " in the record of %s", via->parent ? via->parent->label : "?");
+				sep = "; ";
+			}
+		}
+		if (strcmp(sep, "; ") == 0)
+			fputc(')', c->out);
+	}
+	fputc('\n', c->out);
+}
+
+static void explain_text(struct ctx *c)
+{
+	const spf_job_t *job = c->id->job;
+	const spf_trace_t *root = spf_job_trace(job);
+	const spf_request_t *req = &c->id->req;
+	char prefix[256] = "";
+	unsigned prev_voids = 0;
+
+	if (req->identity == SPF_IDENTITY_HELO)
+		fprintf(c->out, "%sHELO identity%s: ", on(c, S_BOLD), off(c));
+	else
+		fprintf(c->out, "%sMAIL FROM identity%s: ", on(c, S_BOLD), off(c));
+	put(c, spf_job_sender(job));
+	fprintf(c->out, ", client %s", c->ip);
+	if (req->helo != NULL && *req->helo) {
+		fputs(", HELO ", c->out);
+		put(c, req->helo);
+	}
+	fputc('\n', c->out);
+	if (root == NULL) {
+		verdict(c, NULL);
+		return;
+	}
+	mark_deciding(c, root);
+	check_line(c, root, false);
+	fputc('\n', c->out);
+	render_children(c, root, prefix, 0, sizeof(prefix), &prev_voids);
+	if (spf_job_explanation(job) != NULL) {
+		fputs("explanation: ", c->out);
+		put(c, spf_job_explanation(job));
+		fputc('\n', c->out);
+	}
+	fprintf(c->out, "lookups %u/10, void lookups %u/%u\n", spf_job_lookups(job),
+		spf_job_void_lookups(job), c->void_limit);
+	verdict(c, root);
+}
+
+/* ---- JSON: the same tree as data ---- */
+
+static json_t *jtext(const char *s)
+{
+	json_t *j;
+	char buf[2048];
+
+	if (s == NULL)
+		return json_null();
+	j = json_string(s);
+	return j ? j : json_string(cmd_printable(s, buf, sizeof(buf)));
+}
+
+/* The record as the trace quotes it ("...", with \" \\ \NNN escapes)
+ * back to its text. */
+static json_t *unquote_json(const char *q)
+{
+	size_t len = strlen(q), n = 0;
+	char *buf;
+	json_t *j;
+
+	if (len < 2 || q[0] != '"' || q[len - 1] != '"')
+		return jtext(q);
+	buf = malloc(len);
+	if (buf == NULL)
+		return json_null();
+	for (size_t i = 1; i + 1 < len; i++) {
+		if (q[i] == '\\' && i + 4 < len && q[i + 1] >= '0' && q[i + 1] <= '9') {
+			buf[n++] = (char)((q[i + 1] - '0') * 100 + (q[i + 2] - '0') * 10 +
+				(q[i + 3] - '0'));
+			i += 3;
+		} else if (q[i] == '\\' && i + 2 < len) {
+			buf[n++] = q[++i];
+		} else {
+			buf[n++] = q[i];
+		}
+	}
+	buf[n] = '\0';
+	j = jtext(buf);
+	free(buf);
+	return j;
+}
+
+static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
+{
+	json_t *o = json_object(), *kids = NULL;
+
+	switch (t->kind) {
+	case SPF_TRACE_CHECK:
+		json_object_set_new(o, "kind", json_string("check"));
+		json_object_set_new(o, "role", jtext(t->role));
+		json_object_set_new(o, "domain", jtext(t->label));
+		if (t->detail != NULL)
+			json_object_set_new(o, "sender", jtext(t->detail));
+		json_object_set_new(o, "result", json_string(spf_result_str(t->result)));
+		json_object_set_new(o, "lookups", json_integer(t->lookups));
+		json_object_set_new(o, "void_lookups", json_integer(t->voids));
+		break;
+	case SPF_TRACE_RECORD:
+		json_object_set_new(o, "kind", json_string("record"));
+		json_object_set_new(o, "text", unquote_json(t->label));
+		json_object_set_new(o, "ttl", json_integer(t->ttl));
+		break;
+	case SPF_TRACE_TERM: {
+		unsigned lk, vd;
+
+		term_counts(t, &lk, &vd);
+		json_object_set_new(o, "kind", json_string("term"));
+		json_object_set_new(o, "text", jtext(t->label));
+		json_object_set_new(o, "modifier", json_boolean(is_modifier(t->label)));
+		json_object_set_new(o, "outcome", json_string(outcome_str(t->outcome)));
+		json_object_set_new(o, "decisive", json_boolean(t->decisive));
+		json_object_set_new(o, "deciding", json_boolean(is_deciding(c, t)));
+		if (queries_dns(t) && t->outcome != SPF_TERM_NOT_REACHED) {
+			json_object_set_new(o, "lookups", json_integer(lk));
+			json_object_set_new(o, "void_lookups", json_integer(vd));
+		}
+		if (t->detail != NULL)
+			json_object_set_new(o, "detail", jtext(t->detail));
+		break;
+	}
+	case SPF_TRACE_DNS: {
+		const char *sp = strchr(t->label, ' ');
+		const char *d = t->detail;
+		const char *status = "OK";
+
+		json_object_set_new(o, "kind", json_string("dns"));
+		if (sp != NULL) {
+			json_object_set_new(o, "type", json_stringn(t->label, (size_t)(sp - t->label)));
+			json_object_set_new(o, "name", jtext(sp + 1));
+		} else {
+			json_object_set_new(o, "type", jtext(t->label));
+		}
+		if (d == NULL)
+			status = "NOANSWER";
+		else if (strncmp(d, "NXDOMAIN", 8) == 0)
+			status = "NXDOMAIN";
+		else if (strncmp(d, "NODATA", 6) == 0)
+			status = "NODATA";
+		else if (strncmp(d, "TEMPFAIL", 8) == 0)
+			status = "TEMPFAIL";
+		else if (strncmp(d, "BADREPLY", 8) == 0)
+			status = "BADREPLY";
+		json_object_set_new(o, "status", json_string(status));
+		json_object_set_new(o, "answer", jtext(d));
+		json_object_set_new(o, "ttl", json_integer(t->ttl));
+		break;
+	}
+	case SPF_TRACE_EXP:
+		json_object_set_new(o, "kind", json_string("exp"));
+		json_object_set_new(o, "modifier", jtext(t->label));
+		break;
+	case SPF_TRACE_NOTE:
+		json_object_set_new(o, "kind", json_string("note"));
+		json_object_set_new(o, "text", jtext(t->label));
+		break;
+	}
+	for (const spf_trace_t *k = t->first; k != NULL; k = k->next) {
+		if (kids == NULL)
+			kids = json_array();
+		json_array_append_new(kids, tree_json(c, k));
+	}
+	if (kids != NULL)
+		json_object_set_new(o, "children", kids);
+	return o;
+}
+
+/* The verdict line without colour, as a string for JSON. */
+static json_t *verdict_json(struct ctx *c, const spf_trace_t *root)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	struct ctx v = *c;
+	json_t *j;
+
+	if (mem == NULL)
+		return json_null();
+	v.out = mem;
+	v.color = false;
+	verdict(&v, root);
+	fclose(mem);
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	j = jtext(buf);
+	free(buf);
+	return j;
+}
+
+static void ctx_init(struct ctx *c, const struct cmd_ident *id, bool color)
+{
+	memset(c, 0, sizeof(*c));
+	c->out = stdout;
+	c->color = color;
+	c->id = id;
+	c->void_limit = id->req.void_limit ? id->req.void_limit : 2;
+	spf_addr_str(&id->req.ip, c->ip, sizeof(c->ip));
+}
+
+static json_t *explain_json(const struct cmd_eval *ev)
+{
+	json_t *o = cmd_eval_json(ev), *ids;
+	const struct cmd_ident *list[2] = { &ev->helo, &ev->mfrom };
+
+	if (o == NULL)
+		return NULL;
+	ids = json_object_get(o, "identities");
+	for (size_t i = 0; i < 2; i++) {
+		const struct cmd_ident *id = list[i];
+		const char *key = i == 0 ? "helo" : "mfrom";
+		json_t *io = json_object_get(ids, key);
+		struct ctx c;
+
+		if (!id->used || id->job == NULL || io == NULL)
+			continue;
+		ctx_init(&c, id, false);
+		if (spf_job_trace(id->job) != NULL)
+			mark_deciding(&c, spf_job_trace(id->job));
+		json_object_set_new(io, "verdict", verdict_json(&c, spf_job_trace(id->job)));
+		json_object_set_new(io, "tree", spf_job_trace(id->job) ?
+			tree_json(&c, spf_job_trace(id->job)) : json_null());
+		if (id == cmd_eval_primary(ev))
+			json_object_set(o, "verdict", json_object_get(io, "verdict"));
+	}
+	return o;
+}
+
+static bool want_color(const char *mode)
+{
+	const char *nc = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+
+	if (strcmp(mode, "always") == 0)
+		return true;
+	if (strcmp(mode, "never") == 0)
+		return false;
+	if (nc != NULL && *nc != '\0')
+		return false;
+	if (term != NULL && strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(STDOUT_FILENO) == 1;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "helo", required_argument, NULL, 'H' },
+		{ "identity", required_argument, NULL, 'I' },
+		{ "color", required_argument, NULL, 'C' },
+		{ "colour", required_argument, NULL, 'C' },
+		{ "header", required_argument, NULL, 'R' },
+		{ "authserv-id", required_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		COMMON_LONG_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct common_opts co = { 0 };
+	spf_request_t req = { 0 };
+	struct event_base *base = NULL;
+	spf_resolver_t *res = NULL;
+	struct cmd_eval ev = { 0 };
+	enum cmd_identities ids = CMD_ID_DEFAULT;
+	enum cmd_headers hdrs = CMD_HDR_NONE;
+	const char *authserv_id = NULL, *color = "auto";
+	char *owned = NULL, *owned_helo = NULL;
+	char why[512];
+	spf_status_t st;
+	int opt, rc = EXIT_USAGE, npos;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		int cr = common_opt(&co, opt, optarg);
+
+		if (cr < 0)
+			return EXIT_USAGE;
+		if (cr > 0)
+			continue;
+		switch (opt) {
+		case 'H':
+			req.helo = optarg;
+			break;
+		case 'I':
+			if (!cmd_parse_identities(optarg, &ids))
+				return EXIT_USAGE;
+			break;
+		case 'C':
+			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "always") != 0 &&
+			    strcmp(optarg, "never") != 0) {
+				cmd_error("--color must be auto, always or never, not '%s'",
+					cmd_printable(optarg, why, sizeof(why)));
+				return EXIT_USAGE;
+			}
+			color = optarg;
+			break;
+		case 'R':
+			if (!cmd_parse_headers(optarg, &hdrs))
+				return EXIT_USAGE;
+			break;
+		case 'A':
+			authserv_id = optarg;
+			break;
+		case 'h':
+			fputs(explain_usage, stdout);
+			return 0;
+		case ':':
+			cmd_error("option '%s' needs a value (see spfcheck explain --help)",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			cmd_error("unknown option '%s' (see spfcheck explain --help)",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (ids == CMD_ID_DEFAULT)
+		ids = req.helo != NULL && *req.helo ? CMD_ID_BOTH : CMD_ID_MFROM;
+	npos = argc - optind;
+	if (npos != 2 && !(npos == 1 && ids == CMD_ID_HELO)) {
+		cmd_error("explain needs IP and SENDER (see spfcheck explain --help)");
+		return EXIT_USAGE;
+	}
+	if (!spf_addr_parse(argv[optind], &req.ip)) {
+		cmd_error("'%s' is not an IPv4 or IPv6 address",
+			cmd_printable(argv[optind], why, sizeof(why)));
+		return EXIT_USAGE;
+	}
+	if ((ids & CMD_ID_HELO) && (req.helo == NULL || *req.helo == '\0')) {
+		cmd_error("--identity %s needs --helo NAME", ids == CMD_ID_HELO ? "helo" : "both");
+		return EXIT_USAGE;
+	}
+	if (req.helo != NULL && (req.helo = cmd_helo(req.helo, &owned_helo, why,
+	    sizeof(why))) == NULL) {
+		cmd_error("%s", why);
+		return EXIT_USAGE;
+	}
+	req.sender = npos == 2 ? cmd_sender(argv[optind + 1], &owned, why, sizeof(why)) : "";
+	if (req.sender == NULL) {
+		cmd_error("%s", why);
+		goto out;
+	}
+	if (*req.sender == '\0' && (ids & CMD_ID_MFROM) && (req.helo == NULL || !*req.helo)) {
+		cmd_error("a null sender (\"\") is checked as postmaster@HELO: give --helo NAME");
+		goto out;
+	}
+	cmd_request_opts(&co, &req);
+	if (!cmd_resolver(&co, &base, &res))
+		goto out;
+	st = cmd_evaluate(res, &req, ids, &ev);
+	if (st != SPF_OK) {
+		cmd_error("cannot evaluate: %s", spf_strerror(st));
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	rc = spf_result_exit(spf_job_result(cmd_eval_primary(&ev)->job));
+	if (co.json) {
+		json_t *o = explain_json(&ev);
+
+		if (o == NULL || !cmd_headers(&ev, hdrs, co.receiver, authserv_id, stdout, o) ||
+		    cmd_json_print(o, false) != 0) {
+			cmd_error("cannot format JSON output");
+			rc = EXIT_INTERNAL;
+		}
+		json_decref(o);
+	} else {
+		bool col = want_color(color);
+		struct ctx c;
+
+		if (ev.helo.used && ev.helo.job) {
+			ctx_init(&c, &ev.helo, col);
+			explain_text(&c);
+		}
+		if (ev.mfrom.used && ev.mfrom.job) {
+			if (ev.helo.used)
+				fputc('\n', stdout);
+			ctx_init(&c, &ev.mfrom, col);
+			explain_text(&c);
+		}
+		if (hdrs != CMD_HDR_NONE) {
+			fputc('\n', stdout);
+			if (!cmd_headers(&ev, hdrs, co.receiver, authserv_id, stdout, NULL))
+				rc = EXIT_INTERNAL;
+		}
+	}
+out:
+	cmd_eval_finish(&ev);
+	cmd_resolver_free(base, res);
+	spf_free(owned);
+	spf_free(owned_helo);
+	return rc;
+}

@@ -1,0 +1,446 @@
+/*
+ * output.c - what check, explain and batch share: reading the sender,
+ * HELO, --identity and --header arguments, evaluating the HELO and MAIL
+ * FROM identities in RFC 7208's order, the JSON objects (schema 1) and
+ * the header fields.
+ *
+ * DESCRIPTION
+ *	cmd_evaluate() runs HELO first (RFC 7208 §2.3), then MAIL FROM
+ *	(§2.4); the MAIL FROM result stays the top-level result.  The JSON
+ *	layout is documented in README.md ("JSON output") and doc/spfcheck.1;
+ *	keys are only ever added within a schema number.
+ *
+ * DIAGNOSTICS
+ *	Argument errors come back as one-line texts (the caller prints them
+ *	with cmd_error or writes them into a batch error line).  Input bytes
+ *	quoted in messages pass through cmd_printable() so a terminal or a
+ *	TSV line cannot be disturbed by them.
+ */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double cmd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+const char *cmd_printable(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len == 0)
+		return "";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (n + 8 >= len) {
+			if (n + 4 <= len)
+				memcpy(buf + n, "...", 3), n += 3;
+			break;
+		}
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02X", *p);
+		else
+			buf[n++] = (char)*p;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+bool cmd_parse_identities(const char *arg, enum cmd_identities *out)
+{
+	if (strcmp(arg, "mfrom") == 0 || strcmp(arg, "mailfrom") == 0)
+		*out = CMD_ID_MFROM;
+	else if (strcmp(arg, "helo") == 0)
+		*out = CMD_ID_HELO;
+	else if (strcmp(arg, "both") == 0)
+		*out = CMD_ID_BOTH;
+	else {
+		char p[128];
+
+		cmd_error("--identity must be mfrom, helo or both, not '%s'",
+			cmd_printable(arg, p, sizeof(p)));
+		return false;
+	}
+	return true;
+}
+
+bool cmd_parse_headers(const char *arg, enum cmd_headers *out)
+{
+	if (strcmp(arg, "received-spf") == 0)
+		*out = CMD_HDR_RECEIVED;
+	else if (strcmp(arg, "auth-results") == 0 ||
+	    strcmp(arg, "authentication-results") == 0)
+		*out = CMD_HDR_AUTHRES;
+	else if (strcmp(arg, "both") == 0)
+		*out = CMD_HDR_BOTH;
+	else {
+		char p[128];
+
+		cmd_error("--header must be received-spf, auth-results or both, not '%s'",
+			cmd_printable(arg, p, sizeof(p)));
+		return false;
+	}
+	return true;
+}
+
+static bool has_8bit(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/*
+ * Convert a domain with non-ASCII characters to its A-label form with the
+ * DNS layer's converter (IDNA2008, UTS #46 mapping: what a user typed).
+ * Returns a copy to spf_free(), or NULL with why set.
+ */
+static char *to_alabel(const char *what, const char *domain, char *why, size_t whylen)
+{
+	char *a = NULL;
+	const char *reason = NULL;
+	char p[128];
+	spf_status_t st = spf_dns_to_ascii(domain, &a, &reason);
+
+	if (st == SPF_ENOMEM) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	if (st != SPF_OK) {
+		snprintf(why, whylen, "%s '%s' cannot be converted to an A-label: %s",
+			what, cmd_printable(domain, p, sizeof(p)),
+			reason ? reason : spf_strerror(st));
+		return NULL;
+	}
+	return a;
+}
+
+const char *cmd_sender(const char *s, char **owned, char *why, size_t whylen)
+{
+	size_t len = strlen(s);
+	const char *at;
+	char p[128];
+
+	*owned = NULL;
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
+		*owned = spf_strndup(s + 1, len - 2);
+		if (*owned == NULL) {
+			snprintf(why, whylen, "out of memory");
+			return NULL;
+		}
+		s = *owned;
+	}
+	for (const char *c = s; *c; c++) {
+		if ((unsigned char)*c <= ' ' || *c == 0x7f) {
+			snprintf(why, whylen, "sender '%s' contains a space or control character",
+				cmd_printable(s, p, sizeof(p)));
+			goto fail;
+		}
+	}
+	at = strrchr(s, '@');
+	if (at != NULL && at[1] == '\0') {
+		snprintf(why, whylen, "sender '%s' has no domain after '@'",
+			cmd_printable(s, p, sizeof(p)));
+		goto fail;
+	}
+	if (len > 512) {
+		snprintf(why, whylen, "sender is %zu characters long (an address has at most 256)", len);
+		goto fail;
+	}
+	if (has_8bit(at ? at + 1 : s)) {
+		const char *dom = at ? at + 1 : s;
+		char *a = to_alabel("sender domain", dom, why, whylen);
+		size_t local = (size_t)(dom - s);
+		char *full;
+
+		if (a == NULL)
+			goto fail;
+		full = spf_malloc(local + strlen(a) + 1);
+		if (full == NULL) {
+			spf_free(a);
+			snprintf(why, whylen, "out of memory");
+			goto fail;
+		}
+		memcpy(full, s, local);
+		strcpy(full + local, a);
+		spf_free(a);
+		spf_free(*owned);
+		*owned = full;
+		s = full;
+	}
+	return s;
+fail:
+	spf_free(*owned);
+	*owned = NULL;
+	return NULL;
+}
+
+const char *cmd_helo(const char *s, char **owned, char *why, size_t whylen)
+{
+	char p[128];
+
+	*owned = NULL;
+	for (const char *c = s; *c; c++) {
+		if ((unsigned char)*c <= ' ' || *c == 0x7f) {
+			snprintf(why, whylen, "HELO name '%s' contains a space or control character",
+				cmd_printable(s, p, sizeof(p)));
+			return NULL;
+		}
+	}
+	if (strlen(s) > 512) {
+		snprintf(why, whylen, "HELO name is %zu characters long", strlen(s));
+		return NULL;
+	}
+	if (has_8bit(s)) {
+		*owned = to_alabel("HELO name", s, why, whylen);
+		return *owned;
+	}
+	return s;
+}
+
+/* ---- evaluation ---- */
+
+const struct cmd_ident *cmd_eval_primary(const struct cmd_eval *ev)
+{
+	return ev->mfrom.used ? &ev->mfrom : &ev->helo;
+}
+
+static spf_status_t run_one(spf_resolver_t *res, const spf_request_t *base,
+	spf_identity_t identity, struct cmd_ident *id)
+{
+	spf_status_t st = SPF_OK;
+	double t0 = cmd_now_ms();
+
+	id->used = true;
+	id->req = *base;
+	id->req.identity = identity;
+	id->job = spf_check_sync(res, &id->req, &st);
+	id->elapsed_ms = cmd_now_ms() - t0;
+	return id->job ? SPF_OK : st;
+}
+
+spf_status_t cmd_evaluate(spf_resolver_t *res, const spf_request_t *base,
+	enum cmd_identities ids, struct cmd_eval *ev)
+{
+	spf_status_t st = SPF_OK;
+	double t0 = cmd_now_ms();
+
+	memset(ev, 0, sizeof(*ev));
+	/* RFC 7208 §2.3 before §2.4: HELO first */
+	if (ids & CMD_ID_HELO)
+		st = run_one(res, base, SPF_IDENTITY_HELO, &ev->helo);
+	if (st == SPF_OK && (ids & CMD_ID_MFROM))
+		st = run_one(res, base, SPF_IDENTITY_MFROM, &ev->mfrom);
+	ev->elapsed_ms = cmd_now_ms() - t0;
+	return st;
+}
+
+void cmd_eval_finish(struct cmd_eval *ev)
+{
+	spf_job_destroy(ev->helo.job);
+	spf_job_destroy(ev->mfrom.job);
+	ev->helo.job = ev->mfrom.job = NULL;
+}
+
+/* ---- JSON ---- */
+
+/* jansson refuses invalid UTF-8; fall back to an escaped copy */
+static json_t *jtext(const char *s)
+{
+	json_t *j;
+	char buf[1024];
+
+	if (s == NULL)
+		return json_null();
+	j = json_string(s);
+	return j ? j : json_string(cmd_printable(s, buf, sizeof(buf)));
+}
+
+static double round_ms(double ms)
+{
+	return (double)(long long)(ms * 1000.0 + 0.5) / 1000.0;
+}
+
+json_t *cmd_ident_json(const struct cmd_ident *id)
+{
+	const spf_job_t *job = id->job;
+	json_t *o = json_object();
+
+	if (o == NULL || job == NULL)
+		return o;
+	json_object_set_new(o, "identity", json_string(
+		id->req.identity == SPF_IDENTITY_HELO ? "helo" : "mfrom"));
+	json_object_set_new(o, "result", json_string(spf_result_str(spf_job_result(job))));
+	json_object_set_new(o, "sender", jtext(spf_job_sender(job)));
+	json_object_set_new(o, "domain", jtext(spf_job_domain(job) ?
+		spf_job_domain(job) : spf_job_start_domain(job)));
+	json_object_set_new(o, "mechanism", jtext(spf_job_mechanism(job)));
+	json_object_set_new(o, "explanation", jtext(spf_job_explanation(job)));
+	json_object_set_new(o, "problem", jtext(spf_job_problem(job)));
+	json_object_set_new(o, "lookups", json_integer(spf_job_lookups(job)));
+	json_object_set_new(o, "void_lookups", json_integer(spf_job_void_lookups(job)));
+	json_object_set_new(o, "elapsed_ms", json_real(round_ms(id->elapsed_ms)));
+	return o;
+}
+
+json_t *cmd_eval_json(const struct cmd_eval *ev)
+{
+	const struct cmd_ident *p = cmd_eval_primary(ev);
+	const spf_job_t *job = p->job;
+	json_t *o = json_object(), *ids = json_object();
+	char ip[64];
+
+	if (o == NULL || ids == NULL || job == NULL) {
+		json_decref(o);
+		json_decref(ids);
+		return NULL;
+	}
+	/* the keys of schema 1 as check printed them first, for the
+	 * top-level (MAIL FROM) identity */
+	json_object_set_new(o, "schema", json_integer(1));
+	json_object_set_new(o, "result", json_string(spf_result_str(spf_job_result(job))));
+	json_object_set_new(o, "identity", json_string(
+		p->req.identity == SPF_IDENTITY_HELO ? "helo" : "mfrom"));
+	json_object_set_new(o, "ip", json_string(spf_addr_str(&p->req.ip, ip, sizeof(ip))));
+	json_object_set_new(o, "sender", jtext(spf_job_sender(job)));
+	json_object_set_new(o, "helo", jtext(p->req.helo && *p->req.helo ? p->req.helo : NULL));
+	json_object_set_new(o, "domain", jtext(spf_job_domain(job) ?
+		spf_job_domain(job) : spf_job_start_domain(job)));
+	json_object_set_new(o, "mechanism", jtext(spf_job_mechanism(job)));
+	json_object_set_new(o, "explanation", jtext(spf_job_explanation(job)));
+	json_object_set_new(o, "problem", jtext(spf_job_problem(job)));
+	json_object_set_new(o, "lookups", json_integer(spf_job_lookups(job)));
+	json_object_set_new(o, "void_lookups", json_integer(spf_job_void_lookups(job)));
+	json_object_set_new(o, "elapsed_ms", json_real(round_ms(ev->elapsed_ms)));
+	/* per identity, in evaluation order */
+	if (ev->helo.used && ev->helo.job)
+		json_object_set_new(ids, "helo", cmd_ident_json(&ev->helo));
+	if (ev->mfrom.used && ev->mfrom.job)
+		json_object_set_new(ids, "mfrom", cmd_ident_json(&ev->mfrom));
+	json_object_set_new(o, "identities", ids);
+	return o;
+}
+
+int cmd_json_print(json_t *o, bool compact)
+{
+	char *text;
+
+	if (o == NULL)
+		return -1;
+	text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6) |
+		(compact ? JSON_COMPACT : JSON_INDENT(2)));
+	if (text == NULL)
+		return -1;
+	fputs(text, stdout);
+	fputc('\n', stdout);
+	free(text);
+	return 0;
+}
+
+/* ---- text ---- */
+
+void cmd_ident_line(FILE *out, const struct cmd_ident *id)
+{
+	const spf_job_t *job = id->job;
+	unsigned vlimit = id->req.void_limit ? id->req.void_limit : 2;
+	char p[1024];
+
+	fprintf(out, "%s", spf_result_str(spf_job_result(job)));
+	fprintf(out, "  domain=%s", cmd_printable(spf_job_domain(job) ?
+		spf_job_domain(job) : spf_job_start_domain(job), p, sizeof(p)));
+	if (spf_job_mechanism(job) != NULL)
+		fprintf(out, "  mechanism=\"%s\"", spf_job_mechanism(job));
+	fprintf(out, "  lookups=%u/10  void=%u/%u", spf_job_lookups(job),
+		spf_job_void_lookups(job), vlimit);
+	if (spf_job_explanation(job) != NULL)
+		fprintf(out, "  explanation=\"%s\"", spf_job_explanation(job));
+	if (spf_job_problem(job) != NULL)
+		fprintf(out, "  problem=\"%s\"", spf_job_problem(job));
+	fputc('\n', out);
+}
+
+/* ---- header fields ---- */
+
+bool cmd_headers(const struct cmd_eval *ev, enum cmd_headers hdrs,
+	const char *receiver, const char *authserv_id, FILE *out, json_t *json)
+{
+	spf_header_info_t info[2];
+	const spf_header_info_t *order[2];
+	spf_header_opts_t opts = { 0 };
+	char host[256];
+	size_t n = 0;
+	json_t *jh = NULL, *jr = NULL;
+	bool ok = true;
+
+	if (hdrs == CMD_HDR_NONE)
+		return true;
+	if (receiver == NULL || *receiver == '\0') {
+		if (gethostname(host, sizeof(host)) == 0) {
+			host[sizeof(host) - 1] = '\0';
+			receiver = host;
+		} else {
+			receiver = NULL;
+		}
+	}
+	opts.receiver = receiver;
+	opts.authserv_id = authserv_id;
+	/* MAIL FROM first: its Received-SPF is the newer trace field */
+	if (ev->mfrom.used && ev->mfrom.job) {
+		spf_header_info_from_job(&info[n], ev->mfrom.job, &ev->mfrom.req);
+		order[n] = &info[n];
+		n++;
+	}
+	if (ev->helo.used && ev->helo.job) {
+		spf_header_info_from_job(&info[n], ev->helo.job, &ev->helo.req);
+		order[n] = &info[n];
+		n++;
+	}
+	if (n == 0)
+		return true;
+	if (json != NULL) {
+		jh = json_object();
+		jr = json_array();
+		json_object_set_new(json, "headers", jh);
+	}
+	if (hdrs & CMD_HDR_RECEIVED) {
+		for (size_t i = 0; i < n && ok; i++) {
+			char *f = NULL;
+
+			if (spf_header_received_spf(&info[i], &opts, &f) != SPF_OK) {
+				ok = false;
+				break;
+			}
+			if (jr != NULL)
+				json_array_append_new(jr, json_string(f));
+			else
+				fprintf(out, "%s\n", f);
+			spf_free(f);
+		}
+		if (jh != NULL)
+			json_object_set(jh, "received_spf", jr);
+	}
+	if (ok && (hdrs & CMD_HDR_AUTHRES)) {
+		char *f = NULL;
+
+		if (spf_header_auth_results(order, n, &opts, &f) != SPF_OK) {
+			ok = false;
+		} else {
+			if (jh != NULL)
+				json_object_set_new(jh, "authentication_results", json_string(f));
+			else
+				fprintf(out, "%s\n", f);
+			spf_free(f);
+		}
+	}
+	json_decref(jr);
+	if (!ok)
+		cmd_error("cannot build the header fields: out of memory");
+	return ok;
+}

@@ -1,0 +1,343 @@
+/*
+ * header.c - the result header fields: Received-SPF (RFC 7208 §9.1) and
+ * Authentication-Results (RFC 8601, method "spf", RFC 7208 §9.2).
+ *
+ * DESCRIPTION
+ *	A field is first built on one line in a bounded buffer, then folded
+ *	(RFC 5322 §2.2.3): a line end is inserted before a space so that
+ *	lines stay within 78 characters where a space allows it; unfolding
+ *	gives the original line back.
+ *
+ *	Values come partly from the sender (MAIL FROM, HELO) and from DNS
+ *	(the problem text names terms of records).  They are written as a
+ *	dot-atom or token when they are one, otherwise as a quoted-string;
+ *	comments and quoted-strings escape '"', '\' and the parentheses with
+ *	a quoted-pair.  CR, LF, other control characters, DEL and non-ASCII
+ *	bytes never reach the field: "§" becomes "section ", anything else
+ *	becomes the four characters \xNN (written as a quoted-pair backslash
+ *	followed by "xNN").  Each value is cut at MAX_VALUE bytes so that no
+ *	line comes near RFC 5322's hard limit of 998 characters.
+ *
+ * DIAGNOSTICS
+ *	SPF_EINVAL for a NULL argument, SPF_ENOMEM when memory runs out.
+ */
+#include "spf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_VALUE 200      /* bytes of one value taken from input */
+#define MAX_FIELD 8192     /* bound on one unfolded field */
+#define FOLD_AT 78         /* RFC 5322 §2.1.1: SHOULD be 78 or fewer */
+
+/* RFC 5322 §3.2.3 atext */
+static bool is_atext(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* RFC 5322 §3.2.3 dot-atom-text, and no longer than MAX_VALUE */
+static bool is_dot_atom(const char *s)
+{
+	size_t n = 0;
+	bool need_atext = true;
+
+	for (; s[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)s[n];
+
+		if (c == '.') {
+			if (need_atext)
+				return false;
+			need_atext = true;
+		} else if (is_atext(c)) {
+			need_atext = false;
+		} else {
+			return false;
+		}
+	}
+	return n > 0 && n <= MAX_VALUE && !need_atext;
+}
+
+/* RFC 2045 token (RFC 8601 value = token / quoted-string) */
+static bool is_token(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)s[n];
+
+		if (c <= ' ' || c >= 0x7f || strchr("()<>@,;:\\\"/[]?=", c) != NULL)
+			return false;
+	}
+	return n > 0 && n <= MAX_VALUE;
+}
+
+/*
+ * Append s as the inside of a quoted-string (comment = false) or of a
+ * comment (comment = true), escaped as the file header says.
+ */
+static void put_escaped(spf_buf_t *b, const char *s, bool comment)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (n >= MAX_VALUE) {
+			spf_buf_puts(b, "...");
+			return;
+		}
+		if (p[0] == 0xc2 && p[1] == 0xa7) {   /* U+00A7 SECTION SIGN */
+			spf_buf_puts(b, "section ");
+			p++;
+			n += 2;
+			continue;
+		}
+		n++;
+		if (*p == '"' || *p == '\\' || (comment && (*p == '(' || *p == ')')))
+			spf_buf_printf(b, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			spf_buf_printf(b, "\\\\x%02X", *p);
+		else
+			spf_buf_putc(b, (char)*p);
+	}
+}
+
+static void put_quoted(spf_buf_t *b, const char *s)
+{
+	spf_buf_putc(b, '"');
+	put_escaped(b, s, false);
+	spf_buf_putc(b, '"');
+}
+
+/* key=value; with a dot-atom when possible (RFC 7208 §9.1) */
+static void put_kv(spf_buf_t *b, const char *key, const char *value)
+{
+	spf_buf_printf(b, " %s=", key);
+	if (is_dot_atom(value))
+		spf_buf_puts(b, value);
+	else
+		put_quoted(b, value);
+	spf_buf_putc(b, ';');
+}
+
+/* ptype.property=value for Authentication-Results (RFC 8601 §2.2) */
+static void put_prop(spf_buf_t *b, const char *prop, const char *value)
+{
+	spf_buf_printf(b, " %s=", prop);
+	if (is_token(value))
+		spf_buf_puts(b, value);
+	else
+		put_quoted(b, value);
+}
+
+static const char *ip_text(const spf_header_info_t *info, char *buf, size_t len)
+{
+	if (info->ip.family != 4 && info->ip.family != 6)
+		return "unknown";
+	return spf_addr_str(&info->ip, buf, len);
+}
+
+/* Who the result speaks for: the HELO name, or the address checked. */
+static const char *subject(const spf_header_info_t *info)
+{
+	if (info->identity == SPF_IDENTITY_HELO && info->helo != NULL && *info->helo)
+		return info->helo;
+	if (info->checked != NULL && *info->checked)
+		return info->checked;
+	return info->domain != NULL ? info->domain : "unknown";
+}
+
+/* The comment of both fields: "(receiver: domain of X designates ...)". */
+static void put_comment(spf_buf_t *b, const spf_header_info_t *info,
+	const char *receiver)
+{
+	char ip[64];
+	const char *addr = ip_text(info, ip, sizeof(ip));
+
+	spf_buf_puts(b, " (");
+	if (receiver != NULL && *receiver) {
+		put_escaped(b, receiver, true);
+		spf_buf_puts(b, ": ");
+	}
+	switch (info->result) {
+	case SPF_RESULT_PASS:
+		spf_buf_puts(b, "domain of ");
+		put_escaped(b, subject(info), true);
+		spf_buf_printf(b, " designates %s as permitted sender", addr);
+		break;
+	case SPF_RESULT_FAIL:
+		spf_buf_puts(b, "domain of ");
+		put_escaped(b, subject(info), true);
+		spf_buf_printf(b, " does not designate %s as permitted sender", addr);
+		break;
+	case SPF_RESULT_SOFTFAIL:
+		spf_buf_puts(b, "transitioning domain of ");
+		put_escaped(b, subject(info), true);
+		spf_buf_printf(b, " does not designate %s as permitted sender", addr);
+		break;
+	case SPF_RESULT_NEUTRAL:
+		spf_buf_printf(b, "%s is neither permitted nor denied by domain of ", addr);
+		put_escaped(b, subject(info), true);
+		break;
+	case SPF_RESULT_NONE:
+		spf_buf_puts(b, "domain of ");
+		put_escaped(b, subject(info), true);
+		spf_buf_puts(b, " does not designate permitted sender hosts");
+		break;
+	case SPF_RESULT_TEMPERROR:
+		spf_buf_puts(b, "temporary error in processing the SPF record of ");
+		put_escaped(b, info->domain ? info->domain : subject(info), true);
+		break;
+	case SPF_RESULT_PERMERROR:
+		spf_buf_puts(b, "permanent error in processing the SPF record of ");
+		put_escaped(b, info->domain ? info->domain : subject(info), true);
+		break;
+	}
+	spf_buf_putc(b, ')');
+}
+
+/*
+ * Fold line into out (RFC 5322 §2.2.3): break before a space so that a
+ * line has at most FOLD_AT characters; when no space allows that, break
+ * at the first space after it.  Never break right after the field name,
+ * never after a backslash (a quoted-pair), never so that a line holds
+ * only white space.
+ */
+static void fold(spf_buf_t *out, const char *line, const char *eol)
+{
+	size_t len = strlen(line), pos = 0;
+	const char *colon = strchr(line, ':');
+	size_t min_first = colon ? (size_t)(colon - line) + 2 : 1;
+
+	while (len - pos > FOLD_AT) {
+		size_t lo = pos == 0 ? min_first : pos + 1, brk = 0;
+
+		for (size_t i = lo; i < len; i++) {
+			if (line[i] != ' ' || line[i - 1] == ' ' || line[i - 1] == '\\')
+				continue;
+			if (i - pos <= FOLD_AT || brk == 0)
+				brk = i;
+			if (i - pos > FOLD_AT)
+				break;
+		}
+		if (brk == 0)
+			break;
+		spf_buf_append(out, line + pos, brk - pos);
+		spf_buf_puts(out, eol);
+		pos = brk;
+	}
+	spf_buf_puts(out, line + pos);
+}
+
+static spf_status_t finish(spf_buf_t *b, const spf_header_opts_t *opts, char **out)
+{
+	spf_buf_t f;
+	spf_status_t st = b->err;
+
+	*out = NULL;
+	if (st == SPF_OK) {
+		spf_buf_init(&f, 2 * MAX_FIELD);
+		fold(&f, spf_buf_cstr(b), opts != NULL && opts->crlf ? "\r\n" : "\n");
+		st = f.err;
+		if (st == SPF_OK) {
+			*out = spf_strdup(spf_buf_cstr(&f));
+			if (*out == NULL)
+				st = SPF_ENOMEM;
+		}
+		spf_buf_finish(&f);
+	}
+	spf_buf_finish(b);
+	return st == SPF_ETOOBIG ? SPF_ENOMEM : st;
+}
+
+void spf_header_info_from_job(spf_header_info_t *info, const spf_job_t *job,
+	const spf_request_t *req)
+{
+	memset(info, 0, sizeof(*info));
+	info->identity = req->identity;
+	info->result = spf_job_result(job);
+	info->ip = req->ip;
+	info->envelope_from = req->sender;
+	info->helo = req->helo && *req->helo ? req->helo : NULL;
+	info->checked = spf_job_sender(job);
+	info->domain = spf_job_start_domain(job);
+	info->mechanism = spf_job_mechanism(job);
+	if (info->result == SPF_RESULT_PERMERROR || info->result == SPF_RESULT_TEMPERROR)
+		info->problem = spf_job_problem(job);
+}
+
+spf_status_t spf_header_received_spf(const spf_header_info_t *info,
+	const spf_header_opts_t *opts, char **out)
+{
+	const char *receiver = opts ? opts->receiver : NULL;
+	char ip[64];
+	spf_buf_t b;
+
+	if (out == NULL)
+		return SPF_EINVAL;
+	*out = NULL;
+	if (info == NULL)
+		return SPF_EINVAL;
+	spf_buf_init(&b, MAX_FIELD);
+	spf_buf_printf(&b, "Received-SPF: %s", spf_result_str(info->result));
+	put_comment(&b, info, receiver);
+	put_kv(&b, "client-ip", ip_text(info, ip, sizeof(ip)));
+	if (info->envelope_from != NULL)
+		put_kv(&b, "envelope-from", *info->envelope_from ? info->envelope_from : "<>");
+	if (info->helo != NULL)
+		put_kv(&b, "helo", info->helo);
+	if (receiver != NULL && *receiver)
+		put_kv(&b, "receiver", receiver);
+	put_kv(&b, "identity", info->identity == SPF_IDENTITY_HELO ? "helo" : "mailfrom");
+	if (info->mechanism != NULL)
+		put_kv(&b, "mechanism", info->mechanism);
+	if (info->problem != NULL && (info->result == SPF_RESULT_PERMERROR ||
+	    info->result == SPF_RESULT_TEMPERROR))
+		put_kv(&b, "problem", info->problem);
+	/* the trailing ';' of the last pair is allowed (RFC 7208 §9.1) but
+	 * dropped for readability */
+	if (b.err == SPF_OK && b.len > 0 && b.data[b.len - 1] == ';')
+		b.data[--b.len] = '\0';
+	return finish(&b, opts, out);
+}
+
+spf_status_t spf_header_auth_results(const spf_header_info_t *const *infos,
+	size_t n, const spf_header_opts_t *opts, char **out)
+{
+	const char *receiver = opts ? opts->receiver : NULL;
+	const char *id = opts && opts->authserv_id && *opts->authserv_id ?
+		opts->authserv_id : receiver && *receiver ? receiver : "localhost";
+	spf_buf_t b;
+
+	if (out == NULL)
+		return SPF_EINVAL;
+	*out = NULL;
+	if (infos == NULL || n == 0)
+		return SPF_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (infos[i] == NULL)
+			return SPF_EINVAL;
+	spf_buf_init(&b, MAX_FIELD);
+	spf_buf_puts(&b, "Authentication-Results: ");
+	if (is_token(id))
+		spf_buf_puts(&b, id);
+	else
+		put_quoted(&b, id);
+	for (size_t i = 0; i < n; i++) {
+		const spf_header_info_t *info = infos[i];
+
+		spf_buf_printf(&b, "; spf=%s", spf_result_str(info->result));
+		put_comment(&b, info, receiver);
+		if (info->problem != NULL && (info->result == SPF_RESULT_PERMERROR ||
+		    info->result == SPF_RESULT_TEMPERROR)) {
+			/* RFC 8601 §2.2 reasonspec */
+			spf_buf_puts(&b, " reason=");
+			put_quoted(&b, info->problem);
+		}
+		if (info->identity == SPF_IDENTITY_HELO)
+			put_prop(&b, "smtp.helo", info->helo ? info->helo : "unknown");
+		else
+			put_prop(&b, "smtp.mailfrom", info->domain ? info->domain : "unknown");
+	}
+	return finish(&b, opts, out);
+}
