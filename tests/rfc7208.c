@@ -2,7 +2,7 @@
  * rfc7208.c - run a test suite in the openspf YAML format.
  *
  * DESCRIPTION
- *	rfc7208 [-v] [--wire] FILE [TEST...]
+ *	rfc7208 [-v] [--wire] [--no-prefetch] FILE [TEST...]
  *
  *	For every scenario of FILE, the zone data is loaded into the
  *	resolver's in-memory zone (offline, so nothing touches a network),
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 	struct suite s;
 	struct event_base *base;
 	int first = 1;
-	bool verbose = false, wire = false;
+	bool verbose = false, wire = false, no_prefetch = false;
 	size_t nrun = 0, npass = 0, nscen = 0;
 
 	for (; first < argc && argv[first][0] == '-'; first++) {
@@ -105,11 +105,13 @@ int main(int argc, char **argv)
 			verbose = true;
 		else if (strcmp(argv[first], "--wire") == 0)
 			wire = true;
+		else if (strcmp(argv[first], "--no-prefetch") == 0)
+			no_prefetch = true;
 		else
 			break;
 	}
 	if (first >= argc) {
-		fprintf(stderr, "usage: rfc7208 [-v] [--wire] FILE [TEST...]\n");
+		fprintf(stderr, "usage: rfc7208 [-v] [--wire] [--no-prefetch] FILE [TEST...]\n");
 		return 64;
 	}
 	if (!suite_load(argv[first], &s))
@@ -176,6 +178,7 @@ int main(int argc, char **argv)
 			req.default_explanation = "DEFAULT";
 			req.receiver = t->receiver;
 			req.now = 1700000000;
+			req.no_prefetch = no_prefetch;
 			r->t = t;
 			r->remaining = &remaining;
 			r->job = spf_check_start(res, &req, on_done, r, NULL);
@@ -215,6 +218,7 @@ int main(int argc, char **argv)
 	event_base_free(base);
 	suite_free(&s);
 	printf("%s%s: %zu scenarios, %zu tests: %zu passed, %zu failed\n",
-		argv[first], wire ? " (wire)" : "", nscen, nrun, npass, nrun - npass);
+		argv[first], wire ? (no_prefetch ? " (wire, no prefetch)" : " (wire)") :
+		(no_prefetch ? " (no prefetch)" : ""), nscen, nrun, npass, nrun - npass);
 	return npass == nrun && nrun > 0 ? 0 : 1;
 }

@@ -1,0 +1,201 @@
+/*
+ * test_prefetch.c - speculative prefetch over real DNS (the fixture
+ * server on 127.0.0.1 with added latency): results, explanations and
+ * traces are identical with and without it, the evaluation's own queries
+ * join the speculative ones in flight (so each name crosses the wire
+ * once), and speculation stays within the bound sequential evaluation
+ * has.  Speed itself is measured by bench/, not here.
+ */
+#include <event2/event.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "spf.h"
+
+static const char zone_text[] =
+	"$TTL 300\n"
+	"top.example.        IN TXT \"v=spf1 a:h1.example. mx:m.example. include:i1.example. "
+	"exists:%{ir}.x.example. include:i2.example. -all exp=e.example.\"\n"
+	"h1.example.         IN A 192.0.2.1\n"
+	"m.example.          IN MX 10 mx1.example.\n"
+	"m.example.          IN MX 20 mx2.example.\n"
+	"mx1.example.        IN A 192.0.2.11\n"
+	"mx2.example.        IN A 192.0.2.12\n"
+	"i1.example.         IN TXT \"v=spf1 a:h2.example. redirect=r.example.\"\n"
+	"h2.example.         IN A 192.0.2.2\n"
+	"r.example.          IN TXT \"v=spf1 ip4:198.51.100.0/24 a:h3.example. ?all\"\n"
+	"h3.example.         IN A 192.0.2.3\n"
+	"i2.example.         IN TXT \"v=spf1 ip4:203.0.113.7\"\n"
+	"e.example.          IN TXT \"%{i} is not allowed for %{d}\"\n";
+
+struct world {
+	struct event_base *base;
+	spf_zone_t *zone;
+	fixture_server_t *srv;
+};
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	w->base = event_base_new();
+	w->zone = spf_zone_create();
+	if (w->base == NULL || w->zone == NULL ||
+	    spf_zone_load_mem(w->zone, zone_text, sizeof(zone_text) - 1, "test",
+	    NULL, NULL) != SPF_OK)
+		return -1;
+	w->srv = fixture_start(w->base, w->zone, "127.0.0.1", 0);
+	if (w->srv == NULL)
+		return -1;
+	fixture_set_latency(w->srv, 40);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	fixture_stop(w->srv);
+	spf_zone_destroy(w->zone);
+	event_base_free(w->base);
+	free(w);
+	return 0;
+}
+
+static spf_resolver_t *resolver(struct world *w)
+{
+	char ns[64];
+	const char *servers[] = { ns };
+	spf_resolver_opts_t opts = { .nameservers = servers, .nnameservers = 1,
+		.timeout_ms = 2000, .tries = 1 };
+	spf_resolver_t *res;
+
+	snprintf(ns, sizeof(ns), "127.0.0.1:%u", (unsigned)fixture_port(w->srv));
+	res = spf_resolver_create_ex(w->base, &opts, NULL, NULL);
+	assert_non_null(res);
+	return res;
+}
+
+/* The trace as text: every node's kind, label, outcome, result, counts
+ * and answer detail, depth-first. */
+static void dump(const spf_trace_t *t, int depth, char *out, size_t len)
+{
+	for (; t != NULL; t = t->next) {
+		size_t used = strlen(out);
+
+		snprintf(out + used, len - used, "%d|%d|%s|%s|%d|%d|%u|%u|%d\n",
+			depth, (int)t->kind, t->label, t->detail ? t->detail : "",
+			(int)t->outcome, (int)t->result, t->lookups, t->voids,
+			(int)t->decisive);
+		dump(t->first, depth + 1, out, len);
+	}
+}
+
+struct outcome {
+	spf_result_t result;
+	char mechanism[128];
+	char explanation[256];
+	unsigned lookups, voids;
+	char trace[16384];
+	unsigned long wire_queries, coalesced, fixture_queries;
+};
+
+static void evaluate(struct world *w, const char *ip, bool no_prefetch,
+	struct outcome *o)
+{
+	spf_resolver_t *res = resolver(w);
+	spf_request_t req = { .sender = "u@top.example", .helo = "mx.example.org",
+		.no_prefetch = no_prefetch, .now = 1700000000 };
+	spf_resolver_stats_t st;
+	spf_job_t *job;
+
+	memset(o, 0, sizeof(*o));
+	fixture_clear_log(w->srv);
+	assert_true(spf_addr_parse(ip, &req.ip));
+	job = spf_check_sync(res, &req, NULL);
+	assert_non_null(job);
+	o->result = spf_job_result(job);
+	snprintf(o->mechanism, sizeof(o->mechanism), "%s",
+		spf_job_mechanism(job) ? spf_job_mechanism(job) : "");
+	snprintf(o->explanation, sizeof(o->explanation), "%s",
+		spf_job_explanation(job) ? spf_job_explanation(job) : "");
+	o->lookups = spf_job_lookups(job);
+	o->voids = spf_job_void_lookups(job);
+	dump(spf_job_trace(job), 0, o->trace, sizeof(o->trace));
+	spf_resolver_stats(res, &st);
+	o->wire_queries = st.wire_queries;
+	o->coalesced = st.coalesced + st.cache_hits;
+	spf_job_destroy(job);
+	/* let late speculative answers arrive before counting */
+	for (int i = 0; i < 20; i++)
+		event_base_loop(w->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	o->fixture_queries = fixture_query_count(w->srv);
+	spf_resolver_destroy(res);
+}
+
+static void test_identical_results(void **state)
+{
+	struct world *w = *state;
+	static const char *const ips[] = {
+		"192.0.2.1",      /* a:h1 */
+		"192.0.2.12",     /* the second MX host */
+		"192.0.2.2",      /* a inside include i1 */
+		"198.51.100.9",   /* ip4 in i1's redirect target */
+		"192.0.2.3",      /* a in the redirect target */
+		"203.0.113.7",    /* include i2 */
+		"192.0.2.99",     /* nothing: -all with exp */
+		"2001:db8::1",    /* IPv6 client: AAAA lookups, all void */
+	};
+
+	for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		static struct outcome with, without;
+
+		evaluate(w, ips[i], false, &with);
+		evaluate(w, ips[i], true, &without);
+		assert_int_equal(with.result, without.result);
+		assert_string_equal(with.mechanism, without.mechanism);
+		assert_string_equal(with.explanation, without.explanation);
+		assert_int_equal(with.lookups, without.lookups);
+		assert_int_equal(with.voids, without.voids);
+		assert_string_equal(with.trace, without.trace);
+		/* without speculation nothing is joined in flight */
+		assert_int_equal(without.coalesced, 0);
+	}
+}
+
+static void test_speculation_joined_and_bounded(void **state)
+{
+	struct world *w = *state;
+	struct outcome with, without;
+
+	/* 192.0.2.99 walks every term: the worst case for speculation */
+	evaluate(w, "192.0.2.99", false, &with);
+	evaluate(w, "192.0.2.99", true, &without);
+	assert_int_equal(with.result, SPF_RESULT_FAIL);
+	assert_string_equal(with.explanation, "192.0.2.99 is not allowed for top.example");
+	/* the evaluation's own queries found their answers already asked */
+	assert_true(with.coalesced > 0);
+	/* each (name, type) crossed the wire once either way; speculation
+	 * asked for nothing a sequential evaluation does not ask for here */
+	assert_int_equal(with.fixture_queries, without.fixture_queries);
+	assert_int_equal(with.wire_queries, without.wire_queries);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_identical_results, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_speculation_joined_and_bounded, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
