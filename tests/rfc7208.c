@@ -134,12 +134,14 @@ int main(int argc, char **argv)
 			if (served == NULL || !suite_fill_zone(sc, served)) {
 				fprintf(stderr, "%s: scenario at line %zu: cannot build the zone\n",
 					argv[first], sc->line);
+				free(runs);
 				return 1;
 			}
 			srv = fixture_start(base, served, "127.0.0.1", 0);
 			if (srv == NULL) {
 				fprintf(stderr, "%s: cannot start the fixture DNS server\n",
 					argv[first]);
+				free(runs);
 				return 1;
 			}
 			snprintf(ns, sizeof ns, "127.0.0.1:%u", (unsigned)fixture_port(srv));

@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
-#include <cmocka.h>
+#include "check.h"
 
 #include "spf.h"
 

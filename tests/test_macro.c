@@ -12,7 +12,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
-#include <cmocka.h>
+#include "check.h"
 
 #include "internal.h"
 
