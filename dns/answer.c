@@ -51,6 +51,8 @@ struct spf_dns_answer {
 	bool ttl_set;
 	char *detail;
 	char *cnames;               /* "a -> b -> c" or NULL */
+	void *memo;                 /* a user's derived data (see spf.h) */
+	void (*memo_free)(void *);
 };
 
 const char *spf_dns_status_str(spf_dns_status_t st)
@@ -322,6 +324,8 @@ void spf_dns_answer_unref(spf_dns_answer_t *ans)
 {
 	if (ans == NULL || --ans->refs > 0)
 		return;
+	if (ans->memo_free != NULL)
+		ans->memo_free(ans->memo);
 	for (size_t i = 0; i < ans->count; i++)
 		rr_finish(&ans->rrs[i]);
 	spf_free(ans->rrs);
@@ -329,6 +333,24 @@ void spf_dns_answer_unref(spf_dns_answer_t *ans)
 	spf_free(ans->detail);
 	spf_free(ans->cnames);
 	spf_free(ans);
+}
+
+void *spf_dns_answer_memo(const spf_dns_answer_t *ans)
+{
+	return ans->memo;
+}
+
+bool spf_dns_answer_set_memo(const spf_dns_answer_t *ans, void *memo,
+	void (*memo_free)(void *))
+{
+	/* the records stay immutable; the memo is a cache beside them */
+	spf_dns_answer_t *a = (spf_dns_answer_t *)ans;
+
+	if (a->memo != NULL)
+		return false;
+	a->memo = memo;
+	a->memo_free = memo_free;
+	return true;
 }
 
 spf_dns_status_t spf_dns_answer_status(const spf_dns_answer_t *ans)

@@ -22,7 +22,9 @@
  *	reports the original TTL, not the time left.
  *
  *	Bounds.  At most max_entries answers and about max_bytes bytes (an
- *	estimate of the answer objects' heap use); inserting past either
+ *	estimate of the answer objects' heap use, counting each allocation
+ *	as glibc's malloc sizes it; bench/cache_rss.c measures the peak RSS
+ *	against it under a million names); inserting past either
  *	bound evicts the least recently used entries.  An answer that alone
  *	exceeds max_bytes is not cached.  Expired entries are dropped when
  *	they are looked up or reach the LRU tail.
@@ -253,23 +255,59 @@ static void grow(spf_cache_t *c)
 	c->nbuckets = nb;
 }
 
-static size_t str_bytes(const char *s)
+/*
+ * What the C library's malloc() takes for a request of n bytes: a chunk
+ * with an 8-byte header rounded up to 16 bytes, 32 at least (glibc on
+ * 64-bit systems).  Counting requested bytes alone made the estimate
+ * about 1.6 times too small for typical answers (bench/cache_rss.c).
+ */
+static size_t heap(size_t n)
 {
-	return s != NULL ? strlen(s) + 1 : 0;
+	size_t c = (n + 8 + 15) & ~(size_t)15;
+
+	return c < 32 ? 32 : c;
 }
 
-/* An estimate of the heap an answer and its entry use. */
+static size_t str_bytes(const char *s)
+{
+	return s != NULL ? heap(strlen(s) + 1) : 0;
+}
+
+/*
+ * The memo an evaluation leaves on a TXT or SPF answer (eval.c
+ * parse_memo(): the record parsed into an arena of its own), set after
+ * the answer was cached and so never seen by spf_cache_put(): a memo
+ * struct, the arena and its first 4 KB chunk, plus what the parse of a
+ * long record adds (the terms and their copies: at most about 4 bytes
+ * per byte of record).  Without it a cache of parsed records used 2.8
+ * times its byte budget (bench/cache_rss.c --memo).
+ */
+#define MEMO_BYTES 4288u
+#define MEMO_PER_BYTE 4u
+
+/* An estimate of the heap an answer and its entry use: every allocation
+ * answer.c and this file make for it, as malloc() sizes them, and the
+ * evaluator's memo on answers that can hold records. */
 static size_t answer_bytes(const spf_dns_answer_t *ans)
 {
-	size_t n = sizeof(struct entry) + 128;   /* + the answer struct */
+	size_t count = spf_dns_answer_count(ans), cap = 4;
+	/* the entry, the answer struct (opaque here: 128 is above its
+	 * size) and the entry's share of the bucket array (at most two
+	 * slots per entry, see grow()) */
+	size_t n = heap(sizeof(struct entry)) + heap(128) + 2 * sizeof(struct entry *);
 
-	n += 2 * str_bytes(spf_dns_answer_name(ans));
+	n += 2 * str_bytes(spf_dns_answer_name(ans));   /* the key and the answer's */
 	n += str_bytes(spf_dns_answer_detail(ans));
 	n += str_bytes(spf_dns_answer_cnames(ans));
-	for (size_t i = 0; i < spf_dns_answer_count(ans); i++) {
+	if (count > 0) {
+		/* answer.c grows the record array 4, 8, 16, ... */
+		while (cap < count && cap <= SIZE_MAX / 2 / sizeof(spf_dns_rr_t))
+			cap *= 2;
+		n += heap(cap * sizeof(spf_dns_rr_t));
+	}
+	for (size_t i = 0; i < count; i++) {
 		const spf_dns_rr_t *rr = spf_dns_answer_rr(ans, i);
 
-		n += sizeof *rr;
 		switch (rr->type) {
 		case SPF_RR_MX:
 			n += str_bytes(rr->u.mx.exchange);
@@ -281,12 +319,17 @@ static size_t answer_bytes(const spf_dns_answer_t *ans)
 			break;
 		case SPF_RR_TXT:
 		case SPF_RR_SPF:
-			n += rr->u.txt.len + 1 + rr->u.txt.nstrings * sizeof(uint16_t);
+			n += heap(rr->u.txt.len + 1) + heap(rr->u.txt.nstrings * sizeof(uint16_t));
+			if (rr->u.txt.len > MEMO_BYTES / MEMO_PER_BYTE)
+				n += MEMO_PER_BYTE * rr->u.txt.len;
 			break;
 		default:
 			break;
 		}
 	}
+	if (count > 0 && (spf_dns_answer_type(ans) == SPF_RR_TXT
+	    || spf_dns_answer_type(ans) == SPF_RR_SPF))
+		n += MEMO_BYTES;
 	return n;
 }
 

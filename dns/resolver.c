@@ -85,7 +85,12 @@ struct spf_resolver {
 	bool drain_armed;
 	spf_wire_t *wire;           /* NULL offline */
 	spf_cache_t *cache;         /* NULL offline; also the flight table */
-	struct flight *flights;     /* wire queries in flight */
+	struct flight *flights;     /* wire queries in flight or queued */
+	struct flight *queue_head;  /* flights waiting for a wire slot */
+	struct flight *queue_tail;
+	unsigned inflight;          /* flights with a wire query */
+	unsigned max_inflight;
+	bool stopping;              /* in spf_resolver_destroy() */
 	struct qlist timers;        /* spf_resolver_call_after() */
 	struct qlist ready;         /* answered, waiting for the drain */
 	struct qlist batch;         /* being delivered by the drain */
@@ -106,6 +111,8 @@ struct flight {
 	uint16_t type;
 	struct qlist waiters;
 	spf_wire_query_t *wq;
+	bool queued;                /* on the queue, no wire query yet */
+	struct flight *qnext;
 	bool in_table;              /* registered for coalescing */
 	spf_dns_answer_t *oom;      /* the answer if the real one cannot be made */
 };
@@ -230,6 +237,65 @@ static void flight_free(struct flight *f)
 	spf_free(f);
 }
 
+static void on_wire(spf_dns_answer_t *ans, void *arg);
+
+/* Take f off the queue of flights waiting for a wire slot. */
+static void unqueue(struct flight *f)
+{
+	spf_resolver_t *res = f->res;
+	struct flight **pp = &res->queue_head, *prev = NULL;
+
+	while (*pp != NULL && *pp != f) {
+		prev = *pp;
+		pp = &(*pp)->qnext;
+	}
+	if (*pp == f) {
+		*pp = f->qnext;
+		if (res->queue_tail == f)
+			res->queue_tail = prev;
+	}
+	f->queued = false;
+	f->qnext = NULL;
+}
+
+/* Send f's wire query; false if c-ares could not take it. */
+static bool flight_send(struct flight *f)
+{
+	spf_resolver_t *res = f->res;
+
+	f->wq = spf_wire_query(res->wire, f->name, f->type, on_wire, f);
+	if (f->wq == NULL)
+		return false;
+	res->inflight++;
+	res->wire_queries++;
+	return true;
+}
+
+/*
+ * Start queued flights while fewer than max_inflight wire queries are
+ * out.  The cap keeps a burst of thousands of evaluations (batch, the
+ * policy service) from flooding the resolver's socket buffers: a lost
+ * UDP answer costs a whole retransmission timeout.
+ */
+static void pump(spf_resolver_t *res)
+{
+	while (!res->stopping && res->inflight < res->max_inflight &&
+	       res->queue_head != NULL) {
+		struct flight *f = res->queue_head;
+		spf_dns_query_t *q;
+
+		unqueue(f);
+		if (flight_send(f))
+			continue;
+		/* c-ares refused (out of memory): answer the waiters now */
+		while ((q = f->waiters.head) != NULL) {
+			q->flight = NULL;
+			query_complete(q, spf_dns_answer_ref(f->oom));
+		}
+		flight_free(f);
+	}
+}
+
 /* The wire query of f ended (ans owned here; NULL on ENOMEM). */
 static void on_wire(spf_dns_answer_t *ans, void *arg)
 {
@@ -238,6 +304,7 @@ static void on_wire(spf_dns_answer_t *ans, void *arg)
 	spf_dns_query_t *q;
 
 	f->wq = NULL;
+	res->inflight--;
 	if (ans == NULL)
 		ans = spf_dns_answer_ref(f->oom);
 	else if (!res->opts.no_cache)
@@ -250,6 +317,7 @@ static void on_wire(spf_dns_answer_t *ans, void *arg)
 	}
 	spf_dns_answer_unref(ans);
 	flight_free(f);
+	pump(res);
 }
 
 /* Remove a waiter from its flight; the last one abandons the flight. */
@@ -260,8 +328,16 @@ static void flight_leave(spf_dns_query_t *q)
 	list_unlink(q);
 	q->flight = NULL;
 	if (f->waiters.head == NULL) {
-		spf_wire_cancel(f->wq);
+		spf_resolver_t *res = f->res;
+
+		if (f->queued) {
+			unqueue(f);
+		} else {
+			spf_wire_cancel(f->wq);
+			res->inflight--;
+		}
 		flight_free(f);
+		pump(res);
 	}
 }
 
@@ -299,16 +375,23 @@ static bool backend_query(spf_dns_query_t *q)
 	    || spf_dns_answer_set_detail(f->oom, "out of memory") != SPF_OK)
 		goto fail;
 	spf_dns_answer_set_ttl(f->oom, 0);
-	f->wq = spf_wire_query(res->wire, q->name, q->type, on_wire, f);
-	if (f->wq == NULL)
-		goto fail;
+	if (res->inflight < res->max_inflight) {
+		if (!flight_send(f))
+			goto fail;
+	} else {
+		f->queued = true;
+		if (res->queue_tail != NULL)
+			res->queue_tail->qnext = f;
+		else
+			res->queue_head = f;
+		res->queue_tail = f;
+	}
 	/* without the table entry the flight still works, uncoalesced */
 	f->in_table = spf_cache_flight_add(res->cache, f->name, f->type, f) == SPF_OK;
 	f->next = res->flights;
 	if (res->flights != NULL)
 		res->flights->prev = f;
 	res->flights = f;
-	res->wire_queries++;
 	q->flight = f;
 	list_push(&f->waiters, q);
 	return true;
@@ -342,6 +425,7 @@ spf_resolver_t *spf_resolver_create_ex(struct event_base *base,
 	/* borrowed for this call only */
 	res->opts.nameservers = NULL;
 	res->opts.nnameservers = 0;
+	res->max_inflight = res->opts.max_inflight ? res->opts.max_inflight : 128;
 	res->zone = spf_zone_create();
 	if (res->zone == NULL)
 		goto fail;
@@ -405,6 +489,7 @@ void spf_resolver_destroy(spf_resolver_t *res)
 {
 	if (res == NULL || res->destroy_pending)
 		return;
+	res->stopping = true;
 	while (res->flights != NULL) {
 		/* a flight always has a waiter; cancelling the last one frees
 		 * the flight, so look no further then */
@@ -541,6 +626,20 @@ void spf_dns_query_cancel(spf_dns_query_t *q)
 	else
 		list_unlink(q);
 	query_free(q);
+}
+
+bool spf_resolver_answer_at_hand(spf_resolver_t *res, const char *name,
+	uint16_t type)
+{
+	spf_dns_answer_t *ans;
+
+	if (res->opts.offline || res->wire == NULL || spf_zone_has_name(res->zone, name))
+		return true;
+	if (spf_cache_flight_get(res->cache, name, type) != NULL)
+		return true;
+	ans = spf_cache_get(res->cache, name, type);
+	spf_dns_answer_unref(ans);
+	return ans != NULL;
 }
 
 unsigned long spf_resolver_queries(const spf_resolver_t *res)

@@ -103,6 +103,17 @@ const char *spf_dns_answer_detail(const spf_dns_answer_t *ans);
 /* the CNAME chain that was followed, "a -> b -> c", or NULL */
 const char *spf_dns_answer_cnames(const spf_dns_answer_t *ans);
 
+/*
+ * A memo: data derived from an answer (the evaluator keeps the parsed
+ * SPF record there), freed with memo_free when the last reference to the
+ * answer goes.  Answers are shared through the cache, so a record is
+ * parsed once however many evaluations read it.  set_memo does nothing
+ * and returns false if a memo is already set.
+ */
+void *spf_dns_answer_memo(const spf_dns_answer_t *ans);
+bool spf_dns_answer_set_memo(const spf_dns_answer_t *ans, void *memo,
+	void (*memo_free)(void *));
+
 /* Building answers (zone backend, wire parser, tests).  create returns
  * NULL on ENOMEM.  Each add returns SPF_OK or SPF_ENOMEM/SPF_EINVAL. */
 spf_dns_answer_t *spf_dns_answer_create(const char *name, uint16_t type,
@@ -184,6 +195,8 @@ typedef struct {
 	size_t cache_entries;    /* cache bound in answers; 0: 10000 */
 	size_t cache_bytes;      /* cache bound in bytes (estimated); 0: 16 MiB */
 	bool no_cache;           /* keep no answers (coalescing still works) */
+	unsigned max_inflight;   /* wire queries out at once; more wait in a
+	                          * queue; 0: 128 */
 	/* The cache's clock in milliseconds (tests); NULL: CLOCK_MONOTONIC */
 	uint64_t (*clock)(void *clock_arg);
 	void *clock_arg;
@@ -238,6 +251,14 @@ spf_dns_query_t *spf_resolver_call_later(spf_resolver_t *res, spf_dns_cb cb,
  */
 spf_dns_query_t *spf_resolver_call_after(spf_resolver_t *res, unsigned ms,
 	spf_dns_cb cb, void *arg);
+
+/*
+ * Would a query for (name, type) be answered without a new wire query:
+ * offline, from the zone, from the cache, or by a query in flight?
+ * (Speculative prefetch skips those.)
+ */
+bool spf_resolver_answer_at_hand(spf_resolver_t *res, const char *name,
+	uint16_t type);
 
 /* Number of queries started on res (for tests and statistics). */
 unsigned long spf_resolver_queries(const spf_resolver_t *res);

@@ -53,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ldns/ldns.h>
 
@@ -463,8 +464,8 @@ static const struct node *resolve(const spf_zone_t *zone, const char *name,
 
 bool spf_zone_has_name(const spf_zone_t *zone, const char *name)
 {
-	if (zone == NULL || name == NULL)
-		return false;
+	if (zone == NULL || name == NULL || zone->count == 0)
+		return false;   /* the common case without --zone: no work */
 	return resolve(zone, name, name_len(name)) != NULL;
 }
 
@@ -910,6 +911,64 @@ done:
 	return st;
 }
 
+/* The loader reads a file twice; a pipe or a terminal cannot rewind. */
+static bool is_seekable(FILE *fp)
+{
+	struct stat sb;
+
+	return fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+#define ZONE_STREAM_MAX (64u << 20)   /* bytes read from a pipe at most */
+
+/* A pipe (--zone <(...)) is read into memory first.  Closes fp. */
+static spf_status_t load_unseekable(spf_zone_t *zone, FILE *fp, const char *path,
+	const char *origin, char **errmsg)
+{
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	spf_status_t st;
+
+	for (;;) {
+		size_t got;
+
+		if (len == cap) {
+			char *bigger;
+
+			if (cap >= ZONE_STREAM_MAX) {
+				set_errmsg(errmsg, "%s: more than %u MiB of zone data",
+					path, ZONE_STREAM_MAX >> 20);
+				free(text);
+				fclose(fp);
+				return SPF_ETOOBIG;
+			}
+			cap = cap ? cap * 2 : 65536;
+			bigger = realloc(text, cap);
+			if (bigger == NULL) {
+				free(text);
+				fclose(fp);
+				set_errmsg(errmsg, "%s: %s", path, spf_strerror(SPF_ENOMEM));
+				return SPF_ENOMEM;
+			}
+			text = bigger;
+		}
+		got = fread(text + len, 1, cap - len, fp);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		set_errmsg(errmsg, "%s: read error", path);
+		free(text);
+		fclose(fp);
+		return SPF_EIO;
+	}
+	fclose(fp);
+	st = spf_zone_load_mem(zone, text, len, path, origin, errmsg);
+	free(text);
+	return st;
+}
+
 spf_status_t spf_zone_load_file(spf_zone_t *zone, const char *path,
 	const char *origin, char **errmsg)
 {
@@ -924,6 +983,8 @@ spf_status_t spf_zone_load_file(spf_zone_t *zone, const char *path,
 		set_errmsg(errmsg, "%s: %s", path, strerror(errno));
 		return SPF_EIO;
 	}
+	if (!is_seekable(fp))
+		return load_unseekable(zone, fp, path, origin, errmsg);
 	return load_stream(zone, fp, path, origin, errmsg);
 }
 
