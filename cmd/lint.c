@@ -1,0 +1,343 @@
+/*
+ * lint.c - `spfcheck lint`: what is wrong with an SPF record, with
+ * positions, before it is published.
+ *
+ * DESCRIPTION
+ *	spfcheck lint DOMAIN                      the published record
+ *	spfcheck lint --record 'v=spf1 ...' [--domain NAME]   a draft
+ *	spfcheck lint --zone draft.zone DOMAIN    a draft zone, live DNS
+ *	                                          (or --offline) for the rest
+ *	Text output prints each finding compiler-style: the record, a line of
+ *	^~~~ under the offending bytes, then "severity[RULE]: message
+ *	(RFC 7208 §x)".  --json prints the findings, counts and the lookup
+ *	table as one object.
+ *
+ *	Exit status: 0 clean (or warnings without --strict), 1 warnings with
+ *	--strict, 2 errors, 64 bad usage or input, 70 internal error.
+ *
+ * DIAGNOSTICS
+ *	One line on stderr for bad input (a domain that is not a name, a
+ *	missing argument, an unreadable zone file), exit 64.
+ */
+#include "cmd.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char lint_usage[] =
+	"usage: spfcheck lint [options] DOMAIN\n"
+	"       spfcheck lint [options] --record 'v=spf1 ...' [--domain NAME]\n"
+	"\n"
+	"Check the SPF record of DOMAIN (published, or from --zone files) or a\n"
+	"draft record, and the whole include/redirect tree behind it: syntax,\n"
+	"lookup and void-lookup limits (counted to the end, past the limit),\n"
+	"record size, loops, targets without records, IPv6 readiness, risky\n"
+	"or useless terms.  Each finding has a rule id (doc/lint-rules.md).\n"
+	"\n"
+	"options:\n"
+	"  --record TEXT           lint TEXT, a draft v=spf1 record, instead of\n"
+	"                          the published one (DOMAIN=TEXT works as for\n"
+	"                          check: a TXT record for another name)\n"
+	"  --domain NAME           the domain the draft is for (default\n"
+	"                          draft.invalid); same as giving DOMAIN\n"
+	"  --strict                exit 1 when there are warnings\n"
+	"  --void-limit N          void lookups allowed (default 2)\n"
+	COMMON_HELP
+	"  -h, --help              this text\n"
+	"\n"
+	"exit status: 0 clean, 1 warnings (with --strict), 2 errors,\n"
+	"64 bad usage or input, 70 internal error\n";
+
+/* Is the --record value a draft record rather than DOMAIN=TEXT? */
+bool cmd_is_draft(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL)
+		return true;
+	/* "v=spf1 ..." (any case), " v=spf1" and the like: the part before
+	 * '=' has no dot or contains a space */
+	for (const char *p = arg; p < eq; p++)
+		if (*p == '.' )
+			return memchr(arg, ' ', (size_t)(eq - arg)) != NULL;
+	return true;
+}
+
+/* The record text for display: one column per byte. */
+static void put_record(FILE *out, const char *s, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		fputc(c >= 0x20 && c < 0x7f ? (int)c : '?', out);
+	}
+}
+
+/* Shown window of a long record around [off, off+len). */
+#define WINDOW 100
+
+static void print_finding(FILE *out, const spf_lint_finding_t *f)
+{
+	const char *sev = spf_lint_severity_str(f->severity);
+	int pre;
+
+	if (f->record != NULL) {
+		size_t from = 0, to = f->record_len;
+
+		if (f->has_range && to > WINDOW) {
+			size_t mid = f->offset + f->len / 2;
+
+			from = mid > WINDOW / 2 ? mid - WINDOW / 2 : 0;
+			if (f->offset < from)
+				from = f->offset;
+			to = from + WINDOW < f->record_len ? from + WINDOW :
+			    f->record_len;
+			if (f->offset + f->len > to)
+				to = f->offset + f->len;
+		} else if (!f->has_range && to > WINDOW) {
+			to = WINDOW;
+		}
+		pre = fprintf(out, "%s: %s", f->domain, from > 0 ? "..." : "");
+		put_record(out, f->record, from, to);
+		fputs(to < f->record_len ? "...\n" : "\n", out);
+		if (f->has_range) {
+			size_t col = (size_t)pre + f->offset - from;
+
+			fprintf(out, "%*s^", (int)col, "");
+			for (size_t i = 1; i < f->len; i++)
+				fputc('~', out);
+			fputc('\n', out);
+		}
+		fprintf(out, "%s[%s]: ", sev, f->rule);
+	} else {
+		fprintf(out, "%s[%s] %s: ", sev, f->rule, f->domain);
+	}
+	fputs(f->message, out);
+	if (strncmp(f->section, "RFC", 3) == 0)
+		fprintf(out, " (%s)\n\n", f->section);
+	else
+		fprintf(out, " (RFC 7208 §%s)\n\n", f->section);
+}
+
+static json_t *finding_json(const spf_lint_finding_t *f)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "rule", json_string(f->rule));
+	json_object_set_new(o, "severity",
+		json_string(spf_lint_severity_str(f->severity)));
+	json_object_set_new(o, "domain", json_string(f->domain));
+	json_object_set_new(o, "section", json_string(f->section));
+	json_object_set_new(o, "message", json_string(f->message));
+	if (f->record != NULL)
+		json_object_set_new(o, "record",
+			json_stringn_nocheck(f->record, f->record_len));
+	if (f->has_range) {
+		json_object_set_new(o, "offset", json_integer((json_int_t)f->offset));
+		json_object_set_new(o, "length", json_integer((json_int_t)f->len));
+	}
+	return o;
+}
+
+json_t *cmd_lint_counts_json(const spf_lint_t *lint)
+{
+	spf_lint_counts_t c;
+	json_t *o = json_object();
+
+	spf_lint_counts(lint, &c);
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "records", json_integer(c.records));
+	json_object_set_new(o, "lookups", json_integer(c.lookups));
+	json_object_set_new(o, "void_lookups", json_integer(c.voids));
+	json_object_set_new(o, "void_lookups_per_query", json_integer(c.voids_query));
+	json_object_set_new(o, "void_lookups_ipv6", json_integer(c.voids6));
+	json_object_set_new(o, "void_lookups_ipv6_per_query",
+		json_integer(c.voids6_query));
+	json_object_set_new(o, "targets_without_aaaa", json_integer(c.noaaaa));
+	return o;
+}
+
+static json_t *lint_json(const spf_lint_t *lint, bool draft, unsigned n[3])
+{
+	json_t *o = json_object(), *fs = json_array(), *ls = json_array();
+
+	if (o == NULL || fs == NULL || ls == NULL) {
+		json_decref(o);
+		json_decref(fs);
+		json_decref(ls);
+		return NULL;
+	}
+	json_object_set_new(o, "domain", json_string(spf_lint_domain(lint)));
+	json_object_set_new(o, "draft", json_boolean(draft));
+	json_object_set_new(o, "errors", json_integer(n[SPF_LINT_ERROR]));
+	json_object_set_new(o, "warnings", json_integer(n[SPF_LINT_WARNING]));
+	json_object_set_new(o, "infos", json_integer(n[SPF_LINT_INFO]));
+	json_object_set_new(o, "counts", cmd_lint_counts_json(lint));
+	for (size_t i = 0; i < spf_lint_lookup_count(lint); i++) {
+		const spf_lint_lookup_t *e = spf_lint_lookup(lint, i);
+		json_t *x = json_pack("{s:i,s:s,s:s,s:i,s:i,s:b,s:b}",
+			"number", (int)e->number, "domain", e->domain,
+			"term", e->term, "depth", (int)e->depth,
+			"cost", (int)e->subtree, "void", e->void4,
+			"void_ipv6", e->void6);
+
+		json_array_append_new(ls, x);
+	}
+	json_object_set_new(o, "lookups", ls);
+	for (size_t i = 0; i < spf_lint_count(lint); i++)
+		json_array_append_new(fs, finding_json(spf_lint_finding(lint, i)));
+	json_object_set_new(o, "findings", fs);
+	return o;
+}
+
+/* Convert a DOMAIN argument to an A-label; NULL after printing why. */
+const char *cmd_domain_arg(const char *arg, char **owned)
+{
+	const char *why = NULL;
+	size_t len = strlen(arg);
+
+	if (len == 0 || arg[0] == '.' || arg[0] == '-' || strchr(arg, '@') ||
+	    strchr(arg, ' ') || strchr(arg, '/')) {
+		cmd_error("'%s' is not a domain name", arg);
+		return NULL;
+	}
+	if (spf_dns_to_ascii(arg, owned, &why) != SPF_OK) {
+		cmd_error("'%s' is not a domain name%s%s", arg, why ? ": " : "",
+			why ? why : "");
+		return NULL;
+	}
+	return *owned;
+}
+
+int cmd_lint(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "domain", required_argument, NULL, 'd' },
+		{ "strict", no_argument, NULL, 's' },
+		{ "void-limit", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		COMMON_LONG_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct common_opts co = { 0 };
+	spf_lint_request_t req = { 0 };
+	struct event_base *base = NULL;
+	spf_resolver_t *res = NULL;
+	spf_lint_t *lint = NULL;
+	const char *domain = NULL;
+	char *owned = NULL;
+	bool strict = false;
+	unsigned n[3] = { 0, 0, 0 };
+	spf_status_t st;
+	int opt, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		int c;
+
+		if (opt == 1002 && cmd_is_draft(optarg)) {
+			if (req.draft != NULL) {
+				cmd_error("lint takes one draft --record");
+				return EXIT_USAGE;
+			}
+			req.draft = optarg;
+			req.draft_len = strlen(optarg);
+			continue;
+		}
+		c = common_opt(&co, opt, optarg);
+		if (c < 0)
+			return EXIT_USAGE;
+		if (c > 0)
+			continue;
+		switch (opt) {
+		case 'd':
+			domain = optarg;
+			break;
+		case 's':
+			strict = true;
+			break;
+		case 'v': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*optarg < '0' || *optarg > '9' || *end || v == 0 || v > 100) {
+				cmd_error("--void-limit must be a number from 1 to 100");
+				return EXIT_USAGE;
+			}
+			req.void_limit = (unsigned)v;
+			break;
+		}
+		case 'h':
+			fputs(lint_usage, stdout);
+			return 0;
+		case ':':
+			cmd_error("option '%s' needs a value (see spfcheck lint --help)",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			cmd_error("unknown option '%s' (see spfcheck lint --help)",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1 || (argc - optind == 1 && domain != NULL)) {
+		cmd_error("lint takes one DOMAIN (see spfcheck lint --help)");
+		return EXIT_USAGE;
+	}
+	if (argc - optind == 1)
+		domain = argv[optind];
+	if (domain == NULL && req.draft == NULL) {
+		cmd_error("lint needs DOMAIN or --record 'v=spf1 ...' (see spfcheck lint --help)");
+		return EXIT_USAGE;
+	}
+	if (domain != NULL && (req.domain = cmd_domain_arg(domain, &owned)) == NULL)
+		return EXIT_USAGE;
+	if (!cmd_resolver(&co, &base, &res)) {
+		spf_free(owned);
+		return EXIT_USAGE;
+	}
+	lint = spf_lint_run(res, &req, &st);
+	if (lint == NULL) {
+		cmd_error("cannot lint: %s", spf_strerror(st));
+		rc = EXIT_INTERNAL;
+		goto done;
+	}
+	for (size_t i = 0; i < spf_lint_count(lint); i++)
+		n[spf_lint_finding(lint, i)->severity]++;
+	rc = n[SPF_LINT_ERROR] ? 2 : strict && n[SPF_LINT_WARNING] ? 1 : 0;
+	if (co.json) {
+		json_t *o = lint_json(lint, req.draft != NULL, n);
+
+		if (o == NULL || cmd_json_print(o, false) != 0) {
+			cmd_error("cannot format JSON output");
+			rc = EXIT_INTERNAL;
+		}
+		json_decref(o);
+	} else {
+		spf_lint_counts_t c;
+
+		spf_lint_counts(lint, &c);
+		for (size_t i = 0; i < spf_lint_count(lint); i++)
+			print_finding(stdout, spf_lint_finding(lint, i));
+		printf("%s: %u error%s, %u warning%s, %u note%s; %u record%s, "
+			"%u DNS lookup%s (limit 10), %u void (limit %u; %u per "
+			"query, IPv6 client %u/%u)\n", spf_lint_domain(lint),
+			n[2], n[2] == 1 ? "" : "s", n[1], n[1] == 1 ? "" : "s",
+			n[0], n[0] == 1 ? "" : "s", c.records,
+			c.records == 1 ? "" : "s", c.lookups,
+			c.lookups == 1 ? "" : "s", c.voids,
+			req.void_limit ? req.void_limit : 2, c.voids_query,
+			c.voids6, c.voids6_query);
+	}
+done:
+	spf_lint_destroy(lint);
+	cmd_resolver_free(base, res);
+	spf_free(owned);
+	return rc;
+}

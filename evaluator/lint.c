@@ -1,0 +1,1551 @@
+/*
+ * lint.c - find what is wrong with an SPF record before it is published.
+ *
+ * DESCRIPTION
+ *	spf_lint_run() builds the static include/redirect tree of a domain
+ *	(lint_walk.h) through a resolver, one level at a time: the TXT
+ *	lookups of a level, then the lookups of its terms (A/AAAA of a, MX
+ *	of mx, A of exists, TXT of exp), then the A/AAAA lookups of the MX
+ *	hosts, each step's queries in parallel, running the resolver's loop
+ *	with spf_resolver_run_until() until they are answered.  Then it
+ *	walks the tree in evaluation order (an explicit stack, no recursion
+ *	on DNS data) to number the DNS-querying terms and count void
+ *	lookups, and checks every record.  Nothing stops at the 10-lookup
+ *	limit: the user sees the whole tree and the totals.
+ *
+ *	Counts are the worst case: a client that matches no term, so every
+ *	reachable term is evaluated.  Terms after "all" and a redirect next
+ *	to "all" are never evaluated and are not counted (RFC 7208 §5.1,
+ *	§6.1).  Void lookups are counted in four readings: per term for an
+ *	IPv4 and an IPv6 client (RFC 7208 §4.6.4: a's A or AAAA lookup, mx's
+ *	MX lookup, exists' A lookup), and per query (pyspf: also each MX
+ *	host's A or AAAA lookup).
+ *
+ *	The rules and their ids are listed in doc/lint-rules.md.
+ *
+ * DIAGNOSTICS
+ *	DNS failures are findings (L-DNS), never API errors.  A term whose
+ *	target needs macros other than %{d} cannot be followed statically
+ *	(L-DYNAMIC).  The walk is bounded: depth 20, 400 records; what is
+ *	cut shows as a finding.  SPF_ENOMEM when memory runs out.
+ */
+#include "lint_walk.h"
+
+#include <string.h>
+
+#define MAX_DNS_TERMS 10   /* RFC 7208 §4.6.4 */
+#define MAX_MX_NAMES 10    /* RFC 7208 §4.6.4 */
+#define MAX_DEPTH 20       /* the linter's own bound on nesting */
+#define MAX_NODES 400      /* and on records walked */
+#define STRING_MAX 255     /* RFC 1035 character-string */
+#define MSG_MAX 4096
+
+struct spf_lint {
+	spf_resolver_t *res;
+	spf_arena_t *arena;
+	const char *domain;
+	const char *draft;
+	size_t draft_len;
+	unsigned void_limit;
+	struct lnode *top;
+	size_t nnodes;
+	struct lnode **all_tail;
+	/* answers to release */
+	spf_dns_answer_t **answers;
+	size_t nanswers, capanswers;
+	int pending;
+	bool idle;
+	bool oom;
+	/* results */
+	spf_lint_finding_t *findings;
+	size_t nfindings, capfindings;
+	spf_lint_lookup_t *lookups;
+	size_t nlookups, caplookups;
+	spf_lint_counts_t counts;
+};
+
+struct pending {
+	spf_lint_t *lint;
+	spf_dns_answer_t **slot;
+};
+
+const char *spf_lint_severity_str(spf_lint_severity_t s)
+{
+	switch (s) {
+	case SPF_LINT_ERROR: return "error";
+	case SPF_LINT_WARNING: return "warning";
+	default: return "info";
+	}
+}
+
+/* ---- growing arrays ---- */
+
+static bool grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t nc;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	nc = *cap ? *cap * 2 : 16;
+	p = spf_realloc(*arr, nc * size);
+	if (p == NULL)
+		return false;
+	*arr = p;
+	*cap = nc;
+	return true;
+}
+
+/* ---- DNS ---- */
+
+static void on_answer(const spf_dns_answer_t *ans, void *arg)
+{
+	struct pending *p = arg;
+	spf_lint_t *l = p->lint;
+
+	*p->slot = spf_dns_answer_ref((spf_dns_answer_t *)ans);
+	if (grow((void **)&l->answers, &l->capanswers, l->nanswers,
+	    sizeof(*l->answers)))
+		l->answers[l->nanswers++] = *p->slot;
+	else {
+		spf_dns_answer_unref(*p->slot);
+		*p->slot = NULL;
+		l->oom = true;
+	}
+	if (--l->pending == 0)
+		l->idle = true;
+}
+
+static void ask(spf_lint_t *l, const char *name, uint16_t type,
+	spf_dns_answer_t **slot)
+{
+	struct pending *p = spf_arena_alloc(l->arena, sizeof(*p));
+
+	if (p == NULL) {
+		l->oom = true;
+		return;
+	}
+	p->lint = l;
+	p->slot = slot;
+	if (spf_resolver_query(l->res, name, type, on_answer, p) == NULL) {
+		l->oom = true;
+		return;
+	}
+	l->pending++;
+}
+
+/* Run the loop until every query asked so far is answered. */
+static void wait_all(spf_lint_t *l)
+{
+	if (l->pending == 0)
+		return;
+	l->idle = false;
+	spf_resolver_run_until(l->res, &l->idle);
+}
+
+static spf_dns_status_t ans_status(const spf_dns_answer_t *a)
+{
+	return a != NULL ? spf_dns_answer_status(a) : SPF_DNS_TEMPFAIL;
+}
+
+static bool is_void(const spf_dns_answer_t *a)
+{
+	spf_dns_status_t st = ans_status(a);
+
+	return st == SPF_DNS_NXDOMAIN || st == SPF_DNS_NODATA;
+}
+
+static bool is_fail(const spf_dns_answer_t *a)
+{
+	spf_dns_status_t st = ans_status(a);
+
+	return st == SPF_DNS_TEMPFAIL || st == SPF_DNS_BADREPLY;
+}
+
+/* ---- names and macros ---- */
+
+
+/* Does the macro-string use a macro letter other than d? */
+static bool needs_identity(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++)
+		if (s[i] == '%' && s[i + 1] == '{' && spf_lower(s[i + 2]) != 'd')
+			return true;
+		else if (s[i] == '%')
+			i++;
+	return false;
+}
+
+static bool has_macro(const char *s, size_t n)
+{
+	if (s == NULL)
+		return false;
+	for (size_t i = 0; i + 1 < n; i++)
+		if (s[i] == '%' && s[i + 1] == '{')
+			return true;
+	return false;
+}
+
+/* The target of a term for a node, or NULL (dynamic or invalid). */
+static const char *term_target(spf_lint_t *l, struct lnode *n,
+	struct lterm *lt)
+{
+	const spf_term_t *t = lt->t;
+	spf_macro_ctx_t ctx = { 0 };
+	spf_buf_t b;
+	const char *out = NULL;
+	size_t len;
+
+	if (t->domain_spec == NULL)
+		return n->domain;
+	if (needs_identity(t->domain_spec, t->domain_spec_len)) {
+		lt->dynamic = true;
+		return NULL;
+	}
+	ctx.domain = n->domain;
+	ctx.sender = "postmaster@invalid";
+	ctx.local = "postmaster";
+	ctx.sender_domain = "invalid";
+	ctx.ip.family = 4;
+	spf_buf_init(&b, 4096);
+	if (spf_macro_expand(t->domain_spec, t->domain_spec_len, &ctx,
+	    SPF_MACRO_DOMAIN, &b, NULL) == SPF_OK) {
+		len = b.len;
+		if (len > 0 && b.data[len - 1] == '.')
+			len--;
+		out = spf_arena_strndup(l->arena, b.data, len);
+		if (out == NULL)
+			l->oom = true;
+		else if (!spf_name_ok(out))
+			out = NULL;
+	}
+	spf_buf_finish(&b);
+	return out;
+}
+
+/* ---- record selection and parsing ---- */
+
+static void add_lperr(spf_lint_t *l, struct lperr **list, size_t off,
+	size_t len, const char *msg, const char *text, size_t tlen)
+{
+	struct lperr *e = spf_arena_alloc(l->arena, sizeof(*e)), **pp;
+
+	if (e == NULL) {
+		l->oom = true;
+		return;
+	}
+	e->offset = off;
+	e->len = len;
+	e->message = msg;
+	e->text = text;
+	e->tlen = tlen;
+	for (pp = list; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = e;
+}
+
+/*
+ * A TXT string that was meant to be an SPF record but will not be
+ * selected (RFC 7208 §4.5): leading white space, "v=spf1" glued to more
+ * text, quotes around it.  Returns the message and the span, or NULL.
+ */
+static const char *version_problem(const char *s, size_t n, size_t *off,
+	size_t *len)
+{
+	size_t k = 0, e;
+
+	while (k < n && (s[k] == ' ' || s[k] == '\t'))
+		k++;
+	if (k > 0 && n - k >= 6 && spf_strncaseeq(s + k, "v=spf1", 6)) {
+		*off = 0;
+		*len = k;
+		return "white space before 'v=spf1': receivers do not select "
+		    "this record and see no SPF record at all; remove it";
+	}
+	if (n >= 7 && s[0] == '"' && spf_strncaseeq(s + 1, "v=spf1", 6)) {
+		*off = 0;
+		*len = 1;
+		return "the record starts with a quote character: the quotes "
+		    "were published as part of the text; remove them";
+	}
+	if (n > 6 && spf_strncaseeq(s, "v=spf1", 6) && s[6] != ' ') {
+		for (e = 6; e < n && s[e] != ' '; e++)
+			;
+		*off = 0;
+		*len = e;
+		return "the version tag must be exactly 'v=spf1' followed by a "
+		    "space or the end of the record; this record is ignored";
+	}
+	return NULL;
+}
+
+/* Parse the selected record; on a syntax error find every bad term. */
+static void parse_node(spf_lint_t *l, struct lnode *n)
+{
+	spf_parse_error_t err;
+	spf_status_t st;
+	spf_record_t *rec;
+	size_t pos, cnt = 0, k = 0, found = 0;
+
+	st = spf_record_parse(l->arena, (const uint8_t *)n->text, n->len,
+	    &n->rec, &err);
+	if (st == SPF_ENOMEM) {
+		l->oom = true;
+		return;
+	}
+	if (st == SPF_OK)
+		goto terms;
+	n->syntax_errors = true;
+	/* each term on its own, as "v=spf1 TERM" */
+	for (pos = 6; pos < n->len;) {
+		while (pos < n->len && n->text[pos] == ' ')
+			pos++;
+		if (pos == n->len)
+			break;
+		cnt++;
+		while (pos < n->len && n->text[pos] != ' ')
+			pos++;
+	}
+	rec = spf_arena_alloc(l->arena, sizeof(*rec));
+	if (rec == NULL || (cnt > 0 && (rec->terms = spf_arena_alloc(l->arena,
+	    cnt * sizeof(*rec->terms))) == NULL)) {
+		l->oom = true;
+		return;
+	}
+	rec->text = (const uint8_t *)n->text;
+	rec->len = n->len;
+	rec->redirect = rec->exp = rec->all = -1;
+	for (pos = 6; pos < n->len;) {
+		size_t off, tl;
+		spf_record_t *one;
+		spf_parse_error_t e1;
+		char *mini;
+
+		while (pos < n->len && n->text[pos] == ' ')
+			pos++;
+		if (pos == n->len)
+			break;
+		off = pos;
+		while (pos < n->len && n->text[pos] != ' ')
+			pos++;
+		tl = pos - off;
+		mini = spf_arena_printf(l->arena, "v=spf1 %.*s", (int)tl,
+		    n->text + off);
+		if (mini == NULL) {
+			l->oom = true;
+			return;
+		}
+		st = spf_record_parse(l->arena, (const uint8_t *)mini, tl + 7,
+		    &one, &e1);
+		if (st == SPF_ENOMEM) {
+			l->oom = true;
+			return;
+		}
+		if (st != SPF_OK) {
+			add_lperr(l, &n->perrs, off + (e1.offset >= 7 ?
+			    e1.offset - 7 : 0), e1.len, e1.message, NULL, 0);
+			found++;
+			continue;
+		}
+		if (one->nterms != 1)
+			continue;
+		rec->terms[k] = one->terms[0];
+		rec->terms[k].offset = off;
+		if (one->redirect == 0 || one->exp == 0) {
+			int *slot = one->redirect == 0 ? &rec->redirect : &rec->exp;
+
+			if (*slot >= 0) {
+				add_lperr(l, &n->perrs, off, tl, spf_arena_printf(
+				    l->arena, "second %s= modifier: each may "
+				    "appear only once (RFC 7208 section 6)",
+				    one->terms[0].name), NULL, 0);
+				found++;
+				continue;
+			}
+			*slot = (int)k;
+		}
+		if (one->all == 0 && rec->all < 0)
+			rec->all = (int)k;
+		k++;
+	}
+	rec->nterms = k;
+	n->rec = rec;
+	if (found == 0)
+		add_lperr(l, &n->perrs, err.offset, err.len, err.message, NULL, 0);
+terms:
+	if (n->rec->nterms > 0) {
+		n->terms = spf_arena_alloc(l->arena,
+		    n->rec->nterms * sizeof(*n->terms));
+		if (n->terms == NULL) {
+			l->oom = true;
+			return;
+		}
+	}
+	for (size_t i = 0; i < n->rec->nterms; i++) {
+		struct lterm *lt = &n->terms[i];
+		const spf_term_t *t = &n->rec->terms[i];
+
+		lt->t = t;
+		if (t->is_modifier)
+			lt->reachable = t->mod != SPF_MOD_REDIRECT || n->rec->all < 0;
+		else
+			lt->reachable = n->rec->all < 0 || (int)i <= n->rec->all;
+	}
+}
+
+static void select_record(spf_lint_t *l, struct lnode *n)
+{
+	size_t cnt;
+
+	if (n->role == LROLE_TOP && l->draft != NULL) {
+		size_t off, len;
+		const char *msg = version_problem(l->draft, l->draft_len, &off, &len);
+
+		if (msg != NULL)
+			add_lperr(l, &n->vers, off, len, msg, l->draft, l->draft_len);
+		if (!spf_record_is_spf1((const uint8_t *)l->draft, l->draft_len)) {
+			n->state = LN_NONE;
+			if (msg == NULL)
+				add_lperr(l, &n->vers, 0, l->draft_len < 6 ?
+				    l->draft_len : 6, "not an SPF record: it "
+				    "must start with 'v=spf1'", l->draft,
+				    l->draft_len);
+			return;
+		}
+		n->nspf1 = 1;
+		n->text = l->draft;
+		n->len = l->draft_len;
+		parse_node(l, n);
+		return;
+	}
+	if (is_fail(n->txt)) {
+		const char *d = n->txt ? spf_dns_answer_detail(n->txt) : NULL;
+
+		n->state = LN_TEMP;
+		n->why = spf_arena_printf(l->arena, "%s%s%s%s",
+		    spf_dns_status_str(ans_status(n->txt)), d ? " (" : "",
+		    d ? d : "", d ? ")" : "");
+		return;
+	}
+	cnt = ans_status(n->txt) == SPF_DNS_OK ? spf_dns_answer_count(n->txt) : 0;
+	for (size_t i = 0; i < cnt; i++) {
+		const spf_dns_rr_t *rr = spf_dns_answer_rr(n->txt, i);
+		const char *s = (const char *)rr->u.txt.data;
+		size_t off, len;
+		const char *msg = version_problem(s, rr->u.txt.len, &off, &len);
+
+		if (msg != NULL)
+			add_lperr(l, &n->vers, off, len, msg, s, rr->u.txt.len);
+		if (!spf_record_is_spf1(rr->u.txt.data, rr->u.txt.len))
+			continue;
+		if (n->nspf1++ == 0) {
+			n->text = s;
+			n->len = rr->u.txt.len;
+			n->lens = rr->u.txt.lens;
+			n->nstrings = rr->u.txt.nstrings;
+		}
+	}
+	if (n->nspf1 == 0) {
+		n->state = LN_NONE;
+		return;
+	}
+	if (n->nspf1 > 1) {
+		n->state = LN_MULTI;
+		return;
+	}
+	parse_node(l, n);
+}
+
+/* ---- the walk ---- */
+
+static struct lnode *new_node(spf_lint_t *l, const char *domain,
+	enum lrole role, struct lnode *parent)
+{
+	struct lnode *n = spf_arena_alloc(l->arena, sizeof(*n));
+
+	if (n == NULL) {
+		l->oom = true;
+		return NULL;
+	}
+	n->domain = domain;
+	n->role = role;
+	n->parent = parent;
+	n->depth = parent ? parent->depth + 1 : 0;
+	l->nnodes++;
+	*l->all_tail = n;
+	l->all_tail = &n->next_all;
+	return n;
+}
+
+static bool on_path(const struct lnode *n, const char *domain)
+{
+	for (; n != NULL; n = n->parent)
+		if (spf_streq_nocase(n->domain, domain))
+			return true;
+	return false;
+}
+
+/* Step 2: the lookups of a record's terms. */
+static void ask_terms(spf_lint_t *l, struct lnode *n)
+{
+	for (size_t i = 0; n->state == LN_OK && n->rec && i < n->rec->nterms; i++) {
+		struct lterm *lt = &n->terms[i];
+		const spf_term_t *t = lt->t;
+
+		if (!lt->reachable)
+			continue;
+		if (t->is_modifier) {
+			if (t->mod == SPF_MOD_REDIRECT)
+				lt->target = term_target(l, n, lt);
+			else if (t->mod == SPF_MOD_EXP && n->role != LROLE_INCLUDE) {
+				lt->target = term_target(l, n, lt);
+				if (lt->target != NULL)
+					ask(l, lt->target, SPF_RR_TXT, &lt->mx);
+			}
+			continue;
+		}
+		switch (t->mech) {
+		case SPF_MECH_A:
+			lt->target = term_target(l, n, lt);
+			if (lt->target != NULL) {
+				ask(l, lt->target, SPF_RR_A, &lt->a4);
+				ask(l, lt->target, SPF_RR_AAAA, &lt->a6);
+			}
+			break;
+		case SPF_MECH_MX:
+			lt->target = term_target(l, n, lt);
+			if (lt->target != NULL)
+				ask(l, lt->target, SPF_RR_MX, &lt->mx);
+			break;
+		case SPF_MECH_EXISTS:
+			lt->target = term_target(l, n, lt);
+			if (lt->target != NULL)
+				ask(l, lt->target, SPF_RR_A, &lt->a4);
+			break;
+		case SPF_MECH_INCLUDE:
+			lt->target = term_target(l, n, lt);
+			break;
+		case SPF_MECH_PTR:
+			/* needs the client's address: nothing to resolve */
+			if (t->domain_spec != NULL &&
+			    needs_identity(t->domain_spec, t->domain_spec_len))
+				lt->dynamic = true;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Step 3: the addresses of the MX hosts. */
+static void ask_hosts(spf_lint_t *l, struct lnode *n)
+{
+	for (size_t i = 0; n->state == LN_OK && n->rec && i < n->rec->nterms; i++) {
+		struct lterm *lt = &n->terms[i];
+		size_t cnt;
+
+		if (lt->t->is_modifier || lt->t->mech != SPF_MECH_MX ||
+		    ans_status(lt->mx) != SPF_DNS_OK)
+			continue;
+		cnt = spf_dns_answer_count(lt->mx);
+		lt->nmx = cnt;
+		for (size_t j = 0; j < cnt; j++) {
+			const char *ex = spf_dns_answer_rr(lt->mx, j)->u.mx.exchange;
+
+			if (ex == NULL || *ex == '\0' || strcmp(ex, ".") == 0) {
+				lt->null_mx = true;
+				continue;
+			}
+			if (!spf_name_ok(ex) || lt->nhosts >= LINT_MAX_HOSTS)
+				continue;
+			lt->hosts[lt->nhosts] = ex;
+			ask(l, ex, SPF_RR_A, &lt->h4[lt->nhosts]);
+			ask(l, ex, SPF_RR_AAAA, &lt->h6[lt->nhosts]);
+			lt->nhosts++;
+		}
+	}
+}
+
+/* Step 4: the next level, one node per include/redirect target. */
+static size_t children(spf_lint_t *l, struct lnode *n, struct lnode ***next,
+	size_t nn, size_t *cap)
+{
+	for (size_t i = 0; n->state == LN_OK && n->rec && i < n->rec->nterms; i++) {
+		struct lterm *lt = &n->terms[i];
+		const spf_term_t *t = lt->t;
+		bool inc = !t->is_modifier && t->mech == SPF_MECH_INCLUDE;
+		bool red = t->is_modifier && t->mod == SPF_MOD_REDIRECT;
+		struct lnode *c;
+
+		if (!lt->reachable || !(inc || red) || lt->dynamic)
+			continue;
+		if (lt->target == NULL) {
+			c = new_node(l, t->domain_spec ? t->domain_spec : "",
+			    inc ? LROLE_INCLUDE : LROLE_REDIRECT, n);
+			if (c != NULL)
+				c->state = LN_BADNAME;
+			lt->child = c;
+			continue;
+		}
+		c = new_node(l, lt->target, inc ? LROLE_INCLUDE : LROLE_REDIRECT, n);
+		if (c == NULL)
+			return nn;
+		lt->child = c;
+		if (on_path(n, lt->target)) {
+			c->state = LN_LOOP;
+			continue;
+		}
+		if (c->depth > MAX_DEPTH || l->nnodes > MAX_NODES) {
+			c->state = LN_CUT;
+			continue;
+		}
+		if (!grow((void **)next, cap, nn, sizeof(**next))) {
+			l->oom = true;
+			return nn;
+		}
+		(*next)[nn++] = c;
+	}
+	return nn;
+}
+
+static void walk(spf_lint_t *l)
+{
+	struct lnode **level = NULL, **next = NULL;
+	size_t nl = 1, capl = 16, capn = 0;
+
+	level = spf_malloc(capl * sizeof(*level));
+	if (level == NULL) {
+		l->oom = true;
+		return;
+	}
+	level[0] = l->top;
+	while (nl > 0 && !l->oom) {
+		size_t nn = 0;
+
+		for (size_t i = 0; i < nl; i++) {
+			struct lnode *n = level[i];
+
+			if (n->role == LROLE_TOP) {
+				if (l->draft != NULL && strcmp(n->domain, "draft.invalid") == 0)
+					continue;
+				ask(l, n->domain, SPF_RR_SPF, &n->spf99);
+			}
+			ask(l, n->domain, SPF_RR_TXT, &n->txt);
+		}
+		wait_all(l);
+		for (size_t i = 0; i < nl && !l->oom; i++)
+			select_record(l, level[i]);
+		for (size_t i = 0; i < nl && !l->oom; i++)
+			ask_terms(l, level[i]);
+		wait_all(l);
+		for (size_t i = 0; i < nl && !l->oom; i++)
+			ask_hosts(l, level[i]);
+		wait_all(l);
+		for (size_t i = 0; i < nl && !l->oom; i++)
+			nn = children(l, level[i], &next, nn, &capn);
+		spf_free(level);
+		level = next;
+		capl = capn;
+		nl = nn;
+		next = NULL;
+		capn = 0;
+	}
+	spf_free(level);
+	spf_free(next);
+	(void)capl;
+}
+
+/* ---- counting, in evaluation order ---- */
+
+static void add_lookup(spf_lint_t *l, const struct lnode *n,
+	const struct lterm *lt, bool v4, bool v6)
+{
+	spf_lint_lookup_t *e;
+
+	if (!grow((void **)&l->lookups, &l->caplookups, l->nlookups,
+	    sizeof(*l->lookups))) {
+		l->oom = true;
+		return;
+	}
+	e = &l->lookups[l->nlookups++];
+	e->domain = n->domain;
+	e->term = lt->t->text;
+	e->depth = n->depth;
+	e->number = lt->lookup_no;
+	e->subtree = 1;
+	e->void4 = v4;
+	e->void6 = v6;
+}
+
+static void count_term(spf_lint_t *l, struct lnode *n, struct lterm *lt,
+	unsigned *counter)
+{
+	const spf_term_t *t = lt->t;
+	bool dns = t->is_modifier ? t->mod == SPF_MOD_REDIRECT :
+	    spf_mech_queries_dns(t->mech);
+	bool v4 = false, v6 = false;
+
+	if (!dns)
+		return;
+	lt->lookup_no = ++*counter;
+	lt->subtree = 1;
+	if (!t->is_modifier && t->mech == SPF_MECH_A && lt->target) {
+		v4 = is_void(lt->a4);
+		v6 = is_void(lt->a6);
+		l->counts.voids_query += v4;
+		l->counts.voids6_query += v6;
+		if (ans_status(lt->a4) == SPF_DNS_OK && v6)
+			l->counts.noaaaa++;
+	} else if (!t->is_modifier && t->mech == SPF_MECH_MX && lt->target) {
+		bool noaaaa = false;
+
+		v4 = v6 = is_void(lt->mx);
+		l->counts.voids_query += v4;
+		l->counts.voids6_query += v6;
+		for (size_t j = 0; j < lt->nhosts; j++) {
+			l->counts.voids_query += is_void(lt->h4[j]);
+			l->counts.voids6_query += is_void(lt->h6[j]);
+			if (ans_status(lt->h4[j]) == SPF_DNS_OK && is_void(lt->h6[j]))
+				noaaaa = true;
+		}
+		l->counts.noaaaa += noaaaa;
+	} else if (!t->is_modifier && t->mech == SPF_MECH_EXISTS && lt->target) {
+		v4 = v6 = is_void(lt->a4);
+		l->counts.voids_query += v4;
+		l->counts.voids6_query += v6;
+	}
+	l->counts.voids += v4;
+	l->counts.voids6 += v6;
+	add_lookup(l, n, lt, v4, v6);
+}
+
+struct frame {
+	struct lnode *n;
+	size_t i;               /* next term; nterms = the redirect */
+	struct lterm *waiting;  /* include/redirect whose subtree runs */
+	size_t lookup_idx;      /* its entry in l->lookups */
+};
+
+static void count_tree(spf_lint_t *l)
+{
+	struct frame stack[MAX_DEPTH + 3];
+	size_t sp = 0;
+	unsigned counter = 0;
+	struct lnode **tail = &l->top->next_dfs;
+
+	if (l->top->state != LN_OK)
+		return;
+	l->counts.records = 1;
+	stack[sp++] = (struct frame){ .n = l->top };
+	while (sp > 0 && !l->oom) {
+		struct frame *f = &stack[sp - 1];
+		struct lnode *n = f->n;
+		struct lterm *lt;
+
+		if (f->waiting != NULL) {
+			f->waiting->subtree = counter - f->waiting->lookup_no + 1;
+			l->lookups[f->lookup_idx].subtree = f->waiting->subtree;
+			f->waiting = NULL;
+		}
+		if (f->i > n->rec->nterms) {
+			sp--;
+			continue;
+		}
+		if (f->i == n->rec->nterms) {
+			f->i++;
+			if (n->rec->redirect < 0)
+				continue;
+			lt = &n->terms[n->rec->redirect];
+		} else {
+			lt = &n->terms[f->i++];
+			if (lt->t->is_modifier && lt->t->mod == SPF_MOD_REDIRECT)
+				continue;
+		}
+		if (!lt->reachable)
+			continue;
+		count_term(l, n, lt, &counter);
+		if (lt->child != NULL && lt->child->state == LN_OK &&
+		    sp < sizeof(stack) / sizeof(stack[0])) {
+			f->waiting = lt;
+			f->lookup_idx = l->nlookups - 1;
+			*tail = lt->child;
+			tail = &lt->child->next_dfs;
+			lt->child->next_dfs = NULL;
+			l->counts.records++;
+			stack[sp++] = (struct frame){ .n = lt->child };
+		}
+	}
+	l->counts.lookups = counter;
+}
+
+/* ---- findings ---- */
+
+__attribute__((format(printf, 7, 8)))
+static void finding(spf_lint_t *l, const char *rule, spf_lint_severity_t sev,
+	const struct lnode *n, const char *section, const spf_term_t *t,
+	const char *fmt, ...)
+{
+	spf_lint_finding_t *f;
+	spf_buf_t b;
+	va_list ap;
+
+	if (!grow((void **)&l->findings, &l->capfindings, l->nfindings,
+	    sizeof(*l->findings))) {
+		l->oom = true;
+		return;
+	}
+	f = &l->findings[l->nfindings];
+	memset(f, 0, sizeof(*f));
+	spf_buf_init(&b, MSG_MAX);
+	va_start(ap, fmt);
+	spf_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	f->message = spf_arena_strdup(l->arena, b.err == SPF_OK ?
+	    spf_buf_cstr(&b) : "(message too long)");
+	spf_buf_finish(&b);
+	if (f->message == NULL) {
+		l->oom = true;
+		return;
+	}
+	f->rule = rule;
+	f->severity = sev;
+	f->domain = n->domain;
+	f->section = section;
+	if (n->text != NULL) {
+		f->record = n->text;
+		f->record_len = n->len;
+	}
+	if (t != NULL && n->text != NULL) {
+		f->has_range = true;
+		f->offset = t->offset;
+		f->len = t->len;
+	}
+	l->nfindings++;
+}
+
+/* Move the range of the last finding. */
+static void last_range(spf_lint_t *l, const char *text, size_t tlen,
+	size_t off, size_t len)
+{
+	spf_lint_finding_t *f;
+
+	if (l->nfindings == 0)
+		return;
+	f = &l->findings[l->nfindings - 1];
+	f->record = text;
+	f->record_len = tlen;
+	f->has_range = text != NULL;
+	f->offset = off;
+	f->len = len;
+}
+
+/* Estimated size of the TXT answer at name: header, question, one RR
+ * per record (compressed owner, type, class, TTL, rdlength, strings). */
+static size_t answer_size(const char *name, const spf_dns_answer_t *txt,
+	const char *draft, size_t draft_len)
+{
+	size_t size = 12 + strlen(name) + 2 + 4;
+	size_t cnt = ans_status(txt) == SPF_DNS_OK ? spf_dns_answer_count(txt) : 0;
+
+	for (size_t i = 0; i < cnt; i++) {
+		const spf_dns_rr_t *rr = spf_dns_answer_rr(txt, i);
+
+		if (draft != NULL && spf_record_is_spf1(rr->u.txt.data, rr->u.txt.len))
+			continue;   /* the draft replaces it */
+		size += 12 + rr->u.txt.len + rr->u.txt.nstrings;
+	}
+	if (draft != NULL)
+		size += 12 + draft_len + (draft_len + STRING_MAX - 1) / STRING_MAX +
+		    (draft_len == 0);
+	return size;
+}
+
+/* Edit distance of at most 2 between short ASCII words (typo hints). */
+static bool close_to(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[16][16];
+
+	if (la >= 15 || lb >= 15)
+		return false;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t c = d[i - 1][j - 1] +
+			    (spf_lower(a[i - 1]) != spf_lower(b[j - 1]));
+
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			d[i][j] = c;
+		}
+	return d[la][lb] <= 2;
+}
+
+static bool host_bits(const spf_addr_t *net, unsigned prefix)
+{
+	unsigned bits = net->family == 4 ? 32 : 128;
+
+	for (unsigned b = prefix; b < bits; b++)
+		if (net->addr[b / 8] & (0x80u >> (b % 8)))
+			return true;
+	return false;
+}
+
+static unsigned term_prefix(const spf_term_t *t)
+{
+	if (t->mech == SPF_MECH_IP4)
+		return t->cidr4 < 0 ? 32u : (unsigned)t->cidr4;
+	return t->cidr6 < 0 ? 128u : (unsigned)t->cidr6;
+}
+
+static void check_ip_terms(spf_lint_t *l, const struct lnode *n)
+{
+	for (size_t i = 0; i < n->rec->nterms; i++) {
+		const spf_term_t *t = &n->rec->terms[i];
+		unsigned p = 0;
+
+		if (t->is_modifier || (t->mech != SPF_MECH_IP4 &&
+		    t->mech != SPF_MECH_IP6) || !n->terms[i].reachable)
+			continue;
+		p = term_prefix(t);
+		if (host_bits(&t->net, p)) {
+			char buf[64];
+			spf_addr_t net = t->net;
+			unsigned bits = net.family == 4 ? 32 : 128;
+
+			for (unsigned b = p; b < bits; b++)
+				net.addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+			finding(l, "L-HOST-BITS", SPF_LINT_WARNING, n, "5.6", t,
+			    "'%s' has host bits set after /%u; it means %s/%u "
+			    "(write that, or fix the prefix length if a single "
+			    "host was meant)", t->text, p,
+			    spf_addr_str(&net, buf, sizeof(buf)), p);
+		}
+		for (size_t j = 0; j < i; j++) {
+			const spf_term_t *u = &n->rec->terms[j];
+			unsigned q;
+
+			if (u->is_modifier || u->mech != t->mech ||
+			    !n->terms[j].reachable)
+				continue;
+			q = term_prefix(u);
+			if (q <= p && spf_addr_in_net(&t->net, &u->net, q)) {
+				if (u->qualifier == t->qualifier)
+					finding(l, "L-OVERLAP", SPF_LINT_WARNING, n,
+					    "5.6", t, "'%s' is redundant: '%s' "
+					    "earlier in the record already "
+					    "covers it; remove it", t->text,
+					    u->text);
+				else
+					finding(l, "L-OVERLAP", SPF_LINT_WARNING, n,
+					    "5.6", t, "'%s' is never reached: "
+					    "'%s' earlier in the record matches "
+					    "all of its addresses with a "
+					    "different result", t->text, u->text);
+				break;
+			}
+			if (p < q && u->qualifier == t->qualifier &&
+			    spf_addr_in_net(&u->net, &t->net, p)) {
+				finding(l, "L-OVERLAP", SPF_LINT_WARNING, n, "5.6",
+				    u, "'%s' is redundant: '%s' later in the "
+				    "record covers it with the same result; "
+				    "remove it", u->text, t->text);
+				break;
+			}
+		}
+	}
+}
+
+static void check_target_node(spf_lint_t *l, const struct lnode *n,
+	const struct lterm *lt)
+{
+	const spf_term_t *t = lt->t;
+	const struct lnode *c = lt->child;
+	const char *what = t->is_modifier ? "redirect" : "include";
+	const char *sec = t->is_modifier ? "6.1" : "5.2";
+
+	if (c == NULL)
+		return;
+	switch (c->state) {
+	case LN_NONE:
+		finding(l, "L-TARGET-NONE", SPF_LINT_ERROR, n, sec, t,
+		    "%s target %s has no SPF record: every check that "
+		    "reaches '%s' ends in permerror; fix the name or publish "
+		    "a record there", what, c->domain, t->text);
+		break;
+	case LN_BADNAME:
+		finding(l, "L-TARGET-NONE", SPF_LINT_ERROR, n, sec, t,
+		    "%s target '%s' is not a valid domain name (empty label, "
+		    "label over 63 or name over 253 characters): the check "
+		    "ends in permerror", what, c->domain);
+		break;
+	case LN_MULTI:
+		finding(l, "L-MULTIPLE", SPF_LINT_ERROR, n, "4.5", t,
+		    "%s target %s publishes %zu v=spf1 records: every check "
+		    "that reaches it ends in permerror", what, c->domain,
+		    c->nspf1);
+		break;
+	case LN_LOOP:
+		finding(l, "L-LOOP", SPF_LINT_ERROR, n, "4.6.4", t,
+		    "%s loop: %s is already being evaluated (%s); checks "
+		    "that reach this term run into the lookup limit and end "
+		    "in permerror", what, c->domain, t->text);
+		break;
+	case LN_TEMP:
+		finding(l, "L-DNS", SPF_LINT_WARNING, n, "4.4", t,
+		    "the record of %s could not be fetched: %s; checks that "
+		    "reach it give temperror", c->domain, c->why);
+		break;
+	case LN_CUT:
+		finding(l, "L-CUT", SPF_LINT_INFO, n, "4.6.4", t,
+		    "not followed: the tree is deeper than %d or has more "
+		    "than %d records", MAX_DEPTH, MAX_NODES);
+		break;
+	default:
+		break;
+	}
+}
+
+static void check_a_mx(spf_lint_t *l, const struct lnode *n,
+	const struct lterm *lt)
+{
+	const spf_term_t *t = lt->t;
+	spf_buf_t none, noaaaa;
+	size_t nnone = 0, nno6 = 0;
+
+	if (lt->target == NULL)
+		return;
+	if (t->mech == SPF_MECH_A) {
+		if (is_fail(lt->a4) || is_fail(lt->a6))
+			finding(l, "L-DNS", SPF_LINT_WARNING, n, "5", t,
+			    "the address lookup of %s failed (%s): checks "
+			    "reaching '%s' give temperror", lt->target,
+			    spf_dns_status_str(is_fail(lt->a4) ?
+			    ans_status(lt->a4) : ans_status(lt->a6)), t->text);
+		else if (is_void(lt->a4) && is_void(lt->a6))
+			finding(l, "L-NO-ADDRESS", SPF_LINT_WARNING, n, "5.3", t,
+			    "%s has no A or AAAA records: '%s' never matches "
+			    "and each check spends a void lookup on it; "
+			    "remove it or fix the name", lt->target, t->text);
+		else if (!is_void(lt->a4) && is_void(lt->a6))
+			finding(l, "L-IPV6-NOAAAA", SPF_LINT_INFO, n, "5.3", t,
+			    "%s has A but no AAAA records: for an IPv6 client "
+			    "'%s' is a void lookup; add AAAA records or an "
+			    "ip6: term if it sends over IPv6", lt->target, t->text);
+		return;
+	}
+	/* mx */
+	if (is_fail(lt->mx)) {
+		finding(l, "L-DNS", SPF_LINT_WARNING, n, "5", t, "the MX lookup "
+		    "of %s failed (%s): checks reaching '%s' give temperror",
+		    lt->target, spf_dns_status_str(ans_status(lt->mx)), t->text);
+		return;
+	}
+	if (is_void(lt->mx)) {
+		finding(l, "L-NO-ADDRESS", SPF_LINT_WARNING, n, "5.4", t,
+		    "%s has no MX records: '%s' never matches (there is no "
+		    "fallback to A, RFC 7208 §5.4) and spends a void lookup; "
+		    "remove it or fix the name", lt->target, t->text);
+		return;
+	}
+	if (lt->nmx > MAX_MX_NAMES)
+		finding(l, "L-MX-TOO-MANY", SPF_LINT_ERROR, n, "4.6.4", t,
+		    "%s has %zu MX names; more than %d makes '%s' a permerror "
+		    "for every client it is evaluated for; list the hosts with "
+		    "ip4:/ip6: or a: instead", lt->target, lt->nmx,
+		    MAX_MX_NAMES, t->text);
+	if (lt->null_mx)
+		finding(l, "L-NULL-MX", SPF_LINT_WARNING, n, "RFC 7505", t,
+		    "%s has a null MX (RFC 7505: it accepts no mail): '%s' "
+		    "adds no addresses; remove it", lt->target, t->text);
+	spf_buf_init(&none, 1024);
+	spf_buf_init(&noaaaa, 1024);
+	for (size_t j = 0; j < lt->nhosts; j++) {
+		if (is_void(lt->h4[j]) && is_void(lt->h6[j]))
+			spf_buf_printf(&none, "%s%s", nnone++ ? ", " : "", lt->hosts[j]);
+		else if (!is_void(lt->h4[j]) && is_void(lt->h6[j]))
+			spf_buf_printf(&noaaaa, "%s%s", nno6++ ? ", " : "", lt->hosts[j]);
+	}
+	if (nnone > 0)
+		finding(l, "L-NO-ADDRESS", SPF_LINT_WARNING, n, "5.4", t,
+		    "MX host%s of %s without A or AAAA records: %s; they can "
+		    "never match", nnone > 1 ? "s" : "", lt->target,
+		    spf_buf_cstr(&none));
+	if (nno6 > 0)
+		finding(l, "L-IPV6-NOAAAA", SPF_LINT_INFO, n, "5.4", t,
+		    "MX host%s of %s with A but no AAAA records: %s; each is a "
+		    "void AAAA lookup for an IPv6 client at receivers that "
+		    "count per query (pyspf)", nno6 > 1 ? "s" : "", lt->target,
+		    spf_buf_cstr(&noaaaa));
+	spf_buf_finish(&none);
+	spf_buf_finish(&noaaaa);
+}
+
+static void check_exp(spf_lint_t *l, const struct lnode *n,
+	const struct lterm *lt)
+{
+	const spf_term_t *t = lt->t;
+	const spf_dns_rr_t *rr;
+	size_t eo = 0;
+	const char *em = NULL;
+
+	if (n->role == LROLE_INCLUDE || lt->target == NULL)
+		return;
+	if (is_fail(lt->mx)) {
+		finding(l, "L-EXP", SPF_LINT_WARNING, n, "6.2", t,
+		    "the explanation at %s could not be fetched (%s): "
+		    "receivers then use their default text", lt->target,
+		    spf_dns_status_str(ans_status(lt->mx)));
+		return;
+	}
+	if (is_void(lt->mx)) {
+		finding(l, "L-EXP", SPF_LINT_WARNING, n, "6.2", t,
+		    "exp target %s has no TXT record: receivers ignore '%s' "
+		    "and use their default explanation; publish the text or "
+		    "remove the modifier", lt->target, t->text);
+		return;
+	}
+	if (spf_dns_answer_count(lt->mx) > 1) {
+		finding(l, "L-EXP", SPF_LINT_WARNING, n, "6.2", t,
+		    "exp target %s has %zu TXT records; with more than one "
+		    "receivers ignore the explanation; keep exactly one",
+		    lt->target, spf_dns_answer_count(lt->mx));
+		return;
+	}
+	rr = spf_dns_answer_rr(lt->mx, 0);
+	for (size_t i = 0; i < rr->u.txt.len; i++)
+		if (rr->u.txt.data[i] >= 0x80 || rr->u.txt.data[i] < 0x20) {
+			finding(l, "L-EXP", SPF_LINT_WARNING, n, "6.2", t,
+			    "the explanation at %s contains a non-ASCII or "
+			    "control byte at offset %zu: receivers ignore it",
+			    lt->target, i);
+			return;
+		}
+	if (!spf_macro_check((const char *)rr->u.txt.data, rr->u.txt.len,
+	    SPF_MACRO_EXP, &eo, &em))
+		finding(l, "L-EXP", SPF_LINT_WARNING, n, "6.2", t,
+		    "the explanation at %s has a bad macro at offset %zu (%s): "
+		    "receivers ignore it; write %%%% for a literal '%%'",
+		    lt->target, eo, em ? em : "invalid macro");
+}
+
+static bool is_known_modifier(const char *name)
+{
+	/* RFC 6652 reporting modifiers */
+	return spf_streq_nocase(name, "ra") || spf_streq_nocase(name, "rp") ||
+	    spf_streq_nocase(name, "rr");
+}
+
+static void check_node(spf_lint_t *l, const struct lnode *n)
+{
+	const spf_record_t *rec = n->rec;
+	bool decisive = n->role != LROLE_INCLUDE;
+
+	for (const struct lperr *e = n->perrs; e != NULL; e = e->next) {
+		finding(l, "L-SYNTAX", SPF_LINT_ERROR, n, "4.6", NULL,
+		    "%s; a syntax error anywhere makes the whole record a "
+		    "permerror", e->message);
+		last_range(l, n->text, n->len, e->offset, e->len);
+	}
+	/* RFC 7208 §3.3: a character-string holds at most 255 bytes */
+	if (n->lens == NULL && n->len > STRING_MAX) {
+		finding(l, "L-STRING-LONG", SPF_LINT_ERROR, n, "3.3", NULL,
+		    "the record is %zu bytes; one character-string holds at "
+		    "most 255: publish it as several quoted strings in one TXT "
+		    "record (\"...\" \"...\"), which receivers join without "
+		    "spaces", n->len);
+		last_range(l, n->text, n->len, STRING_MAX, n->len - STRING_MAX);
+	}
+	for (size_t i = 0, off = 0; n->lens != NULL && i < n->nstrings; i++) {
+		if (n->lens[i] > STRING_MAX) {
+			finding(l, "L-STRING-LONG", SPF_LINT_ERROR, n, "3.3", NULL,
+			    "character-string %zu is %u bytes; at most 255 "
+			    "fit: split it into several strings", i + 1,
+			    n->lens[i]);
+			last_range(l, n->text, n->len, off + STRING_MAX,
+			    n->lens[i] - STRING_MAX);
+		}
+		off += n->lens[i];
+	}
+	{
+		size_t size = answer_size(n->domain, n->txt,
+		    n->role == LROLE_TOP ? l->draft : NULL, l->draft_len);
+
+		if (size > 512)
+			finding(l, "L-RRSET-512", SPF_LINT_WARNING, n, "3.4", NULL,
+			    "the TXT answer for %s is about %zu bytes (all TXT "
+			    "records count): over 512 it needs EDNS or TCP, "
+			    "and receivers that cannot get it see temperror; "
+			    "shorten the record or move other TXT records",
+			    n->domain, size);
+		else if (size > 450)
+			finding(l, "L-RRSET-450", SPF_LINT_WARNING, n, "3.4", NULL,
+			    "the TXT answer for %s is about %zu bytes (all TXT "
+			    "records count); RFC 7208 §3.4 advises under 450 so "
+			    "it fits a 512-byte UDP reply", n->domain, size);
+	}
+	for (size_t i = 0; i < rec->nterms; i++) {
+		const struct lterm *lt = &n->terms[i];
+		const spf_term_t *t = lt->t;
+
+		if (t->domain_spec != NULL &&
+		    spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len))
+			finding(l, "L-MACRO-P", SPF_LINT_WARNING, n, "7.2", t,
+			    "'%s' uses the %%{p} macro, which SHOULD NOT be "
+			    "used: it needs slow reverse lookups and counts "
+			    "toward the lookup limit", t->text);
+		if (t->is_modifier) {
+			if (t->mod == SPF_MOD_REDIRECT && rec->all >= 0)
+				finding(l, "L-REDIRECT-IGNORED", SPF_LINT_WARNING,
+				    n, "6.1", t, "'%s' is ignored because the "
+				    "record has '%s' (RFC 7208 §5.1); remove "
+				    "one of them", t->text,
+				    rec->terms[rec->all].text);
+			else if (t->mod == SPF_MOD_REDIRECT)
+				check_target_node(l, n, lt);
+			else if (t->mod == SPF_MOD_EXP)
+				check_exp(l, n, lt);
+			else if (is_known_modifier(t->name)) {
+				if (has_macro(t->domain_spec, t->domain_spec_len))
+					finding(l, "L-MACRO-PLACE", SPF_LINT_WARNING,
+					    n, "7", t, "macros in '%s' are never "
+					    "expanded (RFC 6652 values are "
+					    "literal)", t->text);
+			} else {
+				const char *hint = close_to(t->name, "redirect") ?
+				    " (did you mean redirect=?)" :
+				    close_to(t->name, "exp") ? " (did you mean exp=?)" : "";
+
+				finding(l, "L-UNKNOWN-MOD", SPF_LINT_WARNING, n,
+				    "6", t, "unknown modifier '%s=' is ignored "
+				    "by receivers%s", t->name, hint);
+				if (has_macro(t->domain_spec, t->domain_spec_len))
+					finding(l, "L-MACRO-PLACE", SPF_LINT_WARNING,
+					    n, "7", t, "macros in the unknown "
+					    "modifier '%s=' are never expanded",
+					    t->name);
+			}
+			continue;
+		}
+		if (!lt->reachable) {
+			finding(l, "L-UNREACHABLE", SPF_LINT_WARNING, n, "5.1", t,
+			    "'%s' comes after '%s' and is never evaluated; "
+			    "move it before the 'all' or remove it", t->text,
+			    rec->terms[rec->all].text);
+			continue;
+		}
+		if (lt->dynamic)
+			finding(l, "L-DYNAMIC", SPF_LINT_INFO, n, "7", t,
+			    "'%s' depends on the sender or client (macros): "
+			    "lint and flatten cannot follow it; its lookups are "
+			    "counted as one term", t->text);
+		switch (t->mech) {
+		case SPF_MECH_ALL:
+			if (t->qualifier == '+')
+				finding(l, "L-PASS-ALL", SPF_LINT_ERROR, n, "5.1", t,
+				    "'%s' lets every host on the Internet pass%s; "
+				    "end with -all or ~all", t->text,
+				    n->role == LROLE_INCLUDE ? " (through "
+				    "every record that includes this one)" : "");
+			else if (t->qualifier == '?' && decisive)
+				finding(l, "L-NEUTRAL-ALL", SPF_LINT_WARNING, n,
+				    "8.2", t, "'?all' gives neutral, which "
+				    "receivers treat like no SPF record; end "
+				    "with ~all or -all");
+			break;
+		case SPF_MECH_PTR:
+			finding(l, "L-PTR", SPF_LINT_WARNING, n, "5.5", t,
+			    "the ptr mechanism SHOULD NOT be used: it is slow, "
+			    "unreliable and some receivers skip it; list the "
+			    "networks with ip4:/ip6: instead");
+			break;
+		case SPF_MECH_A:
+		case SPF_MECH_MX:
+			check_a_mx(l, n, lt);
+			break;
+		case SPF_MECH_INCLUDE:
+			check_target_node(l, n, lt);
+			break;
+		case SPF_MECH_EXISTS:
+			if (lt->target != NULL && is_fail(lt->a4))
+				finding(l, "L-DNS", SPF_LINT_WARNING, n, "5", t,
+				    "the lookup of %s failed: checks reaching '%s' "
+				    "give temperror", lt->target, t->text);
+			break;
+		default:
+			break;
+		}
+	}
+	check_ip_terms(l, n);
+	if (decisive && rec->all < 0 && rec->redirect < 0) {
+		finding(l, "L-NO-ALL", SPF_LINT_WARNING, n, "4.7", NULL,
+		    "the record has neither 'all' nor 'redirect=': hosts it "
+		    "does not list get neutral, like having no SPF at all; "
+		    "end it with -all or ~all");
+		last_range(l, n->text, n->len, n->len, 0);
+	}
+}
+
+/* Findings about the top domain itself. */
+static void check_top(spf_lint_t *l)
+{
+	struct lnode *n = l->top;
+	bool has99 = ans_status(n->spf99) == SPF_DNS_OK;
+
+	for (const struct lperr *e = n->vers; e != NULL; e = e->next) {
+		finding(l, "L-VERSION", SPF_LINT_ERROR, n, "4.5", NULL, "%s",
+		    e->message);
+		last_range(l, e->text, e->tlen, e->offset, e->len);
+	}
+	if (n->state == LN_TEMP)
+		finding(l, "L-DNS", SPF_LINT_ERROR, n, "4.4", NULL,
+		    "the TXT lookup of %s failed: %s; receivers give "
+		    "temperror", n->domain, n->why);
+	else if (n->state == LN_NONE && has99)
+		finding(l, "L-TYPE99-ONLY", SPF_LINT_ERROR, n, "3.1", NULL,
+		    "%s publishes SPF only as a type SPF (99) record, which "
+		    "receivers no longer read (RFC 7208 §14.1): publish the "
+		    "same text as a TXT record", n->domain);
+	else if (n->state == LN_NONE)
+		finding(l, "L-NO-RECORD", SPF_LINT_ERROR, n, "4.5", NULL,
+		    "%s has no SPF record (a TXT record starting 'v=spf1'): "
+		    "receivers give none; publish one, e.g. \"v=spf1 mx "
+		    "-all\", or \"v=spf1 -all\" for a domain that sends no "
+		    "mail", n->domain);
+	else if (n->state == LN_MULTI)
+		finding(l, "L-MULTIPLE", SPF_LINT_ERROR, n, "4.5", NULL,
+		    "%s publishes %zu v=spf1 TXT records: receivers give "
+		    "permerror; merge them into one", n->domain, n->nspf1);
+	if (has99 && n->state != LN_NONE)
+		finding(l, "L-TYPE99", SPF_LINT_WARNING, n, "3.1", NULL,
+		    "%s also publishes the obsolete type SPF (99) record; "
+		    "receivers ignore it (RFC 7208 §3.1), remove it so the "
+		    "two cannot drift apart", n->domain);
+}
+
+/* The top-level term whose subtree holds lookup number k. */
+static const spf_term_t *top_term_with(const struct lnode *top, unsigned k)
+{
+	for (size_t i = 0; i < top->rec->nterms; i++) {
+		const struct lterm *lt = &top->terms[i];
+
+		if (lt->lookup_no != 0 && k >= lt->lookup_no &&
+		    k < lt->lookup_no + lt->subtree)
+			return lt->t;
+	}
+	return NULL;
+}
+
+static void check_limits(spf_lint_t *l)
+{
+	struct lnode *top = l->top;
+	unsigned lim = l->void_limit;
+	spf_lint_counts_t *c = &l->counts;
+	spf_buf_t b;
+
+	spf_buf_init(&b, MSG_MAX);
+	for (size_t i = 0; i < top->rec->nterms; i++) {
+		const struct lterm *lt = &top->terms[i];
+
+		if (lt->lookup_no != 0)
+			spf_buf_printf(&b, "%s%s %u", b.len ? ", " : "",
+			    lt->t->text, lt->subtree);
+	}
+	if (c->lookups > MAX_DNS_TERMS) {
+		const spf_lint_lookup_t *e = &l->lookups[MAX_DNS_TERMS];
+
+		finding(l, "L-LOOKUPS", SPF_LINT_ERROR, top, "4.6.4",
+		    top_term_with(top, MAX_DNS_TERMS + 1), "%u DNS-querying "
+		    "terms in the include/redirect tree, the limit is %d: "
+		    "number 11 is '%s' in the record of %s, and a check that "
+		    "gets there ends in permerror. Lookups per term: %s. "
+		    "Remove terms, replace a/mx by ip4:/ip6:, or flatten",
+		    c->lookups, MAX_DNS_TERMS, e->term, e->domain,
+		    spf_buf_cstr(&b));
+	} else if (c->lookups >= MAX_DNS_TERMS - 1) {
+		finding(l, "L-LOOKUPS", SPF_LINT_WARNING, top, "4.6.4", NULL,
+		    "%u DNS-querying terms in the include/redirect tree, the "
+		    "limit is %d: one more include by a provider breaks it. "
+		    "Lookups per term: %s", c->lookups, MAX_DNS_TERMS,
+		    spf_buf_cstr(&b));
+	}
+	spf_buf_reset(&b);
+	for (size_t i = 0; i < l->nlookups; i++)
+		if (l->lookups[i].void4)
+			spf_buf_printf(&b, "%s'%s' (%s)", b.len ? ", " : "",
+			    l->lookups[i].term, l->lookups[i].domain);
+	if (c->voids > lim)
+		finding(l, "L-VOID", SPF_LINT_ERROR, top, "4.6.4", NULL,
+		    "%u void lookups (no records or NXDOMAIN), the limit is "
+		    "%u: %s; a client that reaches them gets permerror",
+		    c->voids, lim, spf_buf_cstr(&b));
+	else if (c->voids_query > lim)
+		finding(l, "L-VOID-QUERY", SPF_LINT_WARNING, top, "4.6.4", NULL,
+		    "%u void lookups when each query counts (pyspf and "
+		    "receivers built on it count the A lookups of MX hosts "
+		    "too; %u per term), the limit is %u: those receivers "
+		    "give permerror", c->voids_query, c->voids, lim);
+	if (c->voids6 > lim || c->voids6_query > lim)
+		finding(l, "L-IPV6-VOID", SPF_LINT_WARNING, top, "4.6.4", NULL,
+		    "an IPv6 client would use %u void lookups per term and %u "
+		    "per query (AAAA lookups of hosts that have only A "
+		    "records), the limit is %u: receivers that count them "
+		    "give IPv6 senders permerror; add AAAA records or ip6: "
+		    "terms (%u a/mx targets lack AAAA)", c->voids6,
+		    c->voids6_query, lim, c->noaaaa);
+	spf_buf_finish(&b);
+}
+
+/* Order one record's findings by position (stable; whole-record
+ * findings last). */
+static void sort_block(spf_lint_finding_t *f, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		spf_lint_finding_t x = f[i];
+		size_t kx = x.has_range ? x.offset : SIZE_MAX, j = i;
+
+		while (j > 0 && (f[j - 1].has_range ? f[j - 1].offset :
+		    SIZE_MAX) > kx) {
+			f[j] = f[j - 1];
+			j--;
+		}
+		f[j] = x;
+	}
+}
+
+static void check_all(spf_lint_t *l)
+{
+	check_top(l);
+	if (l->top->state != LN_OK)
+		return;
+	for (struct lnode *n = l->top; n != NULL; n = n->next_dfs) {
+		size_t first = l->nfindings;
+
+		check_node(l, n);
+		if (l->nfindings > first)
+			sort_block(l->findings + first, l->nfindings - first);
+	}
+	check_limits(l);
+	l->counts.errors = false;
+	for (size_t i = 0; i < l->nfindings; i++)
+		if (l->findings[i].severity == SPF_LINT_ERROR)
+			l->counts.errors = true;
+}
+
+/* ---- the API ---- */
+
+spf_lint_t *spf_lint_run(spf_resolver_t *res, const spf_lint_request_t *req,
+	spf_status_t *status)
+{
+	spf_lint_t *l;
+	const char *domain;
+
+	if (status != NULL)
+		*status = SPF_EINVAL;
+	if (res == NULL || req == NULL || (req->domain == NULL && req->draft == NULL))
+		return NULL;
+	l = spf_calloc(1, sizeof(*l));
+	if (l == NULL || (l->arena = spf_arena_create()) == NULL) {
+		spf_free(l);
+		if (status != NULL)
+			*status = SPF_ENOMEM;
+		return NULL;
+	}
+	l->res = res;
+	l->all_tail = &l->top;
+	l->void_limit = req->void_limit ? req->void_limit : 2;
+	domain = req->domain ? req->domain : "draft.invalid";
+	{
+		size_t dl = strlen(domain);
+
+		if (dl > 1 && domain[dl - 1] == '.')
+			dl--;
+		l->domain = spf_arena_strndup(l->arena, domain, dl);
+	}
+	if (req->draft != NULL) {
+		l->draft = spf_arena_strndup(l->arena, req->draft, req->draft_len);
+		l->draft_len = req->draft_len;
+	}
+	if (l->domain == NULL || (req->draft && l->draft == NULL))
+		l->oom = true;
+	else
+		l->top = new_node(l, l->domain, LROLE_TOP, NULL);
+	if (l->top != NULL) {
+		walk(l);
+		if (!l->oom) {
+			count_tree(l);
+			check_all(l);
+		}
+	}
+	if (l->oom) {
+		spf_lint_destroy(l);
+		if (status != NULL)
+			*status = SPF_ENOMEM;
+		return NULL;
+	}
+	if (status != NULL)
+		*status = SPF_OK;
+	return l;
+}
+
+void spf_lint_destroy(spf_lint_t *l)
+{
+	if (l == NULL)
+		return;
+	/* queries still in flight (only after ENOMEM) answer into the arena */
+	if (l->pending > 0)
+		wait_all(l);
+	for (size_t i = 0; i < l->nanswers; i++)
+		spf_dns_answer_unref(l->answers[i]);
+	spf_free(l->answers);
+	spf_free(l->findings);
+	spf_free(l->lookups);
+	spf_arena_destroy(l->arena);
+	spf_free(l);
+}
+
+const char *spf_lint_domain(const spf_lint_t *l) { return l->domain; }
+size_t spf_lint_count(const spf_lint_t *l) { return l->nfindings; }
+
+const spf_lint_finding_t *spf_lint_finding(const spf_lint_t *l, size_t i)
+{
+	return i < l->nfindings ? &l->findings[i] : NULL;
+}
+
+int spf_lint_worst(const spf_lint_t *l)
+{
+	int w = -1;
+
+	for (size_t i = 0; i < l->nfindings; i++)
+		if ((int)l->findings[i].severity > w)
+			w = (int)l->findings[i].severity;
+	return w;
+}
+
+void spf_lint_counts(const spf_lint_t *l, spf_lint_counts_t *out)
+{
+	*out = l->counts;
+}
+
+size_t spf_lint_lookup_count(const spf_lint_t *l) { return l->nlookups; }
+
+const spf_lint_lookup_t *spf_lint_lookup(const spf_lint_t *l, size_t i)
+{
+	return i < l->nlookups ? &l->lookups[i] : NULL;
+}
+
+struct lnode *spf_lint_tree(const spf_lint_t *l) { return l->top; }
+spf_arena_t *spf_lint_arena(const spf_lint_t *l) { return l->arena; }
+
+const char *spf_lint_record_domain(const spf_lint_t *l, size_t i)
+{
+	const struct lnode *n = l->top;
+
+	for (; n != NULL && i > 0; i--)
+		n = n->next_all;
+	return n != NULL ? n->domain : NULL;
+}

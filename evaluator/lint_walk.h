@@ -1,0 +1,95 @@
+/*
+ * lint_walk.h - the static include/redirect tree that lint.c builds and
+ * flatten.c reads.  Private to evaluator/: cmd/ sees only the accessors
+ * of spf.h.
+ *
+ * One lnode is one check_host() frame as evaluation could reach it: the
+ * starting domain, and one node per include or redirect target.  Each
+ * node keeps the answers its terms' lookups got (borrowed references,
+ * released by spf_lint_destroy()).  Everything else lives in the lint
+ * run's arena.
+ */
+#ifndef SPF_LINT_WALK_H
+#define SPF_LINT_WALK_H
+
+#include "internal.h"
+
+enum lrole { LROLE_TOP, LROLE_INCLUDE, LROLE_REDIRECT };
+
+/* Why a node has no usable record. */
+enum lstate {
+	LN_OK = 0,      /* a record was selected (it may have syntax errors) */
+	LN_NONE,        /* no v=spf1 record (NXDOMAIN, NODATA or none among TXT) */
+	LN_MULTI,       /* more than one v=spf1 record */
+	LN_TEMP,        /* the TXT lookup failed (temperror) */
+	LN_LOOP,        /* the domain is already being evaluated above */
+	LN_CUT,         /* not walked: depth or node limit of the linter */
+	LN_BADNAME,     /* the target is not a valid domain name */
+};
+
+#define LINT_MAX_HOSTS 32   /* MX hosts whose addresses are looked up */
+
+struct lnode;
+
+struct lterm {
+	const spf_term_t *t;
+	bool reachable;         /* evaluation can reach it (not after all,
+	                         * not an ignored redirect) */
+	bool dynamic;           /* its target needs macros other than %{d}:
+	                         * not resolvable statically */
+	const char *target;     /* expanded target domain, or NULL */
+	spf_dns_answer_t *a4;   /* a: A; exists: A */
+	spf_dns_answer_t *a6;   /* a: AAAA */
+	spf_dns_answer_t *mx;   /* mx: MX; exp: TXT of the target */
+	size_t nhosts;          /* mx: hosts looked up (valid names) */
+	const char *hosts[LINT_MAX_HOSTS];
+	spf_dns_answer_t *h4[LINT_MAX_HOSTS];
+	spf_dns_answer_t *h6[LINT_MAX_HOSTS];
+	size_t nmx;             /* mx: names in the MX answer */
+	bool null_mx;           /* mx: a null MX (RFC 7505) was among them */
+	struct lnode *child;    /* include / redirect target */
+	/* counts filled after the walk (worst case: nothing matches) */
+	unsigned lookup_no;     /* this term's number among DNS terms; 0 none */
+	unsigned subtree;       /* DNS terms this term costs, itself included */
+};
+
+/* A syntax error of one term (RFC 7208 §4.6: the record is a permerror). */
+struct lperr {
+	size_t offset, len;
+	const char *message;
+	const char *text;       /* for version problems: the TXT string */
+	size_t tlen;
+	struct lperr *next;
+};
+
+struct lnode {
+	const char *domain;
+	enum lrole role;
+	struct lnode *parent;
+	unsigned depth;
+	enum lstate state;
+	const char *why;            /* for LN_TEMP / LN_BADNAME */
+	spf_dns_answer_t *txt;      /* TXT answer */
+	spf_dns_answer_t *spf99;    /* type SPF (99) answer, top only */
+	/* the selected record, as published */
+	const char *text;
+	size_t len;
+	const uint16_t *lens;       /* its character-strings (NULL: draft) */
+	size_t nstrings;
+	bool syntax_errors;         /* the record as a whole is a permerror */
+	struct lperr *perrs;        /* every term that does not parse */
+	struct lperr *vers;         /* TXT strings with a bad version tag */
+	size_t nspf1;               /* v=spf1 records found */
+	spf_record_t *rec;          /* the terms that parse (offsets as in text) */
+	struct lterm *terms;        /* one per rec->terms[i] */
+	struct lnode *next_dfs;     /* evaluation (depth-first) order */
+	void *flat;                 /* flatten.c's per-node result */
+	struct lnode *next_all;     /* every node, in creation order */
+};
+
+/* The tree of a finished lint run: the top node (NULL if none). */
+struct lnode *spf_lint_tree(const spf_lint_t *lint);
+/* The run's arena (flatten allocates its results there). */
+spf_arena_t *spf_lint_arena(const spf_lint_t *lint);
+
+#endif

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# lint.sh - command-line tests of spfcheck lint, flatten and diff: exit
+# statuses, positioned output, --json, bad input, and flatten's
+# equivalence check on a provider-shaped tree (testdata/provider.zone).
+# No network: every case uses --offline.
+# usage: lint.sh SPFCHECK TESTDATA_DIR
+set -u
+bin=$1
+td=$2
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { echo "ok   $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+
+# expect NAME STATUS REGEX [--stderr] -- ARGS...
+expect() {
+  local name=$1 want=$2 re=$3 stream=out
+  shift 3
+  if [ "$1" = "--stderr" ]; then stream=err; shift; fi
+  [ "$1" = "--" ] && shift
+  "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    bad "$name" "exit $got, want $want"; sed 's/^/  | /' "$tmp/out" "$tmp/err"; return
+  fi
+  if ! grep -Eq -- "$re" "$tmp/$stream"; then
+    bad "$name" "std$stream does not match /$re/"; sed 's/^/  | /' "$tmp/$stream"; return
+  fi
+  if [ "$stream" = err ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+    bad "$name" "the error is not one line"; sed 's/^/  | /' "$tmp/err"; return
+  fi
+  ok "$name"
+}
+
+z=(--offline --zone "$td/lint-demo.zone")
+p=(--offline --zone "$td/provider.zone")
+
+# lint: exit statuses
+expect lint-clean 0 '0 errors, 0 warnings' -- lint "${z[@]}" good.example.org
+expect lint-errors 2 'error\[L-PASS-ALL\]' -- lint "${z[@]}" shop.example.org
+expect lint-warnings 0 'warning\[L-NO-ALL\]' -- lint --offline --record 'v=spf1 ip4:192.0.2.1'
+expect lint-strict 1 'warning\[L-NO-ALL\]' -- lint --offline --strict --record 'v=spf1 ip4:192.0.2.1'
+expect lint-strict-clean 0 '0 errors, 0 warnings' -- lint --offline --strict --record 'v=spf1 ip4:192.0.2.0/24 -all'
+expect lint-info-only 0 'info\[L-DYNAMIC\]' -- lint --offline --strict --record 'v=spf1 include:%{l}.u.example.org -all'
+# lint: positions (compiler style: record, carets, message)
+"$bin" lint --offline --record 'v=spf1 ip4:192.0.2.0/24 +all' >"$tmp/out" 2>&1
+if grep -q '^draft.invalid: v=spf1 ip4:192.0.2.0/24 +all$' "$tmp/out" &&
+   grep -Eq '^ {39}\^~~~$' "$tmp/out" &&
+   grep -q '^error\[L-PASS-ALL\]: .*(RFC 7208 §5.1)$' "$tmp/out"; then ok lint-underline
+else bad lint-underline "$(cat "$tmp/out")"; fi
+expect lint-syntax-every 2 'unknown mechanism .moo.' -- lint --offline --record 'v=spf1 ip4:192.0.2.300 moo -all'
+"$bin" lint --offline --record 'v=spf1 ip4:192.0.2.300 moo -all' | grep -c 'L-SYNTAX' >"$tmp/n"
+if [ "$(cat "$tmp/n")" = 2 ]; then ok lint-syntax-two; else bad lint-syntax-two "$(cat "$tmp/n") L-SYNTAX"; fi
+expect lint-typo 2 'did you mean redirect=' -- lint "${z[@]}" typo.example.org
+expect lint-loop 2 'error\[L-LOOP\]' -- lint "${z[@]}" loop1.example.org
+expect lint-multiple 2 'L-MULTIPLE' -- lint "${z[@]}" twice.example.org
+expect lint-type99 2 'L-TYPE99-ONLY' -- lint "${z[@]}" old.example.org
+expect lint-leading-space 2 'L-VERSION' -- lint "${z[@]}" leading.example.org
+expect lint-no-record 2 'L-NO-RECORD' -- lint "${z[@]}" nosuch.example.org
+expect lint-draft-domain 0 'example.com: 0 errors' -- lint --offline --zone "$td/provider.zone" --record 'v=spf1 mx -all' --domain customer.example.com
+expect lint-past-limit 2 '18 DNS lookups' -- lint --offline --record 'v=spf1 a:a1.example.org a:a2.example.org a:a3.example.org a:a4.example.org a:a5.example.org a:a6.example.org a:a7.example.org a:a8.example.org a:a9.example.org a:a10.example.org a:a11.example.org a:a12.example.org a:a13.example.org a:a14.example.org a:a15.example.org a:a16.example.org a:a17.example.org a:a18.example.org -all'
+# lint: JSON
+expect lint-json 2 '"rule": "L-PASS-ALL"' -- lint "${z[@]}" --json shop.example.org
+"$bin" lint "${z[@]}" --json shop.example.org >"$tmp/out" 2>/dev/null
+if grep -q '"offset": ' "$tmp/out" && grep -q '"lookups": 4' "$tmp/out" && grep -q '"void_lookups_ipv6": 1' "$tmp/out"; then ok lint-json-fields
+else bad lint-json-fields "$(head -30 "$tmp/out")"; fi
+# lint: bad input
+expect lint-no-args 64 'lint needs DOMAIN' --stderr -- lint --offline
+expect lint-bad-domain 64 'is not a domain name' --stderr -- lint --offline 'a b'
+expect lint-two-domains 64 'lint takes one DOMAIN' --stderr -- lint --offline a.example.org b.example.org
+expect lint-bad-option 64 'unknown option' --stderr -- lint --bogus a.example.org
+expect lint-bad-zone 64 'cannot load zone file' --stderr -- lint --offline --zone "$tmp/none.zone" a.example.org
+expect lint-bad-void-limit 64 'void-limit' --stderr -- lint --offline --void-limit x a.example.org
+expect lint-help 0 'usage: spfcheck lint' -- lint --help
+
+# flatten: a provider-shaped tree, verified by evaluation
+expect flatten-provider 0 'verified: [0-9]+ addresses, [0-9]+ agree, 0 differ - OK' -- flatten "${p[@]}" customer.example.com
+"$bin" flatten "${p[@]}" customer.example.com >"$tmp/flat" 2>&1
+# every string at most 255 bytes, every answer under 450 bytes
+if grep -o '"[^"]*"' "$tmp/flat" | awk '{ if (length($0) - 2 > 255) bad = 1 } END { exit bad }' &&
+   awk -F'; ' '/IN\tTXT/ { split($NF, a, " "); if (a[1] >= 450) bad = 1 } END { exit bad }' "$tmp/flat"; then
+  ok flatten-sizes
+else bad flatten-sizes "$(cat "$tmp/flat")"; fi
+if [ "$(grep -c 'IN	TXT' "$tmp/flat")" -ge 2 ]; then ok flatten-chain; else bad flatten-chain "$(cat "$tmp/flat")"; fi
+# a -ip4 inside an include never becomes a top-level fail
+if ! grep -q -- '-ip4:172.20' "$tmp/flat" && grep -q 'ip4:172.20.0.0/29' "$tmp/flat"; then ok flatten-qualifiers
+else bad flatten-qualifiers "$(cat "$tmp/flat")"; fi
+# the flattened zone lines load and give the same results as the original
+grep 'IN	TXT' "$tmp/flat" | sed 's/\t; .*//' >"$tmp/flat.zone"
+for ip in 192.0.2.10 198.51.100.30 172.16.4.9 172.20.0.9 172.21.3.3 203.0.113.200 2001:db8:c::10 2001:db8:104::1 10.0.0.1; do
+  a=$("$bin" check "${p[@]}" "$ip" postmaster@customer.example.com | cut -d' ' -f1)
+  b=$("$bin" check --offline --zone "$td/provider.zone" --zone "$tmp/flat.zone" \
+      --record "customer.example.com=$(grep '^customer' "$tmp/flat.zone" | sed 's/^[^"]*//; s/" "//g; s/"//g')" \
+      "$ip" postmaster@customer.example.com | cut -d' ' -f1)
+  if [ "$a" = "$b" ] && [ -n "$a" ]; then ok "flatten-same-$ip"; else bad "flatten-same-$ip" "$a vs $b"; fi
+done
+expect flatten-json 0 '"ok": true' -- flatten "${p[@]}" --json customer.example.com
+expect flatten-kept 0 'warning: .exists:%\{i\}._spf.example.org. .*kept' -- flatten --offline --record 'k.example.org=v=spf1 exists:%{i}._spf.example.org ip4:192.0.2.0/24 -all' k.example.org
+expect flatten-broken 2 'cannot flatten' --stderr -- flatten "${z[@]}" typo.example.org
+expect flatten-loop 2 'cannot flatten' --stderr -- flatten "${z[@]}" loop1.example.org
+expect flatten-no-args 64 'flatten needs one DOMAIN' --stderr -- flatten --offline
+expect flatten-bad-prefix 64 'prefix' --stderr -- flatten --offline --prefix a.b x.example.org
+
+# diff
+printf '# hosts\n192.0.2.10\n198.51.100.30\n172.20.0.9\n203.0.113.200\n' >"$tmp/ips"
+expect diff-record 0 '203.0.113.200: fail -> pass' -- diff --offline --current "$td/provider.zone" customer.example.com --record 'v=spf1 mx include:_spf.provider.example.net ip4:192.0.2.0/24 -all' --ips "$tmp/ips"
+expect diff-default 0 'default: +softfail -> fail' -- diff --offline --current "$td/provider.zone" customer.example.com --record 'v=spf1 mx include:_spf.provider.example.net -all'
+expect diff-lookups 0 'DNS lookups: +8 -> 7' -- diff --offline --current "$td/provider.zone" customer.example.com --record 'v=spf1 mx include:_spf.provider.example.net -all'
+expect diff-zone 0 '172.20.0.9: softfail -> pass' -- diff --offline --current "$td/provider.zone" --zone "$td/provider-draft.zone" customer.example.com --ips "$tmp/ips"
+expect diff-zone-removed 0 '- 198.51.100.30/31' -- diff --offline --current "$td/provider.zone" --zone "$td/provider-draft.zone" customer.example.com
+expect diff-json 0 '"before": "fail"' -- diff --offline --json --current "$td/provider.zone" customer.example.com --record 'v=spf1 mx include:_spf.provider.example.net ip4:192.0.2.0/24 -all' --ips "$tmp/ips"
+expect diff-no-draft 64 'diff needs a draft' --stderr -- diff --offline customer.example.com
+printf '192.0.2.1\nnot-an-ip\n' >"$tmp/badips"
+expect diff-bad-ips 64 'badips:2: .not-an-ip. is not an IPv4 or IPv6 address' --stderr -- diff --offline --record 'v=spf1 -all' --ips "$tmp/badips" x.example.org
+expect diff-missing-ips 64 'cannot read --ips' --stderr -- diff --offline --record 'v=spf1 -all' --ips "$tmp/none" x.example.org
+
+echo "lint-cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
