@@ -1,0 +1,93 @@
+/*
+ * select.c - which record of a domain applies (RFC 7208 §4.5, RFC 4406
+ * §4.4).
+ *
+ * DESCRIPTION
+ *	spf_record_select() turns the TXT answer (and, for a Sender ID
+ *	scope, the type SPF (99) answer) of a domain into the one record a
+ *	receiver evaluates.  RFC 7208: TXT only, the records that start
+ *	with "v=spf1" followed by SP or the end; exactly one is needed.
+ *	Sender ID (SPECS A.3):
+ *	1. if there is any type-99 record, every TXT record is dropped;
+ *	2. records with a malformed version section are dropped (RFC 4406
+ *	   §3; spf_record_version());
+ *	3. spf2.x records whose scope list lacks the scope (whole tokens,
+ *	   case-insensitive) are dropped;
+ *	4. the spf2.x records left win; without any, the v=spf1 records are
+ *	   the candidates (RFC 4406 §3.4), except for scope pra when
+ *	   v1_for_pra is off (Mail::SPF: pra uses version 2 only);
+ *	5. no candidate is none, several are permerror.
+ *	The caller maps ncand to the result and parses the record.
+ *
+ * DIAGNOSTICS
+ *	None: an answer that is not SPF_DNS_OK has no records here; the
+ *	caller decides what a DNS failure means before selecting.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+static void consider(const spf_dns_answer_t *ans, spf_scope_t scope,
+	bool v1_ok, spf_selection_t *v1, spf_selection_t *v2)
+{
+	size_t n;
+
+	if (ans == NULL || spf_dns_answer_status(ans) != SPF_DNS_OK)
+		return;
+	n = spf_dns_answer_count(ans);
+	for (size_t i = 0; i < n; i++) {
+		const spf_dns_rr_t *rr = spf_dns_answer_rr(ans, i);
+		spf_version_info_t vi;
+
+		if (rr->type != SPF_RR_TXT && rr->type != SPF_RR_SPF)
+			continue;
+		if (scope == SPF_SCOPE_RFC7208) {
+			/* RFC 7208 §4.5: v=spf1 only */
+			if (spf_record_is_spf1(rr->u.txt.data, rr->u.txt.len)) {
+				if (v1->ncand++ == 0)
+					v1->rr = rr;
+			}
+			continue;
+		}
+		spf_record_version(rr->u.txt.data, rr->u.txt.len, &vi);
+		if (!vi.well_formed)
+			continue;
+		if (vi.version == 1 && v1_ok) {
+			if (v1->ncand++ == 0)
+				v1->rr = rr;
+		} else if (vi.version == 2 && (vi.scopes & (scope == SPF_SCOPE_PRA ?
+		    SPF_SCOPE_BIT_PRA : SPF_SCOPE_BIT_MFROM))) {
+			if (v2->ncand++ == 0)
+				v2->rr = rr;
+		}
+	}
+}
+
+void spf_record_select(const spf_dns_answer_t *txt,
+	const spf_dns_answer_t *spf99, spf_scope_t scope, bool v1_for_pra,
+	spf_selection_t *out)
+{
+	spf_selection_t v1 = { 0 }, v2 = { 0 };
+	bool v1_ok = scope != SPF_SCOPE_PRA || v1_for_pra;
+
+	memset(out, 0, sizeof(*out));
+	if (scope != SPF_SCOPE_RFC7208 && spf99 != NULL &&
+	    spf_dns_answer_status(spf99) == SPF_DNS_OK &&
+	    spf_dns_answer_count(spf99) > 0) {
+		/* RFC 4406 §4.4 step 1: type 99 present, TXT ignored */
+		out->used_spf99 = true;
+		consider(spf99, scope, v1_ok, &v1, &v2);
+	} else {
+		consider(txt, scope, v1_ok, &v1, &v2);
+	}
+	/* step 4: spf2 for the scope wins over v=spf1 */
+	if (v2.ncand > 0) {
+		out->rr = v2.ncand == 1 ? v2.rr : NULL;
+		out->ncand = v2.ncand;
+		out->version = 2;
+	} else if (v1.ncand > 0) {
+		out->rr = v1.ncand == 1 ? v1.rr : NULL;
+		out->ncand = v1.ncand;
+		out->version = 1;
+	}
+}
