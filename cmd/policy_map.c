@@ -1,0 +1,238 @@
+/*
+ * policy_map.c - SPF results to Postfix actions (SPECS C.3, C.6, C.7).
+ *
+ * DESCRIPTION
+ *	policy_decide() is the processing flow of pypolicyd-spf without its
+ *	I/O: HELO first (RFC 7208 §2.3), a HELO reject or defer is final;
+ *	for the null sender the HELO verdict is final; otherwise MAIL FROM
+ *	(§2.4), then the pass restriction, reject or defer, else prepend.
+ *	The header prepended is MAIL FROM's, except when MAIL FROM gave none
+ *	and HELO gave a real result.  Per scope, HELO_reject /
+ *	Mail_From_reject choose which results reject; TempError_Defer and
+ *	PermError_reject add temperror (defer) and permerror (reject) unless
+ *	the scope's policy is False.
+ *
+ *	Replies: "550 5.7.23 TEXT" (5.7.24 for permerror and temperror,
+ *	RFC 7372), "DEFER_IF_PERMIT 4.7.24 TEXT", without the enhanced code
+ *	when SPF_Enhanced_Status_Codes = No.  TEXT is Reason_Message with
+ *	{rejectdefer}, {spf} and {url} filled in; every byte that is not
+ *	printable ASCII becomes '?' (the explanation comes from DNS, and
+ *	invalid UTF-8 in an action fails the request in Postfix, C.1).
+ *
+ *	With TestOnly = 0 a reject, defer or restriction becomes the prepend
+ *	of that identity's header (pypolicyd-spf answers dunno there).
+ */
+#include "policy.h"
+
+#include <string.h>
+
+#define MAX_TEXT 400      /* bytes of reply text after the codes */
+
+void policy_sanitize(spf_buf_t *buf, const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++, n++) {
+		if (n == max) {
+			spf_buf_puts(buf, "...");
+			return;
+		}
+		spf_buf_putc(buf, (*p < 0x20 || *p >= 0x7f) ? '?' : (char)*p);
+	}
+}
+
+policy_verdict_t policy_scope_verdict(const policy_config_t *c, bool helo,
+	spf_result_t r, bool null_sender, bool listed)
+{
+	policy_reject_t pol = helo ? c->helo_reject : c->mfrom_reject;
+	bool reject = false;
+
+	if (listed && pol != POLICY_REJ_NO_CHECK)
+		pol = POLICY_REJ_NOT_PASS;   /* Reject_Not_Pass_Domains */
+	switch (pol) {
+	case POLICY_REJ_FALSE:
+	case POLICY_REJ_NO_CHECK:
+		return POLICY_PREPEND;
+	case POLICY_REJ_NOT_PASS:
+		reject = r == SPF_RESULT_NEUTRAL;
+		/* fall through */
+	case POLICY_REJ_SOFTFAIL:
+		reject = reject || r == SPF_RESULT_SOFTFAIL;
+		/* fall through */
+	case POLICY_REJ_FAIL:
+		reject = reject || r == SPF_RESULT_FAIL;
+		break;
+	case POLICY_REJ_NULL:
+		reject = null_sender && r == SPF_RESULT_FAIL;
+		break;
+	}
+	if (reject)
+		return POLICY_REJECT;
+	if (r == SPF_RESULT_TEMPERROR && c->temperror_defer)
+		return POLICY_DEFER;
+	if (r == SPF_RESULT_PERMERROR && c->permerror_reject)
+		return POLICY_REJECT;
+	return POLICY_PREPEND;
+}
+
+/* RFC 3986 unreserved (and '@'), the rest %XX */
+static void url_part(spf_buf_t *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~@", *p) != NULL)
+			spf_buf_putc(b, (char)*p);
+		else
+			spf_buf_printf(b, "%%%02X", *p);
+	}
+}
+
+static void spf_text(spf_buf_t *b, const policy_ident_t *id, bool listed)
+{
+	const char *res = spf_result_str(id->result);
+
+	if (id->result == SPF_RESULT_FAIL && id->explanation != NULL && !listed) {
+		spf_buf_puts(b, id->explanation);
+	} else if ((id->result == SPF_RESULT_PERMERROR || id->result == SPF_RESULT_TEMPERROR) &&
+		   id->problem != NULL) {
+		spf_buf_printf(b, "SPF %s: %s", res, id->problem);
+	} else {
+		spf_buf_printf(b, "Receiver policy for SPF %c%s", res[0] - 'a' + 'A', res + 1);
+	}
+}
+
+/* The action for a reject or defer of identity helo/mfrom. */
+static char *reply(const policy_config_t *c, const policy_facts_t *f, bool helo,
+	policy_verdict_t v, bool listed)
+{
+	const policy_ident_t *id = helo ? &f->helo_id : &f->mfrom_id;
+	const char *tmpl = c->reason_message ? c->reason_message : POLICY_DEFAULT_REASON;
+	bool err = id->result == SPF_RESULT_PERMERROR || id->result == SPF_RESULT_TEMPERROR;
+	spf_buf_t text, out;
+	char *s;
+
+	spf_buf_init(&text, 8192);
+	for (const char *p = tmpl; *p; p++) {
+		if (strncmp(p, "{rejectdefer}", 13) == 0) {
+			spf_buf_puts(&text, v == POLICY_REJECT ? "rejected" : "deferred");
+			p += 12;
+		} else if (strncmp(p, "{spf}", 5) == 0) {
+			spf_text(&text, id, listed);
+			p += 4;
+		} else if (strncmp(p, "{url}", 5) == 0) {
+			/* openspf.net is gone; open-spf.org serves the same page */
+			spf_buf_printf(&text, "https://www.open-spf.org/Why?s=%s;id=",
+				helo ? "helo" : "mfrom");
+			if (helo)
+				url_part(&text, f->helo);
+			else if (*f->sender != '\0')
+				url_part(&text, f->sender);
+			else {
+				spf_buf_puts(&text, "postmaster@");
+				url_part(&text, f->helo);
+			}
+			spf_buf_puts(&text, ";ip=");
+			url_part(&text, f->client_address);
+			spf_buf_puts(&text, ";r=");
+			url_part(&text, c->hide_receiver ? "<UNKNOWN>" : f->recipient);
+			p += 4;
+		} else {
+			spf_buf_putc(&text, *p);
+		}
+	}
+	spf_buf_init(&out, 8192);
+	if (v == POLICY_REJECT)
+		spf_buf_puts(&out, c->enhanced_codes ? (err ? "550 5.7.24 " : "550 5.7.23 ") :
+			"550 ");
+	else
+		spf_buf_puts(&out, c->enhanced_codes ? "DEFER_IF_PERMIT 4.7.24 " :
+			"DEFER_IF_PERMIT ");
+	policy_sanitize(&out, spf_buf_cstr(&text), MAX_TEXT);
+	s = out.err == SPF_OK && text.err == SPF_OK ? spf_strdup(spf_buf_cstr(&out)) : NULL;
+	spf_buf_finish(&text);
+	spf_buf_finish(&out);
+	return s;
+}
+
+static const char *domain_of(const char *sender, const char *helo)
+{
+	const char *at = strrchr(sender, '@');
+
+	if (*sender == '\0')
+		return helo;
+	return at ? at + 1 : sender;
+}
+
+/* Final verdict v for identity helo/mfrom. */
+static policy_step_t final(const policy_config_t *c, const policy_facts_t *f,
+	bool helo, policy_verdict_t v, bool listed, policy_decision_t *d)
+{
+	d->verdict = v;
+	d->header_of = helo ? SPF_IDENTITY_HELO : SPF_IDENTITY_MFROM;
+	if (v == POLICY_REJECT || v == POLICY_DEFER) {
+		d->action = reply(c, f, helo, v, listed);
+		if (d->action == NULL)
+			d->verdict = POLICY_DUNNO;
+	} else if (v == POLICY_RESTRICTION) {
+		d->action = spf_strdup(helo ? c->helo_pass_restriction :
+			c->mfrom_pass_restriction);
+		if (d->action == NULL)
+			d->verdict = POLICY_DUNNO;
+	}
+	if (!c->enforce && d->verdict != POLICY_PREPEND && d->verdict != POLICY_DUNNO) {
+		d->verdict = POLICY_PREPEND;
+		d->test_only_dropped = true;
+	}
+	if (d->verdict == POLICY_PREPEND && c->header_type == POLICY_HDR_NONE)
+		d->verdict = POLICY_DUNNO;
+	return POLICY_FINAL;
+}
+
+policy_step_t policy_decide(const policy_config_t *c, const policy_facts_t *f,
+	policy_decision_t *d)
+{
+	bool null = *f->sender == '\0';
+	bool have_helo = *f->helo != '\0';
+	bool listed;
+	policy_verdict_t v;
+
+	memset(d, 0, sizeof(*d));
+	if (null && !have_helo)
+		return POLICY_FINAL;   /* nothing to check: dunno */
+	if (have_helo && c->helo_reject != POLICY_REJ_NO_CHECK) {
+		if (!f->helo_id.checked)
+			return POLICY_CHECK_HELO;
+		listed = policy_name_listed(c->not_pass_domains, c->nnot_pass_domains, f->helo);
+		v = policy_scope_verdict(c, true, f->helo_id.result, null, listed);
+		if (v == POLICY_REJECT || v == POLICY_DEFER)
+			return final(c, f, true, v, listed, d);
+		if (f->helo_id.result == SPF_RESULT_PASS && c->helo_pass_restriction != NULL)
+			return final(c, f, true, POLICY_RESTRICTION, listed, d);
+		if (null)
+			return final(c, f, true, POLICY_PREPEND, listed, d);
+	}
+	if (c->mfrom_reject == POLICY_REJ_NO_CHECK) {
+		if (f->helo_id.checked)
+			return final(c, f, true, POLICY_PREPEND, false, d);
+		return POLICY_FINAL;
+	}
+	if (!f->mfrom_id.checked)
+		return POLICY_CHECK_MFROM;
+	listed = policy_name_listed(c->not_pass_domains, c->nnot_pass_domains,
+		domain_of(f->sender, f->helo));
+	v = policy_scope_verdict(c, false, f->mfrom_id.result, null, listed);
+	if (v == POLICY_REJECT || v == POLICY_DEFER)
+		return final(c, f, false, v, listed, d);
+	if (f->mfrom_id.result == SPF_RESULT_PASS && c->mfrom_pass_restriction != NULL)
+		return final(c, f, false, POLICY_RESTRICTION, listed, d);
+	if (f->mfrom_id.result == SPF_RESULT_NONE && f->helo_id.checked &&
+	    f->helo_id.result != SPF_RESULT_NONE)
+		return final(c, f, true, POLICY_PREPEND, listed, d);
+	return final(c, f, false, POLICY_PREPEND, listed, d);
+}
+
+void policy_decision_finish(policy_decision_t *d)
+{
+	spf_free(d->action);
+	d->action = NULL;
+}

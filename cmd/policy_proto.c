@@ -1,0 +1,156 @@
+/*
+ * policy_proto.c - the Postfix policy delegation request parser.
+ *
+ * DESCRIPTION
+ *	Reads "name=value" lines (SMTPD_POLICY_README; SPECS C.1) until an
+ *	empty line ends the request.  The attributes spfcheck uses are kept
+ *	(copied with spf_malloc); the others are counted and dropped.  The
+ *	parser never looks past the LF of the empty line, so a persistent
+ *	connection can carry any number of requests, and the caller decides
+ *	when to read the next one (one request answered at a time).
+ *
+ * DIAGNOSTICS
+ *	Each error is a static English string in parser->error:
+ *	a line over 8192 bytes, a NUL byte, a line without '=', an empty
+ *	attribute name, too many attributes, a request over 64 KiB, an empty
+ *	line with no request before it, a request without
+ *	request=smtpd_access_policy, out of memory.  Nothing is written or
+ *	logged here.
+ */
+#include "policy.h"
+
+#include <string.h>
+
+static const char *const attr_names[POLICY_A_COUNT] = {
+	[POLICY_A_REQUEST] = "request",
+	[POLICY_A_PROTOCOL_STATE] = "protocol_state",
+	[POLICY_A_PROTOCOL_NAME] = "protocol_name",
+	[POLICY_A_CLIENT_ADDRESS] = "client_address",
+	[POLICY_A_CLIENT_NAME] = "client_name",
+	[POLICY_A_HELO_NAME] = "helo_name",
+	[POLICY_A_SENDER] = "sender",
+	[POLICY_A_RECIPIENT] = "recipient",
+	[POLICY_A_QUEUE_ID] = "queue_id",
+	[POLICY_A_INSTANCE] = "instance",
+	[POLICY_A_SASL_USERNAME] = "sasl_username",
+};
+
+const char *policy_req_get(const policy_request_t *req, policy_attr_t a)
+{
+	const char *v = req->value[a];
+
+	return v != NULL ? v : "";
+}
+
+void policy_request_clear(policy_request_t *req)
+{
+	for (int i = 0; i < POLICY_A_COUNT; i++)
+		spf_free(req->value[i]);
+	memset(req, 0, sizeof(*req));
+}
+
+void policy_parser_init(policy_parser_t *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void policy_parser_finish(policy_parser_t *p)
+{
+	policy_request_clear(&p->req);
+	p->error = NULL;
+}
+
+/* One non-empty line (without its line end); NULL or an error text. */
+static const char *take_line(policy_request_t *req, const char *line, size_t len)
+{
+	const char *eq = memchr(line, '=', len);
+	size_t nlen;
+
+	if (eq == NULL)
+		return "a line without '=' (not name=value)";
+	nlen = (size_t)(eq - line);
+	if (nlen == 0)
+		return "an attribute with an empty name";
+	if (++req->nattrs > POLICY_MAX_ATTRS)
+		return "more than 128 attributes in one request";
+	for (int i = 0; i < POLICY_A_COUNT; i++) {
+		if (strlen(attr_names[i]) == nlen && memcmp(attr_names[i], line, nlen) == 0) {
+			char *v = spf_strndup(eq + 1, len - nlen - 1);
+
+			if (v == NULL)
+				return "out of memory";
+			spf_free(req->value[i]);
+			req->value[i] = v;
+			break;
+		}
+	}
+	return NULL;
+}
+
+policy_parse_status_t policy_parse(policy_parser_t *p, const char *data,
+	size_t len, size_t *used)
+{
+	size_t pos = 0;
+	policy_parse_status_t st = POLICY_PARSE_MORE;
+
+	p->error = NULL;
+	for (;;) {
+		const char *nl = memchr(data + pos, '\n', len - pos);
+		size_t llen, full;
+
+		if (nl == NULL) {
+			if (len - pos > POLICY_MAX_LINE + 1) {
+				p->error = "a line longer than 8192 bytes";
+				st = POLICY_PARSE_ERROR;
+			} else if (memchr(data + pos, '\0', len - pos) != NULL) {
+				p->error = "a NUL byte in the request";
+				st = POLICY_PARSE_ERROR;
+			}
+			break;
+		}
+		full = (size_t)(nl - (data + pos)) + 1;
+		llen = full - 1;
+		if (llen > 0 && data[pos + llen - 1] == '\r')
+			llen--;
+		if (llen > POLICY_MAX_LINE) {
+			p->error = "a line longer than 8192 bytes";
+			st = POLICY_PARSE_ERROR;
+			break;
+		}
+		if (memchr(data + pos, '\0', llen) != NULL) {
+			p->error = "a NUL byte in the request";
+			st = POLICY_PARSE_ERROR;
+			break;
+		}
+		p->req.bytes += full;
+		pos += full;
+		if (p->req.bytes > POLICY_MAX_REQUEST) {
+			p->error = "a request longer than 65536 bytes";
+			st = POLICY_PARSE_ERROR;
+			break;
+		}
+		if (llen == 0) {
+			if (p->req.nattrs == 0) {
+				p->error = "an empty line with no request before it";
+				st = POLICY_PARSE_ERROR;
+			} else if (p->req.value[POLICY_A_REQUEST] == NULL) {
+				p->error = "a request without request=";
+				st = POLICY_PARSE_ERROR;
+			} else if (strcmp(p->req.value[POLICY_A_REQUEST],
+					"smtpd_access_policy") != 0) {
+				p->error = "request= is not smtpd_access_policy";
+				st = POLICY_PARSE_ERROR;
+			} else {
+				st = POLICY_PARSE_REQUEST;
+			}
+			break;
+		}
+		p->error = take_line(&p->req, data + pos - full, llen);
+		if (p->error != NULL) {
+			st = POLICY_PARSE_ERROR;
+			break;
+		}
+	}
+	*used = pos;
+	return st;
+}

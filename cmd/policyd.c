@@ -1,0 +1,1520 @@
+/*
+ * policyd.c - `spfcheck policyd`: a Postfix SMTP access policy service
+ * (SMTPD_POLICY_README) that checks SPF, a drop-in for pypolicyd-spf.
+ *
+ * DESCRIPTION
+ *	Two ways to run (SPECS C.5):
+ *	  spawn   `spfcheck policyd` talks to one Postfix smtpd on stdin and
+ *	          stdout (master.cf spawn(8)); it exits when the client
+ *	          closes the connection.  Nothing is ever written to stderr
+ *	          then, because spawn(8) connects stderr to the same socket
+ *	          (C.8): logs go to syslog or --log FILE, and a stderr that is
+ *	          a socket or the same file as stdout is pointed at /dev/null.
+ *	  socket  `spfcheck policyd --listen unix:PATH|inet:HOST:PORT` serves
+ *	          any number of persistent connections on the one libevent
+ *	          loop, with one resolver and so one DNS cache for all.
+ *
+ *	Each connection reads one request at a time (policy_proto.c),
+ *	evaluates it without blocking and writes "action=...\n\n" before it
+ *	looks at the next request, so replies are always in order.  A
+ *	malformed request is logged and the connection closed without a
+ *	reply (C.1).  Per connection, the verdict of the current `instance`
+ *	(one message) is kept: the first request is evaluated and gets the
+ *	header; later recipients get DUNNO (or the same reject/defer), C.4.
+ *
+ *	Per request: protocol_state other than MAIL, RCPT or DATA, or an
+ *	authenticated client (sasl_username), gets DUNNO; skip_addresses,
+ *	Whitelist, Domain_Whitelist and HELO_Whitelist bypass the check
+ *	with an X-Comment header; then policy_decide() drives the HELO and
+ *	MAIL FROM evaluations (policy_map.c).  Each identity gets
+ *	Lookup_Time seconds, the whole request Request_Time seconds; when
+ *	that runs out the identity being checked is temperror and the
+ *	mapping decides as usual (DEFER_IF_PERMIT with TempError_Defer).
+ *
+ *	SIGHUP re-reads the config file (a bad one is logged and the old one
+ *	kept; requests in flight finish with the config they started with)
+ *	and reopens the log file.  SIGTERM/SIGINT stop accepting, answer
+ *	the requests in flight, then exit 0.
+ *
+ * DIAGNOSTICS
+ *	Startup errors (options, config file, sockets, the user) are logged
+ *	and written to stderr when that is safe; exit 64 (usage, config) or
+ *	70.  One log line per decision (client, identities, results, action,
+ *	time) at debugLevel >= 1; protocol errors as warnings.
+ */
+#include "cmd.h"
+#include "policy.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_LISTEN 8
+#define DEFAULT_MAX_CONNS 1000
+#define READ_CHUNK 16384
+/* bytes a client may send while its request is being answered */
+#define MAX_PENDING_INPUT (2 * POLICY_MAX_REQUEST)
+
+static const char policyd_usage[] =
+	"usage: spfcheck policyd [options]\n"
+	"\n"
+	"Postfix SMTP access policy service checking SPF (RFC 7208), a drop-in\n"
+	"for pypolicyd-spf.  Without --listen it serves one connection on\n"
+	"stdin/stdout (master.cf spawn); with --listen it serves many at once.\n"
+	"\n"
+	"options:\n"
+	"  --config FILE           pypolicyd-spf style configuration (see\n"
+	"                          doc/policyd.md); SIGHUP re-reads it\n"
+	"  --listen unix:PATH | inet:HOST:PORT\n"
+	"                          serve on this socket (repeatable)\n"
+	"  --socket-mode MODE      permissions of a unix socket (octal, default 0666)\n"
+	"  --user USER             when started as root, switch to USER after\n"
+	"                          opening the sockets\n"
+	"  --log syslog|stderr|FILE  where to log (default: syslog for stdin/stdout,\n"
+	"                          stderr with --listen; never stderr without it)\n"
+	"  --max-connections N     connections served at once (default 1000)\n"
+	"  --idle-timeout S        close a connection idle for S seconds (default 600)\n"
+	COMMON_HELP
+	"  -h, --help              this text\n"
+	"\n"
+	"exit status: 0 after the client closed (stdin/stdout) or SIGTERM,\n"
+	"64 bad usage or configuration, 70 internal error.\n";
+
+enum log_target { LOG_TO_SYSLOG, LOG_TO_STDERR, LOG_TO_FILE };
+
+struct conn;
+
+struct daemon {
+	struct event_base *base;
+	spf_resolver_t *res;
+	policy_config_t *cfg;
+	const char *config_path;
+	struct common_opts co;
+	bool spawn;
+	bool stopping;
+	bool stderr_ok;          /* startup errors may go to stderr */
+	enum log_target log_to;
+	const char *log_path;
+	FILE *log_file;
+	struct evconnlistener *listeners[MAX_LISTEN];
+	char *unix_paths[MAX_LISTEN];
+	size_t nlisteners;
+	bool listening;
+	struct conn *conns;
+	unsigned nconns, max_conns;
+	unsigned idle_timeout;
+	unsigned long nrequests, nconnections;
+	struct event *sig_hup, *sig_term, *sig_int, *stop_timer;
+	char hostname[256];
+	int exit_code;
+};
+
+/* One request being answered. */
+struct preq {
+	struct conn *c;
+	policy_config_t *cfg;
+	policy_request_t r;
+	spf_addr_t ip;
+	char ipbuf[64];
+	char *owned_sender, *owned_helo;
+	policy_facts_t facts;
+	spf_request_t sreq[2];      /* [SPF_IDENTITY_MFROM], [SPF_IDENTITY_HELO] */
+	spf_job_t *job[2];
+	const char *why_none[2];    /* an identity that could not be checked */
+	char why_buf[2][300];
+	int running;                /* identity being evaluated, or -1 */
+	double t0;
+	spf_dns_query_t *deadline;
+	bool timed_out;
+	/* whitelists */
+	size_t dw_next;             /* next Domain_Whitelist entry */
+	spf_job_t *wl_job;
+	spf_request_t wl_req;
+	char *wl_sender;
+	spf_dns_query_t *wl_query;
+	const char *bypass;         /* why SPF is not checked */
+	bool wl_done;
+};
+
+struct conn {
+	struct daemon *d;
+	int rfd, wfd;
+	struct event *rev, *wev;
+	struct evbuffer *in, *out;
+	policy_parser_t parser;
+	struct preq *cur;
+	bool eof, closing, dead;
+	unsigned busy;              /* conn_free is deferred while > 0 */
+	bool in_process;            /* inside process_input() */
+	char peer[80];
+	unsigned long nreq;
+	/* the current instance (C.4) */
+	char *instance;
+	char *repeat;               /* a reject/defer to repeat, or NULL */
+	char *pending[2];           /* headers still to prepend */
+	size_t npending;
+	struct conn *prev, *next;
+};
+
+static struct daemon *the_daemon;   /* for the log function */
+
+/* ---- logging ---- */
+
+static void vlog_line(int prio, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void vlog_line(int prio, const char *fmt, va_list ap)
+{
+	struct daemon *d = the_daemon;
+	FILE *f = NULL;
+	char ts[64];
+	time_t now;
+	struct tm tm;
+
+	if (d == NULL)
+		return;
+	if (d->log_to == LOG_TO_SYSLOG) {
+		vsyslog(prio, fmt, ap);
+		return;
+	}
+	f = d->log_to == LOG_TO_FILE ? d->log_file : stderr;
+	if (f == NULL)
+		return;
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(f, "%s spfcheck-policyd[%ld]: %s", ts, (long)getpid(),
+		prio <= LOG_ERR ? "error: " : prio == LOG_WARNING ? "warning: " : "");
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+	fflush(f);
+}
+
+/* Log at prio, filtered by debugLevel: errors and warnings unless -1,
+ * LOG_INFO at 1 and up, LOG_DEBUG at 2 and up. */
+static void plog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void plog(int prio, const char *fmt, ...)
+{
+	struct daemon *d = the_daemon;
+	int level = d && d->cfg ? d->cfg->debug_level : 1;
+	va_list ap;
+
+	if (level < 0 || (prio == LOG_INFO && level < 1) || (prio == LOG_DEBUG && level < 2))
+		return;
+	va_start(ap, fmt);
+	vlog_line(prio, fmt, ap);
+	va_end(ap);
+}
+
+/* A startup error: logged, and on stderr when stderr is safe. */
+static void startup_error(struct daemon *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void startup_error(struct daemon *d, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[2048];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (d->log_to != LOG_TO_STDERR || !d->stderr_ok) {
+		struct daemon *saved = the_daemon;
+
+		the_daemon = d;
+		plog(LOG_ERR, "%s", msg);
+		the_daemon = saved;
+	}
+	if (d->stderr_ok)
+		cmd_error("%s", msg);
+}
+
+static bool open_log(struct daemon *d)
+{
+	if (d->log_to == LOG_TO_SYSLOG) {
+		openlog("spfcheck-policyd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+		return true;
+	}
+	if (d->log_to == LOG_TO_FILE) {
+		FILE *f = fopen(d->log_path, "a");
+
+		if (f == NULL)
+			return false;
+		if (d->log_file != NULL)
+			fclose(d->log_file);
+		d->log_file = f;
+	}
+	return true;
+}
+
+static void config_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	plog(LOG_WARNING, "%s", msg);
+}
+
+/* s made printable for a log line (at most max bytes), in buf */
+static const char *printable(const char *s, char *buf, size_t len, size_t max)
+{
+	spf_buf_t b;
+
+	spf_buf_init(&b, len);
+	policy_sanitize(&b, s, max);
+	snprintf(buf, len, "%s", b.err == SPF_OK ? spf_buf_cstr(&b) : "?");
+	spf_buf_finish(&b);
+	return buf;
+}
+
+/* ---- connections ---- */
+
+static void conn_free(struct conn *c);
+static void process_input(struct conn *c);
+static void preq_free(struct preq *q);
+static void maybe_stop(struct daemon *d);
+
+static void clear_instance(struct conn *c)
+{
+	spf_free(c->instance);
+	spf_free(c->repeat);
+	for (size_t i = 0; i < c->npending; i++)
+		spf_free(c->pending[i]);
+	c->instance = NULL;
+	c->repeat = NULL;
+	c->npending = 0;
+}
+
+static void try_write(struct conn *c)
+{
+	while (evbuffer_get_length(c->out) > 0) {
+		int n = evbuffer_write(c->out, c->wfd);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				break;
+			plog(LOG_WARNING, "%s: write error: %s; closing", c->peer, strerror(errno));
+			conn_free(c);
+			return;
+		}
+	}
+	if (evbuffer_get_length(c->out) > 0) {
+		event_add(c->wev, NULL);
+		return;
+	}
+	event_del(c->wev);
+	if (c->closing && c->cur == NULL)
+		conn_free(c);
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	try_write(arg);
+}
+
+/* Queue "action=ACTION\n\n" and write. */
+static void send_action(struct conn *c, const char *action)
+{
+	evbuffer_add_printf(c->out, "action=%s\n\n", action);
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	int n;
+
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		if (c->cur == NULL) {
+			plog(LOG_INFO, "%s: idle for %u s; closing", c->peer, c->d->idle_timeout);
+			c->closing = true;
+			event_del(c->rev);
+			try_write(c);
+		}
+		return;
+	}
+	n = evbuffer_read(c->in, c->rfd, READ_CHUNK);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		plog(LOG_WARNING, "%s: read error: %s; closing", c->peer, strerror(errno));
+		conn_free(c);
+		return;
+	}
+	if (n == 0) {
+		c->eof = true;
+		event_del(c->rev);
+	}
+	if (c->cur != NULL && evbuffer_get_length(c->in) > MAX_PENDING_INPUT) {
+		plog(LOG_WARNING, "%s: over %d bytes sent while a request was being answered; "
+			"closing without a reply", c->peer, MAX_PENDING_INPUT);
+		conn_free(c);
+		return;
+	}
+	process_input(c);
+}
+
+static struct conn *conn_create(struct daemon *d, int rfd, int wfd, const char *peer)
+{
+	struct conn *c = spf_calloc(1, sizeof(*c));
+	struct timeval tv = { .tv_sec = d->idle_timeout };
+
+	if (c == NULL)
+		return NULL;
+	c->d = d;
+	c->rfd = rfd;
+	c->wfd = wfd;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	policy_parser_init(&c->parser);
+	evutil_make_socket_nonblocking(rfd);
+	if (wfd != rfd)
+		evutil_make_socket_nonblocking(wfd);
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	c->rev = event_new(d->base, rfd, EV_READ | EV_PERSIST, on_read, c);
+	c->wev = event_new(d->base, wfd, EV_WRITE | EV_PERSIST, on_write, c);
+	if (c->in == NULL || c->out == NULL || c->rev == NULL || c->wev == NULL ||
+	    event_add(c->rev, d->idle_timeout ? &tv : NULL) != 0) {
+		if (c->rev) event_free(c->rev);
+		if (c->wev) event_free(c->wev);
+		if (c->in) evbuffer_free(c->in);
+		if (c->out) evbuffer_free(c->out);
+		spf_free(c);
+		return NULL;
+	}
+	c->next = d->conns;
+	if (d->conns)
+		d->conns->prev = c;
+	d->conns = c;
+	d->nconns++;
+	d->nconnections++;
+	plog(LOG_DEBUG, "%s: connected", c->peer);
+	return c;
+}
+
+/* Undo a busy++ and free c if it died meanwhile. */
+static void conn_release(struct conn *c)
+{
+	if (--c->busy == 0 && c->dead)
+		conn_free(c);
+}
+
+static void conn_free(struct conn *c)
+{
+	struct daemon *d = c->d;
+
+	if (c->busy > 0) {
+		c->dead = true;
+		return;
+	}
+	if (c->cur != NULL)
+		preq_free(c->cur);
+	c->cur = NULL;
+	event_free(c->rev);
+	event_free(c->wev);
+	evbuffer_free(c->in);
+	evbuffer_free(c->out);
+	policy_parser_finish(&c->parser);
+	clear_instance(c);
+	if (c->rfd != c->wfd) {
+		close(c->rfd);
+		close(c->wfd);
+	} else {
+		evutil_closesocket(c->rfd);
+	}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		d->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	d->nconns--;
+	plog(LOG_DEBUG, "%s: closed after %lu requests", c->peer, c->nreq);
+	spf_free(c);
+	if (d->spawn)
+		event_base_loopbreak(d->base);
+	else if (!d->stopping && !d->listening && d->nconns < d->max_conns) {
+		for (size_t i = 0; i < d->nlisteners; i++)
+			evconnlistener_enable(d->listeners[i]);
+		d->listening = true;
+	}
+	maybe_stop(d);
+}
+
+/* ---- one request ---- */
+
+static void step(struct preq *q);
+
+static void preq_free(struct preq *q)
+{
+	if (q == NULL)
+		return;
+	spf_dns_query_cancel(q->deadline);
+	spf_dns_query_cancel(q->wl_query);
+	spf_job_destroy(q->wl_job);
+	spf_job_destroy(q->job[0]);
+	spf_job_destroy(q->job[1]);
+	policy_request_clear(&q->r);
+	spf_free(q->owned_sender);
+	spf_free(q->owned_helo);
+	spf_free(q->wl_sender);
+	policy_config_unref(q->cfg);
+	spf_free(q);
+}
+
+static const char *receiver_of(const struct preq *q)
+{
+	const policy_config_t *cfg = q->cfg;
+
+	if (cfg->hide_receiver)
+		return NULL;
+	if (cfg->receiver != NULL)
+		return cfg->receiver;
+	if (q->c->d->co.receiver != NULL)
+		return q->c->d->co.receiver;
+	return q->c->d->hostname;
+}
+
+/* Fill info for identity id (0 mfrom, 1 helo). */
+static void ident_info(const struct preq *q, int id, spf_header_info_t *info)
+{
+	if (q->job[id] != NULL && spf_job_done(q->job[id])) {
+		spf_header_info_from_job(info, q->job[id], &q->sreq[id]);
+		if (q->facts.mfrom_id.checked && id == SPF_IDENTITY_MFROM)
+			info->result = q->facts.mfrom_id.result;
+		if (q->facts.helo_id.checked && id == SPF_IDENTITY_HELO)
+			info->result = q->facts.helo_id.result;
+		if ((info->result == SPF_RESULT_TEMPERROR) && info->problem == NULL)
+			info->problem = id == SPF_IDENTITY_HELO ? q->facts.helo_id.problem :
+				q->facts.mfrom_id.problem;
+		return;
+	}
+	memset(info, 0, sizeof(*info));
+	info->identity = (spf_identity_t)id;
+	info->result = id == SPF_IDENTITY_HELO ? q->facts.helo_id.result :
+		q->facts.mfrom_id.result;
+	info->ip = q->ip;
+	info->envelope_from = q->facts.sender;
+	info->helo = *q->facts.helo ? q->facts.helo : NULL;
+	info->problem = id == SPF_IDENTITY_HELO ? q->facts.helo_id.problem :
+		q->facts.mfrom_id.problem;
+}
+
+/* Unfold a header field (header.c folds with LF) onto one line. */
+static char *unfold(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++)
+		if (*r != '\n' && *r != '\r')
+			*w++ = *r;
+	*w = '\0';
+	return s;
+}
+
+/* Build the headers to prepend for decision d: the first one goes into
+ * *first, the rest into the connection's pending list.  false on ENOMEM. */
+static bool build_headers(struct preq *q, const policy_decision_t *d, char **first)
+{
+	struct conn *c = q->c;
+	spf_header_opts_t opts = { 0 };
+	spf_header_info_t info[2];
+	const spf_header_info_t *order[2];
+	size_t n = 0;
+	char *spf = NULL, *ar = NULL;
+	bool ok = true;
+
+	*first = NULL;
+	opts.receiver = receiver_of(q);
+	opts.authserv_id = q->cfg->authserv_id ? q->cfg->authserv_id : q->c->d->hostname;
+	if (q->cfg->header_type & POLICY_HDR_SPF) {
+		ident_info(q, (int)d->header_of, &info[0]);
+		ok = spf_header_received_spf(&info[0], &opts, &spf) == SPF_OK;
+	}
+	if (ok && (q->cfg->header_type & POLICY_HDR_AR)) {
+		/* MAIL FROM first, then HELO (as cmd_headers) */
+		if (q->facts.mfrom_id.checked) {
+			ident_info(q, SPF_IDENTITY_MFROM, &info[n]);
+			order[n] = &info[n];
+			n++;
+		}
+		if (q->facts.helo_id.checked) {
+			ident_info(q, SPF_IDENTITY_HELO, &info[n]);
+			order[n] = &info[n];
+			n++;
+		}
+		ok = n == 0 || spf_header_auth_results(order, n, &opts, &ar) == SPF_OK;
+	}
+	if (!ok) {
+		spf_free(spf);
+		spf_free(ar);
+		return false;
+	}
+	if (spf != NULL) {
+		*first = unfold(spf);
+		if (ar != NULL)
+			c->pending[c->npending++] = unfold(ar);
+	} else {
+		*first = ar ? unfold(ar) : NULL;
+	}
+	return true;
+}
+
+static const char *result_name(const policy_ident_t *id)
+{
+	return id->checked ? spf_result_str(id->result) : "-";
+}
+
+/* Answer q with action, log the decision and go on with the connection. */
+static void answer(struct preq *q, const char *action, const char *note)
+{
+	struct conn *c = q->c;
+	char cl[80], he[300], se[600], rc[600], ac[600], qb[40], qid[48];
+	double ms = cmd_now_ms() - q->t0;
+
+	send_action(c, action);
+	c->d->nrequests++;
+	c->nreq++;
+	if (q->cfg->queue_id && *policy_req_get(&q->r, POLICY_A_QUEUE_ID))
+		snprintf(qid, sizeof(qid), "%s: ",
+			printable(policy_req_get(&q->r, POLICY_A_QUEUE_ID), qb, sizeof(qb), 30));
+	else
+		qid[0] = '\0';
+	plog(LOG_INFO, "%sclient=%s helo=%s sender=<%s> recipient=<%s> helo_result=%s "
+		"mfrom_result=%s action=\"%s\"%s%s ms=%.1f", qid,
+		printable(policy_req_get(&q->r, POLICY_A_CLIENT_ADDRESS), cl, sizeof(cl), 64),
+		printable(policy_req_get(&q->r, POLICY_A_HELO_NAME), he, sizeof(he), 255),
+		printable(policy_req_get(&q->r, POLICY_A_SENDER), se, sizeof(se), 300),
+		printable(policy_req_get(&q->r, POLICY_A_RECIPIENT), rc, sizeof(rc), 300),
+		result_name(&q->facts.helo_id), result_name(&q->facts.mfrom_id),
+		printable(action, ac, sizeof(ac), 500), note ? " note=" : "", note ? note : "",
+		ms);
+	c->cur = NULL;
+	preq_free(q);
+	c->busy++;
+	try_write(c);
+	if (!c->dead && !c->in_process)
+		process_input(c);   /* the next request, if one is buffered */
+	conn_release(c);
+}
+
+/* The decision is made: remember it for the instance and answer. */
+static void conclude(struct preq *q, policy_decision_t *d)
+{
+	struct conn *c = q->c;
+	char *hdr = NULL;
+	spf_buf_t b;
+	const char *note = d->test_only_dropped ? "TestOnly=0: reject/defer not applied" : NULL;
+
+	switch (d->verdict) {
+	case POLICY_PREPEND:
+		if (!build_headers(q, d, &hdr) || hdr == NULL) {
+			answer(q, "DUNNO", "out of memory building the header");
+			break;
+		}
+		spf_buf_init(&b, 16384);
+		spf_buf_printf(&b, "PREPEND %s", hdr);
+		spf_free(hdr);
+		answer(q, b.err == SPF_OK ? spf_buf_cstr(&b) : "DUNNO", note);
+		spf_buf_finish(&b);
+		break;
+	case POLICY_REJECT:
+	case POLICY_DEFER:
+		spf_free(c->repeat);
+		c->repeat = spf_strdup(d->action);
+		answer(q, d->action, note);
+		break;
+	case POLICY_RESTRICTION:
+		answer(q, d->action, note);
+		break;
+	case POLICY_DUNNO:
+		answer(q, "DUNNO", note);
+		break;
+	}
+	policy_decision_finish(d);
+}
+
+static void on_job_done(spf_job_t *job, void *arg)
+{
+	struct preq *q = arg;
+	policy_ident_t *id = q->running == SPF_IDENTITY_HELO ? &q->facts.helo_id :
+		&q->facts.mfrom_id;
+
+	id->checked = true;
+	id->result = spf_job_result(job);
+	id->explanation = spf_job_explanation(job);
+	id->problem = spf_job_problem(job);
+	q->running = -1;
+	step(q);
+}
+
+/* Start evaluating identity which; false when it cannot start (then
+ * the identity is marked none/temperror and the caller steps on). */
+static bool start_ident(struct preq *q, spf_identity_t which)
+{
+	spf_request_t *r = &q->sreq[which];
+	policy_ident_t *id = which == SPF_IDENTITY_HELO ? &q->facts.helo_id :
+		&q->facts.mfrom_id;
+	double left = (double)q->cfg->request_time * 1000.0 - (cmd_now_ms() - q->t0);
+	spf_status_t st = SPF_OK;
+
+	if (q->why_none[which] != NULL) {
+		/* RFC 7208 §4.3: a malformed domain is none */
+		id->checked = true;
+		id->result = SPF_RESULT_NONE;
+		id->problem = q->why_none[which];
+		return false;
+	}
+	if (q->timed_out || left < 1) {
+		id->checked = true;
+		id->result = SPF_RESULT_TEMPERROR;
+		id->problem = "not checked: the request deadline had passed";
+		return false;
+	}
+	memset(r, 0, sizeof(*r));
+	cmd_request_opts(&q->c->d->co, r);
+	r->ip = q->ip;
+	r->sender = q->facts.sender;
+	r->helo = *q->facts.helo ? q->facts.helo : NULL;
+	r->identity = which;
+	r->receiver = receiver_of(q);
+	r->void_limit = q->cfg->void_limit;
+	r->deadline_ms = q->cfg->lookup_time * 1000;
+	if (r->deadline_ms > (unsigned)left)
+		r->deadline_ms = (unsigned)left;
+	r->lean_trace = true;
+	q->running = (int)which;
+	q->job[which] = spf_check_start(q->c->d->res, r, on_job_done, q, &st);
+	if (q->job[which] == NULL) {
+		q->running = -1;
+		id->checked = true;
+		id->result = st == SPF_EINVAL ? SPF_RESULT_NONE : SPF_RESULT_TEMPERROR;
+		id->problem = st == SPF_EINVAL ? "the identity cannot be checked" :
+			"out of memory";
+		return false;
+	}
+	return true;
+}
+
+/* Answer with the bypass comment (C.6: X-Comment). */
+static void answer_bypass(struct preq *q)
+{
+	spf_buf_t b;
+	char hb[300], sb[600];
+	const char *rcv = receiver_of(q);
+
+	if (q->cfg->header_type == POLICY_HDR_NONE) {
+		answer(q, "DUNNO", q->bypass);
+		return;
+	}
+	spf_buf_init(&b, 4096);
+	spf_buf_printf(&b, "PREPEND X-Comment: %s - client-ip=%s; helo=%s; envelope-from=%s; "
+		"receiver=%s", q->bypass, q->ipbuf,
+		printable(q->facts.helo, hb, sizeof(hb), 255),
+		printable(*q->facts.sender ? q->facts.sender : "<>", sb, sizeof(sb), 300),
+		rcv ? rcv : "<UNKNOWN>");
+	answer(q, b.err == SPF_OK ? spf_buf_cstr(&b) : "DUNNO", q->bypass);
+	spf_buf_finish(&b);
+}
+
+static void on_wl_job(spf_job_t *job, void *arg)
+{
+	struct preq *q = arg;
+
+	if (spf_job_result(job) == SPF_RESULT_PASS)
+		q->bypass = "SPF skipped for whitelisted relay domain";
+	spf_job_destroy(q->wl_job);
+	q->wl_job = NULL;
+	step(q);
+}
+
+static void on_wl_query(const spf_dns_answer_t *ans, void *arg)
+{
+	struct preq *q = arg;
+
+	q->wl_query = NULL;
+	if (ans != NULL && spf_dns_answer_status(ans) == SPF_DNS_OK) {
+		for (size_t i = 0; i < spf_dns_answer_count(ans); i++) {
+			const spf_dns_rr_t *rr = spf_dns_answer_rr(ans, i);
+
+			if ((rr->type == SPF_RR_A && q->ip.family == 4 &&
+			     memcmp(rr->u.a, q->ip.addr, 4) == 0) ||
+			    (rr->type == SPF_RR_AAAA && q->ip.family == 6 &&
+			     memcmp(rr->u.aaaa, q->ip.addr, 16) == 0))
+				q->bypass = "SPF skipped for whitelisted HELO name";
+		}
+	}
+	q->wl_done = true;
+	step(q);
+}
+
+/* The asynchronous whitelists; true while one is running. */
+static bool whitelists(struct preq *q)
+{
+	const policy_config_t *cfg = q->cfg;
+
+	if (q->timed_out)
+		return false;
+	while (q->bypass == NULL && q->dw_next < cfg->ndomain_whitelist) {
+		const char *dom = cfg->domain_whitelist[q->dw_next++];
+		spf_status_t st = SPF_OK;
+
+		spf_free(q->wl_sender);
+		q->wl_sender = spf_malloc(strlen(dom) + 12);
+		if (q->wl_sender == NULL)
+			return false;
+		sprintf(q->wl_sender, "postmaster@%s", dom);
+		memset(&q->wl_req, 0, sizeof(q->wl_req));
+		cmd_request_opts(&q->c->d->co, &q->wl_req);
+		q->wl_req.ip = q->ip;
+		q->wl_req.sender = q->wl_sender;
+		q->wl_req.helo = dom;
+		q->wl_req.identity = SPF_IDENTITY_MFROM;
+		q->wl_req.void_limit = cfg->void_limit;
+		q->wl_req.deadline_ms = cfg->whitelist_lookup_time * 1000;
+		q->wl_req.lean_trace = true;
+		q->wl_job = spf_check_start(q->c->d->res, &q->wl_req, on_wl_job, q, &st);
+		if (q->wl_job != NULL)
+			return true;
+	}
+	if (q->bypass == NULL && !q->wl_done && *q->facts.helo != '\0' &&
+	    policy_name_listed(cfg->helo_whitelist, cfg->nhelo_whitelist, q->facts.helo)) {
+		q->wl_query = spf_resolver_query(q->c->d->res, q->facts.helo,
+			q->ip.family == 4 ? SPF_RR_A : SPF_RR_AAAA, on_wl_query, q);
+		if (q->wl_query != NULL)
+			return true;
+	}
+	q->wl_done = true;
+	return false;
+}
+
+/* Go on with q: whitelists, then the identities, then answer. */
+static void step(struct preq *q)
+{
+	policy_decision_t d;
+
+	if (q->wl_job != NULL || q->wl_query != NULL || q->running >= 0)
+		return;
+	if (q->bypass == NULL && whitelists(q))
+		return;
+	if (q->bypass != NULL) {
+		answer_bypass(q);
+		return;
+	}
+	for (;;) {
+		policy_step_t s = policy_decide(q->cfg, &q->facts, &d);
+
+		if (s == POLICY_FINAL) {
+			conclude(q, &d);
+			return;
+		}
+		if (start_ident(q, s == POLICY_CHECK_HELO ? SPF_IDENTITY_HELO :
+				SPF_IDENTITY_MFROM))
+			return;
+	}
+}
+
+static void on_deadline(const spf_dns_answer_t *ans, void *arg)
+{
+	struct preq *q = arg;
+
+	(void)ans;
+	q->deadline = NULL;
+	q->timed_out = true;
+	plog(LOG_WARNING, "%s: request deadline of %u s reached", q->c->peer,
+		q->cfg->request_time);
+	if (q->wl_job != NULL) {
+		spf_job_destroy(q->wl_job);
+		q->wl_job = NULL;
+	}
+	if (q->wl_query != NULL) {
+		spf_dns_query_cancel(q->wl_query);
+		q->wl_query = NULL;
+		q->wl_done = true;
+	}
+	if (q->running >= 0) {
+		policy_ident_t *id = q->running == SPF_IDENTITY_HELO ? &q->facts.helo_id :
+			&q->facts.mfrom_id;
+
+		spf_job_destroy(q->job[q->running]);
+		q->job[q->running] = NULL;
+		id->checked = true;
+		id->result = SPF_RESULT_TEMPERROR;
+		id->problem = "the policy request deadline was reached";
+		q->running = -1;
+	}
+	step(q);
+}
+
+/* Handle one parsed request (takes req); may answer at once. */
+static void start_request(struct conn *c, policy_request_t *req)
+{
+	struct daemon *d = c->d;
+	struct preq *q = spf_calloc(1, sizeof(*q));
+	const char *state, *instance, *sender, *helo;
+
+	if (q == NULL) {
+		policy_request_clear(req);
+		send_action(c, "DUNNO");
+		plog(LOG_ERR, "%s: out of memory; answered DUNNO", c->peer);
+		return;
+	}
+	q->c = c;
+	q->r = *req;
+	memset(req, 0, sizeof(*req));
+	q->cfg = policy_config_ref(d->cfg);
+	q->t0 = cmd_now_ms();
+	q->running = -1;
+	c->cur = q;
+	state = policy_req_get(&q->r, POLICY_A_PROTOCOL_STATE);
+	instance = policy_req_get(&q->r, POLICY_A_INSTANCE);
+	q->facts.client_address = policy_req_get(&q->r, POLICY_A_CLIENT_ADDRESS);
+	q->facts.recipient = policy_req_get(&q->r, POLICY_A_RECIPIENT);
+	q->facts.sender = "";
+	q->facts.helo = "";
+
+	/* C.4: one verdict per instance */
+	if (*instance != '\0' && c->instance != NULL && strcmp(instance, c->instance) == 0) {
+		if (strcmp(state, "END-OF-MESSAGE") != 0 && c->npending > 0) {
+			char *h = c->pending[0];
+			spf_buf_t b;
+
+			memmove(c->pending, c->pending + 1, --c->npending * sizeof(char *));
+			spf_buf_init(&b, 16384);
+			spf_buf_printf(&b, "PREPEND %s", h);
+			spf_free(h);
+			answer(q, b.err == SPF_OK ? spf_buf_cstr(&b) : "DUNNO", "instance cached");
+			spf_buf_finish(&b);
+		} else if (c->repeat != NULL) {
+			char *a = spf_strdup(c->repeat);
+
+			answer(q, a ? a : "DUNNO", "instance cached");
+			spf_free(a);
+		} else {
+			answer(q, "DUNNO", "instance cached: header already prepended");
+		}
+		return;
+	}
+	if (strcmp(state, "RCPT") != 0 && strcmp(state, "MAIL") != 0 &&
+	    strcmp(state, "DATA") != 0) {
+		answer(q, "DUNNO", "not checked in this protocol state");
+		return;
+	}
+	clear_instance(c);
+	if (*instance != '\0') {
+		c->instance = spf_strdup(instance);
+		if (c->instance == NULL) {
+			answer(q, "DUNNO", "out of memory");
+			return;
+		}
+	}
+	if (*policy_req_get(&q->r, POLICY_A_SASL_USERNAME) != '\0') {
+		answer(q, "DUNNO", "authenticated client: not checked");
+		return;
+	}
+	if (!spf_addr_parse(q->facts.client_address, &q->ip)) {
+		answer(q, "DUNNO", "client_address is not an IP address");
+		return;
+	}
+	spf_addr_str(&q->ip, q->ipbuf, sizeof(q->ipbuf));
+	/* C.7.4: the local-part keeps its case; the domain goes to its
+	 * A-label.  A malformed one is checked as none (RFC 7208 §4.3). */
+	sender = policy_req_get(&q->r, POLICY_A_SENDER);
+	helo = policy_req_get(&q->r, POLICY_A_HELO_NAME);
+	if (*helo != '\0') {
+		const char *h = cmd_helo(helo, &q->owned_helo, q->why_buf[SPF_IDENTITY_HELO],
+			sizeof(q->why_buf[0]));
+
+		q->facts.helo = helo;
+		if (h == NULL)
+			q->why_none[SPF_IDENTITY_HELO] = q->why_buf[SPF_IDENTITY_HELO];
+		else
+			q->facts.helo = h;
+	}
+	if (*sender != '\0') {
+		const char *s = cmd_sender(sender, &q->owned_sender,
+			q->why_buf[SPF_IDENTITY_MFROM], sizeof(q->why_buf[0]));
+
+		q->facts.sender = sender;
+		if (s == NULL)
+			q->why_none[SPF_IDENTITY_MFROM] = q->why_buf[SPF_IDENTITY_MFROM];
+		else
+			q->facts.sender = s;
+	} else if (q->why_none[SPF_IDENTITY_HELO] != NULL) {
+		/* postmaster@HELO with a malformed HELO */
+		q->why_none[SPF_IDENTITY_MFROM] = q->why_none[SPF_IDENTITY_HELO];
+	}
+	if (policy_net_match(q->cfg->skip, q->cfg->nskip, &q->ip))
+		q->bypass = "SPF check N/A for local connections";
+	else if (policy_net_match(q->cfg->whitelist, q->cfg->nwhitelist, &q->ip))
+		q->bypass = "SPF skipped for whitelisted relay";
+	q->deadline = spf_resolver_call_after(d->res, q->cfg->request_time * 1000,
+		on_deadline, q);
+	step(q);
+}
+
+static void process_input(struct conn *c)
+{
+	c->busy++;
+	c->in_process = true;
+	while (c->cur == NULL && !c->closing && !c->dead) {
+		size_t len = evbuffer_get_length(c->in), used = 0;
+		policy_parse_status_t st;
+		const char *data;
+
+		if (len == 0)
+			break;
+		data = (const char *)evbuffer_pullup(c->in, -1);
+		if (data == NULL)
+			break;
+		st = policy_parse(&c->parser, data, len, &used);
+		evbuffer_drain(c->in, used);
+		if (st == POLICY_PARSE_ERROR) {
+			plog(LOG_WARNING, "%s: malformed request (%s); closing without a reply",
+				c->peer, c->parser.error);
+			c->closing = true;
+			event_del(c->rev);
+			evbuffer_drain(c->in, evbuffer_get_length(c->in));
+			break;
+		}
+		if (st == POLICY_PARSE_MORE)
+			break;
+		start_request(c, &c->parser.req);
+		policy_request_clear(&c->parser.req);
+	}
+	c->in_process = false;
+	if (c->dead) {
+		conn_release(c);
+		return;
+	}
+	if (c->cur == NULL && !c->closing && c->eof) {
+		if (c->parser.req.nattrs > 0 || evbuffer_get_length(c->in) > 0)
+			plog(LOG_WARNING, "%s: connection closed in the middle of a request",
+				c->peer);
+		c->closing = true;
+	}
+	if (c->cur == NULL && (c->closing || c->d->stopping)) {
+		c->closing = true;
+		try_write(c);
+	}
+	conn_release(c);
+}
+
+/* ---- listening, signals ---- */
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
+	struct sockaddr *sa, int salen, void *arg)
+{
+	struct daemon *d = arg;
+	char peer[80] = "unix";
+
+	(void)l;
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
+		char host[64];
+		const void *a = sa->sa_family == AF_INET ?
+			(const void *)&((struct sockaddr_in *)sa)->sin_addr :
+			(const void *)&((struct sockaddr_in6 *)sa)->sin6_addr;
+		unsigned port = ntohs(sa->sa_family == AF_INET ?
+			((struct sockaddr_in *)sa)->sin_port :
+			((struct sockaddr_in6 *)sa)->sin6_port);
+
+		evutil_inet_ntop(sa->sa_family, a, host, sizeof(host));
+		snprintf(peer, sizeof(peer), "%s:%u", host, port);
+	} else {
+		snprintf(peer, sizeof(peer), "unix:%d", (int)fd);
+	}
+	(void)salen;
+	if (d->stopping || conn_create(d, fd, fd, peer) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	if (d->nconns >= d->max_conns && d->listening) {
+		plog(LOG_WARNING, "%u connections: not accepting more until one closes",
+			d->nconns);
+		for (size_t i = 0; i < d->nlisteners; i++)
+			evconnlistener_disable(d->listeners[i]);
+		d->listening = false;
+	}
+}
+
+static void close_listeners(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nlisteners; i++) {
+		evconnlistener_free(d->listeners[i]);
+		d->listeners[i] = NULL;
+		if (d->unix_paths[i] != NULL) {
+			unlink(d->unix_paths[i]);
+			spf_free(d->unix_paths[i]);
+			d->unix_paths[i] = NULL;
+		}
+	}
+	d->nlisteners = 0;
+	d->listening = false;
+}
+
+static void maybe_stop(struct daemon *d)
+{
+	if (d->stopping && d->nconns == 0)
+		event_base_loopbreak(d->base);
+}
+
+static void on_stop_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	plog(LOG_WARNING, "requests still in flight after the grace time; exiting");
+	event_base_loopbreak(d->base);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		policy_config_t *c = NULL;
+		char *err = NULL;
+
+		if (d->log_to == LOG_TO_FILE && !open_log(d))
+			plog(LOG_ERR, "cannot reopen the log file %s: %s", d->log_path,
+				strerror(errno));
+		if (d->config_path == NULL) {
+			plog(LOG_INFO, "SIGHUP: no --config to re-read");
+			return;
+		}
+		if (policy_config_load(d->config_path, &c, &err, config_warn, NULL) != SPF_OK) {
+			plog(LOG_ERR, "SIGHUP: %s; keeping the old configuration",
+				err ? err : "out of memory");
+			spf_free(err);
+			return;
+		}
+		policy_config_unref(d->cfg);
+		d->cfg = c;
+		plog(LOG_INFO, "SIGHUP: configuration re-read from %s", d->config_path);
+		return;
+	}
+	if (d->stopping)
+		return;
+	plog(LOG_INFO, "signal %d: stopping after the requests in flight", (int)sig);
+	d->stopping = true;
+	close_listeners(d);
+	for (struct conn *c = d->conns, *next; c != NULL; c = next) {
+		next = c->next;
+		event_del(c->rev);
+		c->closing = true;
+		if (c->cur == NULL)
+			try_write(c);   /* frees c once its output is written */
+	}
+	{
+		struct timeval tv = { .tv_sec = d->cfg->request_time + 5 };
+
+		d->stop_timer = evtimer_new(d->base, on_stop_timer, d);
+		if (d->stop_timer != NULL)
+			evtimer_add(d->stop_timer, &tv);
+	}
+	maybe_stop(d);
+}
+
+/* "unix:PATH" or "inet:HOST:PORT" ("[v6]:PORT" too) */
+static bool listen_on(struct daemon *d, const char *spec, unsigned mode)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+	struct evconnlistener *l;
+	char *path = NULL;
+	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE;
+
+	memset(&ss, 0, sizeof(ss));
+	if (spec == NULL)
+		return false;
+	if (d->nlisteners >= MAX_LISTEN) {
+		startup_error(d, "at most %d --listen options", MAX_LISTEN);
+		return false;
+	}
+	if (strncmp(spec, "unix:", 5) == 0) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+		struct stat sb;
+
+		if (spec[5] == '\0' || strlen(spec + 5) >= sizeof(un->sun_path)) {
+			startup_error(d, "--listen %s: the path is empty or too long", spec);
+			return false;
+		}
+		un->sun_family = AF_UNIX;
+		strcpy(un->sun_path, spec + 5);
+		sslen = (int)sizeof(*un);
+		if (lstat(un->sun_path, &sb) == 0) {
+			if (!S_ISSOCK(sb.st_mode)) {
+				startup_error(d, "--listen %s: exists and is not a socket", spec);
+				return false;
+			}
+			unlink(un->sun_path);
+		}
+		path = spf_strdup(un->sun_path);
+		if (path == NULL)
+			return false;
+	} else if (strncmp(spec, "inet:", 5) == 0) {
+		if (evutil_parse_sockaddr_port(spec + 5, (struct sockaddr *)&ss, &sslen) != 0 ||
+		    strrchr(spec + 5, ':') == NULL) {
+			startup_error(d, "--listen %s: not inet:HOST:PORT with a numeric "
+				"address", spec);
+			return false;
+		}
+	} else {
+		startup_error(d, "--listen %s: not unix:PATH or inet:HOST:PORT", spec);
+		return false;
+	}
+	l = evconnlistener_new_bind(d->base, on_accept, d, flags, 256,
+		(struct sockaddr *)&ss, sslen);
+	if (l == NULL) {
+		startup_error(d, "--listen %s: %s", spec, strerror(errno));
+		spf_free(path);
+		return false;
+	}
+	if (path != NULL && chmod(path, mode) != 0) {
+		startup_error(d, "--listen %s: chmod: %s", spec, strerror(errno));
+		evconnlistener_free(l);
+		unlink(path);
+		spf_free(path);
+		return false;
+	}
+	d->listeners[d->nlisteners] = l;
+	d->unix_paths[d->nlisteners] = path;
+	d->nlisteners++;
+	return true;
+}
+
+static bool drop_privileges(struct daemon *d, const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		if (user != NULL)
+			plog(LOG_INFO, "not root: --user %s ignored", user);
+		return true;
+	}
+	if (user == NULL) {
+		plog(LOG_WARNING, "running as root; use --user to run as an unprivileged user");
+		return true;
+	}
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		startup_error(d, "--user %s: no such user", user);
+		return false;
+	}
+	if (pw->pw_uid == 0) {
+		startup_error(d, "--user %s: that is root", user);
+		return false;
+	}
+	for (size_t i = 0; i < d->nlisteners; i++)
+		if (d->unix_paths[i] != NULL && chown(d->unix_paths[i], pw->pw_uid, pw->pw_gid) != 0)
+			plog(LOG_WARNING, "chown %s: %s", d->unix_paths[i], strerror(errno));
+	if (d->log_file != NULL && fchown(fileno(d->log_file), pw->pw_uid, pw->pw_gid) != 0)
+		plog(LOG_WARNING, "chown %s: %s", d->log_path, strerror(errno));
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		startup_error(d, "--user %s: cannot switch: %s", user, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+		sa.st_ino == sb.st_ino;
+}
+
+static bool is_socket(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
+}
+
+static bool is_regular(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* The resolver, as cmd_resolver() but with errors through startup_error. */
+static bool make_resolver(struct daemon *d)
+{
+	spf_resolver_opts_t ro = {
+		.offline = d->co.offline,
+		.nameservers = d->co.nameservers,
+		.nnameservers = (size_t)d->co.nnameservers,
+		.timeout_ms = d->co.timeout_ms,
+	};
+	spf_status_t st = SPF_ENOMEM;
+	char *msg = NULL;
+
+	d->res = spf_resolver_create_ex(d->base, &ro, &st, &msg);
+	if (d->res == NULL) {
+		startup_error(d, "cannot create the resolver: %s", msg ? msg : spf_strerror(st));
+		spf_free(msg);
+		return false;
+	}
+	for (int i = 0; i < d->co.nzones; i++) {
+		st = spf_zone_load_file(spf_resolver_zone(d->res), d->co.zones[i], NULL, &msg);
+		if (st != SPF_OK) {
+			startup_error(d, "cannot load zone file: %s", msg ? msg : spf_strerror(st));
+			spf_free(msg);
+			return false;
+		}
+	}
+	for (int i = 0; i < d->co.nrecords; i++) {
+		const char *eq = strchr(d->co.records[i], '=');
+		char *name = spf_strndup(d->co.records[i], (size_t)(eq - d->co.records[i]));
+
+		st = name ? spf_zone_replace_txt(spf_resolver_zone(d->res), name, eq + 1,
+			strlen(eq + 1)) : SPF_ENOMEM;
+		spf_free(name);
+		if (st != SPF_OK) {
+			startup_error(d, "--record %s: %s", d->co.records[i], spf_strerror(st));
+			return false;
+		}
+	}
+	return true;
+}
+
+int cmd_policyd(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'C' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "socket-mode", required_argument, NULL, 'M' },
+		{ "user", required_argument, NULL, 'U' },
+		{ "log", required_argument, NULL, 'G' },
+		{ "max-connections", required_argument, NULL, 'N' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
+		COMMON_LONG_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct daemon dd;
+	struct daemon *d = &dd;
+	const char *listen_specs[MAX_LISTEN], *user = NULL, *log_arg = NULL;
+	size_t nlisten = 0;
+	unsigned long mode = 0666;
+	struct event_config *ecfg = NULL;
+	char *err = NULL;
+	int opt, rc = EXIT_USAGE;
+
+	memset(d, 0, sizeof(*d));
+	d->max_conns = DEFAULT_MAX_CONNS;
+	d->idle_timeout = 600;
+	d->stderr_ok = true;
+	optind = 1;
+	opterr = 0;
+	/* options first, so that spawn mode knows where to log */
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		int cr = common_opt(&d->co, opt, optarg);
+		char *end;
+
+		if (cr < 0)
+			return EXIT_USAGE;
+		if (cr > 0)
+			continue;
+		switch (opt) {
+		case 'C':
+			d->config_path = optarg;
+			break;
+		case 'L':
+			if (nlisten >= MAX_LISTEN) {
+				cmd_error("at most %d --listen options", MAX_LISTEN);
+				return EXIT_USAGE;
+			}
+			listen_specs[nlisten++] = optarg;
+			break;
+		case 'M':
+			mode = strtoul(optarg, &end, 8);
+			if (*optarg == '\0' || *end != '\0' || mode > 0777) {
+				cmd_error("--socket-mode '%s': not an octal mode", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'U':
+			user = optarg;
+			break;
+		case 'G':
+			log_arg = optarg;
+			break;
+		case 'N':
+		case 'I': {
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' || v == 0 || v > 1000000) {
+				cmd_error("--%s '%s': not a number from 1 to 1000000",
+					opt == 'N' ? "max-connections" : "idle-timeout", optarg);
+				return EXIT_USAGE;
+			}
+			if (opt == 'N')
+				d->max_conns = (unsigned)v;
+			else
+				d->idle_timeout = (unsigned)v;
+			break;
+		}
+		case 'h':
+			fputs(policyd_usage, stdout);
+			return 0;
+		case ':':
+			cmd_error("option '%s' needs a value (see spfcheck policyd --help)",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			cmd_error("unknown option '%s' (see spfcheck policyd --help)",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		cmd_error("policyd takes no arguments (see spfcheck policyd --help)");
+		return EXIT_USAGE;
+	}
+	d->spawn = nlisten == 0;
+	if (d->spawn) {
+		/* C.8: spawn(8) gives stderr the socket of stdout: never write
+		 * there.  A stderr that is a socket or the same file as stdin or
+		 * stdout goes to /dev/null. */
+		if (is_socket(STDERR_FILENO) || same_file(STDERR_FILENO, STDOUT_FILENO) ||
+		    same_file(STDERR_FILENO, STDIN_FILENO)) {
+			int fd = open("/dev/null", O_WRONLY);
+
+			if (fd >= 0) {
+				dup2(fd, STDERR_FILENO);
+				if (fd != STDERR_FILENO)
+					close(fd);
+			}
+			d->stderr_ok = false;
+		}
+		if (log_arg != NULL && strcmp(log_arg, "stderr") == 0) {
+			d->log_to = LOG_TO_SYSLOG;
+			the_daemon = d;
+			startup_error(d, "--log stderr is not allowed without --listen: Postfix's "
+				"spawn(8) reads stderr as part of the reply (use syslog or a file)");
+			return EXIT_USAGE;
+		}
+	}
+	if (log_arg == NULL)
+		d->log_to = d->spawn ? LOG_TO_SYSLOG : LOG_TO_STDERR;
+	else if (strcmp(log_arg, "syslog") == 0)
+		d->log_to = LOG_TO_SYSLOG;
+	else if (strcmp(log_arg, "stderr") == 0)
+		d->log_to = LOG_TO_STDERR;
+	else {
+		d->log_to = LOG_TO_FILE;
+		d->log_path = log_arg;
+	}
+	the_daemon = d;
+	if (!open_log(d)) {
+		int e = errno;
+
+		d->log_to = LOG_TO_SYSLOG;
+		open_log(d);
+		startup_error(d, "cannot open the log file %s: %s", log_arg, strerror(e));
+		return EXIT_USAGE;
+	}
+	if (gethostname(d->hostname, sizeof(d->hostname)) != 0)
+		snprintf(d->hostname, sizeof(d->hostname), "localhost");
+	d->hostname[sizeof(d->hostname) - 1] = '\0';
+	signal(SIGPIPE, SIG_IGN);
+
+	ecfg = event_config_new();
+	if (ecfg != NULL && d->spawn && (is_regular(STDIN_FILENO) || is_regular(STDOUT_FILENO)))
+		event_config_avoid_method(ecfg, "epoll");   /* epoll refuses files */
+	d->base = ecfg ? event_base_new_with_config(ecfg) : NULL;
+	if (ecfg != NULL)
+		event_config_free(ecfg);
+	if (d->base == NULL) {
+		startup_error(d, "cannot create the event loop");
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	for (size_t i = 0; i < nlisten; i++)
+		if (!listen_on(d, listen_specs[i], (unsigned)mode))
+			goto out;
+	if (!drop_privileges(d, user))
+		goto out;
+	/* after switching users, so a config that user cannot read fails
+	 * now and not at the first SIGHUP (C.8) */
+	if (d->config_path != NULL) {
+		if (policy_config_load(d->config_path, &d->cfg, &err, config_warn, NULL) != SPF_OK) {
+			startup_error(d, "%s", err ? err : "out of memory");
+			spf_free(err);
+			goto out;
+		}
+	} else if ((d->cfg = policy_config_create()) == NULL) {
+		startup_error(d, "out of memory");
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	if (!make_resolver(d))
+		goto out;
+	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
+	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+	if (d->sig_hup == NULL || d->sig_term == NULL || d->sig_int == NULL ||
+	    evsignal_add(d->sig_hup, NULL) != 0 || evsignal_add(d->sig_term, NULL) != 0 ||
+	    evsignal_add(d->sig_int, NULL) != 0) {
+		startup_error(d, "cannot set up the signal handlers");
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	if (d->spawn) {
+		if (conn_create(d, STDIN_FILENO, STDOUT_FILENO, "stdin") == NULL) {
+			startup_error(d, "out of memory");
+			rc = EXIT_INTERNAL;
+			goto out;
+		}
+	} else {
+		d->listening = true;
+		plog(LOG_INFO, "listening on %zu socket(s)%s%s", d->nlisteners,
+			d->config_path ? ", config " : "", d->config_path ? d->config_path : "");
+	}
+	event_base_dispatch(d->base);
+	plog(d->spawn ? LOG_DEBUG : LOG_INFO, "exiting: %lu requests on %lu connections",
+		d->nrequests, d->nconnections);
+	rc = 0;
+out:
+	d->spawn = false;   /* no loopbreak from conn_free now */
+	d->stopping = true;
+	while (d->conns != NULL) {
+		d->conns->busy = 0;
+		conn_free(d->conns);
+	}
+	close_listeners(d);
+	if (d->sig_hup) event_free(d->sig_hup);
+	if (d->sig_term) event_free(d->sig_term);
+	if (d->sig_int) event_free(d->sig_int);
+	if (d->stop_timer) event_free(d->stop_timer);
+	spf_resolver_destroy(d->res);
+	if (d->base)
+		event_base_free(d->base);
+	policy_config_unref(d->cfg);
+	if (d->log_file)
+		fclose(d->log_file);
+	if (d->log_to == LOG_TO_SYSLOG)
+		closelog();
+	the_daemon = NULL;
+	return rc;
+}

@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# policyd.sh - protocol tests of `spfcheck policyd` against the fixture DNS
+# server: stdin/stdout (spawn) mode, a unix socket and an inet socket on
+# 127.0.0.1; mapping, instance caching, whitelists, junk / over-long / NUL
+# input, persistent and concurrent connections, deadlines, SIGHUP reload,
+# SIGTERM, and configuration errors.
+# usage: policyd.sh SPFCHECK DNSFIXTURE ZONE
+# Prints "policyd: N passed, N failed"; exit 1 when something failed.
+set -u
+bin=$1
+fixture=$2
+zone=$3
+here=$(cd "$(dirname "$0")" && pwd)
+client=(python3 "$here/policyd_client.py")
+pass=0
+fail=0
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  exec 8>&- 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { echo "ok   $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); [ -n "${3:-}" ] && sed 's/^/  | /' "$3"; }
+
+# The fixture DNS server: its stdin is fd 8, closing it stops the server.
+mkfifo "$tmp/fix.in"
+"$fixture" --zone "$zone" --mode temp.policy.test=servfail --mode slow.policy.test=drop \
+  --max-seconds 300 <"$tmp/fix.in" >"$tmp/fix.out" 2>"$tmp/fix.err" &
+pids+=($!)
+exec 8>"$tmp/fix.in"
+for _ in $(seq 50); do grep -q '^PORT' "$tmp/fix.out" && break; sleep 0.1; done
+port=$(awk '/^PORT/ {print $2}' "$tmp/fix.out")
+if [ -z "$port" ]; then
+  echo "FAIL fixture: the DNS fixture did not start"; cat "$tmp/fix.err"
+  echo "policyd: 0 passed, 1 failed"; exit 1
+fi
+ns=(--nameserver "127.0.0.1:$port" --timeout 300)
+
+# req IP HELO SENDER INSTANCE [STATE] [EXTRA-LINE]: one Postfix 3.7 request
+req() {
+  printf 'request=smtpd_access_policy\nprotocol_state=%s\nprotocol_name=ESMTP\n' "${5:-RCPT}"
+  printf 'client_address=%s\nclient_name=unknown\nclient_port=40000\nreverse_client_name=unknown\n' "$1"
+  printf 'server_address=127.0.0.1\nserver_port=25\nhelo_name=%s\nsender=%s\n' "$2" "$3"
+  printf 'recipient=bob@dest.test\nrecipient_count=0\nqueue_id=\ninstance=%s\nsize=0\n' "$4"
+  printf 'etrn_domain=\nstress=\nsasl_method=\nsasl_username=\nsasl_sender=\n'
+  printf 'ccert_subject=\nccert_issuer=\nccert_fingerprint=\nccert_pubkey_fingerprint=\n'
+  printf 'encryption_protocol=\nencryption_cipher=\nencryption_keysize=0\npolicy_context=\n'
+  [ -n "${6:-}" ] && printf '%s\n' "$6"
+  printf '\n'
+}
+
+conf() { printf '%b' "$1" >"$tmp/c.conf"; chmod 644 "$tmp/c.conf"; }
+
+# spawn NAME CONFIG-TEXT: run stdin/stdout mode on $tmp/in; replies in
+# $tmp/out (one per line), log in $tmp/log, stderr in $tmp/err
+spawn() {
+  conf "$2"
+  rm -f "$tmp/log"
+  timeout 20 "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" --log "$tmp/log" \
+    <"$tmp/in" >"$tmp/raw" 2>"$tmp/err"
+  rc=$?
+  # one reply per line
+  awk 'BEGIN { RS = ""; ORS = "\n" } { gsub(/\n/, "\\n"); print }' "$tmp/raw" >"$tmp/out"
+}
+
+# expect NAME LINE REGEX: line LINE of $tmp/out matches REGEX
+expect() {
+  local got
+  got=$(sed -n "$2p" "$tmp/out")
+  if [[ "$got" =~ $3 ]]; then ok "$1"; else bad "$1" "reply $2 is '$got', want /$3/" "$tmp/log"; fi
+}
+
+noskip='skip_addresses =\n'
+P=pass.policy.test
+
+# ---- spawn mode: mapping ----
+{ req 127.0.0.10 mail.$P Alice.Smith@$P i1
+  req 127.0.0.10 mail.$P Alice.Smith@$P i1
+  req 127.0.0.12 x.test a@fail.policy.test i2
+  req 127.0.0.12 x.test a@temp.policy.test i3
+  req 127.0.0.12 bad.helo.policy.test '' i4
+  req 127.0.0.12 x.test a@perm.policy.test i5
+  req 127.0.0.12 x.test a@soft.policy.test i6
+  req 127.0.0.12 x.test a@nospf.policy.test i7
+  req 127.0.0.12 x.test a@fail.policy.test i8 END-OF-MESSAGE
+  req 127.0.0.12 x.test a@fail.policy.test i9 RCPT sasl_username=alice
+  req 127.0.0.12 mail.$P a@nospf.policy.test i10
+  req 127.0.0.12 x.test a@fail.policy.test i2
+} >"$tmp/in"
+spawn mapping "$noskip"
+[ "$rc" -eq 0 ] && ok "spawn: exit 0 at end of input" || bad "spawn: exit 0 at end of input" "exit $rc" "$tmp/log"
+expect "pass: Received-SPF prepended" 1 '^action=PREPEND Received-SPF: pass .*identity=mailfrom'
+expect "pass: local-part case kept" 1 'envelope-from="Alice.Smith@pass.policy.test"'
+expect "instance cached: later recipient DUNNO" 2 '^action=DUNNO$'
+expect "fail: 550 5.7.23 with the explanation" 3 '^action=550 5.7.23 Message rejected due to: 127.0.0.12 may not send mail for fail.policy.test\.'
+expect "temperror: prepended by default" 4 '^action=PREPEND Received-SPF: temperror '
+expect "HELO fail, null sender: rejected" 5 '^action=550 5.7.23 .*s=helo;id=bad.helo.policy.test'
+expect "permerror: prepended by default" 6 '^action=PREPEND Received-SPF: permerror '
+expect "softfail: prepended (Mail_From_reject = Fail)" 7 '^action=PREPEND Received-SPF: softfail '
+expect "MAIL FROM none: none header" 8 '^action=PREPEND Received-SPF: none '
+expect "END-OF-MESSAGE: DUNNO" 9 '^action=DUNNO$'
+expect "authenticated client: DUNNO" 10 '^action=DUNNO$'
+expect "MAIL FROM none, HELO fail header" 11 '^action=550 5.7.23 .*s=helo;id=mail.pass.policy.test'
+expect "new instance after others: evaluated again" 12 '^action=550 5.7.23 '
+[ "$(wc -l <"$tmp/out")" -eq 12 ] && ok "one reply per request" || bad "one reply per request" "$(wc -l <"$tmp/out") replies" "$tmp/out"
+[ ! -s "$tmp/err" ] && ok "spawn: nothing on stderr" || bad "spawn: nothing on stderr" "stderr not empty" "$tmp/err"
+grep -q 'client=127.0.0.12 helo=x.test sender=<a@fail.policy.test> .*mfrom_result=fail action="550' "$tmp/log" &&
+  ok "one log line per decision" || bad "one log line per decision" "no decision line" "$tmp/log"
+
+# a repeated reject for the same instance
+{ req 127.0.0.12 x.test a@fail.policy.test r1; req 127.0.0.12 x.test a@fail.policy.test r1; } >"$tmp/in"
+spawn repeat "$noskip"
+expect "instance cached: reject repeated" 2 '^action=550 5.7.23 '
+
+# ---- options ----
+{ req 127.0.0.12 x.test a@temp.policy.test j1; req 127.0.0.12 x.test a@perm.policy.test j2
+  req 127.0.0.12 x.test a@soft.policy.test j3; req 127.0.0.12 x.test a@neutral.policy.test j4; } >"$tmp/in"
+spawn options "${noskip}TempError_Defer = True\nPermError_reject = True\nMail_From_reject = SPF_Not_Pass\n"
+expect "TempError_Defer: DEFER_IF_PERMIT 4.7.24" 1 '^action=DEFER_IF_PERMIT 4.7.24 '
+expect "PermError_reject: 550 5.7.24" 2 '^action=550 5.7.24 '
+expect "SPF_Not_Pass: softfail rejected" 3 '^action=550 5.7.23 '
+expect "SPF_Not_Pass: neutral rejected" 4 '^action=550 5.7.23 '
+spawn options2 "${noskip}TempError_Defer = True\nSPF_Enhanced_Status_Codes = No\nReason_Message = SPF said {spf}\n"
+expect "SPF_Enhanced_Status_Codes = No" 1 '^action=DEFER_IF_PERMIT SPF said SPF temperror'
+
+{ req 127.0.0.10 mail.$P a@$P k1; req 127.0.0.10 mail.$P a@$P k1; req 127.0.0.10 mail.$P a@$P k1; } >"$tmp/in"
+spawn ar "${noskip}Header_Type = AR\nAuthserv_Id = mx.dest.test\n"
+expect "Header_Type = AR" 1 '^action=PREPEND Authentication-Results: mx.dest.test; spf=pass .*smtp.mailfrom=pass.policy.test; spf=pass .*smtp.helo=mail.pass.policy.test'
+spawn both "${noskip}Header_Type = both\nHide_Receiver = Yes\n"
+expect "Header_Type = both: Received-SPF first" 1 '^action=PREPEND Received-SPF: pass '
+expect "Header_Type = both: then Authentication-Results" 2 '^action=PREPEND Authentication-Results: '
+expect "Header_Type = both: then DUNNO" 3 '^action=DUNNO$'
+if grep -q 'receiver=' "$tmp/out"; then bad "Hide_Receiver" "receiver= present" "$tmp/out"; else ok "Hide_Receiver"; fi
+spawn none "${noskip}Header_Type = None\n"
+expect "Header_Type = None: DUNNO" 1 '^action=DUNNO$'
+
+{ req 127.0.0.12 x.test a@fail.policy.test t1; } >"$tmp/in"
+spawn testonly "${noskip}TestOnly = 0\n"
+expect "TestOnly = 0: fail only prepended" 1 '^action=PREPEND Received-SPF: fail '
+
+# whitelists
+{ req 127.0.0.10 mail.$P a@fail.policy.test w1
+  req 192.0.2.7 x.test a@fail.policy.test w2
+  req 127.0.0.30 x.test a@fail.policy.test w3
+  req 127.0.0.31 wl.helo.policy.test a@fail.policy.test w4
+  req 127.0.0.32 wl.helo.policy.test a@fail.policy.test w5; } >"$tmp/in"
+spawn whitelists "skip_addresses = 127.0.0.10, ::1\nWhitelist = 192.0.2.0/24\nDomain_Whitelist = relay.policy.test\nHELO_Whitelist = wl.helo.policy.test\n"
+expect "skip_addresses default: 127/8 skipped" 1 '^action=PREPEND X-Comment: SPF check N/A for local connections - client-ip=127.0.0.10'
+expect "Whitelist" 2 '^action=PREPEND X-Comment: SPF skipped for whitelisted relay - '
+expect "Domain_Whitelist" 3 '^action=PREPEND X-Comment: SPF skipped for whitelisted relay domain'
+expect "HELO_Whitelist: name and address" 4 '^action=PREPEND X-Comment: SPF skipped for whitelisted HELO name'
+expect "HELO_Whitelist: other address checked" 5 '^action=550 5.7.23 '
+
+# deadlines: slow.policy.test never answers
+{ req 127.0.0.12 x.test a@slow.policy.test d1; } >"$tmp/in"
+t0=$(date +%s%N)
+spawn lookup-time "${noskip}Lookup_Time = 1\nTempError_Defer = True\n"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect "Lookup_Time: temperror, deferred" 1 '^action=DEFER_IF_PERMIT 4.7.24 '
+[ "$ms" -lt 4000 ] && ok "Lookup_Time: answered in ${ms} ms" || bad "Lookup_Time: answered in time" "${ms} ms"
+{ req 127.0.0.12 slow.policy.test a@slow.policy.test d2; } >"$tmp/in"
+t0=$(date +%s%N)
+spawn request-time "${noskip}Lookup_Time = 20\nRequest_Time = 1\n"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect "Request_Time: answered with temperror" 1 '^action=PREPEND Received-SPF: temperror .*deadline'
+[ "$ms" -lt 4000 ] && ok "Request_Time: answered in ${ms} ms" || bad "Request_Time: answered in time" "${ms} ms"
+
+# ---- malformed input: logged, closed, no reply ----
+junk() {  # junk NAME: $tmp/in holds one good request then the bad one
+  spawn "$1" "$noskip"
+  if [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q '^action=' "$tmp/out" &&
+     grep -q 'malformed request' "$tmp/log"; then
+    ok "$1: good request answered, then closed without a reply"
+  else
+    bad "$1" "exit $rc, replies: $(wc -l <"$tmp/out")" "$tmp/raw"; cat "$tmp/log" 2>/dev/null | sed 's/^/  log| /'
+  fi
+}
+{ req 127.0.0.12 x.test a@fail.policy.test g1; printf 'GET / HTTP/1.0\n\n'; } >"$tmp/in"; junk "junk line"
+{ req 127.0.0.12 x.test a@fail.policy.test g1; printf 'sender=a@b\n\n'; } >"$tmp/in"; junk "missing request="
+{ req 127.0.0.12 x.test a@fail.policy.test g1; printf 'request=smtpd_access_policy\nsender=a\0b\n\n'; } >"$tmp/in"; junk "NUL byte"
+{ req 127.0.0.12 x.test a@fail.policy.test g1; printf 'request=smtpd_access_policy\nsender='; head -c 9000 /dev/zero | tr '\0' a; printf '\n\n'; } >"$tmp/in"; junk "over-long line"
+{ req 127.0.0.12 x.test a@fail.policy.test g1; printf 'request=smtpd_access_policy\nsender='; head -c 100000 /dev/zero | tr '\0' a; } >"$tmp/in"; junk "over-long line without an end"
+{ req 127.0.0.12 x.test a@fail.policy.test g1; printf 'request=smtpd_access_policy\nsender=a@b\n'; } >"$tmp/in"
+spawn "truncated" "$noskip"
+{ [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q 'closed in the middle' "$tmp/log"; } &&
+  ok "end of input mid-request: no reply, logged" || bad "end of input mid-request" "" "$tmp/log"
+
+# persistent connection: 200 requests
+: >"$tmp/in"; for i in $(seq 200); do req 127.0.0.1$((i % 2)) x.test "u$i@$P" "p$i" >>"$tmp/in"; done
+spawn persistent "$noskip"
+{ [ "$(wc -l <"$tmp/out")" -eq 200 ] && [ "$(grep -c '^action=PREPEND Received-SPF: pass' "$tmp/out")" -eq 200 ]; } &&
+  ok "persistent: 200 requests, 200 replies in order" || bad "persistent" "$(wc -l <"$tmp/out") replies" "$tmp/log"
+
+# ---- startup errors ----
+startup() {  # startup NAME REGEX ARGS...: exit 64 and REGEX on stderr
+  local name=$1 re=$2; shift 2
+  "$bin" policyd "$@" </dev/null >"$tmp/sout" 2>"$tmp/serr"; local r=$?
+  if [ $r -eq 64 ] && grep -Eq -- "$re" "$tmp/serr" && [ ! -s "$tmp/sout" ]; then ok "$name"
+  else bad "$name" "exit $r" "$tmp/serr"; fi
+}
+conf "HELO_reject = Fail\nLookup_Time = soon\n"
+startup "config: bad value names the line" "c.conf:2: Lookup_Time must be" --config "$tmp/c.conf" --log "$tmp/log"
+conf "Unknown_Thing = 1\n"
+startup "config: unknown option names the line" "c.conf:1: unknown option 'Unknown_Thing'" --config "$tmp/c.conf" --log "$tmp/log"
+startup "config: missing file is a startup error" "cannot read the config file" --config "$tmp/nonexistent.conf" --log "$tmp/log"
+conf "debugLevel = 1\n"; chmod 666 "$tmp/c.conf"
+startup "config: world-writable refused" "writable by everyone" --config "$tmp/c.conf" --log "$tmp/log"
+chmod 644 "$tmp/c.conf"
+if id nobody >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  chmod 600 "$tmp/c.conf"; chmod 755 "$tmp"
+  "$bin" policyd --config "$tmp/c.conf" --user nobody --log "$tmp/log" --listen "unix:$tmp/nobody.sock" \
+    </dev/null >/dev/null 2>"$tmp/serr"; r=$?
+  { [ $r -eq 64 ] && grep -q 'Permission denied' "$tmp/serr"; } &&
+    ok "config unreadable by --user: loud startup error" || bad "config unreadable by --user" "exit $r" "$tmp/serr"
+  chmod 644 "$tmp/c.conf"
+fi
+startup "--log stderr refused in spawn mode" "not allowed without --listen" --log stderr
+startup "bad --listen" "not unix:PATH or inet:HOST:PORT" --listen "tcp:1.2.3.4" --log "$tmp/log"
+# the log is in the file, stderr stays clean, when stderr is the socket
+{ req 127.0.0.12 x.test a@fail.policy.test s1; } >"$tmp/in"
+conf "$noskip"
+timeout 10 "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" --log "$tmp/log" <"$tmp/in" >"$tmp/raw" 2>&1
+[ "$(cat "$tmp/raw")" = "$(printf 'action=550 5.7.23 Message rejected due to: 127.0.0.12 may not send mail for fail.policy.test. Please see https://www.open-spf.org/Why?s=mfrom;id=a@fail.policy.test;ip=127.0.0.12;r=bob@dest.test\n\n')" ] &&
+  ok "stderr = stdout: only the reply reaches the client" || bad "stderr = stdout" "" "$tmp/raw"
+
+# ---- socket modes ----
+# serve ARGS...: start the service in the background, wait for its socket
+serve() {
+  rm -f "$tmp/slog"
+  "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" --log "$tmp/slog" "$@" </dev/null 2>"$tmp/serr" &
+  spid=$!
+  pids+=($spid)
+  for _ in $(seq 50); do grep -q 'listening on' "$tmp/slog" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+conf "$noskip"
+sock="$tmp/policy.sock"
+if serve --listen "unix:$sock"; then
+  ok "unix socket: listening"
+  [ "$(stat -c %a "$sock")" = 666 ] && ok "unix socket: mode 0666" || bad "unix socket mode" "$(stat -c %a "$sock")"
+  : >"$tmp/in"; for i in $(seq 20); do req 127.0.0.10 mail.$P "u$i@$P" "u$i" >>"$tmp/in"; req 127.0.0.10 mail.$P "u$i@$P" "u$i" >>"$tmp/in"; done
+  "${client[@]}" "unix:$sock" --conns 50 <"$tmp/in" >"$tmp/cout"; r=$?
+  n=$(grep -c '^action=PREPEND Received-SPF: pass' "$tmp/cout"); d=$(grep -c '^action=DUNNO$' "$tmp/cout")
+  { [ $r -eq 0 ] && [ "$n" -eq 1000 ] && [ "$d" -eq 1000 ]; } &&
+    ok "unix socket: 50 concurrent persistent connections, 2000 requests" ||
+    bad "unix socket: concurrent" "exit $r, $n prepends, $d dunnos" "$tmp/slog"
+  # junk on one connection closes it, others go on
+  printf 'junk\n\n' | "${client[@]}" "unix:$sock" --replies 1 --timeout 3 >"$tmp/cout"
+  { [ "$(tail -1 "$tmp/cout")" = closed ] && [ "$(wc -l <"$tmp/cout")" -eq 1 ]; } &&
+    ok "unix socket: junk closes without a reply" || bad "unix socket: junk" "" "$tmp/cout"
+  # SIGHUP: the same connection sees the new config; a bad one is refused
+  mkfifo "$tmp/hup.in"
+  ( "${client[@]}" "unix:$sock" --stream --replies 3 --timeout 15 <"$tmp/hup.in" >"$tmp/hout" ) &
+  cpid=$!
+  exec 9>"$tmp/hup.in"
+  req 127.0.0.12 x.test a@temp.policy.test h1 >&9
+  sleep 0.5
+  conf "${noskip}TempError_Defer = True\n"
+  kill -HUP "$spid"; sleep 0.5
+  req 127.0.0.12 x.test a@temp.policy.test h2 >&9
+  sleep 0.5
+  conf "${noskip}TempError_Defer = Sometimes\n"
+  kill -HUP "$spid"; sleep 0.5
+  req 127.0.0.12 x.test a@temp.policy.test h3 >&9
+  wait "$cpid"
+  exec 9>&-
+  sed -n 1p "$tmp/hout" | grep -q '^action=PREPEND Received-SPF: temperror' &&
+    sed -n 2p "$tmp/hout" | grep -q '^action=DEFER_IF_PERMIT' &&
+    sed -n 3p "$tmp/hout" | grep -q '^action=DEFER_IF_PERMIT' &&
+    [ "$(tail -1 "$tmp/hout")" = open ] &&
+    ok "SIGHUP: re-read on the same connection, bad config keeps the old" ||
+    bad "SIGHUP reload" "" "$tmp/hout"
+  grep -q 'TempError_Defer must be True or False.*keeping the old configuration' "$tmp/slog" &&
+    ok "SIGHUP: bad config logged with its line" || bad "SIGHUP: bad config logged" "" "$tmp/slog"
+  # SIGTERM: answers the request in flight, then exits 0 and removes the socket
+  conf "${noskip}Lookup_Time = 2\ndebugLevel = 2\n"; kill -HUP "$spid"; sleep 0.3
+  ( req 127.0.0.12 x.test a@slow.policy.test q1 | "${client[@]}" "unix:$sock" --timeout 10 >"$tmp/tout" ) &
+  cpid=$!
+  # wait until the request is in flight (debugLevel 2 logs connections)
+  for _ in $(seq 100); do grep -q ': connected' "$tmp/slog" && break; sleep 0.1; done
+  sleep 0.3
+  kill -TERM "$spid"
+  wait "$spid"; r=$?
+  wait "$cpid"
+  { [ $r -eq 0 ] && grep -q '^action=PREPEND Received-SPF: temperror' "$tmp/tout" && [ ! -e "$sock" ]; } &&
+    ok "SIGTERM: in-flight request answered, exit 0, socket removed" ||
+    bad "SIGTERM" "exit $r" "$tmp/tout"
+else
+  bad "unix socket: listening" "did not start" "$tmp/serr"
+fi
+
+iport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+conf "$noskip"
+if serve --listen "inet:127.0.0.1:$iport" --max-connections 8; then
+  ok "inet socket: listening on 127.0.0.1:$iport"
+  { req 127.0.0.10 mail.$P a@$P n1; req 127.0.0.12 x.test a@fail.policy.test n2; } >"$tmp/in"
+  "${client[@]}" "inet:127.0.0.1:$iport" --conns 40 <"$tmp/in" >"$tmp/cout"; r=$?
+  { [ $r -eq 0 ] && [ "$(grep -c '^action=PREPEND Received-SPF: pass' "$tmp/cout")" -eq 40 ] &&
+    [ "$(grep -c '^action=550 5.7.23' "$tmp/cout")" -eq 40 ]; } &&
+    ok "inet socket: 40 connections over a limit of 8 all served" || bad "inet socket" "exit $r" "$tmp/slog"
+  { req 127.0.0.10 mail.$P a@$P n3; printf 'request=smtpd_access_policy\nx='; head -c 20000 /dev/zero | tr '\0' x; } |
+    "${client[@]}" "inet:127.0.0.1:$iport" --replies 2 --timeout 3 >"$tmp/cout"
+  { [ "$(wc -l <"$tmp/cout")" -eq 2 ] && [ "$(tail -1 "$tmp/cout")" = closed ]; } &&
+    ok "inet socket: over-long line closes without a reply" || bad "inet: over-long" "" "$tmp/cout"
+  kill -TERM "$spid"; wait "$spid"; r=$?
+  [ $r -eq 0 ] && ok "inet socket: SIGTERM exit 0" || bad "inet: SIGTERM" "exit $r"
+else
+  bad "inet socket: listening" "did not start" "$tmp/serr"
+fi
+
+echo "policyd: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

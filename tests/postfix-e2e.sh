@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# postfix-e2e.sh - end-to-end test of `spfcheck policyd` behind a real
+# Postfix (Debian's package), on loopback only.
+#
+# A private Postfix instance (its own config directory, queue and data
+# directories under a temporary directory; `postfix -c DIR`) listens on
+# 127.0.0.1 on a free port; smtpd_recipient_restrictions ends with
+# check_policy_service pointing at spfcheck policyd, first spawned by
+# master.cf (spawn(8), user=nobody), then as a socket service (--listen
+# unix:..., --user nobody).  The fixture DNS server serves
+# testdata/policyd.zone.  swaks sends from 127.0.0.x source addresses:
+#   pass      -> accepted, delivered (virtual(8) maildir) with one
+#                Received-SPF: pass header, also with two recipients
+#   fail      -> 550 5.7.23 at RCPT
+#   temperror -> 450 (DEFER_IF_PERMIT, TempError_Defer = True)
+#
+# It installs nothing: .ci/run installs postfix and swaks.  Needs root
+# (Postfix's master runs as root).  A step that cannot run is reported
+# and FAILS the test.  Every process it starts is stopped on exit.
+# usage: postfix-e2e.sh SPFCHECK DNSFIXTURE ZONE
+# Prints "postfix-e2e: N passed, N failed".
+set -u
+bin=$(readlink -f "$1")
+fixture=$(readlink -f "$2")
+zone=$(readlink -f "$3")
+pass=0
+fail=0
+ok() { echo "ok   $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+finish() {
+  echo "postfix-e2e: $pass passed, $fail failed"
+  [ "$fail" -eq 0 ] && exit 0
+  exit 1
+}
+
+# ---- can it run at all? ----
+for c in postfix postconf swaks python3; do
+  command -v "$c" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
+  if ! command -v "$c" >/dev/null 2>&1; then
+    bad "prerequisites" "$c is not installed (.ci/run installs postfix and swaks)"; finish
+  fi
+done
+if [ "$(id -u)" -ne 0 ]; then bad "prerequisites" "must run as root to start Postfix"; finish; fi
+if ! id postfix >/dev/null 2>&1 || ! getent group postdrop >/dev/null; then
+  bad "prerequisites" "the postfix user or the postdrop group is missing"; finish
+fi
+runner=nobody
+id "$runner" >/dev/null 2>&1 || { bad "prerequisites" "no user $runner"; finish; }
+if ! su -s /bin/sh "$runner" -c "test -x '$bin'"; then
+  bad "prerequisites" "$bin is not executable by $runner"; finish
+fi
+
+T=$(mktemp -d /tmp/postfix-e2e.XXXXXX)
+chmod 755 "$T"
+C=$T/conf
+fixpid=""
+sockpid=""
+postfix_up=false
+cleanup() {
+  $postfix_up && postfix -c "$C" stop >/dev/null 2>&1
+  # the master waits for its children; give it a moment, then make sure
+  if [ -f "$T/queue/pid/master.pid" ]; then
+    mp=$(tr -d ' ' <"$T/queue/pid/master.pid")
+    for _ in $(seq 50); do kill -0 "$mp" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$mp" 2>/dev/null
+  fi
+  [ -n "$sockpid" ] && kill "$sockpid" 2>/dev/null && wait "$sockpid" 2>/dev/null
+  [ -n "$fixpid" ] && kill "$fixpid" 2>/dev/null && wait "$fixpid" 2>/dev/null
+  # spawned policy services exit on their own when smtpd closes them
+  if [ "${KEEP:-}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+# ---- the fixture DNS server ----
+mkfifo "$T/fix.in"
+"$fixture" --zone "$zone" --mode temp.policy.test=servfail --max-seconds 600 \
+  <"$T/fix.in" >"$T/fix.out" 2>"$T/fix.err" &
+fixpid=$!
+exec 8>"$T/fix.in"
+for _ in $(seq 50); do grep -q '^PORT' "$T/fix.out" && break; sleep 0.1; done
+dnsport=$(awk '/^PORT/ {print $2}' "$T/fix.out")
+if [ -z "$dnsport" ]; then bad "fixture DNS server" "did not start: $(cat "$T/fix.err")"; finish; fi
+ok "fixture DNS server on 127.0.0.1:$dnsport"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+smtpport=$(free_port)
+
+# ---- the policy service's files ----
+cat >"$T/policyd.conf" <<EOF
+# spfcheck policyd for the e2e test: pypolicyd-spf option names
+debugLevel = 1
+TestOnly = 1
+HELO_reject = Fail
+Mail_From_reject = Fail
+PermError_reject = False
+TempError_Defer = True
+# the test clients are 127.0.0.x: check them
+skip_addresses = ::1
+Lookup_Time = 5
+EOF
+chmod 644 "$T/policyd.conf"
+: >"$T/policyd.log"
+chown "$runner" "$T/policyd.log"
+
+# ---- the Postfix instance ----
+mkdir -p "$C" "$T/queue" "$T/data" "$T/mail"
+chown postfix "$T/data"
+runner_uid=$(id -u "$runner"); runner_gid=$(id -g "$runner")
+chown "$runner_uid:$runner_gid" "$T/mail"
+cp /etc/postfix/master.cf "$C/master.cf"
+cat >"$C/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $T/queue
+data_directory = $T/data
+maillog_file = $T/maillog
+maillog_file_prefixes = $T
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.dest.test
+mydomain = dest.test
+myorigin = dest.test
+mydestination = localhost
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.1/32
+alias_maps =
+alias_database =
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+smtputf8_enable = no
+biff = no
+virtual_mailbox_domains = dest.test
+virtual_mailbox_base = $T/mail
+virtual_mailbox_maps = texthash:$C/vmailbox
+virtual_uid_maps = static:$runner_uid
+virtual_gid_maps = static:$runner_gid
+virtual_minimum_uid = 1
+smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service unix:private/policyd-spf
+policyd-spf_time_limit = 3600
+smtpd_policy_service_timeout = 30s
+smtpd_policy_service_try_limit = 1
+EOF
+printf 'bob@dest.test bob/\ncarol@dest.test carol/\n' >"$C/vmailbox"
+# every service unchrooted; smtpd on our port instead of 25
+postconf -c "$C" -F '*/*/chroot = n' >/dev/null
+postconf -c "$C" -MX smtp/inet
+postconf -c "$C" -M "127.0.0.1:$smtpport/inet = 127.0.0.1:$smtpport inet n - n - - smtpd"
+postconf -c "$C" -M "policyd-spf/unix = policyd-spf unix - n n - 0 spawn user=$runner argv=$bin policyd --config $T/policyd.conf --nameserver 127.0.0.1:$dnsport --log $T/policyd.log"
+# Postfix commands log to syslog, or to stderr only when it is a terminal
+why() { script -qc "$*" /dev/null 2>&1 | tail -3; }
+if ! postfix -c "$C" check >"$T/check.log" 2>&1; then
+  bad "postfix check" "$(why postfix -c "$C" check)"; finish
+fi
+if ! postfix -c "$C" start >"$T/start.log" 2>&1; then
+  bad "postfix start" "$(cat "$T/start.log"; tail -5 "$T/maillog" 2>/dev/null)"; finish
+fi
+postfix_up=true
+for _ in $(seq 50); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $smtpport), 1)" 2>/dev/null && break
+  sleep 0.2
+done
+if python3 -c "import socket; socket.create_connection(('127.0.0.1', $smtpport), 1)" 2>/dev/null; then
+  ok "private Postfix $(postconf -d -h mail_version) listening on 127.0.0.1:$smtpport"
+else
+  bad "postfix start" "smtpd does not answer on 127.0.0.1:$smtpport"; tail -20 "$T/maillog"; finish
+fi
+
+# send NAME SRC-IP HELO FROM TO...: swaks transcript in $T/NAME.swaks
+send() {
+  local name=$1 ip=$2 helo=$3 from=$4; shift 4
+  local to; to=$(IFS=,; echo "$*")
+  swaks --server 127.0.0.1 --port "$smtpport" --local-interface "$ip" --helo "$helo" \
+    --from "$from" --to "$to" --header "Subject: e2e $name" --timeout 40 \
+    >"$T/$name.swaks" 2>&1
+}
+
+# delivered BOX SUBJECT: the delivered file of that message, waiting up to 20 s
+delivered() {
+  for _ in $(seq 100); do
+    f=$(grep -l "Subject: e2e $2\$" "$T/mail/$1"/new/* 2>/dev/null | head -1)
+    [ -n "$f" ] && { echo "$f"; return 0; }
+    sleep 0.2
+  done
+  return 1
+}
+
+run_cases() {  # run_cases MODE
+  local m=$1 f n
+  send "pass-$m" 127.0.0.10 mail.pass.policy.test Alice@pass.policy.test bob@dest.test carol@dest.test
+  if grep -q '<-  250 .*queued as' "$T/pass-$m.swaks"; then
+    ok "$m: pass accepted"
+    for box in bob carol; do
+      if f=$(delivered $box "pass-$m"); then
+        n=$(grep -c '^Received-SPF: pass ' "$f")
+        if [ "$n" -eq 1 ] && grep -q 'envelope-from="Alice@pass.policy.test"' "$f"; then
+          ok "$m: pass delivered to $box with one Received-SPF: pass header"
+        else
+          bad "$m: Received-SPF in $box's copy" "$n headers"; sed 's/^/  | /' "$f" | head -20
+        fi
+      else
+        bad "$m: pass delivered to $box" "nothing delivered within 20 s"; tail -5 "$T/maillog"
+      fi
+    done
+  else
+    bad "$m: pass accepted" "$(grep -E '^ *<[~*]' "$T/pass-$m.swaks" | tail -3)"
+  fi
+
+  send "fail-$m" 127.0.0.12 client.example.test someone@fail.policy.test bob@dest.test
+  if grep -Eq '<\*\* +550 5\.7\.23 .*may not send mail for fail\.policy\.test' "$T/fail-$m.swaks"; then
+    ok "$m: fail rejected with 550 5.7.23 and the explanation"
+  else
+    bad "$m: fail rejected with 550" "$(grep -E '^ *<' "$T/fail-$m.swaks" | tail -3)"
+  fi
+
+  send "temp-$m" 127.0.0.13 client.example.test someone@temp.policy.test bob@dest.test
+  if grep -Eq '<\*\* +450 4\.7\.' "$T/temp-$m.swaks"; then
+    ok "$m: temperror deferred with 450"
+  else
+    bad "$m: temperror deferred with 450" "$(grep -E '^ *<' "$T/temp-$m.swaks" | tail -3)"
+  fi
+}
+
+run_cases spawn
+if grep -q 'mfrom_result=pass' "$T/policyd.log" && ! grep -q 'error: ' "$T/policyd.log"; then
+  ok "spawn: decisions logged to the log file"
+else
+  bad "spawn: log" "$(tail -3 "$T/policyd.log")"
+fi
+if grep -Eq 'warning: .*(policy|malformed|premature)' "$T/maillog"; then
+  bad "spawn: Postfix saw no protocol trouble" "$(grep -E 'warning: .*(policy|malformed|premature)' "$T/maillog" | head -3)"
+else
+  ok "spawn: Postfix saw no protocol trouble"
+fi
+
+# ---- socket mode: one daemon, smtpd connects to its unix socket ----
+: >"$T/policyd-sock.log"; chown "$runner" "$T/policyd-sock.log"
+mkdir -p "$T/run"; chown "$runner" "$T/run"
+"$bin" policyd --listen "unix:$T/run/policyd.sock" --user "$runner" --config "$T/policyd.conf" \
+  --nameserver "127.0.0.1:$dnsport" --log "$T/policyd-sock.log" </dev/null 2>"$T/sock.err" &
+sockpid=$!
+for _ in $(seq 50); do [ -S "$T/run/policyd.sock" ] && break; sleep 0.1; done
+if [ -S "$T/run/policyd.sock" ]; then
+  ok "socket mode: listening on unix:$T/run/policyd.sock as $runner"
+  postconf -c "$C" -e "smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service unix:$T/run/policyd.sock"
+  postfix -c "$C" reload >/dev/null 2>&1
+  sleep 1
+  run_cases socket
+  grep -q 'mfrom_result=pass' "$T/policyd-sock.log" && ok "socket: the socket service answered" ||
+    bad "socket: the socket service answered" "$(tail -3 "$T/policyd-sock.log")"
+else
+  bad "socket mode" "the service did not start: $(cat "$T/sock.err")"
+fi
+
+finish
