@@ -1,0 +1,729 @@
+/*
+ * test_hostile.c - hostile DNS servers and resource bounds (issue 6).
+ *
+ * Each hostile mode of the fixture server (fixture.h) is driven through
+ * the real resolver (c-ares, wire2answer.c, cache) and the evaluator, on
+ * loopback only, and must give a defined answer and SPF result, keep the
+ * memory of the evaluation bounded and not crash:
+ *
+ *   mode              DNS answer                     SPF result
+ *   bad-id            TEMPFAIL "timeout" (c-ares     temperror
+ *                     drops a reply with another ID)
+ *   bad-question      TEMPFAIL "timeout" (c-ares     temperror
+ *                     drops it too)
+ *   wrong-type        NODATA (other types ignored)   none; a:NAME does not
+ *                                                    match (a void lookup)
+ *   bad-rdata         BADREPLY                       temperror
+ *   cname-loop        TEMPFAIL "CNAME loop"          temperror
+ *   huge-txt (64 KB)  OK over TCP, every record      the record's result
+ *   many-mx (1000)    OK over TCP, 1000 records      permerror (RFC 7208
+ *                                                    §4.6.4: over 10 MX)
+ *   ptr-loop          BADREPLY "unparsable reply"    temperror
+ *   garbled           BADREPLY "unparsable reply"    temperror
+ *   short             TEMPFAIL "timeout" (c-ares     temperror
+ *                     drops a reply shorter than a header)
+ *   truncate-always   BADREPLY "truncated reply"     temperror
+ *   late              TEMPFAIL "timeout"; the late   temperror
+ *                     reply is ignored
+ *
+ * RFC 7208 §4.4 and §5: a DNS error other than "no such name" (a server
+ * failure, a timeout, a reply that cannot be used) is temperror; CNAME
+ * loops are such an error (RFC 1034 §3.6.2 calls them illegal), so they
+ * are temperror too, not a void lookup.
+ *
+ * The resource-bound tests check that the evaluation deadline holds when
+ * every answer is slow and that the memory of one evaluation
+ * (spf_job_memory) stays under the bounds README "Limits and resource
+ * bounds" documents, on hostile but valid record trees.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include "check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "fixture.h"
+#include "spf.h"
+
+#define GUARD_MS 10000
+#define DNS_TIMEOUT_MS 200
+/* bounds on spf_job_memory() (README "Limits and resource bounds") */
+#define JOB_MEMORY_SMALL (256u * 1024)       /* hostile modes above */
+#define JOB_MEMORY_TREE (1024u * 1024)       /* 10 includes x 4 KB, 10 MX x 10 */
+#define JOB_MEMORY_WORST (32u * 1024 * 1024) /* 10 includes x 60 KB records */
+
+struct fx {
+	struct event_base *base;
+	spf_zone_t *zone;
+	fixture_server_t *srv;
+	spf_resolver_t *res;
+	char ns[64];
+};
+
+/* ---- zone ---- */
+
+static void add_a(spf_zone_t *z, const char *name, uint8_t b2, uint8_t b3)
+{
+	spf_dns_rr_t rr;
+
+	memset(&rr, 0, sizeof rr);
+	rr.type = SPF_RR_A;
+	rr.ttl = 300;
+	rr.u.a[0] = 192;
+	rr.u.a[1] = 0;
+	rr.u.a[2] = b2;
+	rr.u.a[3] = b3;
+	assert_int_equal(spf_zone_add(z, name, &rr), SPF_OK);
+}
+
+static void add_mx(spf_zone_t *z, const char *name, uint16_t pref, const char *host)
+{
+	spf_dns_rr_t rr;
+
+	memset(&rr, 0, sizeof rr);
+	rr.type = SPF_RR_MX;
+	rr.ttl = 300;
+	rr.u.mx.preference = pref;
+	rr.u.mx.exchange = host;
+	assert_int_equal(spf_zone_add(z, name, &rr), SPF_OK);
+}
+
+static void add_txt(spf_zone_t *z, const char *name, const char *text)
+{
+	assert_int_equal(spf_zone_replace_txt(z, name, text, strlen(text)), SPF_OK);
+}
+
+/* Each hostile domain: a record, an address and a mail exchanger. */
+static const char *const hostile_names[] = {
+	"bad-id.test", "bad-question.test", "wrong-type.test", "bad-rdata.test",
+	"cname-loop.test", "huge-txt.test", "many-mx.test", "ptr-loop.test",
+	"garbled.test", "short.test", "truncate-always.test", "late.test",
+};
+
+static void fill_zone(spf_zone_t *z)
+{
+	char buf[128];
+
+	add_a(z, "ok.test", 2, 1);
+	add_txt(z, "ok.test", "v=spf1 ip4:192.0.2.1 -all");
+	for (size_t i = 0; i < sizeof hostile_names / sizeof hostile_names[0]; i++) {
+		const char *n = hostile_names[i];
+		char rec[300];
+
+		add_txt(z, n, "v=spf1 ip4:192.0.2.1 -all");
+		add_a(z, n, 2, 1);
+		add_mx(z, n, 10, "ok.test");
+		/* domains that reach it by include, a and mx */
+		snprintf(buf, sizeof buf, "inc.%s", n);
+		snprintf(rec, sizeof rec, "v=spf1 include:%s -all", n);
+		add_txt(z, buf, rec);
+		snprintf(buf, sizeof buf, "a.%s", n);
+		snprintf(rec, sizeof rec, "v=spf1 a:%s -all", n);
+		add_txt(z, buf, rec);
+		snprintf(buf, sizeof buf, "mx.%s", n);
+		snprintf(rec, sizeof rec, "v=spf1 mx:%s -all", n);
+		add_txt(z, buf, rec);
+	}
+}
+
+static void fx_resolver(struct fx *f, unsigned timeout_ms)
+{
+	const char *ns[1] = { f->ns };
+	spf_resolver_opts_t o = {
+		.nameservers = ns, .nnameservers = 1,
+		.timeout_ms = timeout_ms, .tries = 1,
+	};
+
+	spf_resolver_destroy(f->res);
+	f->res = spf_resolver_create(f->base, &o);
+	assert_non_null(f->res);
+}
+
+static int fx_teardown(void **state);
+
+/* a set-up that failed half-way frees what it made */
+static int fx_setup_failed(void **state)
+{
+	fx_teardown(state);
+	*state = NULL;
+	return -1;
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+
+	*state = f;
+	if (f == NULL)
+		return -1;
+	f->base = event_base_new();
+	f->zone = spf_zone_create();
+	if (f->base == NULL || f->zone == NULL)
+		return fx_setup_failed(state);
+	fill_zone(f->zone);
+	f->srv = fixture_start(f->base, f->zone, "127.0.0.1", 0);
+	if (f->srv == NULL)
+		return fx_setup_failed(state);
+	for (size_t i = 0; i < sizeof hostile_names / sizeof hostile_names[0]; i++) {
+		char word[64];
+		fixture_mode_t mode;
+
+		snprintf(word, sizeof word, "%s", hostile_names[i]);
+		*strstr(word, ".test") = '\0';
+		if (fixture_mode_parse(word, &mode) != 0
+		    || fixture_set_mode(f->srv, hostile_names[i], mode) != 0)
+			return fx_setup_failed(state);
+	}
+	fixture_set_late(f->srv, 3 * DNS_TIMEOUT_MS / 2);
+	snprintf(f->ns, sizeof f->ns, "127.0.0.1:%u", (unsigned)fixture_port(f->srv));
+	fx_resolver(f, DNS_TIMEOUT_MS);
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f == NULL)
+		return 0;
+	spf_resolver_destroy(f->res);
+	fixture_stop(f->srv);
+	spf_zone_destroy(f->zone);
+	if (f->base != NULL)
+		event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+/* ---- running the loop ---- */
+
+static void on_guard(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	*(bool *)arg = true;
+}
+
+/* Run the loop until *done, failing the test after GUARD_MS. */
+static void wait_for(struct event_base *base, const bool *done)
+{
+	bool expired = false;
+	struct timeval tv = { GUARD_MS / 1000, (GUARD_MS % 1000) * 1000 };
+	struct event *guard = evtimer_new(base, on_guard, &expired);
+
+	assert_non_null(guard);
+	evtimer_add(guard, &tv);
+	while (!*done && !expired)
+		if (event_base_loop(base, EVLOOP_ONCE) != 0)
+			break;
+	event_free(guard);
+	assert_false(expired);
+	assert_true(*done);
+}
+
+/* Run the loop for ms milliseconds (to let late replies arrive). */
+static void run_for(struct event_base *base, unsigned ms)
+{
+	bool expired = false;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct event *t = evtimer_new(base, on_guard, &expired);
+
+	assert_non_null(t);
+	evtimer_add(t, &tv);
+	while (!expired)
+		if (event_base_loop(base, EVLOOP_ONCE) != 0)
+			break;
+	event_free(t);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+struct got {
+	bool done;
+	int *left;                   /* counted down when done, if set */
+	spf_dns_status_t status;
+	size_t count;
+	char detail[128];
+	size_t txtlen;
+};
+
+static void on_got(const spf_dns_answer_t *ans, void *arg)
+{
+	struct got *g = arg;
+
+	g->status = spf_dns_answer_status(ans);
+	g->count = spf_dns_answer_count(ans);
+	snprintf(g->detail, sizeof g->detail, "%s",
+		spf_dns_answer_detail(ans) ? spf_dns_answer_detail(ans) : "");
+	if (g->status == SPF_DNS_OK && spf_dns_answer_type(ans) == SPF_RR_TXT)
+		for (size_t i = 0; i < g->count; i++)
+			g->txtlen += spf_dns_answer_rr(ans, i)->u.txt.len;
+	g->done = true;
+	if (g->left != NULL && --*g->left == 0)
+		*g->left = -1;       /* all done: see test_hostile_storm */
+}
+
+static struct got ask(struct fx *f, const char *name, uint16_t type)
+{
+	struct got g = { 0 };
+
+	assert_non_null(spf_resolver_query(f->res, name, type, on_got, &g));
+	wait_for(f->base, &g.done);
+	return g;
+}
+
+struct run {
+	bool done;
+};
+
+static void on_job(spf_job_t *job, void *arg)
+{
+	(void)job;
+	((struct run *)arg)->done = true;
+}
+
+/* Evaluate sender from ip on res; the finished job (caller destroys). */
+static spf_job_t *evaluate_on(struct event_base *base, spf_resolver_t *res,
+	const char *ip, const char *sender, unsigned deadline_ms)
+{
+	spf_request_t req = { 0 };
+	struct run r = { false };
+	spf_job_t *job;
+
+	assert_true(spf_addr_parse(ip, &req.ip));
+	req.sender = sender;
+	req.helo = "helo.test";
+	req.now = 1700000000;
+	req.deadline_ms = deadline_ms;
+	job = spf_check_start(res, &req, on_job, &r, NULL);
+	assert_non_null(job);
+	wait_for(base, &r.done);
+	assert_true(spf_job_done(job));
+	return job;
+}
+
+static spf_result_t evaluate(struct fx *f, const char *sender, size_t *memory)
+{
+	spf_job_t *job = evaluate_on(f->base, f->res, "192.0.2.1", sender, 0);
+	spf_result_t r = spf_job_result(job);
+
+	print_message("  %-28s %-9s %s (%zu bytes)\n", sender, spf_result_str(r),
+		spf_job_problem(job) ? spf_job_problem(job) : "", spf_job_memory(job));
+	if (memory != NULL)
+		*memory = spf_job_memory(job);
+	assert_true(spf_job_memory(job) < JOB_MEMORY_SMALL);
+	spf_job_destroy(job);
+	return r;
+}
+
+/* ---- hostile modes ---- */
+
+struct hostile_case {
+	const char *name;
+	uint16_t type;
+	spf_dns_status_t status;
+	const char *detail;          /* NULL: any */
+	spf_result_t direct;         /* u@NAME */
+	spf_result_t included;       /* u@inc.NAME: include:NAME -all */
+};
+
+static const struct hostile_case hostile_cases[] = {
+	{ "bad-id.test", SPF_RR_TXT, SPF_DNS_TEMPFAIL, "timeout",
+	  SPF_RESULT_TEMPERROR, SPF_RESULT_TEMPERROR },
+	{ "bad-question.test", SPF_RR_TXT, SPF_DNS_TEMPFAIL, "timeout",
+	  SPF_RESULT_TEMPERROR, SPF_RESULT_TEMPERROR },
+	{ "wrong-type.test", SPF_RR_TXT, SPF_DNS_NODATA, "",
+	  SPF_RESULT_NONE, SPF_RESULT_PERMERROR },
+	{ "bad-rdata.test", SPF_RR_TXT, SPF_DNS_BADREPLY, NULL,
+	  SPF_RESULT_TEMPERROR, SPF_RESULT_TEMPERROR },
+	{ "cname-loop.test", SPF_RR_TXT, SPF_DNS_TEMPFAIL, "CNAME loop",
+	  SPF_RESULT_TEMPERROR, SPF_RESULT_TEMPERROR },
+	{ "huge-txt.test", SPF_RR_TXT, SPF_DNS_OK, "",
+	  SPF_RESULT_PASS, SPF_RESULT_PASS },
+	{ "ptr-loop.test", SPF_RR_TXT, SPF_DNS_BADREPLY, "unparsable reply",
+	  SPF_RESULT_TEMPERROR, SPF_RESULT_TEMPERROR },
+	{ "garbled.test", SPF_RR_TXT, SPF_DNS_BADREPLY, "unparsable reply",
+	  SPF_RESULT_TEMPERROR, SPF_RESULT_TEMPERROR },
+	{ "short.test", SPF_RR_TXT, SPF_DNS_TEMPFAIL, "timeout",
+	  SPF_RESULT_TEMPERROR, SPF_RESULT_TEMPERROR },
+	{ "truncate-always.test", SPF_RR_TXT, SPF_DNS_BADREPLY, "truncated reply",
+	  SPF_RESULT_TEMPERROR, SPF_RESULT_TEMPERROR },
+	{ "late.test", SPF_RR_TXT, SPF_DNS_TEMPFAIL, "timeout",
+	  SPF_RESULT_TEMPERROR, SPF_RESULT_TEMPERROR },
+};
+
+/* Every mode through the resolver, then through the evaluator directly
+ * and by include; nothing that failed is cached. */
+static void test_hostile_table(void **state)
+{
+	struct fx *f = *state;
+	spf_resolver_stats_t st;
+	char sender[128];
+
+	for (size_t i = 0; i < sizeof hostile_cases / sizeof hostile_cases[0]; i++) {
+		const struct hostile_case *c = &hostile_cases[i];
+		struct got g = ask(f, c->name, c->type);
+
+		print_message("%s %s: %s \"%s\"\n", c->name, spf_rrtype_str(c->type),
+			spf_dns_status_str(g.status), g.detail);
+		assert_int_equal(g.status, c->status);
+		if (c->detail != NULL)
+			assert_string_equal(g.detail, c->detail);
+		snprintf(sender, sizeof sender, "u@%s", c->name);
+		assert_int_equal(evaluate(f, sender, NULL), c->direct);
+		snprintf(sender, sizeof sender, "u@inc.%s", c->name);
+		assert_int_equal(evaluate(f, sender, NULL), c->included);
+	}
+	spf_resolver_stats(f->res, &st);
+	print_message("cache entries %zu\n", st.cache_entries);
+	/* the hostile ones were asked again each time: never cached */
+	assert_true(fixture_count_for(f->srv, "bad-id.test", SPF_RR_TXT) >= 3);
+	assert_true(fixture_count_for(f->srv, "ptr-loop.test", SPF_RR_TXT) >= 3);
+	assert_true(fixture_count_for(f->srv, "garbled.test", SPF_RR_TXT) >= 3);
+}
+
+/* Other types: A and MX of the modes that act on every type. */
+static void test_hostile_types(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *name;
+		uint16_t type;
+		spf_dns_status_t status;
+	} cases[] = {
+		{ "wrong-type.test", SPF_RR_A, SPF_DNS_NODATA },
+		{ "wrong-type.test", SPF_RR_MX, SPF_DNS_NODATA },
+		{ "bad-rdata.test", SPF_RR_A, SPF_DNS_BADREPLY },
+		{ "bad-rdata.test", SPF_RR_MX, SPF_DNS_BADREPLY },
+		{ "bad-rdata.test", SPF_RR_AAAA, SPF_DNS_BADREPLY },
+		{ "ptr-loop.test", SPF_RR_A, SPF_DNS_BADREPLY },
+		{ "garbled.test", SPF_RR_MX, SPF_DNS_BADREPLY },
+		{ "cname-loop.test", SPF_RR_A, SPF_DNS_TEMPFAIL },
+		{ "many-mx.test", SPF_RR_A, SPF_DNS_OK },
+		{ "huge-txt.test", SPF_RR_A, SPF_DNS_OK },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct got g = ask(f, cases[i].name, cases[i].type);
+
+		print_message("%s %s: %s \"%s\"\n", cases[i].name,
+			spf_rrtype_str(cases[i].type), spf_dns_status_str(g.status), g.detail);
+		assert_int_equal(g.status, cases[i].status);
+	}
+	/* a:NAME with the wrong type: a void lookup, no match, -all */
+	assert_int_equal(evaluate(f, "u@a.wrong-type.test", NULL), SPF_RESULT_FAIL);
+	/* a:NAME, mx:NAME on unusable replies: temperror */
+	assert_int_equal(evaluate(f, "u@a.bad-rdata.test", NULL), SPF_RESULT_TEMPERROR);
+	assert_int_equal(evaluate(f, "u@mx.ptr-loop.test", NULL), SPF_RESULT_TEMPERROR);
+	assert_int_equal(evaluate(f, "u@a.cname-loop.test", NULL), SPF_RESULT_TEMPERROR);
+}
+
+/* 64 KB of TXT: truncated over UDP, whole over TCP, one v=spf1 among
+ * the junk; the evaluation's memory does not grow with it. */
+static void test_hostile_huge_txt(void **state)
+{
+	struct fx *f = *state;
+	struct got g = ask(f, "huge-txt.test", SPF_RR_TXT);
+	size_t mem = 0;
+
+	print_message("%zu records, %zu bytes of text\n", g.count, g.txtlen);
+	assert_int_equal(g.status, SPF_DNS_OK);
+	assert_true(g.count > 200);
+	assert_true(g.txtlen > 50000);
+	/* once over UDP (TC=1), once over TCP */
+	assert_int_equal(fixture_count_for(f->srv, "huge-txt.test", SPF_RR_TXT), 2);
+	assert_int_equal(evaluate(f, "u@huge-txt.test", &mem), SPF_RESULT_PASS);
+	assert_int_equal(evaluate(f, "u@inc.huge-txt.test", NULL), SPF_RESULT_PASS);
+}
+
+/* 1000 MX records: delivered (over TCP), then permerror (RFC 7208
+ * §4.6.4: more than 10 MX names) without looking any of them up. */
+static void test_hostile_many_mx(void **state)
+{
+	struct fx *f = *state;
+	struct got g = ask(f, "many-mx.test", SPF_RR_MX);
+	spf_job_t *job;
+
+	assert_int_equal(g.status, SPF_DNS_OK);
+	assert_int_equal(g.count, 1000);
+	fixture_clear_log(f->srv);
+	job = evaluate_on(f->base, f->res, "192.0.2.1", "u@mx.many-mx.test", 0);
+	print_message("%s: %s\n", spf_result_str(spf_job_result(job)), spf_job_problem(job));
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PERMERROR);
+	assert_non_null(strstr(spf_job_problem(job), "1000 MX names"));
+	assert_true(spf_job_memory(job) < JOB_MEMORY_SMALL);
+	spf_job_destroy(job);
+	/* no host of the 1000 was looked up */
+	assert_int_equal(fixture_count_for(f->srv, "m0.many-mx.test", SPF_RR_A), 0);
+	assert_int_equal(fixture_count_for(f->srv, "m999.many-mx.test", SPF_RR_A), 0);
+}
+
+/* A reply that comes after c-ares gave up is dropped, and the next query
+ * for the same name on the same resolver gets its own answer. */
+static void test_hostile_late(void **state)
+{
+	struct fx *f = *state;
+	struct got g;
+	double t0 = now_ms();
+
+	g = ask(f, "late.test", SPF_RR_TXT);
+	assert_int_equal(g.status, SPF_DNS_TEMPFAIL);
+	assert_string_equal(g.detail, "timeout");
+	assert_true(now_ms() - t0 < 5.0 * DNS_TIMEOUT_MS);
+	/* the late reply arrives now, to nobody */
+	run_for(f->base, 2 * DNS_TIMEOUT_MS);
+	assert_int_equal(fixture_set_mode(f->srv, "late.test", FIX_NORMAL), 0);
+	g = ask(f, "late.test", SPF_RR_TXT);
+	assert_int_equal(g.status, SPF_DNS_OK);
+	assert_int_equal(g.count, 1);
+	/* and a bad-ID reply does not poison a later good query either */
+	g = ask(f, "bad-id.test", SPF_RR_A);
+	assert_int_equal(g.status, SPF_DNS_TEMPFAIL);
+	assert_int_equal(fixture_set_mode(f->srv, "bad-id.test", FIX_NORMAL), 0);
+	g = ask(f, "bad-id.test", SPF_RR_A);
+	assert_int_equal(g.status, SPF_DNS_OK);
+}
+
+/* Many hostile lookups at once, with the fixture slow: every query is
+ * answered, none twice, and the resolver still works afterwards. */
+#define NSTORM 60
+
+static void test_hostile_storm(void **state)
+{
+	struct fx *f = *state;
+	const size_t nnames = sizeof hostile_names / sizeof hostile_names[0];
+	struct got g[NSTORM];
+	int left = NSTORM;
+	bool all = false;
+	struct got ok;
+
+	memset(g, 0, sizeof g);
+	fixture_set_latency(f->srv, 20);
+	for (int i = 0; i < NSTORM; i++) {
+		int k = i / (int)nnames % 3;
+		uint16_t t = k == 0 ? SPF_RR_TXT : k == 1 ? SPF_RR_A : SPF_RR_MX;
+
+		g[i].left = &left;
+		assert_non_null(spf_resolver_query(f->res, hostile_names[(size_t)i % nnames],
+			t, on_got, &g[i]));
+	}
+	/* on_got sets left to -1 after the last answer */
+	while (!all) {
+		bool step = false;
+
+		for (int i = 0; i < NSTORM && !step; i++)
+			if (!g[i].done) {
+				wait_for(f->base, &g[i].done);
+				step = true;
+			}
+		all = !step;
+	}
+	assert_int_equal(left, -1);
+	fixture_set_latency(f->srv, 0);
+	ok = ask(f, "ok.test", SPF_RR_TXT);
+	assert_int_equal(ok.status, SPF_DNS_OK);
+}
+
+/* ---- resource bounds ---- */
+
+/* Every answer slower than the deadline: temperror soon after it. */
+static void test_deadline_slow_answers(void **state)
+{
+	struct fx *f = *state;
+	spf_job_t *job;
+	double t0, ms;
+	const unsigned deadline = 300;
+
+	fx_resolver(f, 5000);                  /* DNS would wait longer */
+	fixture_set_latency(f->srv, 2000);
+	t0 = now_ms();
+	job = evaluate_on(f->base, f->res, "192.0.2.1", "u@ok.test", deadline);
+	ms = now_ms() - t0;
+	print_message("deadline %u ms: %s after %.0f ms (%s)\n", deadline,
+		spf_result_str(spf_job_result(job)), ms, spf_job_problem(job));
+	assert_int_equal(spf_job_result(job), SPF_RESULT_TEMPERROR);
+	assert_true(ms >= deadline - 5);
+	assert_true(ms < 5.0 * deadline);
+	spf_job_destroy(job);
+	fixture_set_latency(f->srv, 0);
+}
+
+/* Every answer slow but within the DNS timeout: a chain of includes
+ * that would take 12 x 150 ms stops at the deadline. */
+static void test_deadline_slow_chain(void **state)
+{
+	struct fx *f = *state;
+	spf_job_t *job;
+	double t0, ms;
+	const unsigned deadline = 400;
+	char name[64], rec[128];
+
+	for (int i = 0; i < 9; i++) {
+		snprintf(name, sizeof name, "c%d.chain.test", i);
+		snprintf(rec, sizeof rec, "v=spf1 include:c%d.chain.test -all", i + 1);
+		add_txt(f->zone, name, rec);
+	}
+	add_txt(f->zone, "c9.chain.test", "v=spf1 ip4:192.0.2.1 -all");
+	fx_resolver(f, 1000);
+	fixture_set_latency(f->srv, 150);
+	t0 = now_ms();
+	job = evaluate_on(f->base, f->res, "192.0.2.1", "u@c0.chain.test", deadline);
+	ms = now_ms() - t0;
+	print_message("deadline %u ms: %s after %.0f ms, %u lookups (%s)\n", deadline,
+		spf_result_str(spf_job_result(job)), ms, spf_job_lookups(job),
+		spf_job_problem(job));
+	assert_int_equal(spf_job_result(job), SPF_RESULT_TEMPERROR);
+	assert_true(ms >= deadline - 5);
+	assert_true(ms < 5.0 * deadline);
+	spf_job_destroy(job);
+	/* without the deadline it passes: the tree itself is fine */
+	job = evaluate_on(f->base, f->res, "192.0.2.1", "u@c0.chain.test", 10000);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PASS);
+	spf_job_destroy(job);
+	fixture_set_latency(f->srv, 0);
+}
+
+/* A record of about len bytes of ip4 terms that do not match 198.51.100.1. */
+static void long_record(char *buf, size_t size, size_t len, unsigned seed)
+{
+	size_t n = (size_t)snprintf(buf, size, "v=spf1");
+
+	for (unsigned i = 0; n + 24 < size && n < len; i++)
+		n += (size_t)snprintf(buf + n, size - n, " ip4:10.%u.%u.%u",
+			(seed + i / 65536) % 256, (i / 256) % 256, i % 256);
+	snprintf(buf + n, size - n, " ~all");
+}
+
+/* The memory of one evaluation (offline, from a zone) of the record
+ * tree at sender, which must give want. */
+static size_t tree_memory(spf_resolver_t *res, struct event_base *base,
+	const char *sender, spf_result_t want, bool lean)
+{
+	spf_request_t req = { 0 };
+	spf_job_t *job;
+	size_t mem;
+
+	assert_true(spf_addr_parse("198.51.100.1", &req.ip));
+	req.sender = sender;
+	req.now = 1700000000;
+	req.lean_trace = lean;
+	(void)base;
+	job = spf_check_sync(res, &req, NULL);
+	assert_non_null(job);
+	print_message("%-22s %s: %s, %u lookups, %zu bytes\n", sender,
+		lean ? "lean " : "trace", spf_result_str(spf_job_result(job)),
+		spf_job_lookups(job), spf_job_memory(job));
+	assert_int_equal(spf_job_result(job), want);
+	mem = spf_job_memory(job);
+	spf_job_destroy(job);
+	return mem;
+}
+
+static void test_memory_bounded(void **state)
+{
+	struct event_base *base = event_base_new();
+	spf_resolver_opts_t o = { .offline = true };
+	spf_resolver_t *res = spf_resolver_create(base, &o);
+	spf_zone_t *z = spf_resolver_zone(res);
+	static char rec[64000];
+	char name[64], top[1024];
+	size_t n, mem;
+
+	(void)state;
+	/* 10 includes, each a record of about 4 KB (no lookups) */
+	n = (size_t)snprintf(top, sizeof top, "v=spf1");
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof name, "i%d.tree.test", i);
+		long_record(rec, sizeof rec, 4000, (unsigned)i);
+		add_txt(z, name, rec);
+		n += (size_t)snprintf(top + n, sizeof top - n, " include:%s", name);
+	}
+	snprintf(top + n, sizeof top - n, " -all");
+	add_txt(z, "includes.tree.test", top);
+
+	/* 10 mx terms, each 10 hosts with 10 addresses */
+	n = (size_t)snprintf(top, sizeof top, "v=spf1");
+	for (int i = 0; i < 10; i++) {
+		char host[96];
+
+		snprintf(name, sizeof name, "m%d.tree.test", i);
+		n += (size_t)snprintf(top + n, sizeof top - n, " mx:%s", name);
+		for (int j = 0; j < 10; j++) {
+			snprintf(host, sizeof host, "h%d.%s", j, name);
+			add_mx(z, name, (uint16_t)j, host);
+			for (int k = 0; k < 10; k++) {
+				spf_dns_rr_t rr;
+
+				memset(&rr, 0, sizeof rr);
+				rr.type = SPF_RR_A;
+				rr.ttl = 300;
+				rr.u.a[0] = 10;
+				rr.u.a[1] = (uint8_t)i;
+				rr.u.a[2] = (uint8_t)j;
+				rr.u.a[3] = (uint8_t)k;
+				assert_int_equal(spf_zone_add(z, host, &rr), SPF_OK);
+			}
+		}
+	}
+	snprintf(top + n, sizeof top - n, " -all");
+	add_txt(z, "mx.tree.test", top);
+
+	/* the worst a record can be: 10 includes of 60 KB records, each
+	 * term a trace node (a DNS message holds at most 64 KB) */
+	n = (size_t)snprintf(top, sizeof top, "v=spf1");
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof name, "w%d.tree.test", i);
+		long_record(rec, sizeof rec, 60000, (unsigned)i);
+		add_txt(z, name, rec);
+		n += (size_t)snprintf(top + n, sizeof top - n, " include:%s", name);
+	}
+	snprintf(top + n, sizeof top - n, " -all");
+	add_txt(z, "worst.tree.test", top);
+
+	mem = tree_memory(res, base, "u@includes.tree.test", SPF_RESULT_FAIL, false);
+	assert_true(mem < JOB_MEMORY_TREE);
+	mem = tree_memory(res, base, "u@includes.tree.test", SPF_RESULT_FAIL, true);
+	assert_true(mem < JOB_MEMORY_TREE);
+	mem = tree_memory(res, base, "u@mx.tree.test", SPF_RESULT_FAIL, false);
+	assert_true(mem < JOB_MEMORY_TREE);
+	mem = tree_memory(res, base, "u@mx.tree.test", SPF_RESULT_FAIL, true);
+	assert_true(mem < JOB_MEMORY_TREE);
+	mem = tree_memory(res, base, "u@worst.tree.test", SPF_RESULT_FAIL, false);
+	assert_true(mem < JOB_MEMORY_WORST);
+	mem = tree_memory(res, base, "u@worst.tree.test", SPF_RESULT_FAIL, true);
+	assert_true(mem < JOB_MEMORY_WORST);
+
+	spf_resolver_destroy(res);
+	event_base_free(base);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hostile_table, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_types, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_huge_txt, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_many_mx, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_late, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_storm, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_slow_answers, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_slow_chain, fx_setup, fx_teardown),
+		cmocka_unit_test(test_memory_bounded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
