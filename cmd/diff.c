@@ -256,6 +256,17 @@ static const spf_result_t results[4] = {
 	SPF_RESULT_PASS, SPF_RESULT_FAIL, SPF_RESULT_SOFTFAIL, SPF_RESULT_NEUTRAL,
 };
 
+/* "lint: 0 errors, 2 warnings -> 0 errors, 1 warning" */
+static void print_lint_counts(const struct world *old, const struct world *new)
+{
+	unsigned oe = old->sev[SPF_LINT_ERROR], ow = old->sev[SPF_LINT_WARNING];
+	unsigned ne = new->sev[SPF_LINT_ERROR], nw = new->sev[SPF_LINT_WARNING];
+
+	printf("lint:          %u error%s, %u warning%s -> %u error%s, %u warning%s\n",
+		oe, oe == 1 ? "" : "s", ow, ow == 1 ? "" : "s",
+		ne, ne == 1 ? "" : "s", nw, nw == 1 ? "" : "s");
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -368,9 +379,7 @@ int cmd_diff(int argc, char **argv)
 		printf("void lookups:  %u -> %u (limit 2; per query %u -> %u; IPv6 client %u -> %u)\n",
 			co_old.voids, co_new.voids, co_old.voids_query,
 			co_new.voids_query, co_old.voids6, co_new.voids6);
-		printf("lint:          %u errors, %u warnings -> %u errors, %u warnings\n",
-			old.sev[SPF_LINT_ERROR], old.sev[SPF_LINT_WARNING],
-			new.sev[SPF_LINT_ERROR], new.sev[SPF_LINT_WARNING]);
+		print_lint_counts(&old, &new);
 	}
 	if (old.flat == NULL || new.flat == NULL) {
 		const char *why = old.flat == NULL ? old.why : new.why;

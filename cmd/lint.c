@@ -43,8 +43,7 @@ static const char lint_usage[] =
 	"  --domain NAME           the domain the draft is for (default\n"
 	"                          draft.invalid); same as giving DOMAIN\n"
 	"  --strict                exit 1 when there are warnings\n"
-	"  --void-limit N          void lookups allowed (default 2)\n"
-	COMMON_HELP
+	COMMON_HELP_ZONE COMMON_HELP_REST
 	"  -h, --help              this text\n"
 	"\n"
 	"exit status: 0 clean, 1 warnings (with --strict), 2 errors,\n"

@@ -459,6 +459,11 @@ static void flatten_top(spf_flat_t *fl, struct lnode *top, const char **exp)
 	struct lnode *n = top;
 
 	fl->dflt = SPF_RESULT_NEUTRAL;
+	/* the top record's exp= stays, wherever it stands (usually after
+	 * all, where the loop below stops) */
+	for (size_t i = 0; i < top->rec->nterms; i++)
+		if (top->terms[i].t->is_modifier && top->terms[i].t->mod == SPF_MOD_EXP)
+			*exp = top->terms[i].t->text;
 	while (n != NULL && !fl->oom) {
 		struct lnode *next = NULL;
 
@@ -467,11 +472,8 @@ static void flatten_top(spf_flat_t *fl, struct lnode *top, const char **exp)
 			const spf_term_t *t = lt->t;
 			struct pset m;
 
-			if (t->is_modifier) {
-				if (t->mod == SPF_MOD_EXP && n == top)
-					*exp = t->text;
+			if (t->is_modifier)
 				continue;
-			}
 			if (!lt->reachable)
 				continue;
 			if (t->mech == SPF_MECH_ALL) {

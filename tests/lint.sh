@@ -98,6 +98,8 @@ for ip in 192.0.2.10 198.51.100.30 172.16.4.9 172.20.0.9 172.21.3.3 203.0.113.20
   if [ "$a" = "$b" ] && [ -n "$a" ]; then ok "flatten-same-$ip"; else bad "flatten-same-$ip" "$a vs $b"; fi
 done
 expect flatten-json 0 '"ok": true' -- flatten "${p[@]}" --json customer.example.com
+# exp= after all is kept on the flattened record (a fail keeps its explanation)
+expect flatten-keeps-exp 0 '-all exp=why\.example\.com"' -- flatten --offline --zone "$td/demo.zone" example.com
 expect flatten-kept 0 'warning: .exists:%\{i\}._spf.example.org. .*kept' -- flatten --offline --record 'k.example.org=v=spf1 exists:%{i}._spf.example.org ip4:192.0.2.0/24 -all' k.example.org
 expect flatten-broken 2 'cannot flatten' --stderr -- flatten "${z[@]}" typo.example.org
 expect flatten-loop 2 'cannot flatten' --stderr -- flatten "${z[@]}" loop1.example.org
