@@ -18,7 +18,8 @@
  *	result is the MAIL FROM result (HELO with --identity helo) or
  *	"error" for a malformed line; detail is the problem, the
  *	explanation (for fail) or the error message; "-" marks an empty
- *	field.  --json writes one JSON object per line instead (schema 1,
+ *	field.  --brief writes only the result word (or "error") per line.
+ *	--json writes one JSON object per line instead (schema 1,
  *	as check --json, with "line").  A summary goes to stderr at the end;
  *	a progress line too, while running, when stderr is a terminal.
  *
@@ -55,6 +56,7 @@ static const char batch_usage[] =
 	"  --concurrency N         evaluate up to N lines at once (default 64)\n"
 	"  --identity mfrom|helo|both  identities to check (default mfrom);\n"
 	"                          both: HELO first when the line has one\n"
+	"  --brief                 write only the result word (or \"error\") per line\n"
 	COMMON_HELP
 	"  -h, --help              this text\n"
 	"\n"
@@ -87,6 +89,7 @@ struct batch {
 	unsigned running, concurrency;
 	enum cmd_identities ids;
 	bool json;
+	bool brief;           /* only the result word per line */
 	bool finished_any;
 	bool failed;          /* an internal error */
 	bool malformed;
@@ -135,7 +138,9 @@ static void error_line(struct slot *s, const char *input, const char *msg)
 	b->errors++;
 	b->malformed = true;
 	spf_buf_init(&buf, 8192);
-	if (b->json) {
+	if (b->brief) {
+		spf_buf_puts(&buf, "error\n");
+	} else if (b->json) {
 		json_t *o = json_object();
 		char *text;
 		char tmp[1200];
@@ -178,7 +183,9 @@ static void result_line(struct slot *s)
 	b->counts[r]++;
 	s->ev.elapsed_ms = cmd_now_ms() - s->t_start;
 	spf_buf_init(&buf, 16384);
-	if (b->json) {
+	if (b->brief) {
+		spf_buf_printf(&buf, "%s\n", spf_result_str(r));
+	} else if (b->json) {
 		json_t *o = cmd_eval_json(&s->ev);
 		char *text;
 
@@ -261,51 +268,71 @@ static void on_done(spf_job_t *job, void *arg)
 	b->running--;
 }
 
-/* Split, check and start one line. */
-static void take_line(struct batch *b, struct slot *s, const char *line)
+bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
+	size_t whylen)
 {
 	char *f[4] = { 0 }, *save = NULL, *tok;
 	int n = 0;
-	char why[512];
-	const char *helo;
 
-	s->text = xstrdup(line);
-	for (tok = strtok_r(s->text, " \t\r\n", &save); tok != NULL;
+	memset(out, 0, sizeof(*out));
+	for (tok = strtok_r(text, " \t\r\n", &save); tok != NULL;
 	     tok = strtok_r(NULL, " \t\r\n", &save)) {
 		if (n == 4)
 			break;
 		f[n++] = tok;
 	}
 	if (n < 2) {
-		error_line(s, line, "a line needs IP SENDER [HELO]");
-		return;
+		snprintf(why, whylen, "a line needs IP SENDER [HELO]");
+		return false;
 	}
 	if (n > 3) {
-		error_line(s, line, "too many fields: a line is IP SENDER [HELO]");
-		return;
+		snprintf(why, whylen, "too many fields: a line is IP SENDER [HELO]");
+		return false;
 	}
-	if (!spf_addr_parse(f[0], &s->req.ip)) {
+	if (!spf_addr_parse(f[0], &out->ip)) {
 		char p[128];
 
-		snprintf(why, sizeof(why), "'%s' is not an IPv4 or IPv6 address",
+		snprintf(why, whylen, "'%s' is not an IPv4 or IPv6 address",
 			cmd_printable(f[0], p, sizeof(p)));
-		error_line(s, line, why);
-		return;
+		return false;
 	}
-	s->ip_text = f[0];
+	out->ip_text = f[0];
 	if (strcmp(f[1], "\"\"") == 0)
 		f[1] = (char *)"";
-	s->sender_text = f[1];
-	s->req.sender = cmd_sender(f[1], &s->owned_sender, why, sizeof(why));
-	if (s->req.sender == NULL) {
+	out->sender_text = f[1];
+	out->sender = cmd_sender(f[1], &out->owned_sender, why, whylen);
+	if (out->sender == NULL)
+		goto fail;
+	out->helo = n == 3 ? cmd_helo(f[2], &out->owned_helo, why, whylen) : NULL;
+	if (n == 3 && out->helo == NULL)
+		goto fail;
+	return true;
+fail:
+	spf_free(out->owned_sender);
+	spf_free(out->owned_helo);
+	out->owned_sender = out->owned_helo = NULL;
+	return false;
+}
+
+/* Split, check and start one line. */
+static void take_line(struct batch *b, struct slot *s, const char *line)
+{
+	struct cmd_batch_line pl;
+	char why[512];
+	const char *helo;
+
+	s->text = xstrdup(line);
+	if (!cmd_batch_parse_line(s->text, &pl, why, sizeof(why))) {
 		error_line(s, line, why);
 		return;
 	}
-	helo = n == 3 ? cmd_helo(f[2], &s->owned_helo, why, sizeof(why)) : NULL;
-	if (n == 3 && helo == NULL) {
-		error_line(s, line, why);
-		return;
-	}
+	s->req.ip = pl.ip;
+	s->ip_text = pl.ip_text;
+	s->sender_text = pl.sender_text;
+	s->req.sender = pl.sender;
+	s->owned_sender = pl.owned_sender;
+	s->owned_helo = pl.owned_helo;
+	helo = pl.helo;
 	s->req.helo = helo;
 	if (helo == NULL && (b->ids == CMD_ID_HELO ||
 	    (*s->req.sender == '\0' && (b->ids & CMD_ID_MFROM)))) {
@@ -315,6 +342,7 @@ static void take_line(struct batch *b, struct slot *s, const char *line)
 		return;
 	}
 	cmd_request_opts(b->co, &s->req);
+	s->req.lean_trace = !b->json;   /* the trace is never shown */
 	s->t_start = cmd_now_ms();
 	b->running++;
 	if (helo != NULL && (b->ids & CMD_ID_HELO)) {
@@ -401,6 +429,7 @@ int cmd_batch(int argc, char **argv)
 		{ "input", required_argument, NULL, 'i' },
 		{ "concurrency", required_argument, NULL, 'c' },
 		{ "identity", required_argument, NULL, 'I' },
+		{ "brief", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -448,6 +477,9 @@ int cmd_batch(int argc, char **argv)
 		case 'I':
 			if (!cmd_parse_identities(optarg, &b.ids))
 				return EXIT_USAGE;
+			break;
+		case 'B':
+			b.brief = true;
 			break;
 		case 'h':
 			fputs(batch_usage, stdout);

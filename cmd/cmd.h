@@ -71,9 +71,12 @@ void cmd_request_opts(const struct common_opts *co, spf_request_t *req);
 	{ "no-prefetch", no_argument, NULL, 1013 }, \
 	{ "void-limit", required_argument, NULL, 1014 }
 
-#define COMMON_HELP \
-	"  --zone FILE             answer from this RFC 1035 zone file first (repeatable)\n" \
-	"  --record DOMAIN=TEXT    use TEXT as the only TXT record of DOMAIN (repeatable)\n" \
+#define COMMON_HELP COMMON_HELP_ZONE COMMON_HELP_RECORD COMMON_HELP_REST
+#define COMMON_HELP_ZONE \
+	"  --zone FILE             answer from this RFC 1035 zone file first (repeatable)\n"
+#define COMMON_HELP_RECORD \
+	"  --record DOMAIN=TEXT    use TEXT as the only TXT record of DOMAIN (repeatable)\n"
+#define COMMON_HELP_REST \
 	"  --offline               never use the network; names outside the zones\n" \
 	"                          do not exist (NXDOMAIN)\n" \
 	"  --json                  print a JSON object\n" \
@@ -193,5 +196,48 @@ bool cmd_headers(const struct cmd_eval *ev, enum cmd_headers hdrs,
 	const char *receiver, const char *authserv_id, FILE *out, json_t *json);
 
 /* ==== end of issue 9 block ==== */
+
+/* ==== lint, flatten, diff (issue 4) ==== */
+
+int cmd_lint(int argc, char **argv);
+int cmd_flatten(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+/* Is a --record value a draft record ("v=spf1 ...") rather than
+ * DOMAIN=TEXT? */
+bool cmd_is_draft(const char *arg);
+/* A DOMAIN argument as an A-label (*owned: spf_free), or NULL after
+ * printing why it is not a domain name. */
+const char *cmd_domain_arg(const char *arg, char **owned);
+/* The counts of a lint run as a JSON object. */
+json_t *cmd_lint_counts_json(const spf_lint_t *lint);
+
+/* ==== end of issue 4 block ==== */
+
+/* ==== policyd (issue 8) ==== */
+int cmd_policyd(int argc, char **argv);
+/* ==== end of issue 8 block ==== */
+
+/* ==== batch line parsing (issue 6: tests/fuzz/fuzz_batchline.c) ==== */
+/* One "IP SENDER [HELO]" line of spfcheck batch, split and checked. */
+struct cmd_batch_line {
+	spf_addr_t ip;
+	const char *ip_text;          /* the fields point into the text */
+	const char *sender_text;      /* as written; "" for the null sender */
+	const char *sender;           /* checked: in the text or *owned_sender */
+	const char *helo;             /* checked, or NULL when the line has none */
+	char *owned_sender, *owned_helo;   /* the caller spf_free()s them */
+};
+/*
+ * Split text (modified: the fields point into it) into IP SENDER [HELO]
+ * and check each (cmd_sender, cmd_helo).  Returns true with *out filled,
+ * or false with a one-line reason in why[0..whylen) and nothing owned.
+ */
+bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
+	size_t whylen);
+/* ==== end of batch line parsing block ==== */
+
+/* ==== senderid (issue 5) ==== */
+int cmd_senderid(int argc, char **argv);
+/* ==== end of issue 5 block ==== */
 
 #endif

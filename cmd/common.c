@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int spf_result_exit(spf_result_t r)
 {
@@ -53,6 +54,12 @@ int common_opt(struct common_opts *co, int opt, const char *arg)
 
 		if (eq == NULL || eq == arg) {
 			cmd_error("--record needs DOMAIN=TEXT, got '%s'", arg);
+			return -1;
+		}
+		/* "v=spf1 -all" would be a record for a name "v" */
+		if (strncasecmp(arg, "v=spf", 5) == 0 || strncasecmp(arg, "spf2.", 5) == 0) {
+			cmd_error("--record needs DOMAIN=TEXT, got a record without its domain "
+				"(write --record 'example.com=%s')", arg);
 			return -1;
 		}
 		if (co->nrecords >= MAX_ZONES) {

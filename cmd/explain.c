@@ -392,6 +392,9 @@ static void term_line(const struct ctx *c, const spf_trace_t *t, size_t pad,
 		fprintf(c->out, "  %s[lookups %u/10, void %u/%u]%s",
 			on(c, over ? S_MAGENTA : S_DIM), lk, vd, c->void_limit, off(c));
 	}
+	if (t->beyond_limit)
+		fprintf(c->out, "  %s(beyond the limit: not used for the result)%s",
+			on(c, S_MAGENTA), off(c));
 	if (deciding)
 		fprintf(c->out, "  %s◀ decides%s", on(c, S_BOLD), off(c));
 }
@@ -524,8 +527,8 @@ static void verdict(const struct ctx *c, const spf_trace_t *root)
 		if (r == SPF_RESULT_NONE)
 			fputs(", so there is no SPF policy to apply", c->out);
 		else if (r == SPF_RESULT_PERMERROR && strstr(spf_job_problem(job), "too many") != NULL)
-			fputs("; evaluation stops at the limit, later terms were not evaluated",
-				c->out);
+			fputs("; the result is permerror at the limit whatever follows "
+				"(terms after it are shown for the picture only)", c->out);
 	} else if (mech == NULL || strcmp(mech, "default") == 0) {
 		fprintf(c->out, "no term in the record of %s matched %s and there is no "
 			"redirect=, so the result is neutral (RFC 7208 §4.7)",
@@ -695,6 +698,7 @@ static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 		json_object_set_new(o, "modifier", json_boolean(is_modifier(t->label)));
 		json_object_set_new(o, "outcome", json_string(outcome_str(t->outcome)));
 		json_object_set_new(o, "decisive", json_boolean(t->decisive));
+		json_object_set_new(o, "beyond_limit", json_boolean(t->beyond_limit));
 		json_object_set_new(o, "deciding", json_boolean(is_deciding(c, t)));
 		if (queries_dns(t) && t->outcome != SPF_TERM_NOT_REACHED) {
 			json_object_set_new(o, "lookups", json_integer(lk));
@@ -929,6 +933,9 @@ int cmd_explain(int argc, char **argv)
 		goto out;
 	}
 	cmd_request_opts(&co, &req);
+	/* show the whole tree even past a limit, marked (the result is
+	 * still the limit's permerror) */
+	req.trace_past_limits = true;
 	if (!cmd_resolver(&co, &base, &res))
 		goto out;
 	st = cmd_evaluate(res, &req, ids, &ev);

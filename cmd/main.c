@@ -16,6 +16,11 @@ static const char usage[] =
 	"  check IP SENDER     evaluate SPF (RFC 7208) for a sender; exit status = result\n"
 	"  explain IP SENDER   show why: the evaluation tree, every term and lookup\n"
 	"  batch               evaluate \"IP SENDER [HELO]\" lines from stdin, many at once\n"
+	"  policyd             Postfix policy service (pypolicyd-spf drop-in)\n"
+	"  senderid DOMAIN     SenderID (RFC 4406) conflicts; --message FILE: PRA, SPF vs Sender ID\n"
+	"  lint DOMAIN         find problems in a record before publishing, with positions\n"
+	"  flatten DOMAIN      resolve includes, a and mx into a chain of ip4/ip6 records\n"
+	"  diff DOMAIN --record TEXT  what publishing a record changes\n"
 	"\n"
 	"spfcheck COMMAND --help shows the options of a command; man spfcheck has all.\n"
 	"  --help              this text\n"
@@ -42,6 +47,16 @@ int main(int argc, char **argv)
 		return cmd_explain(argc - 1, argv + 1);
 	if (strcmp(argv[1], "batch") == 0)
 		return cmd_batch(argc - 1, argv + 1);
+	if (strcmp(argv[1], "policyd") == 0)
+		return cmd_policyd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "senderid") == 0)
+		return cmd_senderid(argc - 1, argv + 1);
+	if (strcmp(argv[1], "lint") == 0)
+		return cmd_lint(argc - 1, argv + 1);
+	if (strcmp(argv[1], "flatten") == 0)
+		return cmd_flatten(argc - 1, argv + 1);
+	if (strcmp(argv[1], "diff") == 0)
+		return cmd_diff(argc - 1, argv + 1);
 	cmd_error("unknown command '%s' (try spfcheck --help)", argv[1]);
 	return EXIT_USAGE;
 }

@@ -36,6 +36,7 @@
 #define MAX_FRAMES 24      /* safety net; the term limit bounds depth */
 #define MAX_EXPANSION 4096 /* bound on one macro expansion */
 #define DEFAULT_DEADLINE_MS 20000   /* RFC 7208 §4.6.4: at least 20 s */
+#define PAST_LIMIT_TERMS 30         /* trace_past_limits: how far to go on */
 
 enum role { ROLE_CHECK, ROLE_INCLUDE, ROLE_REDIRECT };
 
@@ -56,6 +57,8 @@ struct slot {
 	spf_dns_query_t *q;
 	spf_dns_answer_t *ans;
 	spf_trace_t *node;
+	const char *name;
+	uint16_t type;
 	struct slot *next;
 };
 
@@ -77,10 +80,12 @@ struct frame {
 	int phase;
 	const char *target;
 	struct slot *txt;
+	struct slot *spf99;          /* type SPF (99): Sender ID only (issue 5) */
 	struct slot *main;
 	struct slot *hosts[MAX_MX_NAMES];
 	size_t nhosts;
 	struct frame *child;
+	bool warm;                   /* its TXT answer was at hand */
 };
 
 /* A speculative lookup (see prefetch_record()). */
@@ -100,6 +105,10 @@ struct spf_job {
 	spf_macro_ctx_t mctx;
 	const char *default_exp;
 	unsigned void_limit;
+	/* Sender ID (RFC 4406, issue 5): the scope and its switches */
+	spf_scope_t scope;
+	bool v1_for_pra;
+	bool spf99;
 	struct frame *top;        /* innermost frame */
 	struct frame *root;
 	unsigned lookups;
@@ -116,6 +125,16 @@ struct spf_job {
 	bool timed_out;
 	/* speculative prefetch */
 	bool prefetch;
+	bool lean;                /* no answer texts in the trace */
+	/* trace_past_limits: the first limit exceeded, evaluation going on */
+	bool trace_past;
+	bool past_limit;
+	const char *limit_problem;
+	struct frame *limit_frame;       /* where the result is reported: */
+	const spf_term_t *limit_term;    /* the outermost include ancestor */
+	spf_trace_t *limit_nodes[MAX_FRAMES + 1];   /* term nodes to mark */
+	spf_trace_t *limit_checks[MAX_FRAMES + 1];  /* their frames' nodes */
+	size_t nlimit_nodes;
 	struct pf *pfs;
 	unsigned pf_terms;        /* DNS-querying terms prefetched */
 	unsigned pf_queries;      /* queries sent speculatively */
@@ -185,9 +204,7 @@ static spf_result_t qualifier_result(char q)
 	}
 }
 
-/* Strip one trailing dot; check RFC 1035 lengths.  A name failing this
- * is treated as non-existent (RFC 7208 §4.3, §4.8). */
-static bool name_ok(const char *name)
+bool spf_name_ok(const char *name)
 {
 	size_t len = strlen(name), label = 0;
 
@@ -235,7 +252,7 @@ static const char *domain_problem(const char *d)
 		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
 			return "the domain contains a character not allowed in a host name";
 	}
-	if (!name_ok(d))
+	if (!spf_name_ok(d))
 		return "the domain has an empty label, a label over 63 characters or is over 253 characters";
 	if (!dot)
 		return "the domain is not a multi-label domain name";
@@ -267,6 +284,24 @@ static const char *rr_text(spf_job_t *job, const spf_dns_rr_t *rr)
 	case SPF_RR_SPF: {
 		spf_buf_t b;
 		const char *s;
+		size_t clean = 0;
+
+		/* the common case: printable ASCII without quotes or escapes */
+		while (clean < rr->u.txt.len && rr->u.txt.data[clean] >= 0x20 &&
+		       rr->u.txt.data[clean] < 0x7f && rr->u.txt.data[clean] != '"' &&
+		       rr->u.txt.data[clean] != '\\')
+			clean++;
+		if (clean == rr->u.txt.len) {
+			char *q = spf_arena_alloc(job->arena, clean + 3);
+
+			if (q != NULL) {
+				q[0] = '"';
+				memcpy(q + 1, rr->u.txt.data, clean);
+				q[clean + 1] = '"';
+				q[clean + 2] = '\0';
+			}
+			return q;
+		}
 
 		spf_buf_init(&b, 8192);
 		spf_buf_putc(&b, '"');
@@ -331,7 +366,7 @@ static void on_answer(const spf_dns_answer_t *ans, void *arg)
 
 	s->q = NULL;
 	s->ans = spf_dns_answer_ref((spf_dns_answer_t *)ans);
-	if (s->node != NULL) {
+	if (s->node != NULL && !job->lean) {
 		s->node->detail = answer_text(job, ans);
 		s->node->ttl = spf_dns_answer_ttl(ans);
 	}
@@ -350,8 +385,11 @@ static struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
 		return NULL;
 	}
 	s->job = job;
-	s->node = trace_add(job, under, SPF_TRACE_DNS,
-		spf_arena_printf(job->arena, "%s %s", spf_rrtype_str(type), name));
+	s->name = name;
+	s->type = type;
+	if (!job->lean)
+		s->node = trace_add(job, under, SPF_TRACE_DNS,
+			spf_arena_printf(job->arena, "%s %s", spf_rrtype_str(type), name));
 	s->q = spf_resolver_query(job->res, name, type, on_answer, s);
 	if (s->q == NULL) {
 		job->oom = true;
@@ -372,9 +410,9 @@ static const char *slot_why(spf_job_t *job, const struct slot *s)
 {
 	const char *d = s && s->ans ? spf_dns_answer_detail(s->ans) : NULL;
 
-	return spf_arena_printf(job->arena, "%s for %s%s%s%s",
+	return spf_arena_printf(job->arena, "%s for %s %s%s%s%s",
 		spf_dns_status_str(slot_status(s)),
-		s && s->node ? s->node->label : "query",
+		s ? spf_rrtype_str(s->type) : "query", s ? s->name : "",
 		d ? " (" : "", d ? d : "", d ? ")" : "");
 }
 
@@ -455,7 +493,7 @@ static bool ptr_names(spf_job_t *job, spf_trace_t *under)
 		for (size_t i = 0; i < n; i++) {
 			const char *name = spf_dns_answer_rr(ans, i)->u.name;
 
-			if (!name_ok(name))
+			if (!spf_name_ok(name))
 				continue;
 			job->ptr_hosts[job->nptr_hosts++] = ask(job, under, name, atype);
 		}
@@ -561,11 +599,65 @@ static enum tres term_target(spf_job_t *job, struct frame *f,
 	if (node != NULL && strcmp(name, t->domain_spec) != 0)
 		trace_note(job, node, spf_arena_printf(job->arena,
 			"target expands to %s", name));
-	f->target = name_ok(name) ? name : NULL;
+	f->target = spf_name_ok(name) ? name : NULL;
 	if (f->target == NULL)
 		trace_note(job, node, spf_arena_printf(job->arena,
 			"'%s' is not a valid domain name: treated as non-existent", name));
 	return T_MATCH;
+}
+
+/* ---- parsed records, memoised on the answer ----
+ *
+ * A record is parsed once per answer object: answers come shared from
+ * the resolver's cache, so in a batch or a policy service a provider's
+ * record is parsed once, not once per evaluation.  The memo lives in
+ * its own arena and dies with the answer; a job keeps every answer it
+ * used referenced until it is destroyed, so pointers into the record
+ * (term texts in the trace) stay valid as long as the job.
+ */
+struct rec_memo {
+	spf_arena_t *arena;
+	const spf_dns_rr_t *rr;      /* the record parsed */
+	spf_record_t *rec;
+	spf_status_t status;
+	spf_parse_error_t err;
+};
+
+static void rec_memo_free(void *p)
+{
+	struct rec_memo *m = p;
+
+	spf_arena_destroy(m->arena);
+	spf_free(m);
+}
+
+static spf_status_t parse_memo(spf_job_t *job, const spf_dns_answer_t *ans,
+	const spf_dns_rr_t *rr, spf_record_t **out, spf_parse_error_t *err)
+{
+	struct rec_memo *m = spf_dns_answer_memo(ans);
+
+	if (m == NULL) {
+		m = spf_calloc(1, sizeof(*m));
+		if (m != NULL)
+			m->arena = spf_arena_create();
+		if (m != NULL && m->arena != NULL) {
+			m->rr = rr;
+			m->status = spf_record_parse(m->arena, rr->u.txt.data,
+				rr->u.txt.len, &m->rec, &m->err);
+		}
+		if (m == NULL || m->arena == NULL || m->status == SPF_ENOMEM ||
+		    !spf_dns_answer_set_memo(ans, m, rec_memo_free)) {
+			if (m != NULL)
+				rec_memo_free(m);
+			m = NULL;
+		}
+	}
+	if (m != NULL && m->rr == rr) {
+		*out = m->rec;
+		*err = m->err;
+		return m->status;
+	}
+	return spf_record_parse(job->arena, rr->u.txt.data, rr->u.txt.len, out, err);
 }
 
 /* ---- speculative prefetch ----
@@ -610,7 +702,7 @@ static void on_prefetch(const spf_dns_answer_t *ans, void *arg)
 		for (size_t i = 0; i < n; i++) {
 			const char *ex = spf_dns_answer_rr(ans, i)->u.mx.exchange;
 
-			if (name_ok(ex))
+			if (spf_name_ok(ex))
 				prefetch_query(job, ex, atype, NULL);
 		}
 	} else if (p->type == SPF_RR_TXT) {
@@ -627,8 +719,7 @@ static void on_prefetch(const spf_dns_answer_t *ans, void *arg)
 				found = rr;
 			}
 		}
-		if (found != NULL && spf_record_parse(job->arena, found->u.txt.data,
-		    found->u.txt.len, &rec, &perr) == SPF_OK)
+		if (found != NULL && parse_memo(job, ans, found, &rec, &perr) == SPF_OK)
 			prefetch_record(job, spf_dns_answer_name(ans), rec);
 	}
 }
@@ -640,6 +731,10 @@ static void prefetch_query(spf_job_t *job, const char *name, uint16_t type,
 	struct pf *p;
 
 	if (job->pf_queries >= MAX_DNS_TERMS * (1 + MAX_MX_NAMES))
+		return;
+	/* nothing to gain where the answer is at hand (and for a cached
+	 * include target, its own terms are most likely cached too) */
+	if (spf_resolver_answer_at_hand(job->res, name, type))
 		return;
 	p = spf_arena_alloc(job->arena, sizeof(*p));
 	if (p == NULL)
@@ -672,7 +767,7 @@ static const char *prefetch_target(spf_job_t *job, const char *domain,
 	if (spf_macro_expand(t->domain_spec, t->domain_spec_len, &ctx,
 	    SPF_MACRO_DOMAIN, &b, NULL) == SPF_OK) {
 		out = strip_dot(job, spf_buf_cstr(&b));
-		if (out != NULL && !name_ok(out))
+		if (out != NULL && !spf_name_ok(out))
 			out = NULL;
 	}
 	spf_buf_finish(&b);
@@ -774,6 +869,44 @@ static const char *frame_term_problem(spf_job_t *job, struct frame *f,
 }
 
 /* Count a DNS-querying term (RFC 7208 §4.6.4); false if over the limit. */
+/*
+ * A limit was exceeded with problem text.  Normally evaluation stops
+ * (false).  With trace_past_limits it goes on for the trace, up to
+ * PAST_LIMIT_TERMS terms, and the first problem stays the result's.
+ */
+static bool past_limit(spf_job_t *job, struct frame *f, const spf_term_t *t,
+	const char **problem)
+{
+	if (job->trace_past && job->lookups <= PAST_LIMIT_TERMS &&
+	    job->voids <= job->void_limit + PAST_LIMIT_TERMS) {
+		if (!job->past_limit) {
+			/* as without trace_past_limits: an error inside an
+			 * include is the include term's error in its parent */
+			job->past_limit = true;
+			job->limit_problem = *problem;
+			trace_note(job, f->node, *problem);
+			for (;;) {
+				size_t idx = (size_t)(t - f->rec->terms);
+
+				if (idx < f->rec->nterms && job->nlimit_nodes <= MAX_FRAMES) {
+					job->limit_checks[job->nlimit_nodes] = f->node;
+					job->limit_nodes[job->nlimit_nodes++] = f->term_nodes[idx];
+				}
+				if (f->role != ROLE_INCLUDE || f->parent == NULL)
+					break;
+				f = f->parent;
+				t = &f->rec->terms[f->ti];
+			}
+			job->limit_frame = f;
+			job->limit_term = t;
+		}
+		return true;
+	}
+	if (job->past_limit)
+		*problem = job->limit_problem;
+	return false;
+}
+
 static bool count_lookup(spf_job_t *job, struct frame *f, const spf_term_t *t,
 	const char **problem)
 {
@@ -782,7 +915,7 @@ static bool count_lookup(spf_job_t *job, struct frame *f, const spf_term_t *t,
 			"too many DNS-querying terms: '%s' in the record of %s is number %u, "
 			"the limit is %d (RFC 7208 §4.6.4)",
 			t->text, f->domain, job->lookups, MAX_DNS_TERMS);
-		return false;
+		return past_limit(job, f, t, problem);
 	}
 	return true;
 }
@@ -796,7 +929,7 @@ static bool count_void(spf_job_t *job, struct frame *f, const spf_term_t *t,
 			"too many void lookups: '%s' in the record of %s is void lookup number %u, "
 			"the limit is %u (RFC 7208 §4.6.4)",
 			t->text, f->domain, job->voids, job->void_limit);
-		return false;
+		return past_limit(job, f, t, problem);
 	}
 	return true;
 }
@@ -927,7 +1060,7 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 				const char *ex = spf_dns_answer_rr(f->main->ans, i)->u.mx.exchange;
 
 				/* a null MX (RFC 7505) or a bad name has no addresses */
-				if (!name_ok(ex))
+				if (!spf_name_ok(ex))
 					continue;
 				f->hosts[f->nhosts++] = ask(job, node, ex, atype);
 			}
@@ -975,8 +1108,55 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 
 static void st_fetch(spf_job_t *job, struct frame *f)
 {
+	/* a record already at hand (cached) most likely has its terms'
+	 * answers cached too: no speculation for it */
+	f->warm = job->prefetch &&
+		spf_resolver_answer_at_hand(job->res, f->domain, SPF_RR_TXT);
 	f->txt = ask(job, f->node, f->domain, SPF_RR_TXT);
+	if (job->scope != SPF_SCOPE_RFC7208 && job->spf99)
+		f->spf99 = ask(job, f->node, f->domain, SPF_RR_SPF);
 	f->state = F_SELECT;
+}
+
+/* RFC 4406 §4.4 (SPECS A.3): the record for a Sender ID scope, chosen
+ * by spf_record_select().  Returns it, or NULL when the frame is
+ * finished (none, permerror, temperror). */
+static const spf_dns_rr_t *select_scoped(spf_job_t *job, struct frame *f)
+{
+	const char *scope = job->scope == SPF_SCOPE_PRA ? "pra" : "mfrom";
+	struct slot *sl[2] = { f->txt, f->spf99 };
+	spf_selection_t sel;
+
+	for (size_t i = 0; i < 2; i++) {
+		spf_dns_status_t st = slot_status(sl[i]);
+
+		if (sl[i] != NULL && (st == SPF_DNS_TEMPFAIL || st == SPF_DNS_BADREPLY)) {
+			frame_finish(job, f, SPF_RESULT_TEMPERROR, spf_arena_printf(job->arena,
+				"looking up the Sender ID record of %s: %s", f->domain,
+				slot_why(job, sl[i])));
+			return NULL;
+		}
+	}
+	spf_record_select(f->txt ? f->txt->ans : NULL, f->spf99 ? f->spf99->ans : NULL,
+		job->scope, job->v1_for_pra, &sel);
+	if (sel.used_spf99)
+		trace_note(job, f->node,
+			"type SPF (99) records exist: the TXT records are ignored (RFC 4406 §4.4)");
+	if (sel.ncand == 0) {
+		frame_finish(job, f, SPF_RESULT_NONE, f->role == ROLE_CHECK ?
+			spf_arena_printf(job->arena, "%s has no SPF record for scope %s%s",
+				f->domain, scope, job->scope == SPF_SCOPE_PRA && !job->v1_for_pra ?
+				" (spf2.0 records only: v=spf1 is not used for pra)" : "") : NULL);
+		return NULL;
+	}
+	if (sel.ncand > 1) {
+		frame_finish(job, f, SPF_RESULT_PERMERROR, spf_arena_printf(job->arena,
+			"%s publishes %zu %s records for scope %s%s; exactly one is allowed (RFC 4406 §4.4)",
+			f->domain, sel.ncand, sel.version == 2 ? "spf2.x" : "v=spf1", scope,
+			sel.used_spf99 ? " in type SPF (99)" : ""));
+		return NULL;
+	}
+	return sel.rr;
 }
 
 /* RFC 7208 §4.4 / §4.5: select the one v=spf1 record and parse it. */
@@ -989,6 +1169,12 @@ static void st_select(spf_job_t *job, struct frame *f)
 	spf_status_t ps;
 	spf_trace_t *rnode;
 
+	if (job->scope != SPF_SCOPE_RFC7208) {
+		found = select_scoped(job, f);
+		if (found == NULL)
+			return;
+		goto parse;
+	}
 	if (st == SPF_DNS_TEMPFAIL || st == SPF_DNS_BADREPLY) {
 		frame_finish(job, f, SPF_RESULT_TEMPERROR, spf_arena_printf(job->arena,
 			"looking up the SPF record of %s: %s", f->domain, slot_why(job, f->txt)));
@@ -1014,11 +1200,17 @@ static void st_select(spf_job_t *job, struct frame *f)
 			f->domain, count));
 		return;
 	}
+parse:
 	rnode = trace_add(job, f->node, SPF_TRACE_RECORD, rr_text(job, found));
 	if (rnode != NULL)
 		rnode->ttl = found->ttl;
-	ps = spf_record_parse(job->arena, found->u.txt.data, found->u.txt.len,
-		&f->rec, &perr);
+	if (rnode != NULL && job->scope != SPF_SCOPE_RFC7208)
+		rnode->detail = spf_arena_printf(job->arena, "%s record for Sender ID scope %s",
+			spf_rrtype_str(found->type), job->scope == SPF_SCOPE_PRA ? "pra" : "mfrom");
+	ps = job->scope != SPF_SCOPE_RFC7208 ?
+		spf_record_parse_version(job->arena, found->u.txt.data, found->u.txt.len,
+			&f->rec, &perr) :
+		parse_memo(job, f->txt->ans, found, &f->rec, &perr);
 	if (ps == SPF_ENOMEM) {
 		job->oom = true;
 		return;
@@ -1038,7 +1230,8 @@ static void st_select(spf_job_t *job, struct frame *f)
 	for (size_t i = 0; i < f->rec->nterms; i++)
 		f->term_nodes[i] = trace_add(job, f->node, SPF_TRACE_TERM,
 			f->rec->terms[i].text);
-	prefetch_record(job, f->domain, f->rec);
+	if (!f->warm)
+		prefetch_record(job, f->domain, f->rec);
 	f->ti = 0;
 	f->phase = 0;
 	f->state = F_TERM;
@@ -1048,7 +1241,7 @@ static void decide(spf_job_t *job, struct frame *f, size_t ti, spf_result_t r)
 {
 	f->decider = f;
 	f->decisive = &f->rec->terms[ti];
-	if (f->term_nodes[ti] != NULL)
+	if (f->term_nodes[ti] != NULL && !job->past_limit)
 		f->term_nodes[ti]->decisive = true;
 	frame_finish(job, f, r, NULL);
 }
@@ -1078,6 +1271,7 @@ static void st_term(spf_job_t *job, struct frame *f)
 	if (node != NULL) {
 		node->lookups = job->lookups;
 		node->voids = job->voids;
+		node->beyond_limit = job->past_limit;
 	}
 	switch (r) {
 	case T_MATCH:
@@ -1196,7 +1390,7 @@ static bool explain(spf_job_t *job)
 			SPF_MACRO_DOMAIN, &problem);
 		if (d->target != NULL)
 			d->target = strip_dot(job, d->target);
-		if (d->target == NULL || !name_ok(d->target)) {
+		if (d->target == NULL || !spf_name_ok(d->target)) {
 			job->exp_phase = 3;
 			return true;
 		}
@@ -1256,6 +1450,29 @@ static void finish_job(spf_job_t *job)
 	if (job->oom) {
 		job->result = SPF_RESULT_TEMPERROR;
 		job->problem = "out of memory";
+	} else if (job->past_limit && !job->timed_out) {
+		/* the trace went on past the limit; the result is the limit's */
+		struct frame *lf = job->limit_frame;
+
+		job->result = SPF_RESULT_PERMERROR;
+		job->problem = job->limit_problem;
+		job->explanation = NULL;
+		for (size_t i = 0; i < job->nlimit_nodes; i++) {
+			spf_trace_t *n = job->limit_nodes[i];
+
+			if (n != NULL) {
+				n->outcome = SPF_TERM_ERROR;
+				n->beyond_limit = false;
+				n->decisive = i == 0;
+			}
+			/* the frames on the way out gave permerror, as they
+			 * would have without the trace going on */
+			if (job->limit_checks[i] != NULL)
+				job->limit_checks[i]->result = SPF_RESULT_PERMERROR;
+		}
+		job->domain = lf->domain;
+		job->mechanism = job->limit_term->text;
+		d = NULL;
 	} else if (job->timed_out) {
 		job->result = SPF_RESULT_TEMPERROR;
 		job->problem = spf_arena_printf(job->arena,
@@ -1307,7 +1524,7 @@ static void job_run(spf_job_t *job)
 		if (f == NULL) {
 			/* check_host() of the root frame is done */
 			if (job->root != NULL && job->root->result == SPF_RESULT_FAIL &&
-			    job->exp_phase < 3) {
+			    !job->past_limit && job->exp_phase < 3) {
 				if (job->exp_frame == NULL)
 					job->exp_frame = job->root->decider;
 				if (job->explanation == NULL) {
@@ -1388,7 +1605,7 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 {
 	spf_job_t *job;
 	spf_arena_t *arena;
-	const char *sender, *at, *domain, *why;
+	const char *sender, *at, *domain, *why, *idn_why;
 	spf_status_t st = SPF_ENOMEM;
 
 	if (res == NULL || req == NULL ||
@@ -1436,6 +1653,28 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 	domain = job->mctx.sender_domain ? strip_dot(job, job->mctx.sender_domain) : NULL;
 	if (job->mctx.local == NULL || domain == NULL || job->default_exp == NULL)
 		goto fail_job;
+	/* a U-label domain is looked up as its A-label (IDNA2008, UTS#46) */
+	idn_why = NULL;
+	for (const char *p = domain; *p != '\0'; p++) {
+		if ((unsigned char)*p >= 0x80) {
+			char *alabel = NULL;
+			spf_status_t ist = spf_dns_to_ascii(domain, &alabel, &idn_why);
+
+			if (ist == SPF_ENOMEM)
+				goto fail_job;
+			if (ist == SPF_OK) {
+				const char *copy = spf_arena_strdup(arena, alabel);
+
+				spf_free(alabel);
+				if (copy == NULL)
+					goto fail_job;
+				domain = copy;
+				job->mctx.sender_domain = copy;
+				idn_why = NULL;
+			}
+			break;
+		}
+	}
 	job->start_domain = domain;
 	/* the root frame's CHECK node is the root of the trace */
 	job->root = push_frame(job, NULL, ROLE_CHECK, domain, NULL);
@@ -1443,9 +1682,18 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 		goto fail_job;
 	job->trace = job->root->node;
 	job->trace->role = req->identity == SPF_IDENTITY_HELO ? "helo" : "mfrom";
+	/* Sender ID (RFC 4406, issue 5) */
+	if (req->scope == SPF_SCOPE_MFROM || req->scope == SPF_SCOPE_PRA) {
+		job->scope = req->scope;
+		job->v1_for_pra = req->v1_for_pra;
+		job->spf99 = req->query_spf99;
+		if (req->scope == SPF_SCOPE_PRA)
+			job->trace->role = "pra";
+	}
 	job->trace->detail = sender;
 
-	why = domain_problem(domain);
+	why = idn_why != NULL ? spf_arena_printf(arena,
+		"cannot convert it to an A-label (%s)", idn_why) : domain_problem(domain);
 	if (why != NULL) {
 		/* RFC 7208 §4.3: a malformed domain gives none at once */
 		frame_finish(job, job->root, SPF_RESULT_NONE,
@@ -1457,6 +1705,8 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 	if (job->kick == NULL)
 		goto fail_job;
 	job->prefetch = !req->no_prefetch;
+	job->lean = req->lean_trace;
+	job->trace_past = req->trace_past_limits;
 	job->deadline_ms = req->deadline_ms ? req->deadline_ms : DEFAULT_DEADLINE_MS;
 	job->deadline = spf_resolver_call_after(res, job->deadline_ms, on_deadline, job);
 	if (job->deadline == NULL) {
@@ -1500,6 +1750,7 @@ unsigned spf_job_void_lookups(const spf_job_t *job) { return job->voids; }
 const char *spf_job_sender(const spf_job_t *job) { return job->mctx.sender; }
 const char *spf_job_start_domain(const spf_job_t *job) { return job->start_domain; }
 const spf_trace_t *spf_job_trace(const spf_job_t *job) { return job->trace; }
+size_t spf_job_memory(const spf_job_t *job) { return spf_arena_used(job->arena); }
 
 static void sync_done(spf_job_t *job, void *arg)
 {

@@ -61,6 +61,11 @@ typedef struct {
 	int redirect;            /* index of redirect= or -1 */
 	int exp;                 /* index of exp= or -1 */
 	int all;                 /* index of the first "all" or -1 */
+	/* issue 5: 1 for v=spf1; 2 for spf2.<minor>/<scopes> (RFC 4406 §3,
+	 * only from spf_record_parse_version()) with the scope bits */
+	int version;
+	unsigned scopes;         /* SPF_SCOPE_BIT_* */
+	size_t terms_start;      /* offset just after the version section */
 } spf_record_t;
 
 typedef struct {
@@ -87,6 +92,83 @@ bool spf_record_is_spf1(const uint8_t *text, size_t len);
  */
 spf_status_t spf_record_parse(spf_arena_t *arena, const uint8_t *text,
 	size_t len, spf_record_t **out, spf_parse_error_t *err);
+
+/* ---- SenderID record versions (record.c, select.c) — issue 5 ---- */
+
+/* Scope bits of an spf2.x record (RFC 4406 §3). */
+#define SPF_SCOPE_BIT_MFROM 0x1u
+#define SPF_SCOPE_BIT_PRA   0x2u
+
+/* What is wrong with, or notable about, a version section: the SID-04
+ * subcases of SPECS A.9.  a-g make it unusable for Sender ID. */
+enum {
+	SPF_VER_V_PREFIX = 1u << 0,      /* (a) "v=spf2.0/..." */
+	SPF_VER_BAD_MINOR = 1u << 1,     /* (b) "spf2/", "spf2./", "spf2.x/" */
+	SPF_VER_NO_SCOPE = 1u << 2,      /* (c) "spf2.0" without "/scope" */
+	SPF_VER_EMPTY_SCOPE = 1u << 3,   /* (d) "spf2.0/", "spf2.0/pra," */
+	SPF_VER_SPACE_SCOPE = 1u << 4,   /* (e) "spf2.0/mfrom, pra" */
+	SPF_VER_BAD_CHAR = 1u << 5,      /* (f) "spf2.0/pra+mx" */
+	SPF_VER_UNKNOWN_ONLY = 1u << 6,  /* (g) "spf2.0/helo" */
+	SPF_VER_MINOR_NOT_0 = 1u << 7,   /* (h) "spf2.1/pra" (legal) */
+	SPF_VER_REPEATED = 1u << 8,      /* (i) "spf2.0/pra,pra" (legal) */
+	SPF_VER_UPPER = 1u << 9,         /* (j) "SPF2.0/PRA" (legal) */
+};
+/* flags that make the section not well-formed (RFC 4406 §4.4 step 2) */
+#define SPF_VER_MALFORMED (SPF_VER_V_PREFIX | SPF_VER_BAD_MINOR | \
+	SPF_VER_NO_SCOPE | SPF_VER_EMPTY_SCOPE | SPF_VER_SPACE_SCOPE | \
+	SPF_VER_BAD_CHAR)
+
+typedef struct {
+	int version;         /* 0: not SPF-looking; 1: v=spf1; 2: spf2 (maybe malformed) */
+	bool well_formed;    /* v=spf1, or flags & SPF_VER_MALFORMED == 0 */
+	unsigned minor;      /* spf2.<minor> (saturates at 9999) */
+	unsigned scopes;     /* SPF_SCOPE_BIT_* found */
+	unsigned nscopes;    /* scope ids, known or not */
+	unsigned flags;      /* SPF_VER_* */
+	size_t end;          /* offset just after the version section */
+	const char *problem; /* static English text for the first defect, or NULL */
+} spf_version_info_t;
+
+/*
+ * Classify the version section of a record (RFC 7208 §4.5, RFC 4406 §3):
+ * "v=spf1" + SP/end is version 1; anything starting "spf2" or "v=spf2"
+ * (case-insensitive) is version 2, checked against the RFC 4406 grammar
+ * with every SID-04 subcase flagged; everything else is version 0.
+ * Never fails.
+ */
+void spf_record_version(const uint8_t *text, size_t len,
+	spf_version_info_t *out);
+/* Static English text for the most severe SPF_VER_* flag in flags, or
+ * NULL when flags is 0. */
+const char *spf_version_problem(unsigned flags);
+
+/*
+ * Like spf_record_parse(), but also accepts a well-formed spf2.x record
+ * (RFC 4406 §3: the same terms after the version section); sets
+ * version, scopes and terms_start.  A malformed spf2 version section is
+ * SPF_ESYNTAX with the defect in *err.
+ */
+spf_status_t spf_record_parse_version(spf_arena_t *arena,
+	const uint8_t *text, size_t len, spf_record_t **out,
+	spf_parse_error_t *err);
+
+/* The record selection of RFC 4406 §4.4 (SPECS A.3), or of RFC 7208
+ * §4.5 for SPF_SCOPE_RFC7208 (TXT only, v=spf1 only). */
+typedef struct {
+	const spf_dns_rr_t *rr;  /* the one record selected, or NULL */
+	size_t ncand;            /* candidates left (0: none, >1: permerror) */
+	int version;             /* of the candidates: 1 or 2 (0 if none) */
+	bool used_spf99;         /* type-99 records were present: TXT dropped */
+} spf_selection_t;
+
+/*
+ * Select from txt (the TXT answer) and spf99 (the type-99 answer, or
+ * NULL when not queried); answers that are not SPF_DNS_OK count as
+ * empty.  v1_for_pra: see spf_request_t.
+ */
+void spf_record_select(const spf_dns_answer_t *txt,
+	const spf_dns_answer_t *spf99, spf_scope_t scope, bool v1_for_pra,
+	spf_selection_t *out);
 
 /* Does the mechanism cause DNS queries (counts toward the limit of 10)? */
 bool spf_mech_queries_dns(spf_mech_t mech);
@@ -131,5 +213,10 @@ bool spf_macro_uses_ptr(const char *s, size_t len);
 spf_status_t spf_macro_expand(const char *s, size_t len,
 	const spf_macro_ctx_t *ctx, int flags, spf_buf_t *out,
 	const char **errmsg);
+
+/* Does name (no trailing dot) keep RFC 1035's lengths: 1 to 253
+ * characters, labels of 1 to 63?  A name failing this is treated as
+ * non-existent (RFC 7208 §4.3, §4.8). */
+bool spf_name_ok(const char *name);
 
 #endif

@@ -697,10 +697,14 @@ static spf_status_t parse_term(struct parser *p, spf_term_t *t)
 	return st;
 }
 
-spf_status_t spf_record_parse(spf_arena_t *arena, const uint8_t *text,
-	size_t len, spf_record_t **out, spf_parse_error_t *err)
+/* The record parser; with v2, a well-formed spf2.x version section is
+ * accepted too (RFC 4406 §3, issue 5). */
+static spf_status_t parse_record(spf_arena_t *arena, const uint8_t *text,
+	size_t len, bool v2, spf_record_t **out, spf_parse_error_t *err)
 {
 	struct parser p;
+	spf_version_info_t vi;
+	size_t start = 6;
 	spf_parse_error_t dummy;
 	spf_record_t *rec;
 	spf_status_t st;
@@ -724,18 +728,26 @@ spf_status_t spf_record_parse(spf_arena_t *arena, const uint8_t *text,
 	p.len = len;
 	p.err = err;
 
-	if (!spf_record_is_spf1(text, len)) {
+	spf_record_version(text, len, &vi);
+	if (v2 && vi.version == 2) {
+		if (!vi.well_formed)
+			return syntax(&p, 0, vi.end, "malformed Sender ID version "
+			    "'%.*s%s': %s (RFC 4406 section 3)", qlen(vi.end),
+			    copy, qdots(vi.end), vi.problem);
+		start = vi.end;
+	} else if (!spf_record_is_spf1(text, len)) {
 		if (len >= 6 && spf_strncaseeq(copy, "v=spf1", 6))
 			return syntax(&p, 6, 1, "'v=spf1' must be followed by "
 			    "a space or the end of the record");
 		for (k = 0; k < len && copy[k] != ' '; k++)
 			;
 		return syntax(&p, 0, k, "not an SPF record: it must start "
-		    "with 'v=spf1' (RFC 7208 section 4.5)");
+		    "with 'v=spf1' (RFC 7208 section 4.5)%s", v2 ? " or with "
+		    "'spf2.0/' and scopes (RFC 4406 section 3)" : "");
 	}
 
 	/* count the terms */
-	for (n = 0, pos = 6; pos < len;) {
+	for (n = 0, pos = start; pos < len;) {
 		while (pos < len && copy[pos] == ' ')
 			pos++;
 		if (pos == len)
@@ -750,6 +762,9 @@ spf_status_t spf_record_parse(spf_arena_t *arena, const uint8_t *text,
 	rec->text = (const uint8_t *)copy;
 	rec->len = len;
 	rec->redirect = rec->exp = rec->all = -1;
+	rec->version = vi.version == 2 && v2 ? 2 : 1;
+	rec->scopes = rec->version == 2 ? vi.scopes : 0;
+	rec->terms_start = start;
 	if (n > 0) {
 		if (n > SIZE_MAX / sizeof(spf_term_t))
 			return SPF_ENOMEM;
@@ -758,7 +773,7 @@ spf_status_t spf_record_parse(spf_arena_t *arena, const uint8_t *text,
 			return SPF_ENOMEM;
 	}
 
-	for (k = 0, pos = 6; k < n; k++) {
+	for (k = 0, pos = start; k < n; k++) {
 		spf_term_t *t = &rec->terms[k];
 		int *slot = NULL;
 
@@ -792,4 +807,176 @@ spf_status_t spf_record_parse(spf_arena_t *arena, const uint8_t *text,
 	rec->nterms = n;
 	*out = rec;
 	return SPF_OK;
+}
+
+spf_status_t spf_record_parse(spf_arena_t *arena, const uint8_t *text,
+	size_t len, spf_record_t **out, spf_parse_error_t *err)
+{
+	return parse_record(arena, text, len, false, out, err);
+}
+
+spf_status_t spf_record_parse_version(spf_arena_t *arena,
+	const uint8_t *text, size_t len, spf_record_t **out,
+	spf_parse_error_t *err)
+{
+	return parse_record(arena, text, len, true, out, err);
+}
+
+/* ---- Sender ID version sections (RFC 4406 §3; SPECS A.1, SID-04) ---- */
+
+static bool is_scope_char(char c)
+{
+	return is_alnum(c) || c == '-' || c == '_' || c == '.';
+}
+
+const char *spf_version_problem(unsigned flags)
+{
+	static const struct {
+		unsigned flag;
+		const char *text;
+	} msgs[] = {
+		{ SPF_VER_V_PREFIX, "RFC 4406 writes the version without 'v=' "
+		    "('spf2.0/pra'); only ARSoft.Tools.Net accepts 'v=spf2.0'" },
+		{ SPF_VER_BAD_MINOR, "the version needs a minor number of "
+		    "digits, as in 'spf2.0/'" },
+		{ SPF_VER_NO_SCOPE, "the version needs a scope list: "
+		    "'spf2.0/mfrom', 'spf2.0/pra' or 'spf2.0/mfrom,pra'" },
+		{ SPF_VER_SPACE_SCOPE, "there is a space inside the scope list; "
+		    "write it without spaces, e.g. 'spf2.0/mfrom,pra'" },
+		{ SPF_VER_EMPTY_SCOPE, "the scope list has an empty scope "
+		    "(a stray ',' or nothing after '/')" },
+		{ SPF_VER_BAD_CHAR, "the scope list contains a character that "
+		    "is not allowed in a scope name; the version section must "
+		    "end with a space" },
+		{ SPF_VER_UNKNOWN_ONLY, "no known scope: only 'mfrom' and 'pra' "
+		    "are defined, so no receiver selects this record" },
+		{ SPF_VER_MINOR_NOT_0, "the minor version is not 0: legal, but "
+		    "Mail::SPF recognises only 'spf2.0'" },
+		{ SPF_VER_REPEATED, "a scope is listed more than once" },
+		{ SPF_VER_UPPER, "the version section is in upper case: legal, "
+		    "but lower case is what every implementation expects" },
+	};
+
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+		if (flags & msgs[i].flag)
+			return msgs[i].text;
+	return NULL;
+}
+
+/* Does s[0..n) start with a word that reads as a scope list rather than
+ * a term (letters, digits, '-', '_', '.', ',' up to SP or the end, and
+ * not a mechanism name)?  Tells "spf2.0/mfrom, pra" from "spf2.0/pra, a". */
+static bool scope_word(const char *s, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && s[k] != ' ') {
+		if (!is_scope_char(s[k]) && s[k] != ',')
+			return false;
+		k++;
+	}
+	if (k == 0 || !is_alpha(s[0]))
+		return false;
+	for (size_t i = 0; i < NMECHS; i++)
+		if (strlen(mechs[i].name) == k && spf_strncaseeq(s, mechs[i].name, k))
+			return false;
+	return true;
+}
+
+void spf_record_version(const uint8_t *text, size_t len,
+	spf_version_info_t *out)
+{
+	const char *s = (const char *)text;
+	size_t i, tok, slash;
+
+	memset(out, 0, sizeof(*out));
+	if (text == NULL)
+		return;
+	if (spf_record_is_spf1(text, len)) {
+		out->version = 1;
+		out->well_formed = true;
+		out->end = 6;
+		return;
+	}
+	i = 0;
+	if (len >= 6 && spf_strncaseeq(s, "v=spf2", 6)) {
+		out->flags |= SPF_VER_V_PREFIX;
+		i = 2;
+	} else if (len < 4 || !spf_strncaseeq(s, "spf2", 4)) {
+		return;
+	}
+	out->version = 2;
+	for (tok = 0; tok < len && s[tok] != ' '; tok++)
+		;
+	out->end = tok;
+	i += 4;
+	for (slash = i; slash < tok && s[slash] != '/'; slash++)
+		;
+	/* "." 1*DIGIT between "spf2" and "/" */
+	if (i >= slash || s[i] != '.' || i + 1 == slash) {
+		out->flags |= SPF_VER_BAD_MINOR;
+	} else {
+		for (size_t k = i + 1; k < slash; k++) {
+			if (!is_digit(s[k])) {
+				out->flags |= SPF_VER_BAD_MINOR;
+				break;
+			}
+			if (out->minor < 9999)
+				out->minor = out->minor * 10 + (unsigned)(s[k] - '0');
+		}
+		if (!(out->flags & SPF_VER_BAD_MINOR) && out->minor != 0)
+			out->flags |= SPF_VER_MINOR_NOT_0;
+	}
+	if (slash == tok) {
+		out->flags |= SPF_VER_NO_SCOPE;
+	} else {
+		/* scope-id *( "," scope-id ), scope-id = name */
+		size_t b = slash + 1;
+
+		for (;;) {
+			size_t e = b;
+
+			while (e < tok && s[e] != ',')
+				e++;
+			if (e == b) {
+				/* "spf2.0/mfrom, pra": (e), not (d) */
+				if (!(e == tok && e > slash + 1 && tok < len &&
+				    scope_word(s + tok + 1, len - tok - 1)))
+					out->flags |= SPF_VER_EMPTY_SCOPE;
+			} else {
+				bool ok = is_alpha(s[b]);
+
+				for (size_t k = b; k < e && ok; k++)
+					ok = is_scope_char(s[k]);
+				if (!ok)
+					out->flags |= SPF_VER_BAD_CHAR;
+				out->nscopes++;
+				if (e - b == 5 && spf_strncaseeq(s + b, "mfrom", 5)) {
+					if (out->scopes & SPF_SCOPE_BIT_MFROM)
+						out->flags |= SPF_VER_REPEATED;
+					out->scopes |= SPF_SCOPE_BIT_MFROM;
+				} else if (e - b == 3 && spf_strncaseeq(s + b, "pra", 3)) {
+					if (out->scopes & SPF_SCOPE_BIT_PRA)
+						out->flags |= SPF_VER_REPEATED;
+					out->scopes |= SPF_SCOPE_BIT_PRA;
+				}
+			}
+			if (e == tok)
+				break;
+			b = e + 1;
+		}
+		/* "spf2.0/mfrom, pra" or "spf2.0/mfrom ,pra" */
+		if (tok < len && ((s[tok - 1] == ',' && scope_word(s + tok + 1,
+		    len - tok - 1)) || (tok + 1 < len && s[tok + 1] == ',')))
+			out->flags |= SPF_VER_SPACE_SCOPE;
+		if (out->scopes == 0 && !(out->flags & SPF_VER_MALFORMED))
+			out->flags |= SPF_VER_UNKNOWN_ONLY;
+	}
+	for (size_t k = 0; k < tok; k++)
+		if (s[k] >= 'A' && s[k] <= 'Z') {
+			out->flags |= SPF_VER_UPPER;
+			break;
+		}
+	out->well_formed = !(out->flags & SPF_VER_MALFORMED);
+	out->problem = spf_version_problem(out->flags);
 }

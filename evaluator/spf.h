@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../dns/spf_dns.h"
+#include "spf_dns.h"
 
 /* RFC 7208 §2.6: the seven results, nothing else. */
 typedef enum {
@@ -58,6 +58,17 @@ typedef enum {
 	SPF_IDENTITY_HELO,        /* RFC 7208 §2.3 HELO */
 } spf_identity_t;
 
+/* Which records a check reads (issue 5, SenderID).  SPF_SCOPE_RFC7208,
+ * the default, is RFC 7208: TXT only, v=spf1 only (§4.5).  The Sender
+ * ID scopes select per RFC 4406 §4.4: spf2.x records for the scope
+ * win over v=spf1; several candidates are permerror; the same rule at
+ * every include and redirect target. */
+typedef enum {
+	SPF_SCOPE_RFC7208 = 0,
+	SPF_SCOPE_MFROM,          /* RFC 4406 "mfrom": the MAIL FROM identity */
+	SPF_SCOPE_PRA,            /* RFC 4406 "pra": the RFC 4407 PRA */
+} spf_scope_t;
+
 /* What to check.  Strings are borrowed for the duration of the call. */
 typedef struct {
 	spf_addr_t ip;
@@ -77,6 +88,25 @@ typedef struct {
 	/* do not start the lookups of terms before they are evaluated
 	 * (speculative prefetch is on by default; results are identical) */
 	bool no_prefetch;
+	/* leave the answer texts out of the trace's DNS nodes (their
+	 * detail stays NULL): for callers that never show the trace, such
+	 * as batch and the policy service */
+	bool lean_trace;
+	/* when a lookup limit is exceeded, keep evaluating (up to 30 DNS-
+	 * querying terms) for the trace only, marking those terms
+	 * beyond_limit; the result stays the permerror of the limit (for
+	 * explain) */
+	bool trace_past_limits;
+	/* SenderID (RFC 4406; issue 5).  scope: see spf_scope_t; sender is
+	 * then the address of that scope (the PRA for SPF_SCOPE_PRA). */
+	spf_scope_t scope;
+	/* scope pra: use v=spf1 when no spf2.x record covers pra (RFC 4406
+	 * §3.4, Microsoft's receivers).  false (default): spf2.x only, as
+	 * Mail::SPF and RFC 7208 §2.4 would have it. */
+	bool v1_for_pra;
+	/* with a SenderID scope: also query type SPF (99); when it has
+	 * records, TXT is ignored (RFC 4406 §4.4).  false: TXT only. */
+	bool query_spf99;
 } spf_request_t;
 
 /* How a term came out during evaluation (for the trace). */
@@ -109,6 +139,8 @@ typedef struct spf_trace {
 	unsigned voids;              /* void lookups so far */
 	uint32_t ttl;                /* for RECORD / DNS */
 	bool decisive;               /* the term that decided the result */
+	bool beyond_limit;           /* evaluated only for the picture: after
+	                              * a limit was exceeded (trace_past_limits) */
 	struct spf_trace *parent, *first, *last, *next;
 } spf_trace_t;
 
@@ -143,6 +175,10 @@ unsigned spf_job_void_lookups(const spf_job_t *job);
 const char *spf_job_sender(const spf_job_t *job);
 const char *spf_job_start_domain(const spf_job_t *job);
 const spf_trace_t *spf_job_trace(const spf_job_t *job);
+/* Bytes the job's arena has handed out (terms, names, trace, texts):
+ * the memory of one evaluation, bounded as README "Limits and resource
+ * bounds" says (parsed records live with their cached answers). */
+size_t spf_job_memory(const spf_job_t *job);
 
 /* Synchronous convenience: start, run the loop until done.  Returns the
  * finished job (caller destroys) or NULL as spf_check_start. */
@@ -203,5 +239,305 @@ spf_status_t spf_header_auth_results(const spf_header_info_t *const *infos,
 	size_t n, const spf_header_opts_t *opts, char **out);
 
 /* ==== end of result header fields ==== */
+
+/* ==== SenderID: the PRA (pra.c) and the conflict report (senderid.c) — issue 5 ==== */
+
+/* Whether a message has a PRA, and if not why (RFC 4407 §2 step 6). */
+typedef enum {
+	SPF_PRA_OK = 0,
+	SPF_PRA_NO_FIELD,           /* no Resent-Sender/-From, Sender or From */
+	SPF_PRA_MULTIPLE_SENDER,    /* several non-empty Sender fields (step 3) */
+	SPF_PRA_MULTIPLE_FROM,      /* no Sender and several From fields (step 4) */
+	SPF_PRA_MULTIPLE_MAILBOXES, /* the field selected lists several (step 5) */
+	SPF_PRA_NO_MAILBOX,         /* a group without a mailbox ("x:;") */
+	SPF_PRA_MALFORMED,          /* the mailbox is hopelessly malformed */
+	SPF_PRA_NO_DOMAIN,          /* the mailbox has no domain ("From: user") */
+} spf_pra_status_t;
+
+/* "ok", "no-field", "multiple-sender", ... (static). */
+const char *spf_pra_status_str(spf_pra_status_t st);
+
+/* The PRA of a message.  Strings live in the arena given to
+ * spf_pra_extract(); any of them may be NULL as documented. */
+typedef struct {
+	spf_pra_status_t status;
+	const char *pra;          /* "local@domain" when SPF_PRA_OK, else NULL */
+	const char *domain;       /* the PRA's domain, else NULL */
+	/* the field the algorithm selected: "Resent-Sender", "Resent-From",
+	 * "Sender" or "From" (NULL when none was), its 1-based line */
+	const char *field;
+	unsigned field_line;
+	const char *why;          /* how the PRA was chosen, or why there is none */
+	/* the topmost Return-Path: its address ("" for "<>"), or NULL when
+	 * there is none or it cannot be read (return_path_problem says why) */
+	const char *return_path;
+	const char *return_path_problem;
+	size_t nfields;           /* header fields read */
+} spf_pra_t;
+
+/*
+ * Compute the Purported Responsible Address (RFC 4407 §2) of msg: the
+ * header block (CRLF or LF line ends, folded fields, an mbox "From "
+ * line on top is skipped), then optionally an empty line and a body,
+ * which is not read.  Everything in *out is allocated in arena.
+ * Returns SPF_OK when the header block could be read: out->status then
+ * says whether there is a PRA.  Otherwise *err (if not NULL) is a one-
+ * line English reason naming the line: SPF_ESYNTAX when msg is not a
+ * message header (no header field, NUL or control bytes, a line that is
+ * neither a field nor a continuation), SPF_ETOOBIG when the header block
+ * is over 1 MiB, a field over 64 KiB or there are over 10000 fields,
+ * SPF_EINVAL for NULL arguments, SPF_ENOMEM.
+ */
+spf_status_t spf_pra_extract(spf_arena_t *arena, const uint8_t *msg,
+	size_t len, spf_pra_t *out, const char **err);
+
+/* Severity of a SenderID conflict (SPECS A.9). */
+typedef enum {
+	SPF_SID_ERROR = 0,    /* E: a receiver class gets permerror or none */
+	SPF_SID_WARNING,      /* W: receiver classes disagree; mail at risk */
+	SPF_SID_INFO,         /* I: advice */
+} spf_sid_severity_t;
+
+/* 'E', 'W' or 'I'. */
+char spf_sid_severity_char(spf_sid_severity_t s);
+
+/* One record found at the domain (TXT or type SPF 99). */
+typedef struct {
+	uint16_t rrtype;          /* SPF_RR_TXT or SPF_RR_SPF */
+	const char *text;         /* printable: other bytes as \NNN */
+	int version;              /* 1 v=spf1, 2 spf2.x (also malformed), 0 other */
+	bool well_formed;         /* version section per RFC 4406 §3 */
+	bool mfrom, pra;          /* spf2.x scopes */
+	const char *problem;      /* the version section's defect, or NULL */
+} spf_sid_record_t;
+
+/* The record one class of receivers applies to the domain. */
+typedef struct {
+	const char *key;          /* "rfc7208", "mfrom", "pra", "pra-strict" */
+	const char *receiver;     /* who: "RFC 7208 receivers (MAIL FROM, HELO)" ... */
+	int record;               /* index into the records, or -1 */
+	spf_result_t selection;   /* NONE (no record), PERMERROR (several) or
+	                           * NEUTRAL (record is the one applied) */
+	const char *summary;      /* one line */
+} spf_sid_policy_t;
+
+/* An address for which two policies give different verdicts. */
+typedef struct {
+	spf_addr_t ip;
+	spf_result_t v1;          /* RFC 7208 receivers (v=spf1) */
+	spf_result_t v2;          /* Sender ID receivers (the spf2.x record) */
+} spf_sid_probe_t;
+
+/* One conflict of SPECS A.9. */
+typedef struct {
+	const char *id;           /* "SID-01" ... "SID-14" */
+	spf_sid_severity_t severity;
+	const char *summary;      /* one line naming the records */
+	const char *explanation;  /* why it matters, to whom, the RFC */
+	const char *fix;          /* what to publish instead, or NULL */
+	const char *reference;    /* "RFC 4406 §3.4", ... */
+	const spf_sid_probe_t *probes;   /* SID-02/SID-05: where verdicts differ */
+	size_t nprobes;
+} spf_sid_conflict_t;
+
+typedef struct spf_senderid_report spf_senderid_report_t;
+
+/*
+ * Examine domain for SenderID conflicts: fetch its TXT and type-99
+ * records, the effective policy per receiver class and every SID-01 ...
+ * SID-14 conflict, evaluating with spf_check_sync() on res (so this runs
+ * res's event loop until done: call it from a command or a test, never
+ * from inside a callback).  DNS failures do not fail the report; they
+ * show in spf_senderid_dns_status().  Returns NULL with *status (if not
+ * NULL) SPF_EINVAL (NULL argument, domain not a domain name) or
+ * SPF_ENOMEM.  The caller destroys the report.
+ */
+spf_senderid_report_t *spf_senderid_check(spf_resolver_t *res,
+	const char *domain, spf_status_t *status);
+void spf_senderid_destroy(spf_senderid_report_t *r);      /* NULL ok */
+const char *spf_senderid_domain(const spf_senderid_report_t *r);
+/* status of the TXT (SPF_RR_TXT) or type 99 (SPF_RR_SPF) lookup */
+spf_dns_status_t spf_senderid_dns_status(const spf_senderid_report_t *r,
+	uint16_t rrtype);
+/* Arrays owned by the report; *n receives the count. */
+const spf_sid_record_t *spf_senderid_records(const spf_senderid_report_t *r,
+	size_t *n);
+const spf_sid_policy_t *spf_senderid_policies(const spf_senderid_report_t *r,
+	size_t *n);
+const spf_sid_conflict_t *spf_senderid_conflicts(const spf_senderid_report_t *r,
+	size_t *n);
+
+/* ==== end of SenderID ==== */
+
+/* ==== lint and flatten (lint.c, flatten.c) — issue 4 ==== */
+
+/*
+ * Lint walks the whole include/redirect tree of a domain (or of a draft
+ * record) through a resolver, level by level, issuing the queries of a
+ * level in parallel and running the resolver's loop until they are
+ * answered.  It does not stop at the 10-lookup limit: the totals always
+ * cover the whole tree.  Counts are the worst case, a client that
+ * matches nothing.  Rule ids are stable; doc/lint-rules.md lists them.
+ */
+typedef enum {
+	SPF_LINT_INFO = 0,
+	SPF_LINT_WARNING,
+	SPF_LINT_ERROR,
+} spf_lint_severity_t;
+
+/* "info", "warning", "error" (static). */
+const char *spf_lint_severity_str(spf_lint_severity_t s);
+
+/* One finding.  All strings live as long as the lint run. */
+typedef struct {
+	const char *rule;            /* "L-SYNTAX", "L-LOOKUPS", ... */
+	spf_lint_severity_t severity;
+	const char *domain;          /* the domain whose record it concerns */
+	const char *section;         /* RFC 7208 section ("4.6.4"), or an
+	                              * RFC reference ("RFC 7505") */
+	const char *message;         /* what is wrong and what to do */
+	const char *record;          /* that record's text, or NULL */
+	size_t record_len;
+	bool has_range;              /* offset/len point into record */
+	size_t offset;
+	size_t len;
+} spf_lint_finding_t;
+
+typedef struct {
+	/* the domain to lint; with a draft it names the draft's domain
+	 * (NULL: "draft.invalid") */
+	const char *domain;
+	/* a draft record used in place of the domain's v=spf1 TXT record
+	 * (as one character-string, as typed); NULL: the published one */
+	const char *draft;
+	size_t draft_len;
+	unsigned void_limit;         /* 0: RFC default 2 */
+} spf_lint_request_t;
+
+typedef struct spf_lint spf_lint_t;
+
+/*
+ * Lint synchronously: runs res's event loop until the walk is done (call
+ * it from a command or a test, never from inside a callback).  Returns
+ * the run (caller destroys) or NULL with *status (if not NULL) SPF_EINVAL
+ * (NULL argument, no domain and no draft) or SPF_ENOMEM.
+ */
+spf_lint_t *spf_lint_run(spf_resolver_t *res, const spf_lint_request_t *req,
+	spf_status_t *status);
+void spf_lint_destroy(spf_lint_t *lint);                  /* NULL ok */
+const char *spf_lint_domain(const spf_lint_t *lint);
+/* Findings in evaluation order of the records; i < spf_lint_count(). */
+size_t spf_lint_count(const spf_lint_t *lint);
+const spf_lint_finding_t *spf_lint_finding(const spf_lint_t *lint, size_t i);
+/* The most severe finding's severity, or -1 when there are none. */
+int spf_lint_worst(const spf_lint_t *lint);
+
+typedef struct {
+	unsigned records;       /* records in the tree */
+	unsigned lookups;       /* DNS-querying terms (RFC 7208 §4.6.4) */
+	unsigned voids;         /* void lookups per term, IPv4 client (RFC) */
+	unsigned voids_query;   /* per query, IPv4 client (pyspf: MX hosts' A) */
+	unsigned voids6;        /* per term, IPv6 client (AAAA lookups) */
+	unsigned voids6_query;  /* per query, IPv6 client */
+	unsigned noaaaa;        /* a/mx targets with A but no AAAA */
+	bool errors;            /* the tree has a permerror or temperror */
+} spf_lint_counts_t;
+
+void spf_lint_counts(const spf_lint_t *lint, spf_lint_counts_t *out);
+
+/* One DNS-querying term of the tree, in evaluation order. */
+typedef struct {
+	const char *domain;     /* the record it is in */
+	const char *term;       /* as written */
+	unsigned depth;         /* 0 for the top record */
+	unsigned number;        /* its place among the DNS-querying terms */
+	unsigned subtree;       /* lookups it costs, itself included */
+	bool void4, void6;      /* its own lookup is void (IPv4/IPv6 client) */
+} spf_lint_lookup_t;
+
+size_t spf_lint_lookup_count(const spf_lint_t *lint);
+const spf_lint_lookup_t *spf_lint_lookup(const spf_lint_t *lint, size_t i);
+
+/*
+ * Flatten the tree of a finished lint run into a chain of records:
+ * include/a/mx become ip4/ip6 networks (an include contributes only the
+ * addresses for which it passes), aggregated to the fewest CIDRs per
+ * result; exists, ptr and macro terms (and includes holding them) stay
+ * as written, each with a warning.  Parts go to "<prefix>N.<domain>"
+ * and are chained with include; every character-string is at most 255
+ * bytes and every TXT answer under max_answer bytes.
+ */
+typedef struct {
+	const char *prefix;     /* NULL: "_spf" */
+	size_t max_answer;      /* 0: 450 (RFC 7208 §3.4) */
+} spf_flatten_opts_t;
+
+typedef struct {
+	const char *name;       /* owner name, no trailing dot */
+	const char *text;       /* the record */
+	size_t nstrings;
+	const char *const *strings;   /* text split, each <= 255 bytes */
+	size_t answer_size;     /* estimated size of the TXT answer */
+} spf_flat_record_t;
+
+typedef struct spf_flat spf_flat_t;
+
+/*
+ * Returns SPF_OK and *out (destroy with spf_flat_destroy), SPF_EINVAL
+ * when the tree cannot be flattened faithfully (*why, owned by the lint
+ * run, says why: a permerror or temperror in the tree, no record), or
+ * SPF_ENOMEM.  When the kept terms still need more than 10 lookups the
+ * result says so in a warning.
+ */
+spf_status_t spf_flatten(const spf_lint_t *lint, const spf_flatten_opts_t *opts,
+	spf_flat_t **out, const char **why);
+void spf_flat_destroy(spf_flat_t *flat);                  /* NULL ok */
+size_t spf_flat_record_count(const spf_flat_t *flat);
+const spf_flat_record_t *spf_flat_record(const spf_flat_t *flat, size_t i);
+size_t spf_flat_warning_count(const spf_flat_t *flat);
+const char *spf_flat_warning(const spf_flat_t *flat, size_t i);
+/* DNS-querying terms the flattened chain uses. */
+unsigned spf_flat_lookups(const spf_flat_t *flat);
+/*
+ * The networks ("192.0.2.0/24", "2001:db8::/32") whose static result is
+ * r (pass, fail, softfail, neutral), aggregated; addresses that only
+ * dynamic terms decide are not included.  *n receives the count; the
+ * array lives as long as flat.
+ */
+const char *const *spf_flat_networks(const spf_flat_t *flat, spf_result_t r,
+	size_t *n);
+/* The result when no term matches: the all qualifier's result, neutral
+ * without all, or none when a redirect decides (kept dynamic). */
+spf_result_t spf_flat_default(const spf_flat_t *flat);
+
+/* Addresses inside and outside every network of flat (first, last, and
+ * the neighbours just outside), at most max; *n receives the count.  The
+ * array is malloc'ed (spf_free). */
+spf_addr_t *spf_flat_samples(const spf_flat_t *flat, size_t max, size_t *n);
+
+/*
+ * Evaluate ips[0..n) with spf_check_start() on res, many in flight, as
+ * sender postmaster@domain; results[i] receives each result and, when
+ * problems is not NULL, problems[i] whether the result came from the
+ * 10-lookup limit.  Runs res's loop.  SPF_OK or SPF_ENOMEM.
+ */
+spf_status_t spf_eval_many(spf_resolver_t *res, const char *domain,
+	const spf_addr_t *ips, size_t n, spf_result_t *results, bool *limit_hit);
+
+/* The domain of the i-th record the walk looked up (the top first, then
+ * level by level, also those without a usable record); NULL past the
+ * end. */
+const char *spf_lint_record_domain(const spf_lint_t *lint, size_t i);
+
+/*
+ * Networks whose static result is r in b but not in a (*added) and in a
+ * but not in b (*removed), aggregated.  The arrays live as long as b.
+ * SPF_OK or SPF_ENOMEM.
+ */
+spf_status_t spf_flat_compare(const spf_flat_t *a, spf_flat_t *b,
+	spf_result_t r, const char *const **added, size_t *nadded,
+	const char *const **removed, size_t *nremoved);
+
+/* ==== end of lint and flatten ==== */
 
 #endif

@@ -66,6 +66,10 @@ expect missing-args 64 'check needs IP and SENDER' --stderr -- check "${z[@]}" 1
 expect bad-zone-file 64 'cannot load zone file: .*no-such.zone' --stderr -- check --offline --zone "$tmp/no-such.zone" 192.0.2.1 a@example.com
 printf 'example.com. IN TXT "v=spf1 -all"\nexample.com. IN A 192.0.2.300\n' >"$tmp/bad.zone"
 expect bad-zone-syntax 64 'cannot load zone file: .*bad.zone:2: ' --stderr -- check --offline --zone "$tmp/bad.zone" 192.0.2.1 a@example.com
+expect record-without-domain 64 'got a record without its domain' --stderr -- check --offline --record 'v=spf1 -all' 192.0.2.1 a@example.com
+# a zone from a pipe (--zone <(...)) cannot be rewound: it is read whole
+expect zone-from-pipe 1 '^fail .*mechanism="-all"' -- check --offline --zone <(cat "$zone") 192.0.2.99 alice@example.com
+expect zone-from-pipe-syntax 64 'cannot load zone file: .*:2: ' --stderr -- check --offline --zone <(cat "$tmp/bad.zone") 192.0.2.1 a@example.com
 expect bad-record-opt 64 '--record needs DOMAIN=TEXT' --stderr -- check --offline --record nonsense 192.0.2.1 a@example.com
 expect sender-no-domain 64 "has no domain after '@'" --stderr -- check "${z[@]}" 192.0.2.1 user@
 expect sender-space 64 'space or control character' --stderr -- check "${z[@]}" 192.0.2.1 'a b@example.com'
@@ -177,5 +181,12 @@ expect main-help-batch 0 'batch ' -- --help
 "$bin" >/dev/null 2>&1; st=$?
 if [ $st -eq 64 ]; then ok main-no-args; else bad main-no-args "exit $st, want 64"; fi
 
+printf '192.0.2.25 alice@example.com\nnot-an-ip a@example.com\n192.0.2.99 alice@example.com\n' >"$tmp/brief.txt"
+expect batch-brief 64 '^pass$' -- batch --offline --zone "$zone" --brief --input "$tmp/brief.txt"
+if [ "$(tr '\n' ' ' <"$tmp/out")" = "pass error fail " ]; then
+  echo "ok   batch-brief-order"; pass=$((pass + 1))
+else
+  echo "FAIL batch-brief-order: $(tr '\n' ' ' <"$tmp/out")"; fail=$((fail + 1))
+fi
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -55,7 +55,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: dnsfixture [--addr ADDR] [--port N] [--latency MS] [--tcp-idle MS]\n"
-		"                  [--mode NAME=drop|servfail|refused|truncate|normal]...\n"
+		"                  [--mode NAME=drop|servfail|refused|truncate|normal|MODE]...\n"
+		"                  (MODE: a hostile mode of fixture.h, e.g. bad-id, cname-loop,\n"
+		"                  huge-txt, many-mx, ptr-loop, garbled, short, late)\n"
 		"                  [--max-seconds N]\n"
 		"                  (--zone FILE [--origin NAME] | --suite FILE --scenario N)\n");
 }
@@ -78,27 +80,13 @@ static bool parse_num(const char *s, unsigned long max, unsigned long *out)
 
 static bool parse_mode(char *arg, struct mode_arg *m)
 {
-	static const struct {
-		const char *word;
-		fixture_mode_t mode;
-	} modes[] = {
-		{ "normal", FIX_NORMAL }, { "drop", FIX_DROP },
-		{ "servfail", FIX_SERVFAIL }, { "refused", FIX_REFUSED },
-		{ "truncate", FIX_TRUNCATE },
-	};
 	char *eq = strrchr(arg, '=');
 
-	if (eq == NULL || eq == arg)
+	if (eq == NULL || eq == arg || fixture_mode_parse(eq + 1, &m->mode) != 0)
 		return false;
-	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-		if (strcasecmp(eq + 1, modes[i].word) == 0) {
-			*eq = '\0';
-			m->name = arg;
-			m->mode = modes[i].mode;
-			return true;
-		}
-	}
-	return false;
+	*eq = '\0';
+	m->name = arg;
+	return true;
 }
 
 /* Only loopback addresses are served: 127.0.0.0/8 or ::1. */

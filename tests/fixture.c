@@ -25,6 +25,15 @@
  *
  *	With a latency set, each reply is parked with a one-shot timer and
  *	sent when it fires; parked replies for a TCP connection die with it.
+ *	FIX_LATE parks the replies of its names for the late delay instead.
+ *
+ *	Hostile modes (fixture.h) act at two points: the ones that need other
+ *	records (wrong type, CNAME loop, 1000 MX, 64 KB of TXT) build their
+ *	reply with ldns, so the UDP size limit still applies and a big reply
+ *	goes TC=1 over UDP and whole over TCP; the ones that need bytes no
+ *	encoder writes (a bad ID or question, a compression-pointer loop, bad
+ *	RDATA, a cut answer record, a cut header) spoil the finished wire
+ *	reply in spoil().
  *
  * DIAGNOSTICS
  *	fixture_start() prints why a socket could not be set up to stderr.
@@ -43,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,6 +72,9 @@
 #define TCP_IDLE_MS_DEFAULT 5000
 #define NAME_TEXT_MAX 256         /* 253 characters + NUL, with room */
 #define BIND_ATTEMPTS 32
+#define LATE_MS_DEFAULT 1000      /* FIX_LATE */
+#define HUGE_TXT_BYTES 65000      /* FIX_HUGE_TXT: uncompressed size aimed at */
+#define MANY_MX 1000              /* FIX_MANY_MX */
 
 struct conn {
 	fixture_server_t *srv;
@@ -107,8 +120,8 @@ struct fixture_server {
 	struct conn *conns;
 	size_t nconns;
 	struct pending *pending;
-	size_t npending;
-	unsigned latency_ms, idle_ms;
+	size_t npending, max_pending;
+	unsigned latency_ms, idle_ms, late_ms;
 	struct modeent *modes;
 	size_t nmodes;
 	struct logent *log;
@@ -465,12 +478,243 @@ static bool add_answer(ldns_pkt *r, const spf_dns_answer_t *ans, const ldns_rdf 
 	return ok;
 }
 
+/* ---- hostile replies (fixture.h: FIX_BAD_ID ... FIX_LATE) ---- */
+
+/* A record of type at owner holding one character-string; NULL on ENOMEM. */
+static ldns_rr *txt_rr(const ldns_rdf *owner, uint16_t type, const char *text)
+{
+	ldns_rr *rr = rr_new(owner, type, 60);
+	uint8_t s[256];
+	size_t l = strlen(text);
+
+	if (rr == NULL)
+		return NULL;
+	if (l > 255)
+		l = 255;
+	s[0] = (uint8_t)l;
+	memcpy(s + 1, text, l);
+	if (!push_rdf(rr, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_STR, l + 1, s))) {
+		ldns_rr_free(rr);
+		return NULL;
+	}
+	return rr;
+}
+
+/* Push rr (NULL: ENOMEM) to the answer section; false on failure. */
+static bool push_answer(ldns_pkt *r, ldns_rr *rr)
+{
+	if (rr == NULL)
+		return false;
+	if (!ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr)) {
+		ldns_rr_free(rr);
+		return false;
+	}
+	return true;
+}
+
+/* FIX_WRONG_TYPE: a record of another type at qname. */
+static bool add_wrong_type(ldns_pkt *r, const ldns_rdf *qname, uint16_t qtype)
+{
+	static const uint8_t addr[4] = { 192, 0, 2, 66 };
+	ldns_rr *rr;
+
+	if (qtype != SPF_RR_TXT)
+		return push_answer(r, txt_rr(qname, SPF_RR_TXT, "v=spf1 +all"));
+	rr = rr_new(qname, SPF_RR_A, 60);
+	if (rr != NULL && !push_rdf(rr, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4, addr))) {
+		ldns_rr_free(rr);
+		rr = NULL;
+	}
+	return push_answer(r, rr);
+}
+
+/* FIX_CNAME_LOOP: name -> loop.name -> name (or name -> name). */
+static bool add_cname_loop(ldns_pkt *r, const ldns_rdf *qname, const char *name)
+{
+	char other[NAME_TEXT_MAX];
+	ldns_rdf *o;
+	ldns_rr *rr;
+	bool ok;
+
+	snprintf(other, sizeof other, "loop.%s", name);
+	o = strlen(other) <= 253 ? text_to_dname(other) : NULL;
+	if (o == NULL)
+		o = ldns_rdf_clone(qname);
+	if (o == NULL)
+		return false;
+	rr = rr_new(qname, SPF_RR_CNAME, 60);
+	ok = rr != NULL && push_rdf(rr, ldns_rdf_clone(o));
+	if (!ok)
+		ldns_rr_free(rr);
+	ok = ok && push_answer(r, rr);
+	if (ok && ldns_dname_compare(o, qname) != 0) {
+		rr = rr_new(o, SPF_RR_CNAME, 60);
+		ok = rr != NULL && push_rdf(rr, ldns_rdf_clone(qname));
+		if (!ok)
+			ldns_rr_free(rr);
+		ok = ok && push_answer(r, rr);
+	}
+	ldns_rdf_deep_free(o);
+	return ok;
+}
+
+/* FIX_HUGE_TXT: junk TXT records after the zone's, to about 64 KB. */
+static bool add_huge_txt(ldns_pkt *r, const ldns_rdf *qname)
+{
+	size_t per = ldns_rdf_size(qname) + 10 + 256;   /* uncompressed */
+	size_t have = LDNS_HEADER_SIZE + 2 * (ldns_rdf_size(qname) + 4);
+	char junk[256];
+
+	for (size_t i = 0; i < ldns_pkt_ancount(r); i++)
+		have += per;    /* a zone record: at most as big as one of ours */
+	for (unsigned i = 0; have + per <= HUGE_TXT_BYTES; i++, have += per) {
+		int n = snprintf(junk, sizeof junk, "junk %u ", i);
+
+		memset(junk + n, 'x', 255 - (size_t)n);
+		junk[255] = '\0';
+		if (!push_answer(r, txt_rr(qname, SPF_RR_TXT, junk)))
+			return false;
+	}
+	return true;
+}
+
+/* FIX_MANY_MX: MANY_MX MX records m<i>.<name> (m<i>.test if too long). */
+static bool add_many_mx(ldns_pkt *r, const ldns_rdf *qname, const char *name)
+{
+	char host[NAME_TEXT_MAX];
+
+	for (unsigned i = 0; i < MANY_MX; i++) {
+		uint8_t pref[2] = { (uint8_t)(i >> 8), (uint8_t)(i & 0xff) };
+		ldns_rr *rr = rr_new(qname, SPF_RR_MX, 60);
+
+		if (snprintf(host, sizeof host, "m%u.%s", i, name) > 253)
+			snprintf(host, sizeof host, "m%u.test", i);
+		if (rr == NULL
+		    || !push_rdf(rr, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16, 2, pref))
+		    || !push_name(rr, host)) {
+			ldns_rr_free(rr);
+			return false;
+		}
+		if (!push_answer(r, rr))
+			return false;
+	}
+	return true;
+}
+
+/* The offset just past the question of a reply built by reply_new()
+ * (its name is never compressed), or 0 if it cannot be found. */
+static size_t question_end(const uint8_t *w, size_t len)
+{
+	size_t pos = LDNS_HEADER_SIZE;
+
+	if (len < LDNS_HEADER_SIZE || w[4] != 0 || w[5] != 1)
+		return 0;
+	while (pos < len && w[pos] != 0) {
+		if (w[pos] > 63)
+			return 0;
+		pos += 1 + (size_t)w[pos];
+	}
+	pos += 1 + 4;
+	return pos <= len ? pos : 0;
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)(v & 0xff);
+}
+
+/*
+ * The wire-level modes: spoil the finished reply w (malloc'ed, taken)
+ * of *len bytes.  Returns the reply to send (maybe w) and sets *len, or
+ * NULL to send nothing (ENOMEM).
+ */
+static uint8_t *spoil(fixture_mode_t mode, uint8_t *w, size_t *len, uint16_t qtype)
+{
+	size_t qend = question_end(w, *len), o;
+	uint8_t *n;
+
+	switch (mode) {
+	case FIX_BAD_ID:
+		w[1] ^= 0x5a;
+		return w;
+	case FIX_BAD_QUESTION:
+		if (qend > LDNS_HEADER_SIZE + 5 && w[LDNS_HEADER_SIZE] > 0) {
+			uint8_t *c = &w[LDNS_HEADER_SIZE + 1];
+
+			*c = (*c == 'q' || *c == 'Q') ? 'x' : 'q';
+		} else if (qend > 0) {
+			w[qend - 3] ^= 1;    /* the low byte of the type */
+		}
+		return w;
+	case FIX_SHORT:
+		if (*len > 7)
+			*len = 7;
+		return w;
+	case FIX_GARBLED:
+	case FIX_PTR_LOOP:
+	case FIX_BAD_RDATA:
+		break;
+	default:
+		return w;
+	}
+	if (qend == 0)
+		return w;
+	n = malloc(qend + 32);
+	if (n == NULL) {
+		free(w);
+		return NULL;
+	}
+	memcpy(n, w, qend);
+	free(w);
+	put16(n + 6, 1);            /* ANCOUNT */
+	put16(n + 8, 0);
+	put16(n + 10, 0);
+	o = qend;
+	if (mode == FIX_PTR_LOOP) {
+		/* "a" then a pointer back to the "a": a.a.a.a... */
+		n[o++] = 1;
+		n[o++] = 'a';
+		put16(n + o, 0xc000u | (unsigned)qend);
+		o += 2;
+	} else {
+		put16(n + o, 0xc000u | LDNS_HEADER_SIZE);   /* the question's name */
+		o += 2;
+	}
+	put16(n + o, qtype);
+	o += 2;
+	if (mode == FIX_GARBLED) {
+		n[o++] = 0;             /* the first byte of the class: cut here */
+		*len = o;
+		return n;
+	}
+	put16(n + o, 1);            /* class IN */
+	put16(n + o + 2, 0);        /* TTL 60 */
+	put16(n + o + 4, 60);
+	o += 6;
+	put16(n + o, 3);            /* RDLENGTH 3 */
+	o += 2;
+	if (qtype == SPF_RR_TXT || qtype == SPF_RR_SPF) {
+		n[o++] = 10;            /* a string of 10 bytes, 2 present */
+		n[o++] = 'v';
+		n[o++] = '=';
+	} else {
+		n[o++] = 0;             /* MX: preference 10, then a label of
+		                         * 5 bytes that is not there; A, AAAA:
+		                         * 3 bytes of an address */
+		n[o++] = 10;
+		n[o++] = 5;
+	}
+	*len = o;
+	return n;
+}
+
 /*
  * The reply to one message, or NULL for no reply (junk, a dropped name,
  * a timeout, or no memory).  The reply is malloc'ed; *outlen its size.
  */
 static uint8_t *answer_query(fixture_server_t *srv, const uint8_t *msg, size_t len,
-	bool tcp, size_t *outlen)
+	bool tcp, size_t *outlen, unsigned *delay_ms)
 {
 	ldns_pkt *q = NULL, *r = NULL;
 	ldns_rr *question;
@@ -479,9 +723,10 @@ static uint8_t *answer_query(fixture_server_t *srv, const uint8_t *msg, size_t l
 	char name[NAME_TEXT_MAX];
 	uint16_t qtype;
 	spf_dns_answer_t *ans = NULL;
-	fixture_mode_t mode;
+	fixture_mode_t mode = FIX_NORMAL;
 	bool named;
 
+	*delay_ms = srv->latency_ms;
 	if (len < LDNS_HEADER_SIZE || ldns_wire2pkt(&q, msg, len) != LDNS_STATUS_OK)
 		goto done;
 	if (ldns_pkt_qr(q) || ldns_rr_list_rr_count(ldns_pkt_question(q)) != 1)
@@ -505,10 +750,26 @@ static uint8_t *answer_query(fixture_server_t *srv, const uint8_t *msg, size_t l
 		r = reply_new(q, LDNS_RCODE_SERVFAIL, false);
 	} else if (mode == FIX_REFUSED) {
 		r = reply_new(q, LDNS_RCODE_REFUSED, false);
-	} else if (mode == FIX_TRUNCATE && !tcp) {
+	} else if ((mode == FIX_TRUNCATE && !tcp) || mode == FIX_TRUNCATE_ALWAYS) {
 		r = reply_new(q, LDNS_RCODE_NOERROR, true);
 		if (r != NULL)
 			ldns_pkt_set_tc(r, true);
+	} else if (mode == FIX_WRONG_TYPE || mode == FIX_CNAME_LOOP
+		   || (mode == FIX_MANY_MX && qtype == SPF_RR_MX)) {
+		bool ok;
+
+		r = reply_new(q, LDNS_RCODE_NOERROR, true);
+		if (r != NULL) {
+			const ldns_rdf *qn = ldns_rr_owner(question);
+
+			ok = mode == FIX_WRONG_TYPE ? add_wrong_type(r, qn, qtype)
+				: mode == FIX_CNAME_LOOP ? add_cname_loop(r, qn, name)
+				: add_many_mx(r, qn, name);
+			if (!ok) {
+				ldns_pkt_free(r);
+				r = NULL;
+			}
+		}
 	} else if (srv->zone == NULL ||
 		   (ans = spf_zone_lookup(srv->zone, name, qtype)) == NULL) {
 		r = reply_new(q, LDNS_RCODE_SERVFAIL, false);
@@ -537,6 +798,11 @@ static uint8_t *answer_query(fixture_server_t *srv, const uint8_t *msg, size_t l
 		    !add_answer(r, ans, ldns_rr_owner(question))) {
 			ldns_pkt_free(r);
 			r = reply_new(q, LDNS_RCODE_SERVFAIL, false);
+		}
+		if (r != NULL && mode == FIX_HUGE_TXT && qtype == SPF_RR_TXT
+		    && !add_huge_txt(r, ldns_rr_owner(question))) {
+			ldns_pkt_free(r);
+			r = NULL;
 		}
 	}
 	if (r == NULL || ldns_pkt2wire(&wire, r, &wlen) != LDNS_STATUS_OK) {
@@ -567,6 +833,10 @@ static uint8_t *answer_query(fixture_server_t *srv, const uint8_t *msg, size_t l
 			wire = NULL;
 		}
 	}
+	if (wire != NULL)
+		wire = spoil(mode, wire, &wlen, qtype);
+	if (mode == FIX_LATE)
+		*delay_ms = srv->late_ms;
 done:
 	spf_dns_answer_unref(ans);
 	ldns_pkt_free(r);
@@ -705,13 +975,13 @@ static void on_pending(evutil_socket_t fd, short what, void *arg)
 
 /* Send or park msg (taken); false if the TCP connection must close. */
 static bool deliver(fixture_server_t *srv, const struct origin *o, uint8_t *msg,
-	size_t len)
+	size_t len, unsigned delay_ms)
 {
 	struct pending *p;
 	struct timeval tv;
 	bool ok = true;
 
-	if (srv->latency_ms == 0) {
+	if (delay_ms == 0) {
 		if (o->conn != NULL)
 			ok = conn_send(o->conn, msg, len);
 		else
@@ -732,8 +1002,8 @@ static bool deliver(fixture_server_t *srv, const struct origin *o, uint8_t *msg,
 	p->msg = msg;
 	p->len = len;
 	p->timer = evtimer_new(srv->base, on_pending, p);
-	tv.tv_sec = srv->latency_ms / 1000;
-	tv.tv_usec = (srv->latency_ms % 1000) * 1000;
+	tv.tv_sec = delay_ms / 1000;
+	tv.tv_usec = (delay_ms % 1000) * 1000;
 	if (p->timer == NULL || evtimer_add(p->timer, &tv) != 0) {
 		if (p->timer != NULL)
 			event_free(p->timer);
@@ -746,6 +1016,8 @@ static bool deliver(fixture_server_t *srv, const struct origin *o, uint8_t *msg,
 		p->next->prev = p;
 	srv->pending = p;
 	srv->npending++;
+	if (srv->npending > srv->max_pending)
+		srv->max_pending = srv->npending;
 	return true;
 }
 
@@ -754,11 +1026,12 @@ static bool handle(fixture_server_t *srv, const uint8_t *msg, size_t len,
 	const struct origin *o)
 {
 	size_t rlen;
-	uint8_t *reply = answer_query(srv, msg, len, o->conn != NULL, &rlen);
+	unsigned delay_ms;
+	uint8_t *reply = answer_query(srv, msg, len, o->conn != NULL, &rlen, &delay_ms);
 
 	if (reply == NULL)
 		return true;
-	return deliver(srv, o, reply, rlen);
+	return deliver(srv, o, reply, rlen, delay_ms);
 }
 
 /* ---- socket events ---- */
@@ -944,6 +1217,7 @@ static bool bind_both(fixture_server_t *srv, const char *addr, uint16_t port)
 				strerror(errno));
 			return false;
 		}
+		memset(&got, 0, sizeof got);
 		if (getsockname(srv->udp_fd, (struct sockaddr *)&got, &gotlen) != 0) {
 			fprintf(stderr, "fixture: getsockname: %s\n", strerror(errno));
 			return false;
@@ -989,6 +1263,7 @@ fixture_server_t *fixture_start(struct event_base *base, const spf_zone_t *zone,
 	srv->zone = zone;
 	srv->udp_fd = srv->tcp_fd = -1;
 	srv->idle_ms = TCP_IDLE_MS_DEFAULT;
+	srv->late_ms = LATE_MS_DEFAULT;
 	if (!bind_both(srv, addr != NULL ? addr : "127.0.0.1", port))
 		goto fail;
 	srv->udp_ev = event_new(base, srv->udp_fd, EV_READ | EV_PERSIST, on_udp, srv);
@@ -1015,14 +1290,23 @@ void fixture_set_zone(fixture_server_t *srv, const spf_zone_t *zone)
 		srv->zone = zone;
 }
 
+size_t fixture_max_pending(const fixture_server_t *srv)
+{
+	return srv->max_pending;
+}
+
 void fixture_stop(fixture_server_t *srv)
 {
 	if (srv == NULL)
 		return;
-	while (srv->conns != NULL)
-		conn_close(srv->conns);
-	while (srv->pending != NULL)
-		pending_free(srv->pending);
+	for (struct conn *c = srv->conns, *next; c != NULL; c = next) {
+		next = c->next;
+		conn_close(c);
+	}
+	for (struct pending *p = srv->pending, *next; p != NULL; p = next) {
+		next = p->next;
+		pending_free(p);
+	}
 	if (srv->udp_ev != NULL)
 		event_free(srv->udp_ev);
 	if (srv->tcp_ev != NULL)
@@ -1077,6 +1361,38 @@ void fixture_set_latency(fixture_server_t *srv, unsigned ms)
 {
 	if (srv != NULL)
 		srv->latency_ms = ms;
+}
+
+void fixture_set_late(fixture_server_t *srv, unsigned ms)
+{
+	if (srv != NULL)
+		srv->late_ms = ms != 0 ? ms : LATE_MS_DEFAULT;
+}
+
+int fixture_mode_parse(const char *word, fixture_mode_t *mode)
+{
+	static const struct {
+		const char *word;
+		fixture_mode_t mode;
+	} words[] = {
+		{ "normal", FIX_NORMAL }, { "drop", FIX_DROP },
+		{ "servfail", FIX_SERVFAIL }, { "refused", FIX_REFUSED },
+		{ "truncate", FIX_TRUNCATE }, { "bad-id", FIX_BAD_ID },
+		{ "bad-question", FIX_BAD_QUESTION }, { "wrong-type", FIX_WRONG_TYPE },
+		{ "bad-rdata", FIX_BAD_RDATA }, { "cname-loop", FIX_CNAME_LOOP },
+		{ "huge-txt", FIX_HUGE_TXT }, { "many-mx", FIX_MANY_MX },
+		{ "ptr-loop", FIX_PTR_LOOP }, { "garbled", FIX_GARBLED },
+		{ "short", FIX_SHORT }, { "truncate-always", FIX_TRUNCATE_ALWAYS },
+		{ "late", FIX_LATE },
+	};
+
+	for (size_t i = 0; word != NULL && i < sizeof words / sizeof words[0]; i++) {
+		if (strcasecmp(word, words[i].word) == 0) {
+			*mode = words[i].mode;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 void fixture_set_tcp_idle(fixture_server_t *srv, unsigned ms)

@@ -72,14 +72,50 @@ void fixture_set_zone(fixture_server_t *srv, const spf_zone_t *zone);
  * the caller back). */
 void fixture_stop(fixture_server_t *srv);
 
-/* Per-name behaviour, whatever the zone says. */
+/*
+ * Per-name behaviour, whatever the zone says.  The modes after
+ * FIX_TRUNCATE are hostile servers (issue 6): each reply is built as
+ * for FIX_NORMAL and then spoilt as described; what spfcheck makes of
+ * each is in tests/test_hostile.c and README "Limits and resource
+ * bounds".
+ */
 typedef enum {
 	FIX_NORMAL,    /* answer from the zone */
 	FIX_DROP,      /* never answer */
 	FIX_SERVFAIL,  /* rcode SERVFAIL, no records */
 	FIX_REFUSED,   /* rcode REFUSED, no records */
 	FIX_TRUNCATE,  /* UDP: TC=1 and no records; TCP answers normally */
+	FIX_BAD_ID,    /* the reply's ID is not the query's */
+	FIX_BAD_QUESTION, /* the reply's question names another name (the
+	                  * first letter changed; the type for the root) */
+	FIX_WRONG_TYPE,/* NOERROR with a record of another type at the name:
+	                * an A record for TXT queries, a TXT record
+	                * "v=spf1 +all" for any other type */
+	FIX_BAD_RDATA, /* one record of the asked type whose RDATA is 3
+	                * bytes that do not make a record of that type */
+	FIX_CNAME_LOOP,/* NAME CNAME loop.NAME, loop.NAME CNAME NAME (a
+	                * self-loop when loop.NAME is too long) */
+	FIX_HUGE_TXT,  /* TXT queries: the zone's records plus 255-byte
+	                * junk strings, one per record, filling the reply to
+	                * about 64 KB (UDP: TC=1, so it comes over TCP) */
+	FIX_MANY_MX,   /* MX queries: 1000 MX records (TCP after TC=1) */
+	FIX_PTR_LOOP,  /* one answer record whose owner name is a
+	                * compression pointer loop ("a" + pointer to itself) */
+	FIX_GARBLED,   /* header and question intact, ANCOUNT 1, the answer
+	                * record cut off after 5 bytes */
+	FIX_SHORT,     /* only the first 7 bytes of the reply (not even a
+	                * whole header) */
+	FIX_TRUNCATE_ALWAYS, /* TC=1 and no records over UDP and TCP alike */
+	FIX_LATE,      /* the normal reply, sent after the late delay
+	                * (fixture_set_late(); default 1000 ms) */
 } fixture_mode_t;
+
+/* The mode for a word ("drop", "bad-id", "cname-loop", ... : the enum
+ * name without FIX_, lower case, '-' for '_'); -1 if there is none. */
+int fixture_mode_parse(const char *word, fixture_mode_t *mode);
+
+/* How long FIX_LATE holds its replies (0: the default, 1000 ms). */
+void fixture_set_late(fixture_server_t *srv, unsigned ms);
 
 /*
  * Set the mode of queries for name (any type; case-insensitive, a
@@ -91,6 +127,10 @@ int fixture_set_mode(fixture_server_t *srv, const char *name, fixture_mode_t mod
 /* Delay every reply sent from now on by ms milliseconds (a libevent
  * timer, never a sleep).  0 answers at once. */
 void fixture_set_latency(fixture_server_t *srv, unsigned ms);
+
+/* The most queries the server held back at once (for latency or a late
+ * mode): with a latency set, how many queries a client had in flight. */
+size_t fixture_max_pending(const fixture_server_t *srv);
 
 /* Close TCP connections idle for ms milliseconds (default 5000; 0 means
  * the default). Applies to connections accepted from now on. */

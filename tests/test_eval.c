@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "check.h"
 
 #include "spf.h"
 
@@ -344,6 +344,72 @@ static void test_allocation_failures(void **state)
 	}
 }
 
+/* trace_past_limits: the result stays the limit's permerror, the terms
+ * after the limit are evaluated for the trace and marked, the counts go
+ * on, and the same request without it stops at the limit. */
+static void test_trace_past_limits(void **state)
+{
+	struct fixture *f = *state;
+	spf_request_t req = { .sender = "u@big.example.com" };
+	const spf_trace_t *t, *last = NULL;
+	spf_job_t *job;
+	int beyond = 0;
+
+	txt(f, "big.example.com", "v=spf1 a a a a a a a a a a a:h.example.com a ip4:192.0.2.7 -all");
+	addr(f, "big.example.com", "192.0.2.200");
+	addr(f, "h.example.com", "192.0.2.9");
+	assert_true(spf_addr_parse("192.0.2.7", &req.ip));
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PERMERROR);
+	assert_int_equal(spf_job_lookups(job), 11);
+	spf_job_destroy(job);
+
+	req.trace_past_limits = true;
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PERMERROR);
+	assert_string_equal(spf_job_mechanism(job), "a:h.example.com");
+	assert_non_null(strstr(spf_job_problem(job), "too many DNS-querying terms"));
+	assert_null(spf_job_explanation(job));
+	assert_int_equal(spf_job_lookups(job), 12);
+	for (t = spf_job_trace(job)->first; t != NULL; t = t->next) {
+		if (t->kind != SPF_TRACE_TERM)
+			continue;
+		if (strcmp(t->label, "a:h.example.com") == 0) {
+			assert_true(t->decisive);
+			assert_int_equal(t->outcome, SPF_TERM_ERROR);
+			assert_false(t->beyond_limit);
+		}
+		if (t->beyond_limit)
+			beyond++;
+		last = t;
+	}
+	/* "a" and "ip4:192.0.2.7" after the limit; the ip4 matched */
+	assert_int_equal(beyond, 2);
+	assert_non_null(last);
+	assert_string_equal(last->label, "-all");
+	assert_int_equal(last->outcome, SPF_TERM_NOT_REACHED);
+	spf_job_destroy(job);
+}
+
+/* A U-label sender domain is looked up as its A-label; one that cannot be
+ * converted is a malformed domain: none, with the reason. */
+static void test_idn_sender(void **state)
+{
+	struct fixture *f = *state;
+	spf_job_t *job;
+
+	txt(f, "xn--bcher-kva.example", "v=spf1 ip4:192.0.2.0/24 -all");
+	job = run(f, "192.0.2.9", "kunde@b\xc3\xbc" "cher.example");
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PASS);
+	assert_string_equal(spf_job_start_domain(job), "xn--bcher-kva.example");
+	spf_job_destroy(job);
+
+	job = run(f, "192.0.2.9", "kunde@\xff\xfe.example");
+	assert_int_equal(spf_job_result(job), SPF_RESULT_NONE);
+	assert_non_null(strstr(spf_job_problem(job), "A-label"));
+	spf_job_destroy(job);
+}
+
 /* Each RFC 7208 §4.6.4 limit exactly at and one past its value. */
 static void test_limits(void **state)
 {
@@ -419,6 +485,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_jobs_one_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idn_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_past_limits, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

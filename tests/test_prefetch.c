@@ -14,8 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <cmocka.h>
+#include "check.h"
 
 #include "fixture.h"
 #include "spf.h"
@@ -42,21 +43,27 @@ struct world {
 	fixture_server_t *srv;
 };
 
+static int teardown(void **state);
+
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
 
+	*state = w;
+	if (w == NULL)
+		return -1;
 	w->base = event_base_new();
 	w->zone = spf_zone_create();
-	if (w->base == NULL || w->zone == NULL ||
+	if (w->base != NULL && w->zone != NULL &&
 	    spf_zone_load_mem(w->zone, zone_text, sizeof(zone_text) - 1, "test",
-	    NULL, NULL) != SPF_OK)
+	    NULL, NULL) == SPF_OK)
+		w->srv = fixture_start(w->base, w->zone, "127.0.0.1", 0);
+	if (w->srv == NULL) {
+		teardown(state);
+		*state = NULL;
 		return -1;
-	w->srv = fixture_start(w->base, w->zone, "127.0.0.1", 0);
-	if (w->srv == NULL)
-		return -1;
+	}
 	fixture_set_latency(w->srv, 40);
-	*state = w;
 	return 0;
 }
 
@@ -66,7 +73,8 @@ static int teardown(void **state)
 
 	fixture_stop(w->srv);
 	spf_zone_destroy(w->zone);
-	event_base_free(w->base);
+	if (w->base != NULL)
+		event_base_free(w->base);
 	free(w);
 	return 0;
 }
@@ -190,11 +198,64 @@ static void test_speculation_joined_and_bounded(void **state)
 	assert_int_equal(with.wire_queries, without.wire_queries);
 }
 
+struct counted {
+	int done;
+	int ok;
+};
+
+static void count_answer(const spf_dns_answer_t *ans, void *arg)
+{
+	struct counted *c = arg;
+
+	c->done++;
+	if (spf_dns_answer_status(ans) == SPF_DNS_OK)
+		c->ok++;
+}
+
+/* The cap on wire queries in flight: queued lookups still complete, in
+ * the end all of them, and cancelling a queued one is safe.  With one
+ * slot and 40 ms per answer, five lookups cannot finish in under 160 ms
+ * (a lower bound only, so machine load cannot make it fail). */
+static void test_inflight_cap(void **state)
+{
+	struct world *w = *state;
+	static const char *const names[] = { "h1.example", "h2.example",
+		"h3.example", "mx1.example", "mx2.example", "h1.example" };
+	char ns[64];
+	const char *servers[] = { ns };
+	spf_resolver_opts_t opts = { .nameservers = servers, .nnameservers = 1,
+		.timeout_ms = 2000, .tries = 1, .max_inflight = 1 };
+	spf_dns_query_t *qs[6];
+	struct counted c = { 0 }, cancelled = { 0 };
+	spf_resolver_stats_t st;
+	spf_resolver_t *res;
+
+	snprintf(ns, sizeof(ns), "127.0.0.1:%u", (unsigned)fixture_port(w->srv));
+	res = spf_resolver_create_ex(w->base, &opts, NULL, NULL);
+	assert_non_null(res);
+	for (int i = 0; i < 6; i++) {
+		qs[i] = spf_resolver_query(res, names[i], SPF_RR_A,
+			count_answer, i == 4 ? (void *)&cancelled : (void *)&c);
+		assert_non_null(qs[i]);
+	}
+	spf_dns_query_cancel(qs[4]);    /* queued behind the others */
+	while (c.done < 5)
+		assert_int_equal(event_base_loop(w->base, EVLOOP_ONCE), 0);
+	assert_int_equal(c.ok, 5);
+	assert_int_equal(cancelled.done, 0);
+	spf_resolver_stats(res, &st);
+	assert_int_equal(st.wire_queries, 4);   /* h1 twice: joined */
+	/* one at a time on the wire: the server never held two */
+	assert_int_equal(fixture_max_pending(w->srv), 1);
+	spf_resolver_destroy(res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_identical_results, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_speculation_joined_and_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

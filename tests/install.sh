@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# install.sh - `meson install` into a scratch folder, then use what it put
+# there as a user would: the man page renders, the installed spfcheck
+# runs, and a C program built with pkg-config against libspfcheck's
+# header and library evaluates the demo zone.
+# usage: install.sh BUILD_DIR SOURCE_DIR
+set -u
+build=$1
+src=$2
+pass=0
+fail=0
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+
+check() {  # check NAME COMMAND...: one case, passes when COMMAND succeeds
+  local name=$1; shift
+  if "$@" >"$dest/out" 2>&1; then
+    echo "ok   $name"; pass=$((pass + 1))
+  else
+    echo "FAIL $name"; sed 's/^/  | /' "$dest/out"; fail=$((fail + 1))
+  fi
+}
+
+check meson-install meson install -C "$build" --no-rebuild --destdir "$dest/root" --quiet
+prefix=$(meson introspect "$build" --buildoptions |
+  python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')
+root=$dest/root$prefix
+pc=$(find "$root" -name spfcheck.pc | head -1)
+lib=$(dirname "$(find "$root" -name 'libspfcheck.so*' | head -1)")
+
+check installed-binary bash -c "'$root/bin/spfcheck' --version | grep -q '^spfcheck '"
+check installed-man bash -c "man -l '$(find "$root" -name spfcheck.1 | head -1)' 2>&1 | grep -q 'lint'"
+check installed-header test -f "$root/include/spfcheck/spf.h" -a -f "$root/include/spfcheck/spf_dns.h"
+check pkg-config bash -c "[ -n '$pc' ] && PKG_CONFIG_PATH='$(dirname "$pc")' pkg-config --exists spfcheck"
+check compile-with-pkg-config bash -c "cc -o '$dest/example' '$src/doc/examples/libspfcheck-check.c' \
+  \$(PKG_CONFIG_PATH='$(dirname "$pc")' PKG_CONFIG_SYSROOT_DIR='$dest/root' pkg-config --cflags --libs spfcheck) \
+  \$(pkg-config --libs libevent)"
+check example-fail bash -c "LD_LIBRARY_PATH='$lib' '$dest/example' '$src/testdata/demo.zone' 192.0.2.99 alice@example.com |
+  grep -qx 'fail -all'"
+check example-pass bash -c "LD_LIBRARY_PATH='$lib' '$dest/example' '$src/testdata/demo.zone' 192.0.2.25 alice@example.com |
+  grep -qx 'pass mx'"
+
+echo "install: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
