@@ -221,7 +221,7 @@ run_cases() {  # run_cases MODE
 }
 
 run_cases spawn
-if grep -q 'mfrom_result=pass' "$T/policyd.log" && ! grep -q 'error: ' "$T/policyd.log"; then
+if grep -q 'mfrom_result=pass' "$T/policyd.log" && ! grep -Eq '\]: error: ' "$T/policyd.log"; then
   ok "spawn: decisions logged to the log file"
 else
   bad "spawn: log" "$(tail -3 "$T/policyd.log")"
