@@ -70,7 +70,8 @@ struct spf_dns_query {
 	struct event *timer;        /* spf_resolver_call_after() */
 	spf_dns_query_t *prev;
 	spf_dns_query_t *next;
-	char *name;
+	char *name;                 /* in the same allocation, after the
+	                             * struct (NULL for call_later/after) */
 	uint16_t type;
 	spf_dns_cb cb;
 	void *arg;
@@ -165,7 +166,6 @@ static void query_free(spf_dns_query_t *q)
 	if (q->timer != NULL)
 		event_free(q->timer);
 	spf_dns_answer_unref(q->ans);
-	spf_free(q->name);
 	spf_free(q);
 }
 
@@ -529,18 +529,21 @@ spf_dns_query_t *spf_resolver_query(spf_resolver_t *res, const char *name,
 {
 	spf_dns_query_t *q;
 
+	size_t nlen;
+
 	if (res == NULL || name == NULL || cb == NULL || res->destroy_pending)
 		return NULL;
-	q = spf_calloc(1, sizeof *q);
+	/* one allocation per query: the struct, then its name */
+	nlen = strlen(name) + 1;
+	q = spf_malloc(sizeof *q + nlen);
 	if (q == NULL)
 		return NULL;
+	memset(q, 0, sizeof *q);
 	q->res = res;
 	q->type = type;
 	q->cb = cb;
 	q->arg = arg;
-	q->name = spf_strdup(name);
-	if (q->name == NULL)
-		goto fail;
+	q->name = memcpy((char *)(q + 1), name, nlen);
 
 	if (res->opts.offline || spf_zone_has_name(res->zone, name)) {
 		spf_dns_answer_t *ans = spf_zone_lookup(res->zone, name, type);

@@ -259,7 +259,7 @@ static const char *domain_problem(const char *d)
 	return NULL;
 }
 
-static const char *rr_text(spf_job_t *job, const spf_dns_rr_t *rr)
+static const char *rr_text_in(spf_arena_t *arena, const spf_dns_rr_t *rr)
 {
 	char buf[64];
 
@@ -267,15 +267,15 @@ static const char *rr_text(spf_job_t *job, const spf_dns_rr_t *rr)
 	case SPF_RR_A: {
 		spf_addr_t a = { .family = 4 };
 		memcpy(a.addr, rr->u.a, 4);
-		return spf_arena_strdup(job->arena, spf_addr_str(&a, buf, sizeof(buf)));
+		return spf_arena_strdup(arena, spf_addr_str(&a, buf, sizeof(buf)));
 	}
 	case SPF_RR_AAAA: {
 		spf_addr_t a = { .family = 6 };
 		memcpy(a.addr, rr->u.aaaa, 16);
-		return spf_arena_strdup(job->arena, spf_addr_str(&a, buf, sizeof(buf)));
+		return spf_arena_strdup(arena, spf_addr_str(&a, buf, sizeof(buf)));
 	}
 	case SPF_RR_MX:
-		return spf_arena_printf(job->arena, "%u %s", rr->u.mx.preference,
+		return spf_arena_printf(arena, "%u %s", rr->u.mx.preference,
 			rr->u.mx.exchange[0] ? rr->u.mx.exchange : ".");
 	case SPF_RR_PTR:
 	case SPF_RR_CNAME:
@@ -292,7 +292,7 @@ static const char *rr_text(spf_job_t *job, const spf_dns_rr_t *rr)
 		       rr->u.txt.data[clean] != '\\')
 			clean++;
 		if (clean == rr->u.txt.len) {
-			char *q = spf_arena_alloc(job->arena, clean + 3);
+			char *q = spf_arena_alloc(arena, clean + 3);
 
 			if (q != NULL) {
 				q[0] = '"';
@@ -316,13 +316,18 @@ static const char *rr_text(spf_job_t *job, const spf_dns_rr_t *rr)
 				spf_buf_putc(&b, (char)c);
 		}
 		spf_buf_putc(&b, '"');
-		s = spf_arena_strdup(job->arena, spf_buf_cstr(&b));
+		s = spf_arena_strdup(arena, spf_buf_cstr(&b));
 		spf_buf_finish(&b);
 		return s;
 	}
 	default:
 		return spf_rrtype_str(rr->type);
 	}
+}
+
+static const char *rr_text(spf_job_t *job, const spf_dns_rr_t *rr)
+{
+	return rr_text_in(job->arena, rr);
 }
 
 /* A one-line summary of an answer for the trace. */
@@ -586,16 +591,25 @@ static enum tres term_target(spf_job_t *job, struct frame *f,
 		f->target = f->domain;
 		return T_MATCH;
 	}
-	if (spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len) &&
-	    !ptr_names(job, node))
-		return T_WAIT;
-	name = expand(job, f, t->domain_spec, t->domain_spec_len,
-		SPF_MACRO_DOMAIN, problem);
-	if (name == NULL)
-		return T_PERMERROR;
-	name = strip_dot(job, name);
-	if (name == NULL)
-		return T_PERMERROR;
+	if (memchr(t->domain_spec, '%', t->domain_spec_len) == NULL &&
+	    t->domain_spec_len <= 253) {
+		/* no macro, nothing to truncate: the parser checked the
+		 * characters, so the expansion is the text itself */
+		name = t->domain_spec;
+	} else {
+		if (spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len) &&
+		    !ptr_names(job, node))
+			return T_WAIT;
+		name = expand(job, f, t->domain_spec, t->domain_spec_len,
+			SPF_MACRO_DOMAIN, problem);
+		if (name == NULL)
+			return T_PERMERROR;
+	}
+	if (name != t->domain_spec || (*name != '\0' && name[strlen(name) - 1] == '.')) {
+		name = strip_dot(job, name);
+		if (name == NULL)
+			return T_PERMERROR;
+	}
 	if (node != NULL && strcmp(name, t->domain_spec) != 0)
 		trace_note(job, node, spf_arena_printf(job->arena,
 			"target expands to %s", name));
@@ -618,6 +632,7 @@ static enum tres term_target(spf_job_t *job, struct frame *f,
 struct rec_memo {
 	spf_arena_t *arena;
 	const spf_dns_rr_t *rr;      /* the record parsed */
+	const char *label;           /* its text for the trace, once made */
 	spf_record_t *rec;
 	spf_status_t status;
 	spf_parse_error_t err;
@@ -658,6 +673,22 @@ static spf_status_t parse_memo(spf_job_t *job, const spf_dns_answer_t *ans,
 		return m->status;
 	}
 	return spf_record_parse(job->arena, rr->u.txt.data, rr->u.txt.len, out, err);
+}
+
+/* The record's text for its trace node: made once per cached answer
+ * (in the memo) rather than once per evaluation. */
+static const char *record_label(spf_job_t *job, const spf_dns_answer_t *ans,
+	const spf_dns_rr_t *rr)
+{
+	struct rec_memo *m = ans != NULL ? spf_dns_answer_memo(ans) : NULL;
+
+	if (m != NULL && m->rr == rr) {
+		if (m->label == NULL)
+			m->label = rr_text_in(m->arena, rr);
+		if (m->label != NULL)
+			return m->label;
+	}
+	return rr_text(job, rr);
 }
 
 /* ---- speculative prefetch ----
@@ -760,6 +791,10 @@ static const char *prefetch_target(spf_job_t *job, const char *domain,
 
 	if (t->domain_spec == NULL)
 		return domain;
+	if (memchr(t->domain_spec, '%', t->domain_spec_len) == NULL &&
+	    t->domain_spec_len <= 253 && t->domain_spec_len > 0 &&
+	    t->domain_spec[t->domain_spec_len - 1] != '.')
+		return spf_name_ok(t->domain_spec) ? t->domain_spec : NULL;
 	if (spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len))
 		return NULL;
 	ctx.domain = domain;
@@ -1201,7 +1236,8 @@ static void st_select(spf_job_t *job, struct frame *f)
 		return;
 	}
 parse:
-	rnode = trace_add(job, f->node, SPF_TRACE_RECORD, rr_text(job, found));
+	rnode = trace_add(job, f->node, SPF_TRACE_RECORD,
+		record_label(job, f->txt->ans, found));
 	if (rnode != NULL)
 		rnode->ttl = found->ttl;
 	if (rnode != NULL && job->scope != SPF_SCOPE_RFC7208)
