@@ -43,7 +43,17 @@ struct common_opts {
 	unsigned deadline_ms;                 /* --deadline MS; 0: 20000 */
 	bool no_prefetch;                     /* --no-prefetch */
 	unsigned void_limit;                  /* --void-limit N; 0: 2 */
+	/* set by the command before parsing: the common options it cannot
+	 * honour (COMMON_BIT(1005) | ...), refused with a clear error
+	 * rather than accepted and ignored; cmd names the command */
+	unsigned not_for;
+	const char *cmd;
 };
+
+#define COMMON_BIT(opt) (1u << ((opt) - 1000))
+/* evaluation options: the commands that never run check_host() */
+#define COMMON_EVAL_ONLY (COMMON_BIT(1005) | COMMON_BIT(1006) | \
+	COMMON_BIT(1012) | COMMON_BIT(1013))
 
 /* Print "spfcheck: <message>" on stderr. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -71,25 +81,32 @@ void cmd_request_opts(const struct common_opts *co, spf_request_t *req);
 	{ "no-prefetch", no_argument, NULL, 1013 }, \
 	{ "void-limit", required_argument, NULL, 1014 }
 
-#define COMMON_HELP COMMON_HELP_ZONE COMMON_HELP_RECORD COMMON_HELP_REST
+/* --help lines of the common options, in pieces for the commands that
+ * take only some of them */
+#define COMMON_HELP COMMON_HELP_ZONE COMMON_HELP_RECORD COMMON_HELP_DNS \
+	COMMON_HELP_JSON COMMON_HELP_EVAL COMMON_HELP_VOID
 #define COMMON_HELP_ZONE \
 	"  --zone FILE             answer from this RFC 1035 zone file first (repeatable)\n"
 #define COMMON_HELP_RECORD \
 	"  --record DOMAIN=TEXT    use TEXT as the only TXT record of DOMAIN (repeatable)\n"
-#define COMMON_HELP_REST \
+#define COMMON_HELP_DNS \
 	"  --offline               never use the network; names outside the zones\n" \
 	"                          do not exist (NXDOMAIN)\n" \
-	"  --json                  print a JSON object\n" \
-	"  --default-explanation TEXT  explanation for fail when the domain gives none\n" \
-	"  --receiver NAME         this host's name (%{r} in explanations)\n" \
 	"  --nameserver ADDR[:PORT]  ask this DNS server (IPv4, or [IPv6]:PORT;\n" \
 	"                          repeatable) instead of /etc/resolv.conf's\n" \
 	"  --timeout MS            per-query DNS timeout in milliseconds (default 2000,\n" \
-	"                          3 tries, doubled each round)\n" \
+	"                          3 tries, doubled each round)\n"
+#define COMMON_HELP_JSON \
+	"  --json                  print a JSON object\n"
+#define COMMON_HELP_EXP \
+	"  --default-explanation TEXT  explanation for fail when the domain gives none\n" \
+	"  --receiver NAME         this host's name (%{r} in explanations)\n"
+#define COMMON_HELP_EVAL COMMON_HELP_EXP \
 	"  --deadline MS           give up with temperror after MS milliseconds per\n" \
 	"                          identity (default 20000, RFC 7208 section 4.6.4)\n" \
 	"  --no-prefetch           do not start lookups before the terms that need\n" \
-	"                          them are evaluated (results are the same)\n" \
+	"                          them are evaluated (results are the same)\n"
+#define COMMON_HELP_VOID \
 	"  --void-limit N          void lookups allowed (default 2, RFC 7208 4.6.4)\n"
 
 /*

@@ -41,6 +41,21 @@ void cmd_error(const char *fmt, ...)
 
 int common_opt(struct common_opts *co, int opt, const char *arg)
 {
+	if (opt >= 1000 && opt < 1032 && (co->not_for & COMMON_BIT(opt)) != 0) {
+		static const char *const names[] = {
+			[1] = "--zone", [2] = "--record", [3] = "--offline",
+			[4] = "--json", [5] = "--default-explanation",
+			[6] = "--receiver", [10] = "--nameserver", [11] = "--timeout",
+			[12] = "--deadline", [13] = "--no-prefetch",
+			[14] = "--void-limit",
+		};
+		const char *name = opt - 1000 < (int)(sizeof(names) / sizeof(names[0])) ?
+			names[opt - 1000] : NULL;
+
+		cmd_error("%s does not apply to spfcheck %s (see spfcheck %s --help)",
+			name ? name : "this option", co->cmd, co->cmd);
+		return -1;
+	}
 	switch (opt) {
 	case 1001:
 		if (co->nzones >= MAX_ZONES) {

@@ -276,7 +276,8 @@ int cmd_diff(int argc, char **argv)
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct common_opts co = { 0 };
+	struct common_opts co = { .cmd = "diff",
+		.not_for = COMMON_EVAL_ONLY | COMMON_BIT(1014) };
 	struct world old = { 0 }, new = { 0 };
 	const char *dzones[MAX_ZONES];
 	int ndz = 0;

@@ -43,7 +43,7 @@ static const char flatten_usage[] =
 	"  --max-answer BYTES      answer size to stay under (default 450)\n"
 	"  --ttl SECONDS           TTL printed on the zone lines (default 3600)\n"
 	"  --no-verify             do not evaluate the sample addresses\n"
-	COMMON_HELP
+	COMMON_HELP_ZONE COMMON_HELP_RECORD COMMON_HELP_DNS COMMON_HELP_JSON
 	"  -h, --help              this text\n"
 	"\n"
 	"exit status: 0 flattened and verified, 1 verification found a\n"
@@ -129,7 +129,8 @@ int cmd_flatten(int argc, char **argv)
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct common_opts co = { 0 };
+	struct common_opts co = { .cmd = "flatten",
+		.not_for = COMMON_EVAL_ONLY | COMMON_BIT(1014) };
 	spf_lint_request_t req = { 0 };
 	spf_flatten_opts_t fo = { 0 };
 	struct event_base *base = NULL;

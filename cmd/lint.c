@@ -43,7 +43,8 @@ static const char lint_usage[] =
 	"  --domain NAME           the domain the draft is for (default\n"
 	"                          draft.invalid); same as giving DOMAIN\n"
 	"  --strict                exit 1 when there are warnings\n"
-	COMMON_HELP_ZONE COMMON_HELP_REST
+	"  --void-limit N          void lookups allowed (default 2)\n"
+	COMMON_HELP_ZONE COMMON_HELP_DNS COMMON_HELP_JSON
 	"  -h, --help              this text\n"
 	"\n"
 	"exit status: 0 clean, 1 warnings (with --strict), 2 errors,\n"
@@ -223,7 +224,7 @@ int cmd_lint(int argc, char **argv)
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct common_opts co = { 0 };
+	struct common_opts co = { .cmd = "lint", .not_for = COMMON_EVAL_ONLY };
 	spf_lint_request_t req = { 0 };
 	struct event_base *base = NULL;
 	spf_resolver_t *res = NULL;

@@ -91,7 +91,11 @@ static const char policyd_usage[] =
 	"                          stderr with --listen; never stderr without it)\n"
 	"  --max-connections N     connections served at once (default 1000)\n"
 	"  --idle-timeout S        close a connection idle for S seconds (default 600)\n"
-	COMMON_HELP
+	COMMON_HELP_ZONE COMMON_HELP_RECORD COMMON_HELP_DNS COMMON_HELP_EXP
+	"  --no-prefetch           do not start lookups before the terms that need\n"
+	"                          them are evaluated (results are the same)\n"
+	"  (Lookup_Time and Void_Limit in the configuration file set the time and\n"
+	"  void lookup limits)\n"
 	"  -h, --help              this text\n"
 	"\n"
 	"exit status: 0 after the client closed (stdin/stdout) or SIGTERM,\n"
@@ -1321,6 +1325,10 @@ int cmd_policyd(int argc, char **argv)
 	int opt, rc = EXIT_USAGE;
 
 	memset(d, 0, sizeof(*d));
+	/* no JSON replies; the time and void limits come from the
+	 * configuration (Lookup_Time, Void_Limit) */
+	d->co.cmd = "policyd";
+	d->co.not_for = COMMON_BIT(1004) | COMMON_BIT(1012) | COMMON_BIT(1014);
 	d->max_conns = DEFAULT_MAX_CONNS;
 	d->idle_timeout = 600;
 	d->stderr_ok = true;

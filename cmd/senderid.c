@@ -439,8 +439,7 @@ static int run_message(const struct common_opts *co, const struct msg_opts *mo)
 		goto done;
 	}
 	spf.req.ip = ip;
-	spf.req.default_explanation = co->default_exp;
-	spf.req.receiver = co->receiver;
+	cmd_request_opts(co, &spf.req);
 	if (!cmd_resolver(co, &base, &res))
 		goto done;
 

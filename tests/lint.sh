@@ -74,6 +74,10 @@ expect lint-two-domains 64 'lint takes one DOMAIN' --stderr -- lint --offline a.
 expect lint-bad-option 64 'unknown option' --stderr -- lint --bogus a.example.org
 expect lint-bad-zone 64 'cannot load zone file' --stderr -- lint --offline --zone "$tmp/none.zone" a.example.org
 expect lint-bad-void-limit 64 'void-limit' --stderr -- lint --offline --void-limit x a.example.org
+# options that cannot apply are refused, not silently ignored
+expect lint-no-deadline 64 '^spfcheck: --deadline does not apply to spfcheck lint' --stderr -- lint --offline --deadline 100 a.example.org
+expect flatten-no-void-limit 64 '^spfcheck: --void-limit does not apply to spfcheck flatten' --stderr -- flatten --offline --void-limit 3 a.example.org
+expect diff-no-receiver 64 '^spfcheck: --receiver does not apply to spfcheck diff' --stderr -- diff --offline --receiver mx.example a.example.org --record 'v=spf1 -all'
 expect lint-help 0 'usage: spfcheck lint' -- lint --help
 
 # flatten: a provider-shaped tree, verified by evaluation

@@ -206,6 +206,8 @@ conf "HELO_reject = Fail\nLookup_Time = soon\n"
 startup "config: bad value names the line" "c.conf:2: Lookup_Time must be" --config "$tmp/c.conf" --log "$tmp/log"
 conf "Unknown_Thing = 1\n"
 startup "config: unknown option names the line" "c.conf:1: unknown option 'Unknown_Thing'" --config "$tmp/c.conf" --log "$tmp/log"
+startup "options: --json refused" "--json does not apply to spfcheck policyd" --json
+startup "options: --deadline refused (Lookup_Time sets it)" "--deadline does not apply" --deadline 100
 startup "config: missing file is a startup error" "cannot read the config file" --config "$tmp/nonexistent.conf" --log "$tmp/log"
 conf "debugLevel = 1\n"; chmod 666 "$tmp/c.conf"
 startup "config: world-writable refused" "writable by everyone" --config "$tmp/c.conf" --log "$tmp/log"
