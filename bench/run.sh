@@ -3,7 +3,10 @@
 # today (libspf2's spfquery, pyspf, Mail::SPF, pypolicyd-spf), measured in
 # one run on one generated zone over a link with added latency.
 #
-#   bash bench/run.sh [--quick]
+#   bash bench/run.sh [--quick] [--no-peers]
+#
+# --quick: one run of each (five by default); --no-peers: measure
+# spfcheck again but keep the peers' figures of the last full run.
 #
 # Uses the shared harness (../shared/bench, or $SPFBENCH_DIR): it installs
 # the peers and nsd, builds the zone (1000 sender domains shaped like real
@@ -19,8 +22,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SHARED="${SPFBENCH_DIR:-$ROOT/../shared/bench}"
 export SPFBENCH_RUN="${SPFBENCH_RUN:-$ROOT/bench/run}"
-RUNS=5; LATRUNS=11
-[ "${1:-}" = "--quick" ] && { RUNS=1; LATRUNS=3; }
+RUNS=5; LATRUNS=11; PEERS=1
+for arg in "$@"; do
+  case $arg in
+    --quick) RUNS=1; LATRUNS=3 ;;
+    --no-peers) PEERS=0 ;;   # keep the harness's latest peer results
+    *) echo "usage: bench/run.sh [--quick] [--no-peers]" >&2; exit 2 ;;
+  esac
+done
 PY=/usr/bin/python3
 
 [ -d "$SHARED" ] || { echo "bench: no harness at $SHARED (set SPFBENCH_DIR)" >&2; exit 2; }
@@ -32,9 +41,11 @@ SPF="$ROOT/build/cmd/spfcheck"
 echo "bench: setting up the harness (namespace, nsd, peers) in $SPFBENCH_RUN" >&2
 bash "$SHARED/setup.sh" >&2
 
-echo "bench: all evaluators, $RUNS runs ($LATRUNS for latency)" >&2
-bash "$SHARED/run_peers.sh" --runs "$RUNS" --lat-runs "$LATRUNS" \
-  --add-peer "spfcheck pairs lines $SPF batch --brief --concurrency 256" >&2
+if [ "$PEERS" = 1 ]; then
+  echo "bench: all evaluators, $RUNS runs ($LATRUNS for latency)" >&2
+  bash "$SHARED/run_peers.sh" --runs "$RUNS" --lat-runs "$LATRUNS" \
+    --add-peer "spfcheck pairs lines $SPF batch --brief --concurrency 256" >&2
+fi
 RESULTS="$SPFBENCH_RUN/results/latest/results.json"
 
 # spfcheck alone, inside the namespace, direct DNS (0 ms)
@@ -59,6 +70,29 @@ done
 
 echo "bench: spfcheck per-evaluation latency in a cold batch (5 ms)" >&2
 ns 5 "$SPF" batch --json --concurrency 256 < "$pairs" > "$tmp/lat.jsonl" 2>/dev/null
+
+# The harness's 5 ms server is a Python proxy that sleeps to keep its
+# timing; under a burst of concurrent queries it, not the evaluator, sets
+# the pace.  The same zone and pairs once more, served by spfcheck's own
+# fixture DNS server (libevent timers, never a sleep) with 5 ms of latency,
+# for spfcheck batch and libspf2's spfquery, alternating, $RUNS runs each.
+echo "bench: spfcheck and spfquery against the fixture DNS server (5 ms)" >&2
+cat "$SPFBENCH_RUN"/zones/*.zone > "$tmp/all.zone"
+echo "nameserver 127.0.0.4" > "$tmp/resolv-fx.conf"
+ip netns exec spfbench "$ROOT/build/tests/dnsfixture" --addr 127.0.0.4 --port 53 \
+  --latency 5 --zone "$tmp/all.zone" --mode _spf.broken-dns.test=servfail \
+  --max-seconds 1800 > "$tmp/fx.log" 2>&1 &
+fxpid=$!
+sleep 1
+fx=(ip netns exec spfbench unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"'
+    "$tmp/resolv-fx.conf")
+for r in $(seq "$RUNS"); do
+  /usr/bin/time -f '%e %U %S %M' -o "$tmp/fx-spfcheck.$r" \
+    "${fx[@]}" "$SPF" batch --brief --concurrency 256 < "$pairs" > "$tmp/fx-spfcheck.out" 2>/dev/null || true
+  /usr/bin/time -f '%e %U %S %M' -o "$tmp/fx-libspf2.$r" \
+    "${fx[@]}" spfquery.libspf2 -file - < "$pairs" > "$tmp/fx-libspf2.out" 2>/dev/null || true   # exits 2 after a permerror
+done
+kill "$fxpid" 2>/dev/null; wait "$fxpid" 2>/dev/null || true
 
 "$PY" - "$RESULTS" "$tmp" "$SPFBENCH_RUN/bench-summary.md" <<'EOF'
 import json, statistics, sys, re
@@ -116,6 +150,35 @@ if lat:
     lat.sort()
     q = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))]
     P(f"spfcheck per-evaluation latency in a cold batch at 5 ms RTT: p50 {q(0.5):.1f} ms, p99 {q(0.99):.1f} ms, max {lat[-1]:.1f} ms")
+import glob
+fxr = {}
+for peer in ("spfcheck", "libspf2"):
+    ts = [open(f).read().split()[-4:] for f in sorted(glob.glob(f"{tmp}/fx-{peer}.*")) if f[-1].isdigit()]
+    if ts:
+        fxr[peer] = (med([float(t[0]) for t in ts]), med([float(t[1]) + float(t[2]) for t in ts]),
+                     med([int(t[3]) for t in ts]) / 1024)
+if fxr:
+    P("")
+    P("| same pairs, fixture DNS server at 5 ms | evals/s | wall s | CPU s | peak RSS MiB | spfcheck speed-up |")
+    P("|---|---:|---:|---:|---:|---:|")
+    for peer, (w, c, m) in fxr.items():
+        ratio = f"{w / fxr['spfcheck'][0]:.1f}x" if "spfcheck" in fxr else "-"
+        P(f"| {peer} | {npairs / w:.0f} | {w:.3f} | {c:.2f} | {m:.1f} | {ratio} |")
+    # the libspf2 output is 4 lines per query, the first word of the first the result
+    try:
+        a = [(l.split() or ["-"])[0].lower() for l in open(f"{tmp}/fx-spfcheck.out")]
+        ls, skip = [], False
+        for l in open(f"{tmp}/fx-libspf2.out").read().splitlines():
+            if l == "StartError": skip = True
+            elif l == "EndError": skip = False
+            elif not skip: ls.append(l)
+        b = [{"(invalid)": "permerror"}.get(ls[i].strip().lower(), ls[i].strip().lower())
+             for i in range(0, len(ls) - 3, 4)]
+        same = sum(1 for x, y in zip(a, b) if x == y)
+        P(f"results: spfcheck and spfquery agree on {same} of {len(a)} pairs here "
+          f"(the differences are the ones the harness lists: limits libspf2 does not enforce)")
+    except Exception as ex:
+        P(f"results not compared: {ex}")
 dis = d.get("disagreements", {})
 P("")
 P(f"disagreements between evaluators: see {results.rsplit('/', 1)[0]}/summary.md")

@@ -250,7 +250,18 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	base = event_base_new();
+	/* injected latency should be what was asked: libevent's default
+	 * clock is CLOCK_MONOTONIC_COARSE (a few ms per tick), which made a
+	 * 5 ms delay about 8 ms */
+	{
+		struct event_config *cfg = event_config_new();
+
+		if (cfg != NULL)
+			event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+		base = cfg != NULL ? event_base_new_with_config(cfg) : NULL;
+		if (cfg != NULL)
+			event_config_free(cfg);
+	}
 	if (base == NULL) {
 		fprintf(stderr, "dnsfixture: cannot create the event loop\n");
 		goto done;
