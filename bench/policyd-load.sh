@@ -63,7 +63,7 @@ fi
 # ---- inside the namespace ----
 mount --bind "$W/resolv.conf" /etc/resolv.conf
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 mkfifo "$W/fix.in"
 "$DNSFIXTURE" --zone "$W/load.zone" --port 53 --latency "$LAT" --max-seconds 3600 \
   <"$W/fix.in" >"$W/fix.out" 2>"$W/fix.err" &
