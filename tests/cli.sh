@@ -5,35 +5,7 @@
 set -u
 bin=$1
 zone=$2
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-# expect NAME STATUS REGEX [--stderr] -- ARGS...: run spfcheck ARGS, check the
-# exit status and that stdout (or stderr) matches the extended regex.
-expect() {
-  local name=$1 want=$2 re=$3 stream=out
-  shift 3
-  if [ "$1" = "--stderr" ]; then stream=err; shift; fi
-  [ "$1" = "--" ] && shift
-  "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL $name: exit $got, want $want"; sed 's/^/  | /' "$tmp/out" "$tmp/err"
-    fail=$((fail + 1)); return
-  fi
-  if ! grep -Eq -- "$re" "$tmp/$stream"; then
-    echo "FAIL $name: std$stream does not match /$re/"; sed 's/^/  | /' "$tmp/$stream"
-    fail=$((fail + 1)); return
-  fi
-  if [ "$stream" = err ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-    echo "FAIL $name: the error is not one line"; sed 's/^/  | /' "$tmp/err"
-    fail=$((fail + 1)); return
-  fi
-  echo "ok   $name"
-  pass=$((pass + 1))
-}
+. "$(dirname "$0")/expect.sh"
 
 z=(--offline --zone "$zone")
 expect pass-mx 0 '^pass  domain=example.com  mechanism="mx"' -- check "${z[@]}" 192.0.2.25 alice@example.com
@@ -82,8 +54,6 @@ expect help 0 'usage: spfcheck check' -- check --help
 expect version 0 '^spfcheck [0-9]' -- --version
 
 # ---- explain, both identities, headers, batch (issue 9) ----
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
 # explain: the exit status is the MAIL FROM result, for every result
 expect explain-pass 0 '◀ decides' -- explain "${z[@]}" 192.0.2.25 alice@example.com

@@ -7,34 +7,7 @@
 set -u
 bin=$1
 data=$2
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-# expect NAME STATUS REGEX [--stderr] -- ARGS...
-expect() {
-  local name=$1 want=$2 re=$3 stream=out
-  shift 3
-  if [ "$1" = "--stderr" ]; then stream=err; shift; fi
-  [ "$1" = "--" ] && shift
-  "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL $name: exit $got, want $want"; sed 's/^/  | /' "$tmp/out" "$tmp/err"
-    fail=$((fail + 1)); return
-  fi
-  if ! grep -Eq -- "$re" "$tmp/$stream"; then
-    echo "FAIL $name: std$stream does not match /$re/"; sed 's/^/  | /' "$tmp/$stream"
-    fail=$((fail + 1)); return
-  fi
-  if [ "$stream" = err ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-    echo "FAIL $name: the error is not one line"; sed 's/^/  | /' "$tmp/err"
-    fail=$((fail + 1)); return
-  fi
-  echo "ok   $name"
-  pass=$((pass + 1))
-}
+. "$(dirname "$0")/expect.sh"
 # refute NAME REGEX -- ARGS...: stdout must not match
 refute() {
   local name=$1 re=$2
