@@ -39,9 +39,8 @@
  *	bytes).  spf_zone_load_file() returns SPF_EIO when the file cannot
  *	be opened or read, SPF_ESYNTAX with "FILE:LINE: <ldns error>" when
  *	ldns cannot parse it (the whole file is parsed before anything is
- *	added, so a syntax error leaves the zone unchanged; a first pass
- *	finds the bad line, then ldns_zone_new_frm_fp_l() reads the file
- *	again with RFC 1035 §5.1 / RFC 2308 §4 TTL defaults), and SPF_ESYNTAX
+ *	added, so a syntax error leaves the zone unchanged; records without
+ *	a TTL take the last $TTL, or the last TTL written, or 3600), and SPF_ESYNTAX
  *	naming the record for a domain name spfcheck cannot represent (a
  *	label holding '.' or NUL).  Records of types other than A, AAAA, MX,
  *	PTR, CNAME, NS, TXT and SPF only make their owner exist; an SOA only
@@ -794,15 +793,21 @@ static ldns_rdf *origin_rdf(const char *origin)
 }
 
 /*
- * First pass over a master file: parse every RR with ldns and throw it
- * away, stopping at the first error with *line at that line.  Only a
- * file that passes is handed to ldns_zone_new_frm_fp_l(), whose error
- * path leaks the records read so far (ldns 1.8).
+ * Parse a master file record by record with ldns_rr_new_frm_fp_l(),
+ * keeping every record in *out, and stop at the first error with *line
+ * at that line.  ldns_zone_new_frm_fp_l() is not used: ldns 1.8 reads a
+ * freed record after a second SOA (found by fuzz_zone), and leaks the
+ * records read so far when a later line fails.  As that reader does, the
+ * first SOA's owner becomes the origin when none was given; a record
+ * without a TTL takes the last $TTL (RFC 2308 §4) or, before any, the
+ * last TTL written (RFC 1035 §5.1).
  */
-static ldns_status check_syntax(FILE *fp, const ldns_rdf *origin, int *line)
+static ldns_status read_records(FILE *fp, const ldns_rdf *origin, int *line,
+	ldns_rr_list *out, const char **why)
 {
 	ldns_rdf *my_origin = NULL, *prev = NULL;
 	uint32_t ttl = LDNS_DEFAULT_TTL;
+	bool dollar_ttl = false;
 	ldns_status ls = LDNS_STATUS_OK;
 
 	if (origin != NULL) {
@@ -818,7 +823,33 @@ static ldns_status check_syntax(FILE *fp, const ldns_rdf *origin, int *line)
 
 		ls = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &my_origin, &prev, line);
 		if (ls == LDNS_STATUS_OK) {
-			ldns_rr_free(rr);
+			if (ldns_rr_owner(rr) == NULL) {
+				ldns_rr_free(rr);
+				*why = "a record without an owner name (a line that "
+					"starts with a blank needs a named record before it)";
+				ls = LDNS_STATUS_SYNTAX_ERR;
+				break;
+			}
+			/* without $TTL an omitted TTL is the last one stated
+			 * (RFC 1035 §5.1): a TTL other than the default was
+			 * written on this line */
+			if (!dollar_ttl)
+				ttl = ldns_rr_ttl(rr);
+			if (my_origin == NULL && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
+				my_origin = ldns_rdf_clone(ldns_rr_owner(rr));
+				if (my_origin == NULL) {
+					ldns_rr_free(rr);
+					ls = LDNS_STATUS_MEM_ERR;
+					break;
+				}
+			}
+			if (!ldns_rr_list_push_rr(out, rr)) {
+				ldns_rr_free(rr);
+				ls = LDNS_STATUS_MEM_ERR;
+				break;
+			}
+		} else if (ls == LDNS_STATUS_SYNTAX_TTL) {
+			dollar_ttl = true;
 		} else if (ls == LDNS_STATUS_SYNTAX_INCLUDE) {
 			ls = LDNS_STATUS_SYNTAX_INCLUDE_ERR_NOTIMPL;
 			break;
@@ -841,12 +872,12 @@ done:
 static spf_status_t load_stream(spf_zone_t *zone, FILE *fp, const char *path,
 	const char *origin, char **errmsg)
 {
-	ldns_zone *lz = NULL;
+	ldns_rr_list *rrs = NULL;
 	ldns_rdf *orig = NULL;
 	ldns_status ls;
-	ldns_rr_list *rrs;
 	const ldns_rr *bad = NULL;
 	int line = 0;   /* ldns counts the newlines it has consumed */
+	const char *why = NULL;
 	spf_status_t st = SPF_OK;
 
 	if (origin != NULL) {
@@ -857,15 +888,13 @@ static spf_status_t load_stream(spf_zone_t *zone, FILE *fp, const char *path,
 			goto done;
 		}
 	}
-	ls = check_syntax(fp, orig, &line);
-	if (ls == LDNS_STATUS_OK) {
-		int line2 = 0;
-
-		rewind(fp);
-		ls = ldns_zone_new_frm_fp_l(&lz, fp, orig, LDNS_DEFAULT_TTL,
-			LDNS_RR_CLASS_IN, &line2);
-		line = line2;
+	rrs = ldns_rr_list_new();
+	if (rrs == NULL) {
+		st = SPF_ENOMEM;
+		set_errmsg(errmsg, "%s: %s", path, spf_strerror(st));
+		goto done;
 	}
+	ls = read_records(fp, orig, &line, rrs, &why);
 	if (ferror(fp)) {
 		set_errmsg(errmsg, "%s: read error", path);
 		st = SPF_EIO;
@@ -877,21 +906,16 @@ static spf_status_t load_stream(spf_zone_t *zone, FILE *fp, const char *path,
 		if (feof(fp) && fseek(fp, -1, SEEK_END) == 0 && fgetc(fp) != '\n')
 			line++;
 		set_errmsg(errmsg, "%s:%d: %s", path, line,
-			ldns_get_errorstr_by_id(ls));
+			why != NULL ? why : ldns_get_errorstr_by_id(ls));
 		st = ls == LDNS_STATUS_MEM_ERR ? SPF_ENOMEM : SPF_ESYNTAX;
-		lz = NULL;
 		goto done;
 	}
 
 	/* The whole file parsed: now copy what spfcheck keeps. */
-	if (ldns_zone_soa(lz) != NULL) {
-		bad = ldns_zone_soa(lz);
-		st = add_ldns_soa(zone, bad);
-	}
-	rrs = ldns_zone_rrs(lz);
 	for (size_t i = 0; st == SPF_OK && i < ldns_rr_list_rr_count(rrs); i++) {
 		bad = ldns_rr_list_rr(rrs, i);
-		st = add_ldns_rr(zone, bad);
+		st = ldns_rr_get_type(bad) == LDNS_RR_TYPE_SOA ?
+			add_ldns_soa(zone, bad) : add_ldns_rr(zone, bad);
 	}
 	if (st == SPF_ENOMEM) {
 		set_errmsg(errmsg, "%s: %s", path, spf_strerror(st));
@@ -903,8 +927,8 @@ static spf_status_t load_stream(spf_zone_t *zone, FILE *fp, const char *path,
 		free(text);   /* ldns allocates with malloc */
 	}
 done:
-	if (lz != NULL)
-		ldns_zone_deep_free(lz);
+	if (rrs != NULL)
+		ldns_rr_list_deep_free(rrs);
 	if (orig != NULL)
 		ldns_rdf_deep_free(orig);
 	fclose(fp);

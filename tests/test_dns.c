@@ -749,6 +749,31 @@ static void test_zone_load_file(void **state)
 	free(path);
 }
 
+/* Zone files put end to end: an SOA per zone, records after each.  ldns
+ * 1.8's own zone reader used a freed record after a second SOA (fuzz_zone
+ * found it; testdata/fuzz/zone/crash-ldns-second-soa*). */
+static void test_zone_load_several_soa(void **state)
+{
+	char *path = write_temp(
+		"$ORIGIN a.test.\n@ IN SOA ns hm 1 2 3 4 300\n@ IN TXT \"v=spf1 -all\"\n"
+		"$ORIGIN b.test.\n@ IN SOA ns hm 1 2 3 4 60\n@ IN SOA ns hm 1 2 3 4 60\n"
+		"@ IN SOA ns hm 1 2 3 4 60\nw IN A 192.0.2.1\n");
+	spf_zone_t *z = spf_zone_create();
+	spf_dns_answer_t *ans;
+
+	(void)state;
+	assert_int_equal(spf_zone_load_file(z, path, NULL, NULL), SPF_OK);
+	ans = spf_zone_lookup(z, "a.test", SPF_RR_TXT);
+	assert_int_equal(spf_dns_answer_status(ans), SPF_DNS_OK);
+	spf_dns_answer_unref(ans);
+	ans = spf_zone_lookup(z, "w.b.test", SPF_RR_A);
+	assert_int_equal(spf_dns_answer_status(ans), SPF_DNS_OK);
+	spf_dns_answer_unref(ans);
+	spf_zone_destroy(z);
+	unlink(path);
+	free(path);
+}
+
 static void test_zone_load_origin_arg(void **state)
 {
 	/* no $TTL: an omitted TTL is the last one stated (RFC 1035 §5.1) */
@@ -1159,6 +1184,7 @@ int main(void)
 		cmocka_unit_test(test_zone_alloc_failure),
 		cmocka_unit_test(test_zone_load_file),
 		cmocka_unit_test(test_zone_load_origin_arg),
+		cmocka_unit_test(test_zone_load_several_soa),
 		cmocka_unit_test(test_zone_load_errors),
 		cmocka_unit_test(test_zone_load_missing),
 		cmocka_unit_test_setup_teardown(test_resolver_delivery,
