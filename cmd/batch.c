@@ -484,14 +484,8 @@ int cmd_batch(int argc, char **argv)
 		case 'h':
 			fputs(batch_usage, stdout);
 			return 0;
-		case ':':
-			cmd_error("option '%s' needs a value (see spfcheck batch --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			cmd_error("unknown option '%s' (see spfcheck batch --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
+		default:   /* ':' (a value missing) or an unknown option */
+			return cmd_option_error("batch", opt, argv[optind - 1]);
 		}
 	}
 	if (optind != argc) {

@@ -100,14 +100,8 @@ int cmd_check(int argc, char **argv)
 		case 'h':
 			fputs(check_usage, stdout);
 			return 0;
-		case ':':
-			cmd_error("option '%s' needs a value (see spfcheck check --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			cmd_error("unknown option '%s' (see spfcheck check --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
+		default:   /* ':' (a value missing) or an unknown option */
+			return cmd_option_error("check", opt, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 2 && !(argc - optind == 1 && req.identity == SPF_IDENTITY_HELO)) {

@@ -58,6 +58,11 @@ struct common_opts {
 /* Print "spfcheck: <message>" on stderr. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* What getopt_long's ':' (a missing value) or '?' (an unknown option)
+ * means, said for command cmd; arg is the option as typed.  Returns
+ * EXIT_USAGE. */
+int cmd_option_error(const char *cmd, int opt, const char *arg);
+
 /*
  * If opt (a getopt_long value) is a common option, store it and return
  * 1; return 0 if it is not one; on a bad value print why and return -1.

@@ -9,6 +9,7 @@
 #include "cmd.h"
 
 #include <event2/event.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,21 +40,26 @@ void cmd_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int cmd_option_error(const char *cmd, int opt, const char *arg)
+{
+	if (opt == ':')
+		cmd_error("option '%s' needs a value (see spfcheck %s --help)", arg, cmd);
+	else
+		cmd_error("unknown option '%s' (see spfcheck %s --help)", arg, cmd);
+	return EXIT_USAGE;
+}
+
 int common_opt(struct common_opts *co, int opt, const char *arg)
 {
 	if (opt >= 1000 && opt < 1032 && (co->not_for & COMMON_BIT(opt)) != 0) {
-		static const char *const names[] = {
-			[1] = "--zone", [2] = "--record", [3] = "--offline",
-			[4] = "--json", [5] = "--default-explanation",
-			[6] = "--receiver", [10] = "--nameserver", [11] = "--timeout",
-			[12] = "--deadline", [13] = "--no-prefetch",
-			[14] = "--void-limit",
-		};
-		const char *name = opt - 1000 < (int)(sizeof(names) / sizeof(names[0])) ?
-			names[opt - 1000] : NULL;
+		static const struct option common[] = { COMMON_LONG_OPTS };
+		const char *name = "this option";
 
-		cmd_error("%s does not apply to spfcheck %s (see spfcheck %s --help)",
-			name ? name : "this option", co->cmd, co->cmd);
+		for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+			if (common[i].val == opt)
+				name = common[i].name;
+		cmd_error("--%s does not apply to spfcheck %s (see spfcheck %s --help)",
+			name, co->cmd, co->cmd);
 		return -1;
 	}
 	switch (opt) {

@@ -892,14 +892,8 @@ int cmd_explain(int argc, char **argv)
 		case 'h':
 			fputs(explain_usage, stdout);
 			return 0;
-		case ':':
-			cmd_error("option '%s' needs a value (see spfcheck explain --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			cmd_error("unknown option '%s' (see spfcheck explain --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
+		default:   /* ':' (a value missing) or an unknown option */
+			return cmd_option_error("explain", opt, argv[optind - 1]);
 		}
 	}
 	if (ids == CMD_ID_DEFAULT)

@@ -185,14 +185,8 @@ int cmd_flatten(int argc, char **argv)
 		case 'h':
 			fputs(flatten_usage, stdout);
 			return 0;
-		case ':':
-			cmd_error("option '%s' needs a value (see spfcheck flatten --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			cmd_error("unknown option '%s' (see spfcheck flatten --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
+		default:   /* ':' (a value missing) or an unknown option */
+			return cmd_option_error("flatten", opt, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1) {

@@ -43,8 +43,7 @@ static const char lint_usage[] =
 	"  --domain NAME           the domain the draft is for (default\n"
 	"                          draft.invalid); same as giving DOMAIN\n"
 	"  --strict                exit 1 when there are warnings\n"
-	"  --void-limit N          void lookups allowed (default 2)\n"
-	COMMON_HELP_ZONE COMMON_HELP_DNS COMMON_HELP_JSON
+	COMMON_HELP_ZONE COMMON_HELP_DNS COMMON_HELP_JSON COMMON_HELP_VOID
 	"  -h, --help              this text\n"
 	"\n"
 	"exit status: 0 clean, 1 warnings (with --strict), 2 errors,\n"
@@ -219,7 +218,6 @@ int cmd_lint(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "domain", required_argument, NULL, 'd' },
 		{ "strict", no_argument, NULL, 's' },
-		{ "void-limit", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -262,28 +260,11 @@ int cmd_lint(int argc, char **argv)
 		case 's':
 			strict = true;
 			break;
-		case 'v': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*optarg < '0' || *optarg > '9' || *end || v == 0 || v > 100) {
-				cmd_error("--void-limit must be a number from 1 to 100");
-				return EXIT_USAGE;
-			}
-			req.void_limit = (unsigned)v;
-			break;
-		}
 		case 'h':
 			fputs(lint_usage, stdout);
 			return 0;
-		case ':':
-			cmd_error("option '%s' needs a value (see spfcheck lint --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			cmd_error("unknown option '%s' (see spfcheck lint --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
+		default:   /* ':' (a value missing) or an unknown option */
+			return cmd_option_error("lint", opt, argv[optind - 1]);
 		}
 	}
 	if (argc - optind > 1 || (argc - optind == 1 && domain != NULL)) {
@@ -292,6 +273,7 @@ int cmd_lint(int argc, char **argv)
 	}
 	if (argc - optind == 1)
 		domain = argv[optind];
+	req.void_limit = co.void_limit;
 	if (domain == NULL && req.draft == NULL) {
 		cmd_error("lint needs DOMAIN or --record 'v=spf1 ...' (see spfcheck lint --help)");
 		return EXIT_USAGE;

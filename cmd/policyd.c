@@ -1385,14 +1385,8 @@ int cmd_policyd(int argc, char **argv)
 		case 'h':
 			fputs(policyd_usage, stdout);
 			return 0;
-		case ':':
-			cmd_error("option '%s' needs a value (see spfcheck policyd --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			cmd_error("unknown option '%s' (see spfcheck policyd --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
+		default:   /* ':' (a value missing) or an unknown option */
+			return cmd_option_error("policyd", opt, argv[optind - 1]);
 		}
 	}
 	if (optind != argc) {

@@ -598,14 +598,8 @@ int cmd_senderid(int argc, char **argv)
 		case 'h':
 			fputs(senderid_usage, stdout);
 			return 0;
-		case ':':
-			cmd_error("option '%s' needs a value (see spfcheck senderid --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			cmd_error("unknown option '%s' (see spfcheck senderid --help)",
-				argv[optind - 1]);
-			return EXIT_USAGE;
+		default:   /* ':' (a value missing) or an unknown option */
+			return cmd_option_error("senderid", opt, argv[optind - 1]);
 		}
 	}
 	if (mo.file != NULL) {
