@@ -346,16 +346,20 @@ static bool has_pra_record(const spf_senderid_report_t *r)
 	return false;
 }
 
-/* The v=spf1 record of a redirect target (RFC 7208 selection). */
-static const spf_record_t *target_v1(spf_senderid_report_t *r, const char *name)
+/* The record name has for scope (Sender ID selection with the v=spf1
+ * fallback, or RFC 7208), parsed; NULL when there is none. */
+static const spf_record_t *fetch_record(spf_senderid_report_t *r,
+	const char *name, spf_scope_t scope)
 {
-	const spf_dns_answer_t *ans = lookup(r, name, SPF_RR_TXT);
+	const spf_dns_answer_t *txt = lookup(r, name, SPF_RR_TXT);
+	const spf_dns_answer_t *s99 = scope != SPF_SCOPE_RFC7208 ?
+		lookup(r, name, SPF_RR_SPF) : NULL;
 	spf_selection_t sel;
 	spf_record_t *rec = NULL;
 	spf_parse_error_t perr;
 
-	spf_record_select(ans, NULL, SPF_SCOPE_RFC7208, false, &sel);
-	if (sel.rr == NULL || spf_record_parse(r->arena, sel.rr->u.txt.data,
+	spf_record_select(txt, s99, scope, true, &sel);
+	if (sel.rr == NULL || spf_record_parse_version(r->arena, sel.rr->u.txt.data,
 	    sel.rr->u.txt.len, &rec, &perr) != SPF_OK)
 		return NULL;
 	return rec;
@@ -379,7 +383,7 @@ static char effective_all(spf_senderid_report_t *r, const spf_record_t *rec,
 		if (t->domain_spec == NULL || memchr(t->domain_spec, '%', t->domain_spec_len))
 			return 0;
 		*via = t->domain_spec;
-		rec = target_v1(r, t->domain_spec);
+		rec = fetch_record(r, t->domain_spec, SPF_SCOPE_RFC7208);
 	}
 	return 0;
 }
@@ -559,25 +563,6 @@ static void host_nets(spf_senderid_report_t *r, struct collector *c,
 				(cidr6 < 0 ? 128u : (unsigned)cidr6));
 		}
 	}
-}
-
-/* The record name has for scope (Sender ID selection with the v=spf1
- * fallback, or RFC 7208), parsed; NULL when there is none. */
-static const spf_record_t *fetch_record(spf_senderid_report_t *r,
-	const char *name, spf_scope_t scope)
-{
-	const spf_dns_answer_t *txt = lookup(r, name, SPF_RR_TXT);
-	const spf_dns_answer_t *s99 = scope != SPF_SCOPE_RFC7208 ?
-		lookup(r, name, SPF_RR_SPF) : NULL;
-	spf_selection_t sel;
-	spf_record_t *rec = NULL;
-	spf_parse_error_t perr;
-
-	spf_record_select(txt, s99, scope, true, &sel);
-	if (sel.rr == NULL || spf_record_parse_version(r->arena, sel.rr->u.txt.data,
-	    sel.rr->u.txt.len, &rec, &perr) != SPF_OK)
-		return NULL;
-	return rec;
 }
 
 /* A literal target (no macros), without a trailing dot; else NULL. */
