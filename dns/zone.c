@@ -935,7 +935,8 @@ done:
 	return st;
 }
 
-/* The loader reads a file twice; a pipe or a terminal cannot rewind. */
+/* A syntax error's line number looks back at the file's last byte
+ * (load_stream); a pipe or a terminal cannot seek. */
 static bool is_seekable(FILE *fp)
 {
 	struct stat sb;

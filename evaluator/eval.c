@@ -579,6 +579,15 @@ static const char *expand(spf_job_t *job, struct frame *f, const char *spec,
 	return out;
 }
 
+/* A domain-spec that is its own expansion: no macro, no trailing dot,
+ * nothing to truncate (the parser has checked its characters). */
+static bool spec_is_literal(const spf_term_t *t)
+{
+	return memchr(t->domain_spec, '%', t->domain_spec_len) == NULL &&
+	    t->domain_spec_len > 0 && t->domain_spec_len <= 253 &&
+	    t->domain_spec[t->domain_spec_len - 1] != '.';
+}
+
 /* The target name of a term: its domain-spec expanded, or <domain>.
  * Returns T_MATCH with f->target set (NULL if the name is invalid),
  * T_WAIT while %{p} is being resolved, T_PERMERROR with a problem. */
@@ -591,10 +600,7 @@ static enum tres term_target(spf_job_t *job, struct frame *f,
 		f->target = f->domain;
 		return T_MATCH;
 	}
-	if (memchr(t->domain_spec, '%', t->domain_spec_len) == NULL &&
-	    t->domain_spec_len <= 253) {
-		/* no macro, nothing to truncate: the parser checked the
-		 * characters, so the expansion is the text itself */
+	if (spec_is_literal(t)) {
 		name = t->domain_spec;
 	} else {
 		if (spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len) &&
@@ -604,8 +610,6 @@ static enum tres term_target(spf_job_t *job, struct frame *f,
 			SPF_MACRO_DOMAIN, problem);
 		if (name == NULL)
 			return T_PERMERROR;
-	}
-	if (name != t->domain_spec || (*name != '\0' && name[strlen(name) - 1] == '.')) {
 		name = strip_dot(job, name);
 		if (name == NULL)
 			return T_PERMERROR;
@@ -791,9 +795,7 @@ static const char *prefetch_target(spf_job_t *job, const char *domain,
 
 	if (t->domain_spec == NULL)
 		return domain;
-	if (memchr(t->domain_spec, '%', t->domain_spec_len) == NULL &&
-	    t->domain_spec_len <= 253 && t->domain_spec_len > 0 &&
-	    t->domain_spec[t->domain_spec_len - 1] != '.')
+	if (spec_is_literal(t))
 		return spf_name_ok(t->domain_spec) ? t->domain_spec : NULL;
 	if (spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len))
 		return NULL;
