@@ -88,13 +88,40 @@ struct frame {
 	bool warm;                   /* its TXT answer was at hand */
 };
 
-/* A speculative lookup (see prefetch_record()). */
+/* What a speculative lookup is for (see "speculative prefetch"). */
+enum pf_kind {
+	PF_TERM,      /* the lookup of an a, mx or exists term */
+	PF_HOST,      /* the address of an MX host */
+	PF_RECORD,    /* the TXT record of an include or redirect target */
+};
+
+/* A speculative lookup. */
 struct pf {
 	spf_job_t *job;
 	spf_dns_query_t *q;
-	const char *domain;       /* the record's domain, for %{d} */
 	uint16_t type;
+	enum pf_kind kind;
+	unsigned gen;             /* the walk it belongs to */
 	struct pf *next;
+};
+
+/* A record on the speculative walk, in the order evaluation walks it. */
+struct sframe {
+	struct sframe *parent;    /* waits for this one's outcome */
+	const char *domain;
+	const spf_record_t *rec;
+	spf_dns_answer_t *ans;    /* referenced: it holds rec (the memo) */
+	size_t ti;                /* the next term to look at */
+	bool redirected;          /* its outcome is its redirect target's */
+};
+
+/* States of the speculative walk. */
+enum wstate {
+	W_OFF,        /* not started, or stopped: evaluation may restart it */
+	W_RUN,        /* looking at terms */
+	W_HELD,       /* held: too many terms before might be void */
+	W_WAIT,       /* waiting for an include or redirect target's record */
+	W_DONE,       /* every term evaluation may reach was looked at */
 };
 
 struct spf_job {
@@ -136,8 +163,13 @@ struct spf_job {
 	spf_trace_t *limit_checks[MAX_FRAMES + 1];  /* their frames' nodes */
 	size_t nlimit_nodes;
 	struct pf *pfs;
-	unsigned pf_terms;        /* DNS-querying terms prefetched */
 	unsigned pf_queries;      /* queries sent speculatively */
+	struct sframe *walk;      /* the speculative walk's innermost record */
+	enum wstate wstate;
+	unsigned wgen;            /* walk generation (restarts) */
+	unsigned w_terms;         /* DNS-querying terms walked (§4.6.4) */
+	unsigned w_unsure;        /* of those, void or not known to be not */
+	unsigned w_voids;         /* of those, known void */
 	/* validated PTR names, computed once per job (RFC 7208 §5.5) */
 	int ptr_phase;
 	spf_dns_status_t ptr_status;
@@ -697,99 +729,82 @@ static const char *record_label(spf_job_t *job, const spf_dns_answer_t *ans,
 
 /* ---- speculative prefetch ----
  *
- * As soon as a record is parsed, the lookups its terms will need are
- * started in parallel: a/exists targets, mx targets and then their hosts'
- * addresses, include and redirect targets' TXT records and, once those
- * arrive, the lookups of their terms in turn.  The answers are dropped:
- * they only warm the resolver's cache (or are joined in flight by the
- * evaluation's own query for the same name and type), so evaluation
- * still consumes every answer strictly in RFC order and counts limits
- * exactly as a sequential evaluation does; results, explanations and
- * traces are identical with and without prefetch.
+ * Speculation starts lookups before evaluation reaches the terms that
+ * need them; the answers only warm the resolver's cache (or are joined
+ * in flight by the evaluation's own query for the same name and type),
+ * so evaluation still consumes every answer in RFC order and results,
+ * explanations, limits and traces are those of sequential evaluation.
  *
- * Bound: only the first MAX_DNS_TERMS DNS-querying terms met (in the
- * order records arrive) are prefetched, each with at most MAX_MX_NAMES
- * host lookups, so a job never sends more speculative queries than a
- * sequential evaluation may send (10 terms x (1 + 10 MX hosts)); ptr
- * and terms whose target uses %{p} are never prefetched.
+ * Speculation never sends a query that a sequential evaluation of the
+ * same message could not send (issue 22: a receiver must not be turned
+ * into a flood of queries against somebody's DNS).  It walks the records
+ * in evaluation order, one term at a time (a "walk"), and:
+ *  - sends nothing whose name depends on the message: only targets that
+ *    are literal or use no macro but %{d} are fetched (the same name for
+ *    every message checked against the domain, so the cache absorbs
+ *    them); ptr and every other target are not (spf_macro_domain_only());
+ *  - stops at a term that matches without DNS: all, and an ip4/ip6 the
+ *    client is inside (the client is known, so one it is not inside is
+ *    ruled out and the walk goes on past it);
+ *  - waits at an include (or redirect) until the target's record is
+ *    known, and walks it first: the record's later terms are looked at
+ *    only when the included record cannot pass without DNS (its walk
+ *    ended, or stopped at a -all/~all/?all or at a non-pass ip4/ip6); if
+ *    it may pass (+all, a +ip4 the client is inside) or cannot be known
+ *    (no record, several, a syntax error, a DNS error, a target that
+ *    depends on the message), the walk stops there;
+ *  - counts DNS-querying terms as evaluation does and stops at the
+ *    tenth (RFC 7208 §4.6.4);
+ *  - holds before a term while more of the terms before it than the
+ *    void-lookup limit are void or not known to be non-void (pending,
+ *    or never fetched), so a term is fetched only when evaluation cannot
+ *    stop at the void limit before it: speculation sends no query past
+ *    the void limit at all.  MX host addresses are fetched once the MX
+ *    answer is known (at most MAX_MX_NAMES);
+ *  - is cancelled when the job's result is decided or a limit is hit.
+ *
+ * When the walk has stopped or is held while evaluation goes on, each
+ * record evaluation enters restarts it from evaluation's own position
+ * (frames, lookups and void lookups so far).  A record already at hand
+ * when evaluation asks for it (cached) most likely has its terms' answers
+ * cached too: no walk starts there.
  */
 
-static void prefetch_record(spf_job_t *job, const char *domain,
-	const spf_record_t *rec);
-static void prefetch_query(spf_job_t *job, const char *name, uint16_t type,
-	const char *domain);
+static void walk_run(spf_job_t *job);
+static void walk_stop(spf_job_t *job, enum wstate to);
+static void on_prefetch(const spf_dns_answer_t *ans, void *arg);
 
-static void on_prefetch(const spf_dns_answer_t *ans, void *arg)
-{
-	struct pf *p = arg;
-	spf_job_t *job = p->job;
-	size_t n;
-
-	p->q = NULL;
-	if (job->done || spf_dns_answer_status(ans) != SPF_DNS_OK)
-		return;
-	n = spf_dns_answer_count(ans);
-	if (p->type == SPF_RR_MX) {
-		uint16_t atype = job->mctx.ip.family == 4 ? SPF_RR_A : SPF_RR_AAAA;
-
-		if (n > MAX_MX_NAMES)
-			return;   /* the evaluation will stop at permerror */
-		for (size_t i = 0; i < n; i++) {
-			const char *ex = spf_dns_answer_rr(ans, i)->u.mx.exchange;
-
-			if (spf_name_ok(ex))
-				prefetch_query(job, ex, atype, NULL);
-		}
-	} else if (p->type == SPF_RR_TXT) {
-		const spf_dns_rr_t *found = NULL;
-		spf_record_t *rec = NULL;
-		spf_parse_error_t perr;
-
-		for (size_t i = 0; i < n; i++) {
-			const spf_dns_rr_t *rr = spf_dns_answer_rr(ans, i);
-
-			if (spf_record_is_spf1(rr->u.txt.data, rr->u.txt.len)) {
-				if (found != NULL)
-					return;   /* permerror ahead: nothing to fetch */
-				found = rr;
-			}
-		}
-		if (found != NULL && parse_memo(job, ans, found, &rec, &perr) == SPF_OK)
-			prefetch_record(job, spf_dns_answer_name(ans), rec);
-	}
-}
-
-/* Start one speculative query; domain is kept for TXT answers. */
-static void prefetch_query(spf_job_t *job, const char *name, uint16_t type,
-	const char *domain)
+/* Start one speculative query. */
+static bool prefetch_query(spf_job_t *job, const char *name, uint16_t type,
+	enum pf_kind kind)
 {
 	struct pf *p;
 
+	/* a safety net: the walk's rules already bound it */
 	if (job->pf_queries >= MAX_DNS_TERMS * (1 + MAX_MX_NAMES))
-		return;
-	/* nothing to gain where the answer is at hand (and for a cached
-	 * include target, its own terms are most likely cached too) */
-	if (spf_resolver_answer_at_hand(job->res, name, type))
-		return;
+		return false;
 	p = spf_arena_alloc(job->arena, sizeof(*p));
 	if (p == NULL)
-		return;   /* speculation is optional */
+		return false;   /* speculation is optional */
 	p->job = job;
 	p->type = type;
-	p->domain = domain;
+	p->kind = kind;
+	p->gen = job->wgen;
 	p->q = spf_resolver_query(job->res, name, type, on_prefetch, p);
 	if (p->q == NULL)
-		return;
+		return false;
 	job->pf_queries++;
 	p->next = job->pfs;
 	job->pfs = p;
+	return true;
 }
 
-/* Expand a target for prefetching; NULL when it cannot or need not be. */
+/* The target of a term as speculation may fetch it: the same for every
+ * message checked against domain; NULL otherwise or if invalid. */
 static const char *prefetch_target(spf_job_t *job, const char *domain,
 	const spf_term_t *t)
 {
-	spf_macro_ctx_t ctx = job->mctx;
+	spf_macro_ctx_t ctx = { 0 };
 	spf_buf_t b;
 	const char *out = NULL;
 
@@ -797,9 +812,9 @@ static const char *prefetch_target(spf_job_t *job, const char *domain,
 		return domain;
 	if (spec_is_literal(t))
 		return spf_name_ok(t->domain_spec) ? t->domain_spec : NULL;
-	if (spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len))
+	if (!spf_macro_domain_only(t->domain_spec, t->domain_spec_len))
 		return NULL;
-	ctx.domain = domain;
+	ctx.domain = domain;   /* nothing else of the message is given */
 	spf_buf_init(&b, MAX_EXPANSION);
 	if (spf_macro_expand(t->domain_spec, t->domain_spec_len, &ctx,
 	    SPF_MACRO_DOMAIN, &b, NULL) == SPF_OK) {
@@ -811,43 +826,289 @@ static const char *prefetch_target(spf_job_t *job, const char *domain,
 	return out;
 }
 
-static void prefetch_record(spf_job_t *job, const char *domain,
-	const spf_record_t *rec)
+static struct sframe *walk_push(spf_job_t *job, struct sframe *parent,
+	const char *domain, const spf_record_t *rec, const spf_dns_answer_t *ans)
+{
+	struct sframe *sf = spf_arena_alloc(job->arena, sizeof(*sf));
+
+	if (sf == NULL)
+		return NULL;
+	sf->parent = parent;
+	sf->domain = domain;
+	sf->rec = rec;
+	sf->ans = ans != NULL ? spf_dns_answer_ref((spf_dns_answer_t *)ans) : NULL;
+	job->walk = sf;
+	return sf;
+}
+
+static void walk_pop(spf_job_t *job)
+{
+	struct sframe *sf = job->walk;
+
+	job->walk = sf->parent;
+	spf_dns_answer_unref(sf->ans);
+	sf->ans = NULL;
+}
+
+static void walk_stop(spf_job_t *job, enum wstate to)
+{
+	while (job->walk != NULL)
+		walk_pop(job);
+	job->wstate = to;
+}
+
+/*
+ * The innermost record's walk ended: may_pass says whether its check
+ * may have given pass without DNS.  Its include parent goes on only if
+ * not; a redirecting parent ends the same way.
+ */
+static void walk_end(spf_job_t *job, bool may_pass)
+{
+	for (;;) {
+		walk_pop(job);
+		if (job->walk == NULL) {
+			job->wstate = W_DONE;
+			return;
+		}
+		if (!job->walk->redirected)
+			break;
+	}
+	if (may_pass)
+		walk_stop(job, W_OFF);
+}
+
+/* Count a DNS-querying term as evaluation would (RFC 7208 §4.6.4):
+ * false when evaluation would stop at it (or before). */
+static bool walk_count(spf_job_t *job)
+{
+	if (job->w_terms >= MAX_DNS_TERMS || job->w_voids > job->void_limit) {
+		walk_stop(job, W_OFF);
+		return false;
+	}
+	job->w_terms++;
+	return true;
+}
+
+/* May a term that sends a query be fetched?  Only if evaluation cannot
+ * have stopped at the void limit before it. */
+static bool walk_may_send(spf_job_t *job)
+{
+	if (job->w_unsure <= job->void_limit)
+		return true;
+	job->wstate = W_HELD;
+	return false;
+}
+
+/* Walk until the walk has to wait, is held, or ends. */
+static void walk_run(spf_job_t *job)
 {
 	uint16_t atype = job->mctx.ip.family == 4 ? SPF_RR_A : SPF_RR_AAAA;
 
-	if (!job->prefetch || domain == NULL)
-		return;
-	for (size_t i = 0; i < rec->nterms; i++) {
-		const spf_term_t *t = &rec->terms[i];
+	while (job->wstate == W_RUN && !job->done) {
+		struct sframe *sf = job->walk;
+		const spf_record_t *rec = sf->rec;
+		const spf_term_t *t;
 		const char *target;
-		uint16_t type;
 
-		if (t->is_modifier) {
-			/* redirect is used only when the record has no all */
-			if (t->mod != SPF_MOD_REDIRECT || rec->all >= 0)
+		if (sf->ti >= rec->nterms) {
+			/* no term matched: redirect (RFC 7208 §6.1) or neutral */
+			if (rec->redirect < 0 || rec->all >= 0 || sf->redirected) {
+				walk_end(job, false);
 				continue;
-			type = SPF_RR_TXT;
-		} else {
-			switch (t->mech) {
-			case SPF_MECH_A: type = atype; break;
-			case SPF_MECH_EXISTS: type = SPF_RR_A; break;
-			case SPF_MECH_MX: type = SPF_RR_MX; break;
-			case SPF_MECH_INCLUDE: type = SPF_RR_TXT; break;
-			case SPF_MECH_PTR:
-				job->pf_terms++;   /* it counts, but is not fetched */
-				continue;
-			default: continue;
 			}
+			t = &rec->terms[rec->redirect];
+			if (!walk_may_send(job) || !walk_count(job))
+				return;
+			target = prefetch_target(job, sf->domain, t);
+			if (target == NULL || !prefetch_query(job, target, SPF_RR_TXT, PF_RECORD)) {
+				walk_stop(job, W_OFF);
+				return;
+			}
+			sf->redirected = true;
+			job->wstate = W_WAIT;
+			return;
 		}
-		if (job->pf_terms >= MAX_DNS_TERMS)
+		t = &rec->terms[sf->ti];
+		if (t->is_modifier) {
+			sf->ti++;
+			continue;
+		}
+		switch (t->mech) {
+		case SPF_MECH_ALL:
+			walk_end(job, t->qualifier == '+');
+			continue;
+		case SPF_MECH_IP4:
+		case SPF_MECH_IP6: {
+			int cidr = t->mech == SPF_MECH_IP4 ? t->cidr4 : t->cidr6;
+			int full = t->mech == SPF_MECH_IP4 ? 32 : 128;
+
+			if (t->net.family == job->mctx.ip.family &&
+			    spf_addr_in_net(&job->mctx.ip, &t->net,
+			    cidr < 0 ? (unsigned)full : (unsigned)cidr)) {
+				walk_end(job, t->qualifier == '+');
+				continue;
+			}
+			sf->ti++;   /* ruled out: the client is not inside */
+			continue;
+		}
+		case SPF_MECH_PTR:
+			/* never fetched; its lookup may be void */
+			if (!walk_count(job))
+				return;
+			job->w_unsure++;
+			sf->ti++;
+			continue;
+		case SPF_MECH_INCLUDE:
+			if (!walk_may_send(job) || !walk_count(job))
+				return;
+			target = prefetch_target(job, sf->domain, t);
+			if (target == NULL || !prefetch_query(job, target, SPF_RR_TXT, PF_RECORD)) {
+				walk_stop(job, W_OFF);
+				return;
+			}
+			sf->ti++;
+			job->wstate = W_WAIT;
 			return;
-		job->pf_terms++;
-		target = prefetch_target(job, domain, t);
-		if (target != NULL)
-			prefetch_query(job, target, type, target);
-		if (!t->is_modifier && t->mech == SPF_MECH_ALL)
+		default: {
+			/* a, mx, exists */
+			uint16_t type = t->mech == SPF_MECH_MX ? SPF_RR_MX :
+				t->mech == SPF_MECH_A ? atype : SPF_RR_A;
+
+			target = prefetch_target(job, sf->domain, t);
+			if (target != NULL && !walk_may_send(job))
+				return;
+			if (!walk_count(job))
+				return;
+			job->w_unsure++;
+			if (target != NULL)
+				prefetch_query(job, target, type, PF_TERM);
+			sf->ti++;
+			continue;
+		}
+		}
+	}
+}
+
+/* Restart the walk at evaluation's position: frame f has just been
+ * parsed, its ancestors wait at the include (or redirect) that led to
+ * it, and the counts are evaluation's own. */
+static void walk_sync(spf_job_t *job, struct frame *f)
+{
+	struct sframe *below = NULL;
+
+	if (!job->prefetch || job->past_limit || job->scope != SPF_SCOPE_RFC7208 ||
+	    job->wstate == W_RUN || job->wstate == W_WAIT || job->wstate == W_DONE)
+		return;
+	walk_stop(job, W_OFF);
+	job->wgen++;
+	/* build the chain from f up, then link it root first */
+	for (struct frame *g = f; g != NULL; g = g->parent) {
+		struct sframe *sf = spf_arena_alloc(job->arena, sizeof(*sf));
+
+		if (sf == NULL || g->rec == NULL) {
+			for (; below != NULL; below = below->parent)
+				spf_dns_answer_unref(below->ans);
 			return;
+		}
+		sf->domain = g->domain;
+		sf->rec = g->rec;
+		sf->ans = g->txt != NULL && g->txt->ans != NULL ?
+			spf_dns_answer_ref(g->txt->ans) : NULL;
+		sf->ti = g == f ? 0 : g->ti + 1;
+		sf->redirected = g != f && g->state == F_REDIRECTED;
+		sf->parent = below;   /* reversed below */
+		below = sf;
+	}
+	{
+		/* below is now the root's sframe with parent pointers running
+		 * down to f's: reverse them */
+		struct sframe *prev = NULL, *cur = below;
+
+		while (cur != NULL) {
+			struct sframe *next = cur->parent;
+
+			cur->parent = prev;
+			prev = cur;
+			cur = next;
+		}
+		job->walk = prev;
+	}
+	job->w_terms = job->lookups;
+	job->w_unsure = job->voids;
+	job->w_voids = job->voids;
+	job->wstate = W_RUN;
+	walk_run(job);
+}
+
+/* The result is decided or a limit is hit: speculation that has not
+ * come back is of no use any more (a query still waiting for a slot is
+ * never sent). */
+static void prefetch_cancel(spf_job_t *job, enum wstate to)
+{
+	for (struct pf *p = job->pfs; p != NULL; p = p->next) {
+		spf_dns_query_cancel(p->q);
+		p->q = NULL;
+	}
+	walk_stop(job, to);
+}
+
+static void on_prefetch(const spf_dns_answer_t *ans, void *arg)
+{
+	struct pf *p = arg;
+	spf_job_t *job = p->job;
+	spf_dns_status_t st = spf_dns_answer_status(ans);
+
+	p->q = NULL;
+	if (job->done || p->gen != job->wgen)
+		return;   /* of no use any more */
+	switch (p->kind) {
+	case PF_HOST:
+		return;
+	case PF_TERM:
+		if (st == SPF_DNS_OK) {
+			job->w_unsure--;
+			if (p->type == SPF_RR_MX &&
+			    spf_dns_answer_count(ans) <= MAX_MX_NAMES) {
+				uint16_t atype = job->mctx.ip.family == 4 ?
+					SPF_RR_A : SPF_RR_AAAA;
+
+				for (size_t i = 0; i < spf_dns_answer_count(ans); i++) {
+					const char *ex = spf_dns_answer_rr(ans, i)->u.mx.exchange;
+
+					if (spf_name_ok(ex))
+						prefetch_query(job, ex, atype, PF_HOST);
+				}
+			}
+		} else if (is_void(st)) {
+			job->w_voids++;
+		} else {
+			/* evaluation stops at temperror there */
+			walk_stop(job, W_OFF);
+			return;
+		}
+		if (job->wstate == W_HELD) {
+			job->wstate = W_RUN;
+			walk_run(job);
+		}
+		return;
+	case PF_RECORD: {
+		spf_selection_t sel;
+		spf_record_t *rec = NULL;
+		spf_parse_error_t perr;
+
+		if (job->wstate != W_WAIT)
+			return;
+		spf_record_select(ans, NULL, SPF_SCOPE_RFC7208, false, &sel);
+		if (sel.ncand != 1 || parse_memo(job, ans, sel.rr, &rec, &perr) != SPF_OK ||
+		    walk_push(job, job->walk, spf_dns_answer_name(ans), rec, ans) == NULL) {
+			/* none, permerror or temperror ahead */
+			walk_stop(job, W_OFF);
+			return;
+		}
+		job->wstate = W_RUN;
+		walk_run(job);
+		return;
+	}
 	}
 }
 
@@ -921,6 +1182,7 @@ static bool past_limit(spf_job_t *job, struct frame *f, const spf_term_t *t,
 			 * include is the include term's error in its parent */
 			job->past_limit = true;
 			job->limit_problem = *problem;
+			prefetch_cancel(job, W_DONE);
 			trace_note(job, f->node, *problem);
 			for (;;) {
 				size_t idx = (size_t)(t - f->rec->terms);
@@ -1269,7 +1531,7 @@ parse:
 		f->term_nodes[i] = trace_add(job, f->node, SPF_TRACE_TERM,
 			f->rec->terms[i].text);
 	if (!f->warm)
-		prefetch_record(job, f->domain, f->rec);
+		walk_sync(job, f);
 	f->ti = 0;
 	f->phase = 0;
 	f->state = F_TERM;
@@ -1539,11 +1801,7 @@ static void finish_job(spf_job_t *job)
 	job->done = true;
 	spf_dns_query_cancel(job->deadline);
 	job->deadline = NULL;
-	/* speculation that has not come back is of no use any more */
-	for (struct pf *p = job->pfs; p != NULL; p = p->next) {
-		spf_dns_query_cancel(p->q);
-		p->q = NULL;
-	}
+	prefetch_cancel(job, W_DONE);
 }
 
 static void job_run(spf_job_t *job)
@@ -1768,8 +2026,7 @@ void spf_job_destroy(spf_job_t *job)
 		return;
 	spf_dns_query_cancel(job->kick);
 	spf_dns_query_cancel(job->deadline);
-	for (struct pf *p = job->pfs; p != NULL; p = p->next)
-		spf_dns_query_cancel(p->q);
+	prefetch_cancel(job, W_DONE);
 	for (struct slot *s = job->slots; s != NULL; s = s->next) {
 		spf_dns_query_cancel(s->q);
 		spf_dns_answer_unref(s->ans);

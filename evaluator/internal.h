@@ -204,6 +204,12 @@ bool spf_macro_check(const char *s, size_t len, int flags,
 /* Does the macro-string use the p macro letter (either case)? */
 bool spf_macro_uses_ptr(const char *s, size_t len);
 
+/* Is the macro-string valid (as a domain-spec) with no macro but
+ * %{d...}?  Its expansion is then the same for every message evaluated
+ * against the domain: sender, client, HELO and time do not change it
+ * (speculative prefetch sends nothing else, eval.c). */
+bool spf_macro_domain_only(const char *s, size_t len);
+
 /*
  * Expand a macro-string into out (appended).  With SPF_MACRO_DOMAIN the
  * result is truncated from the left to at most 253 characters by

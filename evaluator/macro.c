@@ -6,9 +6,11 @@
  *	"%%", "%_" and "%-" (RFC 7208 §7.1).  spf_macro_check() validates the
  *	syntax only; spf_macro_expand() checks, then appends the expansion to
  *	a bounded buffer (spf_buf_t); spf_macro_uses_ptr() tells whether the
- *	p letter (a PTR lookup, counted by §4.6.4) is used.
+ *	p letter (a PTR lookup, counted by §4.6.4) is used;
+ *	spf_macro_domain_only() whether the expansion depends on nothing but
+ *	<domain> (so it is the same for every message checked against it).
  *
- *	One tokenizer (next_token) serves all three, so checking and
+ *	One tokenizer (next_token) serves all four, so checking and
  *	expanding can never disagree about what is valid.
  *
  *	Processing of one macro (RFC 7208 §7.3): take the letter's value,
@@ -225,6 +227,22 @@ bool spf_macro_uses_ptr(const char *s, size_t len)
 			return true;
 	}
 	return false;
+}
+
+bool spf_macro_domain_only(const char *s, size_t len)
+{
+	size_t pos = 0;
+	struct token t;
+
+	if (s == NULL)
+		return false;
+	while (pos < len) {
+		if (!next_token(s, len, &pos, SPF_MACRO_DOMAIN, &t, NULL, NULL))
+			return false;
+		if (t.kind == TOK_MACRO && t.letter != 'd')
+			return false;
+	}
+	return true;
 }
 
 /* ---- expansion ---- */

@@ -1419,6 +1419,25 @@ size_t fixture_count_for(const fixture_server_t *srv, const char *name,
 	return 0;
 }
 
+size_t fixture_count_under(const fixture_server_t *srv, const char *suffix)
+{
+	char norm[NAME_TEXT_MAX];
+	size_t total = 0, ls;
+
+	if (srv == NULL || suffix == NULL || !norm_name(suffix, norm, sizeof norm))
+		return 0;
+	ls = strlen(norm);
+	for (size_t i = 0; i < srv->nlog; i++) {
+		const char *n = srv->log[i].name;
+		size_t ln = strlen(n);
+
+		if (strcmp(n, norm) == 0 ||
+		    (ln > ls && n[ln - ls - 1] == '.' && strcmp(n + ln - ls, norm) == 0))
+			total += srv->log[i].count;
+	}
+	return total;
+}
+
 void fixture_clear_log(fixture_server_t *srv)
 {
 	if (srv == NULL)

@@ -145,6 +145,11 @@ size_t fixture_query_count(const fixture_server_t *srv);
 size_t fixture_count_for(const fixture_server_t *srv, const char *name,
 	uint16_t type);
 
+/* Queries received for suffix and every name under it, any type (the
+ * same normalisation; a query for "a.victim.example" is under
+ * "victim.example", one for "xvictim.example" is not). */
+size_t fixture_count_under(const fixture_server_t *srv, const char *suffix);
+
 /* Forget every logged query (the counts above restart from 0). */
 void fixture_clear_log(fixture_server_t *srv);
 

@@ -405,6 +405,36 @@ static void test_uses_ptr(void **state)
 	assert_false(spf_macro_uses_ptr(NULL, 0));
 }
 
+/* Issue 22: what speculative prefetch may fetch ahead of evaluation */
+static void test_domain_only(void **state)
+{
+	static const struct {
+		const char *in;
+		bool want;
+	} cases[] = {
+		{ "_spf.example.com", true },
+		{ "%{d}", true },
+		{ "%{d2r}._spf.%{D}", true },
+		{ "%%.%_.%-.example.com", true },   /* escapes only */
+		{ "%{l}.victim.example", false },
+		{ "%{s}", false },
+		{ "%{o}", false },
+		{ "%{i}._spf.example.com", false },
+		{ "%{h}", false },
+		{ "%{p}", false },
+		{ "%{v}", false },
+		{ "%{d}.%{ir}", false },
+		{ "%{x}", false },                  /* invalid */
+		{ "%{c}", false },                  /* not in a domain-spec */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < LEN(cases); i++)
+		assert_int_equal(spf_macro_domain_only(cases[i].in,
+		    strlen(cases[i].in)), cases[i].want);
+	assert_false(spf_macro_domain_only(NULL, 0));
+}
+
 /* ---- RFC 7208 §7.3 truncation to 253 characters ---- */
 
 static const struct ctxdef suite_trunc = {
@@ -590,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_embedded_nul),
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_uses_ptr),
+		cmocka_unit_test(test_domain_only),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_truncation_edges),
 		cmocka_unit_test(test_buffer_limits),

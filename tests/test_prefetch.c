@@ -35,7 +35,42 @@ static const char zone_text[] =
 	"r.example.          IN TXT \"v=spf1 ip4:198.51.100.0/24 a:h3.example. ?all\"\n"
 	"h3.example.         IN A 192.0.2.3\n"
 	"i2.example.         IN TXT \"v=spf1 ip4:203.0.113.7\"\n"
-	"e.example.          IN TXT \"%{i} is not allowed for %{d}\"\n";
+	"e.example.          IN TXT \"%{i} is not allowed for %{d}\"\n"
+	/* issue 22: records that would turn speculation into a flood of
+	 * queries against victim.example (the reflection pattern) */
+	"void.example.       IN TXT \"v=spf1 a:%{l}.0.victim.example a:%{l}.1.victim.example "
+	"a:%{l}.2.victim.example a:%{l}.3.victim.example a:%{l}.4.victim.example \" \""
+	"a:%{l}.5.victim.example a:%{l}.6.victim.example a:%{l}.7.victim.example "
+	"a:%{l}.8.victim.example a:%{l}.9.victim.example -all\"\n"
+	"cvoid.example.      IN TXT \"v=spf1 a:0.victim.example a:1.victim.example "
+	"mx:2.victim.example exists:3.victim.example a:4.victim.example a:5.victim.example \" \""
+	"a:6.victim.example a:7.victim.example a:8.victim.example -all\"\n"
+	"first.example.      IN TXT \"v=spf1 ip4:0.0.0.0/0 exists:%{l}.0.victim.example "
+	"exists:%{l}.1.victim.example exists:%{l}.2.victim.example exists:%{l}.3.victim.example \" \""
+	"exists:%{l}.4.victim.example exists:%{l}.5.victim.example exists:%{l}.6.victim.example "
+	"exists:%{l}.7.victim.example exists:%{l}.8.victim.example -all\"\n"
+	"cfirst.example.     IN TXT \"v=spf1 ip4:192.0.2.0/24 a:0.victim.example "
+	"mx:mxv0.victim.example include:i2.victim.example -all\"\n"
+	"incl.example.       IN TXT \"v=spf1 include:p.example mx:mxv0.victim.example "
+	"mx:mxv1.victim.example mx:mxv2.victim.example mx:mxv3.victim.example \" \""
+	"mx:mxv4.victim.example mx:mxv5.victim.example mx:mxv6.victim.example "
+	"mx:mxv7.victim.example mx:mxv8.victim.example -all\"\n"
+	"p.example.          IN TXT \"v=spf1 +all\"\n"
+	"mxv0.victim.example. IN MX 10 h0.victim.example.\n"
+	"mxv1.victim.example. IN MX 10 h1.victim.example.\n"
+	"mxv2.victim.example. IN MX 10 h2.victim.example.\n"
+	"mxv3.victim.example. IN MX 10 h3.victim.example.\n"
+	"mxv4.victim.example. IN MX 10 h4.victim.example.\n"
+	"mxv5.victim.example. IN MX 10 h5.victim.example.\n"
+	"mxv6.victim.example. IN MX 10 h6.victim.example.\n"
+	"mxv7.victim.example. IN MX 10 h7.victim.example.\n"
+	"mxv8.victim.example. IN MX 10 h8.victim.example.\n"
+	"h0.victim.example.  IN A 192.0.2.200\n"
+	"i2.victim.example.  IN TXT \"v=spf1 -all\"\n"
+	/* speculation past an include that cannot pass without DNS */
+	"after.example.      IN TXT \"v=spf1 ip4:198.51.100.0/24 include:i2.example "
+	"include:soft.example a:h2.example mx:m.example -all\"\n"
+	"soft.example.       IN TXT \"v=spf1 ip4:203.0.113.0/24 ~all\"\n";
 
 struct world {
 	struct event_base *base;
@@ -114,14 +149,14 @@ struct outcome {
 	char explanation[256];
 	unsigned lookups, voids;
 	char trace[16384];
-	unsigned long wire_queries, coalesced, fixture_queries;
+	unsigned long wire_queries, coalesced, fixture_queries, victim_queries;
 };
 
-static void evaluate(struct world *w, const char *ip, bool no_prefetch,
-	struct outcome *o)
+static void evaluate_as(struct world *w, const char *ip, const char *sender,
+	bool no_prefetch, struct outcome *o)
 {
 	spf_resolver_t *res = resolver(w);
-	spf_request_t req = { .sender = "u@top.example", .helo = "mx.example.org",
+	spf_request_t req = { .sender = sender, .helo = "mx.example.org",
 		.no_prefetch = no_prefetch, .now = 1700000000 };
 	spf_resolver_stats_t st;
 	spf_job_t *job;
@@ -147,7 +182,14 @@ static void evaluate(struct world *w, const char *ip, bool no_prefetch,
 	for (int i = 0; i < 20; i++)
 		event_base_loop(w->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	o->fixture_queries = fixture_query_count(w->srv);
+	o->victim_queries = fixture_count_under(w->srv, "victim.example");
 	spf_resolver_destroy(res);
+}
+
+static void evaluate(struct world *w, const char *ip, bool no_prefetch,
+	struct outcome *o)
+{
+	evaluate_as(w, ip, "u@top.example", no_prefetch, o);
 }
 
 static void test_identical_results(void **state)
@@ -196,6 +238,102 @@ static void test_speculation_joined_and_bounded(void **state)
 	 * asked for nothing a sequential evaluation does not ask for here */
 	assert_int_equal(with.fixture_queries, without.fixture_queries);
 	assert_int_equal(with.wire_queries, without.wire_queries);
+}
+
+/* Issue 22: a record naming ten targets that depend on the local part
+ * (fresh per message, so no cache absorbs them) and do not exist.
+ * Evaluation stops with permerror at the third void lookup (RFC 7208
+ * §4.6.4); speculation must not have sent the rest. */
+static void test_void_limit_reflection(void **state)
+{
+	struct world *w = *state;
+	static struct outcome with, without;
+
+	evaluate_as(w, "192.0.2.99", "m1@void.example", false, &with);
+	evaluate_as(w, "192.0.2.99", "m1@void.example", true, &without);
+	assert_int_equal(with.result, SPF_RESULT_PERMERROR);
+	assert_int_equal(without.result, SPF_RESULT_PERMERROR);
+	assert_int_equal(with.voids, 3);
+	assert_int_equal(without.victim_queries, 3);
+	assert_true(with.victim_queries <= 3);
+	assert_int_equal(with.fixture_queries, without.fixture_queries);
+	assert_string_equal(with.trace, without.trace);
+}
+
+/* The same with names that are constant for the domain (prefetched):
+ * no term past the void limit is fetched, so the victim sees the three
+ * lookups sequential evaluation sends. */
+static void test_void_limit_constant_names(void **state)
+{
+	struct world *w = *state;
+	static struct outcome with, without;
+
+	evaluate_as(w, "192.0.2.99", "u@cvoid.example", false, &with);
+	evaluate_as(w, "192.0.2.99", "u@cvoid.example", true, &without);
+	assert_int_equal(with.result, SPF_RESULT_PERMERROR);
+	assert_int_equal(without.victim_queries, 3);
+	assert_int_equal(with.victim_queries, 3);
+	assert_int_equal(with.fixture_queries, without.fixture_queries);
+}
+
+/* A term that matches without DNS comes first: pass with no lookup, and
+ * not one query for the terms after it. */
+static void test_match_first(void **state)
+{
+	struct world *w = *state;
+	static struct outcome with, without;
+
+	evaluate_as(w, "192.0.2.99", "m3@first.example", false, &with);
+	evaluate_as(w, "192.0.2.99", "m3@first.example", true, &without);
+	assert_int_equal(with.result, SPF_RESULT_PASS);
+	assert_int_equal(with.lookups, 0);
+	assert_int_equal(with.victim_queries, 0);
+	assert_int_equal(without.victim_queries, 0);
+	/* constant names after an ip4 the client is inside */
+	evaluate_as(w, "192.0.2.99", "u@cfirst.example", false, &with);
+	assert_int_equal(with.result, SPF_RESULT_PASS);
+	assert_int_equal(with.victim_queries, 0);
+	assert_int_equal(with.fixture_queries, 1);   /* the record itself */
+	/* outside that ip4 the same terms are reached, and prefetched */
+	evaluate_as(w, "198.51.100.1", "u@cfirst.example", false, &with);
+	evaluate_as(w, "198.51.100.1", "u@cfirst.example", true, &without);
+	assert_int_equal(with.result, SPF_RESULT_FAIL);
+	assert_int_equal(with.fixture_queries, without.fixture_queries);
+	assert_true(with.victim_queries > 0);
+	assert_int_equal(with.victim_queries, without.victim_queries);
+}
+
+/* include:p where p is "+all": the include passes, so the nine mx terms
+ * after it are never reached; speculation sends exactly what sequential
+ * evaluation sends. */
+static void test_include_that_passes(void **state)
+{
+	struct world *w = *state;
+	static struct outcome with, without;
+
+	evaluate_as(w, "192.0.2.99", "u@incl.example", false, &with);
+	evaluate_as(w, "192.0.2.99", "u@incl.example", true, &without);
+	assert_int_equal(with.result, SPF_RESULT_PASS);
+	assert_int_equal(without.fixture_queries, 2);
+	assert_int_equal(with.fixture_queries, 2);
+	assert_int_equal(with.victim_queries, 0);
+	assert_string_equal(with.trace, without.trace);
+}
+
+/* Past includes that cannot pass without DNS (-all, ~all with the client
+ * outside their ip4), speculation goes on: the later a and mx lookups are
+ * joined in flight by evaluation's own, and nothing extra is sent. */
+static void test_speculation_past_includes(void **state)
+{
+	struct world *w = *state;
+	static struct outcome with, without;
+
+	evaluate_as(w, "192.0.2.12", "u@after.example", false, &with);
+	evaluate_as(w, "192.0.2.12", "u@after.example", true, &without);
+	assert_int_equal(with.result, SPF_RESULT_PASS);   /* mx2 */
+	assert_string_equal(with.trace, without.trace);
+	assert_int_equal(with.fixture_queries, without.fixture_queries);
+	assert_true(with.coalesced > 0);
 }
 
 struct counted {
@@ -256,6 +394,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_identical_results, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_speculation_joined_and_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_void_limit_reflection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_void_limit_constant_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_match_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_include_that_passes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_speculation_past_includes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
