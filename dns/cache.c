@@ -119,11 +119,8 @@ static char *key_dup(const char *name, size_t len)
 
 static uint64_t monotonic_ms(void *arg)
 {
-	struct timespec ts;
-
 	(void)arg;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return spf_monotonic_us() / 1000u;
 }
 
 /* ---- create / destroy ---- */

@@ -50,6 +50,11 @@ void spf_wire_cancel(spf_wire_query_t *wq);             /* NULL ok */
 spf_dns_answer_t *spf_wire_answer(int ares_status, const uint8_t *buf,
 	size_t len, const char *qname, uint16_t qtype);
 
+/* ---- resolver.c ---- */
+
+/* CLOCK_MONOTONIC in microseconds (the precise clock, not libevent's). */
+uint64_t spf_monotonic_us(void);
+
 /* ---- cache.c: answers by (name, type), and queries in flight ---- */
 
 typedef struct spf_cache spf_cache_t;

@@ -38,6 +38,13 @@
  *	FIFO; spf_resolver_call_after() does the same when its libevent
  *	timer fires.
  *
+ *	Timers never fire early.  libevent arms a timer from its own clock:
+ *	on Linux CLOCK_MONOTONIC_COARSE (a few milliseconds behind), and
+ *	inside a callback the time cached when the loop woke up, stale by
+ *	whatever work ran since.  So spf_resolver_call_after() also notes
+ *	its due time on the precise CLOCK_MONOTONIC; a timer that libevent
+ *	fires before that time is armed again for what is left.
+ *
  * DIAGNOSTICS
  *	spf_resolver_create() and spf_resolver_query() return NULL when an
  *	allocation (or arming a libevent event) fails; a query that could
@@ -52,6 +59,7 @@
 #include "dns_internal.h"
 
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -68,6 +76,7 @@ struct spf_dns_query {
 	                             * batch, or NULL */
 	struct flight *flight;      /* when on its waiters */
 	struct event *timer;        /* spf_resolver_call_after() */
+	uint64_t due_us;            /* when it may fire (spf_monotonic_us) */
 	spf_dns_query_t *prev;
 	spf_dns_query_t *next;
 	char *name;                 /* in the same allocation, after the
@@ -585,12 +594,38 @@ spf_dns_query_t *spf_resolver_call_later(spf_resolver_t *res, spf_dns_cb cb,
 	return q;
 }
 
+uint64_t spf_monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Arm q's timer for what is left until q->due_us (at least 1 ms: the
+ * loop's clock may be behind the precise one). */
+static bool arm_after(spf_dns_query_t *q)
+{
+	uint64_t now = spf_monotonic_us();
+	uint64_t left = q->due_us > now ? q->due_us - now : 0;
+	struct timeval tv;
+
+	if (left < 1000)
+		left = 1000;
+	tv.tv_sec = (time_t)(left / 1000000u);
+	tv.tv_usec = (suseconds_t)(left % 1000000u);
+	return evtimer_add(q->timer, &tv) == 0;
+}
+
 static void on_after(evutil_socket_t fd, short what, void *arg)
 {
 	spf_dns_query_t *q = arg;
 
 	(void)fd;
 	(void)what;
+	/* fired before its time by the precise clock: wait for the rest */
+	if (spf_monotonic_us() < q->due_us && arm_after(q))
+		return;
 	/* a drain that cannot be armed: nothing better to do */
 	query_complete(q, NULL);
 }
@@ -599,7 +634,6 @@ spf_dns_query_t *spf_resolver_call_after(spf_resolver_t *res, unsigned ms,
 	spf_dns_cb cb, void *arg)
 {
 	spf_dns_query_t *q;
-	struct timeval tv;
 
 	if (res == NULL || cb == NULL || res->destroy_pending)
 		return NULL;
@@ -610,9 +644,9 @@ spf_dns_query_t *spf_resolver_call_after(spf_resolver_t *res, unsigned ms,
 	q->cb = cb;
 	q->arg = arg;
 	q->timer = evtimer_new(res->base, on_after, q);
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	if (q->timer == NULL || evtimer_add(q->timer, &tv) != 0) {
+	/* measured from now, not from the loop's cached or coarse time */
+	q->due_us = spf_monotonic_us() + (uint64_t)ms * 1000u;
+	if (q->timer == NULL || !arm_after(q)) {
 		query_free(q);
 		return NULL;
 	}

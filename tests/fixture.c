@@ -1295,6 +1295,11 @@ size_t fixture_max_pending(const fixture_server_t *srv)
 	return srv->max_pending;
 }
 
+size_t fixture_pending(const fixture_server_t *srv)
+{
+	return srv->npending;
+}
+
 void fixture_stop(fixture_server_t *srv)
 {
 	if (srv == NULL)

@@ -132,6 +132,10 @@ void fixture_set_latency(fixture_server_t *srv, unsigned ms);
  * mode): with a latency set, how many queries a client had in flight. */
 size_t fixture_max_pending(const fixture_server_t *srv);
 
+/* Replies held back right now (latency or a late mode), not yet sent:
+ * a test waits for 0 before it relies on a late reply having gone. */
+size_t fixture_pending(const fixture_server_t *srv);
+
 /* Close TCP connections idle for ms milliseconds (default 5000; 0 means
  * the default). Applies to connections accepted from now on. */
 void fixture_set_tcp_idle(fixture_server_t *srv, unsigned ms);

@@ -233,19 +233,24 @@ static void wait_for(struct event_base *base, const bool *done)
 	assert_true(*done);
 }
 
-/* Run the loop for ms milliseconds (to let late replies arrive). */
-static void run_for(struct event_base *base, unsigned ms)
+/* Run the loop until the fixture has sent every reply it held back
+ * (late or delayed), then one more non-blocking turn so whatever the
+ * resolver's sockets got is read; fails the test after GUARD_MS. */
+static void run_until_sent(struct fx *f)
 {
 	bool expired = false;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	struct event *t = evtimer_new(base, on_guard, &expired);
+	struct timeval tv = { GUARD_MS / 1000, (GUARD_MS % 1000) * 1000 };
+	struct event *guard = evtimer_new(f->base, on_guard, &expired);
 
-	assert_non_null(t);
-	evtimer_add(t, &tv);
-	while (!expired)
-		if (event_base_loop(base, EVLOOP_ONCE) != 0)
+	assert_non_null(guard);
+	evtimer_add(guard, &tv);
+	while (fixture_pending(f->srv) > 0 && !expired)
+		if (event_base_loop(f->base, EVLOOP_ONCE) != 0)
 			break;
-	event_free(t);
+	event_free(guard);
+	assert_false(expired);
+	assert_int_equal(fixture_pending(f->srv), 0);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
 }
 
 static double now_ms(void)
@@ -488,14 +493,13 @@ static void test_hostile_late(void **state)
 {
 	struct fx *f = *state;
 	struct got g;
-	double t0 = now_ms();
 
 	g = ask(f, "late.test", SPF_RR_TXT);
 	assert_int_equal(g.status, SPF_DNS_TEMPFAIL);
 	assert_string_equal(g.detail, "timeout");
-	assert_true(now_ms() - t0 < 5.0 * DNS_TIMEOUT_MS);
-	/* the late reply arrives now, to nobody */
-	run_for(f->base, 2 * DNS_TIMEOUT_MS);
+	/* the late reply goes out now, to nobody: wait until it has gone,
+	 * then give the loop a turn to read (and drop) it */
+	run_until_sent(f);
 	assert_int_equal(fixture_set_mode(f->srv, "late.test", FIX_NORMAL), 0);
 	g = ask(f, "late.test", SPF_RR_TXT);
 	assert_int_equal(g.status, SPF_DNS_OK);
@@ -550,7 +554,14 @@ static void test_hostile_storm(void **state)
 
 /* ---- resource bounds ---- */
 
-/* Every answer slower than the deadline: temperror soon after it. */
+/*
+ * The deadline tests assert no upper bound on the time (a loaded machine
+ * may be slow), only that the deadline never fires early: it is measured
+ * from spf_check_start() on the precise monotonic clock, and t0 is read
+ * before that call.  A guard of GUARD_MS fails a test that hangs.
+ */
+
+/* Every answer slower than the deadline: temperror at the deadline. */
 static void test_deadline_slow_answers(void **state)
 {
 	struct fx *f = *state;
@@ -566,8 +577,8 @@ static void test_deadline_slow_answers(void **state)
 	print_message("deadline %u ms: %s after %.0f ms (%s)\n", deadline,
 		spf_result_str(spf_job_result(job)), ms, spf_job_problem(job));
 	assert_int_equal(spf_job_result(job), SPF_RESULT_TEMPERROR);
-	assert_true(ms >= deadline - 5);
-	assert_true(ms < 5.0 * deadline);
+	assert_non_null(strstr(spf_job_problem(job), "did not finish within 300 ms"));
+	assert_true(ms >= deadline);
 	spf_job_destroy(job);
 	fixture_set_latency(f->srv, 0);
 }
@@ -597,8 +608,10 @@ static void test_deadline_slow_chain(void **state)
 		spf_result_str(spf_job_result(job)), ms, spf_job_lookups(job),
 		spf_job_problem(job));
 	assert_int_equal(spf_job_result(job), SPF_RESULT_TEMPERROR);
-	assert_true(ms >= deadline - 5);
-	assert_true(ms < 5.0 * deadline);
+	assert_non_null(strstr(spf_job_problem(job), "did not finish within 400 ms"));
+	assert_true(ms >= deadline);
+	/* stopped part-way: all 9 includes take 10 answers of 150 ms */
+	assert_true(spf_job_lookups(job) < 9);
 	spf_job_destroy(job);
 	/* without the deadline it passes: the tree itself is fine */
 	job = evaluate_on(f->base, f->res, "192.0.2.1", "u@c0.chain.test", 10000);
