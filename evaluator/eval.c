@@ -1742,6 +1742,14 @@ static bool explain(spf_job_t *job)
 	return true;
 }
 
+/* The result is decided and the explanation is being fetched. */
+static bool fetching_explanation(const spf_job_t *job)
+{
+	return job->top == NULL && job->root != NULL &&
+		job->root->result == SPF_RESULT_FAIL && !job->past_limit &&
+		job->exp_phase < 3;
+}
+
 static void finish_job(spf_job_t *job)
 {
 	struct frame *r = job->root;
@@ -1819,8 +1827,7 @@ static void job_run(spf_job_t *job)
 		}
 		if (f == NULL) {
 			/* check_host() of the root frame is done */
-			if (job->root != NULL && job->root->result == SPF_RESULT_FAIL &&
-			    !job->past_limit && job->exp_phase < 3) {
+			if (fetching_explanation(job)) {
 				if (job->exp_frame == NULL)
 					job->exp_frame = job->root->decider;
 				if (job->explanation == NULL) {
@@ -1857,7 +1864,12 @@ static void job_run(spf_job_t *job)
 	}
 }
 
-/* RFC 7208 §4.6.4: the deadline passed; stop and report temperror. */
+/*
+ * RFC 7208 §4.6.4: the deadline passed; stop and report temperror.  If
+ * the result was already decided and only the explanation was still
+ * being fetched, the result stands with the default explanation
+ * (RFC 7208 §6.2: a DNS error for exp= is as if there were none).
+ */
 static void on_deadline(const spf_dns_answer_t *ans, void *arg)
 {
 	spf_job_t *job = arg;
@@ -1873,9 +1885,17 @@ static void on_deadline(const spf_dns_answer_t *ans, void *arg)
 	spf_dns_query_cancel(job->kick);
 	job->kick = NULL;
 	job->pending = 0;
-	job->timed_out = true;
-	trace_note(job, job->trace, spf_arena_printf(job->arena,
-		"deadline of %u ms reached", job->deadline_ms));
+	if (fetching_explanation(job)) {
+		job->exp_phase = 3;
+		trace_note(job, job->trace, spf_arena_printf(job->arena,
+			"deadline of %u ms reached while fetching the explanation: "
+			"the default explanation is used (RFC 7208 §6.2)",
+			job->deadline_ms));
+	} else {
+		job->timed_out = true;
+		trace_note(job, job->trace, spf_arena_printf(job->arena,
+			"deadline of %u ms reached", job->deadline_ms));
+	}
 	finish_job(job);
 	if (job->cb != NULL) {
 		spf_done_cb cb = job->cb;

@@ -117,6 +117,9 @@ static void fill_zone(spf_zone_t *z)
 
 	add_a(z, "ok.test", 2, 1);
 	add_txt(z, "ok.test", "v=spf1 ip4:192.0.2.1 -all");
+	/* the explanation's server is silent (fx_setup: FIX_DROP) */
+	add_txt(z, "exp.test", "v=spf1 exp=why.exp.test -all");
+	add_txt(z, "why.exp.test", "%{d} published this explanation");
 	for (size_t i = 0; i < sizeof hostile_names / sizeof hostile_names[0]; i++) {
 		const char *n = hostile_names[i];
 		char rec[300];
@@ -185,6 +188,8 @@ static int fx_setup(void **state)
 		    || fixture_set_mode(f->srv, hostile_names[i], mode) != 0)
 			return fx_setup_failed(state);
 	}
+	if (fixture_set_mode(f->srv, "why.exp.test", FIX_DROP) != 0)
+		return fx_setup_failed(state);
 	fixture_set_late(f->srv, 3 * DNS_TIMEOUT_MS / 2);
 	snprintf(f->ns, sizeof f->ns, "127.0.0.1:%u", (unsigned)fixture_port(f->srv));
 	fx_resolver(f, DNS_TIMEOUT_MS);
@@ -552,6 +557,130 @@ static void test_hostile_storm(void **state)
 	assert_int_equal(ok.status, SPF_DNS_OK);
 }
 
+/* ---- the explanation never changes the result (RFC 7208 §6.2) ---- */
+
+#define EXP_DEFAULT "default for %{d}"
+
+/* Evaluate u@exp.test from 192.0.2.9 with the default explanation
+ * EXP_DEFAULT; the finished job (caller destroys). */
+static spf_job_t *evaluate_exp(struct event_base *base, spf_resolver_t *res,
+	unsigned deadline_ms)
+{
+	spf_request_t req = { 0 };
+	struct run r = { false };
+	spf_job_t *job;
+
+	assert_true(spf_addr_parse("192.0.2.9", &req.ip));
+	req.sender = "u@exp.test";
+	req.now = 1700000000;
+	req.deadline_ms = deadline_ms;
+	req.default_explanation = EXP_DEFAULT;
+	job = spf_check_start(res, &req, on_job, &r, NULL);
+	assert_non_null(job);
+	wait_for(base, &r.done);
+	print_message("deadline %u: %s, explanation \"%s\", problem %s\n", deadline_ms,
+		spf_result_str(spf_job_result(job)),
+		spf_job_explanation(job) ? spf_job_explanation(job) : "(none)",
+		spf_job_problem(job) ? spf_job_problem(job) : "(none)");
+	return job;
+}
+
+/* The trace's top-level note containing text, or NULL. */
+static const spf_trace_t *trace_note_with(const spf_job_t *job, const char *text)
+{
+	for (const spf_trace_t *t = spf_job_trace(job)->first; t != NULL; t = t->next)
+		if (t->kind == SPF_TRACE_NOTE && strstr(t->label, text) != NULL)
+			return t;
+	return NULL;
+}
+
+/* The job failed on -all with the default explanation and no problem. */
+static void assert_default_fail(const spf_job_t *job)
+{
+	assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+	assert_string_equal(spf_job_mechanism(job), "-all");
+	assert_non_null(spf_job_explanation(job));
+	assert_string_equal(spf_job_explanation(job), "default for exp.test");
+	assert_null(spf_job_problem(job));
+}
+
+/* Over the wire, the exp= name's server silent: a DNS timeout shorter
+ * than the deadline is a DNS error (the default explanation); a DNS
+ * timeout longer than the deadline ends at the deadline, and the result
+ * stays fail with the default explanation, not temperror. */
+static void test_exp_silent_wire(void **state)
+{
+	struct fx *f = *state;
+	spf_job_t *job;
+
+	/* default options: the 20 s deadline outlives the DNS timeout */
+	job = evaluate_exp(f->base, f->res, 0);
+	assert_default_fail(job);
+	assert_null(trace_note_with(job, "deadline"));
+	spf_job_destroy(job);
+	assert_true(fixture_count_for(f->srv, "why.exp.test", SPF_RR_TXT) >= 1);
+
+	/* the DNS would wait 60 s; the deadline comes first.  The record is
+	 * asked first so the result is decided from the cache at once and
+	 * only the explanation waits. */
+	fx_resolver(f, 60000);
+	assert_int_equal(ask(f, "exp.test", SPF_RR_TXT).status, SPF_DNS_OK);
+	fixture_clear_log(f->srv);
+	job = evaluate_exp(f->base, f->res, 500);
+	assert_default_fail(job);
+	assert_non_null(trace_note_with(job, "while fetching the explanation"));
+	spf_job_destroy(job);
+	/* it was asked, and never answered */
+	assert_int_equal(fixture_count_for(f->srv, "why.exp.test", SPF_RR_TXT), 1);
+}
+
+/* The record from the in-memory zone: offline with the exp= name a
+ * timeout (the RFC 7208 suite's TIMEOUT), and online with the record in
+ * the resolver's zone and only the exp= name asked of the silent server. */
+static void test_exp_silent_memory(void **state)
+{
+	struct fx *f = *state;
+	spf_resolver_opts_t o = { .offline = true };
+	spf_resolver_t *res = spf_resolver_create(f->base, &o);
+	spf_job_t *job;
+
+	assert_non_null(res);
+	add_txt(spf_resolver_zone(res), "exp.test", "v=spf1 exp=why.exp.test -all");
+	assert_int_equal(spf_zone_set_timeout(spf_resolver_zone(res), "why.exp.test"), SPF_OK);
+	job = evaluate_exp(f->base, res, 0);
+	assert_default_fail(job);
+	spf_job_destroy(job);
+	job = evaluate_exp(f->base, res, 500);
+	assert_default_fail(job);
+	spf_job_destroy(job);
+	spf_resolver_destroy(res);
+
+	/* the zone overlay answers exp.test; why.exp.test goes to the wire */
+	fx_resolver(f, 60000);
+	add_txt(spf_resolver_zone(f->res), "exp.test", "v=spf1 exp=why.exp.test -all");
+	fixture_clear_log(f->srv);
+	job = evaluate_exp(f->base, f->res, 500);
+	assert_default_fail(job);
+	assert_non_null(trace_note_with(job, "while fetching the explanation"));
+	spf_job_destroy(job);
+	assert_int_equal(fixture_count_for(f->srv, "exp.test", SPF_RR_TXT), 0);
+	assert_int_equal(fixture_count_for(f->srv, "why.exp.test", SPF_RR_TXT), 1);
+}
+
+/* The same exp= name answered: its text is the explanation (the tests
+ * above fail for the right reason). */
+static void test_exp_answered(void **state)
+{
+	struct fx *f = *state;
+	spf_job_t *job;
+
+	assert_int_equal(fixture_set_mode(f->srv, "why.exp.test", FIX_NORMAL), 0);
+	job = evaluate_exp(f->base, f->res, 500);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+	assert_string_equal(spf_job_explanation(job), "exp.test published this explanation");
+	spf_job_destroy(job);
+}
+
 /* ---- resource bounds ---- */
 
 /*
@@ -743,6 +872,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_many_mx, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_late, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_storm, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_exp_silent_wire, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_exp_silent_memory, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_exp_answered, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_slow_answers, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_slow_chain, fx_setup, fx_teardown),
 		cmocka_unit_test(test_memory_bounded),
