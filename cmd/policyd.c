@@ -883,6 +883,7 @@ static void start_request(struct conn *c, policy_request_t *req)
 	memset(req, 0, sizeof(*req));
 	q->cfg = policy_config_ref(d->cfg);
 	q->t0 = cmd_now_ms();
+	plog(LOG_DEBUG, "%s: request %lu received", c->peer, c->nreq + 1);
 	q->running = -1;
 	c->cur = q;
 	state = policy_req_get(&q->r, POLICY_A_PROTOCOL_STATE);
