@@ -657,7 +657,9 @@ static void test_live_failures(void **state)
 	struct fx *f = *state;
 	struct got g;
 
-	fx_resolver(f, 100, 0);
+	/* answers (SERVFAIL, REFUSED) with the set-up's 1 s timeout, so a
+	 * loaded machine cannot turn them into timeouts; a short timeout only
+	 * where no answer comes */
 	assert_int_equal(fixture_set_mode(f->srv, "sf.test", FIX_SERVFAIL), 0);
 	assert_int_equal(fixture_set_mode(f->srv, "rf.test", FIX_REFUSED), 0);
 	assert_int_equal(fixture_set_mode(f->srv, "drop.test", FIX_DROP), 0);
@@ -667,9 +669,11 @@ static void test_live_failures(void **state)
 	g = ask(f, "rf.test", SPF_RR_A);
 	assert_int_equal(g.status, SPF_DNS_TEMPFAIL);
 	assert_string_equal(g.detail, "REFUSED");
+	fx_resolver(f, 100, 0);
 	g = ask(f, "drop.test", SPF_RR_A);
 	assert_int_equal(g.status, SPF_DNS_TEMPFAIL);
 	assert_string_equal(g.detail, "timeout");
+	fx_resolver(f, 1000, 0);
 	/* TEMPFAIL is not cached: asked again */
 	(void)ask(f, "sf.test", SPF_RR_A);
 	assert_int_equal(fixture_count_for(f->srv, "sf.test", SPF_RR_A), 2);
@@ -735,13 +739,14 @@ static void test_live_temperror(void **state)
 {
 	struct fx *f = *state;
 
-	fx_resolver(f, 100, 0);
+	/* the set-up's 1 s timeout where answers come; 100 ms for the drop */
 	assert_int_equal(fixture_set_mode(f->srv, "sf.test", FIX_SERVFAIL), 0);
 	assert_int_equal(fixture_set_mode(f->srv, "rf.test", FIX_REFUSED), 0);
 	assert_int_equal(fixture_set_mode(f->srv, "drop.test", FIX_DROP), 0);
 	assert_int_equal(evaluate(f, "192.0.2.1", "u@a.test"), SPF_RESULT_PASS);
 	assert_int_equal(evaluate(f, "192.0.2.1", "u@fail.test"), SPF_RESULT_TEMPERROR);
 	assert_int_equal(evaluate(f, "192.0.2.1", "u@refuse.test"), SPF_RESULT_TEMPERROR);
+	fx_resolver(f, 100, 0);
 	assert_int_equal(evaluate(f, "192.0.2.1", "u@slow.test"), SPF_RESULT_TEMPERROR);
 }
 
@@ -859,18 +864,16 @@ static void test_call_after(void **state)
 	struct fx *f = *state;
 	struct got a = { 0 }, b = { 0 };
 	spf_dns_query_t *qb;
-	struct timeval t0, t1;
-	long ms;
+	uint64_t t0;
 
-	evutil_gettimeofday(&t0, NULL);
+	t0 = spf_monotonic_us();
 	assert_non_null(spf_resolver_call_after(f->res, 50, on_timer_cb, &a));
 	qb = spf_resolver_call_after(f->res, 10, on_timer_cb, &b);
 	assert_non_null(qb);
 	spf_dns_query_cancel(qb);
 	wait_for(f->base, &a.done);
-	evutil_gettimeofday(&t1, NULL);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) / 1000;
-	assert_true(ms >= 45);
+	/* never early (no upper bound: a loaded machine may be late) */
+	assert_true(spf_monotonic_us() - t0 >= 50000);
 	assert_int_equal(a.calls, 1);
 	assert_int_equal(b.calls, 0);
 	/* pending at destroy: freed, never called */
@@ -878,6 +881,64 @@ static void test_call_after(void **state)
 	spf_resolver_destroy(f->res);
 	f->res = NULL;
 	assert_int_equal(b.calls, 0);
+}
+
+/* A timer never fires before its time, also when armed from inside a
+ * callback after work that left the loop's cached time stale. */
+#define NTIMERS 24
+
+struct early {
+	uint64_t armed_us;
+	unsigned ms;
+	uint64_t fired_us;
+	int *left;
+	bool *all;
+};
+
+static void on_early(const spf_dns_answer_t *ans, void *arg)
+{
+	struct early *e = arg;
+
+	(void)ans;
+	e->fired_us = spf_monotonic_us();
+	if (--*e->left == 0)
+		*e->all = true;
+}
+
+static void arm_timers(const spf_dns_answer_t *ans, void *arg)
+{
+	struct fx *f = ((void **)arg)[0];
+	struct early *e = ((void **)arg)[1];
+	uint64_t busy = spf_monotonic_us() + 30000;
+
+	(void)ans;
+	/* 30 ms of work first: libevent's cached time is now 30 ms old */
+	while (spf_monotonic_us() < busy)
+		;
+	for (int i = 0; i < NTIMERS; i++) {
+		e[i].armed_us = spf_monotonic_us();
+		assert_non_null(spf_resolver_call_after(f->res, e[i].ms, on_early, &e[i]));
+	}
+}
+
+static void test_call_after_never_early(void **state)
+{
+	struct fx *f = *state;
+	struct early e[NTIMERS];
+	int left = NTIMERS;
+	void *ctx[2] = { f, e };
+	bool all = false;
+
+	for (int i = 0; i < NTIMERS; i++)
+		e[i] = (struct early){ .ms = 1 + (unsigned)i * 3, .left = &left, .all = &all };
+	assert_non_null(spf_resolver_call_later(f->res, arm_timers, ctx));
+	wait_for(f->base, &all);
+	for (int i = 0; i < NTIMERS; i++) {
+		if (e[i].fired_us - e[i].armed_us < e[i].ms * 1000u)
+			print_message("timer of %u ms fired after %.3f ms\n", e[i].ms,
+				(double)(e[i].fired_us - e[i].armed_us) / 1000.0);
+		assert_true(e[i].fired_us - e[i].armed_us >= e[i].ms * 1000u);
+	}
 }
 
 /* TXT RRset over 1232 bytes: TC on UDP, the answer over TCP. */
@@ -1078,6 +1139,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_live_coalescing, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_live_cancel, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_call_after, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_call_after_never_early, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_live_tcp_fallback, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_live_negative_cache, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_live_alloc_failure, fx_setup, fx_teardown),
