@@ -26,23 +26,9 @@ trap cleanup EXIT
 ok() { echo "ok   $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); [ -n "${3:-}" ] && sed 's/^/  | /' "$3"; }
 
-# The script never sleeps a fixed time to pace itself: it waits for a
-# condition (a line in a file, a process gone) with a bound, polling.
-# wait_until SECONDS COMMAND...: true once COMMAND succeeds, false after SECONDS.
-wait_until() {
-  local end=$(($(date +%s) + $1)); shift
-  until "$@"; do
-    [ "$(date +%s)" -le "$end" ] || return 1
-    sleep 0.05
-  done
-}
-# lines REGEX FILE: how many lines of FILE match REGEX (0 if none or no file)
-lines() { local n; n=$(grep -Ec -- "$1" "$2" 2>/dev/null); echo "${n:-0}"; }
-at_least() { [ "$(lines "$2" "$3")" -ge "$1" ]; }
-# wait_lines N REGEX FILE: wait (20 s at most) until N lines of FILE match REGEX
-wait_lines() {
-  wait_until 20 at_least "$@" || { echo "  (waited 20 s for $1 line(s) /$2/ in ${3##*/})"; return 1; }
-}
+# never a fixed sleep: wait_until, wait_lines (tests/wait.sh)
+# shellcheck source=tests/wait.sh
+. "$here/wait.sh"
 
 # The fixture DNS server: its stdin is fd 8, closing it stops the server.
 mkfifo "$tmp/fix.in"
