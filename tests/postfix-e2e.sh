@@ -20,6 +20,10 @@
 # usage: postfix-e2e.sh SPFCHECK DNSFIXTURE ZONE
 # Prints "postfix-e2e: N passed, N failed".
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# never a fixed sleep: wait_until, wait_lines, gone (tests/wait.sh)
+# shellcheck source=tests/wait.sh
+. "$here/wait.sh"
 bin=$(readlink -f "$1")
 fixture=$(readlink -f "$2")
 zone=$(readlink -f "$3")
@@ -56,14 +60,18 @@ C=$T/conf
 fixpid=""
 sockpid=""
 postfix_up=false
-cleanup() {
-  $postfix_up && postfix -c "$C" stop >/dev/null 2>&1
-  # the master waits for its children; give it a moment, then make sure
-  if [ -f "$T/queue/pid/master.pid" ]; then
-    mp=$(tr -d ' ' <"$T/queue/pid/master.pid")
-    for _ in $(seq 50); do kill -0 "$mp" 2>/dev/null || break; sleep 0.1; done
+master_pid() { tr -d ' ' <"$T/queue/pid/master.pid" 2>/dev/null; }
+stop_master() {
+  local mp; mp=$(master_pid)
+  if [ -n "$mp" ]; then
+    wait_until 10 gone "$mp"
     kill -9 "$mp" 2>/dev/null
   fi
+}
+cleanup() {
+  $postfix_up && postfix -c "$C" stop >/dev/null 2>&1
+  # the master waits for its children; wait for it to go, then make sure
+  stop_master
   [ -n "$sockpid" ] && kill "$sockpid" 2>/dev/null && wait "$sockpid" 2>/dev/null
   [ -n "$fixpid" ] && kill "$fixpid" 2>/dev/null && wait "$fixpid" 2>/dev/null
   # spawned policy services exit on their own when smtpd closes them
@@ -77,13 +85,12 @@ mkfifo "$T/fix.in"
   <"$T/fix.in" >"$T/fix.out" 2>"$T/fix.err" &
 fixpid=$!
 exec 8>"$T/fix.in"
-for _ in $(seq 50); do grep -q '^PORT' "$T/fix.out" && break; sleep 0.1; done
+wait_lines 1 '^PORT' "$T/fix.out"
 dnsport=$(awk '/^PORT/ {print $2}' "$T/fix.out")
 if [ -z "$dnsport" ]; then bad "fixture DNS server" "did not start: $(cat "$T/fix.err")"; finish; fi
 ok "fixture DNS server on 127.0.0.1:$dnsport"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-smtpport=$(free_port)
 
 # ---- the policy service's files ----
 cat >"$T/policyd.conf" <<EOF
@@ -144,22 +151,38 @@ printf 'bob@dest.test bob/\ncarol@dest.test carol/\n' >"$C/vmailbox"
 # every service unchrooted; smtpd on our port instead of 25
 postconf -c "$C" -F '*/*/chroot = n' >/dev/null
 postconf -c "$C" -MX smtp/inet
-postconf -c "$C" -M "127.0.0.1:$smtpport/inet = 127.0.0.1:$smtpport inet n - n - - smtpd"
 postconf -c "$C" -M "policyd-spf/unix = policyd-spf unix - n n - 0 spawn user=$runner argv=$bin policyd --config $T/policyd.conf --nameserver 127.0.0.1:$dnsport --log $T/policyd.log"
 # Postfix commands log to syslog, or to stderr only when it is a terminal
 why() { script -qc "$*" /dev/null 2>&1 | tail -3; }
 if ! postfix -c "$C" check >"$T/check.log" 2>&1; then
   bad "postfix check" "$(why postfix -c "$C" check)"; finish
 fi
-if ! postfix -c "$C" start >"$T/start.log" 2>&1; then
-  bad "postfix start" "$(cat "$T/start.log"; tail -5 "$T/maillog" 2>/dev/null)"; finish
-fi
-postfix_up=true
-for _ in $(seq 50); do
-  python3 -c "import socket; socket.create_connection(('127.0.0.1', $smtpport), 1)" 2>/dev/null && break
-  sleep 0.2
+# greets PORT: our smtpd answers on PORT (its banner names mx.dest.test)
+greets() {
+  python3 - "$1" 2>/dev/null <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.settimeout(5)
+sys.exit(0 if s.recv(512).startswith(b"220 mx.dest.test") else 1)
+PY
+}
+# smtpd on a free port: another process may take it between the look and
+# the bind, so a bind that fails because the port is in use tries another
+greeted=false
+for _ in 1 2 3 4 5; do
+  smtpport=$(free_port)
+  postconf -c "$C" -M "127.0.0.1:$smtpport/inet = 127.0.0.1:$smtpport inet n - n - - smtpd"
+  if ! postfix -c "$C" start >"$T/start.log" 2>&1; then
+    bad "postfix start" "$(cat "$T/start.log"; tail -5 "$T/maillog" 2>/dev/null)"; finish
+  fi
+  postfix_up=true
+  if wait_until 30 greets "$smtpport"; then greeted=true; break; fi
+  grep -q "port $smtpport: Address already in use" "$T/maillog" 2>/dev/null || break
+  postfix -c "$C" stop >/dev/null 2>&1; postfix_up=false
+  stop_master
+  postconf -c "$C" -MX "127.0.0.1:$smtpport/inet"
 done
-if python3 -c "import socket; socket.create_connection(('127.0.0.1', $smtpport), 1)" 2>/dev/null; then
+if $greeted; then
   ok "private Postfix $(postconf -d -h mail_version) listening on 127.0.0.1:$smtpport"
 else
   bad "postfix start" "smtpd does not answer on 127.0.0.1:$smtpport"; tail -20 "$T/maillog"; finish
@@ -174,15 +197,13 @@ send() {
     >"$T/$name.swaks" 2>&1
 }
 
-# delivered BOX SUBJECT: the delivered file of that message, waiting up to 20 s
+# delivered BOX SUBJECT: the delivered file of that message, waiting up to 60 s
+delivered_file() { grep -l "Subject: e2e $2\$" "$T/mail/$1"/new/* 2>/dev/null | head -1; }
 delivered() {
-  for _ in $(seq 100); do
-    f=$(grep -l "Subject: e2e $2\$" "$T/mail/$1"/new/* 2>/dev/null | head -1)
-    [ -n "$f" ] && { echo "$f"; return 0; }
-    sleep 0.2
-  done
-  return 1
+  wait_until 60 has_file "$1" "$2" || return 1
+  delivered_file "$1" "$2"
 }
+has_file() { [ -n "$(delivered_file "$1" "$2")" ]; }
 
 run_cases() {  # run_cases MODE
   local m=$1 f n
@@ -198,7 +219,7 @@ run_cases() {  # run_cases MODE
           bad "$m: Received-SPF in $box's copy" "$n headers"; sed 's/^/  | /' "$f" | head -20
         fi
       else
-        bad "$m: pass delivered to $box" "nothing delivered within 20 s"; tail -5 "$T/maillog"
+        bad "$m: pass delivered to $box" "nothing delivered within 60 s"; tail -5 "$T/maillog"
       fi
     done
   else
@@ -238,12 +259,18 @@ mkdir -p "$T/run"; chown "$runner" "$T/run"
 "$bin" policyd --listen "unix:$T/run/policyd.sock" --user "$runner" --config "$T/policyd.conf" \
   --nameserver "127.0.0.1:$dnsport" --log "$T/policyd-sock.log" </dev/null 2>"$T/sock.err" &
 sockpid=$!
-for _ in $(seq 50); do [ -S "$T/run/policyd.sock" ] && break; sleep 0.1; done
+wait_until 20 test -S "$T/run/policyd.sock"
 if [ -S "$T/run/policyd.sock" ]; then
   ok "socket mode: listening on unix:$T/run/policyd.sock as $runner"
   postconf -c "$C" -e "smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service unix:$T/run/policyd.sock"
+  # the reload is done when the master says so and the smtpd processes
+  # of the old configuration are gone
+  olds=$(pgrep -P "$(master_pid)" -x smtpd | tr '\n' ' ')
+  n=$(lines 'reload -- version' "$T/maillog")
   postfix -c "$C" reload >/dev/null 2>&1
-  sleep 1
+  wait_lines $((n + 1)) 'reload -- version' "$T/maillog"
+  # shellcheck disable=SC2086
+  wait_until 60 gone $olds || echo "  (smtpd of the old configuration still running: $olds)"
   run_cases socket
   grep -q 'mfrom_result=pass' "$T/policyd-sock.log" && ok "socket: the socket service answered" ||
     bad "socket: the socket service answered" "$(tail -3 "$T/policyd-sock.log")"
