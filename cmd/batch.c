@@ -130,6 +130,35 @@ static void set_out(struct slot *s, spf_buf_t *b)
 	s->done = true;
 }
 
+/*
+ * The next field of *p: blanks (space, tab, CR, LF) end it, except
+ * inside an RFC 5321 Quoted-string ("john smith"@example.com: the quotes
+ * stay, a backslash escapes the next byte).  NULL when no field is left.
+ */
+static char *next_field(char **p)
+{
+	char *s = *p, *start;
+	bool quoted = false;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	if (*s == '\0')
+		return NULL;
+	start = s;
+	for (; *s != '\0'; s++) {
+		if (quoted && *s == '\\' && s[1] != '\0')
+			s++;
+		else if (*s == '"')
+			quoted = !quoted;
+		else if (!quoted && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
+			break;
+	}
+	if (*s != '\0')
+		*s++ = '\0';
+	*p = s;
+	return start;
+}
+
 static void error_line(struct slot *s, const char *input, const char *msg)
 {
 	struct batch *b = s->b;
@@ -155,11 +184,13 @@ static void error_line(struct slot *s, const char *input, const char *msg)
 		spf_buf_putc(&buf, '\n');
 		free(text);
 	} else {
-		char n[32];
-		char ip[64] = "", sender[600] = "";
+		char n[32], copy[640], *rest = copy, *ip, *sender = NULL;
 
 		snprintf(n, sizeof(n), "%lu", s->lineno);
-		sscanf(input, "%63s %599s", ip, sender);
+		snprintf(copy, sizeof(copy), "%s", input);
+		ip = next_field(&rest);
+		if (ip != NULL)
+			sender = next_field(&rest);
 		field(&buf, n, false);
 		field(&buf, ip, false);
 		field(&buf, sender, false);
@@ -271,12 +302,12 @@ static void on_done(spf_job_t *job, void *arg)
 bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
 	size_t whylen)
 {
-	char *f[4] = { 0 }, *save = NULL, *tok;
+	char *f[4] = { 0 }, *rest = text, *tok;
+	const char *problem;
 	int n = 0;
 
 	memset(out, 0, sizeof(*out));
-	for (tok = strtok_r(text, " \t\r\n", &save); tok != NULL;
-	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+	while ((tok = next_field(&rest)) != NULL) {
 		if (n == 4)
 			break;
 		f[n++] = tok;
@@ -289,11 +320,10 @@ bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
 		snprintf(why, whylen, "too many fields: a line is IP SENDER [HELO]");
 		return false;
 	}
-	if (!spf_addr_parse(f[0], &out->ip)) {
-		char p[128];
-
-		snprintf(why, whylen, "'%s' is not an IPv4 or IPv6 address",
-			cmd_printable(f[0], p, sizeof(p)));
+	/* the IP field itself is in the line's output: the reason does not
+	 * quote it (quoting escaped bytes again garbles them) */
+	if ((problem = spf_client_addr_problem(f[0], &out->ip)) != NULL) {
+		snprintf(why, whylen, "the IP field: %s", problem);
 		return false;
 	}
 	out->ip_text = f[0];
@@ -488,11 +518,9 @@ int cmd_batch(int argc, char **argv)
 			return cmd_option_error("batch", opt, argv[optind - 1]);
 		}
 	}
-	if (optind != argc) {
-		cmd_error("batch takes no arguments: it reads lines from stdin or --input "
-			"(see spfcheck batch --help)");
+	if (!cmd_operands("batch", argc, argv, optind, 0, 0,
+	    "no arguments: it reads lines from stdin or --input"))
 		return EXIT_USAGE;
-	}
 	if (input != NULL && strcmp(input, "-") != 0) {
 		in = fopen(input, "r");
 		if (in == NULL) {
@@ -534,6 +562,9 @@ int cmd_batch(int argc, char **argv)
 				break;
 			}
 			lineno++;
+			/* a UTF-8 byte-order mark (an editor's) opens no field */
+			if (lineno == 1 && got == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+				memmove(line, line + 3, strlen(line + 3) + 1);
 			if (got == 1 && skip_line(line))
 				continue;
 			s = &b.win[b.next_seq % b.nwin];

@@ -104,12 +104,11 @@ int cmd_check(int argc, char **argv)
 			return cmd_option_error("check", opt, argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 2 && !(argc - optind == 1 && req.identity == SPF_IDENTITY_HELO)) {
-		cmd_error("check needs IP and SENDER (see spfcheck check --help)");
+	if (!cmd_operands("check", argc, argv, optind,
+	    req.identity == SPF_IDENTITY_HELO ? 1 : 2, 2, "IP and SENDER"))
 		return EXIT_USAGE;
-	}
-	if (!spf_addr_parse(argv[optind], &req.ip)) {
-		cmd_error("'%s' is not an IPv4 or IPv6 address", argv[optind]);
+	if (!cmd_client_ip(argv[optind], &req.ip, why, sizeof(why))) {
+		cmd_error("%s", why);
 		return EXIT_USAGE;
 	}
 	if ((ids & CMD_ID_HELO) && (req.helo == NULL || *req.helo == '\0')) {

@@ -64,10 +64,23 @@ void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmd_option_error(const char *cmd, int opt, const char *arg);
 
 /*
+ * The operands argv[first..argc) of command cmd: at least min, at most
+ * max.  what names them ("IP and SENDER", "one DOMAIN", "no arguments:
+ * ..."); too many names the first unexpected one.  Prints the error and
+ * returns false.
+ */
+bool cmd_operands(const char *cmd, int argc, char **argv, int first,
+	int min, int max, const char *what);
+
+/*
  * If opt (a getopt_long value) is a common option, store it and return
  * 1; return 0 if it is not one; on a bad value print why and return -1.
  */
 int common_opt(struct common_opts *co, int opt, const char *arg);
+
+/* This host's name for %{r} and the header fields: given (--receiver)
+ * when it is set, else the host name (static), else NULL. */
+const char *cmd_receiver(const char *given);
 
 /* Set the request fields that come from common options. */
 void cmd_request_opts(const struct common_opts *co, spf_request_t *req);
@@ -105,7 +118,8 @@ void cmd_request_opts(const struct common_opts *co, spf_request_t *req);
 	"  --json                  print a JSON object\n"
 #define COMMON_HELP_EXP \
 	"  --default-explanation TEXT  explanation for fail when the domain gives none\n" \
-	"  --receiver NAME         this host's name (%{r} in explanations)\n"
+	"  --receiver NAME         this host's name (%{r} in explanations and the\n" \
+	"                          header fields; default: the host name)\n"
 #define COMMON_HELP_EVAL COMMON_HELP_EXP \
 	"  --deadline MS           give up with temperror after MS milliseconds per\n" \
 	"                          identity (default 20000, RFC 7208 section 4.6.4)\n" \
@@ -153,15 +167,20 @@ bool cmd_parse_identities(const char *arg, enum cmd_identities *out);
 bool cmd_parse_headers(const char *arg, enum cmd_headers *out);
 
 /*
- * Check a SENDER argument ("user@domain", "@domain", "domain", "<...>",
- * "" or "<>" for the null sender) and convert a non-ASCII domain to its
- * A-label (IDNA2008 with UTS #46 mapping, libidn2).  Returns the sender
- * to use (borrowed from s or *owned, which the caller spf_free()s), or
- * NULL with a one-line reason in why[0..whylen).
+ * A SENDER argument ("user@domain", "@domain", "domain", "<...>", "" or
+ * "<>" for the null sender) and a HELO name, read by spf_identity_parse()
+ * (the one reader, which spf_check_start() uses too): "<...>" removed, a
+ * non-ASCII domain as its A-label.  Any local-part and any HELO name is
+ * evaluated (RFC 7208 §4.3: a malformed domain is the result none); only
+ * what cannot be evaluated at all (CR, LF, over SPF_IDENTITY_MAX bytes)
+ * gives NULL with a one-line reason naming the rule in why[0..whylen).
+ * The text returned is *owned (spf_free).
  */
 const char *cmd_sender(const char *s, char **owned, char *why, size_t whylen);
-/* The same for a HELO name: NULL with why set if it cannot be used. */
 const char *cmd_helo(const char *s, char **owned, char *why, size_t whylen);
+/* The client address s (spf_client_addr_problem: an IPv6 zone index is
+ * refused with its own reason); false with why set. */
+bool cmd_client_ip(const char *s, spf_addr_t *ip, char *why, size_t whylen);
 /* s with control, non-ASCII and backslash bytes as \xNN (for messages). */
 const char *cmd_printable(const char *s, char *buf, size_t len);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 int spf_result_exit(spf_result_t r)
 {
@@ -47,6 +48,30 @@ int cmd_option_error(const char *cmd, int opt, const char *arg)
 	else
 		cmd_error("unknown option '%s' (see spfcheck %s --help)", arg, cmd);
 	return EXIT_USAGE;
+}
+
+bool cmd_operands(const char *cmd, int argc, char **argv, int first,
+	int min, int max, const char *what)
+{
+	int n = argc - first;
+	char p[128];
+
+	if (n > max) {
+		if (max == 0)
+			cmd_error("unexpected argument '%s': spfcheck %s takes %s "
+				"(see spfcheck %s --help)",
+				cmd_printable(argv[first], p, sizeof(p)), cmd, what, cmd);
+		else
+			cmd_error("unexpected argument '%s': spfcheck %s takes %s "
+				"(see spfcheck %s --help)",
+				cmd_printable(argv[first + max], p, sizeof(p)), cmd, what, cmd);
+		return false;
+	}
+	if (n < min) {
+		cmd_error("%s needs %s (see spfcheck %s --help)", cmd, what, cmd);
+		return false;
+	}
+	return true;
 }
 
 int common_opt(struct common_opts *co, int opt, const char *arg)
@@ -150,10 +175,23 @@ int common_opt(struct common_opts *co, int opt, const char *arg)
 	}
 }
 
+const char *cmd_receiver(const char *given)
+{
+	static char host[256];
+
+	if (given != NULL && *given != '\0')
+		return given;
+	if (host[0] == '\0' && gethostname(host, sizeof(host)) != 0)
+		return NULL;
+	host[sizeof(host) - 1] = '\0';
+	return host[0] != '\0' ? host : NULL;
+}
+
 void cmd_request_opts(const struct common_opts *co, spf_request_t *req)
 {
 	req->default_explanation = co->default_exp;
-	req->receiver = co->receiver;
+	/* %{r} and the header fields' receiver= name the same host */
+	req->receiver = cmd_receiver(co->receiver);
 	req->deadline_ms = co->deadline_ms;
 	req->no_prefetch = co->no_prefetch;
 	req->void_limit = co->void_limit;

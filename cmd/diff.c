@@ -329,10 +329,8 @@ int cmd_diff(int argc, char **argv)
 			return cmd_option_error("diff", opt, argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 1) {
-		cmd_error("diff needs one DOMAIN (see spfcheck diff --help)");
+	if (!cmd_operands("diff", argc, argv, optind, 1, 1, "one DOMAIN"))
 		return EXIT_USAGE;
-	}
 	if (draft == NULL && ndz == 0) {
 		cmd_error("diff needs a draft: --record 'v=spf1 ...' or --zone FILE");
 		return EXIT_USAGE;

@@ -899,13 +899,11 @@ int cmd_explain(int argc, char **argv)
 	if (ids == CMD_ID_DEFAULT)
 		ids = req.helo != NULL && *req.helo ? CMD_ID_BOTH : CMD_ID_MFROM;
 	npos = argc - optind;
-	if (npos != 2 && !(npos == 1 && ids == CMD_ID_HELO)) {
-		cmd_error("explain needs IP and SENDER (see spfcheck explain --help)");
+	if (!cmd_operands("explain", argc, argv, optind, ids == CMD_ID_HELO ? 1 : 2, 2,
+	    "IP and SENDER"))
 		return EXIT_USAGE;
-	}
-	if (!spf_addr_parse(argv[optind], &req.ip)) {
-		cmd_error("'%s' is not an IPv4 or IPv6 address",
-			cmd_printable(argv[optind], why, sizeof(why)));
+	if (!cmd_client_ip(argv[optind], &req.ip, why, sizeof(why))) {
+		cmd_error("%s", why);
 		return EXIT_USAGE;
 	}
 	if ((ids & CMD_ID_HELO) && (req.helo == NULL || *req.helo == '\0')) {

@@ -189,10 +189,8 @@ int cmd_flatten(int argc, char **argv)
 			return cmd_option_error("flatten", opt, argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 1) {
-		cmd_error("flatten needs one DOMAIN (see spfcheck flatten --help)");
+	if (!cmd_operands("flatten", argc, argv, optind, 1, 1, "one DOMAIN"))
 		return EXIT_USAGE;
-	}
 	if ((req.domain = cmd_domain_arg(argv[optind], &owned)) == NULL)
 		return EXIT_USAGE;
 	if (!cmd_resolver(&co, &base, &res)) {

@@ -267,10 +267,9 @@ int cmd_lint(int argc, char **argv)
 			return cmd_option_error("lint", opt, argv[optind - 1]);
 		}
 	}
-	if (argc - optind > 1 || (argc - optind == 1 && domain != NULL)) {
-		cmd_error("lint takes one DOMAIN (see spfcheck lint --help)");
+	if (!cmd_operands("lint", argc, argv, optind, 0, domain != NULL ? 0 : 1,
+	    domain != NULL ? "no DOMAIN besides --domain" : "one DOMAIN"))
 		return EXIT_USAGE;
-	}
 	if (argc - optind == 1)
 		domain = argv[optind];
 	req.void_limit = co.void_limit;

@@ -89,120 +89,75 @@ bool cmd_parse_headers(const char *arg, enum cmd_headers *out)
 	return true;
 }
 
-static bool has_8bit(const char *s)
+/*
+ * The sender and the HELO name go through spf_identity_parse(), the one
+ * reader of identities (evaluator/identity.c), which spf_check_start()
+ * also uses: the command refuses exactly what the library cannot
+ * evaluate, and the A-label it hands on is not converted again.
+ */
+static bool read_identity(const char *sender, const char *helo,
+	spf_identity_parts_t *parts, spf_arena_t **arena, char *why, size_t whylen)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return true;
+	const char *reason = NULL;
+	spf_status_t st;
+
+	*arena = spf_arena_create();
+	if (*arena == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	st = spf_identity_parse(*arena, NULL, sender, helo, SPF_IDENTITY_MFROM,
+		parts, &reason);
+	if (st == SPF_OK)
+		return true;
+	snprintf(why, whylen, "%s", reason != NULL ? reason : spf_strerror(st));
+	spf_arena_destroy(*arena);
+	*arena = NULL;
 	return false;
 }
 
-/*
- * Convert a domain with non-ASCII characters to its A-label form with the
- * DNS layer's converter (IDNA2008, UTS #46 mapping: what a user typed).
- * Returns a copy to spf_free(), or NULL with why set.
- */
-static char *to_alabel(const char *what, const char *domain, char *why, size_t whylen)
+static const char *keep(const char *s, char **owned, spf_arena_t *arena,
+	char *why, size_t whylen)
 {
-	char *a = NULL;
-	const char *reason = NULL;
-	char p[128];
-	spf_status_t st = spf_dns_to_ascii(domain, &a, &reason);
-
-	if (st == SPF_ENOMEM) {
+	*owned = spf_strdup(s);
+	spf_arena_destroy(arena);
+	if (*owned == NULL)
 		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
-	if (st != SPF_OK) {
-		snprintf(why, whylen, "%s '%s' cannot be converted to an A-label: %s",
-			what, cmd_printable(domain, p, sizeof(p)),
-			reason ? reason : spf_strerror(st));
-		return NULL;
-	}
-	return a;
+	return *owned;
 }
 
 const char *cmd_sender(const char *s, char **owned, char *why, size_t whylen)
 {
-	size_t len = strlen(s);
-	const char *at;
-	char p[128];
+	spf_identity_parts_t parts;
+	spf_arena_t *arena;
 
 	*owned = NULL;
-	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
-		*owned = spf_strndup(s + 1, len - 2);
-		if (*owned == NULL) {
-			snprintf(why, whylen, "out of memory");
-			return NULL;
-		}
-		s = *owned;
-	}
-	for (const char *c = s; *c; c++) {
-		if ((unsigned char)*c <= ' ' || *c == 0x7f) {
-			snprintf(why, whylen, "sender '%s' contains a space or control character",
-				cmd_printable(s, p, sizeof(p)));
-			goto fail;
-		}
-	}
-	at = strrchr(s, '@');
-	if (at != NULL && at[1] == '\0') {
-		snprintf(why, whylen, "sender '%s' has no domain after '@'",
-			cmd_printable(s, p, sizeof(p)));
-		goto fail;
-	}
-	if (len > 512) {
-		snprintf(why, whylen, "sender is %zu characters long (an address has at most 256)", len);
-		goto fail;
-	}
-	if (has_8bit(at ? at + 1 : s)) {
-		const char *dom = at ? at + 1 : s;
-		char *a = to_alabel("sender domain", dom, why, whylen);
-		size_t local = (size_t)(dom - s);
-		char *full;
-
-		if (a == NULL)
-			goto fail;
-		full = spf_malloc(local + strlen(a) + 1);
-		if (full == NULL) {
-			spf_free(a);
-			snprintf(why, whylen, "out of memory");
-			goto fail;
-		}
-		memcpy(full, s, local);
-		strcpy(full + local, a);
-		spf_free(a);
-		spf_free(*owned);
-		*owned = full;
-		s = full;
-	}
-	return s;
-fail:
-	spf_free(*owned);
-	*owned = NULL;
-	return NULL;
+	if (!read_identity(s, NULL, &parts, &arena, why, whylen))
+		return NULL;
+	return keep(parts.sender, owned, arena, why, whylen);
 }
 
 const char *cmd_helo(const char *s, char **owned, char *why, size_t whylen)
 {
-	char p[128];
+	spf_identity_parts_t parts;
+	spf_arena_t *arena;
 
 	*owned = NULL;
-	for (const char *c = s; *c; c++) {
-		if ((unsigned char)*c <= ' ' || *c == 0x7f) {
-			snprintf(why, whylen, "HELO name '%s' contains a space or control character",
-				cmd_printable(s, p, sizeof(p)));
-			return NULL;
-		}
-	}
-	if (strlen(s) > 512) {
-		snprintf(why, whylen, "HELO name is %zu characters long", strlen(s));
+	if (!read_identity(NULL, s, &parts, &arena, why, whylen))
 		return NULL;
-	}
-	if (has_8bit(s)) {
-		*owned = to_alabel("HELO name", s, why, whylen);
-		return *owned;
-	}
-	return s;
+	return keep(parts.helo != NULL ? parts.helo : "", owned, arena, why, whylen);
+}
+
+bool cmd_client_ip(const char *s, spf_addr_t *ip, char *why, size_t whylen)
+{
+	const char *problem = spf_client_addr_problem(s, ip);
+	char p[128];
+
+	if (problem == NULL)
+		return true;
+	snprintf(why, whylen, "client address '%s': %s",
+		cmd_printable(s, p, sizeof(p)), problem);
+	return false;
 }
 
 /* ---- evaluation ---- */
@@ -374,7 +329,6 @@ bool cmd_headers(const struct cmd_eval *ev, enum cmd_headers hdrs,
 	spf_header_info_t info[2];
 	const spf_header_info_t *order[2];
 	spf_header_opts_t opts = { 0 };
-	char host[256];
 	size_t n = 0;
 	json_t *jh = NULL, *jr = NULL;
 	bool ok = true;
@@ -382,12 +336,7 @@ bool cmd_headers(const struct cmd_eval *ev, enum cmd_headers hdrs,
 	if (hdrs == CMD_HDR_NONE)
 		return true;
 	if (receiver == NULL || *receiver == '\0') {
-		if (gethostname(host, sizeof(host)) == 0) {
-			host[sizeof(host) - 1] = '\0';
-			receiver = host;
-		} else {
-			receiver = NULL;
-		}
+		receiver = cmd_receiver(NULL);
 	}
 	opts.receiver = receiver;
 	opts.authserv_id = authserv_id;

@@ -932,8 +932,9 @@ static void start_request(struct conn *c, policy_request_t *req)
 		answer(q, "DUNNO", "authenticated client: not checked");
 		return;
 	}
-	if (!spf_addr_parse(q->facts.client_address, &q->ip)) {
-		answer(q, "DUNNO", "client_address is not an IP address");
+	if (!cmd_client_ip(q->facts.client_address, &q->ip, q->why_buf[0],
+	    sizeof(q->why_buf[0]))) {
+		answer(q, "DUNNO", q->why_buf[0]);
 		return;
 	}
 	spf_addr_str(&q->ip, q->ipbuf, sizeof(q->ipbuf));
@@ -1390,10 +1391,8 @@ int cmd_policyd(int argc, char **argv)
 			return cmd_option_error("policyd", opt, argv[optind - 1]);
 		}
 	}
-	if (optind != argc) {
-		cmd_error("policyd takes no arguments (see spfcheck policyd --help)");
+	if (!cmd_operands("policyd", argc, argv, optind, 0, 0, "no arguments"))
 		return EXIT_USAGE;
-	}
 	d->spawn = nlisten == 0;
 	if (d->spawn) {
 		/* C.8: spawn(8) gives stderr the socket of stdout: never write

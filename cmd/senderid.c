@@ -603,19 +603,17 @@ int cmd_senderid(int argc, char **argv)
 		}
 	}
 	if (mo.file != NULL) {
-		if (argc - optind != 0) {
-			cmd_error("senderid --message takes no DOMAIN (see spfcheck senderid --help)");
+		if (!cmd_operands("senderid", argc, argv, optind, 0, 0,
+		    "no DOMAIN with --message"))
 			return EXIT_USAGE;
-		}
 		return run_message(&co, &mo);
 	}
 	if (mo.ip != NULL || mo.sender != NULL || mo.helo != NULL) {
 		cmd_error("--ip, --sender and --helo go with --message FILE");
 		return EXIT_USAGE;
 	}
-	if (argc - optind != 1) {
-		cmd_error("senderid needs DOMAIN or --message FILE (see spfcheck senderid --help)");
+	if (!cmd_operands("senderid", argc, argv, optind, 1, 1,
+	    "DOMAIN or --message FILE"))
 		return EXIT_USAGE;
-	}
 	return run_domain(&co, argv[optind]);
 }

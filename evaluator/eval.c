@@ -263,34 +263,6 @@ static char *strip_dot(spf_job_t *job, const char *s)
 	return spf_arena_strndup(job->arena, s, len);
 }
 
-/* RFC 7208 §4.3: the domain of an identity must be a multi-label name
- * of letters, digits, hyphens and underscores (no domain literal). */
-static const char *domain_problem(const char *d)
-{
-	bool dot = false;
-
-	if (*d == '\0')
-		return "the domain is empty";
-	if (*d == '[')
-		return "a domain literal is not a domain name";
-	for (const char *p = d; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '.')
-			dot = true;
-		else if (c >= 0x80)
-			return "the domain is not ASCII (convert it to an A-label)";
-		else if (!(c == '-' || c == '_' || (c >= '0' && c <= '9') ||
-		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-			return "the domain contains a character not allowed in a host name";
-	}
-	if (!spf_name_ok(d))
-		return "the domain has an empty label, a label over 63 characters or is over 253 characters";
-	if (!dot)
-		return "the domain is not a multi-label domain name";
-	return NULL;
-}
-
 static const char *rr_text_in(spf_arena_t *arena, const spf_dns_rr_t *rr)
 {
 	char buf[64];
@@ -1921,8 +1893,9 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 {
 	spf_job_t *job;
 	spf_arena_t *arena;
-	const char *sender, *at, *domain, *why, *idn_why;
-	spf_status_t st = SPF_ENOMEM;
+	const char *domain, *why;
+	spf_identity_parts_t parts;
+	spf_status_t st = SPF_ENOMEM, pst;
 
 	if (res == NULL || req == NULL ||
 	    (req->ip.family != 4 && req->ip.family != 6)) {
@@ -1945,52 +1918,22 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 	job->default_exp = spf_arena_strdup(arena, req->default_explanation ?
 		req->default_explanation : SPF_DEFAULT_EXPLANATION);
 	job->mctx.ip = req->ip;
-	job->mctx.helo = req->helo && *req->helo ? spf_arena_strdup(arena, req->helo) : NULL;
 	job->mctx.receiver = req->receiver ? spf_arena_strdup(arena, req->receiver) : NULL;
 	job->mctx.now = req->now ? req->now : time(NULL);
 
-	/* RFC 7208 §2.3 / §2.4: the HELO identity and the null sender use
-	 * postmaster@<helo>; a sender without local-part uses postmaster
-	 * (§4.3). */
-	sender = req->sender ? req->sender : "";
-	if (req->identity == SPF_IDENTITY_HELO || *sender == '\0')
-		sender = spf_arena_printf(arena, "postmaster@%s",
-			job->mctx.helo ? job->mctx.helo : "");
-	else if ((at = strrchr(sender, '@')) == NULL)
-		sender = spf_arena_printf(arena, "postmaster@%s", sender);
-	else if (at == sender)
-		sender = spf_arena_printf(arena, "postmaster%s", sender);
-	if (sender == NULL)
+	/* RFC 7208 §2.3, §2.4, §4.3: the identity as check_host() sees it
+	 * (identity.c: the one reader of senders and HELO names) */
+	pst = spf_identity_parse(arena, NULL, req->sender, req->helo,
+		req->identity, &parts, NULL);
+	if (pst != SPF_OK || job->default_exp == NULL) {
+		st = pst != SPF_OK ? pst : SPF_ENOMEM;
 		goto fail_job;
-	at = strrchr(sender, '@');
-	job->mctx.sender = sender;
-	job->mctx.local = spf_arena_strndup(arena, sender, (size_t)(at - sender));
-	job->mctx.sender_domain = spf_arena_strdup(arena, at + 1);
-	domain = job->mctx.sender_domain ? strip_dot(job, job->mctx.sender_domain) : NULL;
-	if (job->mctx.local == NULL || domain == NULL || job->default_exp == NULL)
-		goto fail_job;
-	/* a U-label domain is looked up as its A-label (IDNA2008, UTS#46) */
-	idn_why = NULL;
-	for (const char *p = domain; *p != '\0'; p++) {
-		if ((unsigned char)*p >= 0x80) {
-			char *alabel = NULL;
-			spf_status_t ist = spf_dns_to_ascii(domain, &alabel, &idn_why);
-
-			if (ist == SPF_ENOMEM)
-				goto fail_job;
-			if (ist == SPF_OK) {
-				const char *copy = spf_arena_strdup(arena, alabel);
-
-				spf_free(alabel);
-				if (copy == NULL)
-					goto fail_job;
-				domain = copy;
-				job->mctx.sender_domain = copy;
-				idn_why = NULL;
-			}
-			break;
-		}
 	}
+	job->mctx.helo = parts.helo;
+	job->mctx.sender = parts.checked;
+	job->mctx.local = parts.local;
+	job->mctx.sender_domain = parts.domain;
+	domain = parts.domain;
 	job->start_domain = domain;
 	/* the root frame's CHECK node is the root of the trace */
 	job->root = push_frame(job, NULL, ROLE_CHECK, domain, NULL);
@@ -2006,10 +1949,9 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 		if (req->scope == SPF_SCOPE_PRA)
 			job->trace->role = "pra";
 	}
-	job->trace->detail = sender;
+	job->trace->detail = parts.checked;
 
-	why = idn_why != NULL ? spf_arena_printf(arena,
-		"cannot convert it to an A-label (%s)", idn_why) : domain_problem(domain);
+	why = parts.malformed;
 	if (why != NULL) {
 		/* RFC 7208 §4.3: a malformed domain gives none at once */
 		frame_finish(job, job->root, SPF_RESULT_NONE,

@@ -225,4 +225,8 @@ spf_status_t spf_macro_expand(const char *s, size_t len,
  * non-existent (RFC 7208 §4.3, §4.8). */
 bool spf_name_ok(const char *name);
 
+/* RFC 7208 §4.3: why d (no trailing dot) is not a multi-label host name
+ * of letters, digits, hyphens and underscores, or NULL (identity.c). */
+const char *spf_domain_problem(const char *d);
+
 #endif

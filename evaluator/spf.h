@@ -180,14 +180,71 @@ const spf_trace_t *spf_job_trace(const spf_job_t *job);
  * bounds" says (parsed records live with their cached answers). */
 size_t spf_job_memory(const spf_job_t *job);
 
+/* ==== identities as SMTP delivers them (identity.c) — issue 12 ==== */
+
+/* The longest MAIL FROM or HELO name evaluated, in bytes (Postfix's
+ * line_length_limit; RFC 5321 §4.5.3.1.4 lets extensions go past 512). */
+#define SPF_IDENTITY_MAX 2048
+
+/* One identity read by spf_identity_parse().  Strings live in the arena
+ * given to it, or are borrowed from its arguments. */
+typedef struct {
+	spf_addr_t ip;          /* the client address, when one was given */
+	/* the MAIL FROM as given without "<...>", its domain as the A-label
+	 * when it is a U-label that converts; "" for the null sender */
+	const char *sender;
+	bool null_sender;       /* "" or "<>" */
+	/* the HELO name (%{h}), as the A-label when it is a U-label that
+	 * converts; NULL when there is none */
+	const char *helo;
+	/* what check_host() gets for the identity asked for (RFC 7208 §2.3,
+	 * §2.4, §4.3): "local@domain", the local-part (%{l}: the bytes as
+	 * given, quotes and all; "postmaster" when there is none) and the
+	 * <domain> (no final dot) */
+	const char *checked;
+	const char *local;
+	const char *domain;
+	/* why domain is not a domain name, so that check_host() returns
+	 * none (RFC 7208 §4.3), or NULL */
+	const char *malformed;
+} spf_identity_parts_t;
+
+/*
+ * Read the identities of one SMTP transaction: ip (the client address
+ * text; NULL: not read), sender (MAIL FROM: "user@domain", "@domain",
+ * "domain", "<...>", "" or "<>"; NULL is ""), helo (NULL or "": none),
+ * for the identity which.  The sender splits at its last "@"; the
+ * local-part may hold any bytes.  This is the only reader of these
+ * inputs: spf_check_start() uses it, and so do the commands.  Returns
+ * SPF_OK (a malformed domain is not an error: out->malformed says why
+ * the result is none), SPF_EINVAL when the input cannot be evaluated
+ * at all (a client address that is not an address, an IPv6 zone index
+ * included; CR or LF in the sender or HELO name; over SPF_IDENTITY_MAX
+ * bytes) with *why (if why is not NULL; in arena) a one-line reason
+ * naming the rule and the input with control and non-ASCII bytes as
+ * \xNN, or SPF_ENOMEM.
+ */
+spf_status_t spf_identity_parse(spf_arena_t *arena, const char *ip,
+	const char *sender, const char *helo, spf_identity_t which,
+	spf_identity_parts_t *out, const char **why);
+
+/* Why s cannot be a client address (static text naming the rule: not an
+ * address, or an IPv6 zone index), or NULL after storing it in *out. */
+const char *spf_client_addr_problem(const char *s, spf_addr_t *out);
+
+/* ==== end of identities ==== */
+
 /* Synchronous convenience: start, run the loop until done.  Returns the
  * finished job (caller destroys) or NULL as spf_check_start. */
 spf_job_t *spf_check_sync(spf_resolver_t *res, const spf_request_t *req,
 	spf_status_t *status);
 
-/* The built-in default explanation (RFC 7208 §6.2 leaves it to us). */
+/* The built-in default explanation (RFC 7208 §6.2 leaves it to us).
+ * %{c}, not %{i}: RFC 7208 §7.3 makes "c" the client address in its
+ * readable form for explanations (2001:db8::60, not the dotted nibbles
+ * that %{i} gives an IPv6 client); for IPv4 both are the dotted quad. */
 #define SPF_DEFAULT_EXPLANATION \
-	"%{o} does not designate %{i} as permitted sender"
+	"%{o} does not designate %{c} as permitted sender"
 
 /* ==== result header fields (header.c) — issue 9 ==== */
 

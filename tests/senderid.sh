@@ -87,7 +87,7 @@ printf 'Return-Path: <>\nFrom: a@x.example\n' >"$tmp/null.eml"
 expect bad-null-no-helo 64 'is null .*give --helo' --stderr -- senderid "${z[@]}" --message "$tmp/null.eml" --ip 192.0.2.1
 expect null-with-helo 4 'envelope +<> +\(Return-Path\)' -- senderid "${z[@]}" --message "$tmp/null.eml" --ip 192.0.2.1 --helo lists.example.net
 expect bad-no-domain 64 'senderid needs DOMAIN or --message FILE' --stderr -- senderid "${z[@]}"
-expect bad-two-domains 64 'senderid needs DOMAIN or --message FILE' --stderr -- senderid "${z[@]}" a.example b.example
+expect bad-two-domains 64 "unexpected argument 'b.example': spfcheck senderid takes DOMAIN or --message FILE" --stderr -- senderid "${z[@]}" a.example b.example
 expect bad-ip-without-message 64 '--ip, --sender and --helo go with --message' --stderr -- senderid "${z[@]}" --ip 192.0.2.1 author.example
 expect bad-domain 64 "is not a domain name" --stderr -- senderid "${z[@]}" 'bad domain'
 expect bad-option 64 "unknown option '--frob'" --stderr -- senderid --frob author.example

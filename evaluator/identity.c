@@ -1,0 +1,244 @@
+/*
+ * identity.c - the identities of a message as SMTP delivers them: the
+ * client address, the MAIL FROM and the HELO name, read and checked in
+ * one place for every caller (check, explain, batch, policyd and
+ * spf_check_start() itself).
+ *
+ * DESCRIPTION
+ *	RFC 7208 §4.3: only a malformed <domain> makes check_host() return
+ *	none, and it does so as a result, not as an error.  The local-part
+ *	is whatever the MAIL FROM carried: spaces and quotes of an RFC 5321
+ *	Quoted-string, an "@" inside one, UTF-8 (RFC 6531 SMTPUTF8) are all
+ *	kept as bytes and expanded by %{l} (§7.3).  A HELO name that is not
+ *	a host name is still %{h}; only the HELO identity itself is then
+ *	none.
+ *
+ *	The sender is split at its LAST "@": RFC 5321 §4.1.2's Domain
+ *	cannot hold one, so anything before it belongs to the local-part
+ *	("a@b"@example.com, which Postfix hands a policy service unquoted
+ *	as a@b@example.com).  pyspf splits at the first "@" and then finds
+ *	the domain "b@example.com" malformed (none); we follow the RFC 5321
+ *	grammar and Postfix.  "<...>" around the sender is removed; "" and
+ *	"<>" are the null sender, checked as postmaster@HELO (§2.4); a
+ *	sender without "@" or with an empty local-part uses "postmaster"
+ *	(§4.3).  A non-ASCII domain is looked up as its A-label (IDNA2008,
+ *	UTS #46 mapping); one that cannot be converted is a malformed domain.
+ *
+ * DIAGNOSTICS
+ *	Refused (SPF_EINVAL, with a one-line reason naming the rule) is
+ *	only what cannot be evaluated at all: a sender or HELO holding CR or
+ *	LF (RFC 5321 §2.3.8: no SMTP command line can carry them) or longer
+ *	than SPF_IDENTITY_MAX bytes, and a client address that is not an
+ *	IPv4 or IPv6 address, an IPv6 zone index ("fe80::1%eth0") included:
+ *	it names an interface of the receiving host (RFC 4007 §11), and an
+ *	SPF <ip> (RFC 7208 §4.1) is the address alone.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* RFC 7208 §4.3: the domain of an identity must be a multi-label name
+ * of letters, digits, hyphens and underscores (no domain literal). */
+const char *spf_domain_problem(const char *d)
+{
+	bool dot = false;
+
+	if (*d == '\0')
+		return "the domain is empty";
+	if (*d == '[')
+		return "a domain literal is not a domain name";
+	for (const char *p = d; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '.')
+			dot = true;
+		else if (c >= 0x80)
+			return "the domain is not ASCII (convert it to an A-label)";
+		else if (!(c == '-' || c == '_' || (c >= '0' && c <= '9') ||
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+			return "the domain contains a character not allowed in a host name";
+	}
+	if (!spf_name_ok(d))
+		return "the domain has an empty label, a label over 63 characters or is over 253 characters";
+	if (!dot)
+		return "the domain is not a multi-label domain name";
+	return NULL;
+}
+
+static bool has_8bit(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/* s for a message: control bytes, non-ASCII and backslash as \xNN, at
+ * most about 100 characters. */
+static const char *quoted(spf_arena_t *arena, const char *s)
+{
+	char buf[128];
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (n + 8 >= sizeof(buf)) {
+			memcpy(buf + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\\x%02X", *p);
+		else
+			buf[n++] = (char)*p;
+	}
+	buf[n] = '\0';
+	return spf_arena_strdup(arena, buf);
+}
+
+/* Why text (a sender or a HELO name) cannot be evaluated at all, or NULL. */
+static const char *refusal(spf_arena_t *arena, const char *what, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (strpbrk(text, "\r\n") != NULL)
+		return spf_arena_printf(arena, "%s '%s' contains CR or LF, which no SMTP "
+			"command line can carry (RFC 5321 §2.3.8)", what, quoted(arena, text));
+	if (len > SPF_IDENTITY_MAX)
+		return spf_arena_printf(arena, "%s is %zu bytes long: over the %d an SMTP "
+			"command line holds here (RFC 5321 §4.5.3.1.4 allows 512)",
+			what, len, SPF_IDENTITY_MAX);
+	return NULL;
+}
+
+const char *spf_client_addr_problem(const char *s, spf_addr_t *out)
+{
+	const char *pct;
+
+	if (s != NULL && spf_addr_parse(s, out))
+		return NULL;
+	if (s == NULL || *s == '\0')
+		return "the client address is empty";
+	pct = strchr(s, '%');
+	if (pct != NULL && strchr(s, ':') != NULL) {
+		char head[64];
+		size_t n = (size_t)(pct - s);
+		spf_addr_t a;
+
+		if (n < sizeof(head)) {
+			memcpy(head, s, n);
+			head[n] = '\0';
+			if (spf_addr_parse(head, &a) && a.family == 6)
+				return "an IPv6 zone index (\"%...\") names an interface of "
+					"this host, not part of the address (RFC 4007 §11); "
+					"SPF checks the address alone (RFC 7208 §4.1)";
+		}
+	}
+	return "not an IPv4 or IPv6 address (RFC 7208 §4.1)";
+}
+
+/* name as its A-label when it has non-ASCII bytes and converts; else
+ * name itself (*idn_why then says why it did not convert).  NULL only
+ * when memory runs out. */
+static const char *alabel(spf_arena_t *arena, const char *name, const char **idn_why)
+{
+	char *a = NULL;
+	const char *copy;
+	spf_status_t st;
+
+	*idn_why = NULL;
+	if (!has_8bit(name))
+		return name;
+	st = spf_dns_to_ascii(name, &a, idn_why);
+	if (st == SPF_ENOMEM)
+		return NULL;
+	if (st != SPF_OK)
+		return *idn_why != NULL ? name : (*idn_why = "not a valid IDN", name);
+	copy = spf_arena_strdup(arena, a);
+	spf_free(a);
+	return copy;
+}
+
+spf_status_t spf_identity_parse(spf_arena_t *arena, const char *ip,
+	const char *sender, const char *helo, spf_identity_t which,
+	spf_identity_parts_t *out, const char **why)
+{
+	const char *s, *at, *dom, *dom_why = NULL, *helo_why = NULL, *p;
+	size_t len;
+
+	if (why != NULL)
+		*why = NULL;
+	if (arena == NULL || out == NULL)
+		return SPF_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (ip != NULL && (p = spf_client_addr_problem(ip, &out->ip)) != NULL) {
+		if (why != NULL)
+			*why = spf_arena_printf(arena, "client address '%s': %s",
+				quoted(arena, ip), p);
+		return SPF_EINVAL;
+	}
+	s = sender != NULL ? sender : "";
+	if ((p = refusal(arena, "sender", s)) != NULL ||
+	    (helo != NULL && (p = refusal(arena, "HELO name", helo)) != NULL)) {
+		if (why != NULL)
+			*why = p;
+		return SPF_EINVAL;
+	}
+
+	/* the HELO name: %{h}, and the HELO identity's domain */
+	if (helo != NULL && *helo != '\0') {
+		out->helo = alabel(arena, helo, &helo_why);
+		if (out->helo == helo)
+			out->helo = spf_arena_strdup(arena, helo);
+		if (out->helo == NULL)
+			return SPF_ENOMEM;
+	}
+
+	/* the MAIL FROM as given, without "<...>" */
+	len = strlen(s);
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
+		s = spf_arena_strndup(arena, s + 1, len - 2);
+	if (s == NULL)
+		return SPF_ENOMEM;
+	out->null_sender = *s == '\0';
+	at = strrchr(s, '@');
+	dom = at != NULL ? at + 1 : s;
+	if (*s != '\0' && has_8bit(dom)) {
+		const char *a = alabel(arena, dom, &dom_why);
+
+		if (a == NULL)
+			return SPF_ENOMEM;
+		if (a != dom)
+			s = spf_arena_printf(arena, "%.*s%s", (int)(dom - s), s, a);
+		if (s == NULL)
+			return SPF_ENOMEM;
+	}
+	out->sender = s;
+
+	/* what check_host() gets (RFC 7208 §2.3, §2.4, §4.3) */
+	if (which == SPF_IDENTITY_HELO || out->null_sender) {
+		out->local = "postmaster";
+		dom = out->helo != NULL ? out->helo : "";
+		dom_why = helo_why;
+	} else {
+		at = strrchr(s, '@');
+		out->local = at == NULL || at == s ? "postmaster" :
+			spf_arena_strndup(arena, s, (size_t)(at - s));
+		dom = at != NULL ? at + 1 : s;
+	}
+	len = strlen(dom);
+	if (len > 0 && dom[len - 1] == '.')
+		len--;
+	out->domain = spf_arena_strndup(arena, dom, len);
+	if (out->local == NULL || out->domain == NULL)
+		return SPF_ENOMEM;
+	out->checked = spf_arena_printf(arena, "%s@%s", out->local, out->domain);
+	if (out->checked == NULL)
+		return SPF_ENOMEM;
+	if (dom_why != NULL)
+		out->malformed = spf_arena_printf(arena,
+			"cannot convert it to an A-label (%s)", dom_why);
+	else
+		out->malformed = spf_domain_problem(out->domain);
+	return SPF_OK;
+}
