@@ -120,6 +120,27 @@ grep -q 'client=127.0.0.12 helo=x.test sender=<a@fail.policy.test> .*mfrom_resul
 spawn repeat "$noskip"
 expect "instance cached: reject repeated" 2 '^action=550 5.7.23 '
 
+# issue 12: identities as SMTP delivers them.  RFC 7208 §4.3: only a
+# malformed domain is none; a quoted local-part or one with a space is
+# evaluated, so a domain publishing -all rejects it.  The default
+# explanation is readable for IPv6 (%{c}); a zone index is no address.
+{ req 127.0.0.12 x.test '"john smith"@bad.helo.policy.test' q1
+  req 127.0.0.12 x.test 'Macro Error@bad.helo.policy.test' q2
+  req 2001:db8::60 x.test a@bad.helo.policy.test q3
+  req 'fe80::1%eth0' x.test a@bad.helo.policy.test q4
+  req 127.0.0.12 "JUMPIN' JUPITER" '' q5
+  req 127.0.0.12 x.test 'a@b@bad.helo.policy.test' q6; } >"$tmp/in"
+spawn identities "$noskip"
+expect "quoted local-part: evaluated, rejected" 1 '^action=550 5.7.23 .*id=%22john%20smith%22@bad.helo.policy.test'
+expect "local-part with a space: evaluated, rejected" 2 '^action=550 5.7.23 '
+expect "IPv6 client: readable default explanation" 3 '^action=550 5.7.23 Message rejected due to: bad.helo.policy.test does not designate 2001:db8::60 as permitted sender'
+expect "client address with a zone index: DUNNO" 4 '^action=DUNNO$'
+grep -q 'client=fe80::1%eth0 .*note=client address .fe80::1%eth0.: an IPv6 zone index' "$tmp/log" &&
+  ok "zone index: the log names the rule" || bad "zone index: the log names the rule" "" "$tmp/log"
+expect "null sender, odd HELO: none" 5 '^action=PREPEND Received-SPF: none '
+expect "two @: the last one splits" 6 '^action=550 5.7.23 .*id=a@b@bad.helo.policy.test'
+[ "$(wc -l <"$tmp/out")" -eq 6 ] && ok "identities: one reply per request" || bad "identities: one reply per request" "$(wc -l <"$tmp/out") replies" "$tmp/out"
+
 # ---- options ----
 { req 127.0.0.12 x.test a@temp.policy.test j1; req 127.0.0.12 x.test a@perm.policy.test j2
   req 127.0.0.12 x.test a@soft.policy.test j3; req 127.0.0.12 x.test a@neutral.policy.test j4; } >"$tmp/in"
