@@ -14,8 +14,11 @@
  *	Authentication-Results fields.
  *
  * DIAGNOSTICS
- *	An invalid IP, a malformed sender, a missing argument, an unreadable
- *	zone file: one line on stderr, exit 64.
+ *	An invalid IP (a zone index included), a sender or HELO name that
+ *	spf_identity_parse() refuses (CR or LF, over-long), a missing or an
+ *	unexpected argument (named), an unreadable zone file: one line on
+ *	stderr, exit 64.  A malformed domain is not an error: it is the
+ *	result none (RFC 7208 §4.3).
  */
 #include "cmd.h"
 
@@ -29,7 +32,10 @@ static const char check_usage[] =
 	"\n"
 	"Evaluate SPF (RFC 7208) for a message from IP with envelope sender\n"
 	"SENDER (user@domain, @domain, a bare domain, or \"\" for the null sender,\n"
-	"which checks postmaster@HELO).\n"
+	"which checks postmaster@HELO).  Any local-part is evaluated (quotes,\n"
+	"spaces, UTF-8; the last @ splits); a malformed domain is the result\n"
+	"none (RFC 7208 section 4.3).  Refused (exit 64): CR or LF, over 2048\n"
+	"bytes, an IP that is not an address (an IPv6 zone index included).\n"
 	"\n"
 	"options:\n"
 	"  --helo NAME             the HELO/EHLO name of the client\n"
