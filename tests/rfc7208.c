@@ -56,39 +56,19 @@ static void on_done(spf_job_t *job, void *arg)
 	(*r->remaining)--;
 }
 
-static bool wanted(const char *name, int argc, char **argv, int first)
-{
-	if (first >= argc)
-		return true;
-	for (int i = first; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return true;
-	return false;
-}
-
 static bool check_one(const struct run *r, bool verbose)
 {
 	const struct stest *t = r->t;
 	spf_result_t got = spf_job_result(r->job);
 	const char *exp = spf_job_explanation(r->job);
-	bool ok = false;
+	bool ok = suite_accepts(t, spf_result_str(got), exp);
 
-	for (size_t i = 0; i < t->nresults; i++)
-		if (strcmp(t->results[i], spf_result_str(got)) == 0)
-			ok = true;
-	if (ok && t->explanation != NULL && got == SPF_RESULT_FAIL &&
-	    (exp == NULL || strcmp(exp, t->explanation) != 0))
-		ok = false;
 	if (!ok || verbose) {
 		printf("%s %s (line %zu): got %s", ok ? "ok  " : "FAIL", t->name,
 			t->line, spf_result_str(got));
 		if (exp != NULL)
 			printf(" exp=\"%s\"", exp);
-		printf(", want");
-		for (size_t i = 0; i < t->nresults; i++)
-			printf(" %s", t->results[i]);
-		if (t->explanation != NULL)
-			printf(" exp=\"%s\"", t->explanation);
+		suite_print_want(t);
 		if (spf_job_problem(r->job) != NULL)
 			printf(" [%s]", spf_job_problem(r->job));
 		printf("\n");
@@ -170,19 +150,13 @@ int main(int argc, char **argv)
 			spf_request_t req = { 0 };
 			struct run *r = &runs[n];
 
-			if (!wanted(t->name, argc, argv, first + 1))
+			if (!suite_wanted(t->name, argc, argv, first + 1))
 				continue;
-			if (!spf_addr_parse(t->host, &req.ip)) {
+			if (!suite_request(t, &req)) {
 				printf("FAIL %s: bad host %s\n", t->name, t->host);
 				nrun++;
 				continue;
 			}
-			req.sender = t->mailfrom;
-			req.helo = t->helo;
-			req.identity = t->identity && strcmp(t->identity, "helo") == 0 ?
-				SPF_IDENTITY_HELO : SPF_IDENTITY_MFROM;
-			req.default_explanation = "DEFAULT";
-			req.receiver = t->receiver;
 			req.now = 1700000000;
 			req.no_prefetch = no_prefetch;
 			r->t = t;

@@ -318,15 +318,65 @@ static bool add_txt(spf_zone_t *z, const char *name, uint16_t type,
 	}
 }
 
+bool suite_name_has_txt(const struct zname *zn)
+{
+	for (size_t k = 0; k < zn->nentries; k++)
+		if (strcmp(zn->entries[k].type, "TXT") == 0)
+			return true;
+	return false;
+}
+
+bool suite_wanted(const char *name, int argc, char **argv, int first)
+{
+	if (first >= argc)
+		return true;
+	for (int i = first; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool suite_accepts(const struct stest *t, const char *result, const char *exp)
+{
+	bool ok = false;
+
+	for (size_t i = 0; i < t->nresults; i++)
+		if (strcmp(t->results[i], result) == 0)
+			ok = true;
+	if (ok && t->explanation != NULL && strcmp(result, "fail") == 0 &&
+	    (exp == NULL || strcmp(exp, t->explanation) != 0))
+		ok = false;
+	return ok;
+}
+
+bool suite_request(const struct stest *t, spf_request_t *req)
+{
+	if (!spf_addr_parse(t->host, &req->ip))
+		return false;
+	req->sender = t->mailfrom;
+	req->helo = t->helo;
+	req->identity = t->identity && strcmp(t->identity, "helo") == 0 ?
+		SPF_IDENTITY_HELO : SPF_IDENTITY_MFROM;
+	req->default_explanation = "DEFAULT";
+	req->receiver = t->receiver;
+	return true;
+}
+
+void suite_print_want(const struct stest *t)
+{
+	printf(", want");
+	for (size_t i = 0; i < t->nresults; i++)
+		printf(" %s", t->results[i]);
+	if (t->explanation != NULL)
+		printf(" exp=\"%s\"", t->explanation);
+}
+
 bool suite_fill_zone(const struct scenario *sc, spf_zone_t *z)
 {
 	for (size_t i = 0; i < sc->nnames; i++) {
 		const struct zname *zn = &sc->names[i];
-		bool has_txt = false;
+		bool has_txt = suite_name_has_txt(zn);
 
-		for (size_t k = 0; k < zn->nentries; k++)
-			if (strcmp(zn->entries[k].type, "TXT") == 0)
-				has_txt = true;
 		for (size_t k = 0; k < zn->nentries; k++) {
 			const struct zentry *e = &zn->entries[k];
 			spf_dns_rr_t rr = { .ttl = 300 };

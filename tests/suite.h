@@ -55,4 +55,23 @@ bool suite_load(const char *path, struct suite *s);
 void suite_free(struct suite *s);
 bool suite_fill_zone(const struct scenario *sc, spf_zone_t *z);
 
+/* Does zn have a TXT entry?  (Without one an SPF entry is served as TXT
+ * too, as the suite's drivers do.) */
+bool suite_name_has_txt(const struct zname *zn);
+
+/* Is name among argv[first..argc) (true when that list is empty)? */
+bool suite_wanted(const char *name, int argc, char **argv, int first);
+
+/* Does t accept the result named result, with explanation exp (NULL:
+ * none) when the test gives one for a fail? */
+bool suite_accepts(const struct stest *t, const char *result, const char *exp);
+
+/* Fill req (zeroed by the caller) with the identity of t: host, sender,
+ * HELO, identity, receiver, and the default explanation "DEFAULT" the
+ * suite expects (strings borrowed from t).  False if host is no address. */
+bool suite_request(const struct stest *t, spf_request_t *req);
+
+/* Print ", want RESULT... [exp=\"...\"]" for a failure line. */
+void suite_print_want(const struct stest *t);
+
 #endif
