@@ -157,10 +157,13 @@ struct spf_job {
 	bool trace_past;
 	bool past_limit;
 	const char *limit_problem;
+	unsigned limit_lookups;          /* the counts when the limit was */
+	unsigned limit_voids;            /* exceeded: the evaluation's */
+	bool loop_noted;                 /* a loop was named in the trace */
 	struct frame *limit_frame;       /* where the result is reported: */
 	const spf_term_t *limit_term;    /* the outermost include ancestor */
 	spf_trace_t *limit_nodes[MAX_FRAMES + 1];   /* term nodes to mark */
-	spf_trace_t *limit_checks[MAX_FRAMES + 1];  /* their frames' nodes */
+	spf_trace_t *limit_check;        /* the frame node of the first */
 	size_t nlimit_nodes;
 	struct pf *pfs;
 	unsigned pf_queries;      /* queries sent speculatively */
@@ -1102,8 +1105,10 @@ static struct frame *push_frame(spf_job_t *job, struct frame *parent,
 	f->depth = parent ? parent->depth + 1 : 0;
 	f->state = F_FETCH;
 	f->node = trace_add(job, under, SPF_TRACE_CHECK, domain);
-	if (f->node != NULL)
+	if (f->node != NULL) {
 		f->node->role = roles[role];
+		f->node->beyond_limit = job->past_limit;
+	}
 	job->top = f;
 	return f;
 }
@@ -1138,7 +1143,6 @@ static const char *frame_term_problem(spf_job_t *job, struct frame *f,
 		"error", t->text, f->domain, what);
 }
 
-/* Count a DNS-querying term (RFC 7208 §4.6.4); false if over the limit. */
 /*
  * A limit was exceeded with problem text.  Normally evaluation stops
  * (false).  With trace_past_limits it goes on for the trace, up to
@@ -1155,14 +1159,15 @@ static bool past_limit(spf_job_t *job, struct frame *f, const spf_term_t *t,
 			job->past_limit = true;
 			job->limit_problem = *problem;
 			prefetch_cancel(job, W_DONE);
+			job->limit_lookups = job->lookups;
+			job->limit_voids = job->voids;
 			trace_note(job, f->node, *problem);
+			job->limit_check = f->node;
 			for (;;) {
 				size_t idx = (size_t)(t - f->rec->terms);
 
-				if (idx < f->rec->nterms && job->nlimit_nodes <= MAX_FRAMES) {
-					job->limit_checks[job->nlimit_nodes] = f->node;
+				if (idx < f->rec->nterms && job->nlimit_nodes <= MAX_FRAMES)
 					job->limit_nodes[job->nlimit_nodes++] = f->term_nodes[idx];
-				}
 				if (f->role != ROLE_INCLUDE || f->parent == NULL)
 					break;
 				f = f->parent;
@@ -1178,6 +1183,7 @@ static bool past_limit(spf_job_t *job, struct frame *f, const spf_term_t *t,
 	return false;
 }
 
+/* Count a DNS-querying term (RFC 7208 §4.6.4); false if over the limit. */
 static bool count_lookup(spf_job_t *job, struct frame *f, const spf_term_t *t,
 	const char **problem)
 {
@@ -1202,6 +1208,47 @@ static bool count_void(spf_job_t *job, struct frame *f, const spf_term_t *t,
 			t->text, f->domain, job->voids, job->void_limit);
 		return past_limit(job, f, t, problem);
 	}
+	return true;
+}
+
+const char *spf_loop_text(spf_arena_t *arena, const spf_term_t *t,
+	const char *target, const char *domain)
+{
+	return spf_arena_printf(arena, "%s loop: %s is already being evaluated (%s%s%s)",
+		t->is_modifier ? "redirect" : "include", target, t->text,
+		domain ? " in the record of " : "", domain ? domain : "");
+}
+
+/*
+ * The include or redirect t of frame f is about to follow f->target.
+ * When that domain is already being evaluated on the way up, it is a
+ * loop: nothing ends it but the lookup limit (RFC 7208 §4.6.4).  Before
+ * the limit it is followed like any target, as every evaluator does,
+ * and the first loop of the job is named in the trace.  Past the limit
+ * (trace_past_limits) it is not followed: false, with the problem.
+ */
+static bool follow_target(spf_job_t *job, struct frame *f, const spf_term_t *t,
+	spf_trace_t *node, const char **problem)
+{
+	const struct frame *p = f;
+	const char *loop;
+
+	while (p != NULL && !spf_streq_nocase(p->domain, f->target))
+		p = p->parent;
+	if (p == NULL || (!job->past_limit && job->loop_noted))
+		return true;
+	loop = spf_loop_text(job->arena, t, f->target, f->domain);
+	if (job->past_limit) {
+		*problem = spf_arena_printf(job->arena,
+			"%s; not followed past the limit", loop ? loop : "loop");
+		if (node != NULL)
+			node->detail = *problem;
+		return false;
+	}
+	job->loop_noted = true;
+	trace_note(job, node, spf_arena_printf(job->arena,
+		"%s; it goes round until the lookup limit ends it (RFC 7208 §4.6.4)",
+		loop ? loop : "loop"));
 	return true;
 }
 
@@ -1250,6 +1297,8 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 				*problem = frame_term_problem(job, f, t, "include nesting too deep");
 				return T_PERMERROR;
 			}
+			if (!follow_target(job, f, t, node, problem))
+				return T_PERMERROR;
 			f->child = push_frame(job, f, ROLE_INCLUDE, f->target, node);
 			return f->child ? T_PUSHED : T_TEMPERROR;
 		}
@@ -1420,6 +1469,8 @@ static const spf_dns_rr_t *select_scoped(spf_job_t *job, struct frame *f)
 				" (spf2.0 records only: v=spf1 is not used for pra)" : "") : NULL);
 		return NULL;
 	}
+	if (f->node != NULL)
+		f->node->records = (unsigned)sel.ncand;
 	if (sel.ncand > 1) {
 		frame_finish(job, f, SPF_RESULT_PERMERROR, spf_arena_printf(job->arena,
 			"%s publishes %zu %s records for scope %s%s; exactly one is allowed (RFC 4406 §4.4)",
@@ -1460,6 +1511,8 @@ static void st_select(spf_job_t *job, struct frame *f)
 			count++;
 		}
 	}
+	if (f->node != NULL)
+		f->node->records = (unsigned)count;
 	if (count == 0) {
 		frame_finish(job, f, SPF_RESULT_NONE, f->role == ROLE_CHECK ?
 			spf_arena_printf(job->arena, "%s has no SPF record", f->domain) : NULL);
@@ -1608,6 +1661,8 @@ static void st_after(spf_job_t *job, struct frame *f)
 		problem = frame_term_problem(job, f, t, "redirect nesting too deep");
 		goto error;
 	}
+	if (!follow_target(job, f, t, node, &problem))
+		goto error;
 	if (node != NULL) {
 		node->outcome = SPF_TERM_MATCH;
 		node->lookups = job->lookups;
@@ -1727,16 +1782,17 @@ static void finish_job(spf_job_t *job)
 	struct frame *r = job->root;
 	struct frame *d = r ? r->decider : NULL;
 
-	if (job->oom) {
-		job->result = SPF_RESULT_TEMPERROR;
-		job->problem = "out of memory";
-	} else if (job->past_limit && !job->timed_out) {
-		/* the trace went on past the limit; the result is the limit's */
+	if (job->past_limit) {
+		/* the trace went on past the limit; the result, its term and
+		 * the counts are the limit's, as without trace_past_limits
+		 * (whatever happened after: a deadline, even out of memory) */
 		struct frame *lf = job->limit_frame;
 
 		job->result = SPF_RESULT_PERMERROR;
 		job->problem = job->limit_problem;
 		job->explanation = NULL;
+		job->lookups = job->limit_lookups;
+		job->voids = job->limit_voids;
 		for (size_t i = 0; i < job->nlimit_nodes; i++) {
 			spf_trace_t *n = job->limit_nodes[i];
 
@@ -1745,14 +1801,22 @@ static void finish_job(spf_job_t *job)
 				n->beyond_limit = false;
 				n->decisive = i == 0;
 			}
-			/* the frames on the way out gave permerror, as they
-			 * would have without the trace going on */
-			if (job->limit_checks[i] != NULL)
-				job->limit_checks[i]->result = SPF_RESULT_PERMERROR;
+		}
+		/* every frame on the way out gave permerror at the limit's
+		 * counts, as it would have without the trace going on */
+		for (spf_trace_t *n = job->limit_check; n != NULL; n = n->parent) {
+			if (n->kind != SPF_TRACE_CHECK)
+				continue;
+			n->result = SPF_RESULT_PERMERROR;
+			n->lookups = job->limit_lookups;
+			n->voids = job->limit_voids;
 		}
 		job->domain = lf->domain;
 		job->mechanism = job->limit_term->text;
 		d = NULL;
+	} else if (job->oom) {
+		job->result = SPF_RESULT_TEMPERROR;
+		job->problem = "out of memory";
 	} else if (job->timed_out) {
 		job->result = SPF_RESULT_TEMPERROR;
 		job->problem = spf_arena_printf(job->arena,

@@ -224,6 +224,13 @@ spf_status_t spf_macro_expand(const char *s, size_t len,
  * characters, labels of 1 to 63?  A name failing this is treated as
  * non-existent (RFC 7208 §4.3, §4.8). */
 bool spf_name_ok(const char *name);
+/* RFC 7208 §4.6.4: an include or redirect t whose target is already
+ * being evaluated above it is a loop that only the lookup limit ends.
+ * Its one wording, for lint's L-LOOP and the evaluation trace:
+ * "include loop: TARGET is already being evaluated (TERM[ in the record
+ * of DOMAIN])"; domain may be NULL.  In arena; NULL on ENOMEM.  (eval.c) */
+const char *spf_loop_text(spf_arena_t *arena, const spf_term_t *t,
+	const char *target, const char *domain);
 
 /* RFC 7208 §4.3: why d (no trailing dot) is not a multi-label host name
  * of letters, digits, hyphens and underscores, or NULL (identity.c). */

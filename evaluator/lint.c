@@ -989,12 +989,18 @@ static void check_target_node(spf_lint_t *l, const struct lnode *n,
 		    "that reaches it ends in permerror", what, c->domain,
 		    c->nspf1);
 		break;
-	case LN_LOOP:
+	case LN_LOOP: {
+		const char *loop = spf_loop_text(l->arena, t, c->domain, NULL);
+
+		if (loop == NULL) {
+			l->oom = true;
+			break;
+		}
 		finding(l, "L-LOOP", SPF_LINT_ERROR, n, "4.6.4", t,
-		    "%s loop: %s is already being evaluated (%s); checks "
-		    "that reach this term run into the lookup limit and end "
-		    "in permerror", what, c->domain, t->text);
+		    "%s; checks that reach this term run into the lookup "
+		    "limit and end in permerror", loop);
 		break;
+	}
 	case LN_TEMP:
 		finding(l, "L-DNS", SPF_LINT_WARNING, n, "4.4", t,
 		    "the record of %s could not be fetched: %s; checks that "

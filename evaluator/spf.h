@@ -93,9 +93,11 @@ typedef struct {
 	 * as batch and the policy service */
 	bool lean_trace;
 	/* when a lookup limit is exceeded, keep evaluating (up to 30 DNS-
-	 * querying terms) for the trace only, marking those terms
-	 * beyond_limit; the result stays the permerror of the limit (for
-	 * explain) */
+	 * querying terms) for the trace only, marking those terms and
+	 * frames beyond_limit; an include or redirect back into a domain
+	 * being evaluated (a loop) is not followed then.  The result, the
+	 * deciding term and the counts stay those of the limit, exactly as
+	 * without this flag (for explain) */
 	bool trace_past_limits;
 	/* SenderID (RFC 4406; issue 5).  scope: see spf_scope_t; sender is
 	 * then the address of that scope (the PRA for SPF_SCOPE_PRA). */
@@ -140,7 +142,13 @@ typedef struct spf_trace {
 	uint32_t ttl;                /* for RECORD / DNS */
 	bool decisive;               /* the term that decided the result */
 	bool beyond_limit;           /* evaluated only for the picture: after
-	                              * a limit was exceeded (trace_past_limits) */
+	                              * a limit was exceeded (trace_past_limits);
+	                              * for TERM and for CHECK (a frame entered
+	                              * past the limit) */
+	unsigned records;            /* for CHECK: the v=spf1 (Sender ID: the
+	                              * scope's) records the domain publishes;
+	                              * more than one is permerror (RFC 7208
+	                              * §4.5, RFC 4406 §4.4) */
 	struct spf_trace *parent, *first, *last, *next;
 } spf_trace_t;
 
