@@ -369,8 +369,17 @@ static void term_line(const struct ctx *c, const spf_trace_t *t, size_t pad,
 			break;
 		}
 		case SPF_TERM_ERROR:
+			/* the term that exceeded a limit says so, also when it
+			 * is an include followed past the limit for the picture */
 			fprintf(c->out, "%serror%s", on(c, S_MAGENTA), off(c));
-			if (sub != NULL)
+			if (lk > 10 && !t->beyond_limit)
+				fputs(": one DNS-querying term too many (RFC 7208 §4.6.4)", c->out);
+			else if (vd > c->void_limit && !t->beyond_limit)
+				fputs(": one void lookup too many (RFC 7208 §4.6.4)", c->out);
+			else if (t->detail != NULL) {
+				fputs(": ", c->out);
+				put(c, t->detail);
+			} else if (sub != NULL)
 				fprintf(c->out, ": %s gave %s", sub->label, spf_result_str(sub->result));
 			else if (lk > 10)
 				fputs(": one DNS-querying term too many (RFC 7208 §4.6.4)", c->out);
@@ -415,12 +424,22 @@ static void check_line(const struct ctx *c, const spf_trace_t *check, bool neste
 	if (rec != NULL) {
 		fprintf(c->out, "  record (TTL %u): ", (unsigned)rec->ttl);
 		put(c, rec->label);
+	} else if (check->records > 1) {
+		fprintf(c->out, "  %s%s%smore than one v=spf1 record (%u published; "
+			"RFC 7208 §4.5)", on(c, S_MAGENTA), nested ? "" : "permerror: ",
+			off(c), check->records);
+	} else if (check->result == SPF_RESULT_TEMPERROR) {
+		fprintf(c->out, "  %s%s%sthe SPF record could not be fetched",
+			on(c, S_MAGENTA), nested ? "" : "temperror: ", off(c));
 	} else {
 		fputs("  no SPF record", c->out);
 	}
 	if (nested)
 		fprintf(c->out, "  → %s%s%s", on(c, result_style(check->result)),
 			spf_result_str(check->result), off(c));
+	if (check->beyond_limit)
+		fprintf(c->out, "  %s(beyond the limit: not used for the result)%s",
+			on(c, S_MAGENTA), off(c));
 }
 
 /* Is child k of check shown?  The TXT query is shown through the record
@@ -683,6 +702,8 @@ static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 		json_object_set_new(o, "result", json_string(spf_result_str(t->result)));
 		json_object_set_new(o, "lookups", json_integer(t->lookups));
 		json_object_set_new(o, "void_lookups", json_integer(t->voids));
+		json_object_set_new(o, "records", json_integer(t->records));
+		json_object_set_new(o, "beyond_limit", json_boolean(t->beyond_limit));
 		break;
 	case SPF_TRACE_RECORD:
 		json_object_set_new(o, "kind", json_string("record"));
