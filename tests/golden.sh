@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # golden.sh - golden-output tests of spfcheck: for each tests/golden/NAME.in
 # (the arguments, shell-quoted, on one line; @ZONE@ stands for the demo
-# zone), run spfcheck and compare stdout plus a last line "[exit N]" with
+# zone, @TESTDATA@ for the folder it is in), run spfcheck and compare stdout plus a last line "[exit N]" with
 # tests/golden/NAME.out using diff -u.  Elapsed times in JSON are
 # normalised to 0.  No network: every case uses --offline.
 # usage: golden.sh SPFCHECK DEMO_ZONE [--update]
@@ -19,7 +19,7 @@ export LC_ALL=C.UTF-8
 
 for in in "$dir"/*.in; do
   name=$(basename "$in" .in)
-  args=$(sed -e "s|@ZONE@|'$zone'|g" "$in")
+  args=$(sed -e "s|@ZONE@|'$zone'|g" -e "s|@TESTDATA@|$(dirname "$zone")|g" "$in")
   eval "set -- $args"
   "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
   echo "[exit $?]" >>"$tmp/out"

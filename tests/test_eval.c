@@ -370,7 +370,10 @@ static void test_trace_past_limits(void **state)
 	assert_string_equal(spf_job_mechanism(job), "a:h.example.com");
 	assert_non_null(strstr(spf_job_problem(job), "too many DNS-querying terms"));
 	assert_null(spf_job_explanation(job));
-	assert_int_equal(spf_job_lookups(job), 12);
+	/* the counts are those at the limit, as without the flag: the
+	 * term after it ("a", number 12) is in the trace only */
+	assert_int_equal(spf_job_lookups(job), 11);
+	assert_int_equal(spf_job_trace(job)->lookups, 11);
 	for (t = spf_job_trace(job)->first; t != NULL; t = t->next) {
 		if (t->kind != SPF_TRACE_TERM)
 			continue;
@@ -388,6 +391,119 @@ static void test_trace_past_limits(void **state)
 	assert_non_null(last);
 	assert_string_equal(last->label, "-all");
 	assert_int_equal(last->outcome, SPF_TERM_NOT_REACHED);
+	spf_job_destroy(job);
+}
+
+/* Depth of the deepest CHECK frame below t (t itself a CHECK: 1). */
+static unsigned check_depth(const spf_trace_t *t)
+{
+	unsigned deepest = 0;
+
+	for (const spf_trace_t *k = t->first; k != NULL; k = k->next) {
+		unsigned d = check_depth(k);
+
+		if (d > deepest)
+			deepest = d;
+	}
+	return deepest + (t->kind == SPF_TRACE_CHECK);
+}
+
+static size_t count_nodes(const spf_trace_t *t)
+{
+	size_t n = 1;
+
+	for (const spf_trace_t *k = t->first; k != NULL; k = k->next)
+		n += count_nodes(k);
+	return n;
+}
+
+/* The notes below t that contain text. */
+static size_t count_notes(const spf_trace_t *t, const char *text)
+{
+	size_t n = t->kind == SPF_TRACE_NOTE && strstr(t->label, text) != NULL;
+
+	for (const spf_trace_t *k = t->first; k != NULL; k = k->next)
+		n += count_notes(k, text);
+	return n;
+}
+
+/* Two records that include each other (issue 12): check and explain
+ * (trace_past_limits) report the same counts; the loop is named once
+ * where it starts, and past the limit explain stops at it instead of
+ * going round until the frame limit. */
+static void test_past_limit_loop(void **state)
+{
+	struct fixture *f = *state;
+	spf_request_t req = { .sender = "a@loop.example.com" };
+	spf_job_t *job;
+
+	txt(f, "loop.example.com", "v=spf1 include:loop2.example.com -all");
+	txt(f, "loop2.example.com", "v=spf1 include:loop.example.com -all");
+	assert_true(spf_addr_parse("192.0.2.99", &req.ip));
+	for (int past = 0; past < 2; past++) {
+		const spf_trace_t *root;
+
+		req.trace_past_limits = past;
+		job = spf_check_sync(f->res, &req, NULL);
+		assert_non_null(job);
+		root = spf_job_trace(job);
+		assert_int_equal(spf_job_result(job), SPF_RESULT_PERMERROR);
+		assert_string_equal(spf_job_mechanism(job), "include:loop2.example.com");
+		assert_string_equal(spf_job_domain(job), "loop.example.com");
+		assert_int_equal(spf_job_lookups(job), 11);
+		assert_int_equal(root->lookups, 11);
+		assert_int_equal(root->result, SPF_RESULT_PERMERROR);
+		/* the root and one frame per include counted up to 10 */
+		assert_int_equal(check_depth(root), 11);
+		assert_true(count_nodes(root) < 60);
+		assert_int_equal(count_notes(root, "include loop: loop.example.com is "
+			"already being evaluated (include:loop.example.com in the record "
+			"of loop2.example.com); it goes round"), 1);
+		assert_int_equal(count_notes(root, "include loop: loop2.example.com is "
+			"already being evaluated (include:loop2.example.com in the record "
+			"of loop.example.com); not followed past the limit"), past);
+		spf_job_destroy(job);
+	}
+
+	/* a self-include through a redirect: the same */
+	txt(f, "r.example.com", "v=spf1 redirect=r2.example.com");
+	txt(f, "r2.example.com", "v=spf1 include:r.example.com -all");
+	req.sender = "a@r.example.com";
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PERMERROR);
+	assert_int_equal(spf_job_lookups(job), 11);
+	assert_int_equal(count_notes(spf_job_trace(job), "not followed past the limit"), 1);
+	assert_true(check_depth(spf_job_trace(job)) <= 12);
+	spf_job_destroy(job);
+}
+
+/* The CHECK node says how many records the domain publishes, so that
+ * explain can say why there is no record to evaluate. */
+static void test_trace_records(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t *second = (const uint8_t *)"v=spf1 +all";
+	size_t len = strlen("v=spf1 +all");
+	spf_job_t *job;
+
+	txt(f, "two.example.com", "v=spf1 -all");
+	assert_int_equal(spf_zone_add_txt(f->zone, "two.example.com", &second, &len, 1, 60),
+		SPF_OK);
+	job = run(f, "192.0.2.1", "a@two.example.com");
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PERMERROR);
+	assert_int_equal(spf_job_trace(job)->records, 2);
+	assert_null(child(spf_job_trace(job), SPF_TRACE_RECORD, 0));
+	spf_job_destroy(job);
+
+	txt(f, "one.example.com", "v=spf1 -all");
+	job = run(f, "192.0.2.1", "a@one.example.com");
+	assert_int_equal(spf_job_trace(job)->records, 1);
+	spf_job_destroy(job);
+
+	txt(f, "other.example.com", "google-site-verification=x");
+	job = run(f, "192.0.2.1", "a@other.example.com");
+	assert_int_equal(spf_job_result(job), SPF_RESULT_NONE);
+	assert_int_equal(spf_job_trace(job)->records, 0);
 	spf_job_destroy(job);
 }
 
@@ -487,6 +603,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idn_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_past_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_past_limit_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_records, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
