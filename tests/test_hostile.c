@@ -882,6 +882,47 @@ static void test_memory_bounded(void **state)
 	event_base_free(base);
 }
 
+/* explain's trace goes on past the lookup limit, into an include whose
+ * server is silent: the deadline ends the picture, and the result stays
+ * the limit's permerror with the limit's counts, as check gives at once
+ * (issue 12: explain and check tell the same story). */
+static void test_deadline_past_limit(void **state)
+{
+	struct fx *f = *state;
+	spf_request_t req = { 0 };
+	spf_zone_t *z;
+	spf_job_t *job;
+
+	fx_resolver(f, 60000);
+	z = spf_resolver_zone(f->res);
+	add_a(z, "h.lim.test", 2, 7);
+	/* 11 a terms: the 11th is over the limit; the include is asked of
+	 * the silent server (why.exp.test: FIX_DROP) only past it */
+	add_txt(z, "lim.test", "v=spf1 a:h.lim.test a:h.lim.test a:h.lim.test "
+		"a:h.lim.test a:h.lim.test a:h.lim.test a:h.lim.test a:h.lim.test "
+		"a:h.lim.test a:h.lim.test a:h.lim.test include:why.exp.test -all");
+	assert_true(spf_addr_parse("192.0.2.9", &req.ip));
+	req.sender = "u@lim.test";
+	req.deadline_ms = 500;
+	for (int past = 0; past < 2; past++) {
+		struct run r = { false };
+
+		req.trace_past_limits = past;
+		job = spf_check_start(f->res, &req, on_job, &r, NULL);
+		assert_non_null(job);
+		wait_for(f->base, &r.done);
+		assert_int_equal(spf_job_result(job), SPF_RESULT_PERMERROR);
+		assert_string_equal(spf_job_mechanism(job), "a:h.lim.test");
+		assert_non_null(strstr(spf_job_problem(job), "is number 11"));
+		assert_int_equal(spf_job_lookups(job), 11);
+		assert_int_equal(spf_job_trace(job)->lookups, 11);
+		assert_int_equal(spf_job_trace(job)->result, SPF_RESULT_PERMERROR);
+		/* only the picture went to the silent server, and waited */
+		assert_true((trace_note_with(job, "deadline of 500 ms reached") != NULL) == past);
+		spf_job_destroy(job);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -896,6 +937,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exp_answered, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_slow_answers, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_slow_chain, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_past_limit, fx_setup, fx_teardown),
 		cmocka_unit_test(test_memory_bounded),
 	};
 
