@@ -82,6 +82,11 @@ expect flatten-kept 0 'warning: .exists:%\{i\}._spf.example.org. .*kept' -- flat
 expect flatten-broken 2 'cannot flatten' --stderr -- flatten "${z[@]}" typo.example.org
 expect flatten-loop 2 'cannot flatten' --stderr -- flatten "${z[@]}" loop1.example.org
 expect flatten-no-args 64 'flatten needs one DOMAIN' --stderr -- flatten --offline
+# every command names an unexpected argument (cmd_operands, issue 12)
+expect flatten-extra 64 "unexpected argument 'b.example': spfcheck flatten takes one DOMAIN" --stderr -- flatten --offline a.example b.example
+expect diff-extra 64 "unexpected argument 'b.example': spfcheck diff takes one DOMAIN" --stderr -- diff --offline --record 'v=spf1 -all' a.example b.example
+expect lint-extra-with-domain 64 "unexpected argument 'b.example': spfcheck lint takes no DOMAIN besides --domain" --stderr -- lint --offline --record 'v=spf1 -all' --domain a.example b.example
+expect policyd-extra 64 "unexpected argument 'x': spfcheck policyd takes no arguments" --stderr -- policyd x
 expect flatten-bad-prefix 64 'prefix' --stderr -- flatten --offline --prefix a.b x.example.org
 
 # diff
