@@ -291,7 +291,7 @@ if serve --listen "unix:$sock"; then
     ok "unix socket: 50 concurrent persistent connections, 2000 requests" ||
     bad "unix socket: concurrent" "exit $r, $n prepends, $d dunnos" "$tmp/slog"
   # junk on one connection closes it, others go on
-  printf 'junk\n\n' | "${client[@]}" "unix:$sock" --replies 1 --timeout 3 >"$tmp/cout"
+  printf 'junk\n\n' | "${client[@]}" "unix:$sock" --replies 1 --timeout 20 >"$tmp/cout"
   { [ "$(tail -1 "$tmp/cout")" = closed ] && [ "$(wc -l <"$tmp/cout")" -eq 1 ]; } &&
     ok "unix socket: junk closes without a reply" || bad "unix socket: junk" "" "$tmp/cout"
   # SIGHUP: the same connection sees the new config; a bad one is refused
@@ -360,7 +360,7 @@ if $started; then
     [ "$(grep -c '^action=550 5.7.23' "$tmp/cout")" -eq 40 ]; } &&
     ok "inet socket: 40 connections over a limit of 8 all served" || bad "inet socket" "exit $r" "$tmp/slog"
   { req 127.0.0.10 mail.$P a@$P n3; printf 'request=smtpd_access_policy\nx='; head -c 20000 /dev/zero | tr '\0' x; } |
-    "${client[@]}" "inet:127.0.0.1:$iport" --replies 2 --timeout 3 >"$tmp/cout"
+    "${client[@]}" "inet:127.0.0.1:$iport" --replies 2 --timeout 20 >"$tmp/cout"
   { [ "$(wc -l <"$tmp/cout")" -eq 2 ] && [ "$(tail -1 "$tmp/cout")" = closed ]; } &&
     ok "inet socket: over-long line closes without a reply" || bad "inet: over-long" "" "$tmp/cout"
   kill -TERM "$spid"; wait "$spid"; r=$?
