@@ -313,6 +313,45 @@ void spf_dns_answer_set_ttl(spf_dns_answer_t *ans, uint32_t ttl)
 	ans->ttl_set = true;
 }
 
+static size_t str_bytes(const char *s)
+{
+	return s != NULL ? spf_heap_bytes(strlen(s) + 1) : 0;
+}
+
+size_t spf_dns_answer_bytes(const spf_dns_answer_t *ans)
+{
+	size_t n;
+
+	if (ans == NULL)
+		return 0;
+	n = spf_heap_bytes(sizeof(*ans)) + str_bytes(ans->name) +
+		str_bytes(ans->detail) + str_bytes(ans->cnames);
+	if (ans->cap > 0)
+		n += spf_heap_bytes(ans->cap * sizeof(spf_dns_rr_t));
+	for (size_t i = 0; i < ans->count; i++) {
+		const spf_dns_rr_t *rr = &ans->rrs[i];
+
+		switch (rr->type) {
+		case SPF_RR_MX:
+			n += str_bytes(rr->u.mx.exchange);
+			break;
+		case SPF_RR_PTR:
+		case SPF_RR_CNAME:
+		case SPF_RR_NS:
+			n += str_bytes(rr->u.name);
+			break;
+		case SPF_RR_TXT:
+		case SPF_RR_SPF:
+			n += spf_heap_bytes(rr->u.txt.len + 1) +
+				spf_heap_bytes(rr->u.txt.nstrings * sizeof(uint16_t));
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
 spf_dns_answer_t *spf_dns_answer_ref(spf_dns_answer_t *ans)
 {
 	if (ans != NULL)

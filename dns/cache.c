@@ -29,6 +29,17 @@
  *	exceeds max_bytes is not cached.  Expired entries are dropped when
  *	they are looked up or reach the LRU tail.
  *
+ *	Huge answers (issue 22).  An answer whose own heap use
+ *	(spf_dns_answer_bytes()) is over SPF_CACHE_HUGE_ANSWER (8 KB: about
+ *	200 addresses; a real SPF, MX or address answer is far smaller) lives
+ *	in a pool of its own of max_bytes / SPF_CACHE_HUGE_POOL_SHARE bytes
+ *	(1 MiB of the default 16 MiB) with its own LRU list: huge answers
+ *	evict only each other, so a stream of them (an attacker's 64 KB
+ *	answers under fresh names) cannot push out the small answers real
+ *	traffic depends on.  A huge answer larger than the pool is not
+ *	cached.  max_entries bounds the small answers; the pool is bounded
+ *	by its bytes (at most 128 entries).
+ *
  *	The clock is milliseconds from an injectable function (tests move
  *	time by hand); the default is CLOCK_MONOTONIC, so changes of the
  *	wall clock do not expire or extend entries.
@@ -62,6 +73,14 @@ struct entry {
 	spf_dns_answer_t *ans;
 	uint64_t expires;               /* ms on the cache's clock */
 	size_t bytes;
+	bool huge;                      /* in the pool of huge answers */
+};
+
+/* A least-recently-used list and what its entries cost. */
+struct lru {
+	struct entry *newest, *oldest;
+	size_t count;
+	size_t bytes;
 };
 
 struct flight {
@@ -80,8 +99,9 @@ struct spf_cache {
 	size_t bytes;
 	size_t max_entries;
 	size_t max_bytes;
+	size_t huge_max_bytes;          /* the pool of huge answers */
 	unsigned long evictions;
-	struct entry *newest, *oldest;
+	struct lru small, huge;
 	struct flight *flights[FLIGHT_BUCKETS];
 	uint64_t (*clock)(void *arg);
 	void *clock_arg;
@@ -140,6 +160,7 @@ spf_cache_t *spf_cache_create(size_t max_entries, size_t max_bytes,
 	}
 	c->max_entries = max_entries > 0 ? max_entries : DEFAULT_ENTRIES;
 	c->max_bytes = max_bytes > 0 ? max_bytes : DEFAULT_BYTES;
+	c->huge_max_bytes = c->max_bytes / SPF_CACHE_HUGE_POOL_SHARE;
 	c->clock = clock != NULL ? clock : monotonic_ms;
 	c->clock_arg = clock_arg;
 	return c;
@@ -156,10 +177,16 @@ void spf_cache_destroy(spf_cache_t *c)
 {
 	if (c == NULL)
 		return;
-	while (c->newest != NULL) {
-		struct entry *e = c->newest;
+	while (c->small.newest != NULL) {
+		struct entry *e = c->small.newest;
 
-		c->newest = e->older;
+		c->small.newest = e->older;
+		entry_free(e);
+	}
+	while (c->huge.newest != NULL) {
+		struct entry *e = c->huge.newest;
+
+		c->huge.newest = e->older;
 		entry_free(e);
 	}
 	for (size_t i = 0; i < FLIGHT_BUCKETS; i++) {
@@ -192,28 +219,37 @@ static struct entry **find_slot(spf_cache_t *c, const char *name, size_t len,
 	return pp;
 }
 
+static struct lru *lru_of(spf_cache_t *c, const struct entry *e)
+{
+	return e->huge ? &c->huge : &c->small;
+}
+
 static void lru_unlink(spf_cache_t *c, struct entry *e)
 {
+	struct lru *l = lru_of(c, e);
+
 	if (e->newer != NULL)
 		e->newer->older = e->older;
 	else
-		c->newest = e->older;
+		l->newest = e->older;
 	if (e->older != NULL)
 		e->older->newer = e->newer;
 	else
-		c->oldest = e->newer;
+		l->oldest = e->newer;
 	e->newer = e->older = NULL;
 }
 
 static void lru_push(spf_cache_t *c, struct entry *e)
 {
+	struct lru *l = lru_of(c, e);
+
 	e->newer = NULL;
-	e->older = c->newest;
-	if (c->newest != NULL)
-		c->newest->newer = e;
+	e->older = l->newest;
+	if (l->newest != NULL)
+		l->newest->newer = e;
 	else
-		c->oldest = e;
-	c->newest = e;
+		l->oldest = e;
+	l->newest = e;
 }
 
 static void entry_remove(spf_cache_t *c, struct entry *e)
@@ -223,6 +259,8 @@ static void entry_remove(spf_cache_t *c, struct entry *e)
 	if (*pp == e)
 		*pp = e->hnext;
 	lru_unlink(c, e);
+	lru_of(c, e)->count--;
+	lru_of(c, e)->bytes -= e->bytes;
 	c->count--;
 	c->bytes -= e->bytes;
 	entry_free(e);
@@ -253,24 +291,6 @@ static void grow(spf_cache_t *c)
 }
 
 /*
- * What the C library's malloc() takes for a request of n bytes: a chunk
- * with an 8-byte header rounded up to 16 bytes, 32 at least (glibc on
- * 64-bit systems).  Counting requested bytes alone made the estimate
- * about 1.6 times too small for typical answers (bench/cache_rss.c).
- */
-static size_t heap(size_t n)
-{
-	size_t c = (n + 8 + 15) & ~(size_t)15;
-
-	return c < 32 ? 32 : c;
-}
-
-static size_t str_bytes(const char *s)
-{
-	return s != NULL ? heap(strlen(s) + 1) : 0;
-}
-
-/*
  * The memo an evaluation leaves on a TXT or SPF answer (eval.c
  * parse_memo(): the record parsed into an arena of its own), set after
  * the answer was cached and so never seen by spf_cache_put(): a memo
@@ -282,47 +302,24 @@ static size_t str_bytes(const char *s)
 #define MEMO_BYTES 4288u
 #define MEMO_PER_BYTE 4u
 
-/* An estimate of the heap an answer and its entry use: every allocation
- * answer.c and this file make for it, as malloc() sizes them, and the
- * evaluator's memo on answers that can hold records. */
+/* An estimate of the heap an answer and its entry use: the answer
+ * (spf_dns_answer_bytes()), the entry and its key, as malloc() sizes
+ * them, and the evaluator's memo on answers that can hold records. */
 static size_t answer_bytes(const spf_dns_answer_t *ans)
 {
-	size_t count = spf_dns_answer_count(ans), cap = 4;
-	/* the entry, the answer struct (opaque here: 128 is above its
-	 * size) and the entry's share of the bucket array (at most two
-	 * slots per entry, see grow()) */
-	size_t n = heap(sizeof(struct entry)) + heap(128) + 2 * sizeof(struct entry *);
+	size_t count = spf_dns_answer_count(ans);
+	/* the entry and its share of the bucket array (at most two slots
+	 * per entry, see grow()) */
+	size_t n = spf_heap_bytes(sizeof(struct entry)) + 2 * sizeof(struct entry *);
 
-	n += 2 * str_bytes(spf_dns_answer_name(ans));   /* the key and the answer's */
-	n += str_bytes(spf_dns_answer_detail(ans));
-	n += str_bytes(spf_dns_answer_cnames(ans));
-	if (count > 0) {
-		/* answer.c grows the record array 4, 8, 16, ... */
-		while (cap < count && cap <= SIZE_MAX / 2 / sizeof(spf_dns_rr_t))
-			cap *= 2;
-		n += heap(cap * sizeof(spf_dns_rr_t));
-	}
+	n += spf_heap_bytes(strlen(spf_dns_answer_name(ans)) + 1);   /* the key */
+	n += spf_dns_answer_bytes(ans);
 	for (size_t i = 0; i < count; i++) {
 		const spf_dns_rr_t *rr = spf_dns_answer_rr(ans, i);
 
-		switch (rr->type) {
-		case SPF_RR_MX:
-			n += str_bytes(rr->u.mx.exchange);
-			break;
-		case SPF_RR_PTR:
-		case SPF_RR_CNAME:
-		case SPF_RR_NS:
-			n += str_bytes(rr->u.name);
-			break;
-		case SPF_RR_TXT:
-		case SPF_RR_SPF:
-			n += heap(rr->u.txt.len + 1) + heap(rr->u.txt.nstrings * sizeof(uint16_t));
-			if (rr->u.txt.len > MEMO_BYTES / MEMO_PER_BYTE)
-				n += MEMO_PER_BYTE * rr->u.txt.len;
-			break;
-		default:
-			break;
-		}
+		if ((rr->type == SPF_RR_TXT || rr->type == SPF_RR_SPF) &&
+		    rr->u.txt.len > MEMO_BYTES / MEMO_PER_BYTE)
+			n += MEMO_PER_BYTE * rr->u.txt.len;
 	}
 	if (count > 0 && (spf_dns_answer_type(ans) == SPF_RR_TXT
 	    || spf_dns_answer_type(ans) == SPF_RR_SPF))
@@ -360,6 +357,8 @@ bool spf_cache_put(spf_cache_t *c, spf_dns_answer_t *ans)
 	size_t len, bytes;
 	uint32_t h;
 	struct entry **pp, *e;
+	struct lru *pool;
+	bool huge;
 
 	if (c == NULL || ans == NULL)
 		return false;
@@ -377,8 +376,10 @@ bool spf_cache_put(spf_cache_t *c, spf_dns_answer_t *ans)
 	if (ttl == 0)
 		return false;
 	bytes = answer_bytes(ans);
-	if (bytes > c->max_bytes)
+	huge = spf_dns_answer_bytes(ans) > SPF_CACHE_HUGE_ANSWER;
+	if (bytes > (huge ? c->huge_max_bytes : c->max_bytes))
 		return false;
+	pool = huge ? &c->huge : &c->small;
 
 	name = spf_dns_answer_name(ans);
 	len = key_len(name);
@@ -401,12 +402,22 @@ bool spf_cache_put(spf_cache_t *c, spf_dns_answer_t *ans)
 	e->ans = spf_dns_answer_ref(ans);
 	e->expires = c->clock(c->clock_arg) + (uint64_t)ttl * 1000u;
 	e->bytes = bytes;
+	e->huge = huge;
 
-	/* make room: least recently used first */
-	while (c->oldest != NULL
-	       && (c->count + 1 > c->max_entries || c->bytes + bytes > c->max_bytes)) {
-		entry_remove(c, c->oldest);
-		c->evictions++;
+	/* make room in the answer's own pool, least recently used first:
+	 * a huge answer never pushes a small one out */
+	if (huge) {
+		while (c->huge.oldest != NULL && c->huge.bytes + bytes > c->huge_max_bytes) {
+			entry_remove(c, c->huge.oldest);
+			c->evictions++;
+		}
+	} else {
+		while (c->small.oldest != NULL
+		       && (c->small.count + 1 > c->max_entries ||
+		           c->small.bytes + bytes > c->max_bytes)) {
+			entry_remove(c, c->small.oldest);
+			c->evictions++;
+		}
 	}
 	if (c->count >= c->nbuckets)
 		grow(c);
@@ -414,6 +425,8 @@ bool spf_cache_put(spf_cache_t *c, spf_dns_answer_t *ans)
 	e->hnext = *pp;
 	*pp = e;
 	lru_push(c, e);
+	pool->count++;
+	pool->bytes += bytes;
 	c->count++;
 	c->bytes += bytes;
 	return true;

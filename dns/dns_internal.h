@@ -63,6 +63,10 @@ typedef struct spf_cache spf_cache_t;
 #define SPF_CACHE_TTL_FLOOR 0u
 #define SPF_CACHE_TTL_CEILING 86400u         /* one day */
 #define SPF_CACHE_NEG_TTL_CEILING 10800u     /* RFC 2308 §5: three hours */
+/* Huge answers go to a pool of their own (see cache.c): the size past
+ * which an answer is huge, and the pool's share of max_bytes (1/16). */
+#define SPF_CACHE_HUGE_ANSWER 8192u
+#define SPF_CACHE_HUGE_POOL_SHARE 16u
 
 /*
  * max_entries: at most this many answers (0: the default, 10000);

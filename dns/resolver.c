@@ -85,6 +85,8 @@ struct spf_dns_query {
 	spf_dns_cb cb;
 	void *arg;
 	spf_dns_answer_t *ans;      /* set once complete */
+	bool from_zone;             /* ans is a stand-in: look the zone up
+	                             * when delivering */
 };
 
 struct spf_resolver {
@@ -218,6 +220,16 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 	res->draining = true;
 	while (!res->destroy_pending && (q = res->batch.head) != NULL) {
 		list_unlink(q);
+		if (q->from_zone) {
+			/* made now, not when asked: a burst of queries does
+			 * not hold every answer at once (issue 22) */
+			spf_dns_answer_t *ans = spf_zone_lookup(res->zone, q->name, q->type);
+
+			if (ans != NULL) {
+				spf_dns_answer_unref(q->ans);
+				q->ans = ans;
+			}
+		}
 		/* off every list: cancel(q) from the callback is a no-op */
 		q->cb(q->ans, q->arg);
 		query_free(q);
@@ -555,9 +567,17 @@ spf_dns_query_t *spf_resolver_query(spf_resolver_t *res, const char *name,
 	q->name = memcpy((char *)(q + 1), name, nlen);
 
 	if (res->opts.offline || spf_zone_has_name(res->zone, name)) {
-		spf_dns_answer_t *ans = spf_zone_lookup(res->zone, name, type);
+		/* the zone is looked up on delivery; until then the answer
+		 * is the one given if memory runs out then */
+		spf_dns_answer_t *ans = spf_dns_answer_create(name, type, SPF_DNS_TEMPFAIL);
 
-		if (ans == NULL || !query_complete(q, ans))
+		if (ans == NULL || spf_dns_answer_set_detail(ans, "out of memory") != SPF_OK) {
+			spf_dns_answer_unref(ans);
+			goto fail;
+		}
+		spf_dns_answer_set_ttl(ans, 0);
+		q->from_zone = true;
+		if (!query_complete(q, ans))
 			goto fail;
 		res->zone_answers++;
 	} else if (!backend_query(q)) {

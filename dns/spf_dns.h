@@ -104,6 +104,13 @@ const char *spf_dns_answer_detail(const spf_dns_answer_t *ans);
 const char *spf_dns_answer_cnames(const spf_dns_answer_t *ans);
 
 /*
+ * The heap an answer uses (its struct, records and strings, counted as
+ * malloc sizes them; a memo not included): what holding a reference to
+ * it keeps alive.  0 for NULL.
+ */
+size_t spf_dns_answer_bytes(const spf_dns_answer_t *ans);
+
+/*
  * A memo: data derived from an answer (the evaluator keeps the parsed
  * SPF record there), freed with memo_free when the last reference to the
  * answer goes.  Answers are shared through the cache, so a record is

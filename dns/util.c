@@ -75,6 +75,13 @@ void spf_free(void *ptr)
 	free(ptr);
 }
 
+size_t spf_heap_bytes(size_t n)
+{
+	size_t c = (n + 8 + 15) & ~(size_t)15;
+
+	return c < 32 ? 32 : c;
+}
+
 char *spf_strndup(const char *s, size_t len)
 {
 	char *p = spf_malloc(len + 1);

@@ -42,6 +42,13 @@ void *spf_malloc(size_t size);
 void *spf_calloc(size_t n, size_t size);
 void *spf_realloc(void *ptr, size_t size);
 void spf_free(void *ptr);
+/*
+ * What the C library's malloc() takes for a request of n bytes: a chunk
+ * with an 8-byte header rounded up to 16 bytes, 32 at least (glibc on
+ * 64-bit systems).  The memory estimates of answers, the cache and jobs
+ * count allocations this way (bench/cache_rss.c checks them against RSS).
+ */
+size_t spf_heap_bytes(size_t n);
 /* A NUL-terminated copy of the first len bytes of s, or NULL. */
 char *spf_strndup(const char *s, size_t len);
 char *spf_strdup(const char *s);

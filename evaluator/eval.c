@@ -52,13 +52,27 @@ enum fstate {
 /* What evaluating a term gave. */
 enum tres { T_MATCH, T_NOMATCH, T_WAIT, T_TEMPERROR, T_PERMERROR, T_PUSHED };
 
+/*
+ * A lookup the job waits for.  Only answers that hold SPF records (a
+ * frame's TXT, type 99) stay referenced (ans) until the job is
+ * destroyed; an MX or PTR answer until its names are copied; the exp
+ * TXT until the job is done.  Of an address lookup only whether the
+ * client matches is kept (match): the answer is let go on arrival.
+ */
 struct slot {
 	spf_job_t *job;
 	spf_dns_query_t *q;
-	spf_dns_answer_t *ans;
+	spf_dns_answer_t *ans;        /* NULL: not kept (or not arrived) */
+	size_t bytes;                 /* what holding ans costs */
+	spf_dns_status_t status;      /* TEMPFAIL until the answer arrives */
+	const char *detail;           /* the answer's detail, copied */
 	spf_trace_t *node;
 	const char *name;
 	uint16_t type;
+	bool match;                   /* keep only whether the client matches */
+	bool matched;
+	bool record;                  /* a frame's record: kept to the end */
+	int cidr4, cidr6;
 	struct slot *next;
 };
 
@@ -111,6 +125,7 @@ struct sframe {
 	const char *domain;
 	const spf_record_t *rec;
 	spf_dns_answer_t *ans;    /* referenced: it holds rec (the memo) */
+	size_t bytes;             /* what holding ans costs */
 	size_t ti;                /* the next term to look at */
 	bool redirected;          /* its outcome is its redirect target's */
 };
@@ -144,6 +159,10 @@ struct spf_job {
 	bool done;
 	bool running;
 	bool oom;
+	/* memory (spf_job_memory()): answers and records held, the budget */
+	size_t held;
+	size_t budget;
+	bool over_budget;
 	spf_dns_query_t *kick;
 	struct slot *slots;
 	/* the deadline (RFC 7208 §4.6.4) */
@@ -371,16 +390,60 @@ static const char *answer_text(spf_job_t *job, const spf_dns_answer_t *ans)
 
 /* ---- DNS ---- */
 
+static bool addr_in_answer(const spf_addr_t *ip, const spf_dns_answer_t *ans,
+	int cidr4, int cidr6);
+
+/* What holding ans costs the job: the answer and, for a record, the
+ * parse memo it carries (rec_memo_bytes()). */
+static size_t rec_memo_bytes(const spf_dns_answer_t *ans);
+
+static size_t hold_cost(const spf_dns_answer_t *ans)
+{
+	return spf_dns_answer_bytes(ans) + rec_memo_bytes(ans);
+}
+
+/* Let go of a slot's answer (what was needed from it is copied). */
+static void slot_release(spf_job_t *job, struct slot *s)
+{
+	if (s == NULL || s->ans == NULL)
+		return;
+	spf_dns_answer_unref(s->ans);
+	s->ans = NULL;
+	job->held -= s->bytes;
+	s->bytes = 0;
+}
+
+/* The slot's answer got a memo (its record was parsed): count it. */
+static void slot_recount(spf_job_t *job, struct slot *s)
+{
+	if (s == NULL || s->ans == NULL)
+		return;
+	job->held -= s->bytes;
+	s->bytes = hold_cost(s->ans);
+	job->held += s->bytes;
+}
+
 static void on_answer(const spf_dns_answer_t *ans, void *arg)
 {
 	struct slot *s = arg;
 	spf_job_t *job = s->job;
+	const char *detail = spf_dns_answer_detail(ans);
 
 	s->q = NULL;
-	s->ans = spf_dns_answer_ref((spf_dns_answer_t *)ans);
+	s->status = spf_dns_answer_status(ans);
+	if (detail != NULL && (s->detail = spf_arena_strdup(job->arena, detail)) == NULL)
+		job->oom = true;
 	if (s->node != NULL && !job->lean) {
 		s->node->detail = answer_text(job, ans);
 		s->node->ttl = spf_dns_answer_ttl(ans);
+	}
+	if (s->match) {
+		s->matched = s->status == SPF_DNS_OK &&
+			addr_in_answer(&job->mctx.ip, ans, s->cidr4, s->cidr6);
+	} else {
+		s->ans = spf_dns_answer_ref((spf_dns_answer_t *)ans);
+		s->bytes = hold_cost(ans);
+		job->held += s->bytes;
 	}
 	if (--job->pending == 0)
 		job_run(job);
@@ -399,6 +462,7 @@ static struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
 	s->job = job;
 	s->name = name;
 	s->type = type;
+	s->status = SPF_DNS_TEMPFAIL;
 	if (!job->lean)
 		s->node = trace_add(job, under, SPF_TRACE_DNS,
 			spf_arena_printf(job->arena, "%s %s", spf_rrtype_str(type), name));
@@ -413,14 +477,29 @@ static struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
 	return s;
 }
 
+/* An address lookup of which only "is the client inside, under these
+ * prefix lengths (-1: the full address)" is kept. */
+static struct slot *ask_match(spf_job_t *job, spf_trace_t *under,
+	const char *name, uint16_t type, int cidr4, int cidr6)
+{
+	struct slot *s = ask(job, under, name, type);
+
+	if (s != NULL) {
+		s->match = true;
+		s->cidr4 = cidr4;
+		s->cidr6 = cidr6;
+	}
+	return s;
+}
+
 static spf_dns_status_t slot_status(const struct slot *s)
 {
-	return s && s->ans ? spf_dns_answer_status(s->ans) : SPF_DNS_TEMPFAIL;
+	return s != NULL ? s->status : SPF_DNS_TEMPFAIL;
 }
 
 static const char *slot_why(spf_job_t *job, const struct slot *s)
 {
-	const char *d = s && s->ans ? spf_dns_answer_detail(s->ans) : NULL;
+	const char *d = s != NULL ? s->detail : NULL;
 
 	return spf_arena_printf(job->arena, "%s for %s %s%s%s%s",
 		spf_dns_status_str(slot_status(s)),
@@ -507,8 +586,15 @@ static bool ptr_names(spf_job_t *job, spf_trace_t *under)
 
 			if (!spf_name_ok(name))
 				continue;
-			job->ptr_hosts[job->nptr_hosts++] = ask(job, under, name, atype);
+			name = spf_arena_strdup(job->arena, name);
+			if (name == NULL) {
+				job->oom = true;
+				break;
+			}
+			job->ptr_hosts[job->nptr_hosts++] =
+				ask_match(job, under, name, atype, -1, -1);
 		}
+		slot_release(job, job->ptr_slot);   /* the names are copied */
 		if (job->nptr_hosts == 0)
 			return true;
 		job->ptr_phase = 2;
@@ -519,10 +605,8 @@ static bool ptr_names(spf_job_t *job, spf_trace_t *under)
 			struct slot *s = job->ptr_hosts[i];
 
 			/* a DNS error on a forward lookup skips that name */
-			if (slot_status(s) == SPF_DNS_OK &&
-			    addr_in_answer(&job->mctx.ip, s->ans, -1, -1))
-				job->ptr_valid[job->nptr_valid++] =
-					spf_dns_answer_name(s->ans);
+			if (s != NULL && s->matched)
+				job->ptr_valid[job->nptr_valid++] = s->name;
 		}
 		job->ptr_phase = 3;
 		return true;
@@ -655,6 +739,14 @@ static void rec_memo_free(void *p)
 
 	spf_arena_destroy(m->arena);
 	spf_free(m);
+}
+
+static size_t rec_memo_bytes(const spf_dns_answer_t *ans)
+{
+	const struct rec_memo *m = ans != NULL ? spf_dns_answer_memo(ans) : NULL;
+
+	/* only this module sets memos on answers */
+	return m != NULL ? spf_heap_bytes(sizeof(*m)) + spf_arena_used(m->arena) : 0;
 }
 
 static spf_status_t parse_memo(spf_job_t *job, const spf_dns_answer_t *ans,
@@ -812,6 +904,8 @@ static struct sframe *walk_push(spf_job_t *job, struct sframe *parent,
 	sf->domain = domain;
 	sf->rec = rec;
 	sf->ans = ans != NULL ? spf_dns_answer_ref((spf_dns_answer_t *)ans) : NULL;
+	sf->bytes = hold_cost(ans);
+	job->held += sf->bytes;
 	job->walk = sf;
 	return sf;
 }
@@ -823,6 +917,8 @@ static void walk_pop(spf_job_t *job)
 	job->walk = sf->parent;
 	spf_dns_answer_unref(sf->ans);
 	sf->ans = NULL;
+	job->held -= sf->bytes;
+	sf->bytes = 0;
 }
 
 static void walk_stop(spf_job_t *job, enum wstate to)
@@ -981,14 +1077,18 @@ static void walk_sync(spf_job_t *job, struct frame *f)
 		struct sframe *sf = spf_arena_alloc(job->arena, sizeof(*sf));
 
 		if (sf == NULL || g->rec == NULL) {
-			for (; below != NULL; below = below->parent)
+			for (; below != NULL; below = below->parent) {
 				spf_dns_answer_unref(below->ans);
+				job->held -= below->bytes;
+			}
 			return;
 		}
 		sf->domain = g->domain;
 		sf->rec = g->rec;
 		sf->ans = g->txt != NULL && g->txt->ans != NULL ?
 			spf_dns_answer_ref(g->txt->ans) : NULL;
+		sf->bytes = hold_cost(sf->ans);
+		job->held += sf->bytes;
 		sf->ti = g == f ? 0 : g->ti + 1;
 		sf->redirected = g != f && g->state == F_REDIRECTED;
 		sf->parent = below;   /* reversed below */
@@ -1306,12 +1406,12 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 			f->phase = 10;
 		else if (f->target == NULL)
 			return T_NOMATCH;     /* invalid name: no such domain */
-		else if (t->mech == SPF_MECH_EXISTS)
-			f->main = ask(job, node, f->target, SPF_RR_A);   /* §5.7: always A */
+		else if (t->mech == SPF_MECH_EXISTS)   /* §5.7: always A */
+			f->main = ask_match(job, node, f->target, SPF_RR_A, -1, -1);
 		else if (t->mech == SPF_MECH_MX)
 			f->main = ask(job, node, f->target, SPF_RR_MX);
 		else
-			f->main = ask(job, node, f->target, atype);
+			f->main = ask_match(job, node, f->target, atype, t->cidr4, t->cidr6);
 		if (f->phase == 2)
 			return T_WAIT;
 	}
@@ -1346,8 +1446,7 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 		if (st == SPF_DNS_OK) {
 			if (t->mech == SPF_MECH_EXISTS)
 				return T_MATCH;
-			return addr_in_answer(&job->mctx.ip, f->main->ans, t->cidr4,
-				t->cidr6) ? T_MATCH : T_NOMATCH;
+			return f->main->matched ? T_MATCH : T_NOMATCH;
 		}
 		if (is_void(st))
 			return count_void(job, f, t, problem) ? T_NOMATCH : T_PERMERROR;
@@ -1373,6 +1472,7 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 				*problem = spf_arena_printf(job->arena,
 					"'%s' in the record of %s: %s has %zu MX names, the limit is %d (RFC 7208 §4.6.4)",
 					t->text, f->domain, f->target, n, MAX_MX_NAMES);
+				slot_release(job, f->main);
 				return T_PERMERROR;
 			}
 			f->nhosts = 0;
@@ -1382,8 +1482,15 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 				/* a null MX (RFC 7505) or a bad name has no addresses */
 				if (!spf_name_ok(ex))
 					continue;
-				f->hosts[f->nhosts++] = ask(job, node, ex, atype);
+				ex = spf_arena_strdup(job->arena, ex);
+				if (ex == NULL) {
+					job->oom = true;
+					break;
+				}
+				f->hosts[f->nhosts++] = ask_match(job, node, ex, atype,
+					t->cidr4, t->cidr6);
 			}
+			slot_release(job, f->main);   /* the names are copied */
 			f->phase = 3;
 			if (f->nhosts > 0)
 				return T_WAIT;
@@ -1391,8 +1498,7 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 		for (size_t i = 0; i < f->nhosts; i++) {
 			spf_dns_status_t st = slot_status(f->hosts[i]);
 
-			if (st == SPF_DNS_OK && addr_in_answer(&job->mctx.ip,
-			    f->hosts[i]->ans, t->cidr4, t->cidr6))
+			if (st == SPF_DNS_OK && f->hosts[i]->matched)
 				return T_MATCH;
 			if (st == SPF_DNS_TEMPFAIL || st == SPF_DNS_BADREPLY) {
 				*problem = spf_arena_printf(job->arena,
@@ -1433,8 +1539,13 @@ static void st_fetch(spf_job_t *job, struct frame *f)
 	f->warm = job->prefetch &&
 		spf_resolver_answer_at_hand(job->res, f->domain, SPF_RR_TXT);
 	f->txt = ask(job, f->node, f->domain, SPF_RR_TXT);
-	if (job->scope != SPF_SCOPE_RFC7208 && job->spf99)
+	if (f->txt != NULL)
+		f->txt->record = true;
+	if (job->scope != SPF_SCOPE_RFC7208 && job->spf99) {
 		f->spf99 = ask(job, f->node, f->domain, SPF_RR_SPF);
+		if (f->spf99 != NULL)
+			f->spf99->record = true;
+	}
 	f->state = F_SELECT;
 }
 
@@ -1536,6 +1647,7 @@ parse:
 		spf_record_parse_version(job->arena, found->u.txt.data, found->u.txt.len,
 			&f->rec, &perr) :
 		parse_memo(job, f->txt->ans, found, &f->rec, &perr);
+	slot_recount(job, f->txt);   /* the parsed record is held too */
 	if (ps == SPF_ENOMEM) {
 		job->oom = true;
 		return;
@@ -1817,6 +1929,15 @@ static void finish_job(spf_job_t *job)
 	} else if (job->oom) {
 		job->result = SPF_RESULT_TEMPERROR;
 		job->problem = "out of memory";
+	} else if (job->over_budget) {
+		job->result = SPF_RESULT_TEMPERROR;
+		job->problem = spf_arena_printf(job->arena,
+			"the evaluation of %s needs more than its memory budget of %zu bytes "
+			"(the receiver declines the cost)",
+			job->start_domain, job->budget);
+		if (job->problem == NULL)
+			job->problem = "the evaluation needs more than its memory budget";
+		d = NULL;
 	} else if (job->timed_out) {
 		job->result = SPF_RESULT_TEMPERROR;
 		job->problem = spf_arena_printf(job->arena,
@@ -1846,6 +1967,11 @@ static void finish_job(spf_job_t *job)
 	spf_dns_query_cancel(job->deadline);
 	job->deadline = NULL;
 	prefetch_cancel(job, W_DONE);
+	/* a finished job keeps its arena and the records its trace and
+	 * results point into; nothing else */
+	for (struct slot *s = job->slots; s != NULL; s = s->next)
+		if (!s->record)
+			slot_release(job, s);
 }
 
 static void job_run(spf_job_t *job)
@@ -1858,6 +1984,11 @@ static void job_run(spf_job_t *job)
 
 		if (job->oom) {
 			/* stop here; outstanding answers are cancelled on destroy */
+			finish_job(job);
+			break;
+		}
+		if (spf_job_memory(job) > job->budget) {
+			job->over_budget = true;
 			finish_job(job);
 			break;
 		}
@@ -2027,6 +2158,7 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 	if (job->kick == NULL)
 		goto fail_job;
 	job->prefetch = !req->no_prefetch;
+	job->budget = req->memory_budget ? req->memory_budget : SPF_JOB_MEMORY_BUDGET;
 	job->lean = req->lean_trace;
 	job->trace_past = req->trace_past_limits;
 	job->deadline_ms = req->deadline_ms ? req->deadline_ms : DEFAULT_DEADLINE_MS;
@@ -2071,7 +2203,10 @@ unsigned spf_job_void_lookups(const spf_job_t *job) { return job->voids; }
 const char *spf_job_sender(const spf_job_t *job) { return job->mctx.sender; }
 const char *spf_job_start_domain(const spf_job_t *job) { return job->start_domain; }
 const spf_trace_t *spf_job_trace(const spf_job_t *job) { return job->trace; }
-size_t spf_job_memory(const spf_job_t *job) { return spf_arena_used(job->arena); }
+size_t spf_job_memory(const spf_job_t *job)
+{
+	return spf_arena_used(job->arena) + job->held;
+}
 
 static void sync_done(spf_job_t *job, void *arg)
 {

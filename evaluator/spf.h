@@ -109,7 +109,18 @@ typedef struct {
 	/* with a SenderID scope: also query type SPF (99); when it has
 	 * records, TXT is ignored (RFC 4406 §4.4).  false: TXT only. */
 	bool query_spf99;
+	/* the most memory one evaluation may hold (spf_job_memory());
+	 * past it the result is temperror: the domain may be fine, the
+	 * receiver declines the cost.  0: SPF_JOB_MEMORY_BUDGET */
+	size_t memory_budget;
 } spf_request_t;
+
+/* The default per-evaluation memory budget (README "Limits and resource
+ * bounds"): above what the largest legitimate tree holds (10 includes of
+ * 60 KB records: about 9 MB with the records and their parses), and as
+ * much as one job held before answers were let go on arrival (10 mx
+ * terms of hosts with 4,000 addresses each: 16 MB, now about 20 KB). */
+#define SPF_JOB_MEMORY_BUDGET (16u * 1024 * 1024)
 
 /* How a term came out during evaluation (for the trace). */
 typedef enum {
@@ -183,9 +194,14 @@ unsigned spf_job_void_lookups(const spf_job_t *job);
 const char *spf_job_sender(const spf_job_t *job);
 const char *spf_job_start_domain(const spf_job_t *job);
 const spf_trace_t *spf_job_trace(const spf_job_t *job);
-/* Bytes the job's arena has handed out (terms, names, trace, texts):
- * the memory of one evaluation, bounded as README "Limits and resource
- * bounds" says (parsed records live with their cached answers). */
+/* The memory the job holds: what its arena has handed out (terms,
+ * names, trace, texts) plus the DNS answers it references and the
+ * records parsed from them (shared with the cache, but kept alive by the
+ * job).  A job keeps only the answers holding SPF records; from any
+ * other it keeps what it needs (does the client match, the status, a
+ * bounded summary for the trace) and lets the answer go on arrival.
+ * Bounded by the request's memory_budget; see README "Limits and
+ * resource bounds". */
 size_t spf_job_memory(const spf_job_t *job);
 
 /* ==== identities as SMTP delivers them (identity.c) — issue 12 ==== */

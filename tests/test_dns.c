@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "spf_dns.h"
+#include "dns_internal.h"   /* the cache, driven directly */
 
 /* ---- helpers ---- */
 
@@ -1170,6 +1171,84 @@ static void test_resolver_alloc_failure(void **state)
 	assert_int_equal(spf_resolver_queries(f->res), started);
 }
 
+/* An answer for name with n A records (10.x.y.z). */
+static spf_dns_answer_t *a_answer(const char *name, size_t n)
+{
+	spf_dns_answer_t *ans = spf_dns_answer_create(name, SPF_RR_A, SPF_DNS_OK);
+
+	assert_non_null(ans);
+	for (size_t i = 0; i < n; i++) {
+		spf_dns_rr_t rr;
+
+		memset(&rr, 0, sizeof rr);
+		rr.type = SPF_RR_A;
+		rr.ttl = 300;
+		rr.u.a[0] = 10;
+		rr.u.a[1] = (uint8_t)(i >> 16);
+		rr.u.a[2] = (uint8_t)(i >> 8);
+		rr.u.a[3] = (uint8_t)i;
+		assert_int_equal(spf_dns_answer_add(ans, &rr), SPF_OK);
+	}
+	return ans;
+}
+
+/* Issue 22: 500 huge answers (4,000 addresses each, what a 64 KB reply
+ * holds; about 160 KB each in memory) leave 1,000 small cached answers
+ * in place: huge answers live in a pool of their own, bounded apart.
+ * (Before, about 100 of them evicted every small answer of the default
+ * 16 MiB cache.) */
+static void test_cache_huge_pool(void **state)
+{
+	spf_cache_t *c = spf_cache_create(0, 0, NULL, NULL);
+	size_t small_bytes;
+	char name[64];
+
+	(void)state;
+	assert_non_null(c);
+	for (int i = 0; i < 1000; i++) {
+		spf_dns_answer_t *ans;
+
+		snprintf(name, sizeof name, "s%d.small.test", i);
+		ans = a_answer(name, 2);
+		assert_true(spf_cache_put(c, ans));
+		spf_dns_answer_unref(ans);
+	}
+	small_bytes = spf_cache_bytes(c);
+	for (int i = 0; i < 500; i++) {
+		spf_dns_answer_t *ans;
+
+		snprintf(name, sizeof name, "h%d.huge.test", i);
+		ans = a_answer(name, 4000);
+		assert_true(spf_dns_answer_bytes(ans) > SPF_CACHE_HUGE_ANSWER);
+		assert_true(spf_cache_put(c, ans));
+		spf_dns_answer_unref(ans);
+	}
+	for (int i = 0; i < 1000; i++) {
+		spf_dns_answer_t *got;
+
+		snprintf(name, sizeof name, "s%d.small.test", i);
+		got = spf_cache_get(c, name, SPF_RR_A);
+		assert_non_null(got);
+		assert_int_equal(spf_dns_answer_count(got), 2);
+		spf_dns_answer_unref(got);
+	}
+	/* the newest huge answer is cached, the oldest evicted; the pool
+	 * holds at most its 1/16 of the budget */
+	{
+		spf_dns_answer_t *got = spf_cache_get(c, "h499.huge.test", SPF_RR_A);
+
+		assert_non_null(got);
+		spf_dns_answer_unref(got);
+		assert_null(spf_cache_get(c, "h0.huge.test", SPF_RR_A));
+	}
+	assert_true(spf_cache_bytes(c) - small_bytes <=
+		16u * 1024 * 1024 / SPF_CACHE_HUGE_POOL_SHARE);
+	assert_true(spf_cache_entries(c) > 1000 && spf_cache_entries(c) < 1000 + 128);
+	print_message("1000 small answers (%zu bytes) kept beside %zu huge ones (%zu bytes)\n",
+		small_bytes, spf_cache_entries(c) - 1000, spf_cache_bytes(c) - small_bytes);
+	spf_cache_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1203,6 +1282,7 @@ int main(void)
 			setup_offline, resolver_teardown),
 		cmocka_unit_test_setup_teardown(test_resolver_run_until_terminates,
 			setup_offline, resolver_teardown),
+		cmocka_unit_test(test_cache_huge_pool),
 		cmocka_unit_test_setup_teardown(test_resolver_alloc_failure,
 			setup_offline, resolver_teardown),
 	};

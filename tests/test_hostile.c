@@ -77,20 +77,6 @@ struct fx {
 
 /* ---- zone ---- */
 
-static void add_a(spf_zone_t *z, const char *name, uint8_t b2, uint8_t b3)
-{
-	spf_dns_rr_t rr;
-
-	memset(&rr, 0, sizeof rr);
-	rr.type = SPF_RR_A;
-	rr.ttl = 300;
-	rr.u.a[0] = 192;
-	rr.u.a[1] = 0;
-	rr.u.a[2] = b2;
-	rr.u.a[3] = b3;
-	assert_int_equal(spf_zone_add(z, name, &rr), SPF_OK);
-}
-
 static void add_mx(spf_zone_t *z, const char *name, uint16_t pref, const char *host)
 {
 	spf_dns_rr_t rr;
@@ -101,6 +87,27 @@ static void add_mx(spf_zone_t *z, const char *name, uint16_t pref, const char *h
 	rr.u.mx.preference = pref;
 	rr.u.mx.exchange = host;
 	assert_int_equal(spf_zone_add(z, name, &rr), SPF_OK);
+}
+
+static void add_addr(spf_zone_t *z, const char *name, uint8_t a, uint8_t b,
+	uint8_t c, uint8_t d)
+{
+	spf_dns_rr_t rr;
+
+	memset(&rr, 0, sizeof rr);
+	rr.type = SPF_RR_A;
+	rr.ttl = 300;
+	rr.u.a[0] = a;
+	rr.u.a[1] = b;
+	rr.u.a[2] = c;
+	rr.u.a[3] = d;
+	assert_int_equal(spf_zone_add(z, name, &rr), SPF_OK);
+}
+
+/* 192.0.b2.b3 */
+static void add_a(spf_zone_t *z, const char *name, uint8_t b2, uint8_t b3)
+{
+	add_addr(z, name, 192, 0, b2, b3);
 }
 
 static void add_txt(spf_zone_t *z, const char *name, const char *text)
@@ -836,18 +843,8 @@ static void test_memory_bounded(void **state)
 		for (int j = 0; j < 10; j++) {
 			snprintf(host, sizeof host, "h%d.%s", j, name);
 			add_mx(z, name, (uint16_t)j, host);
-			for (int k = 0; k < 10; k++) {
-				spf_dns_rr_t rr;
-
-				memset(&rr, 0, sizeof rr);
-				rr.type = SPF_RR_A;
-				rr.ttl = 300;
-				rr.u.a[0] = 10;
-				rr.u.a[1] = (uint8_t)i;
-				rr.u.a[2] = (uint8_t)j;
-				rr.u.a[3] = (uint8_t)k;
-				assert_int_equal(spf_zone_add(z, host, &rr), SPF_OK);
-			}
+			for (int k = 0; k < 10; k++)
+				add_addr(z, host, 10, (uint8_t)i, (uint8_t)j, (uint8_t)k);
 		}
 	}
 	snprintf(top + n, sizeof top - n, " -all");
@@ -923,6 +920,73 @@ static void test_deadline_past_limit(void **state)
 	}
 }
 
+/*
+ * Issue 22: 10 mx terms, each MX name with 10 hosts, each host with
+ * 4,000 addresses (a 64 KB answer).  RFC 7208 allows these 100 host
+ * lookups; a job used to keep all 100 answers (about 16 MB) until it was
+ * destroyed, uncounted.  Now it keeps whether the client matched and
+ * lets each answer go on arrival: its counted memory stays small, far
+ * under the budget; with a budget below what it needs the result is
+ * temperror (the receiver declines the cost), not permerror.
+ */
+static void test_big_mx_tree(void **state)
+{
+	struct event_base *base = event_base_new();
+	spf_resolver_opts_t o = { .offline = true };
+	spf_resolver_t *res = spf_resolver_create(base, &o);
+	spf_zone_t *z = spf_resolver_zone(res);
+	spf_request_t req = { 0 };
+	spf_job_t *job;
+	char name[64], host[64], top[512];
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(top, sizeof top, "v=spf1");
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof name, "m%d.bigmx.test", i);
+		n += (size_t)snprintf(top + n, sizeof top - n, " mx:%s", name);
+		for (int j = 0; j < 10; j++) {
+			snprintf(host, sizeof host, "h%d.bigmx.test", j);
+			add_mx(z, name, (uint16_t)j, host);
+		}
+	}
+	snprintf(top + n, sizeof top - n, " -all");
+	add_txt(z, "bigmx.test", top);
+	for (int j = 0; j < 10; j++) {
+		snprintf(host, sizeof host, "h%d.bigmx.test", j);
+		for (int k = 0; k < 4000; k++)
+			add_addr(z, host, 10, (uint8_t)j, (uint8_t)(k / 256), (uint8_t)(k % 256));
+	}
+	assert_true(spf_addr_parse("198.51.100.1", &req.ip));
+	req.sender = "u@bigmx.test";
+	req.now = 1700000000;
+	for (int lean = 0; lean < 2; lean++) {
+		req.lean_trace = lean;
+		job = spf_check_sync(res, &req, NULL);
+		assert_non_null(job);
+		print_message("bigmx %s: %s, %u lookups, %zu bytes\n", lean ? "lean " : "trace",
+			spf_result_str(spf_job_result(job)), spf_job_lookups(job),
+			spf_job_memory(job));
+		assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+		assert_int_equal(spf_job_lookups(job), 10);
+		assert_true(spf_job_memory(job) < JOB_MEMORY_SMALL);
+		assert_true(spf_job_memory(job) < SPF_JOB_MEMORY_BUDGET);
+		spf_job_destroy(job);
+	}
+	/* a budget smaller than the job needs: temperror, and why */
+	req.lean_trace = false;
+	req.memory_budget = 8192;
+	job = spf_check_sync(res, &req, NULL);
+	assert_non_null(job);
+	print_message("bigmx budget 8192: %s: %s\n", spf_result_str(spf_job_result(job)),
+		spf_job_problem(job));
+	assert_int_equal(spf_job_result(job), SPF_RESULT_TEMPERROR);
+	assert_non_null(strstr(spf_job_problem(job), "memory budget of 8192 bytes"));
+	spf_job_destroy(job);
+	spf_resolver_destroy(res);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -939,6 +1003,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deadline_slow_chain, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_past_limit, fx_setup, fx_teardown),
 		cmocka_unit_test(test_memory_bounded),
+		cmocka_unit_test(test_big_mx_tree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
