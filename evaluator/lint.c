@@ -56,6 +56,10 @@ struct spf_lint {
 	int pending;
 	bool idle;
 	bool oom;
+	/* the answers held and their budget (issue 22) */
+	size_t held;
+	size_t budget;
+	bool over_budget;
 	/* results */
 	spf_lint_finding_t *findings;
 	size_t nfindings, capfindings;
@@ -103,6 +107,13 @@ static void on_answer(const spf_dns_answer_t *ans, void *arg)
 	struct pending *p = arg;
 	spf_lint_t *l = p->lint;
 
+	/* the run keeps every answer of the tree (rules and flatten read
+	 * them): count them against the budget, and stop the walk past it */
+	l->held += spf_dns_answer_bytes(ans);
+	if (l->held > l->budget) {
+		l->over_budget = true;
+		l->oom = true;
+	}
 	*p->slot = spf_dns_answer_ref((spf_dns_answer_t *)ans);
 	if (grow((void **)&l->answers, &l->capanswers, l->nanswers,
 	    sizeof(*l->answers)))
@@ -1464,6 +1475,7 @@ spf_lint_t *spf_lint_run(spf_resolver_t *res, const spf_lint_request_t *req,
 	l->res = res;
 	l->all_tail = &l->top;
 	l->void_limit = req->void_limit ? req->void_limit : 2;
+	l->budget = req->memory_budget ? req->memory_budget : SPF_LINT_MEMORY_BUDGET;
 	domain = req->domain ? req->domain : "draft.invalid";
 	{
 		size_t dl = strlen(domain);
@@ -1488,9 +1500,9 @@ spf_lint_t *spf_lint_run(spf_resolver_t *res, const spf_lint_request_t *req,
 		}
 	}
 	if (l->oom) {
-		spf_lint_destroy(l);
 		if (status != NULL)
-			*status = SPF_ENOMEM;
+			*status = l->over_budget ? SPF_ETOOBIG : SPF_ENOMEM;
+		spf_lint_destroy(l);
 		return NULL;
 	}
 	if (status != NULL)

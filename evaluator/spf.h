@@ -493,7 +493,17 @@ typedef struct {
 	const char *draft;
 	size_t draft_len;
 	unsigned void_limit;         /* 0: RFC default 2 */
+	/* the most bytes of DNS answers the run may keep (it keeps every
+	 * answer of the tree: rules and flatten read them); past it the
+	 * run stops with SPF_ETOOBIG.  0: SPF_LINT_MEMORY_BUDGET */
+	size_t memory_budget;
 } spf_lint_request_t;
+
+/* The default for spf_lint_request_t.memory_budget: 64 MiB, four
+ * evaluations' worth (a lint run looks up up to 32 hosts per mx term,
+ * both address families); 10 mx terms of 10 hosts with 4,000 addresses
+ * each keep about 16.4 MB. */
+#define SPF_LINT_MEMORY_BUDGET (4u * SPF_JOB_MEMORY_BUDGET)
 
 typedef struct spf_lint spf_lint_t;
 
@@ -501,7 +511,9 @@ typedef struct spf_lint spf_lint_t;
  * Lint synchronously: runs res's event loop until the walk is done (call
  * it from a command or a test, never from inside a callback).  Returns
  * the run (caller destroys) or NULL with *status (if not NULL) SPF_EINVAL
- * (NULL argument, no domain and no draft) or SPF_ENOMEM.
+ * (NULL argument, no domain and no draft), SPF_ENOMEM, or SPF_ETOOBIG
+ * when the tree's DNS answers (the run keeps them all) need more than
+ * the request's memory_budget.
  */
 spf_lint_t *spf_lint_run(spf_resolver_t *res, const spf_lint_request_t *req,
 	spf_status_t *status);

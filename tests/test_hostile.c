@@ -973,6 +973,28 @@ static void test_big_mx_tree(void **state)
 		assert_true(spf_job_memory(job) < SPF_JOB_MEMORY_BUDGET);
 		spf_job_destroy(job);
 	}
+	/* flatten (the lint walk keeps the answers it reads: 100 of 4,000
+	 * addresses) gives a short chain; with a budget under what the walk
+	 * keeps it stops with SPF_ETOOBIG */
+	{
+		spf_lint_request_t lr = { .domain = "bigmx.test" };
+		spf_status_t st;
+		spf_lint_t *lint = spf_lint_run(res, &lr, &st);
+		spf_flat_t *flat = NULL;
+		const char *why = NULL;
+		spf_flatten_opts_t fo = { 0 };
+
+		assert_non_null(lint);
+		assert_int_equal(spf_flatten(lint, &fo, &flat, &why), SPF_OK);
+		print_message("bigmx flatten: %zu records, %u lookups\n",
+			spf_flat_record_count(flat), spf_flat_lookups(flat));
+		assert_true(spf_flat_lookups(flat) < 10);
+		spf_flat_destroy(flat);
+		spf_lint_destroy(lint);
+		lr.memory_budget = 1024 * 1024;
+		assert_null(spf_lint_run(res, &lr, &st));
+		assert_int_equal(st, SPF_ETOOBIG);
+	}
 	/* a budget smaller than the job needs: temperror, and why */
 	req.lean_trace = false;
 	req.memory_budget = 8192;
