@@ -262,7 +262,8 @@ spf_dns_query_t *spf_resolver_call_after(spf_resolver_t *res, unsigned ms,
 /*
  * Would a query for (name, type) be answered without a new wire query:
  * offline, from the zone, from the cache, or by a query in flight?
- * (Speculative prefetch skips those.)
+ * (A record at hand is not walked by speculative prefetch: its terms'
+ * answers are most likely at hand too.)
  */
 bool spf_resolver_answer_at_hand(spf_resolver_t *res, const char *name,
 	uint16_t type);
