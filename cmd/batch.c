@@ -57,6 +57,7 @@ static const char batch_usage[] =
 	"  --identity mfrom|helo|both  identities to check (default mfrom);\n"
 	"                          both: HELO first when the line has one\n"
 	"  --brief                 write only the result word (or \"error\") per line\n"
+	CMD_MEMORY_BUDGET_HELP
 	COMMON_HELP
 	"  -h, --help              this text\n"
 	"\n"
@@ -96,6 +97,7 @@ struct batch {
 	unsigned long counts[SPF_RESULT_PERMERROR + 1];
 	unsigned long errors, lines;
 	const struct common_opts *co;
+	spf_budget_t *budget;    /* of the evaluations in flight */
 };
 
 static char *xstrdup(const char *s)
@@ -373,6 +375,7 @@ static void take_line(struct batch *b, struct slot *s, const char *line)
 	}
 	cmd_request_opts(b->co, &s->req);
 	s->req.lean_trace = !b->json;   /* the trace is never shown */
+	s->req.budget = b->budget;
 	s->t_start = cmd_now_ms();
 	b->running++;
 	if (helo != NULL && (b->ids & CMD_ID_HELO)) {
@@ -460,6 +463,7 @@ int cmd_batch(int argc, char **argv)
 		{ "concurrency", required_argument, NULL, 'c' },
 		{ "identity", required_argument, NULL, 'I' },
 		{ "brief", no_argument, NULL, 'B' },
+		{ "memory-budget", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -474,6 +478,7 @@ int cmd_batch(int argc, char **argv)
 	double t0, last_progress = 0;
 	char tmp[256];
 	unsigned long lineno = 0;
+	size_t budget = SPF_BUDGET_DEFAULT;
 	int opt, rc = EXIT_PASS;
 
 	optind = 1;
@@ -511,6 +516,10 @@ int cmd_batch(int argc, char **argv)
 		case 'B':
 			b.brief = true;
 			break;
+		case 'M':
+			if (!cmd_memory_budget(optarg, &budget))
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			fputs(batch_usage, stdout);
 			return 0;
@@ -538,7 +547,8 @@ int cmd_batch(int argc, char **argv)
 	}
 	b.nwin = (size_t)b.concurrency * 4 < 64 ? 64 : (size_t)b.concurrency * 4;
 	b.win = spf_calloc(b.nwin, sizeof(*b.win));
-	if (b.win == NULL) {
+	b.budget = spf_budget_create(budget);
+	if (b.win == NULL || b.budget == NULL) {
 		cmd_error("out of memory");
 		rc = EXIT_INTERNAL;
 		goto out;
@@ -623,6 +633,7 @@ out:
 			slot_clear(&b.win[i]);
 		spf_free(b.win);
 	}
+	spf_budget_destroy(b.budget);   /* after the jobs */
 	cmd_resolver_free(base, b.res);
 	if (in != stdin)
 		fclose(in);

@@ -63,6 +63,14 @@ void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * EXIT_USAGE. */
 int cmd_option_error(const char *cmd, int opt, const char *arg);
 
+/* --memory-budget MIB of batch and policyd: the memory budget of the
+ * evaluations in flight (spf_budget_t) in MiB, 1 to 1048576.  Stores
+ * the bytes; false with the error printed. */
+#define CMD_MEMORY_BUDGET_HELP \
+	"  --memory-budget MIB     memory of the evaluations in flight, in MiB\n" \
+	"                          (default 256); past it, new ones wait\n"
+bool cmd_memory_budget(const char *arg, size_t *bytes);
+
 /*
  * The operands argv[first..argc) of command cmd: at least min, at most
  * max.  what names them ("IP and SENDER", "one DOMAIN", "no arguments:

@@ -8,6 +8,7 @@
  */
 #include "cmd.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -39,6 +40,23 @@ void cmd_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+bool cmd_memory_budget(const char *arg, size_t *bytes)
+{
+	char *end, tmp[64];
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || *arg == '-' || v < 1 ||
+	    v > 1048576) {
+		cmd_error("--memory-budget must be a number of MiB from 1 to 1048576, not '%s'",
+			cmd_printable(arg, tmp, sizeof(tmp)));
+		return false;
+	}
+	*bytes = (size_t)v * 1024 * 1024;
+	return true;
 }
 
 int cmd_option_error(const char *cmd, int opt, const char *arg)

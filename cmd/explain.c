@@ -63,6 +63,8 @@ static const char explain_usage[] =
 #define S_CYAN "\033[36m"
 
 #define MAX_DECIDING 64
+/* explain shows records longer than this by their first half and size */
+#define RECORD_SHOWN 1024
 
 struct ctx {
 	bool color;
@@ -401,6 +403,9 @@ static void term_line(const struct ctx *c, const spf_trace_t *t, size_t pad,
 		fprintf(c->out, "  %s[lookups %u/10, void %u/%u]%s",
 			on(c, over ? S_MAGENTA : S_DIM), lk, vd, c->void_limit, off(c));
 	}
+	if (t->count > 1)
+		fprintf(c->out, "  %s[bytes %zu-%zu of the record]%s", on(c, S_DIM),
+			t->offset, t->offset + t->len - 1, off(c));
 	if (t->beyond_limit)
 		fprintf(c->out, "  %s(beyond the limit: not used for the result)%s",
 			on(c, S_MAGENTA), off(c));
@@ -422,8 +427,21 @@ static void check_line(const struct ctx *c, const spf_trace_t *check, bool neste
 	put(c, check->label);
 	fprintf(c->out, "%s", off(c));
 	if (rec != NULL) {
+		size_t len = strlen(rec->label);
+
 		fprintf(c->out, "  record (TTL %u): ", (unsigned)rec->ttl);
-		put(c, rec->label);
+		if (len > RECORD_SHOWN) {
+			/* a record of thousands of terms: its start and size;
+			 * --json has the whole text */
+			char head[RECORD_SHOWN / 2 + 1];
+
+			memcpy(head, rec->label, RECORD_SHOWN / 2);
+			head[RECORD_SHOWN / 2] = '\0';
+			put(c, head);
+			fprintf(c->out, "... (%zu bytes)", len);
+		} else {
+			put(c, rec->label);
+		}
 	} else if (check->records > 1) {
 		fprintf(c->out, "  %s%s%smore than one v=spf1 record (%u published; "
 			"RFC 7208 §4.5)", on(c, S_MAGENTA), nested ? "" : "permerror: ",
@@ -727,6 +745,12 @@ static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 		}
 		if (t->detail != NULL)
 			json_object_set_new(o, "detail", jtext(t->detail));
+		if (t->count > 1) {
+			/* a run summarised in one node (a record of over 2,000 terms) */
+			json_object_set_new(o, "terms", json_integer(t->count));
+			json_object_set_new(o, "offset", json_integer((json_int_t)t->offset));
+			json_object_set_new(o, "length", json_integer((json_int_t)t->len));
+		}
 		break;
 	}
 	case SPF_TRACE_DNS: {

@@ -68,6 +68,7 @@
 
 #define MAX_LISTEN 8
 #define DEFAULT_MAX_CONNS 1000
+#define BUDGET_LOG_INTERVAL 60   /* seconds between memory budget reports */
 #define READ_CHUNK 16384
 /* bytes a client may send while its request is being answered */
 #define MAX_PENDING_INPUT (2 * POLICY_MAX_REQUEST)
@@ -91,6 +92,7 @@ static const char policyd_usage[] =
 	"                          stderr with --listen; never stderr without it)\n"
 	"  --max-connections N     connections served at once (default 1000)\n"
 	"  --idle-timeout S        close a connection idle for S seconds (default 600)\n"
+	CMD_MEMORY_BUDGET_HELP
 	COMMON_HELP_ZONE COMMON_HELP_RECORD COMMON_HELP_DNS COMMON_HELP_EXP
 	"  --no-prefetch           do not start lookups before the terms that need\n"
 	"                          them are evaluated (results are the same)\n"
@@ -125,6 +127,12 @@ struct daemon {
 	unsigned nconns, max_conns;
 	unsigned idle_timeout;
 	unsigned long nrequests, nconnections;
+	/* the memory budget of the evaluations in flight, and what of it
+	 * was logged last (at most once per BUDGET_LOG_INTERVAL) */
+	spf_budget_t *budget;
+	size_t budget_bytes;
+	time_t budget_logged_at;
+	unsigned long budget_waited, budget_dropped;
 	struct event *sig_hup, *sig_term, *sig_int, *stop_timer;
 	char hostname[256];
 	int exit_code;
@@ -617,6 +625,33 @@ static void answer(struct preq *q, const char *action, const char *note)
 	conn_release(c);
 }
 
+/*
+ * Log what the memory budget did since the last report: evaluations that
+ * had to wait, and those not evaluated because the request deadline came
+ * first (answered temperror).  At most once per BUDGET_LOG_INTERVAL, at
+ * the first such event after it, never once per request.
+ */
+static void budget_report(struct daemon *d)
+{
+	spf_budget_stats_t st;
+	time_t now = time(NULL);
+
+	spf_budget_stats(d->budget, &st);
+	if (st.waited == d->budget_waited && st.dropped == d->budget_dropped)
+		return;
+	if (d->budget_logged_at != 0 && now - d->budget_logged_at < BUDGET_LOG_INTERVAL)
+		return;
+	plog(LOG_WARNING, "memory budget of %zu MiB for the evaluations in flight: "
+		"%lu evaluations waited and %lu were not evaluated (request deadline: "
+		"temperror) %s; %zu waiting, %zu in flight now",
+		st.limit / (1024 * 1024), st.waited - d->budget_waited,
+		st.dropped - d->budget_dropped, d->budget_logged_at != 0 ?
+		"since the last report" : "so far", st.waiting, st.in_flight);
+	d->budget_waited = st.waited;
+	d->budget_dropped = st.dropped;
+	d->budget_logged_at = now;
+}
+
 /* The decision is made: remember it for the instance and answer. */
 static void conclude(struct preq *q, policy_decision_t *d)
 {
@@ -702,8 +737,11 @@ static bool start_ident(struct preq *q, spf_identity_t which)
 	if (r->deadline_ms > (unsigned)left)
 		r->deadline_ms = (unsigned)left;
 	r->lean_trace = true;
+	r->budget = q->c->d->budget;
 	q->running = (int)which;
 	q->job[which] = spf_check_start(q->c->d->res, r, on_job_done, q, &st);
+	if (spf_job_waiting(q->job[which]))
+		budget_report(q->c->d);
 	if (q->job[which] == NULL) {
 		q->running = -1;
 		id->checked = true;
@@ -792,6 +830,7 @@ static bool whitelists(struct preq *q)
 		q->wl_req.void_limit = cfg->void_limit;
 		q->wl_req.deadline_ms = cfg->whitelist_lookup_time * 1000;
 		q->wl_req.lean_trace = true;
+		q->wl_req.budget = q->c->d->budget;
 		q->wl_job = spf_check_start(q->c->d->res, &q->wl_req, on_wl_job, q, &st);
 		if (q->wl_job != NULL)
 			return true;
@@ -836,12 +875,18 @@ static void step(struct preq *q)
 static void on_deadline(const spf_dns_answer_t *ans, void *arg)
 {
 	struct preq *q = arg;
+	bool waiting;
 
 	(void)ans;
 	q->deadline = NULL;
 	q->timed_out = true;
-	plog(LOG_WARNING, "%s: request deadline of %u s reached", q->c->peer,
-		q->cfg->request_time);
+	/* one still waiting for the memory budget is counted and logged
+	 * with the others, once per interval (budget_report()) */
+	waiting = spf_job_waiting(q->wl_job) ||
+		(q->running >= 0 && spf_job_waiting(q->job[q->running]));
+	if (!waiting)
+		plog(LOG_WARNING, "%s: request deadline of %u s reached", q->c->peer,
+			q->cfg->request_time);
 	if (q->wl_job != NULL) {
 		spf_job_destroy(q->wl_job);
 		q->wl_job = NULL;
@@ -859,9 +904,13 @@ static void on_deadline(const spf_dns_answer_t *ans, void *arg)
 		q->job[q->running] = NULL;
 		id->checked = true;
 		id->result = SPF_RESULT_TEMPERROR;
-		id->problem = "the policy request deadline was reached";
+		id->problem = waiting ?
+			"not evaluated: the memory budget of the evaluations in flight was exhausted" :
+			"the policy request deadline was reached";
 		q->running = -1;
 	}
+	if (waiting)
+		budget_report(q->c->d);
 	step(q);
 }
 
@@ -1313,6 +1362,7 @@ int cmd_policyd(int argc, char **argv)
 		{ "log", required_argument, NULL, 'G' },
 		{ "max-connections", required_argument, NULL, 'N' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "memory-budget", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -1333,6 +1383,7 @@ int cmd_policyd(int argc, char **argv)
 	d->co.not_for = COMMON_BIT(1004) | COMMON_BIT(1012) | COMMON_BIT(1014);
 	d->max_conns = DEFAULT_MAX_CONNS;
 	d->idle_timeout = 600;
+	d->budget_bytes = SPF_BUDGET_DEFAULT;
 	d->stderr_ok = true;
 	optind = 1;
 	opterr = 0;
@@ -1384,6 +1435,10 @@ int cmd_policyd(int argc, char **argv)
 				d->idle_timeout = (unsigned)v;
 			break;
 		}
+		case 'B':
+			if (!cmd_memory_budget(optarg, &d->budget_bytes))
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			fputs(policyd_usage, stdout);
 			return 0;
@@ -1393,6 +1448,11 @@ int cmd_policyd(int argc, char **argv)
 	}
 	if (!cmd_operands("policyd", argc, argv, optind, 0, 0, "no arguments"))
 		return EXIT_USAGE;
+	d->budget = spf_budget_create(d->budget_bytes);
+	if (d->budget == NULL) {
+		cmd_error("out of memory");
+		return EXIT_INTERNAL;
+	}
 	d->spawn = nlisten == 0;
 	if (d->spawn) {
 		/* C.8: spawn(8) gives stderr the socket of stdout: never write
@@ -1505,6 +1565,8 @@ out:
 		conn_free(d->conns);
 	}
 	close_listeners(d);
+	spf_budget_destroy(d->budget);   /* after the jobs (conn_free) */
+	d->budget = NULL;
 	if (d->sig_hup) event_free(d->sig_hup);
 	if (d->sig_term) event_free(d->sig_term);
 	if (d->sig_int) event_free(d->sig_int);

@@ -32,6 +32,7 @@
  *	spf_rrtype_str() uses a static buffer for unknown types.
  */
 #include "spf_dns.h"
+#include "dns_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -372,6 +373,11 @@ void spf_dns_answer_unref(spf_dns_answer_t *ans)
 	spf_free(ans->detail);
 	spf_free(ans->cnames);
 	spf_free(ans);
+}
+
+bool spf_dns_answer_shared(const spf_dns_answer_t *ans)
+{
+	return ans != NULL && ans->refs > 1;
 }
 
 void *spf_dns_answer_memo(const spf_dns_answer_t *ans)

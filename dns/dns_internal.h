@@ -40,6 +40,11 @@ spf_wire_query_t *spf_wire_query(spf_wire_t *w, const char *name,
 /* Forget a query: its callback will not be called. */
 void spf_wire_cancel(spf_wire_query_t *wq);             /* NULL ok */
 
+/* ---- answer.c ---- */
+
+/* Is ans referenced by anyone but its first owner? */
+bool spf_dns_answer_shared(const spf_dns_answer_t *ans);
+
 /* ---- wire2answer.c: c-ares outcomes to answers ---- */
 
 /*

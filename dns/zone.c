@@ -47,6 +47,7 @@
  *	sets the negative TTL.
  */
 #include "spf_dns.h"
+#include "dns_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -277,6 +278,25 @@ spf_status_t spf_zone_add(spf_zone_t *zone, const char *name, const spf_dns_rr_t
 		return SPF_OK;
 	}
 	set = find_set(n, rr->type);
+	if (set != NULL && spf_dns_answer_shared(set)) {
+		/* lookups hold the set (see spf_zone_lookup()): they keep
+		 * theirs, the zone goes on with a copy */
+		spf_dns_answer_t *copy = spf_dns_answer_create(n->name, rr->type,
+			SPF_DNS_OK);
+
+		st = copy != NULL ? SPF_OK : SPF_ENOMEM;
+		for (size_t i = 0; st == SPF_OK && i < spf_dns_answer_count(set); i++)
+			st = spf_dns_answer_add(copy, spf_dns_answer_rr(set, i));
+		if (st != SPF_OK) {
+			spf_dns_answer_unref(copy);
+			return st;
+		}
+		for (size_t i = 0; i < n->nsets; i++)
+			if (n->sets[i] == set)
+				n->sets[i] = copy;
+		spf_dns_answer_unref(set);
+		set = copy;
+	}
 	if (set == NULL) {
 		set = new_set(n, rr->type);
 		if (set == NULL)
@@ -485,6 +505,17 @@ static uint32_t negative_ttl(const spf_zone_t *zone, const char *name, size_t le
 	return DEFAULT_NEG_TTL;
 }
 
+/* Does the query name q (any case, maybe a trailing dot) name the
+ * normalised name n? */
+static bool same_name(const char *q, const char *n)
+{
+	size_t len = strlen(q);
+
+	if (len > 0 && q[len - 1] == '.')
+		len--;
+	return strlen(n) == len && spf_strncaseeq(q, n, len);
+}
+
 spf_dns_answer_t *spf_zone_lookup(const spf_zone_t *zone, const char *name,
 	uint16_t type)
 {
@@ -542,6 +573,11 @@ spf_dns_answer_t *spf_zone_lookup(const spf_zone_t *zone, const char *name,
 		break;
 	}
 
+	if (status == SPF_DNS_OK && hops == 0 && same_name(name, spf_dns_answer_name(set)))
+		/* the set itself, shared: what an evaluator derives from it
+		 * (the parsed record, eval.c's memo) is then made once, not
+		 * once per lookup; spf_zone_add() copies a set that is held */
+		return spf_dns_answer_ref((spf_dns_answer_t *)set);
 	ans = spf_dns_answer_create(name, type, status);
 	if (ans == NULL)
 		return NULL;

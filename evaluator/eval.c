@@ -37,6 +37,10 @@
 #define MAX_EXPANSION 4096 /* bound on one macro expansion */
 #define DEFAULT_DEADLINE_MS 20000   /* RFC 7208 §4.6.4: at least 20 s */
 #define PAST_LIMIT_TERMS 30         /* trace_past_limits: how far to go on */
+/* A full trace gives every term of a record its own node up to this
+ * many terms; past it, runs of ip4/ip6 terms that did not match are one
+ * node each (README "Limits and resource bounds"). */
+#define TRACE_TERMS_MAX 2000
 
 enum role { ROLE_CHECK, ROLE_INCLUDE, ROLE_REDIRECT };
 
@@ -82,7 +86,20 @@ struct frame {
 	const char *domain;
 	spf_record_t *rec;
 	spf_trace_t *node;           /* CHECK node */
+	/* The terms' trace nodes.  A full trace of a record of at most
+	 * TRACE_TERMS_MAX terms has one per term, made up front
+	 * (term_nodes).  Otherwise (lazy) they are made as terms are
+	 * reached, see term_node(): in a lean trace only for terms that
+	 * query DNS, decide or fail, so that walking a record allocates
+	 * nothing per term; in a full trace also one node per run of
+	 * ip4/ip6 terms that did not match (and one for the terms not
+	 * reached), so that the trace of a record stays bounded. */
 	spf_trace_t **term_nodes;
+	bool lazy;
+	size_t traced;               /* lazy: terms before it are in the trace */
+	size_t cur_idx;              /* lazy: the term of cur_node */
+	spf_trace_t *cur_node;
+	spf_trace_t *redirect_node;  /* lazy: the node of redirect=, once made */
 	size_t ti;
 	enum fstate state;
 	unsigned depth;
@@ -204,6 +221,14 @@ struct spf_job {
 	int exp_phase;
 	struct frame *exp_frame;
 	struct slot *exp_slot;
+	/* the memory budget (spf_budget_t): in its list of jobs in flight,
+	 * or waiting in its queue (qnext within the domain's queue) */
+	spf_budget_t *pbudget;
+	bool in_flight;
+	bool waiting;
+	spf_job_t *fprev, *fnext;
+	spf_job_t *qnext;
+	struct dq *dq;
 	/* final */
 	spf_result_t result;
 	const char *mechanism;
@@ -215,6 +240,7 @@ struct spf_job {
 };
 
 static void job_run(spf_job_t *job);
+static void budget_leave(spf_job_t *job);
 
 /* ---- small helpers ---- */
 
@@ -356,6 +382,11 @@ static const char *rr_text(spf_job_t *job, const spf_dns_rr_t *rr)
 	return rr_text_in(job->arena, rr);
 }
 
+static const char *record_label(spf_job_t *job, const spf_dns_answer_t *ans,
+	const spf_dns_rr_t *rr);
+static spf_status_t parse_memo(spf_job_t *job, const spf_dns_answer_t *ans,
+	const spf_dns_rr_t *rr, spf_record_t **out, spf_parse_error_t *err);
+
 /* A one-line summary of an answer for the trace. */
 static const char *answer_text(spf_job_t *job, const spf_dns_answer_t *ans)
 {
@@ -368,6 +399,18 @@ static const char *answer_text(spf_job_t *job, const spf_dns_answer_t *ans)
 		spf_buf_puts(&b, spf_dns_status_str(st));
 		if (spf_dns_answer_detail(ans) != NULL)
 			spf_buf_printf(&b, " (%s)", spf_dns_answer_detail(ans));
+	} else if (spf_dns_answer_count(ans) == 1 &&
+	    spf_dns_answer_type(ans) == SPF_RR_TXT) {
+		/* a record: its text is made once, with the parsed record
+		 * (which st_select() would parse anyway) */
+		const spf_dns_rr_t *rr = spf_dns_answer_rr(ans, 0);
+		spf_record_t *rec;
+		spf_parse_error_t perr;
+
+		spf_buf_finish(&b);
+		if (spf_record_is_spf1(rr->u.txt.data, rr->u.txt.len))
+			(void)parse_memo(job, ans, rr, &rec, &perr);
+		return record_label(job, ans, rr);
 	} else {
 		size_t n = spf_dns_answer_count(ans);
 
@@ -1213,6 +1256,133 @@ static struct frame *push_frame(spf_job_t *job, struct frame *parent,
 	return f;
 }
 
+/* ---- terms in the trace ---- */
+
+/* "1,214": n with thousands separated, in buf. */
+static const char *thousands(char *buf, size_t len, size_t n)
+{
+	char digits[32];
+	size_t nd = (size_t)snprintf(digits, sizeof digits, "%zu", n), o = 0;
+
+	for (size_t i = 0; i < nd && o + 2 < len; i++) {
+		if (i > 0 && (nd - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/*
+ * Lazy full trace: the terms from f->traced up to end (exclusive), which
+ * have no node, become one: the term's own when it is one, else a
+ * summary "1,214 ip4 terms" with the byte span of the run and outcome
+ * (NO_MATCH for a run walked, NOT_REACHED for the rest of a record).
+ */
+static void trace_run(spf_job_t *job, struct frame *f, size_t end,
+	spf_term_outcome_t outcome)
+{
+	const spf_term_t *first, *last;
+	size_t n4 = 0, n6 = 0, nother = 0, n;
+	char a[32], b[32];
+	spf_trace_t *t;
+	const char *label;
+
+	if (!f->lazy || job->lean || f->rec == NULL || end > f->rec->nterms ||
+	    end <= f->traced)
+		return;
+	first = &f->rec->terms[f->traced];
+	last = &f->rec->terms[end - 1];
+	n = end - f->traced;
+	for (const spf_term_t *k = first; k <= last; k++) {
+		if (!k->is_modifier && k->mech == SPF_MECH_IP4)
+			n4++;
+		else if (!k->is_modifier && k->mech == SPF_MECH_IP6)
+			n6++;
+		else
+			nother++;
+	}
+	if (n == 1) {
+		label = first->text;
+	} else {
+		/* "1,214 ip4 terms", "3,507 terms (3,506 ip4, 1 other)" */
+		const size_t counts[3] = { n4, n6, nother };
+		static const char *const kinds[3] = { "ip4", "ip6", "other" };
+		char parts[96];
+		size_t o = 0, kinds_seen = 0;
+
+		parts[0] = '\0';
+		for (size_t k = 0; k < 3; k++) {
+			if (counts[k] == 0)
+				continue;
+			o += (size_t)snprintf(parts + o, sizeof parts - o, "%s%s %s",
+				kinds_seen++ ? ", " : "", thousands(a, sizeof a, counts[k]),
+				kinds[k]);
+		}
+		if (kinds_seen == 1 && nother == 0)
+			label = spf_arena_printf(job->arena, "%s %s terms",
+				thousands(b, sizeof b, n), n4 ? "ip4" : "ip6");
+		else
+			label = spf_arena_printf(job->arena, "%s terms (%s)",
+				thousands(b, sizeof b, n), parts);
+	}
+	t = trace_add(job, f->node, SPF_TRACE_TERM, label);
+	f->traced = end;
+	if (t == NULL || label == NULL)
+		return;
+	t->offset = first->offset;
+	t->len = last->offset + last->len - first->offset;
+	t->count = (unsigned)n;
+	t->outcome = n4 + n6 == 0 && outcome == SPF_TERM_NO_MATCH ?
+		SPF_TERM_SKIPPED : outcome;
+	t->beyond_limit = outcome != SPF_TERM_NOT_REACHED && job->past_limit;
+}
+
+/* A new node for term i of f's record. */
+static spf_trace_t *term_node_add(spf_job_t *job, struct frame *f, size_t i)
+{
+	const spf_term_t *term = &f->rec->terms[i];
+	spf_trace_t *t = trace_add(job, f->node, SPF_TRACE_TERM, term->text);
+
+	if (t != NULL) {
+		t->offset = term->offset;
+		t->len = term->len;
+		t->count = 1;
+	}
+	return t;
+}
+
+/* The trace node of term i of f's record, made now if the trace is
+ * lazy; NULL when out of memory.  In a lazy trace terms are asked for in
+ * record order (the terms before i without a node are summarised). */
+static spf_trace_t *term_node(spf_job_t *job, struct frame *f, size_t i)
+{
+	if (!f->lazy)
+		return f->term_nodes[i];
+	if (f->cur_node != NULL && f->cur_idx == i)
+		return f->cur_node;
+	if ((int)i == f->rec->redirect && f->redirect_node != NULL)
+		return f->redirect_node;
+	trace_run(job, f, i, SPF_TERM_NO_MATCH);
+	f->cur_node = term_node_add(job, f, i);
+	f->cur_idx = i;
+	if (f->traced < i + 1)
+		f->traced = i + 1;
+	if ((int)i == f->rec->redirect)
+		f->redirect_node = f->cur_node;
+	return f->cur_node;
+}
+
+/* The node of term i if it has one (never makes one). */
+static spf_trace_t *term_node_peek(const struct frame *f, size_t i)
+{
+	if (!f->lazy)
+		return f->term_nodes[i];
+	if ((int)i == f->rec->redirect)
+		return f->redirect_node;
+	return f->cur_idx == i ? f->cur_node : NULL;
+}
+
 static void set_problem(spf_job_t *job, const char *text)
 {
 	if (job->problem == NULL)
@@ -1224,6 +1394,11 @@ static void frame_finish(spf_job_t *job, struct frame *f, spf_result_t r,
 	const char *problem)
 {
 	f->result = r;
+	/* a lazy full trace: the run walked last, then the terms not
+	 * reached, each as one node */
+	trace_run(job, f, f->ti, SPF_TERM_NO_MATCH);
+	if (f->rec != NULL)
+		trace_run(job, f, f->rec->nterms, SPF_TERM_NOT_REACHED);
 	if (problem != NULL) {
 		set_problem(job, problem);
 		trace_note(job, f->node, problem);
@@ -1267,7 +1442,7 @@ static bool past_limit(spf_job_t *job, struct frame *f, const spf_term_t *t,
 				size_t idx = (size_t)(t - f->rec->terms);
 
 				if (idx < f->rec->nterms && job->nlimit_nodes <= MAX_FRAMES)
-					job->limit_nodes[job->nlimit_nodes++] = f->term_nodes[idx];
+					job->limit_nodes[job->nlimit_nodes++] = term_node_peek(f, idx);
 				if (f->role != ROLE_INCLUDE || f->parent == NULL)
 					break;
 				f = f->parent;
@@ -1636,18 +1811,19 @@ static void st_select(spf_job_t *job, struct frame *f)
 		return;
 	}
 parse:
+	/* parsed first: the record's label is then made in the memo */
+	ps = job->scope != SPF_SCOPE_RFC7208 ?
+		spf_record_parse_version(job->arena, found->u.txt.data, found->u.txt.len,
+			&f->rec, &perr) :
+		parse_memo(job, f->txt->ans, found, &f->rec, &perr);
 	rnode = trace_add(job, f->node, SPF_TRACE_RECORD,
 		record_label(job, f->txt->ans, found));
+	slot_recount(job, f->txt);   /* the parsed record (and label) is held too */
 	if (rnode != NULL)
 		rnode->ttl = found->ttl;
 	if (rnode != NULL && job->scope != SPF_SCOPE_RFC7208)
 		rnode->detail = spf_arena_printf(job->arena, "%s record for Sender ID scope %s",
 			spf_rrtype_str(found->type), job->scope == SPF_SCOPE_PRA ? "pra" : "mfrom");
-	ps = job->scope != SPF_SCOPE_RFC7208 ?
-		spf_record_parse_version(job->arena, found->u.txt.data, found->u.txt.len,
-			&f->rec, &perr) :
-		parse_memo(job, f->txt->ans, found, &f->rec, &perr);
-	slot_recount(job, f->txt);   /* the parsed record is held too */
 	if (ps == SPF_ENOMEM) {
 		job->oom = true;
 		return;
@@ -1658,15 +1834,17 @@ parse:
 			f->domain, perr.offset, perr.message ? perr.message : "invalid record"));
 		return;
 	}
-	f->term_nodes = spf_arena_alloc(job->arena,
-		(f->rec->nterms + 1) * sizeof(*f->term_nodes));
-	if (f->term_nodes == NULL) {
-		job->oom = true;
-		return;
+	f->lazy = job->lean || f->rec->nterms > TRACE_TERMS_MAX;
+	if (!f->lazy) {
+		f->term_nodes = spf_arena_alloc(job->arena,
+			(f->rec->nterms + 1) * sizeof(*f->term_nodes));
+		if (f->term_nodes == NULL) {
+			job->oom = true;
+			return;
+		}
+		for (size_t i = 0; i < f->rec->nterms; i++)
+			f->term_nodes[i] = term_node_add(job, f, i);
 	}
-	for (size_t i = 0; i < f->rec->nterms; i++)
-		f->term_nodes[i] = trace_add(job, f->node, SPF_TRACE_TERM,
-			f->rec->terms[i].text);
 	if (!f->warm)
 		walk_sync(job, f);
 	f->ti = 0;
@@ -1676,11 +1854,82 @@ parse:
 
 static void decide(spf_job_t *job, struct frame *f, size_t ti, spf_result_t r)
 {
+	spf_trace_t *node;
+
 	f->decider = f;
 	f->decisive = &f->rec->terms[ti];
-	if (f->term_nodes[ti] != NULL && !job->past_limit)
-		f->term_nodes[ti]->decisive = true;
+	node = term_node(job, f, ti);
+	if (node != NULL && !job->past_limit)
+		node->decisive = true;
 	frame_finish(job, f, r, NULL);
+}
+
+/* Terms walked without a lookup and without a node of their own in a
+ * lazy trace: ip4, ip6 and the modifiers other than redirect. */
+static bool walkable(const spf_term_t *t)
+{
+	if (t->is_modifier)
+		return t->mod != SPF_MOD_REDIRECT;
+	return t->mech == SPF_MECH_IP4 || t->mech == SPF_MECH_IP6;
+}
+
+/* Does the client ip (its IPv4 address as a number in ip4) lie in the
+ * network of the ip4/ip6 term t?  One comparison for IPv4. */
+static bool net_match(const spf_addr_t *ip, uint32_t ip4, const spf_term_t *t)
+{
+	if (t->net.family != ip->family)
+		return false;
+	if (ip->family == 4) {
+		unsigned prefix = t->cidr4 < 0 ? 32 : (unsigned)t->cidr4;
+		const uint8_t *n = t->net.addr;
+		uint32_t net = (uint32_t)n[0] << 24 | (uint32_t)n[1] << 16 |
+			(uint32_t)n[2] << 8 | n[3];
+
+		return prefix == 0 || ((ip4 ^ net) >> (32 - prefix)) == 0;
+	}
+	return spf_addr_in_net(ip, &t->net, t->cidr6 < 0 ? 128 : (unsigned)t->cidr6);
+}
+
+/*
+ * Walk the ip4/ip6 terms and modifiers from f->ti on, straight from the
+ * shared parsed record, up to the first term that matches or is not
+ * walkable (RFC 7208 §5.6: a match is one comparison with the client).
+ * Nothing is allocated or formatted for the terms that do not match,
+ * unless every term has its node (a full trace of a small record).
+ */
+static void walk(spf_job_t *job, struct frame *f)
+{
+	const spf_record_t *rec = f->rec;
+	const spf_addr_t *ip = &job->mctx.ip;
+	const uint8_t *a = ip->addr;
+	uint32_t ip4 = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+		(uint32_t)a[2] << 8 | a[3];
+	size_t i;
+
+	for (i = f->ti; i < rec->nterms; i++) {
+		const spf_term_t *t = &rec->terms[i];
+		spf_trace_t *node;
+
+		if (!walkable(t))
+			break;
+		if (!t->is_modifier && net_match(ip, ip4, t))
+			break;
+		if (f->lazy)
+			continue;
+		node = f->term_nodes[i];
+		if (node == NULL)
+			continue;
+		if (t->is_modifier) {
+			node->outcome = SPF_TERM_SKIPPED;
+			continue;
+		}
+		node->outcome = SPF_TERM_NO_MATCH;
+		node->lookups = job->lookups;
+		node->voids = job->voids;
+		node->beyond_limit = job->past_limit;
+	}
+	f->ti = i;
+	f->phase = 0;
 }
 
 static void st_term(spf_job_t *job, struct frame *f)
@@ -1695,8 +1944,16 @@ static void st_term(spf_job_t *job, struct frame *f)
 		return;
 	}
 	t = &f->rec->terms[f->ti];
-	node = f->term_nodes[f->ti];
+	if (f->phase == 0 && walkable(t)) {
+		walk(job, f);
+		if (f->ti >= f->rec->nterms || !walkable(&f->rec->terms[f->ti]))
+			return;
+		/* an ip4/ip6 term matched */
+		t = &f->rec->terms[f->ti];
+	}
+	node = term_node(job, f, f->ti);
 	if (t->is_modifier) {
+		/* redirect=, used only after the last mechanism (st_after) */
 		if (node != NULL)
 			node->outcome = SPF_TERM_SKIPPED;
 		f->ti++;
@@ -1744,16 +2001,17 @@ static void st_after(spf_job_t *job, struct frame *f)
 	enum tres r;
 
 	if (f->rec->redirect < 0 || f->rec->all >= 0) {
-		if (f->rec->redirect >= 0 && f->term_nodes[f->rec->redirect] != NULL)
-			f->term_nodes[f->rec->redirect]->detail =
-				"ignored: the record contains \"all\" (RFC 7208 §6.1)";
+		node = f->rec->redirect >= 0 ?
+			term_node_peek(f, (size_t)f->rec->redirect) : NULL;
+		if (node != NULL)
+			node->detail = "ignored: the record contains \"all\" (RFC 7208 §6.1)";
 		f->decider = f;
 		f->decisive = NULL;
 		frame_finish(job, f, SPF_RESULT_NEUTRAL, NULL);
 		return;
 	}
 	t = &f->rec->terms[f->rec->redirect];
-	node = f->term_nodes[f->rec->redirect];
+	node = term_node(job, f, (size_t)f->rec->redirect);
 	if (f->phase == 0) {
 		if (!count_lookup(job, f, t, &problem))
 			goto error;
@@ -1966,6 +2224,7 @@ static void finish_job(spf_job_t *job)
 	job->done = true;
 	spf_dns_query_cancel(job->deadline);
 	job->deadline = NULL;
+	budget_leave(job);
 	prefetch_cancel(job, W_DONE);
 	/* a finished job keeps its arena and the records its trace and
 	 * results point into; nothing else */
@@ -2081,6 +2340,244 @@ static void on_kick(const spf_dns_answer_t *ans, void *arg)
 	job_run(job);
 }
 
+/* ---- the memory budget of evaluations in flight (issue 21) ---- */
+
+/* The jobs of one start domain waiting, in arrival order. */
+struct dq {
+	char *domain;
+	spf_job_t *head, *tail;
+	struct dq *prev, *next;
+};
+
+struct spf_budget {
+	size_t limit;
+	spf_job_t *flight;           /* admitted and not done */
+	struct dq *first, *last;     /* domains waiting; first is served next */
+	spf_budget_stats_t st;
+};
+
+spf_budget_t *spf_budget_create(size_t limit)
+{
+	spf_budget_t *b = spf_calloc(1, sizeof(*b));
+
+	if (b != NULL)
+		b->limit = b->st.limit = limit ? limit : SPF_BUDGET_DEFAULT;
+	return b;
+}
+
+void spf_budget_destroy(spf_budget_t *b)
+{
+	if (b == NULL)
+		return;
+	/* jobs are destroyed first: nothing waits any more */
+	while (b->first != NULL) {
+		struct dq *d = b->first;
+
+		b->first = d->next;
+		spf_free(d->domain);
+		spf_free(d);
+	}
+	spf_free(b);
+}
+
+static size_t job_charge(const spf_job_t *job)
+{
+	size_t m = spf_job_memory(job);
+
+	return m > SPF_BUDGET_JOB_RESERVE ? m : SPF_BUDGET_JOB_RESERVE;
+}
+
+static size_t budget_used(const spf_budget_t *b)
+{
+	size_t used = 0;
+
+	for (const spf_job_t *j = b->flight; j != NULL; j = j->fnext)
+		used += job_charge(j);
+	return used;
+}
+
+void spf_budget_stats(const spf_budget_t *b, spf_budget_stats_t *out)
+{
+	if (b == NULL || out == NULL)
+		return;
+	*out = b->st;
+	out->used = budget_used(b);
+}
+
+bool spf_job_waiting(const spf_job_t *job)
+{
+	return job != NULL && job->waiting;
+}
+
+/* Room for one more job?  Always when none is in flight. */
+static bool budget_fits(spf_budget_t *b)
+{
+	size_t used;
+
+	if (b->flight == NULL)
+		return true;
+	used = budget_used(b);
+	if (used > b->st.peak)
+		b->st.peak = used;
+	return used <= b->limit && b->limit - used >= SPF_BUDGET_JOB_RESERVE;
+}
+
+static void flight_add(spf_job_t *job)
+{
+	spf_budget_t *b = job->pbudget;
+
+	job->in_flight = true;
+	job->fprev = NULL;
+	job->fnext = b->flight;
+	if (b->flight != NULL)
+		b->flight->fprev = job;
+	b->flight = job;
+	b->st.in_flight++;
+	b->st.admitted++;
+}
+
+/* Queue job behind the others of its domain; false on ENOMEM. */
+static bool queue_add(spf_job_t *job)
+{
+	spf_budget_t *b = job->pbudget;
+	struct dq *d;
+
+	for (d = b->first; d != NULL; d = d->next)
+		if (spf_streq_nocase(d->domain, job->start_domain))
+			break;
+	if (d == NULL) {
+		d = spf_calloc(1, sizeof(*d));
+		if (d != NULL)
+			d->domain = spf_strdup(job->start_domain);
+		if (d == NULL || d->domain == NULL) {
+			spf_free(d);
+			return false;
+		}
+		d->prev = b->last;
+		if (b->last != NULL)
+			b->last->next = d;
+		else
+			b->first = d;
+		b->last = d;
+	}
+	if (d->tail != NULL)
+		d->tail->qnext = job;
+	else
+		d->head = job;
+	d->tail = job;
+	job->qnext = NULL;
+	job->dq = d;
+	job->waiting = true;
+	b->st.waiting++;
+	b->st.waited++;
+	return true;
+}
+
+static void dq_unlink(spf_budget_t *b, struct dq *d)
+{
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		b->first = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+	else
+		b->last = d->prev;
+	d->prev = d->next = NULL;
+}
+
+/* Take job out of its domain's queue. */
+static void queue_remove(spf_job_t *job)
+{
+	spf_budget_t *b = job->pbudget;
+	struct dq *d = job->dq;
+	spf_job_t **pp = &d->head, *prev = NULL;
+
+	while (*pp != NULL && *pp != job) {
+		prev = *pp;
+		pp = &(*pp)->qnext;
+	}
+	if (*pp == job) {
+		*pp = job->qnext;
+		if (d->tail == job)
+			d->tail = prev;
+	}
+	job->waiting = false;
+	job->dq = NULL;
+	b->st.waiting--;
+	if (d->head == NULL) {
+		dq_unlink(b, d);
+		spf_free(d->domain);
+		spf_free(d);
+	}
+}
+
+static void on_kick(const spf_dns_answer_t *ans, void *arg);
+static void on_deadline(const spf_dns_answer_t *ans, void *arg);
+
+/* Start the job's evaluation: its first turn and its deadline. */
+static bool job_go(spf_job_t *job)
+{
+	job->kick = spf_resolver_call_later(job->res, on_kick, job);
+	job->deadline = job->kick != NULL ? spf_resolver_call_after(job->res,
+		job->deadline_ms, on_deadline, job) : NULL;
+	if (job->deadline == NULL) {
+		spf_dns_query_cancel(job->kick);
+		job->kick = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* Admit waiting jobs while there is room: the first job of the domain
+ * first in line, which then goes to the end of the line. */
+static void budget_pump(spf_budget_t *b)
+{
+	while (b->first != NULL && budget_fits(b)) {
+		struct dq *d = b->first;
+		spf_job_t *job = d->head;
+
+		if (!job_go(job))
+			return;   /* out of memory: retried when a job leaves */
+		queue_remove(job);
+		if (b->first == d && d->next != NULL) {
+			dq_unlink(b, d);
+			d->prev = b->last;
+			b->last->next = d;
+			b->last = d;
+		}
+		flight_add(job);
+	}
+}
+
+/* The job is done or destroyed: it leaves its budget. */
+static void budget_leave(spf_job_t *job)
+{
+	spf_budget_t *b = job->pbudget;
+
+	if (b == NULL)
+		return;
+	if (job->waiting) {
+		queue_remove(job);
+		b->st.dropped++;
+	} else if (job->in_flight) {
+		size_t used = budget_used(b);
+
+		if (used > b->st.peak)
+			b->st.peak = used;
+		if (job->fprev != NULL)
+			job->fprev->fnext = job->fnext;
+		else
+			b->flight = job->fnext;
+		if (job->fnext != NULL)
+			job->fnext->fprev = job->fprev;
+		job->in_flight = false;
+		b->st.in_flight--;
+	}
+	job->pbudget = NULL;
+	budget_pump(b);
+}
+
 /* ---- public ---- */
 
 spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
@@ -2154,18 +2651,21 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 		if (job->problem == NULL)
 			goto fail_job;
 	}
-	job->kick = spf_resolver_call_later(res, on_kick, job);
-	if (job->kick == NULL)
-		goto fail_job;
 	job->prefetch = !req->no_prefetch;
 	job->budget = req->memory_budget ? req->memory_budget : SPF_JOB_MEMORY_BUDGET;
 	job->lean = req->lean_trace;
 	job->trace_past = req->trace_past_limits;
 	job->deadline_ms = req->deadline_ms ? req->deadline_ms : DEFAULT_DEADLINE_MS;
-	job->deadline = spf_resolver_call_after(res, job->deadline_ms, on_deadline, job);
-	if (job->deadline == NULL) {
-		spf_dns_query_cancel(job->kick);
-		goto fail_job;
+	job->pbudget = req->budget;
+	if (job->pbudget != NULL && !budget_fits(job->pbudget)) {
+		/* over the budget: wait, not evaluating (budget_pump()) */
+		if (!queue_add(job))
+			goto fail_job;
+	} else {
+		if (!job_go(job))
+			goto fail_job;
+		if (job->pbudget != NULL)
+			flight_add(job);
 	}
 	if (status != NULL)
 		*status = SPF_OK;
@@ -2182,6 +2682,7 @@ void spf_job_destroy(spf_job_t *job)
 {
 	if (job == NULL)
 		return;
+	budget_leave(job);
 	spf_dns_query_cancel(job->kick);
 	spf_dns_query_cancel(job->deadline);
 	prefetch_cancel(job, W_DONE);
@@ -2203,6 +2704,11 @@ unsigned spf_job_void_lookups(const spf_job_t *job) { return job->voids; }
 const char *spf_job_sender(const spf_job_t *job) { return job->mctx.sender; }
 const char *spf_job_start_domain(const spf_job_t *job) { return job->start_domain; }
 const spf_trace_t *spf_job_trace(const spf_job_t *job) { return job->trace; }
+size_t spf_job_arena_memory(const spf_job_t *job)
+{
+	return spf_arena_used(job->arena);
+}
+
 size_t spf_job_memory(const spf_job_t *job)
 {
 	return spf_arena_used(job->arena) + job->held;

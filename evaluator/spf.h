@@ -69,6 +69,9 @@ typedef enum {
 	SPF_SCOPE_PRA,            /* RFC 4406 "pra": the RFC 4407 PRA */
 } spf_scope_t;
 
+/* The memory budget of evaluations in flight (below). */
+typedef struct spf_budget spf_budget_t;
+
 /* What to check.  Strings are borrowed for the duration of the call. */
 typedef struct {
 	spf_addr_t ip;
@@ -99,6 +102,9 @@ typedef struct {
 	 * deciding term and the counts stay those of the limit, exactly as
 	 * without this flag (for explain) */
 	bool trace_past_limits;
+	/* the memory budget the job runs under (see spf_budget_t), borrowed
+	 * for the job's life; NULL: none */
+	spf_budget_t *budget;
 	/* SenderID (RFC 4406; issue 5).  scope: see spf_scope_t; sender is
 	 * then the address of that scope (the PRA for SPF_SCOPE_PRA). */
 	spf_scope_t scope;
@@ -160,11 +166,55 @@ typedef struct spf_trace {
 	                              * scope's) records the domain publishes;
 	                              * more than one is permerror (RFC 7208
 	                              * §4.5, RFC 4406 §4.4) */
+	/* for TERM: the byte span in the record's text (RECORD's label)
+	 * and how many terms the node stands for: 1, or more for a run
+	 * summarised in one node (a full trace of a record of over 2,000
+	 * terms: ip4/ip6 terms that did not match, terms not reached) */
+	size_t offset, len;
+	unsigned count;
 	struct spf_trace *parent, *first, *last, *next;
 } spf_trace_t;
 
 typedef struct spf_job spf_job_t;
 typedef void (*spf_done_cb)(spf_job_t *job, void *arg);
+
+/* ==== the memory budget of evaluations in flight (issue 21) ====
+ *
+ * One budget for a process's evaluations (the policy service and batch
+ * use one each; README "Limits and resource bounds").  A job started
+ * with spf_request_t.budget is admitted when the memory of the jobs in
+ * flight under the budget, each counted as spf_job_memory() but at least
+ * SPF_BUDGET_JOB_RESERVE, leaves room for one more reserve (or when no
+ * job is in flight); otherwise it waits in the budget's queue, not yet
+ * evaluating, and its deadline (deadline_ms) starts only when it is
+ * admitted.  Waiting jobs are admitted in turn by domain (the domain
+ * check_host() starts at): round robin over the domains waiting, in
+ * arrival order within one, so that one domain's many evaluations do not
+ * hold back the others.  A job leaves the budget when it is done or
+ * destroyed; a caller that cannot wait longer (a request deadline)
+ * destroys the waiting job, which spf_budget_stats() counts as dropped.
+ */
+#define SPF_BUDGET_DEFAULT (256u * 1024 * 1024)  /* bytes */
+#define SPF_BUDGET_JOB_RESERVE (64u * 1024)      /* a job counts at least this */
+
+typedef struct {
+	size_t limit;              /* bytes */
+	size_t used;               /* now: the jobs in flight, as counted above */
+	size_t peak;               /* the most used has been */
+	size_t in_flight;          /* jobs admitted and not done */
+	size_t waiting;            /* jobs in the queue now */
+	unsigned long admitted;    /* jobs admitted, ever */
+	unsigned long waited;      /* of those and the dropped: had to wait */
+	unsigned long dropped;     /* destroyed while waiting */
+} spf_budget_stats_t;
+
+/* A budget of limit bytes (0: SPF_BUDGET_DEFAULT).  NULL on ENOMEM.
+ * Destroy it after every job started with it. */
+spf_budget_t *spf_budget_create(size_t limit);
+void spf_budget_destroy(spf_budget_t *b);      /* NULL is a no-op */
+void spf_budget_stats(const spf_budget_t *b, spf_budget_stats_t *out);
+/* Is the job waiting in its budget's queue (not evaluating yet)? */
+bool spf_job_waiting(const spf_job_t *job);
 
 /*
  * Start check_host() for req on res.  done_cb(job, arg) is called once
@@ -203,6 +253,11 @@ const spf_trace_t *spf_job_trace(const spf_job_t *job);
  * Bounded by the request's memory_budget; see README "Limits and
  * resource bounds". */
 size_t spf_job_memory(const spf_job_t *job);
+/* The job's own part of that: what its arena has handed out, without
+ * the answers and parsed records it shares with the cache and other
+ * jobs.  Bounded by the limits, not by the size of the records: the
+ * worst tree (10 includes of 60 KB records) takes about 10 KB lean. */
+size_t spf_job_arena_memory(const spf_job_t *job);
 
 /* ==== identities as SMTP delivers them (identity.c) — issue 12 ==== */
 

@@ -49,7 +49,9 @@
 
 #include <event2/event.h>
 
+#include "dns_internal.h"
 #include "fixture.h"
+#include "internal.h"
 #include "spf.h"
 
 #define GUARD_MS 10000
@@ -66,6 +68,12 @@
 #define JOB_MEMORY_SMALL (256u * 1024)       /* hostile modes above */
 #define JOB_MEMORY_TREE (1024u * 1024)       /* 10 includes x 4 KB, 10 MX x 10 */
 #define JOB_MEMORY_WORST (32u * 1024 * 1024) /* 10 includes x 60 KB records */
+/* the worst tree's own memory (spf_job_arena_memory(): not the shared
+ * answers and parsed records), issue 21: the lean walk allocates nothing
+ * per term; a full trace summarises runs past 2,000 terms */
+#define JOB_ARENA_WORST_LEAN (64u * 1024)
+#define JOB_ARENA_WORST_FULL (256u * 1024)
+#define WORST_TRACE_NODES 200   /* nodes of the worst tree's full trace */
 
 struct fx {
 	struct event_base *base;
@@ -811,27 +819,65 @@ static size_t tree_memory(spf_resolver_t *res, struct event_base *base,
 	return mem;
 }
 
+/* The worst a record tree can be (a DNS message holds at most 64 KB):
+ * worst.tree.test includes w0 ... w9.tree.test, records of about 60 KB
+ * of ip4 terms (long_record() with seeds 0 ... 9), then -all. */
+static void add_include_tree(spf_zone_t *z, const char *top_name,
+	char prefix, size_t len)
+{
+	static char rec[64000];
+	char name[64], top[1024];
+	size_t n = (size_t)snprintf(top, sizeof top, "v=spf1");
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof name, "%c%d.tree.test", prefix, i);
+		long_record(rec, sizeof rec, len, (unsigned)i);
+		add_txt(z, name, rec);
+		n += (size_t)snprintf(top + n, sizeof top - n, " include:%s", name);
+	}
+	snprintf(top + n, sizeof top - n, " -all");
+	add_txt(z, top_name, top);
+}
+
+static void add_worst_tree(spf_zone_t *z)
+{
+	add_include_tree(z, "worst.tree.test", 'w', 60000);
+}
+
+
+/* The job's own memory for the worst tree (warm: the records parsed). */
+static size_t worst_arena(spf_resolver_t *res, bool lean)
+{
+	spf_request_t req = { 0 };
+	spf_job_t *job;
+	size_t mem;
+
+	assert_true(spf_addr_parse("198.51.100.1", &req.ip));
+	req.sender = "u@worst.tree.test";
+	req.now = 1700000000;
+	req.lean_trace = lean;
+	job = spf_check_sync(res, &req, NULL);
+	assert_non_null(job);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+	mem = spf_job_arena_memory(job);
+	print_message("u@worst.tree.test      %s: own memory %zu bytes\n",
+		lean ? "lean " : "trace", mem);
+	spf_job_destroy(job);
+	return mem;
+}
+
 static void test_memory_bounded(void **state)
 {
 	struct event_base *base = event_base_new();
 	spf_resolver_opts_t o = { .offline = true };
 	spf_resolver_t *res = spf_resolver_create(base, &o);
 	spf_zone_t *z = spf_resolver_zone(res);
-	static char rec[64000];
 	char name[64], top[1024];
 	size_t n, mem;
 
 	(void)state;
 	/* 10 includes, each a record of about 4 KB (no lookups) */
-	n = (size_t)snprintf(top, sizeof top, "v=spf1");
-	for (int i = 0; i < 10; i++) {
-		snprintf(name, sizeof name, "i%d.tree.test", i);
-		long_record(rec, sizeof rec, 4000, (unsigned)i);
-		add_txt(z, name, rec);
-		n += (size_t)snprintf(top + n, sizeof top - n, " include:%s", name);
-	}
-	snprintf(top + n, sizeof top - n, " -all");
-	add_txt(z, "includes.tree.test", top);
+	add_include_tree(z, "includes.tree.test", 'i', 4000);
 
 	/* 10 mx terms, each 10 hosts with 10 addresses */
 	n = (size_t)snprintf(top, sizeof top, "v=spf1");
@@ -850,17 +896,7 @@ static void test_memory_bounded(void **state)
 	snprintf(top + n, sizeof top - n, " -all");
 	add_txt(z, "mx.tree.test", top);
 
-	/* the worst a record can be: 10 includes of 60 KB records, each
-	 * term a trace node (a DNS message holds at most 64 KB) */
-	n = (size_t)snprintf(top, sizeof top, "v=spf1");
-	for (int i = 0; i < 10; i++) {
-		snprintf(name, sizeof name, "w%d.tree.test", i);
-		long_record(rec, sizeof rec, 60000, (unsigned)i);
-		add_txt(z, name, rec);
-		n += (size_t)snprintf(top + n, sizeof top - n, " include:%s", name);
-	}
-	snprintf(top + n, sizeof top - n, " -all");
-	add_txt(z, "worst.tree.test", top);
+	add_worst_tree(z);
 
 	mem = tree_memory(res, base, "u@includes.tree.test", SPF_RESULT_FAIL, false);
 	assert_true(mem < JOB_MEMORY_TREE);
@@ -874,6 +910,8 @@ static void test_memory_bounded(void **state)
 	assert_true(mem < JOB_MEMORY_WORST);
 	mem = tree_memory(res, base, "u@worst.tree.test", SPF_RESULT_FAIL, true);
 	assert_true(mem < JOB_MEMORY_WORST);
+	assert_true(worst_arena(res, false) < JOB_ARENA_WORST_FULL);
+	assert_true(worst_arena(res, true) < JOB_ARENA_WORST_LEAN);
 
 	spf_resolver_destroy(res);
 	event_base_free(base);
@@ -1009,6 +1047,298 @@ static void test_big_mx_tree(void **state)
 	event_base_free(base);
 }
 
+static size_t count_nodes(const spf_trace_t *t)
+{
+	size_t n = 1;
+
+	for (const spf_trace_t *k = t->first; k != NULL; k = k->next)
+		n += count_nodes(k);
+	return n;
+}
+
+/* The CHECK node of an include's target under the root. */
+static const spf_trace_t *include_check(const spf_trace_t *root, const char *domain)
+{
+	for (const spf_trace_t *t = root->first; t != NULL; t = t->next)
+		for (const spf_trace_t *k = t->first; k != NULL; k = k->next)
+			if (k->kind == SPF_TRACE_CHECK && strcmp(k->label, domain) == 0)
+				return k;
+	return NULL;
+}
+
+/* The full trace of the worst tree (10 includes of 60 KB records):
+ * past 2,000 terms a record's runs of ip4 terms that do not match are
+ * one node each, with the byte span and the count of the run; the term
+ * that matches keeps its own node; the terms not reached are one node. */
+static void test_worst_tree_trace(void **state)
+{
+	struct event_base *base = event_base_new();
+	spf_resolver_opts_t o = { .offline = true };
+	spf_resolver_t *res = spf_resolver_create(base, &o);
+	spf_zone_t *z = spf_resolver_zone(res);
+	static char rec[64000];
+	size_t nterms = 0, last_end = 0;
+	spf_request_t req = { 0 };
+	const spf_trace_t *check, *k;
+	spf_job_t *job;
+	unsigned sum = 0, runs = 0;
+
+	(void)state;
+	add_worst_tree(z);
+	/* w3's record: its terms and where its last ip4 term ends */
+	long_record(rec, sizeof rec, 60000, 3);
+	for (const char *p = rec; (p = strchr(p, ' ')) != NULL; p++)
+		nterms++;
+	last_end = (size_t)(strstr(rec, " ~all") - rec);
+
+	/* 10.3.2.1 is term 514 of w3's record */
+	assert_true(spf_addr_parse("10.3.2.1", &req.ip));
+	req.sender = "u@worst.tree.test";
+	req.now = 1700000000;
+	job = spf_check_sync(res, &req, NULL);
+	assert_non_null(job);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PASS);
+	assert_string_equal(spf_job_mechanism(job), "include:w3.tree.test");
+	assert_true(count_nodes(spf_job_trace(job)) < WORST_TRACE_NODES);
+	assert_true(spf_job_arena_memory(job) < JOB_ARENA_WORST_FULL);
+	check = include_check(spf_job_trace(job), "w3.tree.test");
+	assert_non_null(check);
+	for (k = check->first; k != NULL; k = k->next) {
+		if (k->kind != SPF_TRACE_TERM)
+			continue;
+		assert_true(k->count >= 1);
+		sum += k->count;
+		if (k->count > 1)
+			runs++;
+		if (k->decisive) {
+			assert_string_equal(k->label, "ip4:10.3.2.1");
+			assert_int_equal(k->outcome, SPF_TERM_MATCH);
+			assert_memory_equal(rec + k->offset, "ip4:10.3.2.1", k->len);
+		}
+	}
+	assert_int_equal(sum, nterms);
+	assert_int_equal(runs, 2);
+	/* the first run: the 513 terms before the match, from byte 7 */
+	k = check->first;
+	while (k->kind != SPF_TRACE_TERM)
+		k = k->next;
+	assert_string_equal(k->label, "513 ip4 terms");
+	assert_int_equal(k->outcome, SPF_TERM_NO_MATCH);
+	assert_int_equal(k->offset, 7);
+	assert_int_equal(k->count, 513);
+	/* the rest: not reached, up to the end of the record */
+	k = check->last;
+	assert_int_equal(k->outcome, SPF_TERM_NOT_REACHED);
+	assert_int_equal(k->offset + k->len, strlen(rec));
+	spf_job_destroy(job);
+
+	/* no match anywhere: one run per record, then ~all; -all decides */
+	assert_true(spf_addr_parse("198.51.100.1", &req.ip));
+	job = spf_check_sync(res, &req, NULL);
+	assert_non_null(job);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+	assert_true(count_nodes(spf_job_trace(job)) < WORST_TRACE_NODES);
+	check = include_check(spf_job_trace(job), "w9.tree.test");
+	assert_non_null(check);
+	k = check->first;
+	while (k->kind != SPF_TRACE_TERM)
+		k = k->next;
+	assert_int_equal(k->count, nterms - 1);
+	assert_int_equal(k->offset + k->len, last_end);
+	assert_string_equal(k->next->label, "~all");
+	assert_int_equal(k->next->outcome, SPF_TERM_MATCH);
+	spf_job_destroy(job);
+	spf_resolver_destroy(res);
+	event_base_free(base);
+}
+
+/* 60 KB records in the answer cache, each with the memo an evaluation
+ * leaves on it (the record parsed into an arena of its own, and its
+ * text for the trace): the cache counts each memo at no less than it
+ * takes, for the densest kinds a hostile publisher can pick (ip4 terms,
+ * 30,000 bare "a" terms, unknown modifiers, ip6); and the worst tree's
+ * ten 60 KB ip4 records stay within the default budget's pool of huge
+ * answers (1 MiB of 16, issue 22), which keeps what fits. */
+static void test_cache_counts_memos(void **state)
+{
+	static const char *const kinds[] = { "ip4", "a", "x=", "ip6", "ip4/24" };
+	static char rec[64000];
+	/* 1 GiB: its pool of huge answers (1/16) holds every record here */
+	spf_cache_t *c = spf_cache_create(0, 1024u * 1024 * 1024, NULL, NULL);
+	spf_cache_t *dflt = spf_cache_create(0, 0, NULL, NULL);
+	spf_zone_t *z = spf_zone_create();
+	size_t before, total = 0;
+
+	(void)state;
+	assert_non_null(c);
+	assert_non_null(dflt);
+	assert_non_null(z);
+	for (unsigned i = 0; i < 15; i++) {
+		unsigned kind = i < 5 ? i : 0;   /* then ten ip4 records */
+		size_t n = (size_t)snprintf(rec, sizeof rec, "v=spf1");
+		spf_dns_answer_t *ans;
+		spf_arena_t *memo;
+		spf_record_t *r;
+		spf_parse_error_t err;
+		char name[64];
+		size_t used, len;
+
+		for (unsigned k = 0; n + 24 < sizeof rec && n < 60000; k++) {
+			unsigned hi = (k / 256) % 256, lo = k % 256;
+
+			if (kind == 0)
+				n += (size_t)snprintf(rec + n, sizeof rec - n, " ip4:10.0.%u.%u", hi, lo);
+			else if (kind == 1)
+				n += (size_t)snprintf(rec + n, sizeof rec - n, " a");
+			else if (kind == 2)
+				n += (size_t)snprintf(rec + n, sizeof rec - n, " x=%u%u", hi, lo);
+			else if (kind == 3)
+				n += (size_t)snprintf(rec + n, sizeof rec - n, " ip6:2001:db8::%x:%x", hi, lo);
+			else
+				n += (size_t)snprintf(rec + n, sizeof rec - n, " ip4:10.%u.%u.0/24", hi, lo);
+		}
+		snprintf(rec + n, sizeof rec - n, " -all");
+		len = strlen(rec);
+		snprintf(name, sizeof name, "m%u.memo.test", i);
+		assert_int_equal(spf_zone_replace_txt(z, name, rec, len), SPF_OK);
+		ans = spf_zone_lookup(z, name, SPF_RR_TXT);
+		assert_non_null(ans);
+		before = spf_cache_bytes(c);
+		assert_true(spf_cache_put(c, ans));
+		/* what eval.c's memo holds: the parsed record and its label */
+		memo = spf_arena_create();
+		assert_int_equal(spf_record_parse(memo, (const uint8_t *)rec, len,
+			&r, &err), SPF_OK);
+		assert_non_null(spf_arena_strndup(memo, rec, len + 2));
+		used = spf_arena_used(memo) + len;   /* + the answer's copy */
+		print_message("%-6s %5zu terms: memo and text %7zu bytes, counted %7zu\n",
+			kinds[kind], r->nterms, used, spf_cache_bytes(c) - before);
+		assert_true(spf_cache_bytes(c) - before >= used);
+		total += spf_cache_bytes(c) - before;
+		if (i >= 5)
+			(void)spf_cache_put(dflt, ans);   /* huge: its pool may evict */
+		spf_arena_destroy(memo);
+		spf_dns_answer_unref(ans);
+	}
+	assert_int_equal(spf_cache_entries(c), 15);
+	assert_int_equal(spf_cache_bytes(c), total);
+	/* the default budget: 60 KB records are huge answers (issue 22),
+	 * in a pool of 1 MiB of the 16 */
+	print_message("default cache: %zu of the ten ip4 records, %zu bytes\n",
+		spf_cache_entries(dflt), spf_cache_bytes(dflt));
+	assert_true(spf_cache_entries(dflt) >= 1);
+	assert_true(spf_cache_bytes(dflt) <= 16u * 1024 * 1024 / 16);
+	spf_cache_destroy(c);
+	spf_cache_destroy(dflt);
+	spf_zone_destroy(z);
+}
+
+/* ---- the memory budget of evaluations in flight ---- */
+
+struct bjob {
+	spf_job_t *job;
+	spf_budget_t *budget;
+	bool small;
+	unsigned *hostile_done, *small_seen_after;
+	size_t *max_in_flight;
+};
+
+static void on_budget_done(spf_job_t *job, void *arg)
+{
+	struct bjob *b = arg;
+	spf_budget_stats_t st;
+
+	spf_budget_stats(b->budget, &st);
+	if (st.in_flight > *b->max_in_flight)
+		*b->max_in_flight = st.in_flight;
+	assert_false(spf_job_waiting(job));
+	if (b->small) {
+		assert_int_equal(spf_job_result(job), SPF_RESULT_PASS);
+		*b->small_seen_after = *b->hostile_done;
+	} else {
+		assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+		(*b->hostile_done)++;
+	}
+}
+
+/* A budget of three jobs' reserve: 40 evaluations of the worst tree and
+ * then one of a small domain are started at once.  At most three are in
+ * flight; the others wait, and the small domain is admitted on the
+ * second turn (round robin by domain), not after the 37 hostile ones
+ * queued before it.  A waiting job destroyed is counted as dropped. */
+static void test_budget_fair(void **state)
+{
+	struct event_base *base = event_base_new();
+	spf_resolver_opts_t o = { .offline = true };
+	spf_resolver_t *res = spf_resolver_create(base, &o);
+	spf_budget_t *budget = spf_budget_create(3 * SPF_BUDGET_JOB_RESERVE);
+	static struct bjob jobs[42];
+	unsigned hostile_done = 0, small_seen_after = ~0u;
+	size_t max_in_flight = 0;
+	spf_request_t req = { 0 };
+	spf_budget_stats_t st;
+	spf_job_t *dropped;
+	bool all = false;
+
+	(void)state;
+	assert_non_null(budget);
+	add_worst_tree(spf_resolver_zone(res));
+	add_txt(spf_resolver_zone(res), "small.test", "v=spf1 ip4:198.51.100.0/24 -all");
+	assert_true(spf_addr_parse("198.51.100.1", &req.ip));
+	req.now = 1700000000;
+	req.lean_trace = true;
+	req.budget = budget;
+	for (size_t i = 0; i < 41; i++) {
+		jobs[i].budget = budget;
+		jobs[i].small = i == 40;
+		jobs[i].hostile_done = &hostile_done;
+		jobs[i].small_seen_after = &small_seen_after;
+		jobs[i].max_in_flight = &max_in_flight;
+		req.sender = i == 40 ? "u@small.test" : "u@worst.tree.test";
+		jobs[i].job = spf_check_start(res, &req, on_budget_done, &jobs[i], NULL);
+		assert_non_null(jobs[i].job);
+		assert_true(spf_job_waiting(jobs[i].job) == (i >= 3));
+	}
+	/* one more, destroyed while it waits: never evaluated, counted */
+	req.sender = "v@worst.tree.test";
+	dropped = spf_check_start(res, &req, NULL, NULL, NULL);
+	assert_true(spf_job_waiting(dropped));
+	spf_budget_stats(budget, &st);
+	assert_int_equal(st.in_flight, 3);
+	assert_int_equal(st.waiting, 39);
+	spf_job_destroy(dropped);
+	spf_budget_stats(budget, &st);
+	assert_int_equal(st.waiting, 38);
+	assert_int_equal(st.dropped, 1);
+
+	while (!all) {
+		all = true;
+		for (size_t i = 0; i < 41; i++)
+			if (!spf_job_done(jobs[i].job))
+				all = false;
+		if (!all)
+			assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+	}
+	assert_int_equal(hostile_done, 40);
+	assert_true(max_in_flight <= 3);
+	/* (st.peak may pass the limit: a job is admitted at its reserve and
+	 * then counts the records it holds, shared as they are) */
+	/* admitted second: at most the three first and one more before it */
+	print_message("small domain done after %u hostile ones\n", small_seen_after);
+	assert_true(small_seen_after <= 4);
+	spf_budget_stats(budget, &st);
+	assert_int_equal(st.in_flight, 0);
+	assert_int_equal(st.waiting, 0);
+	assert_int_equal(st.admitted, 41);
+	assert_int_equal(st.waited, 39);
+	assert_true(st.peak >= 3 * SPF_BUDGET_JOB_RESERVE);
+	for (size_t i = 0; i < 41; i++)
+		spf_job_destroy(jobs[i].job);
+	spf_budget_destroy(budget);
+	spf_resolver_destroy(res);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1026,6 +1356,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deadline_past_limit, fx_setup, fx_teardown),
 		cmocka_unit_test(test_memory_bounded),
 		cmocka_unit_test(test_big_mx_tree),
+		cmocka_unit_test(test_worst_tree_trace),
+		cmocka_unit_test(test_budget_fair),
+		cmocka_unit_test(test_cache_counts_memos),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
