@@ -3,8 +3,8 @@
  * chain of ip4/ip6 records, printed as zone-file lines, and checked.
  *
  * DESCRIPTION
- *	Lints DOMAIN (evaluator/lint.c walks the tree), flattens it
- *	(evaluator/flatten.c), then verifies: a sample of addresses inside
+ *	Lints DOMAIN (evaluator/lint/lint.c walks the tree), flattens it
+ *	(evaluator/lint/flatten.c), then verifies: a sample of addresses inside
  *	and outside every network is evaluated against the original records
  *	and again with the flattened records in the zone overlay; every
  *	address must get the same result.  Addresses for which the original

@@ -91,7 +91,7 @@ bool cmd_parse_headers(const char *arg, enum cmd_headers *out)
 
 /*
  * The sender and the HELO name go through spf_identity_parse(), the one
- * reader of identities (evaluator/identity.c), which spf_check_start()
+ * reader of identities (evaluator/check/identity.c), which spf_check_start()
  * also uses: the command refuses exactly what the library cannot
  * evaluate, and the A-label it hands on is not converted again.
  */

@@ -7,7 +7,7 @@
  *	SPF 99), the record each class of receivers applies (RFC 7208,
  *	Sender ID mfrom, Sender ID pra with and without the v=spf1
  *	fallback) and every conflict SID-01 ... SID-14 with its severity,
- *	explanation and fix (evaluator/senderid.c).  Exit status 0 when
+ *	explanation and fix (evaluator/senderid/senderid.c).  Exit status 0 when
  *	there is no error or warning, 1 when there is.
  *
  *	`spfcheck senderid --message FILE --ip IP [--sender ADDR]

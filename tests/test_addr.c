@@ -1,6 +1,6 @@
 /*
  * test_addr.c - address parsing/printing/matching and result names
- * (evaluator/addr.c).
+ * (evaluator/check/addr.c).
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * test_macro.c - macro-string checking and expansion (evaluator/macro.c).
+ * test_macro.c - macro-string checking and expansion (evaluator/check/macro.c).
  *
  * Table-driven: every RFC 7208 §7.4 example, the macro cases of
  * rfc7208-tests.yml (upper-macro, macro-mania-in-domain, v-macro-ip6,

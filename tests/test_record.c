@@ -1,5 +1,5 @@
 /*
- * test_record.c - SPF record recognition and parsing (evaluator/record.c).
+ * test_record.c - SPF record recognition and parsing (evaluator/check/record.c).
  *
  * Table-driven: the record texts of every syntax case in
  * rfc7208-tests.yml (with the expected permerror or acceptance), every

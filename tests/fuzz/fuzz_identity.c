@@ -1,6 +1,6 @@
 /*
  * fuzz_identity.c - the one reader of identities (spf_identity_parse in
- * evaluator/identity.c) on arbitrary bytes: IP, sender and HELO separated
+ * evaluator/check/identity.c) on arbitrary bytes: IP, sender and HELO separated
  * by NUL bytes (a missing part is NULL).  Parsed: check_host()'s address
  * is local "@" domain, each part is set, and a sender or HELO holding CR
  * or LF was never accepted.  Refused: a reason is given.

@@ -1,5 +1,5 @@
 /*
- * fuzz_policy.c - the Postfix policy protocol parser (cmd/policy_proto.c)
+ * fuzz_policy.c - the Postfix policy protocol parser (cmd/policyd/policy_proto.c)
  * on arbitrary bytes, fed as a socket would deliver them: in chunks whose
  * sizes come from the first byte, with the unconsumed rest carried over.
  * Checks that consumption never passes the end, that a parsed request
