@@ -144,6 +144,15 @@ bool cmd_resolver(const struct common_opts *co, struct event_base **base,
 	spf_resolver_t **res);
 void cmd_resolver_free(struct event_base *base, spf_resolver_t *res);
 
+/* What lint, flatten and diff share (common.c). */
+/* Is a --record value a draft record ("v=spf1 ...") rather than
+ * DOMAIN=TEXT? */
+bool cmd_is_draft(const char *arg);
+/* A DOMAIN argument as an A-label: the text returned is *owned, which
+ * the caller spf_free()s; NULL (nothing owned) after printing why it is
+ * not a domain name. */
+const char *cmd_domain_arg(const char *arg, char **owned);
+
 /* Subcommands: argc/argv start at the subcommand name. */
 int cmd_check(int argc, char **argv);
 
@@ -251,13 +260,9 @@ bool cmd_headers(const struct cmd_eval *ev, enum cmd_headers hdrs,
 int cmd_lint(int argc, char **argv);
 int cmd_flatten(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
-/* Is a --record value a draft record ("v=spf1 ...") rather than
- * DOMAIN=TEXT? */
-bool cmd_is_draft(const char *arg);
-/* A DOMAIN argument as an A-label (*owned: spf_free), or NULL after
- * printing why it is not a domain name. */
-const char *cmd_domain_arg(const char *arg, char **owned);
-/* The counts of a lint run as a JSON object. */
+
+/* The counts of a lint run as a JSON object (common.c; a new reference
+ * the caller json_decref()s, or NULL when out of memory). */
 json_t *cmd_lint_counts_json(const spf_lint_t *lint);
 
 /* ==== end of issue 4 block ==== */

@@ -49,21 +49,6 @@ static const char lint_usage[] =
 	"exit status: 0 clean, 1 warnings (with --strict), 2 errors,\n"
 	"64 bad usage or input, 70 internal error\n";
 
-/* Is the --record value a draft record rather than DOMAIN=TEXT? */
-bool cmd_is_draft(const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-
-	if (eq == NULL)
-		return true;
-	/* "v=spf1 ..." (any case), " v=spf1" and the like: the part before
-	 * '=' has no dot or contains a space */
-	for (const char *p = arg; p < eq; p++)
-		if (*p == '.' )
-			return memchr(arg, ' ', (size_t)(eq - arg)) != NULL;
-	return true;
-}
-
 /* The record text for display: one column per byte. */
 static void put_record(FILE *out, const char *s, size_t from, size_t to)
 {
@@ -142,25 +127,6 @@ static json_t *finding_json(const spf_lint_finding_t *f)
 	return o;
 }
 
-json_t *cmd_lint_counts_json(const spf_lint_t *lint)
-{
-	spf_lint_counts_t c;
-	json_t *o = json_object();
-
-	spf_lint_counts(lint, &c);
-	if (o == NULL)
-		return NULL;
-	json_object_set_new(o, "records", json_integer(c.records));
-	json_object_set_new(o, "lookups", json_integer(c.lookups));
-	json_object_set_new(o, "void_lookups", json_integer(c.voids));
-	json_object_set_new(o, "void_lookups_per_query", json_integer(c.voids_query));
-	json_object_set_new(o, "void_lookups_ipv6", json_integer(c.voids6));
-	json_object_set_new(o, "void_lookups_ipv6_per_query",
-		json_integer(c.voids6_query));
-	json_object_set_new(o, "targets_without_aaaa", json_integer(c.noaaaa));
-	return o;
-}
-
 static json_t *lint_json(const spf_lint_t *lint, bool draft, unsigned n[3])
 {
 	json_t *o = json_object(), *fs = json_array(), *ls = json_array();
@@ -192,25 +158,6 @@ static json_t *lint_json(const spf_lint_t *lint, bool draft, unsigned n[3])
 		json_array_append_new(fs, finding_json(spf_lint_finding(lint, i)));
 	json_object_set_new(o, "findings", fs);
 	return o;
-}
-
-/* Convert a DOMAIN argument to an A-label; NULL after printing why. */
-const char *cmd_domain_arg(const char *arg, char **owned)
-{
-	const char *why = NULL;
-	size_t len = strlen(arg);
-
-	if (len == 0 || arg[0] == '.' || arg[0] == '-' || strchr(arg, '@') ||
-	    strchr(arg, ' ') || strchr(arg, '/')) {
-		cmd_error("'%s' is not a domain name", arg);
-		return NULL;
-	}
-	if (spf_dns_to_ascii(arg, owned, &why) != SPF_OK) {
-		cmd_error("'%s' is not a domain name%s%s", arg, why ? ": " : "",
-			why ? why : "");
-		return NULL;
-	}
-	return *owned;
 }
 
 int cmd_lint(int argc, char **argv)
