@@ -17,7 +17,7 @@
  *	  E, B: the cache budget in answers and bytes (default 0 and 0: the
  *	        resolver's defaults, 10000 answers and 16 MiB)
  *	  --memo: give each answer the memo an evaluation leaves on it (the
- *	        record parsed into an arena of its own, as eval.c's
+ *	        record parsed into an arena of its own, as check/memo.c's
  *	        parse_memo() does), which the cache's estimate does not see
  *
  *	Built by meson (build/bench/cache-rss), never run as a test.  Prints
@@ -58,7 +58,7 @@ static unsigned long arg_num(const char *s, const char *opt)
 	return v;
 }
 
-/* eval.c's memo: the record parsed in an arena of its own. */
+/* check/memo.c's memo: the record parsed in an arena of its own. */
 static void memo_free(void *p)
 {
 	spf_arena_destroy(p);

@@ -207,7 +207,7 @@ bool spf_macro_uses_ptr(const char *s, size_t len);
 /* Is the macro-string valid (as a domain-spec) with no macro but
  * %{d...}?  Its expansion is then the same for every message evaluated
  * against the domain: sender, client, HELO and time do not change it
- * (speculative prefetch sends nothing else, eval.c). */
+ * (speculative prefetch sends nothing else, check/prefetch.c). */
 bool spf_macro_domain_only(const char *s, size_t len);
 
 /*
