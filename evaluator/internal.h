@@ -220,6 +220,37 @@ spf_status_t spf_macro_expand(const char *s, size_t len,
 	const spf_macro_ctx_t *ctx, int flags, spf_buf_t *out,
 	const char **errmsg);
 
+/* The name a term's lookups go to (spf_term_target()). */
+typedef struct {
+	const char *name;   /* no trailing dot; NULL when dynamic */
+	bool valid;         /* spf_name_ok(name); an invalid name is treated
+	                     * as non-existent (RFC 7208 §4.3, §4.8) */
+	bool dynamic;       /* ctx was NULL and the domain-spec uses more
+	                     * of the message than <domain> */
+} spf_target_t;
+
+/* Bound on one expansion of a domain-spec, before §7.3 cuts it to 253. */
+#define SPF_TARGET_MAX_EXPANSION 4096
+
+/*
+ * The target of term t evaluated at domain (RFC 7208 §4.8, §5, §7.3):
+ * domain itself when t has no domain-spec (taken as valid: the caller
+ * checked it); else the domain-spec macro-expanded, cut to 253
+ * characters from the left, without its trailing dot.  ctx: the
+ * message's macro values, ctx->domain being domain and %{p} already
+ * resolved; NULL when nothing but domain is known (speculative
+ * prefetch, lint, the Sender ID checks): a domain-spec with a macro
+ * other than %{d} is then out->dynamic, with no name.  out->name is
+ * domain, t->domain_spec or a copy in arena (lives as long as they).
+ * Returns SPF_OK with *out filled; SPF_ESYNTAX (a macro that cannot be
+ * expanded, *errmsg set if errmsg is not NULL), SPF_ETOOBIG (longer
+ * than SPF_TARGET_MAX_EXPANSION) or SPF_ENOMEM with out->name NULL.
+ * (macro.c)
+ */
+spf_status_t spf_term_target(spf_arena_t *arena, const spf_term_t *t,
+	const char *domain, const spf_macro_ctx_t *ctx, spf_target_t *out,
+	const char **errmsg);
+
 /* Does name (no trailing dot) keep RFC 1035's lengths: 1 to 253
  * characters, labels of 1 to 63?  A name failing this is treated as
  * non-existent (RFC 7208 §4.3, §4.8). */

@@ -435,6 +435,56 @@ static void test_domain_only(void **state)
 	assert_false(spf_macro_domain_only(NULL, 0));
 }
 
+/* ---- the target of a term (spf_term_target) ---- */
+
+static void test_term_target(void **state)
+{
+	static const char long_label[] = "v=spf1 a:"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example";
+	static const struct {
+		const char *record;      /* the first term is the one tested */
+		bool with_ctx;           /* the message's values, or <domain> only */
+		const char *want;        /* NULL: no name */
+		bool valid, dynamic;
+	} cases[] = {
+		{ "v=spf1 a", false, "example.com", true, false },
+		{ "v=spf1 mx:mail.example.net", false, "mail.example.net", true, false },
+		{ "v=spf1 a:mail.example.net.", false, "mail.example.net", true, false },
+		{ "v=spf1 include:_spf.%{d}", false, "_spf.example.com", true, false },
+		{ "v=spf1 include:%{d2}._spf.example.net.", true, "example.com._spf.example.net", true, false },
+		{ "v=spf1 exists:%{l}.%{d}", false, NULL, false, true },
+		{ "v=spf1 exists:%{l}.%{d}", true, "strong-bad.example.com", true, false },
+		{ "v=spf1 exists:%{ir}.x.%{d}", true, "3.2.0.192.x.example.com", true, false },
+		{ long_label, false, long_label + 9, false, false },
+	};
+	spf_arena_t *arena = spf_arena_create();
+	spf_macro_ctx_t ctx = {
+		.sender = "strong-bad@email.example.com", .local = "strong-bad",
+		.sender_domain = "email.example.com", .domain = "example.com",
+		.ip = { .family = 4, .addr = { 192, 0, 2, 3 } },
+	};
+
+	(void)state;
+	assert_non_null(arena);
+	for (size_t i = 0; i < LEN(cases); i++) {
+		spf_record_t *rec;
+		spf_parse_error_t perr;
+		spf_target_t tg;
+
+		assert_int_equal(spf_record_parse(arena, (const uint8_t *)cases[i].record,
+		    strlen(cases[i].record), &rec, &perr), SPF_OK);
+		assert_int_equal(spf_term_target(arena, &rec->terms[0], "example.com",
+		    cases[i].with_ctx ? &ctx : NULL, &tg, NULL), SPF_OK);
+		if (cases[i].want == NULL)
+			assert_null(tg.name);
+		else
+			assert_string_equal(tg.name, cases[i].want);
+		assert_int_equal(tg.valid, cases[i].valid);
+		assert_int_equal(tg.dynamic, cases[i].dynamic);
+	}
+	spf_arena_destroy(arena);
+}
+
 /* ---- RFC 7208 §7.3 truncation to 253 characters ---- */
 
 static const struct ctxdef suite_trunc = {
@@ -621,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_uses_ptr),
 		cmocka_unit_test(test_domain_only),
+		cmocka_unit_test(test_term_target),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_truncation_edges),
 		cmocka_unit_test(test_buffer_limits),

@@ -9,6 +9,9 @@
  *	p letter (a PTR lookup, counted by §4.6.4) is used;
  *	spf_macro_domain_only() whether the expansion depends on nothing but
  *	<domain> (so it is the same for every message checked against it).
+ *	spf_term_target() is the one place a term's domain-spec becomes the
+ *	name its lookups go to (RFC 7208 §4.8, §7.3): the evaluation, its
+ *	speculative prefetch, lint and the Sender ID checks all use it.
  *
  *	One tokenizer (next_token) serves all four, so checking and
  *	expanding can never disagree about what is valid.
@@ -218,7 +221,7 @@ bool spf_macro_uses_ptr(const char *s, size_t len)
 	size_t pos = 0;
 	struct token t;
 
-	if (s == NULL)
+	if (s == NULL || memchr(s, '%', len) == NULL)
 		return false;
 	while (pos < len) {
 		if (!next_token(s, len, &pos, SPF_MACRO_EXP, &t, NULL, NULL))
@@ -496,4 +499,64 @@ spf_status_t spf_macro_expand(const char *s, size_t len,
 	if (flags & SPF_MACRO_DOMAIN)
 		truncate_domain(out, start);
 	return SPF_OK;
+}
+
+/* ---- the target of a term ---- */
+
+/* A domain-spec that is its own expansion: no macro, no trailing dot,
+ * nothing to truncate (the parser has checked its characters). */
+static bool spec_is_literal(const spf_term_t *t)
+{
+	return memchr(t->domain_spec, '%', t->domain_spec_len) == NULL &&
+	    t->domain_spec_len > 0 && t->domain_spec_len <= 253 &&
+	    t->domain_spec[t->domain_spec_len - 1] != '.';
+}
+
+spf_status_t spf_term_target(spf_arena_t *arena, const spf_term_t *t,
+	const char *domain, const spf_macro_ctx_t *ctx, spf_target_t *out,
+	const char **errmsg)
+{
+	spf_macro_ctx_t dctx = { 0 };
+	spf_buf_t b;
+	spf_status_t st;
+	size_t len;
+
+	out->name = NULL;
+	out->valid = false;
+	out->dynamic = false;
+	if (t->domain_spec == NULL) {
+		/* RFC 7208 §5: no domain-spec is <domain>, already checked */
+		out->name = domain;
+		out->valid = true;
+		return SPF_OK;
+	}
+	if (spec_is_literal(t)) {
+		out->name = t->domain_spec;
+		out->valid = spf_name_ok(out->name);
+		return SPF_OK;
+	}
+	if (ctx == NULL) {
+		if (!spf_macro_domain_only(t->domain_spec, t->domain_spec_len)) {
+			out->dynamic = true;
+			return SPF_OK;
+		}
+		dctx.domain = domain;   /* nothing else of a message is known */
+		ctx = &dctx;
+	}
+	spf_buf_init(&b, SPF_TARGET_MAX_EXPANSION);
+	st = spf_macro_expand(t->domain_spec, t->domain_spec_len, ctx,
+		SPF_MACRO_DOMAIN, &b, errmsg);
+	if (st == SPF_OK) {
+		/* RFC 7208 §7.3 leaves a trailing dot to the DNS: drop it */
+		len = b.len;
+		if (len > 0 && b.data[len - 1] == '.')
+			len--;
+		out->name = spf_arena_strndup(arena, b.data, len);
+		if (out->name == NULL)
+			st = SPF_ENOMEM;
+		else
+			out->valid = spf_name_ok(out->name);
+	}
+	spf_buf_finish(&b);
+	return st;
 }

@@ -175,18 +175,7 @@ static bool is_fail(const spf_dns_answer_t *a)
 
 /* ---- names and macros ---- */
 
-
-/* Does the macro-string use a macro letter other than d? */
-static bool needs_identity(const char *s, size_t n)
-{
-	for (size_t i = 0; i + 2 < n; i++)
-		if (s[i] == '%' && s[i + 1] == '{' && spf_lower(s[i + 2]) != 'd')
-			return true;
-		else if (s[i] == '%')
-			i++;
-	return false;
-}
-
+/* Does the macro-string hold a macro ("%{")? */
 static bool has_macro(const char *s, size_t n)
 {
 	if (s == NULL)
@@ -197,41 +186,19 @@ static bool has_macro(const char *s, size_t n)
 	return false;
 }
 
-/* The target of a term for a node, or NULL (dynamic or invalid). */
+/* The target of a term for a node (spf_term_target(), knowing nothing
+ * of a message), or NULL: dynamic (then marked so) or invalid. */
 static const char *term_target(spf_lint_t *l, struct lnode *n,
 	struct lterm *lt)
 {
-	const spf_term_t *t = lt->t;
-	spf_macro_ctx_t ctx = { 0 };
-	spf_buf_t b;
-	const char *out = NULL;
-	size_t len;
+	spf_target_t tg;
 
-	if (t->domain_spec == NULL)
-		return n->domain;
-	if (needs_identity(t->domain_spec, t->domain_spec_len)) {
+	if (spf_term_target(l->arena, lt->t, n->domain, NULL, &tg, NULL) ==
+	    SPF_ENOMEM)
+		l->oom = true;
+	if (tg.dynamic)
 		lt->dynamic = true;
-		return NULL;
-	}
-	ctx.domain = n->domain;
-	ctx.sender = "postmaster@invalid";
-	ctx.local = "postmaster";
-	ctx.sender_domain = "invalid";
-	ctx.ip.family = 4;
-	spf_buf_init(&b, 4096);
-	if (spf_macro_expand(t->domain_spec, t->domain_spec_len, &ctx,
-	    SPF_MACRO_DOMAIN, &b, NULL) == SPF_OK) {
-		len = b.len;
-		if (len > 0 && b.data[len - 1] == '.')
-			len--;
-		out = spf_arena_strndup(l->arena, b.data, len);
-		if (out == NULL)
-			l->oom = true;
-		else if (!spf_name_ok(out))
-			out = NULL;
-	}
-	spf_buf_finish(&b);
-	return out;
+	return tg.valid ? tg.name : NULL;
 }
 
 /* ---- record selection and parsing ---- */
@@ -539,7 +506,7 @@ static void ask_terms(spf_lint_t *l, struct lnode *n)
 		case SPF_MECH_PTR:
 			/* needs the client's address: nothing to resolve */
 			if (t->domain_spec != NULL &&
-			    needs_identity(t->domain_spec, t->domain_spec_len))
+			    !spf_macro_domain_only(t->domain_spec, t->domain_spec_len))
 				lt->dynamic = true;
 			break;
 		default:

@@ -565,20 +565,17 @@ static void host_nets(spf_senderid_report_t *r, struct collector *c,
 	}
 }
 
-/* A literal target (no macros), without a trailing dot; else NULL. */
-static const char *literal_target(spf_senderid_report_t *r, const spf_term_t *t,
+/* The target of t at domain, knowing nothing of a message
+ * (spf_term_target()); NULL when it needs more than <domain> or is not
+ * a valid name. */
+static const char *term_target(spf_senderid_report_t *r, const spf_term_t *t,
 	const char *domain)
 {
-	size_t n;
+	spf_target_t tg;
 
-	if (t->domain_spec == NULL)
-		return domain;
-	if (memchr(t->domain_spec, '%', t->domain_spec_len) != NULL)
-		return NULL;
-	n = t->domain_spec_len;
-	if (n > 0 && t->domain_spec[n - 1] == '.')
-		n--;
-	return spf_arena_strndup(r->arena, t->domain_spec, n);
+	if (spf_term_target(r->arena, t, domain, NULL, &tg, NULL) == SPF_ENOMEM)
+		r->oom = true;
+	return tg.valid ? tg.name : NULL;
 }
 
 /* Step 1 of the SID-05 method: every ip4/ip6 network of the tree of
@@ -597,7 +594,7 @@ static void collect_nets(spf_senderid_report_t *r, struct collector *c,
 
 		for (size_t i = 0; i < rec->nterms; i++) {
 			const spf_term_t *t = &rec->terms[i];
-			const char *target = literal_target(r, t, doms[w]);
+			const char *target = term_target(r, t, doms[w]);
 			bool follow = false;
 
 			if (t->is_modifier) {
@@ -951,7 +948,7 @@ static void sid08(spf_senderid_report_t *r)
 			if (!(t->is_modifier ? t->mod == SPF_MOD_REDIRECT :
 			    t->mech == SPF_MECH_INCLUDE))
 				continue;
-			target = literal_target(r, t, r->domain);
+			target = term_target(r, t, r->domain);
 			if (target == NULL)
 				continue;
 			checked++;
