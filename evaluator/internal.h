@@ -154,17 +154,34 @@ spf_status_t spf_record_parse_version(spf_arena_t *arena,
 
 /* The record selection of RFC 4406 §4.4 (SPECS A.3), or of RFC 7208
  * §4.5 for SPF_SCOPE_RFC7208 (TXT only, v=spf1 only). */
+typedef enum {
+	SPF_SELECT_ONE = 0,      /* exactly one candidate: rr */
+	SPF_SELECT_NONE,         /* no candidate: result none (§4.5) */
+	SPF_SELECT_MANY,         /* several candidates: permerror (§4.5) */
+	SPF_SELECT_DNS_ERROR,    /* a lookup failed: temperror (§4.4) */
+} spf_select_status_t;
+
 typedef struct {
+	/* what a check does: the first of lookup failure, no candidate,
+	 * several, one */
+	spf_select_status_t status;
+	uint16_t failed;         /* DNS_ERROR: SPF_RR_TXT or SPF_RR_SPF */
+	/* the candidates in the answers that did arrive (a report reads
+	 * them whatever the status) */
 	const spf_dns_rr_t *rr;  /* the one record selected, or NULL */
+	const spf_dns_rr_t *first; /* the first candidate, or NULL */
 	size_t ncand;            /* candidates left (0: none, >1: permerror) */
 	int version;             /* of the candidates: 1 or 2 (0 if none) */
 	bool used_spf99;         /* type-99 records were present: TXT dropped */
 } spf_selection_t;
 
 /*
- * Select from txt (the TXT answer) and spf99 (the type-99 answer, or
- * NULL when not queried); answers that are not SPF_DNS_OK count as
- * empty.  v1_for_pra: see spf_request_t.
+ * Select from txt (the TXT answer; NULL: the lookup gave none, a
+ * temperror) and spf99 (the type-99 answer, or NULL when not queried;
+ * read only for a Sender ID scope).  An answer with status TEMPFAIL or
+ * BADREPLY makes the status SPF_SELECT_DNS_ERROR (TXT's first); its
+ * records, like those of NODATA and NXDOMAIN answers, count as none.
+ * v1_for_pra: see spf_request_t.  Never fails.
  */
 void spf_record_select(const spf_dns_answer_t *txt,
 	const spf_dns_answer_t *spf99, spf_scope_t scope, bool v1_for_pra,

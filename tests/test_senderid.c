@@ -282,44 +282,44 @@ static void test_selection(void **state)
 	world_close(&w);
 }
 
+/* Add a one-string TXT or SPF record to ans. */
+static void add_text(spf_dns_answer_t *ans, uint16_t type, const char *text)
+{
+	spf_dns_rr_t rr = { .type = type };
+	uint16_t len = (uint16_t)strlen(text);
+
+	rr.u.txt.data = (const uint8_t *)text;
+	rr.u.txt.len = len;
+	rr.u.txt.nstrings = 1;
+	rr.u.txt.lens = &len;
+	assert_int_equal(spf_dns_answer_add(ans, &rr), SPF_OK);
+}
+
 static void test_select_unit(void **state)
 {
 	spf_dns_answer_t *txt = spf_dns_answer_create("x.example", SPF_RR_TXT, SPF_DNS_OK);
 	spf_dns_answer_t *s99 = spf_dns_answer_create("x.example", SPF_RR_SPF, SPF_DNS_OK);
 	spf_dns_answer_t *empty = spf_dns_answer_create("x.example", SPF_RR_SPF, SPF_DNS_NODATA);
+	spf_dns_answer_t *fail99 = spf_dns_answer_create("x.example", SPF_RR_SPF, SPF_DNS_TEMPFAIL);
 	const char *texts[] = { "v=spf1 -all", "spf2.0/pra ?all", "other" };
 	spf_selection_t sel;
 
 	(void)state;
-	for (size_t i = 0; i < 3; i++) {
-		spf_dns_rr_t rr = { .type = SPF_RR_TXT };
-		uint16_t len = (uint16_t)strlen(texts[i]);
-
-		rr.u.txt.data = (const uint8_t *)texts[i];
-		rr.u.txt.len = len;
-		rr.u.txt.nstrings = 1;
-		rr.u.txt.lens = &len;
-		assert_int_equal(spf_dns_answer_add(txt, &rr), SPF_OK);
-	}
-	{
-		spf_dns_rr_t rr = { .type = SPF_RR_SPF };
-		uint16_t len = 11;
-
-		rr.u.txt.data = (const uint8_t *)"v=spf1 +all";
-		rr.u.txt.len = len;
-		rr.u.txt.nstrings = 1;
-		rr.u.txt.lens = &len;
-		assert_int_equal(spf_dns_answer_add(s99, &rr), SPF_OK);
-	}
+	for (size_t i = 0; i < 3; i++)
+		add_text(txt, SPF_RR_TXT, texts[i]);
+	add_text(s99, SPF_RR_SPF, "v=spf1 +all");
 	spf_record_select(txt, NULL, SPF_SCOPE_RFC7208, false, &sel);
+	assert_int_equal(sel.status, SPF_SELECT_ONE);
 	assert_int_equal(sel.ncand, 1);
 	assert_int_equal(sel.version, 1);
+	assert_ptr_equal(sel.first, sel.rr);
 	spf_record_select(txt, NULL, SPF_SCOPE_PRA, false, &sel);
 	assert_int_equal(sel.version, 2);
 	assert_memory_equal(sel.rr->u.txt.data, "spf2.0/pra", 10);
 	spf_record_select(txt, NULL, SPF_SCOPE_MFROM, false, &sel);
 	assert_int_equal(sel.version, 1);
 	spf_record_select(txt, s99, SPF_SCOPE_PRA, false, &sel);
+	assert_int_equal(sel.status, SPF_SELECT_NONE);
 	assert_true(sel.used_spf99);
 	assert_int_equal(sel.ncand, 0);
 	spf_record_select(txt, s99, SPF_SCOPE_PRA, true, &sel);
@@ -328,9 +328,26 @@ static void test_select_unit(void **state)
 	spf_record_select(txt, empty, SPF_SCOPE_PRA, false, &sel);
 	assert_false(sel.used_spf99);
 	assert_int_equal(sel.version, 2);
+	/* a failed lookup: temperror, the records that arrived still told */
+	spf_record_select(txt, fail99, SPF_SCOPE_MFROM, false, &sel);
+	assert_int_equal(sel.status, SPF_SELECT_DNS_ERROR);
+	assert_int_equal(sel.failed, SPF_RR_SPF);
+	assert_int_equal(sel.ncand, 1);
+	spf_record_select(txt, fail99, SPF_SCOPE_RFC7208, false, &sel);
+	assert_int_equal(sel.status, SPF_SELECT_ONE);
 	spf_record_select(NULL, NULL, SPF_SCOPE_PRA, true, &sel);
+	assert_int_equal(sel.status, SPF_SELECT_DNS_ERROR);
+	assert_int_equal(sel.failed, SPF_RR_TXT);
 	assert_int_equal(sel.ncand, 0);
 	assert_null(sel.rr);
+	/* "V=sPf1" is a second v=spf1 record (RFC 7208 §4.5) */
+	add_text(txt, SPF_RR_TXT, "V=sPf1 a");
+	spf_record_select(txt, NULL, SPF_SCOPE_RFC7208, false, &sel);
+	assert_int_equal(sel.status, SPF_SELECT_MANY);
+	assert_int_equal(sel.ncand, 2);
+	assert_null(sel.rr);
+	assert_memory_equal(sel.first->u.txt.data, "v=spf1 -all", 11);
+	spf_dns_answer_unref(fail99);
 	spf_dns_answer_unref(txt);
 	spf_dns_answer_unref(s99);
 	spf_dns_answer_unref(empty);

@@ -17,15 +17,26 @@
  *	   the candidates (RFC 4406 §3.4), except for scope pra when
  *	   v1_for_pra is off (Mail::SPF: pra uses version 2 only);
  *	5. no candidate is none, several are permerror.
- *	The caller maps ncand to the result and parses the record.
+ *	Every reader of records goes through it: the evaluation (and its
+ *	speculative prefetch), lint and the Sender ID report.  It gives the
+ *	reason there is no record as a status; each caller words it.
  *
  * DIAGNOSTICS
- *	None: an answer that is not SPF_DNS_OK has no records here; the
- *	caller decides what a DNS failure means before selecting.
+ *	A TXT (or, for a Sender ID scope, type-99) answer that is TEMPFAIL
+ *	or BADREPLY, or no TXT answer at all, is SPF_SELECT_DNS_ERROR
+ *	(RFC 7208 §4.4: temperror); the records of the answers that did
+ *	arrive are still counted for reports.
  */
 #include "internal.h"
 
 #include <string.h>
+
+static bool lookup_failed(const spf_dns_answer_t *ans)
+{
+	spf_dns_status_t st = spf_dns_answer_status(ans);
+
+	return st == SPF_DNS_TEMPFAIL || st == SPF_DNS_BADREPLY;
+}
 
 static void consider(const spf_dns_answer_t *ans, spf_scope_t scope,
 	bool v1_ok, spf_selection_t *v1, spf_selection_t *v2)
@@ -83,11 +94,23 @@ void spf_record_select(const spf_dns_answer_t *txt,
 	/* step 4: spf2 for the scope wins over v=spf1 */
 	if (v2.ncand > 0) {
 		out->rr = v2.ncand == 1 ? v2.rr : NULL;
+		out->first = v2.rr;
 		out->ncand = v2.ncand;
 		out->version = 2;
 	} else if (v1.ncand > 0) {
 		out->rr = v1.ncand == 1 ? v1.rr : NULL;
+		out->first = v1.rr;
 		out->ncand = v1.ncand;
 		out->version = 1;
+	}
+	if (txt == NULL || lookup_failed(txt)) {
+		out->status = SPF_SELECT_DNS_ERROR;
+		out->failed = SPF_RR_TXT;
+	} else if (scope != SPF_SCOPE_RFC7208 && spf99 != NULL && lookup_failed(spf99)) {
+		out->status = SPF_SELECT_DNS_ERROR;
+		out->failed = SPF_RR_SPF;
+	} else {
+		out->status = out->ncand == 0 ? SPF_SELECT_NONE :
+			out->ncand > 1 ? SPF_SELECT_MANY : SPF_SELECT_ONE;
 	}
 }

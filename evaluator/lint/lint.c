@@ -371,8 +371,10 @@ terms:
 	}
 }
 
+/* RFC 7208 §4.5 (spf_record_select()), or the draft at the top. */
 static void select_record(spf_lint_t *l, struct lnode *n)
 {
+	spf_selection_t sel;
 	size_t cnt;
 
 	if (n->role == LROLE_TOP && l->draft != NULL) {
@@ -396,7 +398,8 @@ static void select_record(spf_lint_t *l, struct lnode *n)
 		parse_node(l, n);
 		return;
 	}
-	if (is_fail(n->txt)) {
+	spf_record_select(n->txt, NULL, SPF_SCOPE_RFC7208, false, &sel);
+	if (sel.status == SPF_SELECT_DNS_ERROR) {
 		const char *d = n->txt ? spf_dns_answer_detail(n->txt) : NULL;
 
 		n->state = LN_TEMP;
@@ -405,6 +408,7 @@ static void select_record(spf_lint_t *l, struct lnode *n)
 		    d ? d : "", d ? ")" : "");
 		return;
 	}
+	/* every TXT record's version section is linted, selected or not */
 	cnt = ans_status(n->txt) == SPF_DNS_OK ? spf_dns_answer_count(n->txt) : 0;
 	for (size_t i = 0; i < cnt; i++) {
 		const spf_dns_rr_t *rr = spf_dns_answer_rr(n->txt, i);
@@ -414,20 +418,18 @@ static void select_record(spf_lint_t *l, struct lnode *n)
 
 		if (msg != NULL)
 			add_lperr(l, &n->vers, off, len, msg, s, rr->u.txt.len);
-		if (!spf_record_is_spf1(rr->u.txt.data, rr->u.txt.len))
-			continue;
-		if (n->nspf1++ == 0) {
-			n->text = s;
-			n->len = rr->u.txt.len;
-			n->lens = rr->u.txt.lens;
-			n->nstrings = rr->u.txt.nstrings;
-		}
 	}
-	if (n->nspf1 == 0) {
+	n->nspf1 = sel.ncand;
+	if (sel.status == SPF_SELECT_NONE) {
 		n->state = LN_NONE;
 		return;
 	}
-	if (n->nspf1 > 1) {
+	/* with several, the findings show the first */
+	n->text = (const char *)sel.first->u.txt.data;
+	n->len = sel.first->u.txt.len;
+	n->lens = sel.first->u.txt.lens;
+	n->nstrings = sel.first->u.txt.nstrings;
+	if (sel.status == SPF_SELECT_MANY) {
 		n->state = LN_MULTI;
 		return;
 	}
