@@ -210,7 +210,10 @@ static void result_line(struct slot *s)
 {
 	struct batch *b = s->b;
 	const struct cmd_ident *p = cmd_eval_primary(&s->ev);
-	spf_result_t r = spf_job_result(p->job);
+	spf_job_summary_t view, hview;
+	const spf_job_summary_t *sum = cmd_ident_summary(p, &view);
+	const spf_job_summary_t *helo = cmd_ident_summary(&s->ev.helo, &hview);
+	spf_result_t r = sum->result;
 	spf_buf_t buf;
 
 	b->counts[r]++;
@@ -233,25 +236,22 @@ static void result_line(struct slot *s)
 		spf_buf_putc(&buf, '\n');
 		free(text);
 	} else {
-		const spf_job_t *job = p->job;
 		char n[32], lk[16], vd[16], ip[64];
-		const char *detail = spf_job_problem(job) ? spf_job_problem(job) :
-			spf_job_explanation(job);
+		const char *detail = sum->problem ? sum->problem : sum->explanation;
 
 		snprintf(n, sizeof(n), "%lu", s->lineno);
-		snprintf(lk, sizeof(lk), "%u", spf_job_lookups(job));
-		snprintf(vd, sizeof(vd), "%u", spf_job_void_lookups(job));
+		snprintf(lk, sizeof(lk), "%u", sum->lookups);
+		snprintf(vd, sizeof(vd), "%u", sum->void_lookups);
 		field(&buf, n, false);
 		field(&buf, spf_addr_str(&s->req.ip, ip, sizeof(ip)), false);
 		field(&buf, *s->sender_text ? s->sender_text : "<>", false);
 		field(&buf, spf_result_str(r), false);
-		field(&buf, spf_job_mechanism(job), false);
-		field(&buf, spf_job_domain(job) ? spf_job_domain(job) :
-			spf_job_start_domain(job), false);
+		field(&buf, sum->mechanism, false);
+		field(&buf, sum->domain ? sum->domain : sum->start_domain, false);
 		field(&buf, lk, false);
 		field(&buf, vd, false);
-		field(&buf, s->ev.helo.used && s->ev.helo.job ?
-			spf_result_str(spf_job_result(s->ev.helo.job)) : NULL, false);
+		field(&buf, s->ev.helo.used && helo != NULL ?
+			spf_result_str(helo->result) : NULL, false);
 		field(&buf, detail, true);
 	}
 	set_out(s, &buf);
@@ -291,7 +291,9 @@ static void on_done(spf_job_t *job, void *arg)
 	s->cur->elapsed_ms = cmd_now_ms() - s->t0;
 	b->finished_any = true;
 	if (s->cur == &s->ev.helo && (b->ids & CMD_ID_MFROM)) {
-		/* RFC 7208 §2.3 then §2.4: the MAIL FROM identity next */
+		/* RFC 7208 §2.3 then §2.4: the MAIL FROM identity next, the
+		 * HELO job gone but for its summary (issue 22) */
+		cmd_ident_let_go(&s->ev.helo);
 		if (start(s, &s->ev.mfrom, SPF_IDENTITY_MFROM))
 			return;
 		b->running--;

@@ -149,14 +149,15 @@ int cmd_check(int argc, char **argv)
 		spf_free(owned_helo);
 		return EXIT_USAGE;
 	}
-	st = cmd_evaluate(res, &req, ids, &ev);
+	st = cmd_evaluate(res, &req, ids, false, &ev);
 	if (st != SPF_OK) {
 		cmd_error("cannot evaluate: %s", spf_strerror(st));
 		rc = EXIT_INTERNAL;
 	} else {
 		const struct cmd_ident *primary = cmd_eval_primary(&ev);
+		spf_job_summary_t view;
 
-		rc = spf_result_exit(spf_job_result(primary->job));
+		rc = spf_result_exit(cmd_ident_summary(primary, &view)->result);
 		if (co.json) {
 			json_t *o = cmd_eval_json(&ev);
 

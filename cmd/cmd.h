@@ -205,9 +205,22 @@ const char *cmd_printable(const char *s, char *buf, size_t len);
 struct cmd_ident {
 	bool used;
 	spf_request_t req;    /* the request it ran with (strings borrowed) */
-	spf_job_t *job;       /* the finished job (owned) */
+	spf_job_t *job;       /* the finished job (owned), NULL once summarised */
+	spf_job_summary_t *sum;  /* its summary (owned) once the job is let go */
 	double elapsed_ms;
 };
+
+/* Is there a result for id (a finished job or its summary)? */
+bool cmd_ident_done(const struct cmd_ident *id);
+/* id's summary: the owned one, or a view of its job in *view (borrowed
+ * from the job); NULL when there is neither. */
+const spf_job_summary_t *cmd_ident_summary(const struct cmd_ident *id,
+	spf_job_summary_t *view);
+/* Keep only the summary of id's finished job and destroy the job (issue
+ * 22: the HELO job is gone before the MAIL FROM job starts).  When
+ * memory runs out for the summary the job is kept: the output is the
+ * same, only the memory is not given back. */
+void cmd_ident_let_go(struct cmd_ident *id);
 
 /* The identities of one message, HELO first (RFC 7208 §2.3, §2.4). */
 struct cmd_eval {
@@ -222,12 +235,14 @@ const struct cmd_ident *cmd_eval_primary(const struct cmd_eval *ev);
 
 /*
  * Evaluate the identities of base (ip, sender, helo, receiver, default
- * explanation) on res, synchronously, HELO first.  Returns SPF_OK or the
- * status of a job that could not start (ev is then partly filled; call
- * cmd_eval_finish anyway).
+ * explanation) on res, synchronously, HELO first.  keep_jobs: keep both
+ * finished jobs (explain prints their traces); otherwise the HELO job is
+ * summarised and destroyed before MAIL FROM starts (cmd_ident_let_go).
+ * Returns SPF_OK or the status of a job that could not start (ev is then
+ * partly filled; call cmd_eval_finish anyway).
  */
 spf_status_t cmd_evaluate(spf_resolver_t *res, const spf_request_t *base,
-	enum cmd_identities ids, struct cmd_eval *ev);
+	enum cmd_identities ids, bool keep_jobs, struct cmd_eval *ev);
 void cmd_eval_finish(struct cmd_eval *ev);
 
 /* Monotonic clock in milliseconds. */

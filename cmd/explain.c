@@ -975,7 +975,8 @@ int cmd_explain(int argc, char **argv)
 	req.trace_past_limits = true;
 	if (!cmd_resolver(&co, &base, &res))
 		goto out;
-	st = cmd_evaluate(res, &req, ids, &ev);
+	/* both traces are the output: both jobs are kept */
+	st = cmd_evaluate(res, &req, ids, true, &ev);
 	if (st != SPF_OK) {
 		cmd_error("cannot evaluate: %s", spf_strerror(st));
 		rc = EXIT_INTERNAL;

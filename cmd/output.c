@@ -167,6 +167,33 @@ const struct cmd_ident *cmd_eval_primary(const struct cmd_eval *ev)
 	return ev->mfrom.used ? &ev->mfrom : &ev->helo;
 }
 
+bool cmd_ident_done(const struct cmd_ident *id)
+{
+	return id->used && (id->sum != NULL || id->job != NULL);
+}
+
+const spf_job_summary_t *cmd_ident_summary(const struct cmd_ident *id,
+	spf_job_summary_t *view)
+{
+	if (id->sum != NULL)
+		return id->sum;
+	if (id->job == NULL)
+		return NULL;
+	spf_job_summary_view(id->job, view);
+	return view;
+}
+
+void cmd_ident_let_go(struct cmd_ident *id)
+{
+	if (id->job == NULL || id->sum != NULL)
+		return;
+	id->sum = spf_job_summarize(id->job);
+	if (id->sum == NULL)
+		return;   /* out of memory: keep the job, the output is the same */
+	spf_job_destroy(id->job);
+	id->job = NULL;
+}
+
 static spf_status_t run_one(spf_resolver_t *res, const spf_request_t *base,
 	spf_identity_t identity, struct cmd_ident *id)
 {
@@ -182,15 +209,18 @@ static spf_status_t run_one(spf_resolver_t *res, const spf_request_t *base,
 }
 
 spf_status_t cmd_evaluate(spf_resolver_t *res, const spf_request_t *base,
-	enum cmd_identities ids, struct cmd_eval *ev)
+	enum cmd_identities ids, bool keep_jobs, struct cmd_eval *ev)
 {
 	spf_status_t st = SPF_OK;
 	double t0 = cmd_now_ms();
 
 	memset(ev, 0, sizeof(*ev));
-	/* RFC 7208 §2.3 before §2.4: HELO first */
+	/* RFC 7208 §2.3 before §2.4: HELO first, and gone (but for its
+	 * summary) before MAIL FROM starts */
 	if (ids & CMD_ID_HELO)
 		st = run_one(res, base, SPF_IDENTITY_HELO, &ev->helo);
+	if (!keep_jobs)
+		cmd_ident_let_go(&ev->helo);
 	if (st == SPF_OK && (ids & CMD_ID_MFROM))
 		st = run_one(res, base, SPF_IDENTITY_MFROM, &ev->mfrom);
 	ev->elapsed_ms = cmd_now_ms() - t0;
@@ -201,7 +231,10 @@ void cmd_eval_finish(struct cmd_eval *ev)
 {
 	spf_job_destroy(ev->helo.job);
 	spf_job_destroy(ev->mfrom.job);
+	spf_job_summary_destroy(ev->helo.sum);
+	spf_job_summary_destroy(ev->mfrom.sum);
 	ev->helo.job = ev->mfrom.job = NULL;
+	ev->helo.sum = ev->mfrom.sum = NULL;
 }
 
 /* ---- JSON ---- */
@@ -223,24 +256,30 @@ static double round_ms(double ms)
 	return (double)(long long)(ms * 1000.0 + 0.5) / 1000.0;
 }
 
+/* The keys from "domain" to "void_lookups" of an identity's summary. */
+static void summary_json(json_t *o, const spf_job_summary_t *s)
+{
+	json_object_set_new(o, "domain", jtext(s->domain ? s->domain : s->start_domain));
+	json_object_set_new(o, "mechanism", jtext(s->mechanism));
+	json_object_set_new(o, "explanation", jtext(s->explanation));
+	json_object_set_new(o, "problem", jtext(s->problem));
+	json_object_set_new(o, "lookups", json_integer(s->lookups));
+	json_object_set_new(o, "void_lookups", json_integer(s->void_lookups));
+}
+
 json_t *cmd_ident_json(const struct cmd_ident *id)
 {
-	const spf_job_t *job = id->job;
+	spf_job_summary_t view;
+	const spf_job_summary_t *s = cmd_ident_summary(id, &view);
 	json_t *o = json_object();
 
-	if (o == NULL || job == NULL)
+	if (o == NULL || s == NULL)
 		return o;
 	json_object_set_new(o, "identity", json_string(
 		id->req.identity == SPF_IDENTITY_HELO ? "helo" : "mfrom"));
-	json_object_set_new(o, "result", json_string(spf_result_str(spf_job_result(job))));
-	json_object_set_new(o, "sender", jtext(spf_job_sender(job)));
-	json_object_set_new(o, "domain", jtext(spf_job_domain(job) ?
-		spf_job_domain(job) : spf_job_start_domain(job)));
-	json_object_set_new(o, "mechanism", jtext(spf_job_mechanism(job)));
-	json_object_set_new(o, "explanation", jtext(spf_job_explanation(job)));
-	json_object_set_new(o, "problem", jtext(spf_job_problem(job)));
-	json_object_set_new(o, "lookups", json_integer(spf_job_lookups(job)));
-	json_object_set_new(o, "void_lookups", json_integer(spf_job_void_lookups(job)));
+	json_object_set_new(o, "result", json_string(spf_result_str(s->result)));
+	json_object_set_new(o, "sender", jtext(s->sender));
+	summary_json(o, s);
 	json_object_set_new(o, "elapsed_ms", json_real(round_ms(id->elapsed_ms)));
 	return o;
 }
@@ -248,11 +287,12 @@ json_t *cmd_ident_json(const struct cmd_ident *id)
 json_t *cmd_eval_json(const struct cmd_eval *ev)
 {
 	const struct cmd_ident *p = cmd_eval_primary(ev);
-	const spf_job_t *job = p->job;
+	spf_job_summary_t view;
+	const spf_job_summary_t *s = cmd_ident_summary(p, &view);
 	json_t *o = json_object(), *ids = json_object();
 	char ip[64];
 
-	if (o == NULL || ids == NULL || job == NULL) {
+	if (o == NULL || ids == NULL || s == NULL) {
 		json_decref(o);
 		json_decref(ids);
 		return NULL;
@@ -260,24 +300,18 @@ json_t *cmd_eval_json(const struct cmd_eval *ev)
 	/* the keys of schema 1 as check printed them first, for the
 	 * top-level (MAIL FROM) identity */
 	json_object_set_new(o, "schema", json_integer(1));
-	json_object_set_new(o, "result", json_string(spf_result_str(spf_job_result(job))));
+	json_object_set_new(o, "result", json_string(spf_result_str(s->result)));
 	json_object_set_new(o, "identity", json_string(
 		p->req.identity == SPF_IDENTITY_HELO ? "helo" : "mfrom"));
 	json_object_set_new(o, "ip", json_string(spf_addr_str(&p->req.ip, ip, sizeof(ip))));
-	json_object_set_new(o, "sender", jtext(spf_job_sender(job)));
+	json_object_set_new(o, "sender", jtext(s->sender));
 	json_object_set_new(o, "helo", jtext(p->req.helo && *p->req.helo ? p->req.helo : NULL));
-	json_object_set_new(o, "domain", jtext(spf_job_domain(job) ?
-		spf_job_domain(job) : spf_job_start_domain(job)));
-	json_object_set_new(o, "mechanism", jtext(spf_job_mechanism(job)));
-	json_object_set_new(o, "explanation", jtext(spf_job_explanation(job)));
-	json_object_set_new(o, "problem", jtext(spf_job_problem(job)));
-	json_object_set_new(o, "lookups", json_integer(spf_job_lookups(job)));
-	json_object_set_new(o, "void_lookups", json_integer(spf_job_void_lookups(job)));
+	summary_json(o, s);
 	json_object_set_new(o, "elapsed_ms", json_real(round_ms(ev->elapsed_ms)));
 	/* per identity, in evaluation order */
-	if (ev->helo.used && ev->helo.job)
+	if (cmd_ident_done(&ev->helo))
 		json_object_set_new(ids, "helo", cmd_ident_json(&ev->helo));
-	if (ev->mfrom.used && ev->mfrom.job)
+	if (cmd_ident_done(&ev->mfrom))
 		json_object_set_new(ids, "mfrom", cmd_ident_json(&ev->mfrom));
 	json_object_set_new(o, "identities", ids);
 	return o;
@@ -303,21 +337,23 @@ int cmd_json_print(json_t *o, bool compact)
 
 void cmd_ident_line(FILE *out, const struct cmd_ident *id)
 {
-	const spf_job_t *job = id->job;
+	spf_job_summary_t view;
+	const spf_job_summary_t *s = cmd_ident_summary(id, &view);
 	unsigned vlimit = id->req.void_limit ? id->req.void_limit : 2;
 	char p[1024];
 
-	fprintf(out, "%s", spf_result_str(spf_job_result(job)));
-	fprintf(out, "  domain=%s", cmd_printable(spf_job_domain(job) ?
-		spf_job_domain(job) : spf_job_start_domain(job), p, sizeof(p)));
-	if (spf_job_mechanism(job) != NULL)
-		fprintf(out, "  mechanism=\"%s\"", spf_job_mechanism(job));
-	fprintf(out, "  lookups=%u/10  void=%u/%u", spf_job_lookups(job),
-		spf_job_void_lookups(job), vlimit);
-	if (spf_job_explanation(job) != NULL)
-		fprintf(out, "  explanation=\"%s\"", spf_job_explanation(job));
-	if (spf_job_problem(job) != NULL)
-		fprintf(out, "  problem=\"%s\"", spf_job_problem(job));
+	if (s == NULL)
+		return;
+	fprintf(out, "%s", spf_result_str(s->result));
+	fprintf(out, "  domain=%s", cmd_printable(s->domain ? s->domain : s->start_domain,
+		p, sizeof(p)));
+	if (s->mechanism != NULL)
+		fprintf(out, "  mechanism=\"%s\"", s->mechanism);
+	fprintf(out, "  lookups=%u/10  void=%u/%u", s->lookups, s->void_lookups, vlimit);
+	if (s->explanation != NULL)
+		fprintf(out, "  explanation=\"%s\"", s->explanation);
+	if (s->problem != NULL)
+		fprintf(out, "  problem=\"%s\"", s->problem);
 	fputc('\n', out);
 }
 
@@ -326,6 +362,7 @@ void cmd_ident_line(FILE *out, const struct cmd_ident *id)
 bool cmd_headers(const struct cmd_eval *ev, enum cmd_headers hdrs,
 	const char *receiver, const char *authserv_id, FILE *out, json_t *json)
 {
+	const struct cmd_ident *list[2] = { &ev->mfrom, &ev->helo };
 	spf_header_info_t info[2];
 	const spf_header_info_t *order[2];
 	spf_header_opts_t opts = { 0 };
@@ -341,13 +378,13 @@ bool cmd_headers(const struct cmd_eval *ev, enum cmd_headers hdrs,
 	opts.receiver = receiver;
 	opts.authserv_id = authserv_id;
 	/* MAIL FROM first: its Received-SPF is the newer trace field */
-	if (ev->mfrom.used && ev->mfrom.job) {
-		spf_header_info_from_job(&info[n], ev->mfrom.job, &ev->mfrom.req);
-		order[n] = &info[n];
-		n++;
-	}
-	if (ev->helo.used && ev->helo.job) {
-		spf_header_info_from_job(&info[n], ev->helo.job, &ev->helo.req);
+	for (size_t i = 0; i < 2; i++) {
+		spf_job_summary_t view;
+		const spf_job_summary_t *s = cmd_ident_summary(list[i], &view);
+
+		if (!list[i]->used || s == NULL)
+			continue;
+		spf_header_info_from_summary(&info[n], s, &list[i]->req);
 		order[n] = &info[n];
 		n++;
 	}

@@ -250,20 +250,29 @@ static spf_status_t finish(spf_buf_t *b, const spf_header_opts_t *opts, char **o
 	return st == SPF_ETOOBIG ? SPF_ENOMEM : st;
 }
 
-void spf_header_info_from_job(spf_header_info_t *info, const spf_job_t *job,
-	const spf_request_t *req)
+void spf_header_info_from_summary(spf_header_info_t *info,
+	const spf_job_summary_t *s, const spf_request_t *req)
 {
 	memset(info, 0, sizeof(*info));
 	info->identity = req->identity;
-	info->result = spf_job_result(job);
+	info->result = s->result;
 	info->ip = req->ip;
 	info->envelope_from = req->sender;
 	info->helo = req->helo && *req->helo ? req->helo : NULL;
-	info->checked = spf_job_sender(job);
-	info->domain = spf_job_start_domain(job);
-	info->mechanism = spf_job_mechanism(job);
+	info->checked = s->sender;
+	info->domain = s->start_domain;
+	info->mechanism = s->mechanism;
 	if (info->result == SPF_RESULT_PERMERROR || info->result == SPF_RESULT_TEMPERROR)
-		info->problem = spf_job_problem(job);
+		info->problem = s->problem;
+}
+
+void spf_header_info_from_job(spf_header_info_t *info, const spf_job_t *job,
+	const spf_request_t *req)
+{
+	spf_job_summary_t view;
+
+	spf_job_summary_view(job, &view);
+	spf_header_info_from_summary(info, &view, req);
 }
 
 spf_status_t spf_header_received_spf(const spf_header_info_t *info,

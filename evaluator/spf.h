@@ -259,6 +259,36 @@ size_t spf_job_memory(const spf_job_t *job);
  * worst tree (10 includes of 60 KB records) takes about 10 KB lean. */
 size_t spf_job_arena_memory(const spf_job_t *job);
 
+/*
+ * What the output needs of a finished job, without the job (summary.c,
+ * issue 22).  A finished job still holds its arena and its records (up
+ * to SPF_JOB_MEMORY_BUDGET); a caller that evaluates HELO and then MAIL
+ * FROM for one message keeps the HELO identity's summary instead, and
+ * destroys that job before the next one starts.  A few hundred bytes:
+ * the texts are bounded by the identity, domain and macro-expansion
+ * limits.  The fields mean what the accessors of the same name say.
+ */
+typedef struct {
+	spf_result_t result;
+	const char *sender;        /* spf_job_sender() */
+	const char *start_domain;  /* spf_job_start_domain() */
+	const char *domain;        /* spf_job_domain(), or NULL */
+	const char *mechanism;     /* spf_job_mechanism(), or NULL */
+	const char *explanation;   /* spf_job_explanation(), or NULL */
+	const char *problem;       /* spf_job_problem(), or NULL */
+	unsigned lookups, void_lookups;
+} spf_job_summary_t;
+
+/* Fill *out from a finished job, its texts borrowed from the job (valid
+ * until it is destroyed). */
+void spf_job_summary_view(const spf_job_t *job, spf_job_summary_t *out);
+/* The summary of a finished job, with copies of its texts (owned by the
+ * summary; the job may be destroyed at once).  NULL on ENOMEM, or when
+ * job is NULL or not done.  Free it with spf_job_summary_destroy(). */
+spf_job_summary_t *spf_job_summarize(const spf_job_t *job);
+/* Free a summary and its texts.  NULL is a no-op. */
+void spf_job_summary_destroy(spf_job_summary_t *s);
+
 /* ==== identities as SMTP delivers them (identity.c) — issue 12 ==== */
 
 /* The longest MAIL FROM or HELO name evaluated, in bytes (Postfix's
@@ -354,6 +384,9 @@ typedef struct {
 /* Fill info from a finished job and the request it ran (borrowed from both). */
 void spf_header_info_from_job(spf_header_info_t *info, const spf_job_t *job,
 	const spf_request_t *req);
+/* The same from the job's summary (spf_job_summarize(); borrowed). */
+void spf_header_info_from_summary(spf_header_info_t *info,
+	const spf_job_summary_t *s, const spf_request_t *req);
 
 /*
  * RFC 7208 §9.1: "Received-SPF: result (comment) key=value; ..." for one

@@ -1,8 +1,11 @@
 /*
  * test_header.c - Received-SPF and Authentication-Results fields
  * (evaluator/header.c): exact text, quoting, folding, and that nothing
- * from the sender, the HELO name or a record can split the field.
+ * from the sender, the HELO name or a record can split the field; a
+ * job's summary (evaluator/summary.c) gives the same fields as the job
+ * and outlives it.
  */
+#include <event2/event.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -309,6 +312,72 @@ static void test_alloc_failure(void **state)
 	spf_alloc_fail_at(0);
 }
 
+/* A finished job's summary: the job's fields, copied (the job is gone
+ * when they are read), the same header fields; on allocation failure
+ * NULL, never half a summary. */
+static void test_summary(void **state)
+{
+	struct event_base *base = event_base_new();
+	spf_resolver_opts_t o = { .offline = true };
+	spf_resolver_t *res;
+	spf_request_t req = { 0 };
+	spf_header_info_t hi;
+	spf_job_summary_t *sum;
+	spf_job_t *job;
+	char *from_job = NULL, *from_sum = NULL;
+	const char *rec = "v=spf1 a:nx.sum.test exp=why.sum.test -all";
+	const char *why = "%{l} may not send";
+
+	(void)state;
+	assert_non_null(base);
+	res = spf_resolver_create(base, &o);
+	assert_non_null(res);
+	assert_int_equal(spf_zone_replace_txt(spf_resolver_zone(res), "sum.test", rec,
+		strlen(rec)), SPF_OK);
+	assert_int_equal(spf_zone_replace_txt(spf_resolver_zone(res), "why.sum.test", why,
+		strlen(why)), SPF_OK);
+	assert_true(spf_addr_parse("192.0.2.1", &req.ip));
+	req.sender = "bob@sum.test";
+	req.identity = SPF_IDENTITY_MFROM;
+	job = spf_check_sync(res, &req, NULL);
+	assert_non_null(job);
+	assert_null(spf_job_summarize(NULL));
+	sum = spf_job_summarize(job);
+	assert_non_null(sum);
+	spf_header_info_from_job(&hi, job, &req);
+	assert_int_equal(spf_header_received_spf(&hi, NULL, &from_job), SPF_OK);
+	for (unsigned long n = 1; n < 10; n++) {
+		spf_job_summary_t *s;
+
+		spf_alloc_fail_at(n);
+		s = spf_job_summarize(job);
+		spf_alloc_fail_at(0);
+		if (s != NULL)
+			assert_string_equal(s->explanation, "bob may not send");
+		spf_job_summary_destroy(s);
+	}
+	spf_job_destroy(job);
+
+	assert_int_equal(sum->result, SPF_RESULT_FAIL);
+	assert_string_equal(sum->sender, "bob@sum.test");
+	assert_string_equal(sum->start_domain, "sum.test");
+	assert_string_equal(sum->domain, "sum.test");
+	assert_string_equal(sum->mechanism, "-all");
+	assert_string_equal(sum->explanation, "bob may not send");
+	assert_null(sum->problem);
+	assert_int_equal(sum->lookups, 1);
+	assert_int_equal(sum->void_lookups, 1);
+	spf_header_info_from_summary(&hi, sum, &req);
+	assert_int_equal(spf_header_received_spf(&hi, NULL, &from_sum), SPF_OK);
+	assert_string_equal(from_sum, from_job);
+	spf_free(from_job);
+	spf_free(from_sum);
+	spf_job_summary_destroy(sum);
+	spf_job_summary_destroy(NULL);
+	spf_resolver_destroy(res);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_folding),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_alloc_failure),
+		cmocka_unit_test(test_summary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

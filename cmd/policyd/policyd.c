@@ -148,7 +148,10 @@ struct preq {
 	char *owned_sender, *owned_helo;
 	policy_facts_t facts;
 	spf_request_t sreq[2];      /* [SPF_IDENTITY_MFROM], [SPF_IDENTITY_HELO] */
-	spf_job_t *job[2];
+	spf_job_t *job[2];          /* the identity being evaluated */
+	/* a finished identity: its summary, the job gone (issue 22); the
+	 * job itself only when memory for the summary ran out */
+	spf_job_summary_t *sum[2];
 	const char *why_none[2];    /* an identity that could not be checked */
 	char why_buf[2][300];
 	int running;                /* identity being evaluated, or -1 */
@@ -481,6 +484,8 @@ static void preq_free(struct preq *q)
 	spf_job_destroy(q->wl_job);
 	spf_job_destroy(q->job[0]);
 	spf_job_destroy(q->job[1]);
+	spf_job_summary_destroy(q->sum[0]);
+	spf_job_summary_destroy(q->sum[1]);
 	policy_request_clear(&q->r);
 	spf_free(q->owned_sender);
 	spf_free(q->owned_helo);
@@ -505,8 +510,15 @@ static const char *receiver_of(const struct preq *q)
 /* Fill info for identity id (0 mfrom, 1 helo). */
 static void ident_info(const struct preq *q, int id, spf_header_info_t *info)
 {
-	if (q->job[id] != NULL && spf_job_done(q->job[id])) {
-		spf_header_info_from_job(info, q->job[id], &q->sreq[id]);
+	spf_job_summary_t view;
+	const spf_job_summary_t *s = q->sum[id];
+
+	if (s == NULL && q->job[id] != NULL && spf_job_done(q->job[id])) {
+		spf_job_summary_view(q->job[id], &view);
+		s = &view;
+	}
+	if (s != NULL) {
+		spf_header_info_from_summary(info, s, &q->sreq[id]);
 		if (q->facts.mfrom_id.checked && id == SPF_IDENTITY_MFROM)
 			info->result = q->facts.mfrom_id.result;
 		if (q->facts.helo_id.checked && id == SPF_IDENTITY_HELO)
@@ -688,16 +700,36 @@ static void conclude(struct preq *q, policy_decision_t *d)
 	policy_decision_finish(d);
 }
 
+/*
+ * An identity is done: keep its summary and destroy the job before the
+ * next identity starts (issue 22: a finished job holds its records, up
+ * to its memory budget, outside the budget of the evaluations in flight;
+ * a HELO job kept beside the MAIL FROM job doubled what a request
+ * held).  The header fields and the log need only the summary.
+ */
 static void on_job_done(spf_job_t *job, void *arg)
 {
 	struct preq *q = arg;
-	policy_ident_t *id = q->running == SPF_IDENTITY_HELO ? &q->facts.helo_id :
+	int which = q->running;
+	policy_ident_t *id = which == SPF_IDENTITY_HELO ? &q->facts.helo_id :
 		&q->facts.mfrom_id;
+	spf_job_summary_t view;
+	const spf_job_summary_t *s;
 
+	q->sum[which] = spf_job_summarize(job);
+	if (q->sum[which] != NULL) {
+		spf_job_destroy(job);
+		q->job[which] = NULL;
+		s = q->sum[which];
+	} else {
+		/* out of memory: keep the job, the answer is the same */
+		spf_job_summary_view(job, &view);
+		s = &view;
+	}
 	id->checked = true;
-	id->result = spf_job_result(job);
-	id->explanation = spf_job_explanation(job);
-	id->problem = spf_job_problem(job);
+	id->result = s->result;
+	id->explanation = s->explanation;
+	id->problem = s->problem;
 	q->running = -1;
 	step(q);
 }
