@@ -2,10 +2,11 @@
  * dns_internal.h - interfaces between the modules of dns/ (not public).
  *
  * DESCRIPTION
- *	resolver.c is the only user of these: it puts the overlay zone, the
- *	cache (cache.c), in-flight coalescing (cache.c's flight table) and
- *	the c-ares transport (wire.c) in front of each other.  Nothing above
- *	dns/ includes this header (tests may, to drive the cache directly).
+ *	resolver.c puts the overlay zone, the cache (cache.c), in-flight
+ *	coalescing (cache.c's flight table) and the c-ares transport
+ *	(wire.c) in front of each other; wire2answer.c and zone.c read
+ *	ldns records through rr.c.  Nothing above dns/ includes this header
+ *	(tests may, to drive the cache directly).
  */
 #ifndef SPF_DNS_INTERNAL_H
 #define SPF_DNS_INTERNAL_H
@@ -54,6 +55,46 @@ bool spf_dns_answer_shared(const spf_dns_answer_t *ans);
  */
 spf_dns_answer_t *spf_wire_answer(int ares_status, const uint8_t *buf,
 	size_t len, const char *qname, uint16_t qtype);
+
+/* ---- rr.c: one ldns record to one answer record ---- */
+
+struct ldns_struct_rr;
+struct ldns_struct_rdf;
+
+/* How a domain name in rdata becomes text (see rr.c). */
+typedef enum {
+	SPF_RR_NAME_PRESENTATION,   /* ldns' text, \DDD escapes, case kept (replies) */
+	SPF_RR_NAME_PLAIN,          /* lower case, no escapes (zone files) */
+} spf_rr_name_t;
+
+/* A record read from ldns: rr's pointers point into the storage beside
+ * it, which the buffer owns until spf_rr_finish(). */
+typedef struct {
+	spf_dns_rr_t rr;
+	char *name;                 /* MX exchange, PTR/CNAME/NS target */
+	uint8_t *data;              /* TXT/SPF strings joined */
+	uint16_t *lens;             /* TXT/SPF length of each string */
+} spf_rr_buf_t;
+
+/*
+ * Read lr (borrowed) into *out, names in form.  Types other than those
+ * spf_rr_reads_type() names give type and TTL only.  SPF_OK (finish
+ * *out when done), SPF_ESYNTAX (rdata not what the type needs, a name
+ * with no text form) or SPF_ENOMEM; on failure *out holds nothing.
+ */
+spf_status_t spf_rr_from_ldns(const struct ldns_struct_rr *lr,
+	spf_rr_name_t form, spf_rr_buf_t *out);
+/* Free what spf_rr_from_ldns() allocated; NULL ok. */
+void spf_rr_finish(spf_rr_buf_t *b);
+/* Is type one whose rdata spfcheck reads (A AAAA MX PTR CNAME NS TXT SPF)? */
+bool spf_rr_reads_type(uint16_t type);
+/*
+ * The text of a domain-name rdf in form, without the trailing dot, into
+ * *out (spf_free).  SPF_ESYNTAX if rdf is NULL, not a name, or has no
+ * text in form; SPF_ENOMEM.
+ */
+spf_status_t spf_rr_dname_text(const struct ldns_struct_rdf *rdf,
+	spf_rr_name_t form, char **out);
 
 /* ---- resolver.c ---- */
 

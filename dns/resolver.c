@@ -591,7 +591,9 @@ fail:
 	return NULL;
 }
 
-spf_dns_query_t *spf_resolver_call_later(spf_resolver_t *res, spf_dns_cb cb,
+/* A query with no name for call_later/call_after, or NULL (bad
+ * arguments, a destroy pending, ENOMEM). */
+static spf_dns_query_t *nameless_query(spf_resolver_t *res, spf_dns_cb cb,
 	void *arg)
 {
 	spf_dns_query_t *q;
@@ -604,6 +606,16 @@ spf_dns_query_t *spf_resolver_call_later(spf_resolver_t *res, spf_dns_cb cb,
 	q->res = res;
 	q->cb = cb;
 	q->arg = arg;
+	return q;
+}
+
+spf_dns_query_t *spf_resolver_call_later(spf_resolver_t *res, spf_dns_cb cb,
+	void *arg)
+{
+	spf_dns_query_t *q = nameless_query(res, cb, arg);
+
+	if (q == NULL)
+		return NULL;
 	/* a query without a name or an answer: cb(NULL, arg); not counted
 	 * in spf_resolver_queries() */
 	if (!query_complete(q, NULL)) {
@@ -653,16 +665,10 @@ static void on_after(evutil_socket_t fd, short what, void *arg)
 spf_dns_query_t *spf_resolver_call_after(spf_resolver_t *res, unsigned ms,
 	spf_dns_cb cb, void *arg)
 {
-	spf_dns_query_t *q;
+	spf_dns_query_t *q = nameless_query(res, cb, arg);
 
-	if (res == NULL || cb == NULL || res->destroy_pending)
-		return NULL;
-	q = spf_calloc(1, sizeof *q);
 	if (q == NULL)
 		return NULL;
-	q->res = res;
-	q->cb = cb;
-	q->arg = arg;
 	q->timer = evtimer_new(res->base, on_after, q);
 	/* measured from now, not from the loop's cached or coarse time */
 	q->due_us = spf_monotonic_us() + (uint64_t)ms * 1000u;

@@ -80,129 +80,20 @@ static spf_dns_answer_t *fail_answer(const char *qname, uint16_t qtype,
 	return ans;
 }
 
-/* ldns' text of a domain name without the trailing dot (spf_free), or
- * NULL on ENOMEM. */
-static char *dname_text(const ldns_rdf *rdf)
+/* Add one ldns record to ans.  SPF_OK, SPF_ENOMEM, or SPF_ESYNTAX for a
+ * record whose rdata is not what its type needs. */
+static spf_status_t add_rr(spf_dns_answer_t *ans, const ldns_rr *lr)
 {
-	char *text, *copy;
-	size_t len;
+	spf_rr_buf_t b;
+	spf_status_t st;
 
-	if (rdf == NULL || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME)
-		return NULL;
-	text = ldns_rdf2str(rdf);
-	if (text == NULL)
-		return NULL;
-	len = strlen(text);
-	if (len > 0 && text[len - 1] == '.')
-		len--;
-	copy = spf_strndup(text, len);
-	LDNS_FREE(text);
-	return copy;
-}
-
-/*
- * Add one ldns record to ans.  SPF_OK, SPF_ENOMEM, or SPF_ESYNTAX for a
- * record whose rdata is not what its type needs.
- */
-static spf_status_t add_rr(spf_dns_answer_t *ans, const ldns_rr *lr,
-	uint16_t type)
-{
-	spf_dns_rr_t rr;
-	char *name = NULL;
-	uint8_t *data = NULL;
-	uint16_t *lens = NULL;
-	size_t n = ldns_rr_rd_count(lr);
-	spf_status_t st = SPF_ESYNTAX;
-
-	memset(&rr, 0, sizeof rr);
-	rr.type = type;
-	rr.ttl = ldns_rr_ttl(lr);
-
-	switch (type) {
-	case SPF_RR_A:
-	case SPF_RR_AAAA: {
-		const ldns_rdf *rdf = n == 1 ? ldns_rr_rdf(lr, 0) : NULL;
-		size_t want = type == SPF_RR_A ? 4 : 16;
-
-		if (rdf == NULL || ldns_rdf_size(rdf) != want)
-			goto done;
-		memcpy(type == SPF_RR_A ? rr.u.a : rr.u.aaaa, ldns_rdf_data(rdf), want);
-		break;
-	}
-	case SPF_RR_MX: {
-		const ldns_rdf *pref = n == 2 ? ldns_rr_rdf(lr, 0) : NULL;
-
-		if (pref == NULL || ldns_rdf_size(pref) != 2
-		    || ldns_rdf_get_type(ldns_rr_rdf(lr, 1)) != LDNS_RDF_TYPE_DNAME)
-			goto done;
-		name = dname_text(ldns_rr_rdf(lr, 1));
-		if (name == NULL) {
-			st = SPF_ENOMEM;
-			goto done;
-		}
-		rr.u.mx.preference = ldns_rdf2native_int16(pref);
-		rr.u.mx.exchange = name;
-		break;
-	}
-	case SPF_RR_PTR:
-	case SPF_RR_CNAME:
-	case SPF_RR_NS:
-		if (n != 1 || ldns_rdf_get_type(ldns_rr_rdf(lr, 0)) != LDNS_RDF_TYPE_DNAME)
-			goto done;
-		name = dname_text(ldns_rr_rdf(lr, 0));
-		if (name == NULL) {
-			st = SPF_ENOMEM;
-			goto done;
-		}
-		rr.u.name = name;
-		break;
-	case SPF_RR_TXT:
-	case SPF_RR_SPF: {
-		size_t total = 0, off = 0;
-
-		/* each rdf is one <character-string>: a length byte, then
-		 * that many bytes (ldns checked the lengths) */
-		for (size_t i = 0; i < n; i++) {
-			const ldns_rdf *rdf = ldns_rr_rdf(lr, i);
-
-			if (ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_STR
-			    || ldns_rdf_size(rdf) < 1
-			    || ldns_rdf_data(rdf)[0] != ldns_rdf_size(rdf) - 1)
-				goto done;
-			total += ldns_rdf_size(rdf) - 1;
-		}
-		data = spf_malloc(total + 1);
-		lens = spf_calloc(n > 0 ? n : 1, sizeof *lens);
-		if (data == NULL || lens == NULL) {
-			st = SPF_ENOMEM;
-			goto done;
-		}
-		for (size_t i = 0; i < n; i++) {
-			const ldns_rdf *rdf = ldns_rr_rdf(lr, i);
-			size_t l = ldns_rdf_size(rdf) - 1;
-
-			memcpy(data + off, ldns_rdf_data(rdf) + 1, l);
-			lens[i] = (uint16_t)l;
-			off += l;
-		}
-		data[total] = '\0';
-		rr.u.txt.data = data;
-		rr.u.txt.len = total;
-		rr.u.txt.nstrings = n;
-		rr.u.txt.lens = lens;
-		break;
-	}
-	default:
-		/* other types carry nothing spfcheck reads */
-		break;
-	}
-	st = spf_dns_answer_add(ans, &rr);
+	st = spf_rr_from_ldns(lr, SPF_RR_NAME_PRESENTATION, &b);
+	if (st != SPF_OK)
+		return st;
+	st = spf_dns_answer_add(ans, &b.rr);
 	if (st == SPF_EINVAL)
 		st = SPF_ESYNTAX;
-done:
-	spf_free(name);
-	spf_free(data);
-	spf_free(lens);
+	spf_rr_finish(&b);
 	return st;
 }
 
@@ -345,9 +236,11 @@ spf_dns_answer_t *spf_dns_answer_from_wire(const uint8_t *buf, size_t len,
 	if (ans == NULL)
 		goto done;
 	for (size_t i = 0; i < nchain; i++) {
-		char *target = dname_text(ldns_rr_rdf(chain[i], 0));
+		char *target;
 
-		if (target == NULL || spf_dns_answer_add_cname(ans, target) != SPF_OK) {
+		if (spf_rr_dname_text(ldns_rr_rdf(chain[i], 0),
+			SPF_RR_NAME_PRESENTATION, &target) != SPF_OK
+		    || spf_dns_answer_add_cname(ans, target) != SPF_OK) {
 			spf_free(target);
 			goto nomem;
 		}
@@ -361,7 +254,7 @@ spf_dns_answer_t *spf_dns_answer_from_wire(const uint8_t *buf, size_t len,
 
 		if (!rr_is(rr, cur, (ldns_rr_type)qtype))
 			continue;
-		st = add_rr(ans, rr, qtype);
+		st = add_rr(ans, rr);
 		if (st == SPF_ENOMEM)
 			goto nomem;
 		if (st != SPF_OK)

@@ -613,154 +613,29 @@ fail:
 
 /* ---- master files (ldns) ---- */
 
-/*
- * Our text form of a wire-format domain name rdf: labels joined with
- * '.', lower case, no trailing dot.  Labels holding '.' or NUL have no
- * such form: SPF_ESYNTAX.
- */
-static spf_status_t dname_text(const ldns_rdf *rdf, char **out)
-{
-	const uint8_t *p = ldns_rdf_data(rdf);
-	size_t size = ldns_rdf_size(rdf), pos = 0;
-	spf_buf_t buf;
-	spf_status_t st;
-
-	*out = NULL;
-	if (ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME)
-		return SPF_ESYNTAX;
-	spf_buf_init(&buf, 1024);
-	spf_buf_puts(&buf, "");
-	while (pos < size && p[pos] != 0) {
-		size_t lablen = p[pos++];
-
-		if (lablen > size - pos) {
-			spf_buf_finish(&buf);
-			return SPF_ESYNTAX;
-		}
-		for (size_t i = 0; i < lablen; i++) {
-			if (p[pos + i] == '.' || p[pos + i] == '\0') {
-				spf_buf_finish(&buf);
-				return SPF_ESYNTAX;
-			}
-		}
-		if (buf.len > 0)
-			spf_buf_putc(&buf, '.');
-		spf_buf_append(&buf, p + pos, lablen);
-		pos += lablen;
-	}
-	st = buf.err;
-	if (st != SPF_OK) {
-		spf_buf_finish(&buf);
-		return st == SPF_ETOOBIG ? SPF_ESYNTAX : st;
-	}
-	for (size_t i = 0; i < buf.len; i++)
-		buf.data[i] = spf_lower(buf.data[i]);
-	*out = buf.data;
-	return SPF_OK;
-}
-
 /* Add one parsed RR to the zone. */
 static spf_status_t add_ldns_rr(spf_zone_t *zone, const ldns_rr *lrr)
 {
-	char *owner = NULL, *target = NULL;
-	uint8_t *data = NULL;
-	uint16_t *lens = NULL;
-	spf_dns_rr_t rr;
-	size_t rdcount = ldns_rr_rd_count(lrr);
+	char *owner = NULL;
+	spf_rr_buf_t b;
 	spf_status_t st;
 
-	memset(&rr, 0, sizeof rr);
-	rr.type = (uint16_t)ldns_rr_get_type(lrr);
-	rr.ttl = ldns_rr_ttl(lrr);
-	st = dname_text(ldns_rr_owner(lrr), &owner);
+	st = spf_rr_dname_text(ldns_rr_owner(lrr), SPF_RR_NAME_PLAIN, &owner);
 	if (st != SPF_OK)
-		goto done;
-
-	switch (rr.type) {
-	case SPF_RR_A:
-	case SPF_RR_AAAA: {
-		size_t want = rr.type == SPF_RR_A ? 4 : 16;
-
-		if (rdcount < 1 || ldns_rdf_size(ldns_rr_rdf(lrr, 0)) != want) {
-			st = SPF_ESYNTAX;
-			goto done;
-		}
-		memcpy(rr.type == SPF_RR_A ? rr.u.a : rr.u.aaaa,
-			ldns_rdf_data(ldns_rr_rdf(lrr, 0)), want);
-		break;
-	}
-	case SPF_RR_MX:
-		if (rdcount < 2 || ldns_rdf_size(ldns_rr_rdf(lrr, 0)) != 2) {
-			st = SPF_ESYNTAX;
-			goto done;
-		}
-		rr.u.mx.preference = ldns_rdf2native_int16(ldns_rr_rdf(lrr, 0));
-		st = dname_text(ldns_rr_rdf(lrr, 1), &target);
-		if (st != SPF_OK)
-			goto done;
-		rr.u.mx.exchange = target;
-		break;
-	case SPF_RR_PTR:
-	case SPF_RR_CNAME:
-	case SPF_RR_NS:
-		if (rdcount < 1) {
-			st = SPF_ESYNTAX;
-			goto done;
-		}
-		st = dname_text(ldns_rr_rdf(lrr, 0), &target);
-		if (st != SPF_OK)
-			goto done;
-		rr.u.name = target;
-		break;
-	case SPF_RR_TXT:
-	case SPF_RR_SPF: {
-		size_t total = 0, off = 0;
-
-		/* each rdf is one character-string: a length byte, then
-		 * the bytes exactly as ldns unescaped them */
-		for (size_t i = 0; i < rdcount; i++) {
-			const ldns_rdf *r = ldns_rr_rdf(lrr, i);
-
-			if (ldns_rdf_size(r) < 1
-			    || ldns_rdf_size(r) != 1u + ldns_rdf_data(r)[0]) {
-				st = SPF_ESYNTAX;
-				goto done;
-			}
-			total += ldns_rdf_data(r)[0];
-		}
-		data = spf_malloc(total + 1);
-		lens = spf_calloc(rdcount, sizeof *lens);
-		if (data == NULL || lens == NULL) {
-			st = SPF_ENOMEM;
-			goto done;
-		}
-		for (size_t i = 0; i < rdcount; i++) {
-			const ldns_rdf *r = ldns_rr_rdf(lrr, i);
-			size_t l = ldns_rdf_data(r)[0];
-
-			memcpy(data + off, ldns_rdf_data(r) + 1, l);
-			lens[i] = (uint16_t)l;
-			off += l;
-		}
-		data[total] = '\0';
-		rr.u.txt.data = data;
-		rr.u.txt.len = total;
-		rr.u.txt.nstrings = rdcount;
-		rr.u.txt.lens = lens;
-		break;
-	}
-	default:
+		return st;
+	if (!spf_rr_reads_type((uint16_t)ldns_rr_get_type(lrr))) {
 		/* not kept; the owner name still exists (NODATA, not
 		 * NXDOMAIN, for the types spfcheck asks) */
 		st = ensure_node(zone, owner) != NULL ? SPF_OK : SPF_ENOMEM;
-		goto done;
+		spf_free(owner);
+		return st;
 	}
-	st = spf_zone_add(zone, owner, &rr);
-done:
+	st = spf_rr_from_ldns(lrr, SPF_RR_NAME_PLAIN, &b);
+	if (st == SPF_OK) {
+		st = spf_zone_add(zone, owner, &b.rr);
+		spf_rr_finish(&b);
+	}
 	spf_free(owner);
-	spf_free(target);
-	spf_free(data);
-	spf_free(lens);
 	return st;
 }
 
@@ -779,7 +654,7 @@ static spf_status_t add_ldns_soa(spf_zone_t *zone, const ldns_rr *soa)
 		if (minimum < ttl)
 			ttl = minimum;
 	}
-	st = dname_text(ldns_rr_owner(soa), &owner);
+	st = spf_rr_dname_text(ldns_rr_owner(soa), SPF_RR_NAME_PLAIN, &owner);
 	if (st != SPF_OK)
 		return st;
 	memset(&rr, 0, sizeof rr);
