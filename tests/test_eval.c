@@ -14,43 +14,16 @@
 #include <string.h>
 
 #include "check.h"
+#include "env.h"
 
 #include "spf.h"
 
-struct fixture {
-	struct event_base *base;
-	spf_resolver_t *res;
-	spf_zone_t *zone;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	spf_resolver_opts_t opts = { .offline = true };
-
-	f->base = event_base_new();
-	f->res = spf_resolver_create(f->base, &opts);
-	f->zone = spf_resolver_zone(f->res);
-	*state = f;
-	return f->res ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	spf_resolver_destroy(f->res);
-	event_base_free(f->base);
-	free(f);
-	return 0;
-}
-
-static void txt(struct fixture *f, const char *name, const char *text)
+static void txt(env_t *f, const char *name, const char *text)
 {
 	assert_int_equal(spf_zone_replace_txt(f->zone, name, text, strlen(text)), SPF_OK);
 }
 
-static void addr(struct fixture *f, const char *name, const char *ip)
+static void addr(env_t *f, const char *name, const char *ip)
 {
 	spf_dns_rr_t rr = { .ttl = 60 };
 	spf_addr_t a;
@@ -61,7 +34,7 @@ static void addr(struct fixture *f, const char *name, const char *ip)
 	assert_int_equal(spf_zone_add(f->zone, name, &rr), SPF_OK);
 }
 
-static spf_job_t *run(struct fixture *f, const char *ip, const char *sender)
+static spf_job_t *run(env_t *f, const char *ip, const char *sender)
 {
 	spf_request_t req = { .sender = sender, .helo = "mx.example.net" };
 	spf_job_t *job;
@@ -75,7 +48,7 @@ static spf_job_t *run(struct fixture *f, const char *ip, const char *sender)
 
 static void test_result_details(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_job_t *job;
 
 	txt(f, "example.com", "v=spf1 a:mail.example.com include:esp.example.net -all");
@@ -108,7 +81,7 @@ static void test_result_details(void **state)
 
 static void test_default_and_problem(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_job_t *job;
 
 	txt(f, "n.example.com", "v=spf1 ip4:192.0.2.1");
@@ -133,7 +106,7 @@ static void test_default_and_problem(void **state)
 
 static void test_void_limit_configurable(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_request_t req = { .sender = "a@v.example.com" };
 	spf_job_t *job;
 
@@ -172,7 +145,7 @@ static const spf_trace_t *child(const spf_trace_t *t, spf_trace_kind_t kind, siz
 
 static void test_trace_tree(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	const spf_trace_t *root, *rec, *t0, *t1, *t2, *inc, *dns;
 	spf_job_t *job;
 
@@ -232,7 +205,7 @@ static void count_done(spf_job_t *job, void *arg)
 
 static void test_no_callback_inside_start(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	struct counter c = { 0 };
 	spf_request_t req = { .sender = "a@localhost" };   /* none at once */
 	spf_job_t *job;
@@ -251,7 +224,7 @@ static void test_no_callback_inside_start(void **state)
 
 static void test_destroy_while_running(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	struct counter c = { 0 };
 	spf_request_t req = { .sender = "a@d.example.com" };
 	spf_job_t *job;
@@ -272,7 +245,7 @@ static void test_destroy_while_running(void **state)
 
 static void test_many_jobs_one_loop(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	struct counter c = { 0 };
 	spf_job_t *jobs[200];
 	char ip[32];
@@ -300,7 +273,7 @@ static void test_many_jobs_one_loop(void **state)
  * cleanly, with the right result or an error (sanitizers catch leaks). */
 static void test_allocation_failures(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_request_t req = { .sender = "a@af.example.com", .helo = "h.example.com",
 		.void_limit = 5 };
 	unsigned long total;
@@ -349,7 +322,7 @@ static void test_allocation_failures(void **state)
  * on, and the same request without it stops at the limit. */
 static void test_trace_past_limits(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_request_t req = { .sender = "u@big.example.com" };
 	const spf_trace_t *t, *last = NULL;
 	spf_job_t *job;
@@ -433,7 +406,7 @@ static size_t count_notes(const spf_trace_t *t, const char *text)
  * going round until the frame limit. */
 static void test_past_limit_loop(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_request_t req = { .sender = "a@loop.example.com" };
 	spf_job_t *job;
 
@@ -481,7 +454,7 @@ static void test_past_limit_loop(void **state)
  * explain can say why there is no record to evaluate. */
 static void test_trace_records(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	const uint8_t *second = (const uint8_t *)"v=spf1 +all";
 	size_t len = strlen("v=spf1 +all");
 	spf_job_t *job;
@@ -511,7 +484,7 @@ static void test_trace_records(void **state)
  * converted is a malformed domain: none, with the reason. */
 static void test_idn_sender(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_job_t *job;
 
 	txt(f, "xn--bcher-kva.example", "v=spf1 ip4:192.0.2.0/24 -all");
@@ -529,7 +502,7 @@ static void test_idn_sender(void **state)
 /* Each RFC 7208 §4.6.4 limit exactly at and one past its value. */
 static void test_limits(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	static const struct {
 		const char *domain, *record;
 		spf_result_t want;
@@ -592,19 +565,19 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_result_details, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_default_and_problem, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_void_limit_configurable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trace_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_callback_inside_start, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_destroy_while_running, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_jobs_one_loop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_idn_sender, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trace_past_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_past_limit_loop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trace_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_result_details, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_default_and_problem, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_void_limit_configurable, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_trace_tree, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_no_callback_inside_start, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_while_running, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_many_jobs_one_loop, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_allocation_failures, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_limits, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_idn_sender, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_trace_past_limits, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_past_limit_loop, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_trace_records, env_setup, env_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,6 +41,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include "check.h"
+#include "env.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,23 +241,6 @@ static void on_guard(evutil_socket_t fd, short what, void *arg)
 	*(bool *)arg = true;
 }
 
-/* Run the loop until *done, failing the test after GUARD_MS. */
-static void wait_for(struct event_base *base, const bool *done)
-{
-	bool expired = false;
-	struct timeval tv = { GUARD_MS / 1000, (GUARD_MS % 1000) * 1000 };
-	struct event *guard = evtimer_new(base, on_guard, &expired);
-
-	assert_non_null(guard);
-	evtimer_add(guard, &tv);
-	while (!*done && !expired)
-		if (event_base_loop(base, EVLOOP_ONCE) != 0)
-			break;
-	event_free(guard);
-	assert_false(expired);
-	assert_true(*done);
-}
-
 /* Run the loop until the fixture has sent every reply it held back
  * (late or delayed), then one more non-blocking turn so whatever the
  * resolver's sockets got is read; fails the test after GUARD_MS. */
@@ -315,7 +299,7 @@ static struct got ask(struct fx *f, const char *name, uint16_t type)
 	struct got g = { 0 };
 
 	assert_non_null(spf_resolver_query(f->res, name, type, on_got, &g));
-	wait_for(f->base, &g.done);
+	env_wait_for(f->base, &g.done, GUARD_MS);
 	return g;
 }
 
@@ -344,7 +328,7 @@ static spf_job_t *evaluate_on(struct event_base *base, spf_resolver_t *res,
 	req.deadline_ms = deadline_ms;
 	job = spf_check_start(res, &req, on_job, &r, NULL);
 	assert_non_null(job);
-	wait_for(base, &r.done);
+	env_wait_for(base, &r.done, GUARD_MS);
 	assert_true(spf_job_done(job));
 	return job;
 }
@@ -574,7 +558,7 @@ static void test_hostile_storm(void **state)
 
 		for (int i = 0; i < NSTORM && !step; i++)
 			if (!g[i].done) {
-				wait_for(f->base, &g[i].done);
+				env_wait_for(f->base, &g[i].done, GUARD_MS);
 				step = true;
 			}
 		all = !step;
@@ -606,7 +590,7 @@ static spf_job_t *evaluate_exp(struct event_base *base, spf_resolver_t *res,
 	req.default_explanation = EXP_DEFAULT;
 	job = spf_check_start(res, &req, on_job, &r, NULL);
 	assert_non_null(job);
-	wait_for(base, &r.done);
+	env_wait_for(base, &r.done, GUARD_MS);
 	print_message("deadline %u: %s, explanation \"%s\", problem %s\n", deadline_ms,
 		spf_result_str(spf_job_result(job)),
 		spf_job_explanation(job) ? spf_job_explanation(job) : "(none)",
@@ -945,7 +929,7 @@ static void test_deadline_past_limit(void **state)
 		req.trace_past_limits = past;
 		job = spf_check_start(f->res, &req, on_job, &r, NULL);
 		assert_non_null(job);
-		wait_for(f->base, &r.done);
+		env_wait_for(f->base, &r.done, GUARD_MS);
 		assert_int_equal(spf_job_result(job), SPF_RESULT_PERMERROR);
 		assert_string_equal(spf_job_mechanism(job), "a:h.lim.test");
 		assert_non_null(strstr(spf_job_problem(job), "is number 11"));

@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <string.h>
 #include "check.h"
+#include "env.h"
 
 #include "internal.h"
 
@@ -174,9 +175,8 @@ static void test_length_limit(void **state)
  * and start domain are the parser's, and a refused one is SPF_EINVAL */
 static void test_check_start_uses_it(void **state)
 {
-	struct event_base *base = event_base_new();
-	spf_resolver_opts_t ro = { .offline = true };
-	spf_resolver_t *res = spf_resolver_create(base, &ro);
+	env_t *e = env_create();
+	spf_resolver_t *res = e != NULL ? e->res : NULL;
 	spf_request_t req = { 0 };
 	spf_status_t st = SPF_OK;
 	spf_job_t *job;
@@ -193,8 +193,7 @@ static void test_check_start_uses_it(void **state)
 	req.sender = "a\rb@example.com";
 	assert_null(spf_check_start(res, &req, NULL, NULL, &st));
 	assert_int_equal(st, SPF_EINVAL);
-	spf_resolver_destroy(res);
-	event_base_free(base);
+	env_destroy(e);
 }
 
 int main(void)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "env.h"
 
 #include "spf.h"
 
@@ -250,48 +251,7 @@ static const struct lcase cases[] = {
 	  "d.example.org", NULL, "L-DYNAMIC", false, -1, 0, NULL },
 };
 
-struct fixture {
-	struct event_base *base;
-	spf_resolver_t *res;
-	spf_zone_t *zone;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	spf_resolver_opts_t opts = { .offline = true };
-
-	if (f == NULL)
-		return -1;
-	f->base = event_base_new();
-	f->res = spf_resolver_create(f->base, &opts);
-	f->zone = f->res ? spf_resolver_zone(f->res) : NULL;
-	*state = f;
-	return f->res ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	spf_resolver_destroy(f->res);
-	if (f->base)
-		event_base_free(f->base);
-	free(f);
-	return 0;
-}
-
-static void load(struct fixture *f, const char *zone)
-{
-	char *err = NULL;
-
-	if (zone == NULL)
-		return;
-	if (spf_zone_load_mem(f->zone, zone, strlen(zone), "test", NULL, &err) != SPF_OK)
-		fail_msg("zone: %s", err ? err : "?");
-}
-
-static spf_lint_t *run_lint(struct fixture *f, const char *domain, const char *draft)
+static spf_lint_t *run_lint(env_t *f, const char *domain, const char *draft)
 {
 	spf_lint_request_t req = { .domain = domain, .draft = draft,
 		.draft_len = draft ? strlen(draft) : 0 };
@@ -326,14 +286,14 @@ static void test_rules(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct lcase *c = &cases[i];
-		struct fixture *f;
+		env_t *f;
 		const spf_lint_finding_t *x;
 		spf_lint_t *l;
 
-		teardown(state);
-		assert_int_equal(setup(state), 0);
+		env_teardown(state);
+		assert_int_equal(env_setup(state), 0);
 		f = *state;
-		load(f, c->zone);
+		env_load(f, c->zone);
 		if (c->timeout)
 			assert_int_equal(spf_zone_set_timeout(f->zone, c->timeout), SPF_OK);
 		if (c->gen_ip4 > 0) {
@@ -365,7 +325,7 @@ static void test_rules(void **state)
 /* Every syntax error of a record, each at its own position. */
 static void test_syntax_positions(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	const char *draft = "v=spf1 ip4:192.0.2.300 mx -all moo include:";
 	spf_lint_t *l = run_lint(f, NULL, draft);
 	size_t n = 0;
@@ -391,12 +351,12 @@ static void test_syntax_positions(void **state)
 /* The totals go on past the limit of 10, with a number per term. */
 static void test_past_limit(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_lint_counts_t c;
 	spf_lint_t *l;
 	const spf_lint_finding_t *x;
 
-	load(f, Z "a.example.org. TXT \"v=spf1 include:b.example.org include:c.example.org -all\"\n"
+	env_load(f, Z "a.example.org. TXT \"v=spf1 include:b.example.org include:c.example.org -all\"\n"
 		"b.example.org. TXT \"v=spf1 a:h1.example.org a:h2.example.org a:h3.example.org a:h4.example.org a:h5.example.org a:h6.example.org\"\n"
 		"c.example.org. TXT \"v=spf1 a:h7.example.org a:h8.example.org a:h9.example.org a:h10.example.org a:h11.example.org a:h12.example.org redirect=d.example.org\"\n"
 		"d.example.org. TXT \"v=spf1 mx ptr exists:x.example.org\"\n");
@@ -421,11 +381,11 @@ static void test_past_limit(void **state)
 /* The four void-lookup readings. */
 static void test_void_readings(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_lint_counts_t c;
 	spf_lint_t *l;
 
-	load(f, Z "a.example.org. TXT \"v=spf1 a:v4.example.org mx a:none.example.org -all\"\n"
+	env_load(f, Z "a.example.org. TXT \"v=spf1 a:v4.example.org mx a:none.example.org -all\"\n"
 		"v4.example.org. A 192.0.2.1\n"
 		"a.example.org. MX 10 m1.example.org.\na.example.org. MX 20 m2.example.org.\n"
 		"m1.example.org. A 192.0.2.2\nm2.example.org. AAAA 2001:db8::2\n");
@@ -443,10 +403,10 @@ static void test_void_readings(void **state)
 /* A draft replaces the published record; other TXT records count. */
 static void test_draft_over_published(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_lint_t *l;
 
-	load(f, Z "a.example.org. TXT \"v=spf1 +all\"\n");
+	env_load(f, Z "a.example.org. TXT \"v=spf1 +all\"\n");
 	l = run_lint(f, "a.example.org", "v=spf1 -all");
 	assert_null(find(l, "L-PASS-ALL"));
 	assert_null(find(l, "L-MULTIPLE"));
@@ -456,7 +416,7 @@ static void test_draft_over_published(void **state)
 
 static void test_bad_args(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_lint_request_t req = { 0 };
 	spf_status_t st;
 
@@ -469,11 +429,11 @@ static void test_bad_args(void **state)
 /* Allocation failure anywhere: NULL and SPF_ENOMEM, nothing leaks. */
 static void test_enomem(void **state)
 {
-	struct fixture *f = *state;
+	env_t *f = *state;
 	spf_lint_request_t req = { .domain = "a.example.org" };
 	spf_status_t st;
 
-	load(f, Z "a.example.org. TXT \"v=spf1 include:b.example.org mx -all\"\n"
+	env_load(f, Z "a.example.org. TXT \"v=spf1 include:b.example.org mx -all\"\n"
 		"b.example.org. TXT \"v=spf1 a:h.example.org ip4:192.0.2.0/24\"\n"
 		"a.example.org. MX 10 m.example.org.\n");
 	for (unsigned long n = 1; n < 400; n++) {
@@ -493,13 +453,13 @@ static void test_enomem(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syntax_positions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_past_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_void_readings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_draft_over_published, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enomem, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_syntax_positions, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_past_limit, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_void_readings, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_draft_over_published, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_args, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_enomem, env_setup, env_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "env.h"
 
 #include "internal.h"
 
@@ -121,34 +122,19 @@ static void test_parse_version(void **state)
 	spf_arena_destroy(arena);
 }
 
-/* ---- a world per test ---- */
+/* ---- an environment per test (env.h) ---- */
 
-struct world {
-	struct event_base *base;
-	spf_resolver_t *res;
-};
-
-static void world_open(struct world *w, const char *zone)
+/* An environment whose zone is the master-file text zone. */
+static env_t *world_open(const char *zone)
 {
-	spf_resolver_opts_t opts = { .offline = true };
-	char *msg = NULL;
+	env_t *e = env_create();
 
-	w->base = event_base_new();
-	assert_non_null(w->base);
-	w->res = spf_resolver_create(w->base, &opts);
-	assert_non_null(w->res);
-	if (spf_zone_load_mem(spf_resolver_zone(w->res), zone, strlen(zone), "test",
-	    NULL, &msg) != SPF_OK)
-		fail_msg("zone: %s", msg ? msg : "?");
+	assert_non_null(e);
+	env_load(e, zone);
+	return e;
 }
 
-static void world_close(struct world *w)
-{
-	spf_resolver_destroy(w->res);
-	event_base_free(w->base);
-}
-
-static spf_result_t check(struct world *w, const char *ip, const char *sender,
+static spf_result_t check(env_t *w, const char *ip, const char *sender,
 	spf_scope_t scope, bool v1_for_pra, bool spf99, const char **mech)
 {
 	spf_request_t req = { .sender = sender, .helo = "mx.example.net", .scope = scope,
@@ -176,43 +162,40 @@ static spf_result_t check(struct world *w, const char *ip, const char *sender,
 /* RFC 4406 test suite (T4406), spec 4.4/6 and 4.4/8 */
 static void test_rfc4406_suite(void **state)
 {
-	struct world w;
+	env_t *w;
 
 	(void)state;
 	/* v2-preferred-over-v1: the spf2.0 record wins for its scope */
-	world_open(&w,
-		"example1.com. 60 IN TXT \"v=spf1 -all\"\n"
+	w = world_open("example1.com. 60 IN TXT \"v=spf1 -all\"\n"
 		"example1.com. 60 IN TXT \"spf2.0/mfrom,pra +all\"\n");
-	assert_int_equal(check(&w, "1.2.3.4", "foo@example1.com", MF, false, false, NULL),
+	assert_int_equal(check(w, "1.2.3.4", "foo@example1.com", MF, false, false, NULL),
 		SPF_RESULT_PASS);
-	assert_int_equal(check(&w, "1.2.3.4", "foo@example1.com", PRA, false, false, NULL),
+	assert_int_equal(check(w, "1.2.3.4", "foo@example1.com", PRA, false, false, NULL),
 		SPF_RESULT_PASS);
 	/* an RFC 7208 receiver still sees only v=spf1 */
-	assert_int_equal(check(&w, "1.2.3.4", "foo@example1.com", V7, false, false, NULL),
+	assert_int_equal(check(w, "1.2.3.4", "foo@example1.com", V7, false, false, NULL),
 		SPF_RESULT_FAIL);
-	world_close(&w);
+	env_destroy(w);
 
 	/* redundant-v2: two records cover mfrom -> permerror */
-	world_open(&w,
-		"example6.com. 60 IN TXT \"spf2.0/mfrom -all\"\n"
+	w = world_open("example6.com. 60 IN TXT \"spf2.0/mfrom -all\"\n"
 		"example6.com. 60 IN TXT \"spf2.0/mfrom,pra -all\"\n"
 		"example6.com. 60 IN TXT \"v=spf1 -all\"\n");
-	assert_int_equal(check(&w, "1.2.3.4", "foo@example6.com", MF, false, false, NULL),
+	assert_int_equal(check(w, "1.2.3.4", "foo@example6.com", MF, false, false, NULL),
 		SPF_RESULT_PERMERROR);
 	/* pra has exactly one */
-	assert_int_equal(check(&w, "1.2.3.4", "foo@example6.com", PRA, false, false, NULL),
+	assert_int_equal(check(w, "1.2.3.4", "foo@example6.com", PRA, false, false, NULL),
 		SPF_RESULT_FAIL);
-	world_close(&w);
+	env_destroy(w);
 }
 
 static void test_selection(void **state)
 {
-	struct world w;
+	env_t *w;
 	const char *m;
 
 	(void)state;
-	world_open(&w,
-		/* v=spf1 only */
+	w = world_open(/* v=spf1 only */
 		"v1.example. 60 IN TXT \"v=spf1 ip4:192.0.2.1 -all\"\n"
 		/* spf2.0/pra only (no v=spf1) */
 		"v2.example. 60 IN TXT \"spf2.0/pra ip4:192.0.2.2 -all\"\n"
@@ -243,43 +226,43 @@ static void test_selection(void **state)
 		"syn.example. 60 IN TXT \"spf2.0/pra ip4:192.0.2.300 -all\"\n");
 
 	/* v=spf1: mfrom always; pra only with v1_for_pra (RFC 4406 §3.4) */
-	assert_int_equal(check(&w, "192.0.2.1", "a@v1.example", MF, false, false, NULL), SPF_RESULT_PASS);
-	assert_int_equal(check(&w, "192.0.2.1", "a@v1.example", PRA, true, false, NULL), SPF_RESULT_PASS);
-	assert_int_equal(check(&w, "192.0.2.7", "a@v1.example", PRA, true, false, NULL), SPF_RESULT_FAIL);
-	assert_int_equal(check(&w, "192.0.2.1", "a@v1.example", PRA, false, false, &m), SPF_RESULT_NONE);
+	assert_int_equal(check(w, "192.0.2.1", "a@v1.example", MF, false, false, NULL), SPF_RESULT_PASS);
+	assert_int_equal(check(w, "192.0.2.1", "a@v1.example", PRA, true, false, NULL), SPF_RESULT_PASS);
+	assert_int_equal(check(w, "192.0.2.7", "a@v1.example", PRA, true, false, NULL), SPF_RESULT_FAIL);
+	assert_int_equal(check(w, "192.0.2.1", "a@v1.example", PRA, false, false, &m), SPF_RESULT_NONE);
 	assert_non_null(strstr(m, "scope pra"));
 	/* spf2.0 only: RFC 7208 and mfrom see nothing */
-	assert_int_equal(check(&w, "192.0.2.2", "a@v2.example", V7, false, false, NULL), SPF_RESULT_NONE);
-	assert_int_equal(check(&w, "192.0.2.2", "a@v2.example", MF, false, false, NULL), SPF_RESULT_NONE);
-	assert_int_equal(check(&w, "192.0.2.2", "a@v2.example", PRA, false, false, &m), SPF_RESULT_PASS);
+	assert_int_equal(check(w, "192.0.2.2", "a@v2.example", V7, false, false, NULL), SPF_RESULT_NONE);
+	assert_int_equal(check(w, "192.0.2.2", "a@v2.example", MF, false, false, NULL), SPF_RESULT_NONE);
+	assert_int_equal(check(w, "192.0.2.2", "a@v2.example", PRA, false, false, &m), SPF_RESULT_PASS);
 	assert_string_equal(m, "ip4:192.0.2.2");
 	/* the opt-out: pra neutral, mfrom still v=spf1 (A.4) */
-	assert_int_equal(check(&w, "198.51.100.1", "a@opt.example", PRA, true, false, &m), SPF_RESULT_NEUTRAL);
+	assert_int_equal(check(w, "198.51.100.1", "a@opt.example", PRA, true, false, &m), SPF_RESULT_NEUTRAL);
 	assert_string_equal(m, "?all");
-	assert_int_equal(check(&w, "198.51.100.1", "a@opt.example", MF, true, false, NULL), SPF_RESULT_FAIL);
+	assert_int_equal(check(w, "198.51.100.1", "a@opt.example", MF, true, false, NULL), SPF_RESULT_FAIL);
 	/* type 99: used only when asked; then TXT is ignored (A.3 step 1) */
-	assert_int_equal(check(&w, "192.0.2.9", "a@t99.example", MF, false, false, NULL), SPF_RESULT_FAIL);
-	assert_int_equal(check(&w, "192.0.2.9", "a@t99.example", MF, false, true, NULL), SPF_RESULT_PASS);
-	assert_int_equal(check(&w, "192.0.2.1", "a@t99.example", MF, false, true, NULL), SPF_RESULT_FAIL);
-	assert_int_equal(check(&w, "192.0.2.9", "a@t99.example", V7, false, true, NULL), SPF_RESULT_FAIL);
+	assert_int_equal(check(w, "192.0.2.9", "a@t99.example", MF, false, false, NULL), SPF_RESULT_FAIL);
+	assert_int_equal(check(w, "192.0.2.9", "a@t99.example", MF, false, true, NULL), SPF_RESULT_PASS);
+	assert_int_equal(check(w, "192.0.2.1", "a@t99.example", MF, false, true, NULL), SPF_RESULT_FAIL);
+	assert_int_equal(check(w, "192.0.2.9", "a@t99.example", V7, false, true, NULL), SPF_RESULT_FAIL);
 	/* discarded spf2 records: the v=spf1 fallback applies */
-	assert_int_equal(check(&w, "198.51.100.1", "a@bad.example", PRA, true, false, NULL), SPF_RESULT_FAIL);
-	assert_int_equal(check(&w, "198.51.100.1", "a@bad.example", PRA, false, false, NULL), SPF_RESULT_NONE);
-	assert_int_equal(check(&w, "192.0.2.1", "a@two.example", PRA, true, false, &m), SPF_RESULT_PERMERROR);
+	assert_int_equal(check(w, "198.51.100.1", "a@bad.example", PRA, true, false, NULL), SPF_RESULT_FAIL);
+	assert_int_equal(check(w, "198.51.100.1", "a@bad.example", PRA, false, false, NULL), SPF_RESULT_NONE);
+	assert_int_equal(check(w, "192.0.2.1", "a@two.example", PRA, true, false, &m), SPF_RESULT_PERMERROR);
 	assert_non_null(strstr(m, "RFC 4406"));
 	/* include targets select with the same scope: a v=spf1-only target
 	 * is none (-> permerror) without the fallback, used with it */
-	assert_int_equal(check(&w, "203.0.113.5", "a@inc.example", PRA, false, false, &m), SPF_RESULT_PERMERROR);
-	assert_int_equal(check(&w, "203.0.113.5", "a@inc.example", PRA, true, false, NULL), SPF_RESULT_PASS);
-	assert_int_equal(check(&w, "203.0.113.7", "a@inc2.example", PRA, false, false, NULL), SPF_RESULT_PASS);
-	assert_int_equal(check(&w, "203.0.113.8", "a@inc2.example", PRA, true, false, NULL), SPF_RESULT_FAIL);
-	assert_int_equal(check(&w, "203.0.113.7", "a@red.example", PRA, false, false, &m), SPF_RESULT_PASS);
-	assert_int_equal(check(&w, "203.0.113.7", "a@red.example", V7, false, false, NULL), SPF_RESULT_FAIL);
+	assert_int_equal(check(w, "203.0.113.5", "a@inc.example", PRA, false, false, &m), SPF_RESULT_PERMERROR);
+	assert_int_equal(check(w, "203.0.113.5", "a@inc.example", PRA, true, false, NULL), SPF_RESULT_PASS);
+	assert_int_equal(check(w, "203.0.113.7", "a@inc2.example", PRA, false, false, NULL), SPF_RESULT_PASS);
+	assert_int_equal(check(w, "203.0.113.8", "a@inc2.example", PRA, true, false, NULL), SPF_RESULT_FAIL);
+	assert_int_equal(check(w, "203.0.113.7", "a@red.example", PRA, false, false, &m), SPF_RESULT_PASS);
+	assert_int_equal(check(w, "203.0.113.7", "a@red.example", V7, false, false, NULL), SPF_RESULT_FAIL);
 	/* the same term grammar: a syntax error is permerror */
-	assert_int_equal(check(&w, "192.0.2.1", "a@syn.example", PRA, true, false, &m), SPF_RESULT_PERMERROR);
+	assert_int_equal(check(w, "192.0.2.1", "a@syn.example", PRA, true, false, &m), SPF_RESULT_PERMERROR);
 	assert_non_null(strstr(m, "syntax error"));
-	assert_int_equal(check(&w, "192.0.2.1", "a@syn.example", MF, true, false, NULL), SPF_RESULT_PASS);
-	world_close(&w);
+	assert_int_equal(check(w, "192.0.2.1", "a@syn.example", MF, true, false, NULL), SPF_RESULT_PASS);
+	env_destroy(w);
 }
 
 /* Add a one-string TXT or SPF record to ans. */
@@ -437,14 +420,14 @@ static void test_sid_rules(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(sid_cases) / sizeof(sid_cases[0]); i++) {
 		const struct sid_case *c = &sid_cases[i];
-		struct world w;
+		env_t *w;
 		spf_senderid_report_t *r;
 		const spf_sid_conflict_t *cons;
 		size_t n;
 		bool found = false;
 
-		world_open(&w, c->zone);
-		r = spf_senderid_check(w.res, "t.example", NULL);
+		w = world_open(c->zone);
+		r = spf_senderid_check(w->res, "t.example", NULL);
 		assert_non_null(r);
 		cons = spf_senderid_conflicts(r, &n);
 		for (size_t k = 0; k < n; k++) {
@@ -465,14 +448,14 @@ static void test_sid_rules(void **state)
 				c->present ? "missing" : "reported");
 		}
 		spf_senderid_destroy(r);
-		world_close(&w);
+		env_destroy(w);
 	}
 }
 
 /* The details the user acts on: records, policies, probes, fixes. */
 static void test_report_details(void **state)
 {
-	struct world w;
+	env_t *w;
 	spf_senderid_report_t *r;
 	const spf_sid_record_t *recs;
 	const spf_sid_policy_t *pols;
@@ -482,15 +465,14 @@ static void test_report_details(void **state)
 	bool seen = false;
 
 	(void)state;
-	world_open(&w,
-		"t.example. 60 IN TXT \"v=spf1 ip4:192.0.2.0/24 mx -all\"\n"
+	w = world_open("t.example. 60 IN TXT \"v=spf1 ip4:192.0.2.0/24 mx -all\"\n"
 		"t.example. 60 IN TXT \"spf2.0/mfrom ip4:198.51.100.0/24 -all\"\n"
 		"t.example. 60 IN TXT \"unrelated\"\n"
 		"t.example. 60 IN MX 10 mx.t.example.\n"
 		"mx.t.example. 60 IN A 203.0.113.9\n");
 	assert_null(spf_senderid_check(NULL, "t.example", NULL));
-	assert_null(spf_senderid_check(w.res, "bad name", NULL));
-	r = spf_senderid_check(w.res, "t.example.", NULL);
+	assert_null(spf_senderid_check(w->res, "bad name", NULL));
+	r = spf_senderid_check(w->res, "t.example.", NULL);
 	assert_non_null(r);
 	assert_string_equal(spf_senderid_domain(r), "t.example");
 	assert_int_equal(spf_senderid_dns_status(r, SPF_RR_TXT), SPF_DNS_OK);
@@ -535,7 +517,7 @@ static void test_report_details(void **state)
 		assert_true(strcmp(cons[k - 1].id, cons[k].id) <= 0);
 	spf_senderid_destroy(r);
 	spf_senderid_destroy(NULL);
-	world_close(&w);
+	env_destroy(w);
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include "check.h"
+#include "env.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -500,30 +501,6 @@ static int fx_teardown(void **state)
 	return 0;
 }
 
-static void on_guard(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	*(bool *)arg = true;
-}
-
-/* Run the loop until *done, failing the test after GUARD_MS. */
-static void wait_for(struct event_base *base, const bool *done)
-{
-	bool expired = false;
-	struct timeval tv = { GUARD_MS / 1000, (GUARD_MS % 1000) * 1000 };
-	struct event *guard = evtimer_new(base, on_guard, &expired);
-
-	assert_non_null(guard);
-	evtimer_add(guard, &tv);
-	while (!*done && !expired)
-		if (event_base_loop(base, EVLOOP_ONCE) != 0)
-			break;
-	event_free(guard);
-	assert_false(expired);
-	assert_true(*done);
-}
-
 struct got {
 	int calls;
 	spf_dns_status_t status;
@@ -559,7 +536,7 @@ static struct got ask(struct fx *f, const char *name, uint16_t type)
 
 	assert_non_null(spf_resolver_query(f->res, name, type, on_got, &g));
 	assert_int_equal(g.calls, 0);      /* never from inside the call */
-	wait_for(f->base, &g.done);
+	env_wait_for(f->base, &g.done, GUARD_MS);
 	assert_int_equal(g.calls, 1);
 	return g;
 }
@@ -727,7 +704,7 @@ static spf_result_t evaluate(struct fx *f, const char *ip, const char *sender)
 	req.now = 1700000000;
 	r.job = spf_check_start(f->res, &req, on_job, &r, NULL);
 	assert_non_null(r.job);
-	wait_for(f->base, &r.done);
+	env_wait_for(f->base, &r.done, GUARD_MS);
 	all = remaining == 0;
 	assert_true(all);
 	res = spf_job_result(r.job);
@@ -828,7 +805,7 @@ static void test_live_cancel(void **state)
 	assert_non_null(qc);
 	spf_dns_query_cancel(qa);
 	spf_dns_query_cancel(qc);              /* its only waiter: abandoned */
-	wait_for(f->base, &b.done);
+	env_wait_for(f->base, &b.done, GUARD_MS);
 	assert_int_equal(a.calls, 0);
 	assert_int_equal(b.status, SPF_DNS_OK);
 	assert_int_equal(fixture_count_for(f->srv, "a.test", SPF_RR_A), 1);
@@ -871,7 +848,7 @@ static void test_call_after(void **state)
 	qb = spf_resolver_call_after(f->res, 10, on_timer_cb, &b);
 	assert_non_null(qb);
 	spf_dns_query_cancel(qb);
-	wait_for(f->base, &a.done);
+	env_wait_for(f->base, &a.done, GUARD_MS);
 	/* never early (no upper bound: a loaded machine may be late) */
 	assert_true(spf_monotonic_us() - t0 >= 50000);
 	assert_int_equal(a.calls, 1);
@@ -932,7 +909,7 @@ static void test_call_after_never_early(void **state)
 	for (int i = 0; i < NTIMERS; i++)
 		e[i] = (struct early){ .ms = 1 + (unsigned)i * 3, .left = &left, .all = &all };
 	assert_non_null(spf_resolver_call_later(f->res, arm_timers, ctx));
-	wait_for(f->base, &all);
+	env_wait_for(f->base, &all, GUARD_MS);
 	for (int i = 0; i < NTIMERS; i++) {
 		if (e[i].fired_us - e[i].armed_us < e[i].ms * 1000u)
 			print_message("timer of %u ms fired after %.3f ms\n", e[i].ms,
@@ -1109,7 +1086,7 @@ static void test_live_alloc_failure(void **state)
 		spf_alloc_fail_at(n);
 		q = spf_resolver_query(f->res, "spf.test", SPF_RR_TXT, on_got, &g);
 		if (q != NULL) {
-			wait_for(f->base, &g.done);
+			env_wait_for(f->base, &g.done, GUARD_MS);
 			assert_int_equal(g.calls, 1);
 			clean = g.status == SPF_DNS_OK && spf_alloc_count() < n;
 		}
