@@ -1,0 +1,192 @@
+/*
+ * test_flatten.c - spf_flatten() on trees built in code: the networks
+ * per result (an include gives only the addresses it passes), the terms
+ * it must keep (exists, macros), the exp= modifier after all, the
+ * lookups the flattened chain costs, a chain split over several records,
+ * and the trees it refuses.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "env.h"
+
+#define Z "$TTL 300\n"
+
+/* Lint d in f's environment and flatten it; the lint run is returned
+ * in *lint (caller destroys both). */
+static spf_flat_t *flatten(env_t *f, const char *zone, const char *d,
+	size_t max_answer, spf_lint_t **lint)
+{
+	spf_lint_request_t req = { .domain = d };
+	spf_flatten_opts_t fo = { .max_answer = max_answer };
+	spf_flat_t *flat = NULL;
+	const char *why = NULL;
+	spf_status_t st;
+
+	env_load(f, zone);
+	*lint = spf_lint_run(f->res, &req, &st);
+	assert_non_null(*lint);
+	st = spf_flatten(*lint, &fo, &flat, &why);
+	if (st != SPF_OK)
+		fail_msg("flatten: %s: %s", spf_strerror(st), why ? why : "?");
+	return flat;
+}
+
+/* The networks of flat whose result is r, joined with ' '. */
+static void networks(const spf_flat_t *flat, spf_result_t r, char *out, size_t size)
+{
+	size_t n = 0;
+	const char *const *nets = spf_flat_networks(flat, r, &n);
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(out);
+
+		snprintf(out + len, size - len, "%s%s", i > 0 ? " " : "", nets[i]);
+	}
+}
+
+static bool has_warning(const spf_flat_t *flat, const char *part)
+{
+	for (size_t i = 0; i < spf_flat_warning_count(flat); i++)
+		if (strstr(spf_flat_warning(flat, i), part) != NULL)
+			return true;
+	return false;
+}
+
+static const char tree[] = Z
+	"a.example.org. TXT \"v=spf1 include:inc.example.org a:h.example.org mx "
+	"exists:%{i}.ex.example.org ?ip4:198.51.100.7 -all exp=why.example.org\"\n"
+	/* only what inc passes comes back: not its -ip4, not its ~all */
+	"inc.example.org. TXT \"v=spf1 -ip4:192.0.2.200 ip4:192.0.2.0/25 "
+	"ip4:192.0.2.128/25 ip6:2001:db8:1::/48 ~all\"\n"
+	"h.example.org. A 203.0.113.5\n"
+	"h.example.org. AAAA 2001:db8::1\n"
+	"a.example.org. MX 10 mail.example.org.\n"
+	"mail.example.org. A 203.0.113.6\n"
+	"why.example.org. TXT \"not allowed\"\n";
+
+static void test_networks_and_kept_terms(void **state)
+{
+	env_t *f = *state;
+	spf_lint_t *lint;
+	spf_flat_t *flat = flatten(f, tree, "a.example.org", 0, &lint);
+	const spf_flat_record_t *top;
+	char buf[512];
+
+	networks(flat, SPF_RESULT_PASS, buf, sizeof buf);
+	print_message("pass: %s\n", buf);
+	/* -ip4:192.0.2.200 matched first in inc: that address fails there,
+	 * so inc does not pass it and its two /25 are cut around it;
+	 * a and mx give their hosts, aggregated per family */
+	assert_string_equal(buf, "192.0.2.0/25 192.0.2.128/26 192.0.2.192/29 "
+		"192.0.2.201/32 192.0.2.202/31 192.0.2.204/30 192.0.2.208/28 "
+		"192.0.2.224/27 203.0.113.5/32 203.0.113.6/32 2001:db8::1/128 "
+		"2001:db8:1::/48");
+	networks(flat, SPF_RESULT_NEUTRAL, buf, sizeof buf);
+	assert_string_equal(buf, "198.51.100.7/32");
+	networks(flat, SPF_RESULT_SOFTFAIL, buf, sizeof buf);
+	assert_string_equal(buf, "");        /* inc's ~all stays inside inc */
+	assert_int_equal(spf_flat_default(flat), SPF_RESULT_FAIL);
+
+	assert_true(spf_flat_record_count(flat) >= 1);
+	top = spf_flat_record(flat, 0);
+	for (size_t i = 0; i < spf_flat_record_count(flat); i++)
+		print_message("%s: %s\n", spf_flat_record(flat, i)->name,
+			spf_flat_record(flat, i)->text);
+	assert_string_equal(top->name, "a.example.org");
+	/* the dynamic term is kept as written, in its place (before the
+	 * ?ip4 that follows it), with a warning; the static ones are gone */
+	assert_true(strstr(top->text, "exists:") < strstr(top->text, "?ip4:198.51.100.7"));
+	assert_non_null(strstr(top->text, "exists:%{i}.ex.example.org"));
+	assert_null(strstr(top->text, "include:inc.example.org"));
+	assert_null(strstr(top->text, " mx"));
+	assert_null(strstr(top->text, "a:h.example.org"));
+	assert_true(has_warning(flat, "exists"));
+	/* exp= stays, after all (RFC 7208 §6.2: the explanation of a fail) */
+	{
+		const char *all = strstr(top->text, "-all");
+		size_t len = strlen(top->text);
+
+		assert_non_null(all);
+		assert_true(len > strlen(" exp=why.example.org"));
+		assert_string_equal(top->text + len - strlen(" exp=why.example.org"),
+			" exp=why.example.org");
+		assert_true(all < strstr(top->text, "exp="));
+	}
+	/* what the chain costs: exists is the only querying term left in a
+	 * chain of one record */
+	assert_int_equal(spf_flat_record_count(flat), 1);
+	assert_int_equal(spf_flat_lookups(flat), 1);
+	spf_flat_destroy(flat);
+	spf_lint_destroy(lint);
+}
+
+/* Many networks and a small answer size: a chain of records, each
+ * answer under the size, each string at most 255 bytes, linked by
+ * include (one lookup each past the first record). */
+static void test_chain(void **state)
+{
+	env_t *f = *state;
+	char zone[8192];
+	size_t off;
+	spf_lint_t *lint;
+	spf_flat_t *flat;
+	size_t nrec, n = 0;
+
+	/* one character-string a term: a string holds at most 255 bytes */
+	off = (size_t)snprintf(zone, sizeof zone, Z "c.example.org. TXT \"v=spf1\"");
+	for (int i = 0; i < 40; i++)
+		off += (size_t)snprintf(zone + off, sizeof zone - off, " \" ip4:10.%d.0.1\"", 2 * i);
+	snprintf(zone + off, sizeof zone - off, " \" -all\"\n");
+	flat = flatten(f, zone, "c.example.org", 200, &lint);
+	nrec = spf_flat_record_count(flat);
+	print_message("%zu records, %u lookups\n", nrec, spf_flat_lookups(flat));
+	assert_true(nrec >= 2);
+	for (size_t i = 0; i < nrec; i++) {
+		const spf_flat_record_t *r = spf_flat_record(flat, i);
+
+		assert_true(r->answer_size <= 200);
+		for (size_t j = 0; j < r->nstrings; j++)
+			assert_true(strlen(r->strings[j]) <= 255);
+		if (i + 1 < nrec)
+			assert_non_null(strstr(r->text, spf_flat_record(flat, i + 1)->name));
+	}
+	assert_int_equal(spf_flat_lookups(flat), nrec - 1);
+	(void)spf_flat_networks(flat, SPF_RESULT_PASS, &n);
+	assert_int_equal(n, 40);             /* none adjacent: none merged */
+	spf_flat_destroy(flat);
+	spf_lint_destroy(lint);
+}
+
+/* A tree with a permerror cannot be flattened faithfully. */
+static void test_refuses_errors(void **state)
+{
+	env_t *f = *state;
+	spf_lint_request_t req = { .domain = "e.example.org" };
+	spf_flatten_opts_t fo = { 0 };
+	spf_flat_t *flat = NULL;
+	const char *why = NULL;
+	spf_status_t st;
+	spf_lint_t *lint;
+
+	env_load(f, Z "e.example.org. TXT \"v=spf1 include:none.example.org -all\"\n");
+	lint = spf_lint_run(f->res, &req, &st);
+	assert_non_null(lint);
+	assert_int_equal(spf_flatten(lint, &fo, &flat, &why), SPF_EINVAL);
+	assert_null(flat);
+	assert_non_null(why);
+	print_message("why: %s\n", why);
+	spf_lint_destroy(lint);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_networks_and_kept_terms, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_chain, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_errors, env_setup, env_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
