@@ -12,6 +12,7 @@ fixture=$2
 zone=$3
 here=$(cd "$(dirname "$0")" && pwd)
 client=(python3 "$here/policyd_client.py")
+serve_pre=()   # a command serve runs the service under (prlimit)
 pass=0
 fail=0
 tmp=$(mktemp -d)
@@ -272,7 +273,7 @@ timeout 10 "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" --log "$tmp/log" <"$
 # serve ARGS...: start the service in the background, wait for its socket
 serve() {
   rm -f "$tmp/slog"
-  "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" --log "$tmp/slog" "$@" </dev/null 2>"$tmp/serr" &
+  "${serve_pre[@]}" "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" --log "$tmp/slog" "$@" </dev/null 2>"$tmp/serr" &
   spid=$!
   pids+=($spid)
   # listening, or gone (a start-up error)
@@ -466,6 +467,138 @@ n=$(grep -c "neutral.*neutral" "$tmp/bout")
 { [ "$r" -eq 0 ] && [ "$n" -eq "$nreq" ] && [ "$hwm" -lt "$rss_limit" ]; } &&
   ok "batch --identity both, $nreq lines on the same tree: peak RSS ${hwm} kB" ||
   bad "batch --identity both: HELO job freed" "exit $r, $n neutral lines, peak RSS ${hwm} kB (limit $rss_limit)" "$tmp/bout"
+
+# ---- issue 14: hostile clients and careless operators ----
+probe=(python3 "$here/policyd_probe.py")
+rss_mul=1
+if nm -D "$bin" 2>/dev/null | grep -q __asan_init; then rss_mul=4; fi
+conf ""
+
+# 1. a client that pipelines requests answered at once and never reads
+# the replies: reading stops at 64 KiB of unread replies, and the
+# connection is closed --send-timeout later.  It used to take all 40 MB
+# and grow the service by about 1.35 times that.
+sock="$tmp/flood.sock"
+if serve --listen "unix:$sock" --send-timeout 2; then
+  out=$("${probe[@]}" flood "unix:$sock" 40000000)
+  hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$spid/status")
+  sent=${out#sent }; sent=${sent%% *}
+  { [[ "$out" == *closed ]] && [ "$sent" -lt 8000000 ] && [ "$hwm" -lt $((32768 * rss_mul)) ] &&
+    grep -q 'bytes of replies not read by the client for 2 s; closing' "$tmp/slog"; } &&
+    ok "unread replies: reading stops, closed after --send-timeout ($out, peak RSS $hwm kB)" ||
+    bad "unread replies bounded" "$out, VmHWM $hwm kB" "$tmp/slog"
+  # pipelining: 1000 requests at once are all answered, in order
+  : >"$tmp/in"; for i in $(seq 1000); do req 127.0.0.1 x.test "u$i@$P" "pl$i" >>"$tmp/in"; done
+  "${client[@]}" "unix:$sock" --timeout 60 <"$tmp/in" >"$tmp/cout"; r=$?
+  { [ $r -eq 0 ] && [ "$(grep -c '^action=PREPEND X-Comment' "$tmp/cout")" -eq 1000 ]; } &&
+    ok "pipelining: 1000 requests sent at once, 1000 replies" ||
+    bad "pipelining" "exit $r, $(grep -c '^action=' "$tmp/cout") replies" "$tmp/slog"
+  kill -TERM "$spid"; wait "$spid"
+else
+  bad "flood: listening" "did not start" "$tmp/serr"
+fi
+
+# 2. slowloris: 1000 connections that send 59 bytes and stall hold every
+# slot; a new client evicts the oldest and is answered (it used to wait
+# for the 600 s idle timeout).  And a client that drips a byte every
+# 0.2 s is closed at --receive-timeout (the idle timer restarted on
+# every read).
+sock="$tmp/slow.sock"
+if serve --listen "unix:$sock" --max-connections 1000 --receive-timeout 300; then
+  mkfifo "$tmp/stall.in"
+  "${probe[@]}" stall "unix:$sock" 1000 <"$tmp/stall.in" >"$tmp/stall.out" &
+  stpid=$!; pids+=($stpid)
+  exec 7>"$tmp/stall.in"
+  wait_lines 1 '^ready' "$tmp/stall.out"
+  wait_until 20 eval '[ "$(ls "/proc/$spid/fd" | wc -l)" -gt 1000 ]'
+  req 127.0.0.1 x.test a@$P slow1 | "${client[@]}" "unix:$sock" --timeout 10 >"$tmp/cout"; r=$?
+  { [ $r -eq 0 ] && grep -q '^action=PREPEND X-Comment' "$tmp/cout"; } &&
+    ok "1000 stalled connections hold every slot: a new client is still answered" ||
+    bad "slowloris" "exit $r" "$tmp/slog"
+  grep -q 'all 1000 connection slots taken: [0-9]* idle or partial connections evicted' "$tmp/slog" &&
+    ok "eviction logged once, not per connection" || bad "eviction logged" "" "$tmp/slog"
+  exec 7>&-; wait "$stpid"
+  kill -TERM "$spid"; wait "$spid"
+else
+  bad "slowloris: listening" "did not start" "$tmp/serr"
+fi
+if serve --listen "unix:$sock" --receive-timeout 2; then
+  out=$("${probe[@]}" drip "unix:$sock")
+  { [[ "$out" == closed* ]] && grep -q 'request not received whole within 2 s' "$tmp/slog"; } &&
+    ok "a request dripped a byte at a time: closed at --receive-timeout ($out)" ||
+    bad "drip" "$out" "$tmp/slog"
+  kill -TERM "$spid"; wait "$spid"
+else
+  bad "drip: listening" "did not start" "$tmp/serr"
+fi
+
+# 3. one owner per unix socket: a second instance refuses a live socket;
+# an instance whose socket was replaced leaves the new one at exit
+sock="$tmp/own.sock"
+if serve --listen "unix:$sock"; then
+  apid=$spid
+  "$bin" policyd --config "$tmp/c.conf" --log "$tmp/blog" --listen "unix:$sock" </dev/null \
+    >/dev/null 2>"$tmp/berr"; r=$?
+  req 127.0.0.1 x.test a@$P own1 | "${client[@]}" "unix:$sock" --timeout 10 >"$tmp/cout"; r2=$?
+  { [ $r -eq 64 ] && grep -q 'a process is listening on it' "$tmp/berr" && [ $r2 -eq 0 ]; } &&
+    ok "a second instance on a live socket refuses to start; the first still serves" ||
+    bad "second instance" "exit $r, client $r2" "$tmp/berr"
+  rm -f "$sock"
+  "$bin" policyd --config "$tmp/c.conf" --log "$tmp/blog" --listen "unix:$sock" </dev/null \
+    2>"$tmp/berr" &
+  bpid=$!; pids+=($bpid)
+  wait_lines 1 'listening on' "$tmp/blog"
+  kill -TERM "$apid"; wait "$apid"
+  req 127.0.0.1 x.test a@$P own2 | "${client[@]}" "unix:$sock" --timeout 10 >"$tmp/cout"; r=$?
+  { [ -S "$sock" ] && [ $r -eq 0 ] && grep -q 'was replaced by another process; left in place' "$tmp/slog"; } &&
+    ok "at exit, a socket replaced by another instance is left to it" ||
+    bad "replaced socket removed" "client exit $r" "$tmp/slog"
+  kill -TERM "$bpid"; wait "$bpid"
+  [ ! -e "$sock" ] && ok "at exit, our own socket is removed" || bad "own socket removed" ""
+else
+  bad "ownership: listening" "did not start" "$tmp/serr"
+fi
+
+# 4. out of descriptors: --max-connections 2000 under a limit of 64 is
+# cut to fit (logged), so 100 stalled clients are evicted like any, no
+# EMFILE loop, no flood of libevent messages on stderr
+sock="$tmp/fd.sock"
+serve_pre=(prlimit --nofile=64:64)
+if serve --listen "unix:$sock" --max-connections 2000; then
+  serve_pre=()
+  mkfifo "$tmp/stall2.in"
+  "${probe[@]}" stall "unix:$sock" 100 <"$tmp/stall2.in" >"$tmp/stall2.out" &
+  stpid=$!; pids+=($stpid)
+  exec 7>"$tmp/stall2.in"
+  wait_lines 1 '^ready' "$tmp/stall2.out"
+  req 127.0.0.1 x.test a@$P fd1 | "${client[@]}" "unix:$sock" --timeout 10 >"$tmp/cout"; r=$?
+  exec 7>&-; wait "$stpid"
+  logsz=$(cat "$tmp/slog" "$tmp/serr" | wc -c)
+  { [ $r -eq 0 ] && grep -q 'RLIMIT_NOFILE) is 64, hard 64: serving at most 32 connections' "$tmp/slog" &&
+    [ "$logsz" -lt 20000 ]; } &&
+    ok "descriptor limit: connections cut to fit, a client answered past 100 stalled ($logsz bytes logged)" ||
+    bad "descriptor limit" "client exit $r, $logsz bytes logged" "$tmp/slog"
+  kill -TERM "$spid"; wait "$spid"
+else
+  serve_pre=()
+  bad "fd limit: listening" "did not start" "$tmp/serr"
+fi
+
+# 5. --user: an existing log file keeps its owner; a socket the user
+# cannot remove at exit is said so in the log
+if id nobody >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  chmod 755 "$tmp"; : >"$tmp/mail.log"; chmod 644 "$tmp/mail.log"
+  "$bin" policyd --config "$tmp/c.conf" --user nobody --log "$tmp/mail.log" \
+    --listen "unix:$tmp/user.sock" </dev/null 2>"$tmp/serr" &
+  upid=$!; pids+=($upid)
+  wait_lines 1 'listening on' "$tmp/mail.log"
+  [ "$(stat -c %U "$tmp/mail.log")" = root ] && ok "--user: an existing log file keeps its owner" ||
+    bad "--user: log file owner" "$(stat -c %U "$tmp/mail.log")"
+  kill -TERM "$upid"; wait "$upid"
+  grep -q "cannot remove the socket $tmp/user.sock: Permission denied" "$tmp/mail.log" &&
+    ok "--user: a socket left behind at exit is logged" || bad "--user: socket left" "" "$tmp/mail.log"
+  rm -f "$tmp/user.sock"
+fi
 
 echo "policyd: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

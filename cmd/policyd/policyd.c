@@ -59,6 +59,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -70,8 +71,17 @@
 #define DEFAULT_MAX_CONNS 1000
 #define BUDGET_LOG_INTERVAL 60   /* seconds between memory budget reports */
 #define READ_CHUNK 16384
-/* bytes a client may send while its request is being answered */
-#define MAX_PENDING_INPUT (2 * POLICY_MAX_REQUEST)
+/* Per connection, the bytes read and not yet parsed (the next request
+ * while one is being answered, a pipeline) and the replies written and
+ * not yet read by the client: past either bound the connection is not
+ * read from until it falls below (flow control; nothing is dropped). */
+#define MAX_PENDING_INPUT POLICY_MAX_REQUEST
+#define MAX_PENDING_OUTPUT 65536
+#define DEFAULT_RECEIVE_TIMEOUT 10   /* seconds from a request's first byte to its end */
+#define DEFAULT_SEND_TIMEOUT 100     /* seconds replies may stay unread past the bound */
+#define FD_RESERVE 32                /* descriptors not for connections (DNS, log, ...) */
+#define EVICT_MIN_AGE_MS 1000       /* a connection idle for less is not evicted */
+#define SLOT_LOG_INTERVAL 60         /* seconds between eviction / accept reports */
 
 static const char policyd_usage[] =
 	"usage: spfcheck policyd [options]\n"
@@ -92,6 +102,10 @@ static const char policyd_usage[] =
 	"                          stderr with --listen; never stderr without it)\n"
 	"  --max-connections N     connections served at once (default 1000)\n"
 	"  --idle-timeout S        close a connection idle for S seconds (default 600)\n"
+	"  --receive-timeout S     close a connection that has not sent a whole\n"
+	"                          request S seconds after its first byte (default 10)\n"
+	"  --send-timeout S        close a connection that leaves over 64 KiB of\n"
+	"                          replies unread for S seconds (default 100)\n"
 	CMD_MEMORY_BUDGET_HELP
 	COMMON_HELP_ZONE COMMON_HELP_RECORD COMMON_HELP_DNS COMMON_HELP_EXP
 	"  --no-prefetch           do not start lookups before the terms that need\n"
@@ -119,13 +133,22 @@ struct daemon {
 	enum log_target log_to;
 	const char *log_path;
 	FILE *log_file;
+	bool log_created;        /* we created log_path (so we may chown it) */
 	struct evconnlistener *listeners[MAX_LISTEN];
 	char *unix_paths[MAX_LISTEN];
+	dev_t unix_dev[MAX_LISTEN];  /* the socket file we created, so that */
+	ino_t unix_ino[MAX_LISTEN];  /* we never remove another's */
 	size_t nlisteners;
 	bool listening;
 	struct conn *conns;
 	unsigned nconns, max_conns;
-	unsigned idle_timeout;
+	unsigned idle_timeout, receive_timeout, send_timeout;
+	/* slots: connections evicted to make room, accept errors (EMFILE);
+	 * counted, logged at most once per SLOT_LOG_INTERVAL */
+	unsigned long nevicted, evicted_logged, naccept_err, accept_err_logged;
+	time_t slots_logged_at;
+	bool accept_backoff;        /* accept paused after EMFILE/ENFILE */
+	struct event *backoff_timer;
 	unsigned long nrequests, nconnections;
 	/* the memory budget of the evaluations in flight, and what of it
 	 * was logged last (at most once per BUDGET_LOG_INTERVAL) */
@@ -172,6 +195,13 @@ struct conn {
 	struct daemon *d;
 	int rfd, wfd;
 	struct event *rev, *wev;
+	/* a request must arrive whole within receive_timeout of its first
+	 * byte; replies over MAX_PENDING_OUTPUT (or any, once closing) must
+	 * be read within send_timeout */
+	struct event *recv_timer, *send_timer;
+	enum { READ_OFF, READ_ON, READ_IDLE } read_mode;  /* what rev is added as */
+	bool recv_armed, send_armed;
+	double since;               /* when it last became idle (eviction order) */
 	struct evbuffer *in, *out;
 	policy_parser_t parser;
 	struct preq *cur;
@@ -266,15 +296,33 @@ static bool open_log(struct daemon *d)
 		return true;
 	}
 	if (d->log_to == LOG_TO_FILE) {
-		FILE *f = fopen(d->log_path, "a");
+		int fd = open(d->log_path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		bool created = fd >= 0;
+		FILE *f;
 
-		if (f == NULL)
+		if (fd < 0 && errno == EEXIST)
+			fd = open(d->log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		f = fd >= 0 ? fdopen(fd, "a") : NULL;
+		if (f == NULL) {
+			if (fd >= 0)
+				close(fd);
 			return false;
+		}
+		if (d->log_file == NULL)
+			d->log_created = created;
 		if (d->log_file != NULL)
 			fclose(d->log_file);
 		d->log_file = f;
 	}
 	return true;
+}
+
+/* libevent's own messages go to our log, never straight to stderr
+ * (which is the Postfix socket in spawn mode) */
+static void on_libevent_log(int severity, const char *msg)
+{
+	plog(severity >= EVENT_LOG_ERR ? LOG_ERR : severity == EVENT_LOG_WARN ? LOG_WARNING :
+		severity == EVENT_LOG_MSG ? LOG_INFO : LOG_DEBUG, "libevent: %s", msg);
 }
 
 static void config_warn(void *arg, const char *msg)
@@ -313,6 +361,10 @@ static void clear_instance(struct conn *c)
 	c->npending = 0;
 }
 
+static void conn_update(struct conn *c);
+static void conn_release(struct conn *c);
+static void listeners_update(struct daemon *d);
+
 static void try_write(struct conn *c)
 {
 	while (evbuffer_get_length(c->out) > 0) {
@@ -328,18 +380,28 @@ static void try_write(struct conn *c)
 	}
 	if (evbuffer_get_length(c->out) > 0) {
 		event_add(c->wev, NULL);
-		return;
+	} else {
+		event_del(c->wev);
+		if (c->closing && c->cur == NULL) {
+			conn_free(c);
+			return;
+		}
 	}
-	event_del(c->wev);
-	if (c->closing && c->cur == NULL)
-		conn_free(c);
+	conn_update(c);
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
+	struct conn *c = arg;
+
 	(void)fd;
 	(void)what;
-	try_write(arg);
+	c->busy++;
+	try_write(c);
+	/* replies read: go on with requests held back by the output bound */
+	if (!c->dead && !c->in_process && c->cur == NULL && evbuffer_get_length(c->in) > 0)
+		process_input(c);
+	conn_release(c);
 }
 
 /* Queue "action=ACTION\n\n" and write. */
@@ -348,9 +410,94 @@ static void send_action(struct conn *c, const char *action)
 	evbuffer_add_printf(c->out, "action=%s\n\n", action);
 }
 
+/* Receiving a request: some of it read, not all of it. */
+static bool conn_partial(const struct conn *c)
+{
+	return c->cur == NULL && !c->closing &&
+		(c->parser.req.nattrs > 0 || evbuffer_get_length(c->in) > 0);
+}
+
+/*
+ * Make what c waits for match its state (the one place that does): read
+ * while neither buffer is over its bound, with the idle timeout between
+ * requests; the receive deadline while a request is partial; the send
+ * deadline while the replies are over their bound or the connection is
+ * closing with replies unsent; and the listeners, which pause while
+ * every slot is taken and none can be evicted.
+ */
+static void conn_update(struct conn *c)
+{
+	struct daemon *d = c->d;
+	size_t in = evbuffer_get_length(c->in), out = evbuffer_get_length(c->out);
+	bool partial = conn_partial(c);
+	bool send_wait = out >= MAX_PENDING_OUTPUT || (c->closing && out > 0);
+	int mode = READ_OFF;
+
+	if (!c->eof && !c->closing && !d->stopping && in < MAX_PENDING_INPUT &&
+	    out < MAX_PENDING_OUTPUT)
+		mode = c->cur == NULL && !partial && d->idle_timeout ? READ_IDLE : READ_ON;
+	if (mode != (int)c->read_mode) {
+		struct timeval tv = { .tv_sec = d->idle_timeout };
+
+		if (mode == READ_OFF)
+			event_del(c->rev);
+		else
+			event_add(c->rev, mode == READ_IDLE ? &tv : NULL);
+		c->read_mode = mode;
+	}
+	if (partial != c->recv_armed) {
+		struct timeval tv = { .tv_sec = d->receive_timeout };
+
+		if (partial)
+			evtimer_add(c->recv_timer, &tv);
+		else
+			evtimer_del(c->recv_timer);
+		c->recv_armed = partial;
+	}
+	if (send_wait != c->send_armed) {
+		struct timeval tv = { .tv_sec = d->send_timeout };
+
+		if (send_wait)
+			evtimer_add(c->send_timer, &tv);
+		else
+			evtimer_del(c->send_timer);
+		c->send_armed = send_wait;
+	}
+	if (!d->listening && !d->spawn)
+		listeners_update(d);
+}
+
+static void on_recv_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->recv_armed = false;
+	plog(LOG_WARNING, "%s: request not received whole within %u s (%u lines, %zu bytes "
+		"unparsed); closing without a reply", c->peer, c->d->receive_timeout,
+		c->parser.req.nattrs, evbuffer_get_length(c->in));
+	c->closing = true;
+	evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	try_write(c);
+}
+
+static void on_send_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->send_armed = false;
+	plog(LOG_WARNING, "%s: %zu bytes of replies not read by the client for %u s; closing",
+		c->peer, evbuffer_get_length(c->out), c->d->send_timeout);
+	conn_free(c);
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	size_t room = MAX_PENDING_INPUT - evbuffer_get_length(c->in);
 	int n;
 
 	(void)fd;
@@ -358,12 +505,11 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		if (c->cur == NULL) {
 			plog(LOG_INFO, "%s: idle for %u s; closing", c->peer, c->d->idle_timeout);
 			c->closing = true;
-			event_del(c->rev);
 			try_write(c);
 		}
 		return;
 	}
-	n = evbuffer_read(c->in, c->rfd, READ_CHUNK);
+	n = evbuffer_read(c->in, c->rfd, room < READ_CHUNK ? (int)room : READ_CHUNK);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
@@ -371,29 +517,21 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	if (n == 0) {
+	if (n == 0)
 		c->eof = true;
-		event_del(c->rev);
-	}
-	if (c->cur != NULL && evbuffer_get_length(c->in) > MAX_PENDING_INPUT) {
-		plog(LOG_WARNING, "%s: over %d bytes sent while a request was being answered; "
-			"closing without a reply", c->peer, MAX_PENDING_INPUT);
-		conn_free(c);
-		return;
-	}
 	process_input(c);
 }
 
 static struct conn *conn_create(struct daemon *d, int rfd, int wfd, const char *peer)
 {
 	struct conn *c = spf_calloc(1, sizeof(*c));
-	struct timeval tv = { .tv_sec = d->idle_timeout };
 
 	if (c == NULL)
 		return NULL;
 	c->d = d;
 	c->rfd = rfd;
 	c->wfd = wfd;
+	c->since = cmd_now_ms();
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	policy_parser_init(&c->parser);
 	evutil_make_socket_nonblocking(rfd);
@@ -403,10 +541,14 @@ static struct conn *conn_create(struct daemon *d, int rfd, int wfd, const char *
 	c->out = evbuffer_new();
 	c->rev = event_new(d->base, rfd, EV_READ | EV_PERSIST, on_read, c);
 	c->wev = event_new(d->base, wfd, EV_WRITE | EV_PERSIST, on_write, c);
+	c->recv_timer = evtimer_new(d->base, on_recv_timeout, c);
+	c->send_timer = evtimer_new(d->base, on_send_timeout, c);
 	if (c->in == NULL || c->out == NULL || c->rev == NULL || c->wev == NULL ||
-	    event_add(c->rev, d->idle_timeout ? &tv : NULL) != 0) {
+	    c->recv_timer == NULL || c->send_timer == NULL) {
 		if (c->rev) event_free(c->rev);
 		if (c->wev) event_free(c->wev);
+		if (c->recv_timer) event_free(c->recv_timer);
+		if (c->send_timer) event_free(c->send_timer);
 		if (c->in) evbuffer_free(c->in);
 		if (c->out) evbuffer_free(c->out);
 		spf_free(c);
@@ -418,6 +560,7 @@ static struct conn *conn_create(struct daemon *d, int rfd, int wfd, const char *
 	d->conns = c;
 	d->nconns++;
 	d->nconnections++;
+	conn_update(c);
 	plog(LOG_DEBUG, "%s: connected", c->peer);
 	return c;
 }
@@ -442,6 +585,8 @@ static void conn_free(struct conn *c)
 	c->cur = NULL;
 	event_free(c->rev);
 	event_free(c->wev);
+	event_free(c->recv_timer);
+	event_free(c->send_timer);
 	evbuffer_free(c->in);
 	evbuffer_free(c->out);
 	policy_parser_finish(&c->parser);
@@ -463,14 +608,10 @@ static void conn_free(struct conn *c)
 	spf_free(c);
 	if (d->spawn)
 		event_base_loopbreak(d->base);
-	else if (!d->stopping && !d->listening && d->nconns < d->max_conns) {
-		for (size_t i = 0; i < d->nlisteners; i++)
-			evconnlistener_enable(d->listeners[i]);
-		d->listening = true;
-	}
+	else if (!d->listening)
+		listeners_update(d);
 	maybe_stop(d);
 }
-
 /* ---- one request ---- */
 
 static void step(struct preq *q);
@@ -629,6 +770,7 @@ static void answer(struct preq *q, const char *action, const char *note)
 		printable(action, ac, sizeof(ac), 500), note ? " note=" : "", note ? note : "",
 		ms);
 	c->cur = NULL;
+	c->since = cmd_now_ms();
 	preq_free(q);
 	c->busy++;
 	try_write(c);
@@ -1059,7 +1201,10 @@ static void process_input(struct conn *c)
 {
 	c->busy++;
 	c->in_process = true;
-	while (c->cur == NULL && !c->closing && !c->dead) {
+	/* no new request while the replies are over their bound: the
+	 * client reads them first (conn_update() stops reading too) */
+	while (c->cur == NULL && !c->closing && !c->dead &&
+	       evbuffer_get_length(c->out) < MAX_PENDING_OUTPUT) {
 		size_t len = evbuffer_get_length(c->in), used = 0;
 		policy_parse_status_t st;
 		const char *data;
@@ -1075,7 +1220,6 @@ static void process_input(struct conn *c)
 			plog(LOG_WARNING, "%s: malformed request (%s); closing without a reply",
 				c->peer, c->parser.error);
 			c->closing = true;
-			event_del(c->rev);
 			evbuffer_drain(c->in, evbuffer_get_length(c->in));
 			break;
 		}
@@ -1089,7 +1233,8 @@ static void process_input(struct conn *c)
 		conn_release(c);
 		return;
 	}
-	if (c->cur == NULL && !c->closing && c->eof) {
+	if (c->cur == NULL && !c->closing && c->eof &&
+	    evbuffer_get_length(c->out) < MAX_PENDING_OUTPUT) {
 		if (c->parser.req.nattrs > 0 || evbuffer_get_length(c->in) > 0)
 			plog(LOG_WARNING, "%s: connection closed in the middle of a request",
 				c->peer);
@@ -1098,11 +1243,112 @@ static void process_input(struct conn *c)
 	if (c->cur == NULL && (c->closing || c->d->stopping)) {
 		c->closing = true;
 		try_write(c);
+	} else {
+		conn_update(c);
 	}
 	conn_release(c);
 }
 
 /* ---- listening, signals ---- */
+
+/*
+ * Log what the slots did since the last report: connections evicted to
+ * make room, accept errors (out of descriptors).  At most once per
+ * SLOT_LOG_INTERVAL, never once per connection: a flood of them is what
+ * an attack looks like.
+ */
+static void slots_report(struct daemon *d)
+{
+	time_t now = time(NULL);
+
+	if (d->nevicted == d->evicted_logged && d->naccept_err == d->accept_err_logged)
+		return;
+	if (d->slots_logged_at != 0 && now - d->slots_logged_at < SLOT_LOG_INTERVAL)
+		return;
+	plog(LOG_WARNING, "all %u connection slots taken: %lu idle or partial connections "
+		"evicted (the oldest first) and %lu accepts failed for want of file "
+		"descriptors %s; %u connections now", d->max_conns,
+		d->nevicted - d->evicted_logged, d->naccept_err - d->accept_err_logged,
+		d->slots_logged_at != 0 ? "since the last report" : "so far", d->nconns);
+	d->evicted_logged = d->nevicted;
+	d->accept_err_logged = d->naccept_err;
+	d->slots_logged_at = now;
+}
+
+/* The connection a new one may take the slot of: the one idle or
+ * receiving a request (none in flight) that has been so the longest, and
+ * for EVICT_MIN_AGE_MS at least (a client just connected or just answered
+ * may not have been read yet: it waits in the backlog instead). */
+static struct conn *eviction_victim(struct daemon *d)
+{
+	struct conn *v = NULL;
+	double before = cmd_now_ms() - EVICT_MIN_AGE_MS;
+
+	for (struct conn *c = d->conns; c != NULL; c = c->next)
+		if (c->cur == NULL && !c->dead && c->since <= before &&
+		    (v == NULL || c->since < v->since))
+			v = c;
+	return v;
+}
+
+static void listeners_set(struct daemon *d, bool on)
+{
+	if (on == d->listening)
+		return;
+	for (size_t i = 0; i < d->nlisteners; i++) {
+		if (on)
+			evconnlistener_enable(d->listeners[i]);
+		else
+			evconnlistener_disable(d->listeners[i]);
+	}
+	d->listening = on;
+}
+
+/* Accept while a slot is free or can be freed by eviction; when none
+ * can yet, look again in a second (connections age into victims). */
+static void listeners_update(struct daemon *d)
+{
+	bool room = d->nconns < d->max_conns || eviction_victim(d) != NULL;
+	struct timeval tv = { .tv_sec = 1 };
+
+	listeners_set(d, !d->stopping && !d->accept_backoff && d->nlisteners > 0 && room);
+	if (!room && !d->stopping && !evtimer_pending(d->backoff_timer, NULL))
+		evtimer_add(d->backoff_timer, &tv);
+}
+
+static void on_backoff(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	d->accept_backoff = false;
+	listeners_update(d);
+}
+
+/* accept() failed.  Out of descriptors, the pending connection stays in
+ * the backlog and the listener would wake the loop again at once: pause
+ * accepting for a second (or until a connection closes). */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct daemon *d = arg;
+	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { .tv_sec = 1 };
+
+	(void)l;
+	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
+		plog(LOG_WARNING, "accept: %s", evutil_socket_error_to_string(e));
+		return;
+	}
+	d->naccept_err++;
+	if (d->naccept_err == 1)   /* the first at once, then in the reports */
+		plog(LOG_WARNING, "accept: %s with %u connections open; pausing accept",
+			evutil_socket_error_to_string(e), d->nconns);
+	slots_report(d);
+	d->accept_backoff = true;
+	listeners_set(d, false);
+	evtimer_add(d->backoff_timer, &tv);
+}
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	struct sockaddr *sa, int salen, void *arg)
@@ -1126,17 +1372,50 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 		snprintf(peer, sizeof(peer), "unix:%d", (int)fd);
 	}
 	(void)salen;
-	if (d->stopping || conn_create(d, fd, fd, peer) == NULL) {
+	if (!d->stopping && d->nconns >= d->max_conns) {
+		/* slowloris: stalled clients must not lock Postfix out */
+		struct conn *v = eviction_victim(d);
+
+		if (v != NULL) {
+			plog(LOG_DEBUG, "%s: evicted for %s (all %u slots taken)", v->peer, peer,
+				d->max_conns);
+			d->nevicted++;
+			conn_free(v);
+			slots_report(d);
+		}
+	}
+	if (d->stopping || d->nconns >= d->max_conns || conn_create(d, fd, fd, peer) == NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
 	if (d->nconns >= d->max_conns && d->listening) {
-		plog(LOG_WARNING, "%u connections: not accepting more until one closes",
-			d->nconns);
-		for (size_t i = 0; i < d->nlisteners; i++)
-			evconnlistener_disable(d->listeners[i]);
-		d->listening = false;
+		listeners_update(d);
+		if (!d->listening)
+			plog(LOG_DEBUG, "%u connections, each busy or new: not accepting "
+				"more for now", d->nconns);
 	}
+}
+
+/* Remove the socket file of listener i, if it is still the one we made:
+ * another instance may have replaced it since (never remove theirs). */
+static void remove_socket(struct daemon *d, size_t i)
+{
+	const char *path = d->unix_paths[i];
+	struct stat sb;
+
+	if (lstat(path, &sb) != 0) {
+		plog(LOG_WARNING, "socket %s: %s; nothing to remove", path, strerror(errno));
+		return;
+	}
+	if (sb.st_dev != d->unix_dev[i] || sb.st_ino != d->unix_ino[i]) {
+		plog(LOG_WARNING, "socket %s was replaced by another process; left in place",
+			path);
+		return;
+	}
+	if (unlink(path) != 0)
+		plog(LOG_WARNING, "cannot remove the socket %s: %s (its directory is not "
+			"writable by this user); the next start replaces it", path,
+			strerror(errno));
 }
 
 static void close_listeners(struct daemon *d)
@@ -1145,7 +1424,7 @@ static void close_listeners(struct daemon *d)
 		evconnlistener_free(d->listeners[i]);
 		d->listeners[i] = NULL;
 		if (d->unix_paths[i] != NULL) {
-			unlink(d->unix_paths[i]);
+			remove_socket(d, i);
 			spf_free(d->unix_paths[i]);
 			d->unix_paths[i] = NULL;
 		}
@@ -1204,10 +1483,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	close_listeners(d);
 	for (struct conn *c = d->conns, *next; c != NULL; c = next) {
 		next = c->next;
-		event_del(c->rev);
 		c->closing = true;
 		if (c->cur == NULL)
 			try_write(c);   /* frees c once its output is written */
+		else
+			conn_update(c);
 	}
 	{
 		struct timeval tv = { .tv_sec = d->cfg->request_time + 5 };
@@ -1219,6 +1499,32 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	maybe_stop(d);
 }
 
+/* The socket at un is left from a process that is gone (true), or some
+ * process listens on it: another instance (false, logged).  A
+ * non-blocking connect, as a full backlog blocks a blocking one. */
+static bool stale_socket(struct daemon *d, const char *spec, const struct sockaddr_un *un)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int r, e;
+
+	if (fd < 0) {
+		startup_error(d, "--listen %s: socket: %s", spec, strerror(errno));
+		return false;
+	}
+	r = connect(fd, (const struct sockaddr *)un, sizeof(*un));
+	e = errno;
+	close(fd);
+	if (r != 0 && (e == ECONNREFUSED || e == ENOENT))
+		return true;
+	if (r == 0 || e == EAGAIN || e == EINPROGRESS)
+		startup_error(d, "--listen %s: a process is listening on it (another spfcheck "
+			"policyd already running?); not replacing it", spec);
+	else
+		startup_error(d, "--listen %s: cannot tell whether a process listens on it "
+			"(connect: %s); not replacing it", spec, strerror(e));
+	return false;
+}
+
 /* "unix:PATH" or "inet:HOST:PORT" ("[v6]:PORT" too) */
 static bool listen_on(struct daemon *d, const char *spec, unsigned mode)
 {
@@ -1227,6 +1533,7 @@ static bool listen_on(struct daemon *d, const char *spec, unsigned mode)
 	struct evconnlistener *l;
 	char *path = NULL;
 	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE;
+	mode_t old_mask;
 
 	memset(&ss, 0, sizeof(ss));
 	if (spec == NULL)
@@ -1251,6 +1558,8 @@ static bool listen_on(struct daemon *d, const char *spec, unsigned mode)
 				startup_error(d, "--listen %s: exists and is not a socket", spec);
 				return false;
 			}
+			if (!stale_socket(d, spec, un))
+				return false;
 			unlink(un->sun_path);
 		}
 		path = spf_strdup(un->sun_path);
@@ -1267,24 +1576,68 @@ static bool listen_on(struct daemon *d, const char *spec, unsigned mode)
 		startup_error(d, "--listen %s: not unix:PATH or inet:HOST:PORT", spec);
 		return false;
 	}
+	/* the socket file is made with --socket-mode by bind(), so no
+	 * client connects before a chmod */
+	old_mask = umask(~mode & 0777);
 	l = evconnlistener_new_bind(d->base, on_accept, d, flags, 256,
 		(struct sockaddr *)&ss, sslen);
+	umask(old_mask);
 	if (l == NULL) {
 		startup_error(d, "--listen %s: %s", spec, strerror(errno));
 		spf_free(path);
 		return false;
 	}
-	if (path != NULL && chmod(path, mode) != 0) {
-		startup_error(d, "--listen %s: chmod: %s", spec, strerror(errno));
-		evconnlistener_free(l);
-		unlink(path);
-		spf_free(path);
-		return false;
+	evconnlistener_set_error_cb(l, on_accept_error);
+	if (path != NULL) {
+		struct stat sb;
+
+		if (lstat(path, &sb) != 0) {
+			startup_error(d, "--listen %s: %s", spec, strerror(errno));
+			evconnlistener_free(l);
+			spf_free(path);
+			return false;
+		}
+		d->unix_dev[d->nlisteners] = sb.st_dev;
+		d->unix_ino[d->nlisteners] = sb.st_ino;
 	}
 	d->listeners[d->nlisteners] = l;
 	d->unix_paths[d->nlisteners] = path;
 	d->nlisteners++;
 	return true;
+}
+
+/*
+ * Each connection takes a descriptor: --max-connections must fit under
+ * RLIMIT_NOFILE with FD_RESERVE to spare, or accept() fails with EMFILE
+ * before the slots are full (and eviction never starts).  Raise the soft
+ * limit if the hard one allows; else serve fewer connections, said once.
+ */
+static void fit_descriptors(struct daemon *d)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)d->max_conns + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			plog(LOG_INFO, "file descriptor limit raised from %lu to %lu for "
+				"--max-connections %u", (unsigned long)was, (unsigned long)need,
+				d->max_conns);
+			return;
+		}
+		rl.rlim_cur = was;
+	}
+	d->max_conns = (unsigned)(rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE :
+		rl.rlim_cur / 2);
+	plog(LOG_WARNING, "--max-connections needs %lu file descriptors but the limit "
+		"(RLIMIT_NOFILE) is %lu, hard %lu: serving at most %u connections; raise "
+		"it (ulimit -n, systemd LimitNOFILE=)", (unsigned long)need,
+		(unsigned long)rl.rlim_cur, (unsigned long)rl.rlim_max, d->max_conns);
 }
 
 static bool drop_privileges(struct daemon *d, const char *user)
@@ -1312,7 +1665,10 @@ static bool drop_privileges(struct daemon *d, const char *user)
 	for (size_t i = 0; i < d->nlisteners; i++)
 		if (d->unix_paths[i] != NULL && chown(d->unix_paths[i], pw->pw_uid, pw->pw_gid) != 0)
 			plog(LOG_WARNING, "chown %s: %s", d->unix_paths[i], strerror(errno));
-	if (d->log_file != NULL && fchown(fileno(d->log_file), pw->pw_uid, pw->pw_gid) != 0)
+	/* a log file we created becomes the user's (SIGHUP reopens it); an
+	 * existing one, maybe /var/log/mail.log, keeps its owner */
+	if (d->log_file != NULL && d->log_created &&
+	    fchown(fileno(d->log_file), pw->pw_uid, pw->pw_gid) != 0)
 		plog(LOG_WARNING, "chown %s: %s", d->log_path, strerror(errno));
 	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
 		startup_error(d, "--user %s: cannot switch: %s", user, strerror(errno));
@@ -1394,6 +1750,8 @@ int cmd_policyd(int argc, char **argv)
 		{ "log", required_argument, NULL, 'G' },
 		{ "max-connections", required_argument, NULL, 'N' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "receive-timeout", required_argument, NULL, 'R' },
+		{ "send-timeout", required_argument, NULL, 'S' },
 		{ "memory-budget", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
@@ -1415,6 +1773,8 @@ int cmd_policyd(int argc, char **argv)
 	d->co.not_for = COMMON_BIT(1004) | COMMON_BIT(1012) | COMMON_BIT(1014);
 	d->max_conns = DEFAULT_MAX_CONNS;
 	d->idle_timeout = 600;
+	d->receive_timeout = DEFAULT_RECEIVE_TIMEOUT;
+	d->send_timeout = DEFAULT_SEND_TIMEOUT;
 	d->budget_bytes = SPF_BUDGET_DEFAULT;
 	d->stderr_ok = true;
 	optind = 1;
@@ -1453,18 +1813,25 @@ int cmd_policyd(int argc, char **argv)
 			log_arg = optarg;
 			break;
 		case 'N':
-		case 'I': {
+		case 'I':
+		case 'R':
+		case 'S': {
 			unsigned long v = strtoul(optarg, &end, 10);
 
 			if (*optarg < '0' || *optarg > '9' || *end != '\0' || v == 0 || v > 1000000) {
 				cmd_error("--%s '%s': not a number from 1 to 1000000",
-					opt == 'N' ? "max-connections" : "idle-timeout", optarg);
+					opt == 'N' ? "max-connections" : opt == 'I' ? "idle-timeout" :
+					opt == 'R' ? "receive-timeout" : "send-timeout", optarg);
 				return EXIT_USAGE;
 			}
 			if (opt == 'N')
 				d->max_conns = (unsigned)v;
-			else
+			else if (opt == 'I')
 				d->idle_timeout = (unsigned)v;
+			else if (opt == 'R')
+				d->receive_timeout = (unsigned)v;
+			else
+				d->send_timeout = (unsigned)v;
 			break;
 		}
 		case 'B':
@@ -1544,9 +1911,18 @@ int cmd_policyd(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto out;
 	}
+	event_set_log_callback(on_libevent_log);
+	d->backoff_timer = evtimer_new(d->base, on_backoff, d);
+	if (d->backoff_timer == NULL) {
+		startup_error(d, "out of memory");
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
 	for (size_t i = 0; i < nlisten; i++)
 		if (!listen_on(d, listen_specs[i], (unsigned)mode))
 			goto out;
+	if (!d->spawn)
+		fit_descriptors(d);
 	if (!drop_privileges(d, user))
 		goto out;
 	/* after switching users, so a config that user cannot read fails
@@ -1603,9 +1979,11 @@ out:
 	if (d->sig_term) event_free(d->sig_term);
 	if (d->sig_int) event_free(d->sig_int);
 	if (d->stop_timer) event_free(d->stop_timer);
+	if (d->backoff_timer) event_free(d->backoff_timer);
 	spf_resolver_destroy(d->res);
 	if (d->base)
 		event_base_free(d->base);
+	event_set_log_callback(NULL);
 	policy_config_unref(d->cfg);
 	if (d->log_file)
 		fclose(d->log_file);
