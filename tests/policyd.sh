@@ -537,8 +537,9 @@ fi
 sock="$tmp/own.sock"
 if serve --listen "unix:$sock"; then
   apid=$spid
-  "$bin" policyd --config "$tmp/c.conf" --log "$tmp/blog" --listen "unix:$sock" </dev/null \
-    >/dev/null 2>"$tmp/berr"; r=$?
+  # (bounded: a build that replaces the socket would serve on)
+  timeout 20 "$bin" policyd --config "$tmp/c.conf" --log "$tmp/blog" --listen "unix:$sock" \
+    </dev/null >/dev/null 2>"$tmp/berr"; r=$?
   req 127.0.0.1 x.test a@$P own1 | "${client[@]}" "unix:$sock" --timeout 10 >"$tmp/cout"; r2=$?
   { [ $r -eq 64 ] && grep -q 'a process is listening on it' "$tmp/berr" && [ $r2 -eq 0 ]; } &&
     ok "a second instance on a live socket refuses to start; the first still serves" ||
