@@ -31,6 +31,9 @@ typedef struct {
 	bool is_modifier;
 	char qualifier;          /* '+', '-', '~', '?' ('+' when omitted) */
 	bool explicit_qualifier; /* the qualifier was written */
+	/* what the target rule needs of domain_spec, classified once by
+	 * the parser (spf_spec_class()): SPF_SPEC_* bits, 0 without one */
+	uint8_t spec;
 	spf_mech_t mech;         /* when !is_modifier */
 	spf_mod_t mod;           /* when is_modifier */
 	/* modifier name as written (NUL-terminated copy, arena) */
@@ -237,6 +240,18 @@ spf_status_t spf_macro_expand(const char *s, size_t len,
 	const spf_macro_ctx_t *ctx, int flags, spf_buf_t *out,
 	const char **errmsg);
 
+/* The class of a domain-spec (spf_term_t.spec). */
+enum {
+	SPF_SPEC_LITERAL = 1,  /* its own expansion: no macro, no trailing
+	                        * dot, nothing for §7.3 to cut */
+	SPF_SPEC_VALID = 2,    /* literal and spf_name_ok() */
+	SPF_SPEC_PTR = 4,      /* uses the p macro letter (a PTR lookup) */
+};
+
+/* The SPF_SPEC_* bits of the domain-spec s (NUL-terminated, len bytes,
+ * its characters checked by the parser).  (macro.c) */
+unsigned spf_spec_class(const char *s, size_t len);
+
 /* The name a term's lookups go to (spf_term_target()). */
 typedef struct {
 	const char *name;   /* no trailing dot; NULL when dynamic */
@@ -254,8 +269,9 @@ typedef struct {
  * domain itself when t has no domain-spec (taken as valid: the caller
  * checked it); else the domain-spec macro-expanded, cut to 253
  * characters from the left, without its trailing dot.  ctx: the
- * message's macro values, ctx->domain being domain and %{p} already
- * resolved; NULL when nothing but domain is known (speculative
+ * message's macro values with %{p} already resolved; ctx->domain is
+ * not read (domain is %{d}), so the evaluation passes its own values
+ * for every frame.  NULL when nothing but domain is known (speculative
  * prefetch, lint, the Sender ID checks): a domain-spec with a macro
  * other than %{d} is then out->dynamic, with no name.  out->name is
  * domain, t->domain_spec or a copy in arena (lives as long as they).

@@ -767,26 +767,23 @@ static bool explain(spf_job_t *job)
 {
 	struct frame *d = job->exp_frame;
 	const spf_term_t *t;
-	const char *problem = NULL;
+	spf_target_t tg;
+	enum tres r;
 
 	if (job->exp_phase == 0) {
 		if (d == NULL || d->rec == NULL || d->rec->exp < 0)
 			return true;
 		t = &d->rec->terms[d->rec->exp];
-		if (spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len) &&
-		    !ptr_names(job, job->trace))
+		r = job_target(job, d->domain, t, job->trace, &tg, NULL);
+		if (r == T_WAIT)
 			return false;
-		d->target = expand(job, d, t->domain_spec, t->domain_spec_len,
-			SPF_MACRO_DOMAIN, &problem);
-		if (d->target != NULL)
-			d->target = strip_dot(job, d->target);
-		if (d->target == NULL || !spf_name_ok(d->target)) {
+		if (r != T_MATCH || !tg.valid) {
 			job->exp_phase = 3;
 			return true;
 		}
 		job->exp_slot = ask(job, trace_add(job, job->trace, SPF_TRACE_EXP,
-			spf_arena_printf(job->arena, "exp=%s", d->target)),
-			d->target, SPF_RR_TXT);
+			spf_arena_printf(job->arena, "exp=%s", tg.name)),
+			tg.name, SPF_RR_TXT);
 		job->exp_phase = 1;
 		return false;
 	}
@@ -811,8 +808,7 @@ static bool explain(spf_job_t *job)
 			if (!ptr_names(job, job->trace))
 				return false;
 		}
-		text = expand(job, d, (const char *)rr->u.txt.data, rr->u.txt.len,
-			SPF_MACRO_EXP, NULL);
+		text = expand_text(job, d, (const char *)rr->u.txt.data, rr->u.txt.len);
 		if (text != NULL)
 			job->explanation = text;
 		return true;
@@ -824,8 +820,7 @@ static bool explain(spf_job_t *job)
 		if (!ptr_names(job, job->trace))
 			return false;
 		job->exp_phase = 3;
-		text = expand(job, d, (const char *)rr->u.txt.data, rr->u.txt.len,
-			SPF_MACRO_EXP, NULL);
+		text = expand_text(job, d, (const char *)rr->u.txt.data, rr->u.txt.len);
 		if (text != NULL)
 			job->explanation = text;
 	}
@@ -954,9 +949,8 @@ void job_run(spf_job_t *job)
 				if (job->explanation == NULL) {
 					const char *dflt = job->default_exp;
 
-					job->explanation = expand(job, job->exp_frame ?
-						job->exp_frame : job->root, dflt, strlen(dflt),
-						SPF_MACRO_EXP, NULL);
+					job->explanation = expand_text(job, job->exp_frame ?
+						job->exp_frame : job->root, dflt, strlen(dflt));
 					if (job->explanation == NULL)
 						job->explanation = dflt;
 				}

@@ -10,7 +10,8 @@
  *	              accessors;
  *	  query.c     the lookups a job waits for (slots) and the validated
  *	              PTR names (RFC 7208 §5.5);
- *	  target.c    domain-spec -> target name (macro expansion);
+ *	  target.c    domain-spec -> target name (spf_term_target() with
+ *	              the message's macro values), explanation texts;
  *	  memo.c      records parsed once per cached answer;
  *	  prefetch.c  speculative prefetch (the "walk");
  *	  trace.c     the trace tree's nodes;
@@ -41,7 +42,7 @@
 #define MAX_MX_NAMES 10    /* RFC 7208 §4.6.4 */
 #define MAX_PTR_NAMES 10   /* RFC 7208 §4.6.4 */
 #define MAX_FRAMES 24      /* safety net; the term limit bounds depth */
-#define MAX_EXPANSION 4096 /* bound on one macro expansion */
+#define MAX_EXPANSION 4096 /* bound on one explanation's expansion */
 #define DEFAULT_DEADLINE_MS 20000   /* RFC 7208 §4.6.4: at least 20 s */
 #define PAST_LIMIT_TERMS 30         /* trace_past_limits: how far to go on */
 /* A full trace gives every term of a record its own node up to this
@@ -318,14 +319,23 @@ bool ptr_names(spf_job_t *job, spf_trace_t *under);
 bool name_under(const char *name, const char *domain);
 const char *ptr_macro_value(spf_job_t *job, const char *domain);
 
-/* ---- target.c: names returned are in job->arena ---- */
-char *strip_dot(spf_job_t *job, const char *s);
-const char *expand(spf_job_t *job, struct frame *f, const char *spec,
-	size_t len, int flags, const char **problem);
+/* ---- target.c: names and texts returned are in job->arena (or are
+ * the term's own or the domain) ---- */
+/* The target of t at domain (spf_term_target() with the message's macro
+ * values).  T_MATCH with *tg filled; T_WAIT while %{p} is resolved (its
+ * lookups under node "under"); T_PERMERROR with *problem set (if not
+ * NULL), or with job->oom set. */
+enum tres job_target(spf_job_t *job, const char *domain,
+	const spf_term_t *t, spf_trace_t *under, spf_target_t *tg,
+	const char **problem);
+/* job_target() for a term of frame f: f->target is the name, NULL when
+ * it is not a valid domain name; the trace node notes both. */
 enum tres term_target(spf_job_t *job, struct frame *f,
 	const spf_term_t *t, spf_trace_t *node, const char **problem);
-const char *prefetch_target(spf_job_t *job, const char *domain,
-	const spf_term_t *t);
+/* An explanation text expanded at f's domain (RFC 7208 §6.2), or NULL
+ * (invalid, too long, or out of memory: job->oom). */
+const char *expand_text(spf_job_t *job, struct frame *f, const char *s,
+	size_t len);
 
 /* ---- memo.c: the record and label returned belong to the answer's
  * memo (valid while the answer is referenced) or to job->arena ---- */

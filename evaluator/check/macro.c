@@ -11,7 +11,10 @@
  *	<domain> (so it is the same for every message checked against it).
  *	spf_term_target() is the one place a term's domain-spec becomes the
  *	name its lookups go to (RFC 7208 §4.8, §7.3): the evaluation, its
- *	speculative prefetch, lint and the Sender ID checks all use it.
+ *	speculative prefetch, its exp= and the Sender ID checks all use
+ *	it.  It reads the class spf_spec_class() gave the domain-spec when
+ *	the record was parsed (literal, valid, uses %{p}), so a literal
+ *	target costs no scan per evaluation.
  *
  *	One tokenizer (next_token) serves all four, so checking and
  *	expanding can never disagree about what is valid.
@@ -503,20 +506,20 @@ spf_status_t spf_macro_expand(const char *s, size_t len,
 
 /* ---- the target of a term ---- */
 
-/* A domain-spec that is its own expansion: no macro, no trailing dot,
- * nothing to truncate (the parser has checked its characters). */
-static bool spec_is_literal(const spf_term_t *t)
+unsigned spf_spec_class(const char *s, size_t len)
 {
-	return memchr(t->domain_spec, '%', t->domain_spec_len) == NULL &&
-	    t->domain_spec_len > 0 && t->domain_spec_len <= 253 &&
-	    t->domain_spec[t->domain_spec_len - 1] != '.';
+	/* its own expansion: no macro, no trailing dot, nothing to cut */
+	if (memchr(s, '%', len) == NULL && len > 0 && len <= 253 &&
+	    s[len - 1] != '.')
+		return SPF_SPEC_LITERAL | (spf_name_ok(s) ? SPF_SPEC_VALID : 0);
+	return spf_macro_uses_ptr(s, len) ? SPF_SPEC_PTR : 0;
 }
 
 spf_status_t spf_term_target(spf_arena_t *arena, const spf_term_t *t,
 	const char *domain, const spf_macro_ctx_t *ctx, spf_target_t *out,
 	const char **errmsg)
 {
-	spf_macro_ctx_t dctx = { 0 };
+	spf_macro_ctx_t dctx;
 	spf_buf_t b;
 	spf_status_t st;
 	size_t len;
@@ -530,9 +533,9 @@ spf_status_t spf_term_target(spf_arena_t *arena, const spf_term_t *t,
 		out->valid = true;
 		return SPF_OK;
 	}
-	if (spec_is_literal(t)) {
+	if (t->spec & SPF_SPEC_LITERAL) {
 		out->name = t->domain_spec;
-		out->valid = spf_name_ok(out->name);
+		out->valid = (t->spec & SPF_SPEC_VALID) != 0;
 		return SPF_OK;
 	}
 	if (ctx == NULL) {
@@ -540,11 +543,13 @@ spf_status_t spf_term_target(spf_arena_t *arena, const spf_term_t *t,
 			out->dynamic = true;
 			return SPF_OK;
 		}
-		dctx.domain = domain;   /* nothing else of a message is known */
-		ctx = &dctx;
+		dctx = (spf_macro_ctx_t){ 0 };
+	} else {
+		dctx = *ctx;
 	}
+	dctx.domain = domain;   /* with ctx NULL nothing else is known */
 	spf_buf_init(&b, SPF_TARGET_MAX_EXPANSION);
-	st = spf_macro_expand(t->domain_spec, t->domain_spec_len, ctx,
+	st = spf_macro_expand(t->domain_spec, t->domain_spec_len, &dctx,
 		SPF_MACRO_DOMAIN, &b, errmsg);
 	if (st == SPF_OK) {
 		/* RFC 7208 §7.3 leaves a trailing dot to the DNS: drop it */

@@ -15,7 +15,8 @@
  *	 - sends nothing whose name depends on the message: only targets that
  *	   are literal or use no macro but %{d} are fetched (the same name for
  *	   every message checked against the domain, so the cache absorbs
- *	   them); ptr and every other target are not (spf_macro_domain_only());
+ *	   them); ptr and every other target are not (spf_term_target()
+ *	   given nothing of the message);
  *	 - stops at a term that matches without DNS: all, and an ip4/ip6 the
  *	   client is inside (the client is known, so one it is not inside is
  *	   ruled out and the walk goes on past it);
@@ -152,6 +153,35 @@ static bool walk_may_send(spf_job_t *job)
 	return false;
 }
 
+/* The target of t as speculation may fetch it (spf_term_target() with
+ * nothing of the message: the same for every message checked against
+ * domain), or NULL when it depends on more or is not a valid name. */
+static const char *walk_target(spf_job_t *job, const char *domain,
+	const spf_term_t *t)
+{
+	spf_target_t tg;
+
+	if (spf_term_target(job->arena, t, domain, NULL, &tg, NULL) != SPF_OK ||
+	    !tg.valid)
+		return NULL;
+	return tg.name;
+}
+
+/* Fetch the record of include or redirect t and wait for it; false when
+ * it cannot be fetched (the walk is then stopped). */
+static bool walk_fetch_record(spf_job_t *job, const char *domain,
+	const spf_term_t *t)
+{
+	const char *target = walk_target(job, domain, t);
+
+	if (target == NULL || !prefetch_query(job, target, SPF_RR_TXT, PF_RECORD)) {
+		walk_stop(job, W_OFF);
+		return false;
+	}
+	job->wstate = W_WAIT;
+	return true;
+}
+
 /* Walk until the walk has to wait, is held, or ends. */
 static void walk_run(spf_job_t *job)
 {
@@ -172,13 +202,7 @@ static void walk_run(spf_job_t *job)
 			t = &rec->terms[rec->redirect];
 			if (!walk_may_send(job) || !walk_count(job))
 				return;
-			target = prefetch_target(job, sf->domain, t);
-			if (target == NULL || !prefetch_query(job, target, SPF_RR_TXT, PF_RECORD)) {
-				walk_stop(job, W_OFF);
-				return;
-			}
-			sf->redirected = true;
-			job->wstate = W_WAIT;
+			sf->redirected = walk_fetch_record(job, sf->domain, t);
 			return;
 		}
 		t = &rec->terms[sf->ti];
@@ -214,20 +238,15 @@ static void walk_run(spf_job_t *job)
 		case SPF_MECH_INCLUDE:
 			if (!walk_may_send(job) || !walk_count(job))
 				return;
-			target = prefetch_target(job, sf->domain, t);
-			if (target == NULL || !prefetch_query(job, target, SPF_RR_TXT, PF_RECORD)) {
-				walk_stop(job, W_OFF);
-				return;
-			}
-			sf->ti++;
-			job->wstate = W_WAIT;
+			if (walk_fetch_record(job, sf->domain, t))
+				sf->ti++;
 			return;
 		default: {
 			/* a, mx, exists */
 			uint16_t type = t->mech == SPF_MECH_MX ? SPF_RR_MX :
 				t->mech == SPF_MECH_A ? atype : SPF_RR_A;
 
-			target = prefetch_target(job, sf->domain, t);
+			target = walk_target(job, sf->domain, t);
 			if (target != NULL && !walk_may_send(job))
 				return;
 			if (!walk_count(job))

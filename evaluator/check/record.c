@@ -425,7 +425,10 @@ static spf_status_t set_domain(struct parser *p, spf_term_t *t,
 {
 	t->domain_spec = spf_arena_strndup(p->arena, ds, dn);
 	t->domain_spec_len = dn;
-	return t->domain_spec != NULL ? SPF_OK : SPF_ENOMEM;
+	if (t->domain_spec == NULL)
+		return SPF_ENOMEM;
+	t->spec = (uint8_t)spf_spec_class(t->domain_spec, dn);
+	return SPF_OK;
 }
 
 /* ip4:/ip6: ":" network [ "/" length ] */

@@ -1,18 +1,21 @@
 /*
- * target.c - the target name of a term: its domain-spec expanded
- * (RFC 7208 §4.8, §7), or the current domain.
+ * target.c - the target name of a term as the job evaluates it, and the
+ * expansion of explanation texts.
  *
  * DESCRIPTION
- *	term_target() gives the name evaluation looks up; prefetch_target()
- *	the name speculation may fetch (only one that is the same for every
- *	message: literal, or no macro but %{d}); expand() expands any
- *	macro-string (domain-spec or explanation) for a frame.
+ *	The rule itself (a domain-spec expanded, cut to 253 characters,
+ *	without its trailing dot, RFC 7208 §4.8, §7.3) lives once, in
+ *	spf_term_target() (macro.c).  Here the job gives it the message's
+ *	macro values: job_target() waits for the validated PTR names first
+ *	when the domain-spec uses %{p} (RFC 7208 §7.3); term_target() is
+ *	it for a frame's mechanism or redirect, with the trace notes;
+ *	expand_text() expands an explanation (RFC 7208 §6.2, §7.1).
  *
  * DIAGNOSTICS
  *	A macro that cannot be expanded is permerror, with the problem
  *	"cannot expand '...': why".  A target that is not a valid domain
  *	name is treated as non-existent (RFC 7208 §4.3, §4.8) and noted in
- *	the trace.
+ *	the trace.  Out of memory sets job->oom.
  */
 #include "job.h"
 
@@ -36,111 +39,79 @@ bool spf_name_ok(const char *name)
 	return label > 0;
 }
 
-char *strip_dot(spf_job_t *job, const char *s)
+/* The message's macro values at domain, %{p} included once the PTR
+ * names are known (ptr_names()), in *ctx. */
+static const spf_macro_ctx_t *message_ctx(spf_job_t *job,
+	const char *domain, spf_macro_ctx_t *ctx)
 {
-	size_t len = strlen(s);
-
-	if (len > 0 && s[len - 1] == '.')
-		len--;
-	return spf_arena_strndup(job->arena, s, len);
+	*ctx = job->mctx;
+	ctx->domain = domain;
+	if (job->ptr_phase == 3)
+		ctx->ptr = ptr_macro_value(job, domain);
+	return ctx;
 }
 
-/* Expand a macro-string for frame f.  Returns NULL with *problem set on
- * failure.  Callers that may expand %{p} must run ptr_names() first. */
-const char *expand(spf_job_t *job, struct frame *f, const char *spec,
-	size_t len, int flags, const char **problem)
+const char *expand_text(spf_job_t *job, struct frame *f, const char *s,
+	size_t len)
 {
-	spf_macro_ctx_t ctx = job->mctx;
+	spf_macro_ctx_t ctx;
 	spf_buf_t b;
-	const char *err = NULL, *out = NULL;
+	const char *out = NULL;
 	spf_status_t st;
 
-	ctx.domain = f->domain;
-	if (job->ptr_phase == 3)
-		ctx.ptr = ptr_macro_value(job, f->domain);
 	spf_buf_init(&b, MAX_EXPANSION);
-	st = spf_macro_expand(spec, len, &ctx, flags, &b, &err);
+	st = spf_macro_expand(s, len, message_ctx(job, f->domain, &ctx),
+		SPF_MACRO_EXP, &b, NULL);
+	if (st == SPF_OK && (out = spf_arena_strdup(job->arena, spf_buf_cstr(&b))) == NULL)
+		st = SPF_ENOMEM;
+	if (st == SPF_ENOMEM)
+		job->oom = true;
+	spf_buf_finish(&b);
+	return out;
+}
+
+enum tres job_target(spf_job_t *job, const char *domain,
+	const spf_term_t *t, spf_trace_t *under, spf_target_t *tg,
+	const char **problem)
+{
+	spf_macro_ctx_t ctx;
+	const spf_macro_ctx_t *c = &job->mctx;   /* its domain is not read */
+	const char *err = NULL;
+	spf_status_t st;
+
+	if (t->spec & SPF_SPEC_PTR) {
+		if (!ptr_names(job, under))
+			return T_WAIT;
+		c = message_ctx(job, domain, &ctx);
+	}
+	st = spf_term_target(job->arena, t, domain, c, tg, &err);
 	if (st == SPF_OK)
-		out = spf_arena_strdup(job->arena, spf_buf_cstr(&b));
-	else if (st == SPF_ENOMEM)
+		return T_MATCH;
+	if (st == SPF_ENOMEM)
 		job->oom = true;
 	else if (problem != NULL)
 		*problem = spf_arena_printf(job->arena, "cannot expand '%.*s': %s",
-			(int)len, spec, err ? err : spf_strerror(st));
-	spf_buf_finish(&b);
-	if (st == SPF_OK && out == NULL)
-		job->oom = true;
-	return out;
+			(int)t->domain_spec_len, t->domain_spec,
+			err ? err : spf_strerror(st));
+	return T_PERMERROR;
 }
 
-/* A domain-spec that is its own expansion: no macro, no trailing dot,
- * nothing to truncate (the parser has checked its characters). */
-static bool spec_is_literal(const spf_term_t *t)
-{
-	return memchr(t->domain_spec, '%', t->domain_spec_len) == NULL &&
-	    t->domain_spec_len > 0 && t->domain_spec_len <= 253 &&
-	    t->domain_spec[t->domain_spec_len - 1] != '.';
-}
-
-/* The target name of a term: its domain-spec expanded, or <domain>.
- * Returns T_MATCH with f->target set (NULL if the name is invalid),
- * T_WAIT while %{p} is being resolved, T_PERMERROR with a problem. */
 enum tres term_target(spf_job_t *job, struct frame *f,
 	const spf_term_t *t, spf_trace_t *node, const char **problem)
 {
-	const char *name;
+	spf_target_t tg;
+	enum tres r = job_target(job, f->domain, t, node, &tg, problem);
 
-	if (t->domain_spec == NULL) {
-		f->target = f->domain;
-		return T_MATCH;
-	}
-	if (spec_is_literal(t)) {
-		name = t->domain_spec;
-	} else {
-		if (spf_macro_uses_ptr(t->domain_spec, t->domain_spec_len) &&
-		    !ptr_names(job, node))
-			return T_WAIT;
-		name = expand(job, f, t->domain_spec, t->domain_spec_len,
-			SPF_MACRO_DOMAIN, problem);
-		if (name == NULL)
-			return T_PERMERROR;
-		name = strip_dot(job, name);
-		if (name == NULL)
-			return T_PERMERROR;
-	}
-	if (node != NULL && strcmp(name, t->domain_spec) != 0)
+	if (r != T_MATCH)
+		return r;
+	f->target = tg.valid ? tg.name : NULL;
+	if (node == NULL || t->domain_spec == NULL)
+		return r;
+	if (tg.name != t->domain_spec && strcmp(tg.name, t->domain_spec) != 0)
 		trace_note(job, node, spf_arena_printf(job->arena,
-			"target expands to %s", name));
-	f->target = spf_name_ok(name) ? name : NULL;
-	if (f->target == NULL)
+			"target expands to %s", tg.name));
+	if (!tg.valid)
 		trace_note(job, node, spf_arena_printf(job->arena,
-			"'%s' is not a valid domain name: treated as non-existent", name));
-	return T_MATCH;
-}
-
-/* The target of a term as speculation may fetch it: the same for every
- * message checked against domain; NULL otherwise or if invalid. */
-const char *prefetch_target(spf_job_t *job, const char *domain,
-	const spf_term_t *t)
-{
-	spf_macro_ctx_t ctx = { 0 };
-	spf_buf_t b;
-	const char *out = NULL;
-
-	if (t->domain_spec == NULL)
-		return domain;
-	if (spec_is_literal(t))
-		return spf_name_ok(t->domain_spec) ? t->domain_spec : NULL;
-	if (!spf_macro_domain_only(t->domain_spec, t->domain_spec_len))
-		return NULL;
-	ctx.domain = domain;   /* nothing else of the message is given */
-	spf_buf_init(&b, MAX_EXPANSION);
-	if (spf_macro_expand(t->domain_spec, t->domain_spec_len, &ctx,
-	    SPF_MACRO_DOMAIN, &b, NULL) == SPF_OK) {
-		out = strip_dot(job, spf_buf_cstr(&b));
-		if (out != NULL && !spf_name_ok(out))
-			out = NULL;
-	}
-	spf_buf_finish(&b);
-	return out;
+			"'%s' is not a valid domain name: treated as non-existent", tg.name));
+	return r;
 }
