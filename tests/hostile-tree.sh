@@ -97,14 +97,24 @@ hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 open_conns() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 
 printf 'skip_addresses =\n' >"$tmp/c.conf"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# serve [ARGS...]: the daemon on $port; true once it listens
+# serve [ARGS...]: the daemon on a free port ($port); true once it
+# listens.  Another process may take the port between the look and the
+# bind, so a bind that fails because the port is in use tries another.
 serve() {
-  rm -f "$tmp/log"
-  "$bin" policyd --config "$tmp/c.conf" --offline --zone "$tmp/worst.zone" \
-    --listen "inet:127.0.0.1:$port" --log "$tmp/log" "$@" </dev/null 2>"$tmp/err" &
-  spid=$!
-  wait_lines 1 'listening on' "$tmp/log"
+  local try
+  for try in 1 2 3 4 5; do
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    rm -f "$tmp/log"
+    "$bin" policyd --config "$tmp/c.conf" --offline --zone "$tmp/worst.zone" \
+      --listen "inet:127.0.0.1:$port" --log "$tmp/log" "$@" </dev/null 2>"$tmp/err" &
+    spid=$!
+    # listening, or gone (a start-up error)
+    wait_until 20 eval 'at_least 1 "listening on [0-9]+ socket" "$tmp/log" || ! kill -0 "$spid" 2>/dev/null'
+    at_least 1 'listening on [0-9]+ socket' "$tmp/log" && return 0
+    wait "$spid" 2>/dev/null; spid=
+    grep -qi 'in use' "$tmp/err" || return 1
+  done
+  return 1
 }
 # hostile_answered LABEL: the 500 hostile connections (client $hpid) all
 # got the fail answer

@@ -277,8 +277,8 @@ serve() {
   spid=$!
   pids+=($spid)
   # listening, or gone (a start-up error)
-  wait_until 20 eval 'at_least 1 "listening on" "$tmp/slog" || ! kill -0 "$spid" 2>/dev/null'
-  at_least 1 'listening on' "$tmp/slog"
+  wait_until 20 eval 'at_least 1 "listening on [0-9]+ socket" "$tmp/slog" || ! kill -0 "$spid" 2>/dev/null'
+  at_least 1 'listening on [0-9]+ socket' "$tmp/slog"
 }
 conf "$noskip"
 sock="$tmp/policy.sock"
@@ -545,10 +545,12 @@ if serve --listen "unix:$sock"; then
     ok "a second instance on a live socket refuses to start; the first still serves" ||
     bad "second instance" "exit $r, client $r2" "$tmp/berr"
   rm -f "$sock"
-  "$bin" policyd --config "$tmp/c.conf" --log "$tmp/blog" --listen "unix:$sock" </dev/null \
+  # its own log: the refused instance above logged "a process is
+  # listening on it", which must not pass for this one being up
+  "$bin" policyd --config "$tmp/c.conf" --log "$tmp/b2log" --listen "unix:$sock" </dev/null \
     2>"$tmp/berr" &
   bpid=$!; pids+=($bpid)
-  wait_lines 1 'listening on' "$tmp/blog"
+  wait_lines 1 'listening on [0-9]+ socket' "$tmp/b2log"
   kill -TERM "$apid"; wait "$apid"
   req 127.0.0.1 x.test a@$P own2 | "${client[@]}" "unix:$sock" --timeout 10 >"$tmp/cout"; r=$?
   { [ -S "$sock" ] && [ $r -eq 0 ] && grep -q 'was replaced by another process; left in place' "$tmp/slog"; } &&
@@ -592,7 +594,7 @@ if id nobody >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
   "$bin" policyd --config "$tmp/c.conf" --user nobody --log "$tmp/mail.log" \
     --listen "unix:$tmp/user.sock" </dev/null 2>"$tmp/serr" &
   upid=$!; pids+=($upid)
-  wait_lines 1 'listening on' "$tmp/mail.log"
+  wait_lines 1 'listening on [0-9]+ socket' "$tmp/mail.log"
   [ "$(stat -c %U "$tmp/mail.log")" = root ] && ok "--user: an existing log file keeps its owner" ||
     bad "--user: log file owner" "$(stat -c %U "$tmp/mail.log")"
   kill -TERM "$upid"; wait "$upid"
