@@ -117,12 +117,8 @@ static void field(spf_buf_t *b, const char *s, bool last)
 {
 	if (s == NULL || *s == '\0')
 		spf_buf_putc(b, '-');
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\')
-			spf_buf_printf(b, "\\x%02X", *p);
-		else
-			spf_buf_putc(b, (char)*p);
-	}
+	else if (s != NULL)
+		spf_buf_escape(b, s, strlen(s), SPF_ESC_FIELD, 0);
 	spf_buf_putc(b, last ? '\n' : '\t');
 }
 

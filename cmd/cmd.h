@@ -254,6 +254,9 @@ json_t *cmd_ident_json(const struct cmd_ident *id);
 json_t *cmd_eval_json(const struct cmd_eval *ev);
 /* Print o (indented, or compact on one line) and a newline; -1 on error. */
 int cmd_json_print(json_t *o, bool compact);
+/* s as a JSON string (null for NULL); jansson refuses invalid UTF-8, so
+ * such text is given as cmd_printable() shows it. */
+json_t *cmd_json_text(const char *s);
 
 /* check's text line for one identity ("pass  domain=...  mechanism=..."). */
 void cmd_ident_line(FILE *out, const struct cmd_ident *id);

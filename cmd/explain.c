@@ -102,11 +102,11 @@ static const char *result_style(spf_result_t r)
  * possible in names from DNS) by \xNN so the terminal stays intact. */
 static void put(const struct ctx *c, const char *s)
 {
+	char one[5];
+
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(c->out, "\\x%02X", *p);
-		else
-			fputc(*p, c->out);
+		spf_escape_byte(*p, SPF_ESC_CTL, one);
+		fputs(one, c->out);
 	}
 }
 
@@ -665,17 +665,6 @@ static void explain_text(struct ctx *c)
 
 /* ---- JSON: the same tree as data ---- */
 
-static json_t *jtext(const char *s)
-{
-	json_t *j;
-	char buf[2048];
-
-	if (s == NULL)
-		return json_null();
-	j = json_string(s);
-	return j ? j : json_string(cmd_printable(s, buf, sizeof(buf)));
-}
-
 /* The record as the trace quotes it ("...", with \" \\ \NNN escapes)
  * back to its text. */
 static json_t *unquote_json(const char *q)
@@ -685,7 +674,7 @@ static json_t *unquote_json(const char *q)
 	json_t *j;
 
 	if (len < 2 || q[0] != '"' || q[len - 1] != '"')
-		return jtext(q);
+		return cmd_json_text(q);
 	buf = malloc(len);
 	if (buf == NULL)
 		return json_null();
@@ -701,7 +690,7 @@ static json_t *unquote_json(const char *q)
 		}
 	}
 	buf[n] = '\0';
-	j = jtext(buf);
+	j = cmd_json_text(buf);
 	free(buf);
 	return j;
 }
@@ -713,10 +702,10 @@ static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 	switch (t->kind) {
 	case SPF_TRACE_CHECK:
 		json_object_set_new(o, "kind", json_string("check"));
-		json_object_set_new(o, "role", jtext(t->role));
-		json_object_set_new(o, "domain", jtext(t->label));
+		json_object_set_new(o, "role", cmd_json_text(t->role));
+		json_object_set_new(o, "domain", cmd_json_text(t->label));
 		if (t->detail != NULL)
-			json_object_set_new(o, "sender", jtext(t->detail));
+			json_object_set_new(o, "sender", cmd_json_text(t->detail));
 		json_object_set_new(o, "result", json_string(spf_result_str(t->result)));
 		json_object_set_new(o, "lookups", json_integer(t->lookups));
 		json_object_set_new(o, "void_lookups", json_integer(t->voids));
@@ -733,7 +722,7 @@ static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 
 		term_counts(t, &lk, &vd);
 		json_object_set_new(o, "kind", json_string("term"));
-		json_object_set_new(o, "text", jtext(t->label));
+		json_object_set_new(o, "text", cmd_json_text(t->label));
 		json_object_set_new(o, "modifier", json_boolean(is_modifier(t->label)));
 		json_object_set_new(o, "outcome", json_string(outcome_str(t->outcome)));
 		json_object_set_new(o, "decisive", json_boolean(t->decisive));
@@ -744,7 +733,7 @@ static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 			json_object_set_new(o, "void_lookups", json_integer(vd));
 		}
 		if (t->detail != NULL)
-			json_object_set_new(o, "detail", jtext(t->detail));
+			json_object_set_new(o, "detail", cmd_json_text(t->detail));
 		if (t->count > 1) {
 			/* a run summarised in one node (a record of over 2,000 terms) */
 			json_object_set_new(o, "terms", json_integer(t->count));
@@ -761,9 +750,9 @@ static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 		json_object_set_new(o, "kind", json_string("dns"));
 		if (sp != NULL) {
 			json_object_set_new(o, "type", json_stringn(t->label, (size_t)(sp - t->label)));
-			json_object_set_new(o, "name", jtext(sp + 1));
+			json_object_set_new(o, "name", cmd_json_text(sp + 1));
 		} else {
-			json_object_set_new(o, "type", jtext(t->label));
+			json_object_set_new(o, "type", cmd_json_text(t->label));
 		}
 		if (d == NULL)
 			status = "NOANSWER";
@@ -776,17 +765,17 @@ static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 		else if (strncmp(d, "BADREPLY", 8) == 0)
 			status = "BADREPLY";
 		json_object_set_new(o, "status", json_string(status));
-		json_object_set_new(o, "answer", jtext(d));
+		json_object_set_new(o, "answer", cmd_json_text(d));
 		json_object_set_new(o, "ttl", json_integer(t->ttl));
 		break;
 	}
 	case SPF_TRACE_EXP:
 		json_object_set_new(o, "kind", json_string("exp"));
-		json_object_set_new(o, "modifier", jtext(t->label));
+		json_object_set_new(o, "modifier", cmd_json_text(t->label));
 		break;
 	case SPF_TRACE_NOTE:
 		json_object_set_new(o, "kind", json_string("note"));
-		json_object_set_new(o, "text", jtext(t->label));
+		json_object_set_new(o, "text", cmd_json_text(t->label));
 		break;
 	}
 	for (const spf_trace_t *k = t->first; k != NULL; k = k->next) {
@@ -816,7 +805,7 @@ static json_t *verdict_json(struct ctx *c, const spf_trace_t *root)
 	fclose(mem);
 	if (len > 0 && buf[len - 1] == '\n')
 		buf[len - 1] = '\0';
-	j = jtext(buf);
+	j = cmd_json_text(buf);
 	free(buf);
 	return j;
 }

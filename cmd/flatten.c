@@ -52,11 +52,12 @@ static const char flatten_usage[] =
 /* A zone-file character-string: quotes and backslashes escaped. */
 static void put_string(FILE *out, const char *s)
 {
+	char one[5];
+
 	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', out);
-		fputc(*s, out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		spf_escape_byte(*p, SPF_ESC_ZONE, one);
+		fputs(one, out);
 	}
 	fputc('"', out);
 }

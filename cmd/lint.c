@@ -52,10 +52,11 @@ static const char lint_usage[] =
 /* The record text for display: one column per byte. */
 static void put_record(FILE *out, const char *s, size_t from, size_t to)
 {
-	for (size_t i = from; i < to; i++) {
-		unsigned char c = (unsigned char)s[i];
+	char one[5];
 
-		fputc(c >= 0x20 && c < 0x7f ? (int)c : '?', out);
+	for (size_t i = from; i < to; i++) {
+		spf_escape_byte((unsigned char)s[i], SPF_ESC_QMARK, one);
+		fputc(one[0], out);   /* one byte: the positions stay */
 	}
 }
 

@@ -38,15 +38,17 @@ const char *cmd_printable(const char *s, char *buf, size_t len)
 	if (len == 0)
 		return "";
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char one[5];
+		size_t w;
+
 		if (n + 8 >= len) {
 			if (n + 4 <= len)
 				memcpy(buf + n, "...", 3), n += 3;
 			break;
 		}
-		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
-			n += (size_t)snprintf(buf + n, len - n, "\\x%02X", *p);
-		else
-			buf[n++] = (char)*p;
+		w = spf_escape_byte(*p, SPF_ESC_HEX, one);
+		memcpy(buf + n, one, w);
+		n += w;
 	}
 	buf[n] = '\0';
 	return buf;
@@ -239,11 +241,10 @@ void cmd_eval_finish(struct cmd_eval *ev)
 
 /* ---- JSON ---- */
 
-/* jansson refuses invalid UTF-8; fall back to an escaped copy */
-static json_t *jtext(const char *s)
+json_t *cmd_json_text(const char *s)
 {
 	json_t *j;
-	char buf[1024];
+	char buf[2048];
 
 	if (s == NULL)
 		return json_null();
@@ -259,10 +260,10 @@ static double round_ms(double ms)
 /* The keys from "domain" to "void_lookups" of an identity's summary. */
 static void summary_json(json_t *o, const spf_job_summary_t *s)
 {
-	json_object_set_new(o, "domain", jtext(s->domain ? s->domain : s->start_domain));
-	json_object_set_new(o, "mechanism", jtext(s->mechanism));
-	json_object_set_new(o, "explanation", jtext(s->explanation));
-	json_object_set_new(o, "problem", jtext(s->problem));
+	json_object_set_new(o, "domain", cmd_json_text(s->domain ? s->domain : s->start_domain));
+	json_object_set_new(o, "mechanism", cmd_json_text(s->mechanism));
+	json_object_set_new(o, "explanation", cmd_json_text(s->explanation));
+	json_object_set_new(o, "problem", cmd_json_text(s->problem));
 	json_object_set_new(o, "lookups", json_integer(s->lookups));
 	json_object_set_new(o, "void_lookups", json_integer(s->void_lookups));
 }
@@ -278,7 +279,7 @@ json_t *cmd_ident_json(const struct cmd_ident *id)
 	json_object_set_new(o, "identity", json_string(
 		id->req.identity == SPF_IDENTITY_HELO ? "helo" : "mfrom"));
 	json_object_set_new(o, "result", json_string(spf_result_str(s->result)));
-	json_object_set_new(o, "sender", jtext(s->sender));
+	json_object_set_new(o, "sender", cmd_json_text(s->sender));
 	summary_json(o, s);
 	json_object_set_new(o, "elapsed_ms", json_real(round_ms(id->elapsed_ms)));
 	return o;
@@ -304,8 +305,8 @@ json_t *cmd_eval_json(const struct cmd_eval *ev)
 	json_object_set_new(o, "identity", json_string(
 		p->req.identity == SPF_IDENTITY_HELO ? "helo" : "mfrom"));
 	json_object_set_new(o, "ip", json_string(spf_addr_str(&p->req.ip, ip, sizeof(ip))));
-	json_object_set_new(o, "sender", jtext(s->sender));
-	json_object_set_new(o, "helo", jtext(p->req.helo && *p->req.helo ? p->req.helo : NULL));
+	json_object_set_new(o, "sender", cmd_json_text(s->sender));
+	json_object_set_new(o, "helo", cmd_json_text(p->req.helo && *p->req.helo ? p->req.helo : NULL));
 	summary_json(o, s);
 	json_object_set_new(o, "elapsed_ms", json_real(round_ms(ev->elapsed_ms)));
 	/* per identity, in evaluation order */

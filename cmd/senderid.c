@@ -72,17 +72,6 @@ static const char *sev_word(spf_sid_severity_t s)
 	return s == SPF_SID_ERROR ? "error" : s == SPF_SID_WARNING ? "warning" : "note";
 }
 
-static json_t *jstr(const char *s)
-{
-	char buf[1024];
-	json_t *j;
-
-	if (s == NULL)
-		return json_null();
-	j = json_string(s);
-	return j ? j : json_string(cmd_printable(s, buf, sizeof(buf)));
-}
-
 static json_t *domain_json(const spf_senderid_report_t *r)
 {
 	size_t nrec, npol, ncon;
@@ -105,7 +94,7 @@ static json_t *domain_json(const spf_senderid_report_t *r)
 		return NULL;
 	}
 	json_object_set_new(o, "schema", json_integer(1));
-	json_object_set_new(o, "domain", jstr(spf_senderid_domain(r)));
+	json_object_set_new(o, "domain", cmd_json_text(spf_senderid_domain(r)));
 	json_object_set_new(dns, "txt", json_string(spf_dns_status_str(
 		spf_senderid_dns_status(r, SPF_RR_TXT))));
 	json_object_set_new(dns, "spf", json_string(spf_dns_status_str(
@@ -115,7 +104,7 @@ static json_t *domain_json(const spf_senderid_report_t *r)
 		json_t *x = json_object(), *sc = json_array();
 
 		json_object_set_new(x, "type", json_string(recs[i].rrtype == SPF_RR_SPF ? "SPF" : "TXT"));
-		json_object_set_new(x, "text", jstr(recs[i].text));
+		json_object_set_new(x, "text", cmd_json_text(recs[i].text));
 		json_object_set_new(x, "version", json_integer(recs[i].version));
 		json_object_set_new(x, "well_formed", json_boolean(recs[i].well_formed));
 		if (recs[i].mfrom)
@@ -123,7 +112,7 @@ static json_t *domain_json(const spf_senderid_report_t *r)
 		if (recs[i].pra)
 			json_array_append_new(sc, json_string("pra"));
 		json_object_set_new(x, "scopes", sc);
-		json_object_set_new(x, "problem", jstr(recs[i].problem));
+		json_object_set_new(x, "problem", cmd_json_text(recs[i].problem));
 		json_array_append_new(jr, x);
 	}
 	json_object_set_new(o, "records", jr);
@@ -137,7 +126,7 @@ static json_t *domain_json(const spf_senderid_report_t *r)
 		json_object_set_new(x, "selection", json_string(
 			pols[i].selection == SPF_RESULT_NONE ? "none" :
 			pols[i].selection == SPF_RESULT_PERMERROR ? "permerror" : "record"));
-		json_object_set_new(x, "summary", jstr(pols[i].summary));
+		json_object_set_new(x, "summary", cmd_json_text(pols[i].summary));
 		json_array_append_new(jp, x);
 	}
 	json_object_set_new(o, "policies", jp);
@@ -148,10 +137,10 @@ static json_t *domain_json(const spf_senderid_report_t *r)
 		cnt[cons[i].severity]++;
 		json_object_set_new(x, "id", json_string(cons[i].id));
 		json_object_set_new(x, "severity", json_string(sev));
-		json_object_set_new(x, "summary", jstr(cons[i].summary));
-		json_object_set_new(x, "explanation", jstr(cons[i].explanation));
-		json_object_set_new(x, "fix", jstr(cons[i].fix));
-		json_object_set_new(x, "reference", jstr(cons[i].reference));
+		json_object_set_new(x, "summary", cmd_json_text(cons[i].summary));
+		json_object_set_new(x, "explanation", cmd_json_text(cons[i].explanation));
+		json_object_set_new(x, "fix", cmd_json_text(cons[i].fix));
+		json_object_set_new(x, "reference", cmd_json_text(cons[i].reference));
 		for (size_t k = 0; k < cons[i].nprobes; k++) {
 			json_t *p = json_object();
 
@@ -481,20 +470,20 @@ static int run_message(const struct common_opts *co, const struct msg_opts *mo)
 		json_t *jd = sid.job ? cmd_ident_json(&sid) : json_null();
 
 		json_object_set_new(o, "schema", json_integer(1));
-		json_object_set_new(jm, "file", jstr(mo->file));
+		json_object_set_new(jm, "file", cmd_json_text(mo->file));
 		json_object_set_new(jm, "fields", json_integer((json_int_t)pra.nfields));
 		json_object_set_new(o, "message", jm);
 		json_object_set_new(o, "ip", json_string(spf_addr_str(&ip, ipbuf, sizeof(ipbuf))));
-		json_object_set_new(o, "helo", jstr(spf.req.helo));
+		json_object_set_new(o, "helo", cmd_json_text(spf.req.helo));
 		json_object_set_new(jp, "status", json_string(spf_pra_status_str(pra.status)));
-		json_object_set_new(jp, "address", jstr(pra.pra));
-		json_object_set_new(jp, "domain", jstr(pra.domain));
-		json_object_set_new(jp, "field", jstr(pra.field));
+		json_object_set_new(jp, "address", cmd_json_text(pra.pra));
+		json_object_set_new(jp, "domain", cmd_json_text(pra.domain));
+		json_object_set_new(jp, "field", cmd_json_text(pra.field));
 		json_object_set_new(jp, "line", pra.field_line ?
 			json_integer(pra.field_line) : json_null());
-		json_object_set_new(jp, "why", jstr(pra.why));
+		json_object_set_new(jp, "why", cmd_json_text(pra.why));
 		json_object_set_new(o, "pra", jp);
-		json_object_set_new(je, "sender", jstr(envelope));
+		json_object_set_new(je, "sender", cmd_json_text(envelope));
 		json_object_set_new(je, "source", json_string(env_source));
 		json_object_set_new(o, "envelope", je);
 		json_object_set_new(o, "spf", js);
@@ -505,7 +494,7 @@ static int run_message(const struct common_opts *co, const struct msg_opts *mo)
 		}
 		json_object_set_new(o, "senderid", jd);
 		json_object_set_new(o, "divergent", json_boolean(div != NULL));
-		json_object_set_new(o, "divergence", jstr(div));
+		json_object_set_new(o, "divergence", cmd_json_text(div));
 		if (cmd_json_print(o, false) != 0) {
 			cmd_error("cannot format JSON output");
 			rc = EXIT_INTERNAL;

@@ -93,12 +93,17 @@ static void put_escaped(spf_buf_t *b, const char *s, bool comment)
 			continue;
 		}
 		n++;
-		if (*p == '"' || *p == '\\' || (comment && (*p == '(' || *p == ')')))
+		if (*p == '"' || *p == '\\' || (comment && (*p == '(' || *p == ')'))) {
 			spf_buf_printf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			spf_buf_printf(b, "\\\\x%02X", *p);
-		else
-			spf_buf_putc(b, (char)*p);
+		} else {
+			/* the byte as messages show it (\xHH), its backslash
+			 * quoted in turn */
+			char one[5];
+
+			if (spf_escape_byte(*p, SPF_ESC_HEX, one) > 1)
+				spf_buf_putc(b, '\\');
+			spf_buf_puts(b, one);
+		}
 	}
 }
 

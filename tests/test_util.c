@@ -1,8 +1,10 @@
 /*
- * test_util.c - the allocation wrapper, arenas and bounded buffers.
+ * test_util.c - the allocation wrapper, arenas, bounded buffers and the
+ * display escaping of untrusted bytes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -117,6 +119,79 @@ static void test_nocase(void **state)
 	assert_string_equal(spf_strerror(SPF_ETOOBIG), "size limit exceeded");
 }
 
+/* escaped(): s (n bytes) under how, with max */
+static const char *escaped(spf_buf_t *b, const char *s, size_t n,
+	spf_escape_t how, size_t max)
+{
+	spf_buf_reset(b);
+	assert_int_equal(spf_buf_escape(b, s, n, how, max), SPF_OK);
+	return spf_buf_cstr(b);
+}
+
+static void test_escape_forms(void **state)
+{
+	/* a tab, a backslash, a quote, DEL, "§" in UTF-8, a NUL */
+	static const char s[] = "a\tb\\c\"d\x7f" "\xc2\xa7" "e";
+	spf_buf_t b;
+
+	(void)state;
+	spf_buf_init(&b, 1024);
+	assert_string_equal(escaped(&b, s, sizeof(s) - 1, SPF_ESC_HEX, 0),
+		"a\\x09b\\x5Cc\"d\\x7F\\xC2\\xA7e");
+	assert_string_equal(escaped(&b, s, sizeof(s) - 1, SPF_ESC_FIELD, 0),
+		"a\\x09b\\x5Cc\"d\\x7F\xc2\xa7" "e");
+	assert_string_equal(escaped(&b, s, sizeof(s) - 1, SPF_ESC_CTL, 0),
+		"a\\x09b\\c\"d\\x7F\xc2\xa7" "e");
+	assert_string_equal(escaped(&b, s, sizeof(s) - 1, SPF_ESC_ZONE, 0),
+		"a\\009b\\\\c\\\"d\\127\\194\\167e");
+	assert_string_equal(escaped(&b, s, sizeof(s) - 1, SPF_ESC_QMARK, 0),
+		"a?b\\c\"d???e");
+	/* a NUL byte inside the length is a byte like any other */
+	assert_string_equal(escaped(&b, "x\0y", 3, SPF_ESC_ZONE, 0), "x\\000y");
+	assert_string_equal(escaped(&b, "", 0, SPF_ESC_HEX, 0), "");
+	/* every byte: printable ASCII is itself in each form but ZONE's
+	 * quote and backslash, and each form has at most 4 bytes */
+	for (unsigned c = 0; c < 256; c++) {
+		char one[5];
+		bool plain = c >= 0x20 && c < 0x7f;
+
+		for (int how = SPF_ESC_HEX; how <= SPF_ESC_QMARK; how++) {
+			size_t w = spf_escape_byte((unsigned char)c, (spf_escape_t)how, one);
+
+			assert_true(w >= 1 && w <= 4);
+			assert_int_equal(strlen(one), w);
+			if (plain && c != '\\' && c != '"')
+				assert_string_equal(one, ((char[]){ (char)c, '\0' }));
+			if (how == SPF_ESC_QMARK)
+				assert_int_equal(w, 1);
+		}
+	}
+	spf_buf_finish(&b);
+}
+
+static void test_escape_max(void **state)
+{
+	spf_buf_t b;
+
+	(void)state;
+	spf_buf_init(&b, 1024);
+	/* at most max bytes, then "..." when bytes remain */
+	assert_string_equal(escaped(&b, "abcdef", 6, SPF_ESC_QMARK, 4), "abcd...");
+	assert_string_equal(escaped(&b, "abcd", 4, SPF_ESC_QMARK, 4), "abcd");
+	/* an escape is never cut: it may end past max */
+	assert_string_equal(escaped(&b, "ab\x01z", 4, SPF_ESC_HEX, 3), "ab\\x01...");
+	/* appended after what the buffer holds; max counts only the new bytes */
+	spf_buf_reset(&b);
+	spf_buf_puts(&b, "prefix:");
+	assert_int_equal(spf_buf_escape(&b, "xyz", 3, SPF_ESC_HEX, 2), SPF_OK);
+	assert_string_equal(spf_buf_cstr(&b), "prefix:xy...");
+	spf_buf_finish(&b);
+	/* the buffer's own cap still holds */
+	spf_buf_init(&b, 8);
+	assert_int_equal(spf_buf_escape(&b, "\x01\x02\x03", 3, SPF_ESC_ZONE, 0), SPF_ETOOBIG);
+	spf_buf_finish(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +201,8 @@ int main(void)
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_alloc_failure_injection),
 		cmocka_unit_test(test_nocase),
+		cmocka_unit_test(test_escape_forms),
+		cmocka_unit_test(test_escape_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,15 +30,8 @@
 
 void policy_sanitize(spf_buf_t *buf, const char *s, size_t max)
 {
-	size_t n = 0;
-
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++, n++) {
-		if (n == max) {
-			spf_buf_puts(buf, "...");
-			return;
-		}
-		spf_buf_putc(buf, (*p < 0x20 || *p >= 0x7f) ? '?' : (char)*p);
-	}
+	if (s != NULL)
+		spf_buf_escape(buf, s, strlen(s), SPF_ESC_QMARK, max);
 }
 
 policy_verdict_t policy_scope_verdict(const policy_config_t *c, bool helo,

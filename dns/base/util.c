@@ -321,6 +321,54 @@ const char *spf_buf_cstr(const spf_buf_t *buf)
 	return buf->data != NULL ? buf->data : "";
 }
 
+size_t spf_escape_byte(unsigned char c, spf_escape_t how, char out[5])
+{
+	bool plain = c >= 0x20 && c < 0x7f;
+
+	switch (how) {
+	case SPF_ESC_HEX:
+	case SPF_ESC_FIELD:
+	case SPF_ESC_CTL:
+		if (how != SPF_ESC_CTL && c == '\\')
+			plain = false;
+		if (how != SPF_ESC_HEX && c >= 0x80)
+			plain = true;
+		if (plain)
+			break;
+		return (size_t)snprintf(out, 5, "\\x%02X", c);
+	case SPF_ESC_ZONE:
+		if (c == '"' || c == '\\') {
+			out[0] = '\\', out[1] = (char)c, out[2] = '\0';
+			return 2;
+		}
+		if (plain)
+			break;
+		return (size_t)snprintf(out, 5, "\\%03u", c);
+	case SPF_ESC_QMARK:
+		if (!plain)
+			c = '?';
+		break;
+	}
+	out[0] = (char)c, out[1] = '\0';
+	return 1;
+}
+
+spf_status_t spf_buf_escape(spf_buf_t *buf, const void *s, size_t len,
+	spf_escape_t how, size_t max)
+{
+	const unsigned char *p = s;
+	size_t start = buf->len;
+	char one[5];
+
+	for (size_t i = 0; i < len; i++) {
+		if (max > 0 && buf->len - start >= max)
+			return spf_buf_puts(buf, "...");
+		if (spf_buf_append(buf, one, spf_escape_byte(p[i], how, one)) != SPF_OK)
+			break;
+	}
+	return buf->err;
+}
+
 bool spf_strncaseeq(const char *a, const char *b, size_t len)
 {
 	for (size_t i = 0; i < len; i++)

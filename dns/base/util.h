@@ -105,6 +105,35 @@ spf_status_t spf_buf_vprintf(spf_buf_t *buf, const char *fmt, va_list ap)
 /* The contents as a C string ("" when empty); borrowed from buf. */
 const char *spf_buf_cstr(const spf_buf_t *buf);
 
+/*
+ * Showing bytes that came from outside (DNS text, identities, requests,
+ * files): each byte that cannot be shown as it is takes one of these
+ * forms.  The one rule for every display of untrusted text.
+ */
+typedef enum {
+	SPF_ESC_HEX,    /* \xHH for controls, DEL, non-ASCII and '\': one line
+	                   of plain ASCII (messages, the one-line formats) */
+	SPF_ESC_FIELD,  /* \xHH for controls, DEL and '\': one reversible
+	                   field, UTF-8 kept (batch's TSV) */
+	SPF_ESC_CTL,    /* \xHH for controls and DEL only: text already quoted
+	                   as it should be stays readable, UTF-8 too, on a
+	                   terminal (explain's tree) */
+	SPF_ESC_ZONE,   /* \" and \\, \DDD for controls, DEL and non-ASCII: a
+	                   zone file's character-string (RFC 1035 section 5.1) */
+	SPF_ESC_QMARK,  /* '?' for controls, DEL and non-ASCII: one byte stays
+	                   one byte (byte positions, Postfix replies) */
+} spf_escape_t;
+
+/* The form of byte c under how, NUL-terminated in out; its length (1-4). */
+size_t spf_escape_byte(unsigned char c, spf_escape_t how, char out[5]);
+/*
+ * Append the len bytes of s to buf, each in its form under how.  With
+ * max > 0, once max bytes have been appended and bytes of s remain, "..."
+ * is appended in their place.
+ */
+spf_status_t spf_buf_escape(spf_buf_t *buf, const void *s, size_t len,
+	spf_escape_t how, size_t max);
+
 /* ASCII-only helpers (locale-independent). */
 static inline char spf_lower(char c)
 {

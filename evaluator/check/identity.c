@@ -78,22 +78,14 @@ static bool has_8bit(const char *s)
  * most about 100 characters. */
 static const char *quoted(spf_arena_t *arena, const char *s)
 {
-	char buf[128];
-	size_t n = 0;
+	spf_buf_t b;
+	const char *q;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (n + 8 >= sizeof(buf)) {
-			memcpy(buf + n, "...", 3);
-			n += 3;
-			break;
-		}
-		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\\x%02X", *p);
-		else
-			buf[n++] = (char)*p;
-	}
-	buf[n] = '\0';
-	return spf_arena_strdup(arena, buf);
+	spf_buf_init(&b, 128);
+	spf_buf_escape(&b, s, strlen(s), SPF_ESC_HEX, 120);
+	q = b.err == SPF_OK ? spf_arena_strdup(arena, spf_buf_cstr(&b)) : NULL;
+	spf_buf_finish(&b);
+	return q;
 }
 
 /* Why text (a sender or a HELO name) cannot be evaluated at all, or NULL. */

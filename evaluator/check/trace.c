@@ -97,16 +97,7 @@ const char *rr_text_in(spf_arena_t *arena, const spf_dns_rr_t *rr)
 
 		spf_buf_init(&b, 8192);
 		spf_buf_putc(&b, '"');
-		for (size_t i = 0; i < rr->u.txt.len; i++) {
-			unsigned char c = rr->u.txt.data[i];
-
-			if (c == '"' || c == '\\')
-				spf_buf_printf(&b, "\\%c", c);
-			else if (c < 0x20 || c >= 0x7f)
-				spf_buf_printf(&b, "\\%03u", c);
-			else
-				spf_buf_putc(&b, (char)c);
-		}
+		spf_buf_escape(&b, rr->u.txt.data, rr->u.txt.len, SPF_ESC_ZONE, 0);
 		spf_buf_putc(&b, '"');
 		s = spf_arena_strdup(arena, spf_buf_cstr(&b));
 		spf_buf_finish(&b);

@@ -174,12 +174,7 @@ static const char *printable(spf_arena_t *arena, const uint8_t *p, size_t n)
 	const char *s;
 
 	spf_buf_init(&b, 4 * 70000);
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '\\')
-			spf_buf_printf(&b, "\\%03u", p[i]);
-		else
-			spf_buf_putc(&b, (char)p[i]);
-	}
+	spf_buf_escape(&b, p, n, SPF_ESC_ZONE, 0);
 	s = b.err == SPF_OK ? spf_arena_strdup(arena, spf_buf_cstr(&b)) : NULL;
 	spf_buf_finish(&b);
 	return s;
