@@ -180,12 +180,92 @@ static void test_refuses_errors(void **state)
 	spf_lint_destroy(lint);
 }
 
+/* Everything flatten printed: the records and the networks per result. */
+static void result_text(const spf_flat_t *flat, char *out, size_t size)
+{
+	static const spf_result_t rs[] = { SPF_RESULT_PASS, SPF_RESULT_FAIL,
+		SPF_RESULT_SOFTFAIL, SPF_RESULT_NEUTRAL };
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < spf_flat_record_count(flat); i++)
+		len += (size_t)snprintf(out + len, size - len, "%s: %s\n",
+		    spf_flat_record(flat, i)->name, spf_flat_record(flat, i)->text);
+	for (size_t k = 0; k < 4; k++) {
+		len += (size_t)snprintf(out + len, size - len, "%s:",
+		    spf_result_str(rs[k]));
+		networks(flat, rs[k], out + len, size - len);
+		len += strlen(out + len);
+		len += (size_t)snprintf(out + len, size - len, "\n");
+	}
+	assert_true(len < size);
+}
+
+/* Fail each allocation of spf_flatten() in turn, until a run makes
+ * fewer allocations than the one to fail: every failure is SPF_ENOMEM
+ * with nothing returned or leaked (ASan), and the lint run stays usable
+ * for the next try. */
+static void enomem_sweep(env_t *f, const char *zone, const char *d,
+	size_t max_answer)
+{
+	spf_flatten_opts_t fo = { .max_answer = max_answer };
+	spf_lint_t *lint;
+	spf_flat_t *flat = flatten(f, zone, d, max_answer, &lint);
+	static char want[16384], got[16384];
+	unsigned long nth, fails = 0;
+
+	result_text(flat, want, sizeof(want));
+	spf_flat_destroy(flat);
+	for (nth = 1; nth < 100000; nth++) {
+		const char *why = NULL;
+		spf_status_t st;
+		unsigned long made;
+
+		flat = NULL;
+		spf_alloc_fail_at(nth);
+		st = spf_flatten(lint, &fo, &flat, &why);
+		made = spf_alloc_count();
+		spf_alloc_fail_at(0);
+		if (st == SPF_OK) {
+			/* either nothing failed, or the failure was absorbed
+			 * without changing the result */
+			result_text(flat, got, sizeof(got));
+			assert_string_equal(got, want);
+			spf_flat_destroy(flat);
+		} else {
+			assert_int_equal(st, SPF_ENOMEM);
+			assert_null(flat);
+			fails++;
+		}
+		if (made < nth)
+			break;
+	}
+	print_message("%s: %lu allocations, %lu failed runs\n", d, nth - 1, fails);
+	assert_true(fails > 0);
+	spf_lint_destroy(lint);
+}
+
+static void test_enomem(void **state)
+{
+	env_t *f = *state;
+	char zone[8192];
+	size_t off;
+
+	enomem_sweep(f, tree, "a.example.org", 0);
+	off = (size_t)snprintf(zone, sizeof zone, Z "c.example.org. TXT \"v=spf1\"");
+	for (int i = 0; i < 40; i++)
+		off += (size_t)snprintf(zone + off, sizeof zone - off, " \" ip4:10.%d.0.1\"", 2 * i);
+	snprintf(zone + off, sizeof zone - off, " \" -all\"\n");
+	enomem_sweep(f, zone, "c.example.org", 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_networks_and_kept_terms, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_chain, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_errors, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_enomem, env_setup, env_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

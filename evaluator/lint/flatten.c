@@ -30,35 +30,19 @@
  *	SPF_EINVAL with a reason when the tree has a permerror or temperror
  *	(flattening would change the result) or no record; SPF_ENOMEM.
  */
+#include "ipset.h"
 #include "lint_walk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-__extension__ typedef unsigned __int128 u128;
-
 #define STRING_MAX 255
-
-struct range {
-	u128 lo, hi;
-};
-
-/* A set of addresses of one family: sorted, disjoint, not adjacent. */
-struct ipset {
-	struct range *r;
-	size_t n, cap;
-};
-
-/* Both families. */
-struct pset {
-	struct ipset s[2];      /* [0] IPv4, [1] IPv6 */
-};
 
 /* One element of the flattened top record, in order. */
 struct item {
 	char q;                 /* qualifier of a network set */
-	struct pset set;        /* when kept == NULL */
+	spf_ipset_t set;        /* when kept == NULL */
 	const char *kept;       /* a term kept as written */
 	unsigned kept_cost;     /* lookups the kept term costs */
 	int group;              /* stretch number (sets) */
@@ -75,7 +59,7 @@ struct spf_flat {
 	size_t nwarn, capwarn;
 	unsigned lookups;
 	spf_result_t dflt;
-	struct pset final[4];    /* pass, fail, softfail, neutral */
+	spf_ipset_t final[4];    /* pass, fail, softfail, neutral */
 	const char **nets[4];
 	size_t nnets[4];
 	struct item *items;
@@ -86,15 +70,8 @@ struct spf_flat {
 /* Per-node result: the pass set of an include target. */
 struct nodeflat {
 	bool dynamic;           /* depends on the message */
-	struct pset pass;
+	spf_ipset_t pass;
 };
-
-static const u128 MAX4 = 0xffffffffu;
-
-static u128 max_of(int fam)
-{
-	return fam == 0 ? MAX4 : ~(u128)0;
-}
 
 /* ---- growing arrays in the arena ---- */
 
@@ -117,115 +94,30 @@ static void *agrow(spf_flat_t *fl, void *arr, size_t *cap, size_t n, size_t size
 	return p;
 }
 
-/* ---- address sets ---- */
+/* ---- address sets (ipset.c), out of memory noted in fl ---- */
 
-static void set_add(spf_flat_t *fl, struct ipset *s, u128 lo, u128 hi)
-{
-	size_t i = 0, j;
-	struct range *r;
-
-	while (i < s->n && s->r[i].hi < lo && s->r[i].hi + 1 < lo)
-		i++;
-	/* ranges i..j-1 touch [lo, hi] */
-	for (j = i; j < s->n && (s->r[j].lo <= hi || (hi != ~(u128)0 &&
-	    s->r[j].lo == hi + 1)); j++) {
-		if (s->r[j].lo < lo)
-			lo = s->r[j].lo;
-		if (s->r[j].hi > hi)
-			hi = s->r[j].hi;
-	}
-	if (j > i) {
-		s->r[i].lo = lo;
-		s->r[i].hi = hi;
-		memmove(&s->r[i + 1], &s->r[j], (s->n - j) * sizeof(*s->r));
-		s->n -= j - i - 1;
-		return;
-	}
-	r = agrow(fl, s->r, &s->cap, s->n, sizeof(*s->r));
-	if (r == NULL)
-		return;
-	s->r = r;
-	memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof(*s->r));
-	s->r[i].lo = lo;
-	s->r[i].hi = hi;
-	s->n++;
-}
-
-static void set_union(spf_flat_t *fl, struct ipset *a, const struct ipset *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		set_add(fl, a, b->r[i].lo, b->r[i].hi);
-}
-
-/* out = a \ b (out is a fresh set) */
-static void set_minus(spf_flat_t *fl, const struct ipset *a,
-	const struct ipset *b, struct ipset *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < a->n; i++) {
-		u128 lo = a->r[i].lo, hi = a->r[i].hi;
-		bool empty = false;
-
-		for (size_t j = 0; j < b->n && !empty; j++) {
-			const struct range *x = &b->r[j];
-
-			if (x->hi < lo || x->lo > hi)
-				continue;
-			if (x->lo > lo)
-				set_add(fl, out, lo, x->lo - 1);
-			if (x->hi >= hi)
-				empty = true;
-			else
-				lo = x->hi + 1;
-		}
-		if (!empty)
-			set_add(fl, out, lo, hi);
-	}
-}
-
-static void pset_union(spf_flat_t *fl, struct pset *a, const struct pset *b)
-{
-	set_union(fl, &a->s[0], &b->s[0]);
-	set_union(fl, &a->s[1], &b->s[1]);
-}
-
-static void pset_minus(spf_flat_t *fl, const struct pset *a,
-	const struct pset *b, struct pset *out)
-{
-	set_minus(fl, &a->s[0], &b->s[0], &out->s[0]);
-	set_minus(fl, &a->s[1], &b->s[1], &out->s[1]);
-}
-
-static bool pset_empty(const struct pset *p)
-{
-	return p->s[0].n == 0 && p->s[1].n == 0;
-}
-
-static u128 addr_value(const spf_addr_t *a)
-{
-	u128 v = 0;
-
-	for (int i = 0; i < (a->family == 4 ? 4 : 16); i++)
-		v = v << 8 | a->addr[i];
-	return v;
-}
-
-static void add_net(spf_flat_t *fl, struct pset *p, const spf_addr_t *a,
+static void add_net(spf_flat_t *fl, spf_ipset_t *p, const spf_addr_t *a,
 	unsigned prefix)
 {
-	int fam = a->family == 4 ? 0 : 1;
-	unsigned bits = fam == 0 ? 32 : 128;
-	u128 v = addr_value(a), span;
+	if (spf_ipset_add_net(fl->arena, p, a, prefix) != SPF_OK)
+		fl->oom = true;
+}
 
-	if (prefix > bits)
-		prefix = bits;
-	span = prefix == 0 ? max_of(fam) : (((u128)1 << (bits - prefix)) - 1);
-	v &= ~span & max_of(fam);
-	set_add(fl, &p->s[fam], v, v + span);
+static void set_union(spf_flat_t *fl, spf_ipset_t *a, const spf_ipset_t *b)
+{
+	if (spf_ipset_union(fl->arena, a, b) != SPF_OK)
+		fl->oom = true;
+}
+
+static void set_minus(spf_flat_t *fl, const spf_ipset_t *a,
+	const spf_ipset_t *b, spf_ipset_t *out)
+{
+	if (spf_ipset_minus(fl->arena, a, b, out) != SPF_OK)
+		fl->oom = true;
 }
 
 /* Add the addresses of an A/AAAA answer with a CIDR length. */
-static void add_answer(spf_flat_t *fl, struct pset *p,
+static void add_answer(spf_flat_t *fl, spf_ipset_t *p,
 	const spf_dns_answer_t *ans, int cidr4, int cidr6)
 {
 	size_t n;
@@ -250,7 +142,7 @@ static void add_answer(spf_flat_t *fl, struct pset *p,
 }
 
 /* The static match set of a mechanism (not include/all). */
-static void match_set(spf_flat_t *fl, const struct lterm *lt, struct pset *m)
+static void match_set(spf_flat_t *fl, const struct lterm *lt, spf_ipset_t *m)
 {
 	const spf_term_t *t = lt->t;
 
@@ -304,7 +196,8 @@ static bool term_static(const struct lterm *lt)
 static void node_pass(spf_flat_t *fl, struct lnode *n)
 {
 	struct nodeflat *nf = spf_arena_alloc(fl->arena, sizeof(*nf));
-	struct pset d = { 0 }, m, fresh;
+	spf_ipset_t d = { 0 }, match, fresh;
+	const spf_ipset_t *m;
 
 	if (nf == NULL) {
 		fl->oom = true;
@@ -323,24 +216,28 @@ static void node_pass(spf_flat_t *fl, struct lnode *n)
 		}
 		if (t->mech == SPF_MECH_ALL) {
 			if (t->qualifier == '+') {
-				struct pset all = { 0 };
+				static const spf_addr_t any4 = { .family = 4 },
+					any6 = { .family = 6 };
+				spf_ipset_t all = { 0 };
 
-				set_add(fl, &all.s[0], 0, MAX4);
-				set_add(fl, &all.s[1], 0, ~(u128)0);
-				pset_minus(fl, &all, &d, &fresh);
-				pset_union(fl, &nf->pass, &fresh);
+				add_net(fl, &all, &any4, 0);
+				add_net(fl, &all, &any6, 0);
+				set_minus(fl, &all, &d, &fresh);
+				set_union(fl, &nf->pass, &fresh);
 			}
 			return;
 		}
-		if (t->mech == SPF_MECH_INCLUDE)
-			m = ((struct nodeflat *)lt->child->flat)->pass;
-		else
-			match_set(fl, lt, &m);
-		if (t->qualifier == '+') {
-			pset_minus(fl, &m, &d, &fresh);
-			pset_union(fl, &nf->pass, &fresh);
+		if (t->mech == SPF_MECH_INCLUDE) {
+			m = &((struct nodeflat *)lt->child->flat)->pass;
+		} else {
+			match_set(fl, lt, &match);
+			m = &match;
 		}
-		pset_union(fl, &d, &m);
+		if (t->qualifier == '+') {
+			set_minus(fl, m, &d, &fresh);
+			set_union(fl, &nf->pass, &fresh);
+		}
+		set_union(fl, &d, m);
 	}
 	if (n->rec->redirect >= 0 && n->rec->all < 0) {
 		const struct lterm *lt = &n->terms[n->rec->redirect];
@@ -350,8 +247,8 @@ static void node_pass(spf_flat_t *fl, struct lnode *n)
 			nf->dynamic = true;
 			return;
 		}
-		pset_minus(fl, &cf->pass, &d, &fresh);
-		pset_union(fl, &nf->pass, &fresh);
+		set_minus(fl, &cf->pass, &d, &fresh);
+		set_union(fl, &nf->pass, &fresh);
 	}
 }
 
@@ -422,14 +319,14 @@ static void keep(spf_flat_t *fl, const struct lnode *n, const struct lterm *lt,
 }
 
 /* Add the static set m with qualifier q to the current stretch. */
-static void add_set(spf_flat_t *fl, char q, const struct pset *m,
-	const struct pset *d, int group)
+static void add_set(spf_flat_t *fl, char q, const spf_ipset_t *m,
+	const spf_ipset_t *d, int group)
 {
-	struct pset fresh;
+	spf_ipset_t fresh;
 	struct item *it = NULL;
 
-	pset_minus(fl, m, d, &fresh);
-	if (pset_empty(&fresh))
+	set_minus(fl, m, d, &fresh);
+	if (spf_ipset_empty(&fresh))
 		return;
 	for (size_t i = fl->nitems; i > 0; i--) {
 		struct item *x = &fl->items[i - 1];
@@ -448,13 +345,13 @@ static void add_set(spf_flat_t *fl, char q, const struct pset *m,
 		it->q = q;
 		it->group = group;
 	}
-	pset_union(fl, &it->set, &fresh);
-	pset_union(fl, &fl->final[qidx(q)], &fresh);
+	set_union(fl, &it->set, &fresh);
+	set_union(fl, &fl->final[qidx(q)], &fresh);
 }
 
 static void flatten_top(spf_flat_t *fl, struct lnode *top, const char **exp)
 {
-	struct pset d = { 0 };
+	spf_ipset_t d = { 0 };
 	int group = 0;
 	struct lnode *n = top;
 
@@ -470,7 +367,8 @@ static void flatten_top(spf_flat_t *fl, struct lnode *top, const char **exp)
 		for (size_t i = 0; i < n->rec->nterms && !fl->oom; i++) {
 			const struct lterm *lt = &n->terms[i];
 			const spf_term_t *t = lt->t;
-			struct pset m;
+			spf_ipset_t match;
+			const spf_ipset_t *m;
 
 			if (t->is_modifier)
 				continue;
@@ -499,12 +397,14 @@ static void flatten_top(spf_flat_t *fl, struct lnode *top, const char **exp)
 				    "it depends on the message (exists or macros)");
 				continue;
 			}
-			if (t->mech == SPF_MECH_INCLUDE)
-				m = ((struct nodeflat *)lt->child->flat)->pass;
-			else
-				match_set(fl, lt, &m);
-			add_set(fl, t->qualifier, &m, &d, group);
-			pset_union(fl, &d, &m);
+			if (t->mech == SPF_MECH_INCLUDE) {
+				m = &((struct nodeflat *)lt->child->flat)->pass;
+			} else {
+				match_set(fl, lt, &match);
+				m = &match;
+			}
+			add_set(fl, t->qualifier, m, &d, group);
+			set_union(fl, &d, m);
 		}
 		if (n->rec->redirect >= 0 && n->rec->all < 0) {
 			const struct lterm *lt = &n->terms[n->rec->redirect];
@@ -533,53 +433,35 @@ static void flatten_top(spf_flat_t *fl, struct lnode *top, const char **exp)
 
 /* ---- CIDRs and text ---- */
 
-static void range_cidrs(spf_flat_t *fl, int fam, u128 lo, u128 hi,
-	const char ***out, size_t *n, size_t *cap)
-{
-	unsigned bits = fam == 0 ? 32 : 128;
-
-	for (;;) {
-		unsigned k = 0;
-		spf_addr_t a = { .family = fam == 0 ? 4 : 6 };
-		char buf[64];
-		const char **arr;
-		u128 v = lo;
-
-		/* the largest block starting at lo inside [lo, hi] */
-		while (k < bits && ((lo >> k) & 1) == 0) {
-			u128 end = lo + (((u128)1 << (k + 1)) - 1);
-
-			if (end > hi || end < lo)
-				break;
-			k++;
-		}
-		for (int i = (fam == 0 ? 3 : 15); i >= 0; i--) {
-			a.addr[i] = (uint8_t)(v & 0xff);
-			v >>= 8;
-		}
-		arr = agrow(fl, *out, cap, *n, sizeof(**out));
-		if (arr == NULL)
-			return;
-		*out = arr;
-		spf_addr_str(&a, buf, sizeof(buf));
-		arr[(*n)++] = spf_arena_printf(fl->arena, "%s/%u", buf, bits - k);
-		if (k == bits || lo + (((u128)1 << k) - 1) >= hi)
-			return;
-		lo += (u128)1 << k;
-	}
-}
-
-static void pset_cidrs(spf_flat_t *fl, const struct pset *p,
+/* The networks of p as "addr/len", in arena. */
+static void set_cidrs(spf_flat_t *fl, const spf_ipset_t *p,
 	const char ***out, size_t *n)
 {
-	size_t cap = 0;
+	spf_net_t *nets;
+	size_t nn;
+	const char **arr;
 
 	*out = NULL;
 	*n = 0;
-	for (int fam = 0; fam < 2; fam++)
-		for (size_t i = 0; i < p->s[fam].n; i++)
-			range_cidrs(fl, fam, p->s[fam].r[i].lo, p->s[fam].r[i].hi,
-			    out, n, &cap);
+	if (spf_ipset_empty(p))
+		return;
+	if (spf_ipset_cidrs(fl->arena, p, &nets, &nn) != SPF_OK ||
+	    (arr = spf_arena_alloc(fl->arena, (nn + 1) * sizeof(*arr))) == NULL) {
+		fl->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < nn; i++) {
+		char buf[64];
+
+		spf_addr_str(&nets[i].addr, buf, sizeof(buf));
+		arr[i] = spf_arena_printf(fl->arena, "%s/%u", buf, nets[i].prefix);
+		if (arr[i] == NULL) {
+			fl->oom = true;
+			return;
+		}
+	}
+	*out = arr;
+	*n = nn;
 }
 
 /* "ip4:192.0.2.0/24" (the /32 and /128 are left out), no qualifier */
@@ -677,7 +559,7 @@ static void layout(spf_flat_t *fl, const char *exp)
 
 		if (it->kept != NULL)
 			continue;
-		pset_cidrs(fl, &it->set, &cidrs, &n);
+		set_cidrs(fl, &it->set, &cidrs, &n);
 		g[i].terms = spf_arena_alloc(fl->arena, (n + 1) * sizeof(char *));
 		if (g[i].terms == NULL) {
 			fl->oom = true;
@@ -891,7 +773,7 @@ spf_status_t spf_flatten(const spf_lint_t *lint, const spf_flatten_opts_t *opts,
 	if (!fl->oom)
 		layout(fl, exp);
 	for (int q = 0; q < 4 && !fl->oom; q++)
-		pset_cidrs(fl, &fl->final[q], &fl->nets[q], &fl->nnets[q]);
+		set_cidrs(fl, &fl->final[q], &fl->nets[q], &fl->nnets[q]);
 	if (!fl->oom && fl->lookups > 10)
 		warn(fl, "the flattened records still need %u DNS lookups "
 		    "(limit 10) because of the terms kept", fl->lookups);
@@ -949,16 +831,6 @@ const char *const *spf_flat_networks(const spf_flat_t *fl, spf_result_t r,
 	return fl->nets[q];
 }
 
-static void value_addr(int fam, u128 v, spf_addr_t *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = fam == 0 ? 4 : 6;
-	for (int i = (fam == 0 ? 3 : 15); i >= 0; i--) {
-		a->addr[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
-
 spf_addr_t *spf_flat_samples(const spf_flat_t *fl, size_t max, size_t *n)
 {
 	spf_addr_t *out = spf_calloc(max ? max : 1, sizeof(*out));
@@ -976,22 +848,10 @@ spf_addr_t *spf_flat_samples(const spf_flat_t *fl, size_t max, size_t *n)
 			if (spf_addr_parse(fixed[i], &out[k]))
 				k++;
 	}
-	for (int q = 0; q < 4; q++)
-		for (int fam = 0; fam < 2; fam++) {
-			const struct ipset *s = &fl->final[q].s[fam];
-
-			for (size_t i = 0; i < s->n && k + 4 <= max; i++) {
-				u128 lo = s->r[i].lo, hi = s->r[i].hi;
-
-				value_addr(fam, lo, &out[k++]);
-				if (hi != lo)
-					value_addr(fam, hi, &out[k++]);
-				if (lo > 0)
-					value_addr(fam, lo - 1, &out[k++]);
-				if (hi < max_of(fam))
-					value_addr(fam, hi + 1, &out[k++]);
-			}
-		}
+	for (int q = 0; q < 4; q++) {
+		spf_ipset_edges(&fl->final[q], 4, out, max, &k);
+		spf_ipset_edges(&fl->final[q], 6, out, max, &k);
+	}
 	*n = k;
 	return out;
 }
@@ -1093,7 +953,7 @@ spf_status_t spf_flat_compare(const spf_flat_t *a, spf_flat_t *b,
 	const char *const **removed, size_t *nremoved)
 {
 	int q;
-	struct pset x, y;
+	spf_ipset_t x, y;
 	const char **ad = NULL, **rm = NULL;
 
 	switch (r) {
@@ -1106,10 +966,10 @@ spf_status_t spf_flat_compare(const spf_flat_t *a, spf_flat_t *b,
 		*added = *removed = NULL;
 		return SPF_OK;
 	}
-	pset_minus(b, &b->final[q], &a->final[q], &x);
-	pset_minus(b, &a->final[q], &b->final[q], &y);
-	pset_cidrs(b, &x, &ad, nadded);
-	pset_cidrs(b, &y, &rm, nremoved);
+	set_minus(b, &b->final[q], &a->final[q], &x);
+	set_minus(b, &a->final[q], &b->final[q], &y);
+	set_cidrs(b, &x, &ad, nadded);
+	set_cidrs(b, &y, &rm, nremoved);
 	*added = ad;
 	*removed = rm;
 	return b->oom ? SPF_ENOMEM : SPF_OK;

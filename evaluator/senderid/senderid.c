@@ -32,6 +32,7 @@
  *	argument or a name that is not a domain name.
  */
 #include "internal.h"
+#include "ipset.h"
 
 #include <string.h>
 
@@ -44,11 +45,6 @@
 struct answer_ref {
 	spf_dns_answer_t *ans;
 	struct answer_ref *next;
-};
-
-struct net {
-	spf_addr_t addr;
-	unsigned prefix;
 };
 
 struct spf_senderid_report {
@@ -507,15 +503,16 @@ static void sid04(spf_senderid_report_t *r)
 
 /* ---- SID-02 / SID-05: where the verdicts of two policies differ ---- */
 
-static void add_net(struct net *nets, size_t *n, const spf_addr_t *a,
+/* Append the network a/prefix to nets unless it is there already.  The
+ * networks stay as written, not merged into an address set: SID-05
+ * probes the bounds of each one, in the order the records name them. */
+static void add_net(spf_net_t *nets, size_t *n, const spf_addr_t *a,
 	unsigned prefix)
 {
-	unsigned bits = a->family == 4 ? 32 : 128;
-	struct net x = { .addr = *a, .prefix = prefix > bits ? bits : prefix };
+	spf_net_t x;
 
-	/* clear the host bits so equal networks compare equal */
-	for (unsigned b = x.prefix; b < bits; b++)
-		x.addr.addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	/* host bits clear, so equal networks compare equal */
+	x.prefix = spf_ipset_net(a, prefix, &x.addr, NULL);
 	for (size_t i = 0; i < *n; i++)
 		if (nets[i].prefix == x.prefix && nets[i].addr.family == x.addr.family &&
 		    memcmp(nets[i].addr.addr, x.addr.addr, 16) == 0)
@@ -525,7 +522,7 @@ static void add_net(struct net *nets, size_t *n, const spf_addr_t *a,
 }
 
 struct collector {
-	struct net nets[MAX_NETS];
+	spf_net_t nets[MAX_NETS];
 	size_t nnets;
 	unsigned lookups;
 };
@@ -645,7 +642,7 @@ static void collect_nets(spf_senderid_report_t *r, struct collector *c,
 }
 
 /* An address of family fam outside every network (SID-05 step 2). */
-static bool pick_outside(const struct net *nets, size_t n, int fam,
+static bool pick_outside(const spf_net_t *nets, size_t n, int fam,
 	spf_addr_t *out)
 {
 	static const char *const v4[] = { "198.18.0.1", "100.64.0.1",
@@ -712,12 +709,10 @@ static void compare(spf_senderid_report_t *r, const spf_record_t *v1,
 	collect_nets(r, c, v1, SPF_SCOPE_RFC7208);
 	collect_nets(r, c, v2, scope);
 	for (size_t i = 0; i < c->nnets; i++) {
-		const struct net *n = &c->nets[i];
-		unsigned bits = n->addr.family == 4 ? 32 : 128;
-		spf_addr_t last = n->addr;
+		const spf_net_t *n = &c->nets[i];
+		spf_addr_t last;
 
-		for (unsigned b = n->prefix; b < bits; b++)
-			last.addr[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+		spf_ipset_net(&n->addr, n->prefix, NULL, &last);
 		add_probe(probes, &np, &n->addr);
 		add_probe(probes, &np, &last);
 	}
