@@ -180,6 +180,31 @@ static void test_refuses_errors(void **state)
 	spf_lint_destroy(lint);
 }
 
+/* "+all" after a "-ip6:" in an include passes all of IPv6 but that
+ * network: the part from :: up is not ::/0 (it was, through a shift by
+ * 128 in the CIDR blocks, and flatten's own check then failed). */
+static void test_all_but_one_network(void **state)
+{
+	env_t *f = *state;
+	spf_lint_t *lint;
+	spf_flat_t *flat = flatten(f, Z
+	    "t.example.org. TXT \"v=spf1 include:i.example.org -all\"\n"
+	    "i.example.org. TXT \"v=spf1 -ip6:fe80::/10 -ip4:192.0.2.0/24 +all\"\n",
+	    "t.example.org", 0, &lint);
+	char buf[512];
+
+	networks(flat, SPF_RESULT_PASS, buf, sizeof buf);
+	assert_string_equal(buf, "0.0.0.0/1 128.0.0.0/2 192.0.0.0/23 192.0.3.0/24 "
+	    "192.0.4.0/22 192.0.8.0/21 192.0.16.0/20 192.0.32.0/19 192.0.64.0/18 "
+	    "192.0.128.0/17 192.1.0.0/16 192.2.0.0/15 192.4.0.0/14 192.8.0.0/13 "
+	    "192.16.0.0/12 192.32.0.0/11 192.64.0.0/10 192.128.0.0/9 193.0.0.0/8 "
+	    "194.0.0.0/7 196.0.0.0/6 200.0.0.0/5 208.0.0.0/4 224.0.0.0/3 "
+	    "::/1 8000::/2 c000::/3 e000::/4 f000::/5 f800::/6 fc00::/7 fe00::/9 "
+	    "fec0::/10 ff00::/8");
+	spf_flat_destroy(flat);
+	spf_lint_destroy(lint);
+}
+
 /* Everything flatten printed: the records and the networks per result. */
 static void result_text(const spf_flat_t *flat, char *out, size_t size)
 {
@@ -265,6 +290,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_networks_and_kept_terms, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_chain, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_errors, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_all_but_one_network, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_enomem, env_setup, env_teardown),
 	};
 

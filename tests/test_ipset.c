@@ -137,6 +137,13 @@ static const struct {
 	  "::/0", 0, 0, true },
 	{ "minus everything", L("192.0.2.0/24", "2001:db8::/32"),
 	  L("0.0.0.0/0", "::/0"), "", 0, 0, false },
+	/* from :: past the middle of the space but short of its top: not
+	 * ::/0 */
+	{ "IPv6 from the bottom, not to the top", L("::/1", "8000::/2"), NULL,
+	  "::/1 8000::/2", 0, (u128)3 << 126, false },
+	{ "all of IPv6 but fe80::/10", L("::/0"), L("fe80::/10"),
+	  "::/1 8000::/2 c000::/3 e000::/4 f000::/5 f800::/6 fc00::/7 fe00::/9 "
+	  "fec0::/10 ff00::/8", 0, ~(u128)0 - ((u128)1 << 118) + 1, false },
 	{ "all of IPv4 but its top", L("0.0.0.0/0"), L("255.255.255.255"),
 	  "0.0.0.0/1 128.0.0.0/2 192.0.0.0/3 224.0.0.0/4 240.0.0.0/5 248.0.0.0/6 "
 	  "252.0.0.0/7 254.0.0.0/8 255.0.0.0/9 255.128.0.0/10 255.192.0.0/11 "
@@ -185,6 +192,8 @@ static void test_ipv6_space_minus_one(void **state)
 		const char *out, *first, *last;
 	} ends[] = {
 		{ "::", "::1/128", "8000::/1" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::/1",
+		  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/128" },
 	};
 
 	(void)state;

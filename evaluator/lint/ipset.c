@@ -201,11 +201,15 @@ static spf_status_t range_cidrs(spf_arena_t *arena, int f, u128 lo, u128 hi,
 	for (;;) {
 		unsigned k = 0;
 
-		/* the largest aligned block starting at lo inside [lo, hi] */
+		/* the largest aligned block starting at lo inside [lo, hi];
+		 * a block of 2^128 starts at 0 and ends at the top, and its
+		 * size has no u128 (a shift by 128 is undefined, and made
+		 * [::, anything past 7fff:...] come out as ::/0) */
 		while (k < bits && ((lo >> k) & 1) == 0) {
-			u128 end = lo + (((u128)1 << (k + 1)) - 1);
+			u128 end = k + 1 == 128 ? ~(u128)0 :
+			    lo + (((u128)1 << (k + 1)) - 1);
 
-			if (end > hi || end < lo)
+			if (end > hi)
 				break;
 			k++;
 		}
