@@ -67,6 +67,12 @@ expect msg-no-pra 1 '^PRA +none: From field on line 2 lists 2 mailboxes' -- send
 expect msg-no-pra-flag 1 'DIVERGENCE: SPF passes but the message has no PRA' -- senderid "${z[@]}" --message "$tmp/nopra.eml" --ip 198.51.100.25
 expect msg-stdin 1 'DIVERGENCE' -- senderid "${z[@]}" --message - --ip 198.51.100.25 <"$eml"
 
+# a v=spf1 record that does not parse: the report, never a crash (the
+# rules that compare its terms used to read the missing parse)
+printf '$TTL 60\nbroken.example. IN TXT "v=spf1 ip4:192.0.2.300 exists:%%{l}.x.example -all"\n' >"$tmp/broken.zone"
+expect broken-v1 0 '^0 errors, 0 warnings, 0 notes$' -- senderid "${z[@]}" --zone "$tmp/broken.zone" broken.example
+expect broken-v1-json 0 '"records"' -- senderid "${z[@]}" --zone "$tmp/broken.zone" --json broken.example
+
 # ---- bad input: one line on stderr, exit 64 ----
 : >"$tmp/empty.eml"
 expect bad-empty 64 'not a mail message: the message is empty' --stderr -- senderid "${z[@]}" --message "$tmp/empty.eml" --ip 192.0.2.1

@@ -316,11 +316,15 @@ static spf_sid_conflict_t *add(spf_senderid_report_t *r, const char *id,
 }
 
 /* The v=spf1 record the domain publishes: the one RFC 7208 receivers
- * use, else a well-formed one in type 99; -1 if none. */
+ * use, else a well-formed one in type 99; -1 if none, or if the one
+ * receivers use does not parse (the rules that compare terms have no
+ * terms to compare then; the record's own error is lint's to report). */
 static int v1_record(const spf_senderid_report_t *r)
 {
-	if (r->policies[P_RFC7208].record >= 0)
-		return r->policies[P_RFC7208].record;
+	int v1 = r->policies[P_RFC7208].record;
+
+	if (v1 >= 0)
+		return r->parsed[v1] != NULL ? v1 : -1;
 	for (size_t i = 0; i < r->nrecords; i++)
 		if (r->records[i].version == 1 && r->parsed[i] != NULL)
 			return (int)i;
