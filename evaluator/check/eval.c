@@ -13,9 +13,10 @@
  *	Every step is appended to the job's trace tree; every allocation is
  *	in the job's arena.  This file holds the states and their order;
  *	the job's other concerns live beside it (job.h lists them): the
- *	lookups (query.c), target names (target.c), parsed records
- *	(memo.c), speculative prefetch (prefetch.c), the trace (trace.c)
- *	and the memory budget (budget.c).
+ *	lookups (query.c), which record applies (select.c, as for lint),
+ *	target names (target.c), parsed records (memo.c), speculative
+ *	prefetch (prefetch.c), the trace (trace.c) and the memory budget
+ *	(budget.c).
  *
  *	Limits (RFC 7208 §4.6.4): 10 DNS-querying terms (include, a, mx, ptr,
  *	exists, redirect) per job, counted when a term is evaluated; the void
@@ -417,93 +418,68 @@ static void st_fetch(spf_job_t *job, struct frame *f)
 	f->state = F_SELECT;
 }
 
-/* RFC 4406 §4.4 (SPECS A.3): the record for a Sender ID scope, chosen
- * by spf_record_select().  Returns it, or NULL when the frame is
- * finished (none, permerror, temperror). */
-static const spf_dns_rr_t *select_scoped(spf_job_t *job, struct frame *f)
+/*
+ * RFC 7208 §4.4 / §4.5, or RFC 4406 §4.4 (SPECS A.3) for a Sender ID
+ * scope: the one record spf_record_select() chooses.  Returns it, or
+ * NULL when the frame is finished (temperror, none, permerror), each
+ * worded here for the trace and the problem text.
+ */
+static const spf_dns_rr_t *select_record(spf_job_t *job, struct frame *f)
 {
-	const char *scope = job->scope == SPF_SCOPE_PRA ? "pra" : "mfrom";
-	struct slot *sl[2] = { f->txt, f->spf99 };
+	bool scoped = job->scope != SPF_SCOPE_RFC7208;
 	spf_selection_t sel;
+	const char *scope;
 
-	for (size_t i = 0; i < 2; i++) {
-		spf_dns_status_t st = slot_status(sl[i]);
-
-		if (sl[i] != NULL && (st == SPF_DNS_TEMPFAIL || st == SPF_DNS_BADREPLY)) {
-			frame_finish(job, f, SPF_RESULT_TEMPERROR, spf_arena_printf(job->arena,
-				"looking up the Sender ID record of %s: %s", f->domain,
-				slot_why(job, sl[i])));
-			return NULL;
-		}
+	spf_record_select(f->txt != NULL ? f->txt->ans : NULL,
+		f->spf99 != NULL ? f->spf99->ans : NULL, job->scope, job->v1_for_pra, &sel);
+	if (sel.status == SPF_SELECT_DNS_ERROR) {
+		frame_finish(job, f, SPF_RESULT_TEMPERROR, spf_arena_printf(job->arena,
+			"looking up the %s record of %s: %s", scoped ? "Sender ID" : "SPF",
+			f->domain, slot_why(job, sel.failed == SPF_RR_SPF ? f->spf99 : f->txt)));
+		return NULL;
 	}
-	spf_record_select(f->txt ? f->txt->ans : NULL, f->spf99 ? f->spf99->ans : NULL,
-		job->scope, job->v1_for_pra, &sel);
 	if (sel.used_spf99)
 		trace_note(job, f->node,
 			"type SPF (99) records exist: the TXT records are ignored (RFC 4406 §4.4)");
-	if (sel.ncand == 0) {
-		frame_finish(job, f, SPF_RESULT_NONE, f->role == ROLE_CHECK ?
-			spf_arena_printf(job->arena, "%s has no SPF record for scope %s%s",
-				f->domain, scope, job->scope == SPF_SCOPE_PRA && !job->v1_for_pra ?
-				" (spf2.0 records only: v=spf1 is not used for pra)" : "") : NULL);
-		return NULL;
-	}
 	if (f->node != NULL)
 		f->node->records = (unsigned)sel.ncand;
-	if (sel.ncand > 1) {
-		frame_finish(job, f, SPF_RESULT_PERMERROR, spf_arena_printf(job->arena,
-			"%s publishes %zu %s records for scope %s%s; exactly one is allowed (RFC 4406 §4.4)",
-			f->domain, sel.ncand, sel.version == 2 ? "spf2.x" : "v=spf1", scope,
-			sel.used_spf99 ? " in type SPF (99)" : ""));
+	if (sel.status == SPF_SELECT_ONE)
+		return sel.rr;
+	scope = job->scope == SPF_SCOPE_PRA ? "pra" : "mfrom";
+	if (sel.status == SPF_SELECT_NONE) {
+		const char *why = NULL;
+
+		if (f->role == ROLE_CHECK && !scoped)
+			why = spf_arena_printf(job->arena, "%s has no SPF record", f->domain);
+		else if (f->role == ROLE_CHECK)
+			why = spf_arena_printf(job->arena, "%s has no SPF record for scope %s%s",
+				f->domain, scope, job->scope == SPF_SCOPE_PRA && !job->v1_for_pra ?
+				" (spf2.0 records only: v=spf1 is not used for pra)" : "");
+		frame_finish(job, f, SPF_RESULT_NONE, why);
 		return NULL;
 	}
-	return sel.rr;
+	/* SPF_SELECT_MANY */
+	frame_finish(job, f, SPF_RESULT_PERMERROR, scoped ?
+		spf_arena_printf(job->arena,
+			"%s publishes %zu %s records for scope %s%s; exactly one is allowed (RFC 4406 §4.4)",
+			f->domain, sel.ncand, sel.version == 2 ? "spf2.x" : "v=spf1", scope,
+			sel.used_spf99 ? " in type SPF (99)" : "") :
+		spf_arena_printf(job->arena,
+			"%s publishes %zu v=spf1 records; exactly one is allowed (RFC 7208 §4.5)",
+			f->domain, sel.ncand));
+	return NULL;
 }
 
-/* RFC 7208 §4.4 / §4.5: select the one v=spf1 record and parse it. */
+/* Select the record (select_record()) and parse it. */
 static void st_select(spf_job_t *job, struct frame *f)
 {
-	spf_dns_status_t st = slot_status(f->txt);
-	const spf_dns_rr_t *found = NULL;
-	size_t n, count = 0;
+	const spf_dns_rr_t *found = select_record(job, f);
 	spf_parse_error_t perr = { 0 };
 	spf_status_t ps;
 	spf_trace_t *rnode;
 
-	if (job->scope != SPF_SCOPE_RFC7208) {
-		found = select_scoped(job, f);
-		if (found == NULL)
-			return;
-		goto parse;
-	}
-	if (st == SPF_DNS_TEMPFAIL || st == SPF_DNS_BADREPLY) {
-		frame_finish(job, f, SPF_RESULT_TEMPERROR, spf_arena_printf(job->arena,
-			"looking up the SPF record of %s: %s", f->domain, slot_why(job, f->txt)));
+	if (found == NULL)
 		return;
-	}
-	n = st == SPF_DNS_OK ? spf_dns_answer_count(f->txt->ans) : 0;
-	for (size_t i = 0; i < n; i++) {
-		const spf_dns_rr_t *rr = spf_dns_answer_rr(f->txt->ans, i);
-
-		if (spf_record_is_spf1(rr->u.txt.data, rr->u.txt.len)) {
-			found = rr;
-			count++;
-		}
-	}
-	if (f->node != NULL)
-		f->node->records = (unsigned)count;
-	if (count == 0) {
-		frame_finish(job, f, SPF_RESULT_NONE, f->role == ROLE_CHECK ?
-			spf_arena_printf(job->arena, "%s has no SPF record", f->domain) : NULL);
-		return;
-	}
-	if (count > 1) {
-		frame_finish(job, f, SPF_RESULT_PERMERROR, spf_arena_printf(job->arena,
-			"%s publishes %zu v=spf1 records; exactly one is allowed (RFC 7208 §4.5)",
-			f->domain, count));
-		return;
-	}
-parse:
 	/* parsed first: the record's label is then made in the memo */
 	ps = job->scope != SPF_SCOPE_RFC7208 ?
 		spf_record_parse_version(job->arena, found->u.txt.data, found->u.txt.len,

@@ -375,7 +375,8 @@ static void on_prefetch(const spf_dns_answer_t *ans, void *arg)
 		if (job->wstate != W_WAIT)
 			return;
 		spf_record_select(ans, NULL, SPF_SCOPE_RFC7208, false, &sel);
-		if (sel.ncand != 1 || parse_memo(job, ans, sel.rr, &rec, &perr) != SPF_OK ||
+		if (sel.status != SPF_SELECT_ONE ||
+		    parse_memo(job, ans, sel.rr, &rec, &perr) != SPF_OK ||
 		    walk_push(job, job->walk, spf_dns_answer_name(ans), rec, ans) == NULL) {
 			/* none, permerror or temperror ahead */
 			walk_stop(job, W_OFF);

@@ -52,14 +52,6 @@ static void consider(const spf_dns_answer_t *ans, spf_scope_t scope,
 
 		if (rr->type != SPF_RR_TXT && rr->type != SPF_RR_SPF)
 			continue;
-		if (scope == SPF_SCOPE_RFC7208) {
-			/* RFC 7208 §4.5: v=spf1 only */
-			if (spf_record_is_spf1(rr->u.txt.data, rr->u.txt.len)) {
-				if (v1->ncand++ == 0)
-					v1->rr = rr;
-			}
-			continue;
-		}
 		spf_record_version(rr->u.txt.data, rr->u.txt.len, &vi);
 		if (!vi.well_formed)
 			continue;
@@ -74,7 +66,46 @@ static void consider(const spf_dns_answer_t *ans, spf_scope_t scope,
 	}
 }
 
-void spf_record_select(const spf_dns_answer_t *txt,
+/*
+ * RFC 7208 §4.5: the TXT records that are "v=spf1" followed by SP or
+ * the end (spf_record_is_spf1(): case-insensitive, on the strings of
+ * each record joined without spaces, RFC 7208 §3.3); exactly one is
+ * needed.  Apart from select_sid() because every evaluation, include
+ * and redirect selects here: one pass, no second candidate list.
+ */
+static void select_spf1(const spf_dns_answer_t *txt, spf_selection_t *out)
+{
+	spf_dns_status_t st = txt != NULL ? spf_dns_answer_status(txt) :
+		SPF_DNS_TEMPFAIL;
+	size_t n = st == SPF_DNS_OK ? spf_dns_answer_count(txt) : 0;
+	const spf_dns_rr_t *first = NULL;
+	size_t ncand = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const spf_dns_rr_t *rr = spf_dns_answer_rr(txt, i);
+
+		if ((rr->type == SPF_RR_TXT || rr->type == SPF_RR_SPF) &&
+		    spf_record_is_spf1(rr->u.txt.data, rr->u.txt.len) &&
+		    ncand++ == 0)
+			first = rr;
+	}
+	memset(out, 0, sizeof(*out));
+	out->first = first;
+	out->ncand = ncand;
+	out->version = ncand > 0 ? 1 : 0;
+	if (st == SPF_DNS_TEMPFAIL || st == SPF_DNS_BADREPLY) {
+		out->status = SPF_SELECT_DNS_ERROR;
+		out->failed = SPF_RR_TXT;
+	} else if (ncand == 1) {
+		out->status = SPF_SELECT_ONE;
+		out->rr = first;
+	} else {
+		out->status = ncand == 0 ? SPF_SELECT_NONE : SPF_SELECT_MANY;
+	}
+}
+
+/* RFC 4406 §4.4 (SPECS A.3) for scope mfrom or pra, steps 1 to 5. */
+static void select_sid(const spf_dns_answer_t *txt,
 	const spf_dns_answer_t *spf99, spf_scope_t scope, bool v1_for_pra,
 	spf_selection_t *out)
 {
@@ -82,10 +113,9 @@ void spf_record_select(const spf_dns_answer_t *txt,
 	bool v1_ok = scope != SPF_SCOPE_PRA || v1_for_pra;
 
 	memset(out, 0, sizeof(*out));
-	if (scope != SPF_SCOPE_RFC7208 && spf99 != NULL &&
-	    spf_dns_answer_status(spf99) == SPF_DNS_OK &&
+	if (spf99 != NULL && spf_dns_answer_status(spf99) == SPF_DNS_OK &&
 	    spf_dns_answer_count(spf99) > 0) {
-		/* RFC 4406 §4.4 step 1: type 99 present, TXT ignored */
+		/* step 1: type 99 present, TXT ignored */
 		out->used_spf99 = true;
 		consider(spf99, scope, v1_ok, &v1, &v2);
 	} else {
@@ -106,11 +136,21 @@ void spf_record_select(const spf_dns_answer_t *txt,
 	if (txt == NULL || lookup_failed(txt)) {
 		out->status = SPF_SELECT_DNS_ERROR;
 		out->failed = SPF_RR_TXT;
-	} else if (scope != SPF_SCOPE_RFC7208 && spf99 != NULL && lookup_failed(spf99)) {
+	} else if (spf99 != NULL && lookup_failed(spf99)) {
 		out->status = SPF_SELECT_DNS_ERROR;
 		out->failed = SPF_RR_SPF;
 	} else {
 		out->status = out->ncand == 0 ? SPF_SELECT_NONE :
 			out->ncand > 1 ? SPF_SELECT_MANY : SPF_SELECT_ONE;
 	}
+}
+
+void spf_record_select(const spf_dns_answer_t *txt,
+	const spf_dns_answer_t *spf99, spf_scope_t scope, bool v1_for_pra,
+	spf_selection_t *out)
+{
+	if (scope == SPF_SCOPE_RFC7208)
+		select_spf1(txt, out);
+	else
+		select_sid(txt, spf99, scope, v1_for_pra, out);
 }
