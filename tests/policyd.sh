@@ -252,6 +252,15 @@ startup "config: missing file is a startup error" "cannot read the config file" 
 conf "debugLevel = 1\n"; chmod 666 "$tmp/c.conf"
 startup "config: world-writable refused" "writable by everyone" --config "$tmp/c.conf" --log "$tmp/log"
 chmod 644 "$tmp/c.conf"
+# issue 14: the file's bytes are shown as the replies show text ('?')
+conf "Lookup_Time = \x01\xff\x1b[31mx\n"
+startup "config: control and non-ASCII bytes in a value shown as '?'" \
+  "c.conf:1: Lookup_Time must be a number .*, not '\?\?\?\[31mx'$" --config "$tmp/c.conf" --log "$tmp/log"
+conf "Lo\x1bkup\xc3\xa9 = 1\n"
+startup "config: an option name with control bytes shown with '?'" "c.conf:1: unknown option 'Lo\?kup\?\?'" \
+  --config "$tmp/c.conf" --log "$tmp/log"
+LC_ALL=C grep -q '[^[:print:]]' "$tmp/serr" && bad "config: no raw bytes in the message" "" "$tmp/serr" ||
+  ok "config: no raw bytes in the message"
 if id nobody >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
   chmod 600 "$tmp/c.conf"; chmod 755 "$tmp"
   "$bin" policyd --config "$tmp/c.conf" --user nobody --log "$tmp/log" --listen "unix:$tmp/nobody.sock" \

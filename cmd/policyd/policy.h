@@ -233,5 +233,8 @@ policy_verdict_t policy_scope_verdict(const policy_config_t *c, bool helo,
 /* Make s safe for a reply or a header: control bytes, DEL and non-ASCII
  * become '?', at most max bytes (then "..."); into buf. */
 void policy_sanitize(spf_buf_t *buf, const char *s, size_t max);
+/* policy_sanitize(s, max) into buf[0..len) (cut to fit), for a log line
+ * or a message; returns buf. */
+const char *policy_printable(const char *s, char *buf, size_t len, size_t max);
 
 #endif

@@ -18,6 +18,9 @@
  *
  * DIAGNOSTICS
  *	"FILE:LINE: ..." naming the option and the value; see policy.h.
+ *	The file's name and bytes are shown as the replies show text
+ *	(policy_sanitize: control bytes and non-ASCII as '?'), so that a
+ *	binary file cannot write escape sequences to a terminal or a log.
  */
 #include "policy.h"
 
@@ -482,17 +485,18 @@ spf_status_t policy_config_parse(policy_config_t *c, const char *text,
 {
 	size_t pos = 0;
 	unsigned lineno = 0;
-	char *line = NULL;
+	char *line = NULL, slabel[270];
 	spf_status_t st = SPF_OK;
 
 	*err = NULL;
+	policy_printable(label, slabel, sizeof(slabel), 256);
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t llen = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		char *name, *v, *eq, *e;
 		const char *why, *bad = NULL;
 		bool whole = false;
-		char where[300];
+		char where[300], sname[100], sv[220], sbad[150];
 
 		lineno++;
 		spf_free(line);
@@ -502,7 +506,9 @@ spf_status_t policy_config_parse(policy_config_t *c, const char *text,
 			st = SPF_ENOMEM;
 			break;
 		}
-		snprintf(where, sizeof(where), "%s:%u", label, lineno);
+		/* the file's bytes and its name are shown as the protocol
+		 * replies show text: control bytes and non-ASCII as '?' */
+		snprintf(where, sizeof(where), "%s:%u", slabel, lineno);
 		if (memchr(text + pos - llen - (nl ? 1 : 0), '\0', llen) != NULL) {
 			*err = errf("%s: a NUL byte", where);
 			st = SPF_ESYNTAX;
@@ -514,7 +520,8 @@ spf_status_t policy_config_parse(policy_config_t *c, const char *text,
 			continue;
 		eq = strchr(name, '=');
 		if (eq == NULL) {
-			*err = errf("%s: not 'name = value': %.80s", where, name);
+			*err = errf("%s: not 'name = value': %s", where,
+				policy_printable(name, sname, sizeof(sname), 80));
 			st = SPF_ESYNTAX;
 			break;
 		}
@@ -535,15 +542,18 @@ spf_status_t policy_config_parse(policy_config_t *c, const char *text,
 		if (st == SPF_ENOMEM)
 			break;
 		if (why != NULL) {
+			policy_printable(name, sname, sizeof(sname), 80);
+			policy_printable(v, sv, sizeof(sv), 200);
 			if (*why == '\0')
-				*err = errf("%s: unknown option '%.80s'", where, name);
+				*err = errf("%s: unknown option '%s'", where, sname);
 			else if (bad != NULL)
-				*err = errf("%s: %s: bad entry '%s' in '%.200s'", where, why, bad, v);
+				*err = errf("%s: %s: bad entry '%s' in '%s'", where, why,
+					policy_printable(bad, sbad, sizeof(sbad), 127), sv);
 			else if (whole)
 				*err = errf("%s: %s is not supported by spfcheck policyd: %s",
-					where, name, why);
+					where, sname, why);
 			else
-				*err = errf("%s: %s, not '%.200s'", where, why, v);
+				*err = errf("%s: %s, not '%s'", where, why, sv);
 			st = SPF_ESYNTAX;
 			break;
 		}
@@ -559,6 +569,7 @@ spf_status_t policy_config_load(const char *path, policy_config_t **out,
 {
 	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
 	struct stat sb;
+	char shown[300];
 	char *text = NULL;
 	size_t len = 0;
 	policy_config_t *c = NULL;
@@ -566,23 +577,24 @@ spf_status_t policy_config_load(const char *path, policy_config_t **out,
 
 	*out = NULL;
 	*err = NULL;
+	policy_printable(path, shown, sizeof(shown), 256);
 	if (fd < 0) {
-		*err = errf("cannot read the config file %s: %s", path, strerror(errno));
+		*err = errf("cannot read the config file %s: %s", shown, strerror(errno));
 		return SPF_EIO;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		*err = errf("config file %s is not a regular file", path);
+		*err = errf("config file %s is not a regular file", shown);
 		st = SPF_EINVAL;
 		goto done;
 	}
 	if (sb.st_mode & S_IWOTH) {
 		*err = errf("config file %s is writable by everyone; refusing it "
-			"(chmod o-w %s)", path, path);
+			"(chmod o-w %s)", shown, shown);
 		st = SPF_EINVAL;
 		goto done;
 	}
 	if (sb.st_size > MAX_CONFIG) {
-		*err = errf("config file %s is over 1 MiB", path);
+		*err = errf("config file %s is over 1 MiB", shown);
 		st = SPF_ETOOBIG;
 		goto done;
 	}
@@ -598,7 +610,7 @@ spf_status_t policy_config_load(const char *path, policy_config_t **out,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			*err = errf("cannot read the config file %s: %s", path, strerror(errno));
+			*err = errf("cannot read the config file %s: %s", shown, strerror(errno));
 			st = SPF_EIO;
 			goto done;
 		}

@@ -24,6 +24,7 @@
  */
 #include "policy.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define MAX_TEXT 400      /* bytes of reply text after the codes */
@@ -32,6 +33,17 @@ void policy_sanitize(spf_buf_t *buf, const char *s, size_t max)
 {
 	if (s != NULL)
 		spf_buf_escape(buf, s, strlen(s), SPF_ESC_QMARK, max);
+}
+
+const char *policy_printable(const char *s, char *buf, size_t len, size_t max)
+{
+	spf_buf_t b;
+
+	spf_buf_init(&b, len);
+	policy_sanitize(&b, s, max);
+	snprintf(buf, len, "%s", b.err == SPF_OK ? spf_buf_cstr(&b) : "?");
+	spf_buf_finish(&b);
+	return buf;
 }
 
 policy_verdict_t policy_scope_verdict(const policy_config_t *c, bool helo,

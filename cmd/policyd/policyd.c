@@ -331,18 +331,6 @@ static void config_warn(void *arg, const char *msg)
 	plog(LOG_WARNING, "%s", msg);
 }
 
-/* s made printable for a log line (at most max bytes), in buf */
-static const char *printable(const char *s, char *buf, size_t len, size_t max)
-{
-	spf_buf_t b;
-
-	spf_buf_init(&b, len);
-	policy_sanitize(&b, s, max);
-	snprintf(buf, len, "%s", b.err == SPF_OK ? spf_buf_cstr(&b) : "?");
-	spf_buf_finish(&b);
-	return buf;
-}
-
 /* ---- connections ---- */
 
 static void conn_free(struct conn *c);
@@ -757,17 +745,17 @@ static void answer(struct preq *q, const char *action, const char *note)
 	c->nreq++;
 	if (q->cfg->queue_id && *policy_req_get(&q->r, POLICY_A_QUEUE_ID))
 		snprintf(qid, sizeof(qid), "%s: ",
-			printable(policy_req_get(&q->r, POLICY_A_QUEUE_ID), qb, sizeof(qb), 30));
+			policy_printable(policy_req_get(&q->r, POLICY_A_QUEUE_ID), qb, sizeof(qb), 30));
 	else
 		qid[0] = '\0';
 	plog(LOG_INFO, "%sclient=%s helo=%s sender=<%s> recipient=<%s> helo_result=%s "
 		"mfrom_result=%s action=\"%s\"%s%s ms=%.1f", qid,
-		printable(policy_req_get(&q->r, POLICY_A_CLIENT_ADDRESS), cl, sizeof(cl), 64),
-		printable(policy_req_get(&q->r, POLICY_A_HELO_NAME), he, sizeof(he), 255),
-		printable(policy_req_get(&q->r, POLICY_A_SENDER), se, sizeof(se), 300),
-		printable(policy_req_get(&q->r, POLICY_A_RECIPIENT), rc, sizeof(rc), 300),
+		policy_printable(policy_req_get(&q->r, POLICY_A_CLIENT_ADDRESS), cl, sizeof(cl), 64),
+		policy_printable(policy_req_get(&q->r, POLICY_A_HELO_NAME), he, sizeof(he), 255),
+		policy_printable(policy_req_get(&q->r, POLICY_A_SENDER), se, sizeof(se), 300),
+		policy_printable(policy_req_get(&q->r, POLICY_A_RECIPIENT), rc, sizeof(rc), 300),
 		result_name(&q->facts.helo_id), result_name(&q->facts.mfrom_id),
-		printable(action, ac, sizeof(ac), 500), note ? " note=" : "", note ? note : "",
+		policy_printable(action, ac, sizeof(ac), 500), note ? " note=" : "", note ? note : "",
 		ms);
 	c->cur = NULL;
 	c->since = cmd_now_ms();
@@ -941,8 +929,8 @@ static void answer_bypass(struct preq *q)
 	spf_buf_init(&b, 4096);
 	spf_buf_printf(&b, "PREPEND X-Comment: %s - client-ip=%s; helo=%s; envelope-from=%s; "
 		"receiver=%s", q->bypass, q->ipbuf,
-		printable(q->facts.helo, hb, sizeof(hb), 255),
-		printable(*q->facts.sender ? q->facts.sender : "<>", sb, sizeof(sb), 300),
+		policy_printable(q->facts.helo, hb, sizeof(hb), 255),
+		policy_printable(*q->facts.sender ? q->facts.sender : "<>", sb, sizeof(sb), 300),
 		rcv ? rcv : "<UNKNOWN>");
 	answer(q, b.err == SPF_OK ? spf_buf_cstr(&b) : "DUNNO", q->bypass);
 	spf_buf_finish(&b);
