@@ -238,7 +238,8 @@ spawn persistent "$noskip"
 # ---- startup errors ----
 startup() {  # startup NAME REGEX ARGS...: exit 64 and REGEX on stderr
   local name=$1 re=$2; shift 2
-  "$bin" policyd "$@" </dev/null >"$tmp/sout" 2>"$tmp/serr"; local r=$?
+  # bounded: a start that blocks (a FIFO as the config) fails, not hangs
+  timeout 20 "$bin" policyd "$@" </dev/null >"$tmp/sout" 2>"$tmp/serr"; local r=$?
   if [ $r -eq 64 ] && grep -Eq -- "$re" "$tmp/serr" && [ ! -s "$tmp/sout" ]; then ok "$name"
   else bad "$name" "exit $r" "$tmp/serr"; fi
 }
@@ -252,6 +253,12 @@ startup "config: missing file is a startup error" "cannot read the config file" 
 conf "debugLevel = 1\n"; chmod 666 "$tmp/c.conf"
 startup "config: world-writable refused" "writable by everyone" --config "$tmp/c.conf" --log "$tmp/log"
 chmod 644 "$tmp/c.conf"
+# issue 14: a FIFO as the config file is refused at once (opening it
+# waited for a writer forever, with the socket already listening)
+mkfifo "$tmp/fifo.conf"
+startup "config: a FIFO refused, not waited on" "config file .*fifo.conf is not a regular file" \
+  --config "$tmp/fifo.conf" --log "$tmp/log"
+startup "config: a directory refused" "config file .* is not a regular file" --config "$tmp" --log "$tmp/log"
 # issue 14: the file's bytes are shown as the replies show text ('?')
 conf "Lookup_Time = \x01\xff\x1b[31mx\n"
 startup "config: control and non-ASCII bytes in a value shown as '?'" \
@@ -335,6 +342,19 @@ if serve --listen "unix:$sock"; then
     bad "SIGHUP reload" "" "$tmp/hout"
   grep -q 'TempError_Defer must be True or False.*keeping the old configuration' "$tmp/slog" &&
     ok "SIGHUP: bad config logged with its line" || bad "SIGHUP: bad config logged" "" "$tmp/slog"
+  # issue 14: a FIFO in the config file's place is refused on SIGHUP, the
+  # old config kept, and the service still answers (it used to block in
+  # open() for a writer).  Opening the FIFO read-write afterwards frees a
+  # build that blocks, so that the rest of the tests can run.
+  rm -f "$tmp/c.conf"; mkfifo "$tmp/c.conf"
+  kill -HUP "$spid"
+  wait_lines 1 'SIGHUP: config file .*c.conf is not a regular file; keeping the old configuration' "$tmp/slog" &&
+    req 127.0.0.12 x.test a@temp.policy.test h4 | "${client[@]}" "unix:$sock" --timeout 10 >"$tmp/cout" &&
+    grep -q '^action=DEFER_IF_PERMIT' "$tmp/cout" &&
+    ok "SIGHUP: a FIFO as the config refused, old config kept, still answering" ||
+    bad "SIGHUP: FIFO config" "" "$tmp/slog"
+  exec 6<>"$tmp/c.conf"; exec 6>&-
+  rm -f "$tmp/c.conf"
   # SIGTERM: answers the request in flight, then exits 0 and removes the socket
   n=$(lines "$reread" "$tmp/slog")
   conf "${noskip}Lookup_Time = 2\ndebugLevel = 2\n"; kill -HUP "$spid"

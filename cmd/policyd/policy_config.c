@@ -567,7 +567,10 @@ spf_status_t policy_config_parse(policy_config_t *c, const char *text,
 spf_status_t policy_config_load(const char *path, policy_config_t **out,
 	char **err, void (*warn)(void *arg, const char *msg), void *arg)
 {
-	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading waits for a writer, and
+	 * would stop the daemon at start or on SIGHUP; fstat() then refuses
+	 * anything but a regular file before a read can block */
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	struct stat sb;
 	char shown[300];
 	char *text = NULL;
