@@ -235,6 +235,17 @@ spawn persistent "$noskip"
 { [ "$(wc -l <"$tmp/out")" -eq 200 ] && [ "$(grep -c '^action=PREPEND Received-SPF: pass' "$tmp/out")" -eq 200 ]; } &&
   ok "persistent: 200 requests, 200 replies in order" || bad "persistent" "$(wc -l <"$tmp/out") replies" "$tmp/log"
 
+# issue 14: Request_Time over Postfix's smtpd_policy_service_timeout
+# default (100 s) is warned about, and applies
+{ req 127.0.0.12 x.test a@fail.policy.test rt1; } >"$tmp/in"
+spawn request-time-warning "${noskip}Request_Time = 300\n"
+{ [ "$rc" -eq 0 ] && grep -q "c.conf:2: Request_Time 300 s is over Postfix's default smtpd_policy_service_timeout of 100 s" "$tmp/log"; } &&
+  ok "Request_Time over 100 s: warned" || bad "Request_Time over 100 s: warned" "exit $rc" "$tmp/log"
+expect "Request_Time over 100 s: the request still answered" 1 '^action=550 5.7.23 '
+{ req 127.0.0.12 x.test a@fail.policy.test rt2; } >"$tmp/in"
+spawn request-time-100 "${noskip}Request_Time = 100\n"
+grep -q 'Request_Time' "$tmp/log" && bad "Request_Time 100 s: no warning" "" "$tmp/log" || ok "Request_Time 100 s: no warning"
+
 # ---- startup errors ----
 startup() {  # startup NAME REGEX ARGS...: exit 64 and REGEX on stderr
   local name=$1 re=$2; shift 2

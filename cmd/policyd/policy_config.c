@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #define MAX_CONFIG (1024 * 1024)
+/* Postfix's smtpd_policy_service_timeout default (postconf(5)) */
+#define POSTFIX_POLICY_TIMEOUT 100
 
 policy_config_t *policy_config_create(void)
 {
@@ -428,6 +430,13 @@ static const char *apply(policy_config_t *c, const char *name, const char *v,
 	} else if (strcmp(name, "Request_Time") == 0) {
 		if (!parse_uint(v, 1, 3600, &c->request_time))
 			return "Request_Time must be a number of seconds from 1 to 3600";
+		if (c->request_time > POSTFIX_POLICY_TIMEOUT && warn != NULL) {
+			snprintf(msg, sizeof(msg), "%s: Request_Time %u s is over Postfix's "
+				"default smtpd_policy_service_timeout of %d s: unless that is "
+				"raised too, smtpd gives up on a slow request first (451 4.3.5)",
+				where, c->request_time, POSTFIX_POLICY_TIMEOUT);
+			warn(arg, msg);
+		}
 	} else if (strcmp(name, "Void_Limit") == 0) {
 		if (!parse_uint(v, 1, 100, &c->void_limit))
 			return "Void_Limit must be a number from 1 to 100";
