@@ -55,8 +55,13 @@ struct common_opts {
 #define COMMON_EVAL_ONLY (COMMON_BIT(1005) | COMMON_BIT(1006) | \
 	COMMON_BIT(1012) | COMMON_BIT(1013))
 
-/* Print "spfcheck: <message>" on stderr. */
+/* Print "spfcheck: <message>" on stderr, or hand the message (without
+ * the prefix, borrowed for the call) to the function cmd_error_redirect()
+ * set. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Send cmd_error()'s messages to fn instead of stderr; NULL: stderr
+ * again.  For policyd, whose stderr may be the Postfix socket (spawn). */
+void cmd_error_redirect(void (*fn)(const char *msg));
 
 /* What getopt_long's ':' (a missing value) or '?' (an unknown option)
  * means, said for command cmd; arg is the option as typed.  Returns

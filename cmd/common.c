@@ -32,10 +32,28 @@ int spf_result_exit(spf_result_t r)
 	return EXIT_INTERNAL;
 }
 
+static void (*error_hook)(const char *msg);
+
+void cmd_error_redirect(void (*fn)(const char *msg))
+{
+	error_hook = fn;
+}
+
 void cmd_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (error_hook != NULL) {
+		spf_buf_t b;
+
+		spf_buf_init(&b, 4096);
+		va_start(ap, fmt);
+		spf_buf_vprintf(&b, fmt, ap);
+		va_end(ap);
+		error_hook(b.err == SPF_OK ? spf_buf_cstr(&b) : "out of memory");
+		spf_buf_finish(&b);
+		return;
+	}
 	fputs("spfcheck: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

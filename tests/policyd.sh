@@ -295,6 +295,39 @@ conf "$noskip"
 timeout 10 "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" --log "$tmp/log" <"$tmp/in" >"$tmp/raw" 2>&1
 [ "$(cat "$tmp/raw")" = "$(printf 'action=550 5.7.23 Message rejected due to: 127.0.0.12 may not send mail for fail.policy.test. Please see https://www.open-spf.org/Why?s=mfrom;id=a@fail.policy.test;ip=127.0.0.12;r=bob@dest.test\n\n')" ] &&
   ok "stderr = stdout: only the reply reaches the client" || bad "stderr = stdout" "" "$tmp/raw"
+# issue 14: in spawn mode a command-line error never reaches the client:
+# stdin, stdout and stderr one socket as spawn(8) makes them, then stdout
+# and stderr one file.  Nothing is written there, the exit status is not
+# 0, and the error is in the log.
+python3 - "$bin" "$tmp/log" >"$tmp/spawnerr" <<'EOF'
+import socket, subprocess, sys
+spf, log = sys.argv[1:3]
+for args in (["--bogus"], ["--max-connections", "abc"], ["--max-connections"], ["extra"],
+             ["--json"], ["--deadline", "100"], ["--socket-mode", "9"], ["--help"]):
+    a, b = socket.socketpair()
+    p = subprocess.Popen([spf, "policyd", "--log", log] + args, stdin=b, stdout=b, stderr=b)
+    b.close()
+    rc = p.wait(timeout=20)
+    data = b""
+    while True:   # EOF once the service is gone
+        chunk = a.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    print("%s: exit %d, %d bytes on the socket" % (" ".join(args), rc, len(data)))
+EOF
+n=$(grep -c ': exit [1-9][0-9]*, 0 bytes on the socket$' "$tmp/spawnerr")
+{ [ "$n" -eq 8 ] && grep -q "error: unknown option '--bogus'" "$tmp/log" &&
+  grep -q 'error: --help: stdout is a socket' "$tmp/log"; } &&
+  ok "spawn(8) socket: command-line errors and --help logged, nothing on the socket, exit not 0" ||
+  bad "spawn(8) socket: command-line errors" "$n of 8 clean" "$tmp/spawnerr"
+for a in --bogus "--max-connections abc" --max-connections extra --json; do
+  # shellcheck disable=SC2086
+  timeout 20 "$bin" policyd --log "$tmp/log" $a </dev/null >"$tmp/raw" 2>&1; r=$?
+  { [ $r -ne 0 ] && [ ! -s "$tmp/raw" ]; } &&
+    ok "stderr = stdout: '$a' logged, nothing on stdout, exit $r" ||
+    bad "stderr = stdout: '$a'" "exit $r" "$tmp/raw"
+done
 
 # ---- socket modes ----
 # serve ARGS...: start the service in the background, wait for its socket

@@ -1728,6 +1728,16 @@ static bool make_resolver(struct daemon *d)
 	return true;
 }
 
+/* A command-line error held while stderr may be the Postfix socket:
+ * the first one (option parsing stops there). */
+static char held_error[512];
+
+static void hold_error(const char *msg)
+{
+	if (held_error[0] == '\0')
+		snprintf(held_error, sizeof(held_error), "%s", msg);
+}
+
 int cmd_policyd(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1753,8 +1763,18 @@ int cmd_policyd(int argc, char **argv)
 	struct event_config *ecfg = NULL;
 	char *err = NULL;
 	int opt, rc = EXIT_USAGE;
+	bool help = false, stderr_shared;
 
 	memset(d, 0, sizeof(*d));
+	held_error[0] = '\0';
+	/* C.8: spawn(8) gives stderr the socket of stdout.  Until the
+	 * options say whether this is spawn mode, an error is held, then
+	 * logged (spawn) or written to stderr (--listen, where stderr may be
+	 * a socket to the journal). */
+	stderr_shared = is_socket(STDERR_FILENO) || same_file(STDERR_FILENO, STDOUT_FILENO) ||
+		same_file(STDERR_FILENO, STDIN_FILENO);
+	if (stderr_shared)
+		cmd_error_redirect(hold_error);
 	/* no JSON replies; the time and void limits come from the
 	 * configuration (Lookup_Time, Void_Limit) */
 	d->co.cmd = "policyd";
@@ -1773,7 +1793,7 @@ int cmd_policyd(int argc, char **argv)
 		char *end;
 
 		if (cr < 0)
-			return EXIT_USAGE;
+			goto parsed;
 		if (cr > 0)
 			continue;
 		switch (opt) {
@@ -1783,7 +1803,7 @@ int cmd_policyd(int argc, char **argv)
 		case 'L':
 			if (nlisten >= MAX_LISTEN) {
 				cmd_error("at most %d --listen options", MAX_LISTEN);
-				return EXIT_USAGE;
+				goto parsed;
 			}
 			listen_specs[nlisten++] = optarg;
 			break;
@@ -1791,7 +1811,7 @@ int cmd_policyd(int argc, char **argv)
 			mode = strtoul(optarg, &end, 8);
 			if (*optarg == '\0' || *end != '\0' || mode > 0777) {
 				cmd_error("--socket-mode '%s': not an octal mode", optarg);
-				return EXIT_USAGE;
+				goto parsed;
 			}
 			break;
 		case 'U':
@@ -1810,7 +1830,7 @@ int cmd_policyd(int argc, char **argv)
 				cmd_error("--%s '%s': not a number from 1 to 1000000",
 					opt == 'N' ? "max-connections" : opt == 'I' ? "idle-timeout" :
 					opt == 'R' ? "receive-timeout" : "send-timeout", optarg);
-				return EXIT_USAGE;
+				goto parsed;
 			}
 			if (opt == 'N')
 				d->max_conns = (unsigned)v;
@@ -1824,23 +1844,38 @@ int cmd_policyd(int argc, char **argv)
 		}
 		case 'B':
 			if (!cmd_memory_budget(optarg, &d->budget_bytes))
-				return EXIT_USAGE;
+				goto parsed;
 			break;
 		case 'h':
-			fputs(policyd_usage, stdout);
-			return 0;
+			help = true;
+			break;
 		default:   /* ':' (a value missing) or an unknown option */
-			return cmd_option_error("policyd", opt, argv[optind - 1]);
+			cmd_option_error("policyd", opt, argv[optind - 1]);
+			goto parsed;
 		}
 	}
-	if (!cmd_operands("policyd", argc, argv, optind, 0, 0, "no arguments"))
-		return EXIT_USAGE;
-	d->budget = spf_budget_create(d->budget_bytes);
-	if (d->budget == NULL) {
-		cmd_error("out of memory");
-		return EXIT_INTERNAL;
-	}
+	if (help || cmd_operands("policyd", argc, argv, optind, 0, 0, "no arguments"))
+		rc = 0;
+parsed:
+	cmd_error_redirect(NULL);
 	d->spawn = nlisten == 0;
+	if (rc == 0 && help) {
+		/* spawn(8): stdout is the policy socket, where the usage would
+		 * be read as a reply */
+		if (!d->spawn || !is_socket(STDOUT_FILENO)) {
+			fputs(policyd_usage, stdout);
+			return 0;
+		}
+		hold_error("--help: stdout is a socket (spawn(8)); the usage is not written "
+			"on the policy protocol");
+		rc = EXIT_USAGE;
+	}
+	if (rc != 0 && (!stderr_shared || !d->spawn)) {
+		if (held_error[0] != '\0')
+			cmd_error("%s", held_error);
+		return rc;
+	}
+	rc = EXIT_USAGE;
 	if (d->spawn) {
 		/* C.8: spawn(8) gives stderr the socket of stdout: never write
 		 * there.  A stderr that is a socket or the same file as stdin or
@@ -1882,6 +1917,18 @@ int cmd_policyd(int argc, char **argv)
 		open_log(d);
 		startup_error(d, "cannot open the log file %s: %s", log_arg, strerror(e));
 		return EXIT_USAGE;
+	}
+	if (held_error[0] != '\0') {
+		/* a command-line error in spawn mode: logged, never on the
+		 * socket; Postfix sees the exit status */
+		startup_error(d, "%s", held_error);
+		goto out;
+	}
+	d->budget = spf_budget_create(d->budget_bytes);
+	if (d->budget == NULL) {
+		startup_error(d, "out of memory");
+		rc = EXIT_INTERNAL;
+		goto out;
 	}
 	if (gethostname(d->hostname, sizeof(d->hostname)) != 0)
 		snprintf(d->hostname, sizeof(d->hostname), "localhost");
