@@ -566,6 +566,15 @@ if serve --listen "unix:$sock" --send-timeout 2; then
   { [ $r -eq 0 ] && [ "$(grep -c '^action=PREPEND X-Comment' "$tmp/cout")" -eq 1000 ]; } &&
     ok "pipelining: 1000 requests sent at once, 1000 replies" ||
     bad "pipelining" "exit $r, $(grep -c '^action=' "$tmp/cout") replies" "$tmp/slog"
+  # the same sent by a client that reads nothing before it has written
+  # all (about 650 KB): the replies of what was read up to the output
+  # bound reach it, then the connection closes at --send-timeout (it got
+  # 0 replies when the pipeline overran the input bound)
+  out=$("${probe[@]}" pipeline "unix:$sock" 1000)
+  n=$(echo "$out" | awk '{print $2}')
+  { [ "${n:-0}" -gt 0 ] && [[ "$out" == *closed ]]; } &&
+    ok "pipelining without reading: the replies up to the bound, then closed ($out)" ||
+    bad "pipelining without reading" "$out" "$tmp/slog"
   kill -TERM "$spid"; wait "$spid"
 else
   bad "flood: listening" "did not start" "$tmp/serr"

@@ -9,6 +9,11 @@
                       "sent N closed" or "sent N open".
   stall ADDR N        open N connections, send each the first 59 bytes of
                       a request, print "ready", hold them until stdin ends.
+  pipeline ADDR N     send N requests answered at once in one blocking
+                      write, reading nothing until it is done (or fails:
+                      the server closed), then read until the server
+                      closes or 30 s pass.  Prints "replies R closed" or
+                      "replies R open".
   drip ADDR           send a request one byte every 0.2 s; print
                       "closed after N bytes" when the server closes, or
                       "open after N bytes" after 20 s.
@@ -67,6 +72,30 @@ def stall(addr, n):
     sys.stdin.read()
 
 
+def pipeline(addr, n):
+    s = connect(addr)
+    try:
+        # a new instance each, so that each reply is a whole header
+        s.sendall(b"".join(REQ.replace(b"instance=flood", b"instance=p%d" % i)
+                           for i in range(n)))
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    buf, closed = b"", False
+    s.settimeout(30)
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            buf += chunk
+    except ConnectionResetError:
+        closed = True
+    except socket.timeout:
+        pass
+    print("replies %d %s" % (buf.count(b"\n\n"), "closed" if closed else "open"))
+
+
 def drip(addr):
     s = connect(addr)
     end = time.monotonic() + 20
@@ -96,6 +125,8 @@ def main():
         flood(addr, int(sys.argv[3]))
     elif cmd == "stall":
         stall(addr, int(sys.argv[3]))
+    elif cmd == "pipeline":
+        pipeline(addr, int(sys.argv[3]))
     elif cmd == "drip":
         drip(addr)
     sys.stdout.flush()
