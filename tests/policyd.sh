@@ -13,6 +13,7 @@ zone=$3
 here=$(cd "$(dirname "$0")" && pwd)
 client=(python3 "$here/policyd_client.py")
 serve_pre=()   # a command serve runs the service under (prlimit)
+spawn_extra=() # more options for spawn
 pass=0
 fail=0
 tmp=$(mktemp -d)
@@ -65,7 +66,7 @@ conf() { printf '%b' "$1" >"$tmp/c.conf"; chmod 644 "$tmp/c.conf"; }
 spawn() {
   conf "$2"
   rm -f "$tmp/log"
-  timeout 20 "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" --log "$tmp/log" \
+  timeout 20 "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" --log "$tmp/log" "${spawn_extra[@]}" \
     <"$tmp/in" >"$tmp/raw" 2>"$tmp/err"
   rc=$?
   # one reply per line
@@ -115,6 +116,19 @@ expect "new instance after others: evaluated again" 12 '^action=550 5.7.23 '
 [ ! -s "$tmp/err" ] && ok "spawn: nothing on stderr" || bad "spawn: nothing on stderr" "stderr not empty" "$tmp/err"
 grep -q 'client=127.0.0.12 helo=x.test sender=<a@fail.policy.test> .*mfrom_result=fail action="550' "$tmp/log" &&
   ok "one log line per decision" || bad "one log line per decision" "no decision line" "$tmp/log"
+
+# issue 14: --log-format compact, one short line per decision: the action
+# code, not its text (the full line is about 560 bytes)
+{ req 127.0.0.12 x.test a@fail.policy.test c1; req 127.0.0.10 mail.$P a@$P c2; } >"$tmp/in"
+spawn_extra=(--log-format compact)
+spawn compact "$noskip"
+spawn_extra=()
+c1=$(grep ' 127.0.0.12 x.test <a@fail.policy.test> <bob@dest.test> helo=none mfrom=fail 550 5.7.23 [0-9]*ms$' "$tmp/log")
+c2=$(grep " 127.0.0.10 mail.$P <a@$P> <bob@dest.test> helo=pass mfrom=pass PREPEND Received-SPF [0-9]*ms$" "$tmp/log")
+{ [ "$rc" -eq 0 ] && [ -n "$c1" ] && [ -n "$c2" ] && [ ${#c1} -lt 160 ]; } &&
+  ok "--log-format compact: one short line per decision (${#c1} bytes)" ||
+  bad "--log-format compact" "exit $rc" "$tmp/log"
+expect "--log-format compact: the replies unchanged" 1 '^action=550 5.7.23 Message rejected due to'
 
 # a repeated reject for the same instance
 { req 127.0.0.12 x.test a@fail.policy.test r1; req 127.0.0.12 x.test a@fail.policy.test r1; } >"$tmp/in"
@@ -287,6 +301,7 @@ if id nobody >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     ok "config unreadable by --user: loud startup error" || bad "config unreadable by --user" "exit $r" "$tmp/serr"
   chmod 644 "$tmp/c.conf"
 fi
+startup "--log-format: a bad value refused" "--log-format 'short': not full or compact" --log-format short
 startup "--log stderr refused in spawn mode" "not allowed without --listen" --log stderr
 startup "bad --listen" "not unix:PATH or inet:HOST:PORT" --listen "tcp:1.2.3.4" --log "$tmp/log"
 # the log is in the file, stderr stays clean, when stderr is the socket
@@ -668,6 +683,36 @@ else
   serve_pre=()
   bad "fd limit: listening" "did not start" "$tmp/serr"
 fi
+
+# 6. a log that takes no lines (a FIFO whose reader stalls) never stalls
+# the answers: lines wait in a queue of at most 1 MiB, past it they are
+# dropped and counted, and the count is logged once the log takes lines
+# again.  The log write used to block the one loop after 64 KiB.
+mkfifo "$tmp/log.fifo"
+exec 5<>"$tmp/log.fifo"
+sock="$tmp/logblock.sock"
+"$bin" policyd --config "$tmp/c.conf" --log "$tmp/log.fifo" --listen "unix:$sock" </dev/null \
+  2>"$tmp/serr" &
+lpid=$!; pids+=($lpid)
+out=$("${probe[@]}" drain 5 'listening on [0-9]+ socket' 20)
+if [[ "$out" == *listening* ]]; then
+  long=$(head -c 250 /dev/zero | tr '\0' h)
+  : >"$tmp/in"; for i in $(seq 20); do req 127.0.0.1 "$long.test" "u$i@$P" "lb$i" >>"$tmp/in"; done
+  # 100 connections x 20 requests, about 1.6 MB of log lines, none read
+  "${client[@]}" "unix:$sock" --conns 100 --timeout 60 <"$tmp/in" >"$tmp/cout"; r=$?
+  n=$(grep -c '^action=PREPEND X-Comment' "$tmp/cout")
+  { [ $r -eq 0 ] && [ "$n" -eq 2000 ]; } &&
+    ok "a log FIFO nobody reads: 2000 requests all answered" ||
+    bad "log FIFO nobody reads" "exit $r, $n replies" "$tmp/serr"
+  out=$("${probe[@]}" drain 5 'warning: [0-9]+ log lines dropped' 30)
+  [[ "$out" == *"log lines dropped"* ]] &&
+    ok "the lines the log did not take are counted: ${out#*warning: }" ||
+    bad "dropped log lines counted" "$out"
+  kill -TERM "$lpid"; wait "$lpid"
+else
+  bad "log FIFO: listening" "$out" "$tmp/serr"
+fi
+exec 5>&-
 
 # 5. --user: an existing log file keeps its owner; a socket the user
 # cannot remove at exit is said so in the log

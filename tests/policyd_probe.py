@@ -14,6 +14,10 @@
                       the server closed), then read until the server
                       closes or 30 s pass.  Prints "replies R closed" or
                       "replies R open".
+  drain FD REGEX S    read the inherited descriptor FD (the read end of a
+                      log FIFO) without blocking until a line matching
+                      REGEX arrives or S seconds pass; print that line,
+                      or "none" and the bytes read.
   drip ADDR           send a request one byte every 0.2 s; print
                       "closed after N bytes" when the server closes, or
                       "open after N bytes" after 20 s.
@@ -96,6 +100,27 @@ def pipeline(addr, n):
     print("replies %d %s" % (buf.count(b"\n\n"), "closed" if closed else "open"))
 
 
+def drain(fd, regex, seconds):
+    import re
+    os.set_blocking(fd, False)
+    end = time.monotonic() + seconds
+    buf, total = b"", 0
+    while time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if not r:
+            continue
+        chunk = os.read(fd, 65536)
+        total += len(chunk)
+        buf += chunk
+        lines = buf.split(b"\n")
+        buf = lines.pop()
+        for line in lines:
+            if re.search(regex, line.decode("utf-8", "replace")):
+                print(line.decode("utf-8", "replace"))
+                return
+    print("none after %d bytes" % total)
+
+
 def drip(addr):
     s = connect(addr)
     end = time.monotonic() + 20
@@ -121,6 +146,10 @@ def drip(addr):
 
 def main():
     cmd, addr = sys.argv[1], sys.argv[2]
+    if cmd == "drain":
+        drain(int(addr), sys.argv[3], float(sys.argv[4]))
+        sys.stdout.flush()
+        os._exit(0)
     if cmd == "flood":
         flood(addr, int(sys.argv[3]))
     elif cmd == "stall":

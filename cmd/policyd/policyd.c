@@ -82,6 +82,8 @@
 #define FD_RESERVE 32                /* descriptors not for connections (DNS, log, ...) */
 #define EVICT_MIN_AGE_MS 1000       /* a connection idle for less is not evicted */
 #define SLOT_LOG_INTERVAL 60         /* seconds between eviction / accept reports */
+#define LOG_QUEUE_MAX (1024 * 1024)  /* bytes of log lines waiting for the log */
+#define LOG_LINE_MAX 8192
 
 static const char policyd_usage[] =
 	"usage: spfcheck policyd [options]\n"
@@ -100,6 +102,8 @@ static const char policyd_usage[] =
 	"                          opening the sockets\n"
 	"  --log syslog|stderr|FILE  where to log (default: syslog for stdin/stdout,\n"
 	"                          stderr with --listen; never stderr without it)\n"
+	"  --log-format full|compact  a decision's log line: every field in full\n"
+	"                          (default), or one short line (action code only)\n"
 	"  --max-connections N     connections served at once (default 1000)\n"
 	"  --idle-timeout S        close a connection idle for S seconds (default 600)\n"
 	"  --receive-timeout S     close a connection that has not sent a whole\n"
@@ -132,7 +136,13 @@ struct daemon {
 	bool stderr_ok;          /* startup errors may go to stderr */
 	enum log_target log_to;
 	const char *log_path;
-	FILE *log_file;
+	int log_fd;              /* file, stderr or syslog socket; -1: none yet */
+	bool log_is_socket;      /* written with send(MSG_DONTWAIT) */
+	bool log_compact;        /* --log-format compact */
+	struct evbuffer *log_queue;   /* lines waiting for log_fd (not syslog) */
+	struct event *log_wev;
+	size_t log_queued_lines;
+	unsigned long log_dropped, log_dropped_said;
 	bool log_created;        /* we created log_path (so we may chown it) */
 	struct evconnlistener *listeners[MAX_LISTEN];
 	char *unix_paths[MAX_LISTEN];
@@ -220,50 +230,227 @@ struct conn {
 
 static struct daemon *the_daemon;   /* for the log function */
 
-/* ---- logging ---- */
+/* ---- logging ----
+ *
+ * A log write never stalls the answers.  The log descriptor is
+ * non-blocking: a pipe or FIFO (stderr to a log collector, --log FIFO)
+ * whose reader stalls, or syslog's socket when syslogd is slow, fails
+ * with EAGAIN instead of blocking the one loop.  A file or stderr line
+ * that does not go out at once waits in a queue of at most
+ * LOG_QUEUE_MAX bytes, written when the descriptor is writable; past
+ * that, and for syslog (one datagram per line, no queue), the line is
+ * dropped and counted, and the count is logged once lines go out
+ * again.  A regular file on a slow disk is written by the kernel's page
+ * cache and cannot be made non-blocking; a full disk (ENOSPC) drops and
+ * counts as above.
+ */
 
-static void vlog_line(int prio, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-static void vlog_line(int prio, const char *fmt, va_list ap)
+static void log_drop_notice(struct daemon *d);
+
+static ssize_t log_send(struct daemon *d, const void *p, size_t n)
 {
-	struct daemon *d = the_daemon;
-	FILE *f = NULL;
+	ssize_t w;
+
+	do {
+		w = d->log_is_socket ? send(d->log_fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) :
+			write(d->log_fd, p, n);
+	} while (w < 0 && errno == EINTR);
+	return w;
+}
+
+/* Write the queue without blocking; true when it is empty. */
+static bool log_flush(struct daemon *d)
+{
+	while (evbuffer_get_length(d->log_queue) > 0) {
+		size_t n = evbuffer_get_contiguous_space(d->log_queue);
+		ssize_t w = log_send(d, evbuffer_pullup(d->log_queue, (ssize_t)n), n);
+
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		if (w <= 0) {
+			/* ENOSPC, EPIPE, ...: what waits is lost */
+			d->log_dropped += d->log_queued_lines;
+			evbuffer_drain(d->log_queue, evbuffer_get_length(d->log_queue));
+			break;
+		}
+		evbuffer_drain(d->log_queue, (size_t)w);
+	}
+	d->log_queued_lines = 0;
+	return true;
+}
+
+static void on_log_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (log_flush(d)) {
+		event_del(d->log_wev);
+		log_drop_notice(d);
+	}
+}
+
+/* One whole line (with its '\n') to the file or stderr: at once when
+ * nothing waits, else queued, else dropped.  arm: the writable event
+ * may be added (not from inside libevent's log callback). */
+static void log_put(struct daemon *d, const char *line, size_t len, bool arm)
+{
+	if (evbuffer_get_length(d->log_queue) == 0) {
+		ssize_t w = log_send(d, line, len);
+
+		if (w >= 0 && (size_t)w == len)
+			return;
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			d->log_dropped++;
+			return;
+		}
+		if (w > 0) {   /* the rest of a line started: it must follow */
+			line += w;
+			len -= (size_t)w;
+		} else if (len > LOG_QUEUE_MAX) {
+			d->log_dropped++;
+			return;
+		}
+	} else if (evbuffer_get_length(d->log_queue) + len > LOG_QUEUE_MAX) {
+		d->log_dropped++;
+		return;
+	}
+	evbuffer_add(d->log_queue, line, len);
+	d->log_queued_lines++;
+	if (arm && d->log_wev != NULL)
+		event_add(d->log_wev, NULL);
+}
+
+/* syslog(3) over a non-blocking socket: <PRI>TIMESTAMP TAG[PID]: MSG,
+ * one datagram per line, dropped (counted) when syslogd cannot take it */
+static void syslog_put(struct daemon *d, int prio, const char *msg)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	spf_buf_t b;
+
+	if (d->log_fd < 0) {
+		struct sockaddr_un un = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&un, sizeof(un)) != 0) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0) {
+			d->log_dropped++;
+			return;
+		}
+		d->log_fd = fd;
+		d->log_is_socket = true;
+	}
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%b %e %H:%M:%S", &tm);
+	spf_buf_init(&b, LOG_LINE_MAX);
+	spf_buf_printf(&b, "<%d>%s spfcheck-policyd[%ld]: %s", LOG_MAIL | prio, ts,
+		(long)getpid(), msg);
+	if (b.err != SPF_OK || log_send(d, spf_buf_cstr(&b), strlen(spf_buf_cstr(&b))) < 0) {
+		d->log_dropped++;
+		if (b.err == SPF_OK && errno != EAGAIN && errno != EWOULDBLOCK) {
+			/* syslogd restarted: connect again next time */
+			close(d->log_fd);
+			d->log_fd = -1;
+		}
+	}
+	spf_buf_finish(&b);
+}
+
+static void emit(struct daemon *d, int prio, const char *msg, bool arm)
+{
 	char ts[64];
 	time_t now;
 	struct tm tm;
+	spf_buf_t b;
 
-	if (d == NULL)
-		return;
 	if (d->log_to == LOG_TO_SYSLOG) {
-		vsyslog(prio, fmt, ap);
+		syslog_put(d, prio, msg);
 		return;
 	}
-	f = d->log_to == LOG_TO_FILE ? d->log_file : stderr;
-	if (f == NULL)
+	if (d->log_fd < 0 || d->log_queue == NULL)
 		return;
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(f, "%s spfcheck-policyd[%ld]: %s", ts, (long)getpid(),
-		prio <= LOG_ERR ? "error: " : prio == LOG_WARNING ? "warning: " : "");
-	vfprintf(f, fmt, ap);
-	fputc('\n', f);
-	fflush(f);
+	spf_buf_init(&b, LOG_LINE_MAX);
+	spf_buf_printf(&b, "%s spfcheck-policyd[%ld]: %s%s\n", ts, (long)getpid(),
+		prio <= LOG_ERR ? "error: " : prio == LOG_WARNING ? "warning: " : "", msg);
+	if (b.err == SPF_OK)
+		log_put(d, spf_buf_cstr(&b), strlen(spf_buf_cstr(&b)), arm);
+	else
+		d->log_dropped++;
+	spf_buf_finish(&b);
+}
+
+/* Lines were dropped and the log takes lines again: say how many. */
+static void log_drop_notice(struct daemon *d)
+{
+	char msg[160];
+	unsigned long n = d->log_dropped - d->log_dropped_said;
+
+	if (n == 0)
+		return;
+	d->log_dropped_said = d->log_dropped;
+	snprintf(msg, sizeof(msg), "%lu log lines dropped: the log did not take them "
+		"(a stalled reader, a slow syslogd or a full disk)", n);
+	emit(d, LOG_WARNING, msg, true);
+}
+
+static void vlog_line(int prio, bool arm, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void vlog_line(int prio, bool arm, const char *fmt, va_list ap)
+{
+	struct daemon *d = the_daemon;
+	spf_buf_t b;
+
+	if (d == NULL)
+		return;
+	if (arm && d->log_dropped != d->log_dropped_said &&
+	    (d->log_queue == NULL || evbuffer_get_length(d->log_queue) == 0))
+		log_drop_notice(d);
+	spf_buf_init(&b, LOG_LINE_MAX);
+	spf_buf_vprintf(&b, fmt, ap);
+	emit(d, prio, b.err == SPF_OK ? spf_buf_cstr(&b) : "out of memory formatting a log line",
+		arm);
+	spf_buf_finish(&b);
 }
 
 /* Log at prio, filtered by debugLevel: errors and warnings unless -1,
  * LOG_INFO at 1 and up, LOG_DEBUG at 2 and up. */
-static void plog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void plog(int prio, const char *fmt, ...)
+static bool plog_wanted(int prio)
 {
 	struct daemon *d = the_daemon;
 	int level = d && d->cfg ? d->cfg->debug_level : 1;
+
+	return !(level < 0 || (prio == LOG_INFO && level < 1) || (prio == LOG_DEBUG && level < 2));
+}
+
+/* plog() from inside libevent's log callback: the event is not armed */
+static void vlog_wrap(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void vlog_wrap(int prio, const char *fmt, ...)
+{
 	va_list ap;
 
-	if (level < 0 || (prio == LOG_INFO && level < 1) || (prio == LOG_DEBUG && level < 2))
+	va_start(ap, fmt);
+	vlog_line(prio, false, fmt, ap);
+	va_end(ap);
+}
+
+static void plog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void plog(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!plog_wanted(prio))
 		return;
 	va_start(ap, fmt);
-	vlog_line(prio, fmt, ap);
+	vlog_line(prio, true, fmt, ap);
 	va_end(ap);
 }
 
@@ -289,40 +476,99 @@ static void startup_error(struct daemon *d, const char *fmt, ...)
 		cmd_error("%s", msg);
 }
 
+/* The writable event of the log descriptor, once the loop exists (and
+ * again when SIGHUP reopens the file). */
+static void log_attach(struct daemon *d)
+{
+	if (d->log_wev != NULL) {
+		event_free(d->log_wev);
+		d->log_wev = NULL;
+	}
+	if (d->base != NULL && d->log_fd >= 0 && d->log_to != LOG_TO_SYSLOG) {
+		d->log_wev = event_new(d->base, d->log_fd, EV_WRITE | EV_PERSIST,
+			on_log_writable, d);
+		if (d->log_wev != NULL && evbuffer_get_length(d->log_queue) > 0)
+			event_add(d->log_wev, NULL);
+	}
+}
+
+/* A descriptor of stderr that does not block: a pipe, FIFO or terminal
+ * is opened again with O_NONBLOCK (its own open file description: the
+ * flag must not reach the processes that share stderr); a socket is
+ * written with MSG_DONTWAIT; a regular file as it is. */
+static int stderr_fd(struct daemon *d)
+{
+	struct stat sb;
+	int fd;
+
+	d->log_is_socket = false;
+	if (fstat(STDERR_FILENO, &sb) != 0 || S_ISREG(sb.st_mode))
+		return STDERR_FILENO;
+	if (S_ISSOCK(sb.st_mode)) {
+		d->log_is_socket = true;
+		return STDERR_FILENO;
+	}
+	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	return fd >= 0 ? fd : STDERR_FILENO;
+}
+
 static bool open_log(struct daemon *d)
 {
-	if (d->log_to == LOG_TO_SYSLOG) {
-		openlog("spfcheck-policyd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+	int fd;
+
+	if (d->log_queue == NULL && (d->log_queue = evbuffer_new()) == NULL)
+		return false;
+	if (d->log_to == LOG_TO_SYSLOG)
+		return true;   /* connected at the first line (syslog_put) */
+	if (d->log_to == LOG_TO_STDERR) {
+		if (d->log_fd < 0)
+			d->log_fd = stderr_fd(d);
 		return true;
 	}
-	if (d->log_to == LOG_TO_FILE) {
-		int fd = open(d->log_path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		bool created = fd >= 0;
-		FILE *f;
-
-		if (fd < 0 && errno == EEXIST)
-			fd = open(d->log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
-		f = fd >= 0 ? fdopen(fd, "a") : NULL;
-		if (f == NULL) {
-			if (fd >= 0)
-				close(fd);
-			return false;
-		}
-		if (d->log_file == NULL)
-			d->log_created = created;
-		if (d->log_file != NULL)
-			fclose(d->log_file);
-		d->log_file = f;
-	}
+	fd = open(d->log_path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NONBLOCK,
+		0666);
+	if (fd >= 0 && d->log_fd < 0)
+		d->log_created = true;
+	if (fd < 0 && errno == EEXIST)
+		fd = open(d->log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	if (d->log_fd >= 0)
+		close(d->log_fd);
+	d->log_fd = fd;
+	d->log_is_socket = false;
+	log_attach(d);
 	return true;
+}
+
+/* At exit: what the log takes now; the rest is lost (a stalled reader
+ * must not keep the service from exiting). */
+static void close_log(struct daemon *d)
+{
+	if (d->log_queue != NULL && d->log_fd >= 0)
+		log_flush(d);
+	if (d->log_wev != NULL)
+		event_free(d->log_wev);
+	d->log_wev = NULL;
+	if (d->log_queue != NULL)
+		evbuffer_free(d->log_queue);
+	d->log_queue = NULL;
+	if (d->log_fd >= 0 && d->log_fd != STDERR_FILENO)
+		close(d->log_fd);
+	d->log_fd = -1;
 }
 
 /* libevent's own messages go to our log, never straight to stderr
  * (which is the Postfix socket in spawn mode) */
 static void on_libevent_log(int severity, const char *msg)
 {
-	plog(severity >= EVENT_LOG_ERR ? LOG_ERR : severity == EVENT_LOG_WARN ? LOG_WARNING :
-		severity == EVENT_LOG_MSG ? LOG_INFO : LOG_DEBUG, "libevent: %s", msg);
+	int prio = severity >= EVENT_LOG_ERR ? LOG_ERR : severity == EVENT_LOG_WARN ?
+		LOG_WARNING : severity == EVENT_LOG_MSG ? LOG_INFO : LOG_DEBUG;
+
+	/* no libevent call from inside its log callback: a line that
+	 * must wait is queued, and the next line arms the event */
+	if (plog_wanted(prio))
+		vlog_wrap(prio, "libevent: %s", msg);
 }
 
 static void config_warn(void *arg, const char *msg)
@@ -733,6 +979,24 @@ static const char *result_name(const policy_ident_t *id)
 	return id->checked ? spf_result_str(id->result) : "-";
 }
 
+/* The compact log's word for an action: "PREPEND <field name>", or the
+ * first word and an enhanced status code after it ("550 5.7.23",
+ * "DEFER_IF_PERMIT 4.7.24", "DUNNO", a restriction class). */
+static const char *action_code(const char *action, char *buf, size_t len)
+{
+	size_t n = strcspn(action, " ");
+
+	if (strncmp(action, "PREPEND ", 8) == 0)
+		n = 8 + strcspn(action + 8, ": ");
+	else if (action[n] == ' ' && action[n + 1] >= '2' && action[n + 1] <= '5' &&
+		 action[n + 2] == '.')
+		n += 1 + strcspn(action + n + 1, " ");
+	if (n > 60)
+		n = 60;
+	snprintf(buf, len, "%.*s", (int)n, action);
+	return policy_printable(buf, buf, len, 60);
+}
+
 /* Answer q with action, log the decision and go on with the connection. */
 static void answer(struct preq *q, const char *action, const char *note)
 {
@@ -748,15 +1012,28 @@ static void answer(struct preq *q, const char *action, const char *note)
 			policy_printable(policy_req_get(&q->r, POLICY_A_QUEUE_ID), qb, sizeof(qb), 30));
 	else
 		qid[0] = '\0';
-	plog(LOG_INFO, "%sclient=%s helo=%s sender=<%s> recipient=<%s> helo_result=%s "
-		"mfrom_result=%s action=\"%s\"%s%s ms=%.1f", qid,
-		policy_printable(policy_req_get(&q->r, POLICY_A_CLIENT_ADDRESS), cl, sizeof(cl), 64),
-		policy_printable(policy_req_get(&q->r, POLICY_A_HELO_NAME), he, sizeof(he), 255),
-		policy_printable(policy_req_get(&q->r, POLICY_A_SENDER), se, sizeof(se), 300),
-		policy_printable(policy_req_get(&q->r, POLICY_A_RECIPIENT), rc, sizeof(rc), 300),
-		result_name(&q->facts.helo_id), result_name(&q->facts.mfrom_id),
-		policy_printable(action, ac, sizeof(ac), 500), note ? " note=" : "", note ? note : "",
-		ms);
+	if (c->d->log_compact && plog_wanted(LOG_INFO)) {
+		char act[80];
+
+		plog(LOG_INFO, "%s%s %s <%s> <%s> helo=%s mfrom=%s %s %.0fms", qid,
+			policy_printable(policy_req_get(&q->r, POLICY_A_CLIENT_ADDRESS), cl,
+				sizeof(cl), 64),
+			policy_printable(policy_req_get(&q->r, POLICY_A_HELO_NAME), he, sizeof(he), 64),
+			policy_printable(policy_req_get(&q->r, POLICY_A_SENDER), se, sizeof(se), 128),
+			policy_printable(policy_req_get(&q->r, POLICY_A_RECIPIENT), rc, sizeof(rc), 128),
+			result_name(&q->facts.helo_id), result_name(&q->facts.mfrom_id),
+			action_code(action, act, sizeof(act)), ms);
+	} else {
+		plog(LOG_INFO, "%sclient=%s helo=%s sender=<%s> recipient=<%s> helo_result=%s "
+			"mfrom_result=%s action=\"%s\"%s%s ms=%.1f", qid,
+			policy_printable(policy_req_get(&q->r, POLICY_A_CLIENT_ADDRESS), cl, sizeof(cl), 64),
+			policy_printable(policy_req_get(&q->r, POLICY_A_HELO_NAME), he, sizeof(he), 255),
+			policy_printable(policy_req_get(&q->r, POLICY_A_SENDER), se, sizeof(se), 300),
+			policy_printable(policy_req_get(&q->r, POLICY_A_RECIPIENT), rc, sizeof(rc), 300),
+			result_name(&q->facts.helo_id), result_name(&q->facts.mfrom_id),
+			policy_printable(action, ac, sizeof(ac), 500), note ? " note=" : "", note ? note : "",
+			ms);
+	}
 	c->cur = NULL;
 	c->since = cmd_now_ms();
 	preq_free(q);
@@ -1655,8 +1932,8 @@ static bool drop_privileges(struct daemon *d, const char *user)
 			plog(LOG_WARNING, "chown %s: %s", d->unix_paths[i], strerror(errno));
 	/* a log file we created becomes the user's (SIGHUP reopens it); an
 	 * existing one, maybe /var/log/mail.log, keeps its owner */
-	if (d->log_file != NULL && d->log_created &&
-	    fchown(fileno(d->log_file), pw->pw_uid, pw->pw_gid) != 0)
+	if (d->log_to == LOG_TO_FILE && d->log_fd >= 0 && d->log_created &&
+	    fchown(d->log_fd, pw->pw_uid, pw->pw_gid) != 0)
 		plog(LOG_WARNING, "chown %s: %s", d->log_path, strerror(errno));
 	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
 		startup_error(d, "--user %s: cannot switch: %s", user, strerror(errno));
@@ -1746,6 +2023,7 @@ int cmd_policyd(int argc, char **argv)
 		{ "socket-mode", required_argument, NULL, 'M' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "log", required_argument, NULL, 'G' },
+		{ "log-format", required_argument, NULL, 'F' },
 		{ "max-connections", required_argument, NULL, 'N' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
 		{ "receive-timeout", required_argument, NULL, 'R' },
@@ -1766,6 +2044,7 @@ int cmd_policyd(int argc, char **argv)
 	bool help = false, stderr_shared;
 
 	memset(d, 0, sizeof(*d));
+	d->log_fd = -1;
 	held_error[0] = '\0';
 	/* C.8: spawn(8) gives stderr the socket of stdout.  Until the
 	 * options say whether this is spawn mode, an error is held, then
@@ -1819,6 +2098,16 @@ int cmd_policyd(int argc, char **argv)
 			break;
 		case 'G':
 			log_arg = optarg;
+			break;
+		case 'F':
+			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "compact") != 0) {
+				char p[64];
+
+				cmd_error("--log-format '%s': not full or compact",
+					cmd_printable(optarg, p, sizeof(p)));
+				goto parsed;
+			}
+			d->log_compact = strcmp(optarg, "compact") == 0;
 			break;
 		case 'N':
 		case 'I':
@@ -1947,6 +2236,7 @@ parsed:
 		goto out;
 	}
 	event_set_log_callback(on_libevent_log);
+	log_attach(d);
 	d->backoff_timer = evtimer_new(d->base, on_backoff, d);
 	if (d->backoff_timer == NULL) {
 		startup_error(d, "out of memory");
@@ -2016,14 +2306,11 @@ out:
 	if (d->stop_timer) event_free(d->stop_timer);
 	if (d->backoff_timer) event_free(d->backoff_timer);
 	spf_resolver_destroy(d->res);
+	close_log(d);   /* the last lines, before its event goes with the loop */
+	the_daemon = NULL;   /* nothing is logged from here on */
 	if (d->base)
 		event_base_free(d->base);
 	event_set_log_callback(NULL);
 	policy_config_unref(d->cfg);
-	if (d->log_file)
-		fclose(d->log_file);
-	if (d->log_to == LOG_TO_SYSLOG)
-		closelog();
-	the_daemon = NULL;
 	return rc;
 }
