@@ -300,4 +300,60 @@ const char *spf_loop_text(spf_arena_t *arena, const spf_term_t *t,
  * of letters, digits, hyphens and underscores, or NULL (identity.c). */
 const char *spf_domain_problem(const char *d);
 
+/* ---- running the loop until answered (check/sync.c) ---- */
+
+/*
+ * The synchronous tools (spf_check_sync(), spf_eval_many(), lint, Sender
+ * ID) start DNS queries and checks, then run the resolver's loop until
+ * every one is answered.  A spf_sync_t (caller memory: init/finish) is
+ * that group: it owns the handles of what is outstanding, so when the
+ * loop stops early (spf_resolver_run_until() returns with work left:
+ * called from inside a callback of the same loop, or a loop error) it
+ * can end them before the caller's frame goes away.  Its fields are
+ * private to sync.c.
+ */
+struct spf_sync_item;
+
+typedef struct {
+	spf_resolver_t *res;            /* borrowed */
+	struct spf_sync_item *head;     /* outstanding, newest first */
+	size_t pending;                 /* items on the list */
+	bool idle;                      /* pending == 0 (run_until's flag) */
+	bool stopped;                   /* the last wait stopped early */
+} spf_sync_t;
+
+void spf_sync_init(spf_sync_t *s, spf_resolver_t *res);
+/* Cancel what is still outstanding: queries without their callbacks,
+ * checks destroyed without theirs (after a wait, nothing is). */
+void spf_sync_finish(spf_sync_t *s);
+
+/*
+ * Start a query (spf_resolver_query()) or a check (spf_check_start())
+ * in the group.  cb is called once from the loop, as for the call it
+ * wraps, unless the loop stops first (spf_sync_wait()).  A check's job
+ * is handed to cb, which owns it from then on.  spf_sync_query()
+ * returns false on ENOMEM (cb is then never called); spf_sync_check()
+ * returns spf_check_start()'s status (SPF_OK, SPF_ENOMEM, SPF_EINVAL).
+ * Both may be called from inside a callback of the group.
+ */
+bool spf_sync_query(spf_sync_t *s, const char *name, uint16_t type,
+	spf_dns_cb cb, void *arg);
+spf_status_t spf_sync_check(spf_sync_t *s, const spf_request_t *req,
+	spf_done_cb cb, void *arg);
+
+/*
+ * Run the loop until every item of the group is answered, also those
+ * started from inside its callbacks; true then (also at once when there
+ * is none).  When the loop stops first, returns false after ending
+ * every item still outstanding: queries are cancelled (their callbacks
+ * never run; the caller sees no answer) and checks are ended as
+ * temperror ("internal error: the event loop stopped before the check
+ * finished") and handed to their callbacks from here.  No callback of
+ * the group runs after this returns.  While it ends them and until the
+ * next wait, spf_sync_stopped() is true: a callback should then start
+ * nothing more (what it starts is ended the same way).
+ */
+bool spf_sync_wait(spf_sync_t *s);
+bool spf_sync_stopped(const spf_sync_t *s);
+
 #endif

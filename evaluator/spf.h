@@ -344,7 +344,10 @@ const char *spf_client_addr_problem(const char *s, spf_addr_t *out);
 /* ==== end of identities ==== */
 
 /* Synchronous convenience: start, run the loop until done.  Returns the
- * finished job (caller destroys) or NULL as spf_check_start. */
+ * finished job (caller destroys) or NULL as spf_check_start.  When the
+ * loop stops first (called from inside a callback of res's loop), the
+ * job is ended as temperror with the problem "internal error: the event
+ * loop stopped before the check finished". */
 spf_job_t *spf_check_sync(spf_resolver_t *res, const spf_request_t *req,
 	spf_status_t *status);
 
@@ -700,7 +703,9 @@ spf_addr_t *spf_flat_samples(const spf_flat_t *flat, size_t max, size_t *n);
  * Evaluate ips[0..n) with spf_check_start() on res, many in flight, as
  * sender postmaster@domain; results[i] receives each result and, when
  * problems is not NULL, problems[i] whether the result came from the
- * 10-lookup limit.  Runs res's loop.  SPF_OK or SPF_ENOMEM.
+ * 10-lookup limit.  Runs res's loop; when the loop stops first (called
+ * from inside one of its callbacks), every address not evaluated gets
+ * temperror and nothing is left running.  SPF_OK or SPF_ENOMEM.
  */
 spf_status_t spf_eval_many(spf_resolver_t *res, const char *domain,
 	const spf_addr_t *ips, size_t n, spf_result_t *results, bool *limit_hit);

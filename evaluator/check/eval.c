@@ -870,6 +870,10 @@ static void finish_job(spf_job_t *job)
 		if (job->problem == NULL)
 			job->problem = "the evaluation did not finish in time";
 		d = NULL;
+	} else if (job->stopped != NULL) {
+		job->result = SPF_RESULT_TEMPERROR;
+		job->problem = job->stopped;
+		d = NULL;
 	} else if (r != NULL) {
 		job->result = r->result;
 	}
@@ -955,6 +959,18 @@ void job_run(spf_job_t *job)
 	}
 }
 
+/* Cancel every answer the job waits for and its next turn. */
+static void stop_waiting(spf_job_t *job)
+{
+	for (struct slot *sl = job->slots; sl != NULL; sl = sl->next) {
+		spf_dns_query_cancel(sl->q);
+		sl->q = NULL;
+	}
+	spf_dns_query_cancel(job->kick);
+	job->kick = NULL;
+	job->pending = 0;
+}
+
 /*
  * RFC 7208 §4.6.4: the deadline passed; stop and report temperror.  If
  * the result was already decided and only the explanation was still
@@ -969,13 +985,7 @@ static void on_deadline(const spf_dns_answer_t *ans, void *arg)
 	job->deadline = NULL;
 	if (job->done || job->running)
 		return;
-	for (struct slot *sl = job->slots; sl != NULL; sl = sl->next) {
-		spf_dns_query_cancel(sl->q);
-		sl->q = NULL;
-	}
-	spf_dns_query_cancel(job->kick);
-	job->kick = NULL;
-	job->pending = 0;
+	stop_waiting(job);
 	if (fetching_explanation(job)) {
 		job->exp_phase = 3;
 		trace_note(job, job->trace, spf_arena_printf(job->arena,
@@ -994,6 +1004,16 @@ static void on_deadline(const spf_dns_answer_t *ans, void *arg)
 		job->cb = NULL;
 		cb(job, job->cb_arg);
 	}
+}
+
+void job_stop(spf_job_t *job, const char *problem)
+{
+	if (job->done || job->running)
+		return;
+	stop_waiting(job);
+	job->cb = NULL;
+	job->stopped = problem;
+	finish_job(job);
 }
 
 static void on_kick(const spf_dns_answer_t *ans, void *arg)
@@ -1153,29 +1173,4 @@ size_t spf_job_arena_memory(const spf_job_t *job)
 size_t spf_job_memory(const spf_job_t *job)
 {
 	return spf_arena_used(job->arena) + job->held;
-}
-
-static void sync_done(spf_job_t *job, void *arg)
-{
-	(void)job;
-	*(bool *)arg = true;
-}
-
-spf_job_t *spf_check_sync(spf_resolver_t *res, const spf_request_t *req,
-	spf_status_t *status)
-{
-	bool done = false;
-	spf_job_t *job = spf_check_start(res, req, sync_done, &done, status);
-
-	if (job == NULL)
-		return NULL;
-	spf_resolver_run_until(res, &done);
-	if (!done) {
-		/* the loop ran dry without an answer: cannot happen with a
-		 * working resolver; report it rather than hang */
-		job->result = SPF_RESULT_TEMPERROR;
-		set_problem(job, "internal error: the event loop stopped before the check finished");
-		job->done = true;
-	}
-	return job;
 }

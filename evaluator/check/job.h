@@ -8,6 +8,8 @@
  *	  eval.c      the frames' states, mechanisms, limits, the
  *	              explanation, completion, spf_check_start() and the
  *	              accessors;
+ *	  sync.c      running the loop until a group of checks and queries
+ *	              is answered (spf_check_sync());
  *	  query.c     the lookups a job waits for (slots) and the validated
  *	              PTR names (RFC 7208 §5.5);
  *	  target.c    domain-spec -> target name (spf_term_target() with
@@ -194,6 +196,7 @@ struct spf_job {
 	spf_dns_query_t *deadline;
 	unsigned deadline_ms;
 	bool timed_out;
+	const char *stopped;      /* the loop stopped first (job_stop()) */
 	/* speculative prefetch */
 	bool prefetch;
 	bool lean;                /* no answer texts in the trace */
@@ -293,6 +296,10 @@ static inline void slot_recount(spf_job_t *job, struct slot *s)
 /* ---- eval.c ---- */
 void job_run(spf_job_t *job);
 bool job_go(spf_job_t *job);
+/* End a job that is not done as temperror with problem (static text):
+ * its queries and timers cancelled, its callback dropped (sync.c calls
+ * it when the loop stopped before the job finished). */
+void job_stop(spf_job_t *job, const char *problem);
 
 /* ---- trace.c: nodes live in job->arena; NULL (and job->oom) when out
  * of memory ---- */

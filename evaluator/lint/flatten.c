@@ -859,14 +859,13 @@ spf_addr_t *spf_flat_samples(const spf_flat_t *fl, size_t max, size_t *n)
 /* ---- evaluating many addresses ---- */
 
 struct many {
-	spf_resolver_t *res;
+	spf_sync_t sync;
 	const spf_addr_t *ips;
-	size_t n, next, done;
+	size_t n, next;
 	spf_result_t *results;
 	bool *limit_hit;
 	const char *sender;
 	const char *helo;
-	bool finished;
 	bool oom;
 };
 
@@ -889,9 +888,7 @@ static void one_done(spf_job_t *job, void *arg)
 		    p != NULL && strstr(p, "too many DNS-querying terms") != NULL;
 	spf_job_destroy(job);
 	spf_free(o);
-	if (++m->done == m->n)
-		m->finished = true;
-	else
+	if (!spf_sync_stopped(&m->sync))
 		start_next(m);
 }
 
@@ -905,19 +902,15 @@ static void start_next(struct many *m)
 		if (o == NULL) {
 			m->oom = true;
 			m->results[i] = SPF_RESULT_TEMPERROR;
-			if (++m->done == m->n)
-				m->finished = true;
 			continue;
 		}
 		o->m = m;
 		o->i = i;
 		req.ip = m->ips[i];
-		if (spf_check_start(m->res, &req, one_done, o, NULL) == NULL) {
+		if (spf_sync_check(&m->sync, &req, one_done, o) != SPF_OK) {
 			spf_free(o);
 			m->oom = true;
 			m->results[i] = SPF_RESULT_TEMPERROR;
-			if (++m->done == m->n)
-				m->finished = true;
 			continue;
 		}
 		return;
@@ -927,7 +920,7 @@ static void start_next(struct many *m)
 spf_status_t spf_eval_many(spf_resolver_t *res, const char *domain,
 	const spf_addr_t *ips, size_t n, spf_result_t *results, bool *limit_hit)
 {
-	struct many m = { .res = res, .ips = ips, .n = n, .results = results,
+	struct many m = { .ips = ips, .n = n, .results = results,
 		.limit_hit = limit_hit, .helo = domain };
 	char *sender;
 
@@ -939,11 +932,20 @@ spf_status_t spf_eval_many(spf_resolver_t *res, const char *domain,
 	strcpy(sender, "postmaster@");
 	strcat(sender, domain);
 	m.sender = sender;
+	spf_sync_init(&m.sync, res);
 	/* up to 64 in flight */
 	for (int k = 0; k < 64 && m.next < n; k++)
 		start_next(&m);
-	if (!m.finished)
-		spf_resolver_run_until(res, &m.finished);
+	if (!spf_sync_wait(&m.sync)) {
+		/* the loop stopped first: the jobs in flight ended as
+		 * temperror; so do the addresses never started */
+		for (; m.next < n; m.next++) {
+			results[m.next] = SPF_RESULT_TEMPERROR;
+			if (limit_hit != NULL)
+				limit_hit[m.next] = false;
+		}
+	}
+	spf_sync_finish(&m.sync);
 	spf_free(sender);
 	return m.oom ? SPF_ENOMEM : SPF_OK;
 }

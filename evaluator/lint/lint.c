@@ -7,7 +7,7 @@
  *	lookups of a level, then the lookups of its terms (A/AAAA of a, MX
  *	of mx, A of exists, TXT of exp), then the A/AAAA lookups of the MX
  *	hosts, each step's queries in parallel, running the resolver's loop
- *	with spf_resolver_run_until() until they are answered.  Then it
+ *	until they are answered (a spf_sync_t group, check/sync.c).  Then it
  *	walks the tree in evaluation order (an explicit stack, no recursion
  *	on DNS data) to number the DNS-querying terms and count void
  *	lookups, and checks every record.  Nothing stops at the 10-lookup
@@ -41,7 +41,6 @@
 #define MSG_MAX 4096
 
 struct spf_lint {
-	spf_resolver_t *res;
 	spf_arena_t *arena;
 	const char *domain;
 	const char *draft;
@@ -53,8 +52,7 @@ struct spf_lint {
 	/* answers to release */
 	spf_dns_answer_t **answers;
 	size_t nanswers, capanswers;
-	int pending;
-	bool idle;
+	spf_sync_t sync;        /* the queries of the step in progress */
 	bool oom;
 	/* the answers held and their budget (issue 22) */
 	size_t held;
@@ -123,8 +121,6 @@ static void on_answer(const spf_dns_answer_t *ans, void *arg)
 		*p->slot = NULL;
 		l->oom = true;
 	}
-	if (--l->pending == 0)
-		l->idle = true;
 }
 
 static void ask(spf_lint_t *l, const char *name, uint16_t type,
@@ -138,20 +134,16 @@ static void ask(spf_lint_t *l, const char *name, uint16_t type,
 	}
 	p->lint = l;
 	p->slot = slot;
-	if (spf_resolver_query(l->res, name, type, on_answer, p) == NULL) {
+	if (!spf_sync_query(&l->sync, name, type, on_answer, p))
 		l->oom = true;
-		return;
-	}
-	l->pending++;
 }
 
-/* Run the loop until every query asked so far is answered. */
+/* Run the loop until every query asked so far is answered.  If the loop
+ * stops first, the rest are cancelled: their slots stay NULL, which
+ * reads as a failed lookup. */
 static void wait_all(spf_lint_t *l)
 {
-	if (l->pending == 0)
-		return;
-	l->idle = false;
-	spf_resolver_run_until(l->res, &l->idle);
+	spf_sync_wait(&l->sync);
 }
 
 static spf_dns_status_t ans_status(const spf_dns_answer_t *a)
@@ -1441,7 +1433,7 @@ spf_lint_t *spf_lint_run(spf_resolver_t *res, const spf_lint_request_t *req,
 			*status = SPF_ENOMEM;
 		return NULL;
 	}
-	l->res = res;
+	spf_sync_init(&l->sync, res);
 	l->all_tail = &l->top;
 	l->void_limit = req->void_limit ? req->void_limit : 2;
 	l->budget = req->memory_budget ? req->memory_budget : SPF_LINT_MEMORY_BUDGET;
@@ -1483,9 +1475,9 @@ void spf_lint_destroy(spf_lint_t *l)
 {
 	if (l == NULL)
 		return;
-	/* queries still in flight (only after ENOMEM) answer into the arena */
-	if (l->pending > 0)
-		wait_all(l);
+	/* every wait ends with nothing in flight; cancel anything else
+	 * before the arena its callbacks write into goes */
+	spf_sync_finish(&l->sync);
 	for (size_t i = 0; i < l->nanswers; i++)
 		spf_dns_answer_unref(l->answers[i]);
 	spf_free(l->answers);

@@ -80,17 +80,9 @@ char spf_sid_severity_char(spf_sid_severity_t s)
 
 /* ---- DNS, synchronously ---- */
 
-struct wait {
-	spf_dns_answer_t *ans;
-	bool done;
-};
-
 static void on_lookup(const spf_dns_answer_t *ans, void *arg)
 {
-	struct wait *w = arg;
-
-	w->ans = spf_dns_answer_ref((spf_dns_answer_t *)ans);
-	w->done = true;
+	*(spf_dns_answer_t **)arg = spf_dns_answer_ref((spf_dns_answer_t *)ans);
 }
 
 /* Look name/type up; the answer is kept until the report dies.  NULL
@@ -98,30 +90,30 @@ static void on_lookup(const spf_dns_answer_t *ans, void *arg)
 static const spf_dns_answer_t *lookup(spf_senderid_report_t *r,
 	const char *name, uint16_t type)
 {
-	struct wait w = { 0 };
-	spf_dns_query_t *q;
+	spf_sync_t s;
+	spf_dns_answer_t *ans = NULL;
 	struct answer_ref *ref;
 
-	q = spf_resolver_query(r->res, name, type, on_lookup, &w);
-	if (q == NULL) {
+	spf_sync_init(&s, r->res);
+	if (!spf_sync_query(&s, name, type, on_lookup, &ans)) {
 		r->oom = true;
 		return NULL;
 	}
-	spf_resolver_run_until(r->res, &w.done);
-	if (!w.done) {
-		spf_dns_query_cancel(q);
+	/* when the loop stops first, the query is cancelled: ans stays NULL */
+	spf_sync_wait(&s);
+	spf_sync_finish(&s);
+	if (ans == NULL)
 		return NULL;
-	}
 	ref = spf_arena_alloc(r->arena, sizeof(*ref));
 	if (ref == NULL) {
-		spf_dns_answer_unref(w.ans);
+		spf_dns_answer_unref(ans);
 		r->oom = true;
 		return NULL;
 	}
-	ref->ans = w.ans;
+	ref->ans = ans;
 	ref->next = r->answers;
 	r->answers = ref;
-	return w.ans;
+	return ans;
 }
 
 static spf_dns_status_t ans_status(const spf_dns_answer_t *ans)
