@@ -117,7 +117,7 @@ static void field(spf_buf_t *b, const char *s, bool last)
 {
 	if (s == NULL || *s == '\0')
 		spf_buf_putc(b, '-');
-	else if (s != NULL)
+	else
 		spf_buf_escape(b, s, strlen(s), SPF_ESC_FIELD, 0);
 	spf_buf_putc(b, last ? '\n' : '\t');
 }

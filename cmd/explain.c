@@ -102,12 +102,7 @@ static const char *result_style(spf_result_t r)
  * possible in names from DNS) by \xNN so the terminal stays intact. */
 static void put(const struct ctx *c, const char *s)
 {
-	char one[5];
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		spf_escape_byte(*p, SPF_ESC_CTL, one);
-		fputs(one, c->out);
-	}
+	cmd_put_escaped(c->out, s, strlen(s), SPF_ESC_CTL);
 }
 
 /* Display width of UTF-8 text (one column per code point). */

@@ -52,13 +52,8 @@ static const char flatten_usage[] =
 /* A zone-file character-string: quotes and backslashes escaped. */
 static void put_string(FILE *out, const char *s)
 {
-	char one[5];
-
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		spf_escape_byte(*p, SPF_ESC_ZONE, one);
-		fputs(one, out);
-	}
+	cmd_put_escaped(out, s, strlen(s), SPF_ESC_ZONE);
 	fputc('"', out);
 }
 

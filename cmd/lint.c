@@ -49,15 +49,12 @@ static const char lint_usage[] =
 	"exit status: 0 clean, 1 warnings (with --strict), 2 errors,\n"
 	"64 bad usage or input, 70 internal error\n";
 
-/* The record text for display: one column per byte. */
+/* The record text for display: one column per byte (QMARK keeps the
+ * positions the caret points at). */
 static void put_record(FILE *out, const char *s, size_t from, size_t to)
 {
-	char one[5];
-
-	for (size_t i = from; i < to; i++) {
-		spf_escape_byte((unsigned char)s[i], SPF_ESC_QMARK, one);
-		fputc(one[0], out);   /* one byte: the positions stay */
-	}
+	if (to > from)
+		cmd_put_escaped(out, s + from, to - from, SPF_ESC_QMARK);
 }
 
 /* Shown window of a long record around [off, off+len). */
