@@ -117,7 +117,8 @@ void cmd_request_opts(const struct common_opts *co, spf_request_t *req);
 #define COMMON_HELP COMMON_HELP_ZONE COMMON_HELP_RECORD COMMON_HELP_DNS \
 	COMMON_HELP_JSON COMMON_HELP_EVAL COMMON_HELP_VOID
 #define COMMON_HELP_ZONE \
-	"  --zone FILE             answer from this RFC 1035 zone file first (repeatable)\n"
+	"  --zone FILE             answer from this RFC 1035 zone file first (repeatable;\n" \
+	"                          for each name and type the later file wins)\n"
 #define COMMON_HELP_RECORD \
 	"  --record DOMAIN=TEXT    use TEXT as the only TXT record of DOMAIN (repeatable)\n"
 #define COMMON_HELP_DNS \

@@ -159,7 +159,10 @@ spf_status_t spf_zone_set_timeout(spf_zone_t *zone, const char *name);
 bool spf_zone_has_name(const spf_zone_t *zone, const char *name);
 /*
  * Load an RFC 1035 master file (parsed by ldns).  origin may be NULL
- * ($ORIGIN in the file, or names must be absolute).  On failure returns
+ * ($ORIGIN in the file, or names must be absolute).  For each name and
+ * type the file has records of, they replace the zone's (a CNAME and
+ * the other types of its name replace each other): a later file wins.
+ * On failure returns
  * SPF_EIO/SPF_ESYNTAX/SPF_ENOMEM and, if errmsg != NULL, sets *errmsg to a
  * malloc'ed (spf_free) message naming the file and line.
  */

@@ -12,6 +12,12 @@
  *	(the suite's TIMEOUT entries) and RFC 1035 master files read with
  *	ldns (spf_zone_load_file()).  Adding "a.b.c" also enters "b.c" and
  *	"c" as empty non-terminals, so every name in the table exists.
+ *	A file loaded into a zone that already has records is layered over
+ *	them: for each name and type the file has, its records replace the
+ *	zone's (a CNAME replaces every type of its name, and any record
+ *	replaces a CNAME); the zone keeps every other name and type.  So
+ *	the later of two --zone files wins, and a draft zone stacked over
+ *	the published one gives one v=spf1 record, the draft's.
  *
  *	spf_zone_lookup(name, type) answers, in this order:
  *	  1. records of the type at the name: OK;
@@ -639,6 +645,37 @@ static spf_status_t add_ldns_rr(spf_zone_t *zone, const ldns_rr *lrr)
 	return st;
 }
 
+/*
+ * Make room for lrr: the zone's records of its owner and type go, and
+ * so does a CNAME there, or, for a CNAME, every set of the owner (a
+ * CNAME stands alone, RFC 1034 §3.6.2).  What a later file has for a
+ * name and type replaces what the zone had.
+ */
+static spf_status_t clear_for_ldns_rr(spf_zone_t *zone, const ldns_rr *lrr)
+{
+	uint16_t type = (uint16_t)ldns_rr_get_type(lrr);
+	char *owner = NULL;
+	struct node *n;
+	spf_status_t st;
+
+	if (type == SPF_RR_SOA || !spf_rr_reads_type(type))
+		return SPF_OK;
+	st = spf_rr_dname_text(ldns_rr_owner(lrr), SPF_RR_NAME_PLAIN, &owner);
+	if (st != SPF_OK)
+		return st;
+	n = find_node(zone, "", owner, name_len(owner));
+	spf_free(owner);
+	if (n == NULL)
+		return SPF_OK;
+	for (size_t i = n->nsets; i-- > 0;) {
+		uint16_t t = spf_dns_answer_type(n->sets[i]);
+
+		if (type == SPF_RR_CNAME || t == type || t == SPF_RR_CNAME)
+			drop_set(n, n->sets[i]);
+	}
+	return SPF_OK;
+}
+
 /* RFC 2308 §5: negative answers live min(SOA TTL, SOA MINIMUM). */
 static spf_status_t add_ldns_soa(spf_zone_t *zone, const ldns_rr *soa)
 {
@@ -822,7 +859,13 @@ static spf_status_t load_stream(spf_zone_t *zone, FILE *fp, const char *path,
 		goto done;
 	}
 
-	/* The whole file parsed: now copy what spfcheck keeps. */
+	/* The whole file parsed: the sets it has replace the zone's (all
+	 * cleared before any is added, so the file's own records of one
+	 * set all stay), then copy what spfcheck keeps. */
+	for (size_t i = 0; st == SPF_OK && i < ldns_rr_list_rr_count(rrs); i++) {
+		bad = ldns_rr_list_rr(rrs, i);
+		st = clear_for_ldns_rr(zone, bad);
+	}
 	for (size_t i = 0; st == SPF_OK && i < ldns_rr_list_rr_count(rrs); i++) {
 		bad = ldns_rr_list_rr(rrs, i);
 		st = ldns_rr_get_type(bad) == LDNS_RR_TYPE_SOA ?

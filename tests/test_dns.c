@@ -775,6 +775,73 @@ static void test_zone_load_several_soa(void **state)
 	free(path);
 }
 
+/* A second file layered over the first: for each name and type it has,
+ * its records replace the first's; everything else stays. */
+static void test_zone_load_layered(void **state)
+{
+	static const struct {
+		const char *name;
+		uint16_t type;
+		spf_dns_status_t status;
+		size_t count;
+		const char *txt;    /* the first TXT record's text */
+	} want[] = {
+		/* two records in the later file, one set: both stay */
+		{ "example.com", SPF_RR_TXT, SPF_DNS_OK, 2, "v=spf1 ip4:192.0.2.2 -all" },
+		{ "example.com", SPF_RR_MX, SPF_DNS_OK, 1, NULL },   /* first file */
+		{ "mail.example.com", SPF_RR_A, SPF_DNS_OK, 1, NULL },
+		{ "mail.example.com", SPF_RR_AAAA, SPF_DNS_OK, 1, NULL },  /* added */
+		/* a CNAME in the later file hides the first file's A */
+		{ "www.example.com", SPF_RR_A, SPF_DNS_OK, 1, NULL },
+		{ "www.example.com", SPF_RR_TXT, SPF_DNS_NODATA, 0, NULL },
+		/* a TXT in the later file replaces the first file's CNAME */
+		{ "old.example.com", SPF_RR_TXT, SPF_DNS_OK, 1, "v=spf1 -all" },
+		{ "old.example.com", SPF_RR_A, SPF_DNS_NODATA, 0, NULL },
+		{ "new.example.com", SPF_RR_TXT, SPF_DNS_OK, 1, "v=spf1 a -all" },
+	};
+	char *first = write_temp(
+		"$ORIGIN example.com.\n"
+		"@ IN TXT \"v=spf1 ip4:192.0.2.1 -all\"\n"
+		"@ IN MX 10 mail\n"
+		"mail IN A 192.0.2.1\n"
+		"www IN A 192.0.2.80\n"
+		"www IN TXT \"hello\"\n"
+		"old IN CNAME mail\n");
+	char *second = write_temp(
+		"$ORIGIN example.com.\n"
+		"@ IN TXT \"v=spf1 ip4:192.0.2.2 -all\"\n"
+		"@ IN TXT \"google-site-verification=x\"\n"
+		"mail IN A 192.0.2.2\n"
+		"mail IN AAAA 2001:db8::2\n"
+		"www IN CNAME mail\n"
+		"old IN TXT \"v=spf1 -all\"\n"
+		"new IN TXT \"v=spf1 a -all\"\n");
+	spf_zone_t *z = spf_zone_create();
+	spf_dns_answer_t *ans;
+
+	(void)state;
+	assert_int_equal(spf_zone_load_file(z, first, NULL, NULL), SPF_OK);
+	assert_int_equal(spf_zone_load_file(z, second, NULL, NULL), SPF_OK);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ans = spf_zone_lookup(z, want[i].name, want[i].type);
+		assert_non_null(ans);
+		assert_int_equal(spf_dns_answer_status(ans), want[i].status);
+		assert_int_equal(spf_dns_answer_count(ans), want[i].count);
+		if (want[i].txt != NULL)
+			assert_string_equal(txt_of(spf_dns_answer_rr(ans, 0)), want[i].txt);
+		spf_dns_answer_unref(ans);
+	}
+	/* the later A of mail: the one answered, also through www's CNAME */
+	ans = spf_zone_lookup(z, "www.example.com", SPF_RR_A);
+	assert_memory_equal(spf_dns_answer_rr(ans, 0)->u.a, "\xc0\x00\x02\x02", 4);
+	spf_dns_answer_unref(ans);
+	spf_zone_destroy(z);
+	unlink(first);
+	unlink(second);
+	free(first);
+	free(second);
+}
+
 static void test_zone_load_origin_arg(void **state)
 {
 	/* no $TTL: an omitted TTL is the last one stated (RFC 1035 §5.1) */
@@ -1264,6 +1331,7 @@ int main(void)
 		cmocka_unit_test(test_zone_load_file),
 		cmocka_unit_test(test_zone_load_origin_arg),
 		cmocka_unit_test(test_zone_load_several_soa),
+		cmocka_unit_test(test_zone_load_layered),
 		cmocka_unit_test(test_zone_load_errors),
 		cmocka_unit_test(test_zone_load_missing),
 		cmocka_unit_test_setup_teardown(test_resolver_delivery,
