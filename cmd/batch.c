@@ -18,7 +18,8 @@
  *	result is the MAIL FROM result (HELO with --identity helo) or
  *	"error" for a malformed line; detail is the problem, the
  *	explanation (for fail) or the error message; "-" marks an empty
- *	field.  --brief writes only the result word (or "error") per line.
+ *	field.  --brief writes only the result word per line, or "error",
+ *	a tab and the reason.
  *	--json writes one JSON object per line instead (schema 1,
  *	as check --json, with "line").  A summary goes to stderr at the end;
  *	a progress line too, while running, when stderr is a terminal.
@@ -56,7 +57,8 @@ static const char batch_usage[] =
 	"  --concurrency N         evaluate up to N lines at once (default 64)\n"
 	"  --identity mfrom|helo|both  identities to check (default mfrom);\n"
 	"                          both: HELO first when the line has one\n"
-	"  --brief                 write only the result word (or \"error\") per line\n"
+	"  --brief                 write only the result word per line (\"error\",\n"
+	"                          a tab and the reason for a malformed line)\n"
 	CMD_MEMORY_BUDGET_HELP
 	COMMON_HELP
 	"  -h, --help              this text\n"
@@ -166,7 +168,10 @@ static void error_line(struct slot *s, const char *input, const char *msg)
 	b->malformed = true;
 	spf_buf_init(&buf, 8192);
 	if (b->brief) {
-		spf_buf_puts(&buf, "error\n");
+		/* the word, then why: a script reading the first word is
+		 * unchanged, a person sees the reason */
+		field(&buf, "error", false);
+		field(&buf, msg, true);
 	} else if (b->json) {
 		json_t *o = json_object();
 		char *text;

@@ -361,6 +361,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (co.json) {
 		o = json_object();
+		json_object_set_new(o, "schema", json_integer(1));
 		json_object_set_new(o, "domain", json_string(domain));
 		json_object_set_new(o, "before", cmd_lint_counts_json(old.lint));
 		json_object_set_new(o, "after", cmd_lint_counts_json(new.lint));

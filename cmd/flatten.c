@@ -237,6 +237,7 @@ int cmd_flatten(int argc, char **argv)
 		}
 		for (size_t i = 0; i < spf_flat_warning_count(flat); i++)
 			json_array_append_new(ws, json_string(spf_flat_warning(flat, i)));
+		json_object_set_new(o, "schema", json_integer(1));
 		json_object_set_new(o, "domain", json_string(spf_lint_domain(lint)));
 		json_object_set_new(o, "records", recs);
 		json_object_set_new(o, "warnings", ws);

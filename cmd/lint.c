@@ -135,11 +135,13 @@ static json_t *lint_json(const spf_lint_t *lint, bool draft, unsigned n[3])
 		json_decref(ls);
 		return NULL;
 	}
+	json_object_set_new(o, "schema", json_integer(1));
 	json_object_set_new(o, "domain", json_string(spf_lint_domain(lint)));
 	json_object_set_new(o, "draft", json_boolean(draft));
 	json_object_set_new(o, "errors", json_integer(n[SPF_LINT_ERROR]));
 	json_object_set_new(o, "warnings", json_integer(n[SPF_LINT_WARNING]));
-	json_object_set_new(o, "infos", json_integer(n[SPF_LINT_INFO]));
+	/* the word of the text output (before schema 1: "infos") */
+	json_object_set_new(o, "notes", json_integer(n[SPF_LINT_INFO]));
 	json_object_set_new(o, "counts", cmd_lint_counts_json(lint));
 	for (size_t i = 0; i < spf_lint_lookup_count(lint); i++) {
 		const spf_lint_lookup_t *e = spf_lint_lookup(lint, i);

@@ -186,10 +186,14 @@ if [ $st -eq 64 ]; then ok main-no-args; else bad main-no-args "exit $st, want 6
 
 printf '192.0.2.25 alice@example.com\nnot-an-ip a@example.com\n192.0.2.99 alice@example.com\n' >"$tmp/brief.txt"
 expect batch-brief 64 '^pass$' -- batch --offline --zone "$zone" --brief --input "$tmp/brief.txt"
-if [ "$(tr '\n' ' ' <"$tmp/out")" = "pass error fail " ]; then
+if [ "$(cut -f1 "$tmp/out" | tr '\n' ' ')" = "pass error fail " ]; then
   echo "ok   batch-brief-order"; pass=$((pass + 1))
 else
   echo "FAIL batch-brief-order: $(tr '\n' ' ' <"$tmp/out")"; fail=$((fail + 1))
 fi
+# the error line says why (issue 17): the word, a tab, the reason
+if [ "$(sed -n 2p "$tmp/out")" = "$(printf 'error\tthe IP field: not an IPv4 or IPv6 address (RFC 7208 \302\2474.1)')" ]; then
+  ok batch-brief-reason
+else bad batch-brief-reason "$(sed -n 2p "$tmp/out")"; fi
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -102,5 +102,29 @@ printf '192.0.2.1\nnot-an-ip\n' >"$tmp/badips"
 expect diff-bad-ips 64 'badips:2: .not-an-ip. is not an IPv4 or IPv6 address' --stderr -- diff --offline --record 'v=spf1 -all' --ips "$tmp/badips" x.example.org
 expect diff-missing-ips 64 'cannot read --ips' --stderr -- diff --offline --record 'v=spf1 -all' --ips "$tmp/none" x.example.org
 
+# every command's JSON starts with "schema": 1 (issue 17); lint counts
+# its info findings as "notes", the word of its text output
+json_schema() {
+  local name=$1
+  shift
+  "$bin" "$@" --json >"$tmp/out" 2>/dev/null
+  if python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); sys.exit(0 if list(o)[0] == "schema" and o["schema"] == 1 else 1)' "$tmp/out"; then
+    ok "$name"
+  else bad "$name" "$(head -5 "$tmp/out")"; fi
+}
+dz=(--offline --zone "$td/demo.zone")
+json_schema json-schema-check check "${dz[@]}" 192.0.2.99 alice@example.com
+json_schema json-schema-explain explain "${dz[@]}" 192.0.2.99 alice@example.com
+json_schema json-schema-lint lint "${z[@]}" shop.example.org
+json_schema json-schema-flatten flatten "${p[@]}" customer.example.com
+json_schema json-schema-diff diff "${p[@]}" customer.example.com --record 'v=spf1 -all'
+json_schema json-schema-senderid senderid --offline --zone "$td/senderid.zone" author.example
+printf '192.0.2.99 alice@example.com\n' | "$bin" batch --offline --zone "$td/demo.zone" --json >"$tmp/out" 2>/dev/null
+if python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).readline()); sys.exit(0 if o["schema"] == 1 else 1)' "$tmp/out"; then ok json-schema-batch
+else bad json-schema-batch "$(head -5 "$tmp/out")"; fi
+"$bin" lint "${z[@]}" --json good.example.org >"$tmp/out" 2>/dev/null
+if grep -q '"notes": ' "$tmp/out" && ! grep -q '"infos"' "$tmp/out"; then ok lint-json-notes
+else bad lint-json-notes "$(head -12 "$tmp/out")"; fi
+
 echo "lint-cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
