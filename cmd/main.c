@@ -24,7 +24,7 @@ static const char usage[] =
 	"\n"
 	"spfcheck COMMAND --help shows the options of a command; man spfcheck has all.\n"
 	"  --help              this text\n"
-	"  --version           print the version\n";
+	"  --version           print the version, and those of c-ares, ldns and libidn2\n";
 
 int main(int argc, char **argv)
 {
@@ -38,7 +38,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("spfcheck %s\n", SPFCHECK_VERSION);
+		const char *cares, *ldns, *idn2;
+
+		spf_dns_lib_versions(&cares, &ldns, &idn2);
+		/* the libraries as loaded now, for bug reports */
+		printf("spfcheck %s\nc-ares %s, ldns %s, libidn2 %s\n",
+		       SPFCHECK_VERSION, cares, ldns, idn2);
 		return 0;
 	}
 	if (strcmp(argv[1], "check") == 0)

@@ -317,6 +317,14 @@ spf_dns_answer_t *spf_dns_answer_from_wire(const uint8_t *buf, size_t len,
  */
 spf_status_t spf_dns_to_ascii(const char *name, char **out, const char **why);
 
+/*
+ * The versions of c-ares, ldns and libidn2 this process runs on (asked of
+ * the shared libraries at run time, not the headers built against), for
+ * `spfcheck --version`.  Each pointer may be NULL (not wanted); each
+ * string set is static text that lives as long as the process.
+ */
+void spf_dns_lib_versions(const char **cares, const char **ldns, const char **idn2);
+
 /* Run the event loop until *done becomes true (for synchronous use). */
 void spf_resolver_run_until(spf_resolver_t *res, const bool *done);
 

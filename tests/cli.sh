@@ -72,6 +72,16 @@ expect unknown-option 64 "unknown option '--frob'" --stderr -- check --frob 192.
 expect missing-value 64 "option '--helo' needs a value" --stderr -- check 192.0.2.1 a@example.com --helo
 expect help 0 'usage: spfcheck check' -- check --help
 expect version 0 '^spfcheck [0-9]' -- --version
+# one version, meson.build's; the libraries' as they run (issue 18)
+v=${SPFCHECK_VERSION:-}
+vre=${v//./\\.}
+expect version-meson 0 "^spfcheck $vre\$" -- --version
+expect version-libs 0 '^c-ares [0-9][0-9.]*, ldns [0-9][0-9.]*, libidn2 [0-9][0-9.]*$' -- --version
+if [ -n "$v" ] && grep -q "^\.TH SPFCHECK 1 .* \"spfcheck $v\"" "${SPFCHECK_MAN:-/nonexistent}"; then
+  ok "version-man-page"
+else
+  bad "version-man-page" "doc/spfcheck.1's .TH does not name spfcheck ${v:-(SPFCHECK_VERSION unset)}"
+fi
 
 # ---- explain, both identities, headers, batch (issue 9) ----
 
