@@ -730,5 +730,51 @@ if id nobody >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
   rm -f "$tmp/user.sock"
 fi
 
+# ---- socket activation (issue 18): sockets passed as systemd passes them ----
+activate=(python3 "$here/socket_activate.py")
+conf "$noskip"
+asock="$tmp/activated.sock"
+rm -f "$tmp/alog" "$tmp/aport"
+"${activate[@]}" --unix "$asock" --inet-port-file "$tmp/aport" --names policy:policy-tcp -- \
+  "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" --log "$tmp/alog" </dev/null 2>"$tmp/aerr" &
+apid=$!; pids+=($apid)
+wait_until 20 eval 'at_least 1 "listening on [0-9]+ socket" "$tmp/alog" || ! kill -0 "$apid" 2>/dev/null'
+if at_least 1 'listening on 2 socket\(s\)' "$tmp/alog"; then
+  ok "socket activation: two passed sockets, no --listen"
+  grep -q 'socket policy-tcp (descriptor 4) passed by the service manager' "$tmp/alog" &&
+    ok "socket activation: LISTEN_FDNAMES names the sockets in the log" ||
+    bad "socket activation: names" "" "$tmp/alog"
+  req 127.0.0.10 mail.$P a@$P act1 | "${client[@]}" "unix:$asock" --timeout 20 >"$tmp/cout"
+  grep -q '^action=PREPEND Received-SPF: pass' "$tmp/cout" &&
+    ok "socket activation: answered on the passed unix socket" || bad "socket activation: unix" "" "$tmp/alog"
+  req 127.0.0.12 x.test a@fail.policy.test act2 |
+    "${client[@]}" "inet:127.0.0.1:$(cat "$tmp/aport")" --timeout 20 >"$tmp/cout"
+  grep -q '^action=550 5.7.23' "$tmp/cout" &&
+    ok "socket activation: answered on the passed inet socket" || bad "socket activation: inet" "" "$tmp/alog"
+  kill -TERM "$apid"; wait "$apid"; r=$?
+  # the socket file is the socket unit's: kept for the next start
+  { [ $r -eq 0 ] && [ -S "$asock" ]; } &&
+    ok "socket activation: SIGTERM exit 0, the socket file left to its unit" ||
+    bad "socket activation: SIGTERM" "exit $r, socket $(ls -l "$asock" 2>&1)" "$tmp/alog"
+else
+  bad "socket activation: listening" "did not start" "$tmp/aerr"; cat "$tmp/alog" 2>/dev/null
+fi
+# a connection in place of a listening socket (a unit with Accept=yes)
+timeout 20 "${activate[@]}" --connected -- "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" \
+  --log stderr </dev/null >"$tmp/aout" 2>"$tmp/aerr"; r=$?
+{ [ $r -eq 64 ] && grep -q 'descriptor 3 is not a listening socket (the socket unit needs Accept=no)' "$tmp/aerr"; } &&
+  ok "socket activation: a connected socket refused (Accept=yes), exit 64" ||
+  bad "socket activation: connected socket" "exit $r" "$tmp/aerr"
+# LISTEN_PID of another process: inherited, not ours; --listen alone serves
+rm -f "$tmp/alog"
+LISTEN_PID=1 LISTEN_FDS=1 "$bin" policyd --config "$tmp/c.conf" "${ns[@]}" --log "$tmp/alog" \
+  --listen "unix:$tmp/own.sock" </dev/null 2>"$tmp/aerr" &
+apid=$!; pids+=($apid)
+wait_until 20 eval 'at_least 1 "listening on [0-9]+ socket" "$tmp/alog" || ! kill -0 "$apid" 2>/dev/null'
+{ at_least 1 'listening on 1 socket\(s\)' "$tmp/alog" && ! grep -q 'passed by the service manager' "$tmp/alog"; } &&
+  ok "socket activation: LISTEN_PID of another process ignored" ||
+  bad "socket activation: another LISTEN_PID" "" "$tmp/alog"
+kill -TERM "$apid" 2>/dev/null; wait "$apid"
+
 echo "policyd: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

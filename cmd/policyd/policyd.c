@@ -12,7 +12,9 @@
  *	          a socket or the same file as stdout is pointed at /dev/null.
  *	  socket  `spfcheck policyd --listen unix:PATH|inet:HOST:PORT` serves
  *	          any number of persistent connections on the one libevent
- *	          loop, with one resolver and so one DNS cache for all.
+ *	          loop, with one resolver and so one DNS cache for all.  The
+ *	          sockets may also come from systemd (spfcheck-policyd.socket,
+ *	          listen_fds.c): then no --listen is needed.
  *
  *	Each connection reads one request at a time (policy_proto.c),
  *	evaluates it without blocking and writes "action=...\n\n" before it
@@ -43,6 +45,7 @@
  *	time) at debugLevel >= 1; protocol errors as warnings.
  */
 #include "cmd.h"
+#include "listen_fds.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -90,7 +93,8 @@ static const char policyd_usage[] =
 	"\n"
 	"Postfix SMTP access policy service checking SPF (RFC 7208), a drop-in\n"
 	"for pypolicyd-spf.  Without --listen it serves one connection on\n"
-	"stdin/stdout (master.cf spawn); with --listen it serves many at once.\n"
+	"stdin/stdout (master.cf spawn); with --listen, or sockets passed by\n"
+	"systemd (LISTEN_FDS, a .socket unit), it serves many at once.\n"
 	"\n"
 	"options:\n"
 	"  --config FILE           pypolicyd-spf style configuration (see\n"
@@ -1790,6 +1794,32 @@ static bool stale_socket(struct daemon *d, const char *spec, const struct sockad
 	return false;
 }
 
+/* A listening socket passed by the service manager (listen_fds.c): served
+ * like one of --listen, but its file is the socket unit's to keep. */
+static bool listen_adopt(struct daemon *d, const listen_fd_t *lf)
+{
+	struct evconnlistener *l;
+
+	if (d->nlisteners >= MAX_LISTEN) {
+		startup_error(d, "at most %d sockets, --listen and passed together", MAX_LISTEN);
+		return false;
+	}
+	/* backlog 0: already listening, with the unit's Backlog= */
+	l = evconnlistener_new(d->base, on_accept, d,
+		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, lf->fd);
+	if (l == NULL) {
+		startup_error(d, "passed socket %s: %s", lf->name, strerror(errno));
+		return false;
+	}
+	evconnlistener_set_error_cb(l, on_accept_error);
+	d->listeners[d->nlisteners] = l;
+	d->unix_paths[d->nlisteners] = NULL;
+	d->nlisteners++;
+	plog(LOG_INFO, "socket %s (descriptor %d) passed by the service manager", lf->name,
+		lf->fd);
+	return true;
+}
+
 /* "unix:PATH" or "inet:HOST:PORT" ("[v6]:PORT" too) */
 static bool listen_on(struct daemon *d, const char *spec, unsigned mode)
 {
@@ -2037,6 +2067,9 @@ int cmd_policyd(int argc, char **argv)
 	struct daemon *d = &dd;
 	const char *listen_specs[MAX_LISTEN], *user = NULL, *log_arg = NULL;
 	size_t nlisten = 0;
+	listen_fd_t passed[MAX_LISTEN];
+	char passed_err[256];
+	int npassed;
 	unsigned long mode = 0666;
 	struct event_config *ecfg = NULL;
 	char *err = NULL;
@@ -2046,6 +2079,8 @@ int cmd_policyd(int argc, char **argv)
 	memset(d, 0, sizeof(*d));
 	d->log_fd = -1;
 	held_error[0] = '\0';
+	/* first, so that the variables are gone whatever happens next */
+	npassed = listen_fds_get(passed, MAX_LISTEN, passed_err, sizeof(passed_err));
 	/* C.8: spawn(8) gives stderr the socket of stdout.  Until the
 	 * options say whether this is spawn mode, an error is held, then
 	 * logged (spawn) or written to stderr (--listen, where stderr may be
@@ -2147,7 +2182,8 @@ int cmd_policyd(int argc, char **argv)
 		rc = 0;
 parsed:
 	cmd_error_redirect(NULL);
-	d->spawn = nlisten == 0;
+	/* a bad LISTEN_FDS was still meant for us: not spawn(8) */
+	d->spawn = nlisten == 0 && npassed == 0;
 	if (rc == 0 && help) {
 		/* spawn(8): stdout is the policy socket, where the usage would
 		 * be read as a reply */
@@ -2243,6 +2279,13 @@ parsed:
 		rc = EXIT_INTERNAL;
 		goto out;
 	}
+	if (npassed < 0) {
+		startup_error(d, "%s", passed_err);
+		goto out;
+	}
+	for (int i = 0; i < npassed; i++)
+		if (!listen_adopt(d, &passed[i]))
+			goto out;
 	for (size_t i = 0; i < nlisten; i++)
 		if (!listen_on(d, listen_specs[i], (unsigned)mode))
 			goto out;
