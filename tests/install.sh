@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # install.sh - `meson install` into a scratch folder, then use what it put
 # there as a user would: the man page renders, the installed spfcheck
-# runs, and a C program built with pkg-config against libspfcheck's
-# header and library evaluates the demo zone.
+# runs, the bash completion loads, and a C program built with pkg-config
+# against libspfcheck's header and library evaluates the demo zone.
 # usage: install.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$1
@@ -30,6 +30,7 @@ lib=$(dirname "$(find "$root" -name 'libspfcheck.so*' | head -1)")
 
 check installed-binary bash -c "'$root/bin/spfcheck' --version | grep -q '^spfcheck '"
 check installed-man bash -c "man -l '$(find "$root" -name spfcheck.1 | head -1)' 2>&1 | grep -q 'lint'"
+check installed-completion bash -c "f='$root/share/bash-completion/completions/spfcheck'; . \"\$f\" && complete -p spfcheck"
 check installed-header test -f "$root/include/spfcheck/spf.h" -a -f "$root/include/spfcheck/spf_dns.h"
 check pkg-config bash -c "[ -n '$pc' ] && PKG_CONFIG_PATH='$(dirname "$pc")' pkg-config --exists spfcheck"
 check compile-with-pkg-config bash -c "cc -o '$dest/example' '$src/doc/examples/libspfcheck-check.c' \
