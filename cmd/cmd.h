@@ -265,6 +265,8 @@ int cmd_json_print(json_t *o, bool compact);
 /* s as a JSON string (null for NULL); jansson refuses invalid UTF-8, so
  * such text is given as cmd_printable() shows it. */
 json_t *cmd_json_text(const char *s);
+/* The same for len bytes that may hold NUL (JSON "\u0000"). */
+json_t *cmd_json_textn(const char *s, size_t len);
 
 /* check's text line for one identity ("pass  domain=...  mechanism=..."). */
 void cmd_ident_line(FILE *out, const struct cmd_ident *id);

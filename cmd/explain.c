@@ -126,55 +126,22 @@ static bool is_deciding(const struct ctx *c, const spf_trace_t *t)
 	return false;
 }
 
-/* The mechanism or modifier name of a term text ("-include:x" -> include). */
-static void term_name(const char *text, char *buf, size_t len)
+/* Does node t stand for one mechanism m (a run of terms stands for none)? */
+static bool is_mech(const spf_trace_t *t, spf_mech_t m)
 {
-	size_t n = 0;
-
-	if (*text == '+' || *text == '-' || *text == '~' || *text == '?')
-		text++;
-	while (text[n] && text[n] != ':' && text[n] != '/' && text[n] != '=' && n + 1 < len) {
-		buf[n] = spf_lower(text[n]);
-		n++;
-	}
-	buf[n] = '\0';
+	return t->count == 1 && !t->modifier && t->mech == m;
 }
 
-static bool is_modifier(const char *text)
+static bool is_mod(const spf_trace_t *t, spf_mod_t m)
 {
-	size_t n = strcspn(text, ":/=");
-
-	return text[n] == '=';
+	return t->count == 1 && t->modifier && t->mod == m;
 }
 
-static bool is_term_named(const spf_trace_t *t, const char *name)
-{
-	char n[32];
-
-	term_name(t->label, n, sizeof(n));
-	return strcmp(n, name) == 0;
-}
-
+/* A term that queries DNS: the mechanisms of RFC 7208 §4.6.4, and redirect. */
 static bool queries_dns(const spf_trace_t *t)
 {
-	static const char *const names[] = { "include", "a", "mx", "ptr", "exists", "redirect" };
-	char n[32];
-
-	term_name(t->label, n, sizeof(n));
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(n, names[i]) == 0)
-			return true;
-	return false;
-}
-
-static spf_result_t qualifier_result(const char *text)
-{
-	switch (*text) {
-	case '-': return SPF_RESULT_FAIL;
-	case '~': return SPF_RESULT_SOFTFAIL;
-	case '?': return SPF_RESULT_NEUTRAL;
-	default: return SPF_RESULT_PASS;
-	}
+	return t->count == 1 && (t->modifier ? t->mod == SPF_MOD_REDIRECT :
+		spf_mech_queries_dns(t->mech));
 }
 
 static const spf_trace_t *child_of_kind(const spf_trace_t *t, spf_trace_kind_t kind)
@@ -197,7 +164,7 @@ static void mark_deciding(struct ctx *c, const spf_trace_t *check)
 
 			if (t->kind != SPF_TRACE_TERM)
 				continue;
-			redirect = is_term_named(t, "redirect");
+			redirect = is_mod(t, SPF_MOD_REDIRECT);
 			if (!t->decisive && t->outcome != SPF_TERM_ERROR &&
 			    !(redirect && t->outcome == SPF_TERM_MATCH))
 				continue;
@@ -239,22 +206,19 @@ static const char *outcome_str(spf_term_outcome_t o)
 static const char *no_match_reason(const struct ctx *c, const spf_trace_t *t,
 	bool was_void, char *buf, size_t len)
 {
-	char name[32];
 	const spf_trace_t *sub;
 
-	term_name(t->label, name, sizeof(name));
-	if (strcmp(name, "ip4") == 0 || strcmp(name, "ip6") == 0) {
-		const char *net = strchr(t->label, ':');
-		int fam = name[2] == '4' ? 4 : 6;
+	if (is_mech(t, SPF_MECH_IP4) || is_mech(t, SPF_MECH_IP6)) {
+		int fam = t->mech == SPF_MECH_IP4 ? 4 : 6;
 
 		if (fam != c->id->req.ip.family)
 			snprintf(buf, len, "an IPv%d network; the client is IPv%d", fam,
 				c->id->req.ip.family);
 		else
-			snprintf(buf, len, "%s is not in %s", c->ip, net ? net + 1 : "it");
+			snprintf(buf, len, "%s is not in %s", c->ip, t->value ? t->value : "it");
 		return buf;
 	}
-	if (strcmp(name, "include") == 0 && (sub = child_of_kind(t, SPF_TRACE_CHECK)) != NULL) {
+	if (is_mech(t, SPF_MECH_INCLUDE) && (sub = child_of_kind(t, SPF_TRACE_CHECK)) != NULL) {
 		snprintf(buf, len, "%s gave %s; only pass matches", sub->label,
 			spf_result_str(sub->result));
 		return buf;
@@ -263,11 +227,11 @@ static const char *no_match_reason(const struct ctx *c, const spf_trace_t *t,
 		snprintf(buf, len, "the lookup found nothing (a void lookup)");
 		return buf;
 	}
-	if (strcmp(name, "a") == 0 || strcmp(name, "mx") == 0) {
+	if (is_mech(t, SPF_MECH_A) || is_mech(t, SPF_MECH_MX)) {
 		snprintf(buf, len, "%s is not among the addresses", c->ip);
 		return buf;
 	}
-	if (strcmp(name, "ptr") == 0) {
+	if (is_mech(t, SPF_MECH_PTR)) {
 		snprintf(buf, len, "no validated host name of %s is in the domain", c->ip);
 		return buf;
 	}
@@ -283,11 +247,10 @@ static void dns_line(const struct ctx *c, const spf_trace_t *t)
 	fprintf(c->out, "%s", on(c, S_CYAN));
 	put(c, t->label);
 	fprintf(c->out, "%s → ", off(c));
-	if (d == NULL) {
+	if (!t->answered || d == NULL) {
 		fputs("(no answer)", c->out);
 	} else {
-		bool ok = strncmp(d, "NXDOMAIN", 8) != 0 && strncmp(d, "NODATA", 6) != 0 &&
-			strncmp(d, "TEMPFAIL", 8) != 0 && strncmp(d, "BADREPLY", 8) != 0;
+		bool ok = t->status == SPF_DNS_OK;
 
 		if (!ok)
 			fprintf(c->out, "%s", on(c, S_YELLOW));
@@ -304,14 +267,13 @@ static void term_line(const struct ctx *c, const spf_trace_t *t, size_t pad,
 	unsigned *prev_voids)
 {
 	bool deciding = is_deciding(c, t);
-	bool modifier = is_modifier(t->label);
+	bool modifier = t->modifier;
 	const spf_trace_t *sub = child_of_kind(t, SPF_TRACE_CHECK);
-	spf_result_t qr = qualifier_result(t->label);
-	char name[32], why[512];
+	spf_result_t qr = spf_qualifier_result(t->qualifier);
+	char why[512];
 	unsigned lk, vd;
 	bool was_void = false;
 
-	term_name(t->label, name, sizeof(name));
 	term_counts(t, &lk, &vd);
 	if (t->outcome != SPF_TERM_NOT_REACHED && !modifier) {
 		was_void = t->voids > *prev_voids && !sub;
@@ -328,12 +290,12 @@ static void term_line(const struct ctx *c, const spf_trace_t *t, size_t pad,
 		fputc(' ', c->out);
 	fputs("  ", c->out);
 
-	if (modifier && strcmp(name, "exp") == 0) {
+	if (is_mod(t, SPF_MOD_EXP)) {
 		fprintf(c->out, "%smodifier: where the explanation for fail comes from%s",
 			on(c, S_DIM), off(c));
-	} else if (modifier && strcmp(name, "redirect") != 0) {
+	} else if (modifier && t->mod != SPF_MOD_REDIRECT) {
 		fprintf(c->out, "%sunknown modifier, ignored (RFC 7208 §6)%s", on(c, S_DIM), off(c));
-	} else if (strcmp(name, "redirect") == 0) {
+	} else if (is_mod(t, SPF_MOD_REDIRECT)) {
 		if (t->outcome == SPF_TERM_MATCH && sub != NULL)
 			fprintf(c->out, "followed: the result of %s is the result → %s%s%s",
 				sub->label, on(c, result_style(sub->result)),
@@ -348,7 +310,7 @@ static void term_line(const struct ctx *c, const spf_trace_t *t, size_t pad,
 	} else {
 		switch (t->outcome) {
 		case SPF_TERM_MATCH:
-			if (strcmp(name, "include") == 0 && sub != NULL)
+			if (is_mech(t, SPF_MECH_INCLUDE) && sub != NULL)
 				fprintf(c->out, "match (%s gave pass) → ", sub->label);
 			else
 				fputs("match → ", c->out);
@@ -586,7 +548,7 @@ static void verdict(const struct ctx *c, const spf_trace_t *root)
 		if (term != NULL) {
 			const spf_trace_t *inner = child_of_kind(term, SPF_TRACE_CHECK);
 
-			if (inner != NULL && is_term_named(term, "include")) {
+			if (inner != NULL && is_mech(term, SPF_MECH_INCLUDE)) {
 				for (size_t i = 0; i < c->ndeciding; i++) {
 					if (c->deciding[i]->parent == inner) {
 						fprintf(c->out, "%sthrough ", sep);
@@ -597,7 +559,7 @@ static void verdict(const struct ctx *c, const spf_trace_t *root)
 				}
 			}
 			for (const spf_trace_t *t = check->first; t != NULL && t != term; t = t->next)
-				if (t->kind == SPF_TRACE_TERM && !is_modifier(t->label))
+				if (t->kind == SPF_TRACE_TERM && !t->modifier)
 					earlier++;
 			fprintf(c->out, "%s%s", sep, earlier ? "no earlier term matched" :
 				"it is the first term");
@@ -608,7 +570,7 @@ static void verdict(const struct ctx *c, const spf_trace_t *root)
 		     p = p->parent ? p->parent->parent : NULL) {
 			const spf_trace_t *via = p->parent;
 
-			if (via != NULL && via->kind == SPF_TRACE_TERM && is_term_named(via, "redirect")) {
+			if (via != NULL && via->kind == SPF_TRACE_TERM && is_mod(via, SPF_MOD_REDIRECT)) {
 				fprintf(c->out, "%sreached through ", sep);
 				put(c, via->label);
 				fprintf(c->out, " in the record of %s", via->parent ? via->parent->label : "?");
@@ -660,36 +622,6 @@ static void explain_text(struct ctx *c)
 
 /* ---- JSON: the same tree as data ---- */
 
-/* The record as the trace quotes it ("...", with \" \\ \NNN escapes)
- * back to its text. */
-static json_t *unquote_json(const char *q)
-{
-	size_t len = strlen(q), n = 0;
-	char *buf;
-	json_t *j;
-
-	if (len < 2 || q[0] != '"' || q[len - 1] != '"')
-		return cmd_json_text(q);
-	buf = malloc(len);
-	if (buf == NULL)
-		return json_null();
-	for (size_t i = 1; i + 1 < len; i++) {
-		if (q[i] == '\\' && i + 4 < len && q[i + 1] >= '0' && q[i + 1] <= '9') {
-			buf[n++] = (char)((q[i + 1] - '0') * 100 + (q[i + 2] - '0') * 10 +
-				(q[i + 3] - '0'));
-			i += 3;
-		} else if (q[i] == '\\' && i + 2 < len) {
-			buf[n++] = q[++i];
-		} else {
-			buf[n++] = q[i];
-		}
-	}
-	buf[n] = '\0';
-	j = cmd_json_text(buf);
-	free(buf);
-	return j;
-}
-
 static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 {
 	json_t *o = json_object(), *kids = NULL;
@@ -709,7 +641,8 @@ static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 		break;
 	case SPF_TRACE_RECORD:
 		json_object_set_new(o, "kind", json_string("record"));
-		json_object_set_new(o, "text", unquote_json(t->label));
+		json_object_set_new(o, "text", t->raw != NULL ?
+			cmd_json_textn((const char *)t->raw, t->raw_len) : cmd_json_text(t->label));
 		json_object_set_new(o, "ttl", json_integer(t->ttl));
 		break;
 	case SPF_TRACE_TERM: {
@@ -718,7 +651,7 @@ static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 		term_counts(t, &lk, &vd);
 		json_object_set_new(o, "kind", json_string("term"));
 		json_object_set_new(o, "text", cmd_json_text(t->label));
-		json_object_set_new(o, "modifier", json_boolean(is_modifier(t->label)));
+		json_object_set_new(o, "modifier", json_boolean(t->modifier));
 		json_object_set_new(o, "outcome", json_string(outcome_str(t->outcome)));
 		json_object_set_new(o, "decisive", json_boolean(t->decisive));
 		json_object_set_new(o, "beyond_limit", json_boolean(t->beyond_limit));
@@ -737,33 +670,15 @@ static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
 		}
 		break;
 	}
-	case SPF_TRACE_DNS: {
-		const char *sp = strchr(t->label, ' ');
-		const char *d = t->detail;
-		const char *status = "OK";
-
+	case SPF_TRACE_DNS:
 		json_object_set_new(o, "kind", json_string("dns"));
-		if (sp != NULL) {
-			json_object_set_new(o, "type", json_stringn(t->label, (size_t)(sp - t->label)));
-			json_object_set_new(o, "name", cmd_json_text(sp + 1));
-		} else {
-			json_object_set_new(o, "type", cmd_json_text(t->label));
-		}
-		if (d == NULL)
-			status = "NOANSWER";
-		else if (strncmp(d, "NXDOMAIN", 8) == 0)
-			status = "NXDOMAIN";
-		else if (strncmp(d, "NODATA", 6) == 0)
-			status = "NODATA";
-		else if (strncmp(d, "TEMPFAIL", 8) == 0)
-			status = "TEMPFAIL";
-		else if (strncmp(d, "BADREPLY", 8) == 0)
-			status = "BADREPLY";
-		json_object_set_new(o, "status", json_string(status));
-		json_object_set_new(o, "answer", cmd_json_text(d));
+		json_object_set_new(o, "type", json_string(spf_rrtype_str(t->rrtype)));
+		json_object_set_new(o, "name", cmd_json_text(t->name));
+		json_object_set_new(o, "status", json_string(t->answered ?
+			spf_dns_status_str(t->status) : "NOANSWER"));
+		json_object_set_new(o, "answer", cmd_json_text(t->detail));
 		json_object_set_new(o, "ttl", json_integer(t->ttl));
 		break;
-	}
 	case SPF_TRACE_EXP:
 		json_object_set_new(o, "kind", json_string("exp"));
 		json_object_set_new(o, "modifier", cmd_json_text(t->label));

@@ -263,6 +263,23 @@ json_t *cmd_json_text(const char *s)
 	return j ? j : json_string(cmd_printable(s, buf, sizeof(buf)));
 }
 
+json_t *cmd_json_textn(const char *s, size_t len)
+{
+	json_t *j = json_stringn(s, len);
+	char *copy;
+
+	if (j != NULL)
+		return j;
+	/* not UTF-8: up to a NUL byte, as cmd_json_text() shows it */
+	if ((copy = malloc(len + 1)) == NULL)
+		return json_null();
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	j = cmd_json_text(copy);
+	free(copy);
+	return j;
+}
+
 static double round_ms(double ms)
 {
 	return (double)(long long)(ms * 1000.0 + 0.5) / 1000.0;

@@ -10,23 +10,6 @@
 
 /* ---- records (record.c) ---- */
 
-typedef enum {
-	SPF_MECH_ALL,
-	SPF_MECH_INCLUDE,
-	SPF_MECH_A,
-	SPF_MECH_MX,
-	SPF_MECH_PTR,
-	SPF_MECH_IP4,
-	SPF_MECH_IP6,
-	SPF_MECH_EXISTS,
-} spf_mech_t;
-
-typedef enum {
-	SPF_MOD_REDIRECT,
-	SPF_MOD_EXP,
-	SPF_MOD_UNKNOWN,
-} spf_mod_t;
-
 typedef struct {
 	bool is_modifier;
 	char qualifier;          /* '+', '-', '~', '?' ('+' when omitted) */
@@ -189,10 +172,6 @@ typedef struct {
 void spf_record_select(const spf_dns_answer_t *txt,
 	const spf_dns_answer_t *spf99, spf_scope_t scope, bool v1_for_pra,
 	spf_selection_t *out);
-
-/* Does the mechanism cause DNS queries (counts toward the limit of 10)? */
-bool spf_mech_queries_dns(spf_mech_t mech);
-const char *spf_mech_name(spf_mech_t mech);
 
 /* ---- macros (macro.c) ---- */
 

@@ -128,6 +128,30 @@ typedef struct {
  * terms of hosts with 4,000 addresses each: 16 MB, now about 20 KB). */
 #define SPF_JOB_MEMORY_BUDGET (16u * 1024 * 1024)
 
+/* A term's kind: a mechanism (RFC 7208 §5) or a modifier (§6). */
+typedef enum {
+	SPF_MECH_ALL,
+	SPF_MECH_INCLUDE,
+	SPF_MECH_A,
+	SPF_MECH_MX,
+	SPF_MECH_PTR,
+	SPF_MECH_IP4,
+	SPF_MECH_IP6,
+	SPF_MECH_EXISTS,
+} spf_mech_t;
+
+typedef enum {
+	SPF_MOD_REDIRECT,
+	SPF_MOD_EXP,
+	SPF_MOD_UNKNOWN,
+} spf_mod_t;
+
+/* The result a matching mechanism gives under its qualifier (§4.6.2). */
+spf_result_t spf_qualifier_result(char qualifier);
+/* Does the mechanism cause DNS queries (counts toward the limit of 10)? */
+bool spf_mech_queries_dns(spf_mech_t mech);
+const char *spf_mech_name(spf_mech_t mech);
+
 /* How a term came out during evaluation (for the trace). */
 typedef enum {
 	SPF_TERM_NOT_REACHED = 0,
@@ -147,10 +171,31 @@ typedef enum {
 	SPF_TRACE_NOTE,       /* free text (limits, errors) */
 } spf_trace_kind_t;
 
+/*
+ * One node of the trace.  label and detail are for display (a record
+ * quoted and escaped, "TYPE name", an answer in one line); what a
+ * formatter decides on is in the typed fields, so that no caller reads
+ * the texts back.
+ */
 typedef struct spf_trace {
 	spf_trace_kind_t kind;
 	const char *label;
 	const char *detail;          /* may be NULL */
+	/* for TERM standing for one term (count == 1): the term as parsed */
+	bool modifier;
+	spf_mech_t mech;             /* when !modifier */
+	spf_mod_t mod;               /* when modifier */
+	char qualifier;              /* '+', '-', '~', '?' */
+	const char *value;           /* in label: the argument after ':' or
+	                              * '=' ("192.0.2.0/24"), NULL without */
+	/* for RECORD: the record's bytes as published (not NUL-safe text) */
+	const uint8_t *raw;
+	size_t raw_len;
+	/* for DNS: the query, and how it was answered */
+	uint16_t rrtype;
+	const char *name;
+	bool answered;               /* false: no answer (yet, or ever) */
+	spf_dns_status_t status;     /* when answered */
 	spf_term_outcome_t outcome;  /* for TERM */
 	spf_result_t result;         /* for CHECK: the frame's result */
 	const char *role;            /* for CHECK: "check", "include", "redirect" */

@@ -193,6 +193,62 @@ static void test_trace_tree(void **state)
 	spf_job_destroy(job);
 }
 
+/* The trace carries each node's facts as data: a term's kind,
+ * qualifier and argument, a record's bytes, a query's type, name and
+ * status; explain and --json read these, never the display texts. */
+static void test_trace_typed(void **state)
+{
+	env_t *f = *state;
+	const uint8_t *quoted = (const uint8_t *)"v=spf1 ~ip6:2001:db8::/32 mx:m.example.com "
+		"exists:nx.example.com redirect=r.example.com x=\"y";
+	size_t len = strlen((const char *)quoted);
+	const spf_trace_t *root, *rec, *t, *dns;
+	spf_job_t *job;
+
+	assert_int_equal(spf_zone_add_txt(f->zone, "ty.example.com", &quoted, &len, 1, 60),
+		SPF_OK);
+	txt(f, "r.example.com", "v=spf1 -all");
+	job = run(f, "192.0.2.9", "u@ty.example.com");
+	assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+	root = spf_job_trace(job);
+
+	rec = child(root, SPF_TRACE_RECORD, 0);
+	assert_non_null(rec);
+	assert_int_equal(rec->raw_len, len);
+	assert_memory_equal(rec->raw, quoted, len);
+	/* the label is for display: quoted and escaped */
+	assert_non_null(strstr(rec->label, "\\\""));
+
+	t = child(root, SPF_TRACE_TERM, 0);
+	assert_false(t->modifier);
+	assert_int_equal(t->mech, SPF_MECH_IP6);
+	assert_int_equal(t->qualifier, '~');
+	assert_string_equal(t->value, "2001:db8::/32");
+	t = child(root, SPF_TRACE_TERM, 1);
+	assert_int_equal(t->mech, SPF_MECH_MX);
+	assert_int_equal(t->qualifier, '+');
+	assert_string_equal(t->value, "m.example.com");
+	dns = child(t, SPF_TRACE_DNS, 0);
+	assert_non_null(dns);
+	assert_int_equal(dns->rrtype, SPF_RR_MX);
+	assert_string_equal(dns->name, "m.example.com");
+	assert_true(dns->answered);
+	assert_int_equal(dns->status, SPF_DNS_NXDOMAIN);
+	t = child(root, SPF_TRACE_TERM, 2);
+	assert_int_equal(t->mech, SPF_MECH_EXISTS);
+	dns = child(t, SPF_TRACE_DNS, 0);
+	assert_int_equal(dns->rrtype, SPF_RR_A);
+	assert_int_equal(dns->status, SPF_DNS_NXDOMAIN);
+	t = child(root, SPF_TRACE_TERM, 3);
+	assert_true(t->modifier);
+	assert_int_equal(t->mod, SPF_MOD_REDIRECT);
+	assert_string_equal(t->value, "r.example.com");
+	t = child(root, SPF_TRACE_TERM, 4);
+	assert_true(t->modifier);
+	assert_int_equal(t->mod, SPF_MOD_UNKNOWN);
+	spf_job_destroy(job);
+}
+
 struct counter {
 	int calls;
 };
@@ -569,6 +625,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_and_problem, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_void_limit_configurable, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_trace_tree, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_trace_typed, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_no_callback_inside_start, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_while_running, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_many_jobs_one_loop, env_setup, env_teardown),

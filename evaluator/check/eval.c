@@ -35,7 +35,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static spf_result_t qualifier_result(char q)
+spf_result_t spf_qualifier_result(char q)
 {
 	switch (q) {
 	case '-': return SPF_RESULT_FAIL;
@@ -488,8 +488,11 @@ static void st_select(spf_job_t *job, struct frame *f)
 	rnode = trace_add(job, f->node, SPF_TRACE_RECORD,
 		record_label(job, f->txt->ans, found));
 	slot_recount(job, f->txt);   /* the parsed record (and label) is held too */
-	if (rnode != NULL)
+	if (rnode != NULL) {
 		rnode->ttl = found->ttl;
+		rnode->raw = found->u.txt.data;
+		rnode->raw_len = found->u.txt.len;
+	}
 	if (rnode != NULL && job->scope != SPF_SCOPE_RFC7208)
 		rnode->detail = spf_arena_printf(job->arena, "%s record for Sender ID scope %s",
 			spf_rrtype_str(found->type), job->scope == SPF_SCOPE_PRA ? "pra" : "mfrom");
@@ -640,7 +643,7 @@ static void st_term(spf_job_t *job, struct frame *f)
 	case T_MATCH:
 		if (node != NULL)
 			node->outcome = SPF_TERM_MATCH;
-		decide(job, f, f->ti, qualifier_result(t->qualifier));
+		decide(job, f, f->ti, spf_qualifier_result(t->qualifier));
 		return;
 	case T_NOMATCH:
 		if (node != NULL)

@@ -55,6 +55,8 @@ static void on_answer(const spf_dns_answer_t *ans, void *arg)
 	if (detail != NULL && (s->detail = spf_arena_strdup(job->arena, detail)) == NULL)
 		job->oom = true;
 	if (s->node != NULL && !job->lean) {
+		s->node->answered = true;
+		s->node->status = s->status;
 		s->node->detail = answer_text(job, ans);
 		s->node->ttl = spf_dns_answer_ttl(ans);
 	}
@@ -84,9 +86,12 @@ struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
 	s->name = name;
 	s->type = type;
 	s->status = SPF_DNS_TEMPFAIL;
-	if (!job->lean)
-		s->node = trace_add(job, under, SPF_TRACE_DNS,
-			spf_arena_printf(job->arena, "%s %s", spf_rrtype_str(type), name));
+	if (!job->lean &&
+	    (s->node = trace_add(job, under, SPF_TRACE_DNS,
+		spf_arena_printf(job->arena, "%s %s", spf_rrtype_str(type), name))) != NULL) {
+		s->node->rrtype = type;
+		s->node->name = name;
+	}
 	s->q = spf_resolver_query(job->res, name, type, on_answer, s);
 	if (s->q == NULL) {
 		job->oom = true;

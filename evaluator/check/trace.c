@@ -157,6 +157,8 @@ const char *answer_text(spf_job_t *job, const spf_dns_answer_t *ans)
 	return s;
 }
 
+static void term_fill(spf_trace_t *t, const spf_term_t *term);
+
 /* "1,214": n with thousands separated, in buf. */
 static const char *thousands(char *buf, size_t len, size_t n)
 {
@@ -229,6 +231,8 @@ void trace_run(spf_job_t *job, struct frame *f, size_t end,
 	f->traced = end;
 	if (t == NULL || label == NULL)
 		return;
+	if (n == 1)
+		term_fill(t, first);
 	t->offset = first->offset;
 	t->len = last->offset + last->len - first->offset;
 	t->count = (unsigned)n;
@@ -237,17 +241,33 @@ void trace_run(spf_job_t *job, struct frame *f, size_t end,
 	t->beyond_limit = outcome != SPF_TERM_NOT_REACHED && job->past_limit;
 }
 
+/* The node t of one term: what the term is, from its parse.  t->label
+ * is the term's text. */
+static void term_fill(spf_trace_t *t, const spf_term_t *term)
+{
+	size_t name_len = term->is_modifier ? strlen(term->name) :
+		strlen(spf_mech_name(term->mech));
+	const char *after = term->text + (term->explicit_qualifier ? 1 : 0) + name_len;
+
+	t->offset = term->offset;
+	t->len = term->len;
+	t->count = 1;
+	t->modifier = term->is_modifier;
+	t->mech = term->mech;
+	t->mod = term->mod;
+	t->qualifier = term->qualifier;
+	if (after <= term->text + term->len && (*after == ':' || *after == '='))
+		t->value = after + 1;
+}
+
 /* A new node for term i of f's record. */
 spf_trace_t *term_node_add(spf_job_t *job, struct frame *f, size_t i)
 {
 	const spf_term_t *term = &f->rec->terms[i];
 	spf_trace_t *t = trace_add(job, f->node, SPF_TRACE_TERM, term->text);
 
-	if (t != NULL) {
-		t->offset = term->offset;
-		t->len = term->len;
-		t->count = 1;
-	}
+	if (t != NULL)
+		term_fill(t, term);
 	return t;
 }
 
