@@ -17,6 +17,16 @@
 # It installs nothing: .ci/run installs postfix and swaks.  Needs root
 # (Postfix's master runs as root).  A step that cannot run is reported
 # and FAILS the test.  Every process it starts is stopped on exit.
+#
+# The installed package (issue 18), with SPFCHECK=/usr/bin/spfcheck:
+#   E2E_CONFIG=FILE  the policy service's configuration is FILE (the
+#                    installed /etc/spfcheck/policyd.conf) with the
+#                    test's settings appended (later lines win);
+#   E2E_UNIT=FILE    socket mode runs FILE's ExecStart= (the installed
+#                    spfcheck-policyd.service) with its socket passed as
+#                    systemd passes it, at queue_directory/private/spfcheck,
+#                    as README.Debian says: check_policy_service
+#                    unix:private/spfcheck.
 # usage: postfix-e2e.sh SPFCHECK DNSFIXTURE ZONE
 # Prints "postfix-e2e: N passed, N failed".
 set -u
@@ -93,7 +103,14 @@ ok "fixture DNS server on 127.0.0.1:$dnsport"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # ---- the policy service's files ----
-cat >"$T/policyd.conf" <<EOF
+if [ -n "${E2E_CONFIG:-}" ]; then
+  if cp "$E2E_CONFIG" "$T/policyd.conf"; then
+    ok "configuration: $E2E_CONFIG, the test's settings appended"
+  else
+    bad "configuration" "cannot read $E2E_CONFIG"; finish
+  fi
+fi
+cat >>"$T/policyd.conf" <<EOF
 # spfcheck policyd for the e2e test: pypolicyd-spf option names
 debugLevel = 1
 TestOnly = 1
@@ -256,26 +273,58 @@ fi
 # ---- socket mode: one daemon, smtpd connects to its unix socket ----
 : >"$T/policyd-sock.log"; chown "$runner" "$T/policyd-sock.log"
 mkdir -p "$T/run"; chown "$runner" "$T/run"
-"$bin" policyd --listen "unix:$T/run/policyd.sock" --user "$runner" --config "$T/policyd.conf" \
-  --nameserver "127.0.0.1:$dnsport" --log "$T/policyd-sock.log" </dev/null 2>"$T/sock.err" &
-sockpid=$!
-wait_until 20 test -S "$T/run/policyd.sock"
-if [ -S "$T/run/policyd.sock" ]; then
-  ok "socket mode: listening on unix:$T/run/policyd.sock as $runner"
-  postconf -c "$C" -e "smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service unix:$T/run/policyd.sock"
-  # the reload is done when the master says so and the smtpd processes
-  # of the old configuration are gone
-  olds=$(pgrep -P "$(master_pid)" -x smtpd | tr '\n' ' ')
-  n=$(lines 'reload -- version' "$T/maillog")
-  postfix -c "$C" reload >/dev/null 2>&1
-  wait_lines $((n + 1)) 'reload -- version' "$T/maillog"
-  # shellcheck disable=SC2086
-  wait_until 60 gone $olds || echo "  (smtpd of the old configuration still running: $olds)"
-  run_cases socket
-  grep -q 'mfrom_result=pass' "$T/policyd-sock.log" && ok "socket: the socket service answered" ||
-    bad "socket: the socket service answered" "$(tail -3 "$T/policyd-sock.log")"
+if [ -n "${E2E_UNIT:-}" ]; then
+  # the unit's command line as systemd runs it: the socket opened first
+  # and passed (LISTEN_FDS), the service as an unprivileged user
+  # (DynamicUser= there, $runner here); the log and the fixture's DNS
+  # server added, and --config again for the test's settings (the last
+  # of an option wins)
+  read -ra unitcmd <<<"$(sed -n 's/^ExecStart=//p' "$E2E_UNIT")"
+  if [ "${unitcmd[0]:-}" = "$bin" ] && [ "${unitcmd[1]:-}" = policyd ]; then
+    ok "socket mode: $E2E_UNIT runs $bin policyd"
+  else
+    bad "socket mode: $E2E_UNIT" "ExecStart= is '${unitcmd[*]:-}', not $bin policyd ..."
+  fi
+  sock=$T/queue/private/spfcheck
+  python3 "$here/socket_activate.py" --unix "$sock" --names policy -- \
+    setpriv --reuid="$runner_uid" --regid="$runner_gid" --clear-groups -- \
+    "${unitcmd[@]}" --config "$T/policyd.conf" --nameserver "127.0.0.1:$dnsport" \
+    --log "$T/policyd-sock.log" </dev/null 2>"$T/sock.err" &
+  sockpid=$!
+  wait_until 20 eval 'at_least 1 "listening on [0-9]+ socket" "$T/policyd-sock.log" || ! kill -0 "$sockpid" 2>/dev/null'
+  if at_least 1 'listening on 1 socket' "$T/policyd-sock.log" &&
+     grep -q 'socket policy (descriptor 3) passed by the service manager' "$T/policyd-sock.log"; then
+    ok "socket mode: the unit's service listening on the passed socket $sock"
+  else
+    bad "socket mode" "the unit's service did not start: $(cat "$T/sock.err" "$T/policyd-sock.log")"
+    finish
+  fi
+  # README.Debian's line: the socket under the queue directory
+  policy_socket=unix:private/spfcheck
 else
-  bad "socket mode" "the service did not start: $(cat "$T/sock.err")"
+  "$bin" policyd --listen "unix:$T/run/policyd.sock" --user "$runner" --config "$T/policyd.conf" \
+    --nameserver "127.0.0.1:$dnsport" --log "$T/policyd-sock.log" </dev/null 2>"$T/sock.err" &
+  sockpid=$!
+  wait_until 20 test -S "$T/run/policyd.sock"
+  if [ -S "$T/run/policyd.sock" ]; then
+    ok "socket mode: listening on unix:$T/run/policyd.sock as $runner"
+  else
+    bad "socket mode" "the service did not start: $(cat "$T/sock.err")"
+    finish
+  fi
+  policy_socket=unix:$T/run/policyd.sock
 fi
+postconf -c "$C" -e "smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service $policy_socket"
+# the reload is done when the master says so and the smtpd processes
+# of the old configuration are gone
+olds=$(pgrep -P "$(master_pid)" -x smtpd | tr '\n' ' ')
+n=$(lines 'reload -- version' "$T/maillog")
+postfix -c "$C" reload >/dev/null 2>&1
+wait_lines $((n + 1)) 'reload -- version' "$T/maillog"
+# shellcheck disable=SC2086
+wait_until 60 gone $olds || echo "  (smtpd of the old configuration still running: $olds)"
+run_cases socket
+grep -q 'mfrom_result=pass' "$T/policyd-sock.log" && ok "socket: the socket service answered" ||
+  bad "socket: the socket service answered" "$(tail -3 "$T/policyd-sock.log")"
 
 finish
