@@ -8,8 +8,9 @@
  *	and outside every network is evaluated against the original records
  *	and again with the flattened records in the zone overlay; every
  *	address must get the same result.  Addresses for which the original
- *	tree hits the 10-lookup limit are reported apart (the flattened
- *	records fix those).
+ *	tree hits a processing limit (10 lookups or the void limit, RFC 7208
+ *	§4.6.4, both alike) are reported apart (the flattened records fix
+ *	those).
  *
  *	Exit status: 0 flattened and verified, 1 the verification found a
  *	difference, 2 the tree cannot be flattened (a permerror or temperror
@@ -282,8 +283,9 @@ int cmd_flatten(int argc, char **argv)
 			printf("; verified: %zu addresses, %zu agree, %zu differ", v.n,
 				v.agree, v.ndiff);
 			if (v.limit > 0)
-				printf(", %zu where the original hits the lookup limit "
-					"(permerror; the flattened records fix it)", v.limit);
+				printf(", %zu where the original hits a lookup or "
+					"void-lookup limit (permerror; the flattened "
+					"records fix it)", v.limit);
 			printf(" - %s\n", v.ndiff == 0 ? "OK" : "DIFFERENT");
 			for (size_t i = 0; i < v.ndiff && i < 8; i++)
 				printf(";   %s\n", v.diffs[i]);

@@ -285,6 +285,10 @@ const char *spf_job_explanation(const spf_job_t *job);
 const char *spf_job_problem(const spf_job_t *job);
 unsigned spf_job_lookups(const spf_job_t *job);
 unsigned spf_job_void_lookups(const spf_job_t *job);
+/* Did the job pass one of the processing limits of RFC 7208 §4.6.4 (10
+ * DNS-querying terms, the void-lookup limit)?  Its result is then the
+ * limit's permerror. */
+bool spf_job_past_limit(const spf_job_t *job);
 /* The domain check_host() started at, and the sender used. */
 const char *spf_job_sender(const spf_job_t *job);
 const char *spf_job_start_domain(const spf_job_t *job);
@@ -747,8 +751,9 @@ spf_addr_t *spf_flat_samples(const spf_flat_t *flat, size_t max, size_t *n);
 /*
  * Evaluate ips[0..n) with spf_check_start() on res, many in flight, as
  * sender postmaster@domain; results[i] receives each result and, when
- * problems is not NULL, problems[i] whether the result came from the
- * 10-lookup limit.  Runs res's loop; when the loop stops first (called
+ * limit_hit is not NULL, limit_hit[i] whether the result is the
+ * permerror of a processing limit (RFC 7208 §4.6.4: 10 DNS-querying
+ * terms or the void-lookup limit, alike: spf_job_past_limit()).  Runs res's loop; when the loop stops first (called
  * from inside one of its callbacks), every address not evaluated gets
  * temperror and nothing is left running.  SPF_OK or SPF_ENOMEM.
  */

@@ -79,6 +79,11 @@ expect flatten-json 0 '"ok": true' -- flatten "${p[@]}" --json customer.example.
 # exp= after all is kept on the flattened record (a fail keeps its explanation)
 expect flatten-keeps-exp 0 '-all exp=why\.example\.com"' -- flatten --offline --zone "$td/demo.zone" example.com
 expect flatten-kept 0 'warning: .exists:%\{i\}._spf.example.org. .*kept' -- flatten --offline --record 'k.example.org=v=spf1 exists:%{i}._spf.example.org ip4:192.0.2.0/24 -all' k.example.org
+# both limits of RFC 7208 §4.6.4 alike: counted apart, not DIFFERENT (issue 17)
+r=(--offline --zone "$td/lint-rules.zone")
+expect flatten-void-limit 0 '^; verified: 10 addresses, 0 agree, 0 differ, 10 where the original hits a lookup or void-lookup limit \(permerror; the flattened records fix it\) - OK$' -- flatten "${r[@]}" flat-void.example.net
+expect flatten-lookup-limit 0 '^; verified: 14 addresses, 1 agree, 0 differ, 13 where the original hits a lookup or void-lookup limit \(permerror; the flattened records fix it\) - OK$' -- flatten "${r[@]}" flat-lookups.example.net
+expect flatten-pass-all 0 "^; warning: '\\+all' in the record of passall\.example\.net lets every host on the Internet pass, and so do the flattened records; end with -all or ~all$" -- flatten "${r[@]}" flat-passall.example.net
 expect flatten-broken 2 'cannot flatten' --stderr -- flatten "${z[@]}" typo.example.org
 expect flatten-loop 2 'cannot flatten' --stderr -- flatten "${z[@]}" loop1.example.org
 expect flatten-no-args 64 'flatten needs one DOMAIN' --stderr -- flatten --offline

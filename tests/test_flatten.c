@@ -201,6 +201,8 @@ static void test_all_but_one_network(void **state)
 	    "194.0.0.0/7 196.0.0.0/6 200.0.0.0/5 208.0.0.0/4 224.0.0.0/3 "
 	    "::/1 8000::/2 c000::/3 e000::/4 f000::/5 f800::/6 fc00::/7 fe00::/9 "
 	    "fec0::/10 ff00::/8");
+	/* the +all inside the include is kept: say so (issue 17) */
+	assert_true(has_warning(flat, "'+all' in the record of i.example.org lets every host"));
 	spf_flat_destroy(flat);
 	spf_lint_destroy(lint);
 }

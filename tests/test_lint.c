@@ -123,6 +123,12 @@ static const struct lcase cases[] = {
 	{ "ipv6-void", Z "a.example.org. TXT \"v=spf1 a:h1.example.org a:h2.example.org a:h3.example.org -all\"\n"
 	  "h1.example.org. A 192.0.2.1\nh2.example.org. A 192.0.2.2\nh3.example.org. A 192.0.2.3\n",
 	  "a.example.org", NULL, "L-IPV6-VOID", true, SPF_LINT_WARNING, 0, NULL },
+	/* targets without any address are L-VOID's, not "add AAAA" */
+	{ "ipv6-void-nxdomain", NULL, NULL, "v=spf1 a:n1.example.org a:n2.example.org a:n3.example.org -all",
+	  "L-IPV6-VOID", false, -1, 0, NULL },
+	{ "ipv6-void-mixed", Z "h1.example.org. A 192.0.2.1\nh2.example.org. A 192.0.2.2\n", NULL,
+	  "v=spf1 a:h1.example.org a:h2.example.org a:n3.example.org -all",
+	  "L-IPV6-VOID", true, SPF_LINT_WARNING, 0, NULL },
 	{ "ipv6-void-dual-stack", Z "a.example.org. TXT \"v=spf1 a:h1.example.org a:h2.example.org a:h3.example.org -all\"\n"
 	  "h1.example.org. A 192.0.2.1\nh2.example.org. A 192.0.2.2\nh3.example.org. A 192.0.2.3\n"
 	  "h1.example.org. AAAA 2001:db8::1\nh2.example.org. AAAA 2001:db8::2\nh3.example.org. AAAA 2001:db8::3\n",
@@ -322,6 +328,52 @@ static void test_rules(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/* What a finding says and where it points: the rule fires with this
+ * text in its message, and its range starts at offset (-1: any). */
+struct mcase {
+	const char *name;
+	const char *zone;
+	const char *domain;
+	const char *draft;
+	const char *rule;
+	const char *contains;
+	long offset;
+};
+
+static const struct mcase msgs[] = {
+	{ "ipv6-void-lack-aaaa", Z "h1.example.org. A 192.0.2.1\nh2.example.org. A 192.0.2.2\n", NULL,
+	  "v=spf1 a:h1.example.org a:h2.example.org a:n3.example.org -all",
+	  "L-IPV6-VOID", "(2 a/mx targets lack AAAA)", -1 },
+};
+
+static void test_messages(void **state)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		const struct mcase *c = &msgs[i];
+		const spf_lint_finding_t *x;
+		spf_lint_t *l;
+		env_t *f;
+
+		env_teardown(state);
+		assert_int_equal(env_setup(state), 0);
+		f = *state;
+		env_load(f, c->zone);
+		l = run_lint(f, c->domain, c->draft);
+		x = find(l, c->rule);
+		if (x == NULL || strstr(x->message, c->contains) == NULL ||
+		    (c->offset >= 0 && (!x->has_range || x->offset != (size_t)c->offset))) {
+			print_message("case %s: want %s with '%s' at %ld\n", c->name,
+				c->rule, c->contains, c->offset);
+			dump(l);
+			failed++;
+		}
+		spf_lint_destroy(l);
+	}
+	assert_int_equal(failed, 0);
+}
+
 /* Every syntax error of a record, each at its own position. */
 static void test_syntax_positions(void **state)
 {
@@ -454,6 +506,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rules, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_messages, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_positions, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_past_limit, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_void_readings, env_setup, env_teardown),

@@ -1165,6 +1165,13 @@ const char *spf_job_explanation(const spf_job_t *job) { return job->explanation;
 const char *spf_job_problem(const spf_job_t *job) { return job->problem; }
 unsigned spf_job_lookups(const spf_job_t *job) { return job->lookups; }
 unsigned spf_job_void_lookups(const spf_job_t *job) { return job->voids; }
+/* the counters stop at the term past the limit (count_lookup(),
+ * count_void()); with trace_past_limits the flag says it */
+bool spf_job_past_limit(const spf_job_t *job)
+{
+	return job->past_limit || job->lookups > MAX_DNS_TERMS ||
+	    job->voids > job->void_limit;
+}
 const char *spf_job_sender(const spf_job_t *job) { return job->mctx.sender; }
 const char *spf_job_start_domain(const spf_job_t *job) { return job->start_domain; }
 const spf_trace_t *spf_job_trace(const spf_job_t *job) { return job->trace; }

@@ -303,6 +303,24 @@ static void warn(spf_flat_t *fl, const char *fmt, ...)
 		fl->nwarn++;
 }
 
+/* A reachable +all anywhere in the tree (lint's L-PASS-ALL): flattening
+ * keeps its meaning, every host passes, so the user must hear it here
+ * too. */
+static void warn_pass_all(spf_flat_t *fl, const struct lnode *top)
+{
+	for (const struct lnode *n = top; n != NULL; n = n->next_dfs)
+		for (size_t i = 0; i < n->rec->nterms; i++) {
+			const struct lterm *lt = &n->terms[i];
+
+			if (lt->reachable && !lt->t->is_modifier &&
+			    lt->t->mech == SPF_MECH_ALL && lt->t->qualifier == '+')
+				warn(fl, "'%s' in the record of %s lets every "
+				    "host on the Internet pass, and so do the "
+				    "flattened records; end with -all or ~all",
+				    lt->t->text, n->domain);
+		}
+}
+
 /* Keep a term as written. */
 static void keep(spf_flat_t *fl, const struct lnode *n, const struct lterm *lt,
 	int *group, const char *why)
@@ -767,6 +785,8 @@ spf_status_t spf_flatten(const spf_lint_t *lint, const spf_flatten_opts_t *opts,
 		node_pass(fl, order[i - 1]);
 	spf_free(order);
 	if (!fl->oom)
+		warn_pass_all(fl, top);
+	if (!fl->oom)
 		flatten_top(fl, top, &exp);
 	for (size_t i = 0; i < fl->nitems; i++)
 		fl->lookups += fl->items[i].kept_cost;
@@ -880,12 +900,12 @@ static void one_done(spf_job_t *job, void *arg)
 {
 	struct one *o = arg;
 	struct many *m = o->m;
-	const char *p = spf_job_problem(job);
 
 	m->results[o->i] = spf_job_result(job);
+	/* both limits alike: the lookup limit and the void limit */
 	if (m->limit_hit != NULL)
 		m->limit_hit[o->i] = m->results[o->i] == SPF_RESULT_PERMERROR &&
-		    p != NULL && strstr(p, "too many DNS-querying terms") != NULL;
+		    spf_job_past_limit(job);
 	spf_job_destroy(job);
 	spf_free(o);
 	if (!spf_sync_stopped(&m->sync))

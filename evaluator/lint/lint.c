@@ -1367,7 +1367,11 @@ static void check_limits(spf_lint_t *l)
 		    "receivers built on it count the A lookups of MX hosts "
 		    "too; %u per term), the limit is %u: those receivers "
 		    "give permerror", c->voids_query, c->voids, lim);
-	if (c->voids6 > lim || c->voids6_query > lim)
+	/* only the part of the IPv6 count that AAAA-less hosts add: targets
+	 * that have no address at all are void for both families, and
+	 * L-VOID / L-VOID-QUERY say so; "add AAAA records" would not help */
+	if (c->noaaaa > 0 && ((c->voids6 > lim && c->voids6 > c->voids) ||
+	    (c->voids6_query > lim && c->voids6_query > c->voids_query)))
 		finding(l, "L-IPV6-VOID", SPF_LINT_WARNING, top, "4.6.4", NULL,
 		    "an IPv6 client would use %u void lookups per term and %u "
 		    "per query (AAAA lookups of hosts that have only A "
