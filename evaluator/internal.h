@@ -173,6 +173,15 @@ void spf_record_select(const spf_dns_answer_t *txt,
 	const spf_dns_answer_t *spf99, spf_scope_t scope, bool v1_for_pra,
 	spf_selection_t *out);
 
+/*
+ * The mechanism (modifier false) or modifier (true: redirect, exp) that
+ * the unknown name[0..n) is a typo of, for "did you mean": the nearest
+ * by edit distance, at most 1 for names of up to 3 characters and 2 for
+ * longer ones, the earlier in RFC order on a tie ("al" is all, not a);
+ * NULL when none is that near.  Static string.
+ */
+const char *spf_term_suggest(const char *name, size_t n, bool modifier);
+
 /* ---- macros (macro.c) ---- */
 
 typedef struct {

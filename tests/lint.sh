@@ -10,6 +10,19 @@ td=$2
 . "$(dirname "$0")/expect.sh"
 
 z=(--offline --zone "$td/lint-demo.zone")
+
+# same NAME -- ARGS... <<EOF: run "$bin" ARGS; stdout and stderr, then a
+# last line "[exit N]", must be exactly the text on stdin.
+same() {
+  local name=$1
+  shift
+  [ "$1" = "--" ] && shift
+  cat >"$tmp/want"
+  "$bin" "$@" >"$tmp/out" 2>&1
+  echo "[exit $?]" >>"$tmp/out"
+  if diff -u "$tmp/want" "$tmp/out" >"$tmp/diff"; then ok "$name"
+  else bad "$name" "output differs"; sed 's/^/  | /' "$tmp/diff"; fi
+}
 p=(--offline --zone "$td/provider.zone")
 
 # lint: exit statuses
@@ -29,6 +42,42 @@ expect lint-syntax-every 2 'unknown mechanism .moo.' -- lint --offline --record 
 "$bin" lint --offline --record 'v=spf1 ip4:192.0.2.300 moo -all' | grep -c 'L-SYNTAX' >"$tmp/n"
 if [ "$(cat "$tmp/n")" = 2 ]; then ok lint-syntax-two; else bad lint-syntax-two "$(cat "$tmp/n") L-SYNTAX"; fi
 expect lint-typo 2 'did you mean redirect=' -- lint "${z[@]}" typo.example.org
+# did you mean, for mechanisms too (issue 17)
+same lint-mech-typos -- lint --offline --record 'v=spf1 inlude:_spf.example.com ip:192.0.2.1 ~al' <<'EOF'
+draft.invalid: v=spf1 inlude:_spf.example.com ip:192.0.2.1 ~al
+                      ^~~~~~
+error[L-SYNTAX]: unknown mechanism 'inlude' (did you mean include?); a syntax error anywhere makes the whole record a permerror (RFC 7208 §4.6)
+
+draft.invalid: v=spf1 inlude:_spf.example.com ip:192.0.2.1 ~al
+                                              ^~
+error[L-SYNTAX]: unknown mechanism 'ip' (did you mean ip4?); a syntax error anywhere makes the whole record a permerror (RFC 7208 §4.6)
+
+draft.invalid: v=spf1 inlude:_spf.example.com ip:192.0.2.1 ~al
+                                                            ^~
+error[L-SYNTAX]: unknown mechanism 'al' (did you mean all?); a syntax error anywhere makes the whole record a permerror (RFC 7208 §4.6)
+
+draft.invalid: v=spf1 inlude:_spf.example.com ip:192.0.2.1 ~al
+                                                              ^
+warning[L-NO-ALL]: the record has neither 'all' nor 'redirect=': hosts it does not list get neutral, like having no SPF at all; end it with -all or ~all (RFC 7208 §4.7)
+
+draft.invalid: 3 errors, 1 warning, 0 notes; 1 record, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
+[exit 2]
+EOF
+# the offending character named, at its real offset (issue 17)
+same lint-en-dash -- lint --offline --record 'v=spf1 ip4:192.0.2.1 –all' <<'EOF'
+draft.invalid: v=spf1 ip4:192.0.2.1 ???all
+                                    ^~~
+error[L-SYNTAX]: non-ASCII character EN DASH (U+2013): SPF records must be US-ASCII (RFC 7208 section 3.1); type '-' instead; a syntax error anywhere makes the whole record a permerror (RFC 7208 §4.6)
+
+draft.invalid: v=spf1 ip4:192.0.2.1 ???all
+                                          ^
+warning[L-NO-ALL]: the record has neither 'all' nor 'redirect=': hosts it does not list get neutral, like having no SPF at all; end it with -all or ~all (RFC 7208 §4.7)
+
+draft.invalid: 1 error, 1 warning, 0 notes; 1 record, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
+[exit 2]
+EOF
+expect lint-en-dash-json 2 '"offset": 21,' -- lint --offline --json --record 'v=spf1 ip4:192.0.2.1 –all'
+expect check-en-dash 5 'at byte 21: non-ASCII character EN DASH \(U\+2013\)' -- check --offline --record 'x.example.org=v=spf1 ip4:192.0.2.1 –all' 192.0.2.1 a@x.example.org
 expect lint-loop 2 'error\[L-LOOP\]' -- lint "${z[@]}" loop1.example.org
 expect lint-multiple 2 'L-MULTIPLE' -- lint "${z[@]}" twice.example.org
 expect lint-type99 2 'L-TYPE99-ONLY' -- lint "${z[@]}" old.example.org

@@ -443,8 +443,26 @@ static const struct {
 	{ "tab separator", "v=spf1 a\t-all", 0, 8, 1, "TAB" },
 	{ "DEL", "v=spf1 a:x.example.com\x7f", 0, 22, 1, "control" },
 	{ "escape char", "v=spf1 \x1b[0m", 0, 7, 1, "control character 0x1B" },
+	/* did you mean (issue 17) */
+	{ "typo-include", "v=spf1 inlude:_spf.example.com -all", 0, 7, 6,
+	  "unknown mechanism 'inlude' (did you mean include?)" },
+	{ "typo-ip", "v=spf1 ip:192.0.2.1 -all", 0, 7, 2, "'ip' (did you mean ip4?)" },
+	{ "typo-all", "v=spf1 a ~al", 0, 10, 2, "'al' (did you mean all?)" },
+	{ "typo-ipv4", "v=spf1 ipv4:192.0.2.1 -all", 0, 7, 4, "(did you mean ip4?)" },
+	/* the character named, its three bytes underlined (issue 17) */
 	{ "non-ascii-policy", "v=spf1 a:\xEF\xBB\xBFgarbage.example.net -all",
-	  0, 9, 1, "non-ASCII byte 0xEF" },
+	  0, 9, 3, "non-ASCII character ZERO WIDTH NO-BREAK SPACE (BYTE ORDER MARK) (U+FEFF)" },
+	{ "en-dash", "v=spf1 ip4:192.0.2.1 \xE2\x80\x93" "all", 0, 21, 3,
+	  "non-ASCII character EN DASH (U+2013): SPF records must be US-ASCII "
+	  "(RFC 7208 section 3.1); type '-' instead" },
+	{ "nbsp", "v=spf1 a\xC2\xA0-all", 0, 8, 2, "NO-BREAK SPACE (U+00A0)" },
+	{ "curly-quote", "v=spf1 a:x.example.net \xE2\x80\x9D", 0, 23, 3,
+	  "RIGHT DOUBLE QUOTATION MARK (U+201D)" },
+	{ "zwsp", "v=spf1 mx\xE2\x80\x8B -all", 0, 9, 3, "ZERO WIDTH SPACE (U+200B): "
+	  "SPF records must be US-ASCII (RFC 7208 section 3.1); delete it" },
+	{ "unnamed-utf8", "v=spf1 a:\xC3\xA9.example.net", 0, 9, 2,
+	  "non-ASCII character U+00E9 (2 bytes of UTF-8, the first 0xC3)" },
+	{ "truncated-utf8", "v=spf1 a:x\xE2\x80", 0, 10, 1, "non-ASCII byte 0xE2" },
 	{ "non-ascii-mech", "v=spf1 \x80" "a:example.net -all", 0, 7, 1,
 	  "non-ASCII" },
 	{ "non-ascii-result", "v=spf1 a:example.net \x96" "all", 0, 21, 1,
@@ -764,6 +782,17 @@ static void test_mech_helpers(void **state)
 		    cases[i].dns);
 	}
 	assert_string_equal(spf_mech_name((spf_mech_t)77), "unknown");
+	/* typo hints: nearest name, ties in RFC order, short names strict */
+	assert_string_equal(spf_term_suggest("inlude", 6, false), "include");
+	assert_string_equal(spf_term_suggest("IP", 2, false), "ip4");
+	assert_string_equal(spf_term_suggest("al", 2, false), "all");
+	assert_string_equal(spf_term_suggest("exsits", 6, false), "exists");
+	assert_null(spf_term_suggest("moo", 3, false));
+	assert_null(spf_term_suggest("mx", 2, false));
+	assert_null(spf_term_suggest("v", 1, true));
+	assert_string_equal(spf_term_suggest("redirectt", 9, true), "redirect");
+	assert_string_equal(spf_term_suggest("xp", 2, true), "exp");
+	assert_null(spf_term_suggest("averyveryverylongname", 21, false));
 }
 
 int main(void)

@@ -369,6 +369,77 @@ spf_status_t spf_buf_escape(spf_buf_t *buf, const void *s, size_t len,
 	return buf->err;
 }
 
+/* The characters that arrive in place of ASCII when a record is copied
+ * from a word processor, a web page or a chat client. */
+static const struct {
+	uint32_t cp;
+	const char *name;
+	const char *ascii;
+} typographic[] = {
+	{ 0x00A0, "NO-BREAK SPACE", "type a space instead" },
+	{ 0x00AD, "SOFT HYPHEN", "delete it" },
+	{ 0x2010, "HYPHEN", "type '-' instead" },
+	{ 0x2011, "NON-BREAKING HYPHEN", "type '-' instead" },
+	{ 0x2012, "FIGURE DASH", "type '-' instead" },
+	{ 0x2013, "EN DASH", "type '-' instead" },
+	{ 0x2014, "EM DASH", "type '-' instead" },
+	{ 0x2015, "HORIZONTAL BAR", "type '-' instead" },
+	{ 0x2018, "LEFT SINGLE QUOTATION MARK", "type an apostrophe (') instead" },
+	{ 0x2019, "RIGHT SINGLE QUOTATION MARK", "type an apostrophe (') instead" },
+	{ 0x201C, "LEFT DOUBLE QUOTATION MARK", "type a straight quote (\") instead, or "
+	    "nothing: quotes are not part of the record" },
+	{ 0x201D, "RIGHT DOUBLE QUOTATION MARK", "type a straight quote (\") instead, or "
+	    "nothing: quotes are not part of the record" },
+	{ 0x2026, "HORIZONTAL ELLIPSIS", "type '...' instead" },
+	{ 0x2002, "EN SPACE", "type a space instead" },
+	{ 0x2003, "EM SPACE", "type a space instead" },
+	{ 0x2009, "THIN SPACE", "type a space instead" },
+	{ 0x200B, "ZERO WIDTH SPACE", "delete it" },
+	{ 0x200C, "ZERO WIDTH NON-JOINER", "delete it" },
+	{ 0x200D, "ZERO WIDTH JOINER", "delete it" },
+	{ 0x2060, "WORD JOINER", "delete it" },
+	{ 0x202F, "NARROW NO-BREAK SPACE", "type a space instead" },
+	{ 0x2212, "MINUS SIGN", "type '-' instead" },
+	{ 0x3000, "IDEOGRAPHIC SPACE", "type a space instead" },
+	{ 0xFEFF, "ZERO WIDTH NO-BREAK SPACE (BYTE ORDER MARK)",
+	    "delete it" },
+	{ 0xFF0E, "FULLWIDTH FULL STOP", "type '.' instead" },
+	{ 0xFF1A, "FULLWIDTH COLON", "type ':' instead" },
+};
+
+const char *spf_char_name(const void *s, size_t n, uint32_t *cp,
+	size_t *seq, const char **ascii)
+{
+	const unsigned char *p = s;
+	size_t len = p[0] >= 0xF0 && p[0] < 0xF5 ? 4 : p[0] >= 0xE0 ? 3 :
+	    p[0] >= 0xC2 ? 2 : 0;
+	uint32_t c = len == 4 ? p[0] & 0x07u : len == 3 ? p[0] & 0x0Fu :
+	    p[0] & 0x1Fu;
+
+	*cp = 0;
+	*seq = 1;
+	*ascii = NULL;
+	if (len == 0 || p[0] >= 0xF5 || n < len)
+		return NULL;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return NULL;
+		c = c << 6 | (p[i] & 0x3Fu);
+	}
+	/* overlong forms and surrogates are not characters */
+	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
+	    (c >= 0xD800 && c <= 0xDFFF))
+		return NULL;
+	*cp = c;
+	*seq = len;
+	for (size_t i = 0; i < sizeof(typographic) / sizeof(typographic[0]); i++)
+		if (typographic[i].cp == c) {
+			*ascii = typographic[i].ascii;
+			return typographic[i].name;
+		}
+	return NULL;
+}
+
 bool spf_strncaseeq(const char *a, const char *b, size_t len)
 {
 	for (size_t i = 0; i < len; i++)

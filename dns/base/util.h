@@ -127,6 +127,18 @@ typedef enum {
 /* The form of byte c under how, NUL-terminated in out; its length (1-4). */
 size_t spf_escape_byte(unsigned char c, spf_escape_t how, char out[5]);
 /*
+ * A non-ASCII character in text that must be ASCII, for a message: s[0]
+ * is a byte >= 0x80 and n the bytes available from s.  When s starts a
+ * well-formed UTF-8 sequence, *cp is its code point and *seq its length
+ * (2-4), else *cp = 0 and *seq = 1.  Returns the Unicode name of the
+ * typographic characters word processors and web pages put in place of
+ * ASCII ("EN DASH", "NO-BREAK SPACE", "ZERO WIDTH SPACE", ...), with in
+ * *ascii what to do about it ("type '-' instead", "delete it"), or NULL
+ * for any other character.  The strings are static.
+ */
+const char *spf_char_name(const void *s, size_t n, uint32_t *cp,
+	size_t *seq, const char **ascii);
+/*
  * Append the len bytes of s to buf, each in its form under how.  With
  * max > 0, once max bytes have been appended and bytes of s remain, "..."
  * is appended in their place.

@@ -83,6 +83,50 @@ const char *spf_mech_name(spf_mech_t mech)
 	return "unknown";
 }
 
+/* Edit distance between a[0..la) and b (both short; capped at 3, all a
+ * typo hint needs), letters compared without case. */
+static size_t edit_distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b), d[16][16];
+
+	if (la >= 15 || lb >= 15)
+		return 3;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t c = d[i - 1][j - 1] +
+			    (spf_lower(a[i - 1]) != spf_lower(b[j - 1]));
+
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			d[i][j] = c;
+		}
+	return d[la][lb] < 3 ? d[la][lb] : 3;
+}
+
+const char *spf_term_suggest(const char *name, size_t n, bool modifier)
+{
+	static const char *const mods[] = { "redirect", "exp" };
+	size_t max = n <= 3 ? 1 : 2, best = max + 1, cnt = modifier ? 2 : NMECHS;
+	const char *pick = NULL;
+
+	for (size_t i = 0; i < cnt; i++) {
+		const char *cand = modifier ? mods[i] : mechs[i].name;
+		size_t d = edit_distance(name, n, cand);
+
+		if (d > 0 && d < best) {
+			best = d;
+			pick = cand;
+		}
+	}
+	return pick;
+}
+
 /* RFC 7208 §4.6.4: these cause DNS queries and count toward 10. */
 bool spf_mech_queries_dns(spf_mech_t mech)
 {
@@ -157,6 +201,34 @@ static spf_status_t syntax(struct parser *p, size_t off, size_t len,
 	return SPF_ESYNTAX;
 }
 
+/*
+ * The non-ASCII byte at text[off] (avail bytes of the term from there):
+ * the character it starts, named when it is one of the typographic
+ * characters word processors insert (spf_char_name()).  The error spans
+ * the character's bytes.  The message holds no offset: the error's
+ * offset is the position, and a caller that re-parses one term on its
+ * own (lint) would get the term's offset, not the record's.
+ */
+static spf_status_t non_ascii(struct parser *p, size_t off, size_t avail)
+{
+	const unsigned char *s = (const unsigned char *)p->text + off;
+	const char *ascii, *name;
+	uint32_t cp;
+	size_t seq;
+
+	name = spf_char_name(s, avail, &cp, &seq, &ascii);
+	if (name != NULL)
+		return syntax(p, off, seq, "non-ASCII character %s (U+%04X): "
+		    "SPF records must be US-ASCII (RFC 7208 section 3.1); "
+		    "%s", name, (unsigned)cp, ascii);
+	if (cp != 0)
+		return syntax(p, off, seq, "non-ASCII character U+%04X (%zu "
+		    "bytes of UTF-8, the first 0x%02X): SPF records must be "
+		    "US-ASCII (RFC 7208 section 3.1)", (unsigned)cp, seq, s[0]);
+	return syntax(p, off, 1, "non-ASCII byte 0x%02X: SPF records must "
+	    "be US-ASCII (RFC 7208 section 3.1)", s[0]);
+}
+
 /* Bytes allowed inside a term: printable ASCII other than SP. */
 static spf_status_t check_bytes(struct parser *p, size_t off, size_t n)
 {
@@ -180,8 +252,7 @@ static spf_status_t check_bytes(struct parser *p, size_t off, size_t n)
 			return syntax(p, i, 1, "control character 0x%02X at "
 			    "offset %zu: SPF records may contain only "
 			    "printable ASCII", c, i);
-		return syntax(p, i, 1, "non-ASCII byte 0x%02X at offset %zu: "
-		    "SPF records must be US-ASCII (RFC 7208 section 3.1)", c, i);
+		return non_ascii(p, i, off + n - i);
 	}
 	return SPF_OK;
 }
@@ -641,6 +712,7 @@ static spf_status_t parse_term(struct parser *p, spf_term_t *t)
 			break;
 	if (i == NMECHS) {
 		size_t off = t->offset + qoff;
+		const char *hint;
 
 		if (nlen == 0)
 			return syntax(p, off, bn, "term '%.*s%s' has no "
@@ -660,8 +732,10 @@ static spf_status_t parse_term(struct parser *p, spf_term_t *t)
 				    qlen(bn - ml), body + ml, qdots(bn - ml),
 				    mechs[j].name);
 		}
-		return syntax(p, off, nlen, "unknown mechanism '%.*s%s'",
-		    qlen(nlen), body, qdots(nlen));
+		hint = spf_term_suggest(body, nlen, false);
+		return syntax(p, off, nlen, "unknown mechanism '%.*s%s'%s%s%s",
+		    qlen(nlen), body, qdots(nlen), hint ? " (did you mean " :
+		    "", hint ? hint : "", hint ? "?)" : "");
 	}
 	t->mech = mechs[i].mech;
 	t->name = mechs[i].name;

@@ -832,31 +832,6 @@ static size_t answer_size(const char *name, const spf_dns_answer_t *txt,
 	return size;
 }
 
-/* Edit distance of at most 2 between short ASCII words (typo hints). */
-static bool close_to(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), d[16][16];
-
-	if (la >= 15 || lb >= 15)
-		return false;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			size_t c = d[i - 1][j - 1] +
-			    (spf_lower(a[i - 1]) != spf_lower(b[j - 1]));
-
-			if (d[i - 1][j] + 1 < c)
-				c = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < c)
-				c = d[i][j - 1] + 1;
-			d[i][j] = c;
-		}
-	return d[la][lb] <= 2;
-}
-
 static bool host_bits(const spf_addr_t *net, unsigned prefix)
 {
 	unsigned bits = net->family == 4 ? 32 : 128;
@@ -1194,13 +1169,14 @@ static void check_node(spf_lint_t *l, const struct lnode *n)
 					    "expanded (RFC 6652 values are "
 					    "literal)", t->text);
 			} else {
-				const char *hint = close_to(t->name, "redirect") ?
-				    " (did you mean redirect=?)" :
-				    close_to(t->name, "exp") ? " (did you mean exp=?)" : "";
+				const char *hint = spf_term_suggest(t->name,
+				    strlen(t->name), true);
 
 				finding(l, "L-UNKNOWN-MOD", SPF_LINT_WARNING, n,
 				    "6", t, "unknown modifier '%s=' is ignored "
-				    "by receivers%s", t->name, hint);
+				    "by receivers%s%s%s", t->name, hint ?
+				    " (did you mean " : "", hint ? hint : "",
+				    hint ? "=?)" : "");
 				if (has_macro(t->domain_spec, t->domain_spec_len))
 					finding(l, "L-MACRO-PLACE", SPF_LINT_WARNING,
 					    n, "7", t, "macros in the unknown "
