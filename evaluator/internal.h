@@ -174,6 +174,20 @@ void spf_record_select(const spf_dns_answer_t *txt,
 	spf_selection_t *out);
 
 /*
+ * The special-purpose block (IANA's IPv4 and IPv6 Special-Purpose
+ * Address Registries, RFC 6890, and the multicast blocks) that holds all
+ * of net/prefix: its registry name ("Private-Use"), *rfc the document
+ * that reserved it ("RFC 1918"), *block its text ("10.0.0.0/8") and *doc
+ * whether it is reserved for documentation (RFC 5737, RFC 3849, RFC
+ * 9637).  NULL when net/prefix is not inside such a block (a network
+ * that only contains one, as 0.0.0.0/0, is not).  Only blocks that are
+ * not globally reachable are listed, plus documentation and multicast.
+ * Static strings.
+ */
+const char *spf_addr_special(const spf_addr_t *net, unsigned prefix,
+	const char **rfc, const char **block, bool *doc);
+
+/*
  * The mechanism (modifier false) or modifier (true: redirect, exp) that
  * the unknown name[0..n) is a typo of, for "did you mean": the nearest
  * by edit distance, at most 1 for names of up to 3 characters and 2 for

@@ -10,6 +10,7 @@ td=$2
 . "$(dirname "$0")/expect.sh"
 
 z=(--offline --zone "$td/lint-demo.zone")
+r=(--offline --zone "$td/lint-rules.zone")
 
 # same NAME -- ARGS... <<EOF: run "$bin" ARGS; stdout and stderr, then a
 # last line "[exit N]", must be exactly the text on stdin.
@@ -63,6 +64,52 @@ warning[L-NO-ALL]: the record has neither 'all' nor 'redirect=': hosts it does n
 draft.invalid: 3 errors, 1 warning, 0 notes; 1 record, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
 [exit 2]
 EOF
+# pass for the whole Internet without +all (issue 17)
+same lint-pass-wide -- lint --offline --strict --zone "$td/lint-rules.zone" wide.example.net <<'EOF'
+wide.example.net: v=spf1 ip4:0.0.0.0/1 ip4:128.0.0.0/1 ip6:::/1 ip6:8000::/1 -all
+                         ^~~~~~~~~~~~~
+error[L-PASS-WIDE]: the tree lets 4294967296 IPv4 addresses pass, 100.0% of all, as many as a /0 (the most through 'ip4:0.0.0.0/1'): effectively +all, every host in them can send as wide.example.net; list only the networks the mail leaves from (RFC 7208 §5.1)
+
+wide.example.net: v=spf1 ip4:0.0.0.0/1 ip4:128.0.0.0/1 ip6:::/1 ip6:8000::/1 -all
+                                                       ^~~~~~~~
+error[L-PASS-WIDE]: the tree lets about 2^128 IPv6 addresses pass, 100.0% of all, as many as a /0 (the most through 'ip6:::/1'): effectively +all, every host in them can send as wide.example.net; list only the networks the mail leaves from (RFC 7208 §5.1)
+
+wide.example.net: 2 errors, 0 warnings, 0 notes; 1 record, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
+[exit 2]
+EOF
+expect lint-pass-wide-any 2 "^error\[L-PASS-WIDE\]: the tree lets 4294967296 IPv4 addresses pass, 100.0% of all, as many as a /0 \(the most through 'ip4:0.0.0.0/0'\)" -- lint "${r[@]}" wide-any.example.net
+expect lint-pass-wide-include 2 "^error\[L-PASS-WIDE\]: the tree lets 1593835776 IPv4 addresses pass, 37.1% of all, as many as a /2 \(the most through 'include:wideinc.example.net'\)" -- lint "${r[@]}" wide-include.example.net
+expect lint-pass-narrow 0 '^narrow.example.net: 0 errors, 0 warnings' -- lint --strict "${r[@]}" narrow.example.net
+# special-purpose ranges, named (issue 17)
+"$bin" lint "${r[@]}" special.example.net >"$tmp/out" 2>&1
+grep '^warning\[L-SPECIAL-RANGE\]' "$tmp/out" | sed 's/: mail from the Internet.*//' >"$tmp/got"
+cat >"$tmp/want" <<'EOF'
+warning[L-SPECIAL-RANGE]: 'ip4:192.168.1.0/24' is inside 192.168.0.0/16, Private-Use (RFC 1918)
+warning[L-SPECIAL-RANGE]: 'ip4:10.1.2.3' is inside 10.0.0.0/8, Private-Use (RFC 1918)
+warning[L-SPECIAL-RANGE]: 'ip6:fd00:1:2::/48' is inside fc00::/7, Unique-Local (RFC 4193)
+warning[L-SPECIAL-RANGE]: 'ip6:fe80::1' is inside fe80::/10, Link-Local Unicast (RFC 4291)
+warning[L-SPECIAL-RANGE]: 'ip4:127.0.0.1' is inside 127.0.0.0/8, Loopback (RFC 1122)
+EOF
+if diff -u "$tmp/want" "$tmp/got" >"$tmp/diff"; then ok lint-special-ranges
+else bad lint-special-ranges "$(cat "$tmp/diff")"; fi
+expect lint-special-doc 1 "^warning\[L-SPECIAL-RANGE\]: 'ip4:192.0.2.0/24' is inside 192.0.2.0/24, Documentation \(TEST-NET-1\) \(RFC 5737\): addresses reserved for examples" -- lint --offline --strict --record 'v=spf1 ip4:192.0.2.0/24 -all' --domain mail.acme.example.de
+# duplicates and what they cost (issue 17)
+expect lint-duplicate 0 "^warning\[L-DUPLICATE\]: 'include:_spf.example.net' repeats 'include:_spf.example.net' earlier in the record: it never matches anything the first did not, and spends 3 more of the 10 DNS lookups; remove it \(RFC 7208 §4.6.2\)$" -- lint "${r[@]}" dup.example.net
+# TXT strings joined without a space (issue 17)
+same lint-glued -- lint "${r[@]}" glued.example.net <<'EOF'
+glued.example.net: v=spf1 ip4:192.0.2.1-all
+                              ^~~~~~~~~~~~~
+error[L-SYNTAX]: '192.0.2.1-all' is not a valid IPv4 address; a syntax error anywhere makes the whole record a permerror (RFC 7208 §4.6)
+
+glued.example.net: v=spf1 ip4:192.0.2.1-all
+                                       ^
+error[L-GLUED]: character-strings 1 and 2 of the TXT record are joined without a space: 'ip4:192.0.2.1' and '-all' become 'ip4:192.0.2.1-all', which is not a term, and the record is a permerror; end string 1 with a space or start string 2 with one (RFC 7208 §3.3)
+
+glued.example.net: 2 errors, 0 warnings, 0 notes; 1 record, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
+[exit 2]
+EOF
+expect lint-glued-split 0 '^glued-split.example.net: 0 errors, 0 warnings' -- lint --strict "${r[@]}" glued-split.example.net
+expect lint-glued-parses 2 "^warning\[L-GLUED\]: .* 'include:_spf.example.net' and 'a' become the one term 'include:_spf.example.neta'" -- lint "${r[@]}" glued-parses.example.net
 # the offending character named, at its real offset (issue 17)
 same lint-en-dash -- lint --offline --record 'v=spf1 ip4:192.0.2.1 –all' <<'EOF'
 draft.invalid: v=spf1 ip4:192.0.2.1 ???all
@@ -129,7 +176,6 @@ expect flatten-json 0 '"ok": true' -- flatten "${p[@]}" --json customer.example.
 expect flatten-keeps-exp 0 '-all exp=why\.example\.com"' -- flatten --offline --zone "$td/demo.zone" example.com
 expect flatten-kept 0 'warning: .exists:%\{i\}._spf.example.org. .*kept' -- flatten --offline --record 'k.example.org=v=spf1 exists:%{i}._spf.example.org ip4:192.0.2.0/24 -all' k.example.org
 # both limits of RFC 7208 §4.6.4 alike: counted apart, not DIFFERENT (issue 17)
-r=(--offline --zone "$td/lint-rules.zone")
 expect flatten-void-limit 0 '^; verified: 10 addresses, 0 agree, 0 differ, 10 where the original hits a lookup or void-lookup limit \(permerror; the flattened records fix it\) - OK$' -- flatten "${r[@]}" flat-void.example.net
 expect flatten-lookup-limit 0 '^; verified: 14 addresses, 1 agree, 0 differ, 13 where the original hits a lookup or void-lookup limit \(permerror; the flattened records fix it\) - OK$' -- flatten "${r[@]}" flat-lookups.example.net
 expect flatten-pass-all 0 "^; warning: '\\+all' in the record of passall\.example\.net lets every host on the Internet pass, and so do the flattened records; end with -all or ~all$" -- flatten "${r[@]}" flat-passall.example.net

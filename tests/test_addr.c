@@ -161,6 +161,54 @@ static void test_in_net(void **state)
 	assert_false(spf_addr_in_net(NULL, NULL, 0));
 }
 
+/* The special-purpose block a network lies in (lint's L-SPECIAL-RANGE). */
+static void test_special(void **state)
+{
+	static const struct {
+		const char *net;
+		unsigned prefix;
+		const char *block;   /* NULL: none */
+		bool doc;
+	} cases[] = {
+		{ "10.1.2.3", 32, "10.0.0.0/8", false },
+		{ "10.0.0.0", 8, "10.0.0.0/8", false },
+		{ "10.0.0.0", 7, NULL, false },
+		{ "172.31.255.0", 24, "172.16.0.0/12", false },
+		{ "172.32.0.0", 16, NULL, false },
+		{ "100.127.0.0", 16, "100.64.0.0/10", false },
+		{ "192.0.2.128", 25, "192.0.2.0/24", true },
+		{ "203.0.113.9", 32, "203.0.113.0/24", true },
+		{ "224.0.0.251", 32, "224.0.0.0/4", false },
+		{ "8.8.8.8", 32, NULL, false },
+		{ "0.0.0.0", 0, NULL, false },
+		{ "::1", 128, "::1/128", false },
+		{ "::2", 128, NULL, false },
+		{ "fd12:3456::", 48, "fc00::/7", false },
+		{ "fe80::1", 128, "fe80::/10", false },
+		{ "2001:db8:1::", 48, "2001:db8::/32", true },
+		{ "3fff:123::", 32, "3fff::/20", true },
+		{ "2a00:1450::", 32, NULL, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < LEN(cases); i++) {
+		spf_addr_t n;
+		const char *rfc = NULL, *block = NULL, *name;
+		bool doc = false;
+
+		assert_true(spf_addr_parse(cases[i].net, &n));
+		name = spf_addr_special(&n, cases[i].prefix, &rfc, &block, &doc);
+		if (cases[i].block == NULL) {
+			assert_null(name);
+			continue;
+		}
+		assert_non_null(name);
+		assert_non_null(rfc);
+		assert_string_equal(block, cases[i].block);
+		assert_int_equal(doc, cases[i].doc);
+	}
+}
+
 /* An ip6: network written as ::ffff:1.2.3.4 (family 6) never matches an
  * IPv4 client (RFC 7208 §5, test suite ip4-mapped-ip6). */
 static void test_mapped_network(void **state)
@@ -222,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_in_net),
 		cmocka_unit_test(test_mapped_network),
 		cmocka_unit_test(test_results),
+		cmocka_unit_test(test_special),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

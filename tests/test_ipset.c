@@ -243,6 +243,23 @@ static void test_union(void **state)
 	spf_arena_destroy(a);
 }
 
+/* Address counts per family (lint's L-PASS-WIDE). */
+static void test_count(void **state)
+{
+	spf_arena_t *a = spf_arena_create();
+	spf_ipset_t x = set_of(a, L("0.0.0.0/1", "128.0.0.0/1", "::/1", "8000::/1"));
+	spf_ipset_t y = set_of(a, L("192.0.2.0/24", "198.51.100.7", "2001:db8::/120"));
+	spf_ipset_t e = { 0 };
+
+	(void)state;
+	assert_true(spf_ipset_count(&x, 4) == 4294967296.0);
+	assert_true(spf_ipset_count(&x, 6) > 3.4e38);
+	assert_true(spf_ipset_count(&y, 4) == 257.0);
+	assert_true(spf_ipset_count(&y, 6) == 256.0);
+	assert_true(spf_ipset_count(&e, 4) == 0.0);
+	spf_arena_destroy(a);
+}
+
 static void test_net(void **state)
 {
 	spf_addr_t a, first, last;
@@ -363,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_ipv6_space_minus_one),
 		cmocka_unit_test(test_union),
+		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_net),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_enomem),

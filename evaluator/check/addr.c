@@ -31,6 +31,62 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+/* IANA's special-purpose registries (RFC 6890 and the RFCs since), the
+ * blocks that are not globally reachable, documentation and multicast:
+ * none of them belongs in a published record's ip4:/ip6: terms. */
+static const struct {
+	uint8_t family;
+	uint8_t addr[16];
+	unsigned prefix;
+	const char *text, *name, *rfc;
+	bool doc;
+} special[] = {
+	{ 4, { 0 }, 8, "0.0.0.0/8", "\"This network\"", "RFC 791", false },
+	{ 4, { 10 }, 8, "10.0.0.0/8", "Private-Use", "RFC 1918", false },
+	{ 4, { 100, 64 }, 10, "100.64.0.0/10", "Shared Address Space", "RFC 6598", false },
+	{ 4, { 127 }, 8, "127.0.0.0/8", "Loopback", "RFC 1122", false },
+	{ 4, { 169, 254 }, 16, "169.254.0.0/16", "Link Local", "RFC 3927", false },
+	{ 4, { 172, 16 }, 12, "172.16.0.0/12", "Private-Use", "RFC 1918", false },
+	{ 4, { 192, 0, 0 }, 24, "192.0.0.0/24", "IETF Protocol Assignments", "RFC 6890", false },
+	{ 4, { 192, 0, 2 }, 24, "192.0.2.0/24", "Documentation (TEST-NET-1)", "RFC 5737", true },
+	{ 4, { 192, 88, 99 }, 24, "192.88.99.0/24", "Deprecated (6to4 Relay Anycast)", "RFC 7526", false },
+	{ 4, { 192, 168 }, 16, "192.168.0.0/16", "Private-Use", "RFC 1918", false },
+	{ 4, { 198, 18 }, 15, "198.18.0.0/15", "Benchmarking", "RFC 2544", false },
+	{ 4, { 198, 51, 100 }, 24, "198.51.100.0/24", "Documentation (TEST-NET-2)", "RFC 5737", true },
+	{ 4, { 203, 0, 113 }, 24, "203.0.113.0/24", "Documentation (TEST-NET-3)", "RFC 5737", true },
+	{ 4, { 224 }, 4, "224.0.0.0/4", "Multicast", "RFC 5771", false },
+	{ 4, { 240 }, 4, "240.0.0.0/4", "Reserved", "RFC 1112", false },
+	{ 6, { 0 }, 128, "::/128", "Unspecified Address", "RFC 4291", false },
+	{ 6, { [15] = 1 }, 128, "::1/128", "Loopback Address", "RFC 4291", false },
+	{ 6, { [10] = 0xff, [11] = 0xff }, 96, "::ffff:0:0/96", "IPv4-mapped Address", "RFC 4291", false },
+	{ 6, { 0, 0x64, 0xff, 0x9b, 0, 1 }, 48, "64:ff9b:1::/48", "IPv4-IPv6 Translat. (Local-Use)", "RFC 8215", false },
+	{ 6, { 0x01 }, 64, "100::/64", "Discard-Only Address Block", "RFC 6666", false },
+	{ 6, { 0x20, 0x01, 0, 0x02 }, 48, "2001:2::/48", "Benchmarking", "RFC 5180", false },
+	{ 6, { 0x20, 0x01, 0x0d, 0xb8 }, 32, "2001:db8::/32", "Documentation", "RFC 3849", true },
+	{ 6, { 0x3f, 0xff }, 20, "3fff::/20", "Documentation", "RFC 9637", true },
+	{ 6, { 0xfc }, 7, "fc00::/7", "Unique-Local", "RFC 4193", false },
+	{ 6, { 0xfe, 0x80 }, 10, "fe80::/10", "Link-Local Unicast", "RFC 4291", false },
+	{ 6, { 0xff }, 8, "ff00::/8", "Multicast", "RFC 4291", false },
+};
+
+const char *spf_addr_special(const spf_addr_t *net, unsigned prefix,
+	const char **rfc, const char **block, bool *doc)
+{
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+		spf_addr_t b = { .family = special[i].family };
+
+		memcpy(b.addr, special[i].addr, sizeof(b.addr));
+		if (prefix < special[i].prefix ||
+		    !spf_addr_in_net(net, &b, special[i].prefix))
+			continue;
+		*rfc = special[i].rfc;
+		*block = special[i].text;
+		*doc = special[i].doc;
+		return special[i].name;
+	}
+	return NULL;
+}
+
 bool spf_addr_parse(const char *s, spf_addr_t *out)
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,

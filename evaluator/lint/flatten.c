@@ -64,6 +64,13 @@ struct spf_flat {
 	size_t nnets[4];
 	struct item *items;
 	size_t nitems, capitems;
+	/* per family (IPv4, IPv6): the term that adds the most to the pass
+	 * set, for lint's L-PASS-WIDE */
+	struct {
+		const struct lnode *n;
+		const spf_term_t *t;
+		double count;
+	} widest[2];
 	bool oom;
 };
 
@@ -336,9 +343,11 @@ static void keep(spf_flat_t *fl, const struct lnode *n, const struct lterm *lt,
 	    n->domain, why);
 }
 
-/* Add the static set m with qualifier q to the current stretch. */
+/* Add the static set m of term t (record of n) with qualifier q to the
+ * current stretch. */
 static void add_set(spf_flat_t *fl, char q, const spf_ipset_t *m,
-	const spf_ipset_t *d, int group)
+	const spf_ipset_t *d, int group, const struct lnode *n,
+	const spf_term_t *t)
 {
 	spf_ipset_t fresh;
 	struct item *it = NULL;
@@ -346,6 +355,15 @@ static void add_set(spf_flat_t *fl, char q, const spf_ipset_t *m,
 	set_minus(fl, m, d, &fresh);
 	if (spf_ipset_empty(&fresh))
 		return;
+	for (int f = 0; f < 2 && q == '+'; f++) {
+		double c = spf_ipset_count(&fresh, f == 0 ? 4 : 6);
+
+		if (c > fl->widest[f].count) {
+			fl->widest[f].count = c;
+			fl->widest[f].n = n;
+			fl->widest[f].t = t;
+		}
+	}
 	for (size_t i = fl->nitems; i > 0; i--) {
 		struct item *x = &fl->items[i - 1];
 
@@ -421,7 +439,7 @@ static void flatten_top(spf_flat_t *fl, struct lnode *top, const char **exp)
 				match_set(fl, lt, &match);
 				m = &match;
 			}
-			add_set(fl, t->qualifier, m, &d, group);
+			add_set(fl, t->qualifier, m, &d, group, n, t);
 			set_union(fl, &d, m);
 		}
 		if (n->rec->redirect >= 0 && n->rec->all < 0) {
@@ -968,6 +986,16 @@ spf_status_t spf_eval_many(spf_resolver_t *res, const char *domain,
 	spf_sync_finish(&m.sync);
 	spf_free(sender);
 	return m.oom ? SPF_ENOMEM : SPF_OK;
+}
+
+const spf_ipset_t *spf_flat_pass(const spf_flat_t *fl, int family,
+	const struct lnode **n, const spf_term_t **t)
+{
+	int f = family == 4 ? 0 : 1;
+
+	*n = fl->widest[f].n;
+	*t = fl->widest[f].t;
+	return &fl->final[0];
 }
 
 spf_status_t spf_flat_compare(const spf_flat_t *a, spf_flat_t *b,

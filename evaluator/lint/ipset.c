@@ -187,6 +187,16 @@ spf_status_t spf_ipset_minus(spf_arena_t *arena, const spf_ipset_t *a,
 	return SPF_OK;
 }
 
+double spf_ipset_count(const spf_ipset_t *s, int family)
+{
+	int f = fam_index(family);
+	double n = 0;
+
+	for (size_t i = 0; i < s->n[f]; i++)
+		n += (double)(s->r[f][i].hi - s->r[f][i].lo) + 1.0;
+	return n;
+}
+
 bool spf_ipset_empty(const spf_ipset_t *s)
 {
 	return s->n[0] == 0 && s->n[1] == 0;

@@ -53,6 +53,10 @@ spf_status_t spf_ipset_union(spf_arena_t *arena, spf_ipset_t *a,
 spf_status_t spf_ipset_minus(spf_arena_t *arena, const spf_ipset_t *a,
 	const spf_ipset_t *b, spf_ipset_t *out);
 
+/* How many addresses of family (4 or 6) s holds, as a double: exact for
+ * IPv4, within a rounding error for IPv6 (up to 2^128). */
+double spf_ipset_count(const spf_ipset_t *s, int family);
+
 /* Does s hold no address of either family? */
 bool spf_ipset_empty(const spf_ipset_t *s);
 

@@ -1086,6 +1086,164 @@ static void check_exp(spf_lint_t *l, const struct lnode *n,
 		    lt->target, eo, em ? em : "invalid macro");
 }
 
+/* Does s[0..n) parse as one term on its own?  *all: it is an "all". */
+static bool one_term(spf_lint_t *l, const char *s, size_t n, bool *all)
+{
+	char *mini = spf_arena_printf(l->arena, "v=spf1 %.*s", (int)n, s);
+	spf_parse_error_t err;
+	spf_record_t *rec;
+	spf_status_t st;
+
+	*all = false;
+	if (mini == NULL) {
+		l->oom = true;
+		return false;
+	}
+	st = spf_record_parse(l->arena, (const uint8_t *)mini, n + 7, &rec, &err);
+	if (st == SPF_ENOMEM)
+		l->oom = true;
+	if (st != SPF_OK || rec->nterms != 1)
+		return false;
+	*all = !rec->terms[0].is_modifier && rec->terms[0].mech == SPF_MECH_ALL;
+	return true;
+}
+
+/*
+ * RFC 7208 §3.3: the character-strings of a TXT record are joined with
+ * nothing between them.  A record published as "v=spf1 ip4:192.0.2.1"
+ * "-all" reads as "ip4:192.0.2.1-all": where neither side of a boundary
+ * is a space and the text on each side is a complete term of its own,
+ * the publisher meant a space.  (A long term split in the middle, as
+ * "inc" "lude:...", is fine: "lude:..." is no term.)  Error when the
+ * joined text is a syntax error, else a warning.  Returns true when the
+ * term after a boundary is an "all", which the join swallowed (L-NO-ALL
+ * would then blame the wrong thing).
+ */
+static bool check_glued(spf_lint_t *l, const struct lnode *n)
+{
+	bool swallowed = false;
+	size_t b = 0;
+
+	for (size_t k = 0; n->lens != NULL && k + 1 < n->nstrings; k++) {
+		size_t s, e;
+		bool all_left, all_right, joined_all;
+
+		b += n->lens[k];
+		if (b == 0 || b >= n->len || n->text[b - 1] == ' ' ||
+		    n->text[b] == ' ')
+			continue;
+		for (s = b; s > 0 && n->text[s - 1] != ' '; s--)
+			;
+		for (e = b; e < n->len && n->text[e] != ' '; e++)
+			;
+		if (s == 0 || !one_term(l, n->text + s, b - s, &all_left) ||
+		    !one_term(l, n->text + b, e - b, &all_right))
+			continue;
+		if (one_term(l, n->text + s, e - s, &joined_all))
+			finding(l, "L-GLUED", SPF_LINT_WARNING, n, "3.3", NULL,
+			    "character-strings %zu and %zu of the TXT record are "
+			    "joined without a space: '%.*s' and "
+			    "'%.*s' become the one term '%.*s'; end string %zu "
+			    "with a space or start string %zu with one", k + 1,
+			    k + 2, (int)(b - s), n->text + s, (int)(e - b),
+			    n->text + b, (int)(e - s), n->text + s, k + 1, k + 2);
+		else
+			finding(l, "L-GLUED", SPF_LINT_ERROR, n, "3.3", NULL,
+			    "character-strings %zu and %zu of the TXT record are "
+			    "joined without a space: '%.*s' and "
+			    "'%.*s' become '%.*s', which is not a term, and the "
+			    "record is a permerror; end string %zu with a space "
+			    "or start string %zu with one", k + 1, k + 2,
+			    (int)(b - s), n->text + s, (int)(e - b), n->text + b,
+			    (int)(e - s), n->text + s, k + 1, k + 2);
+		last_range(l, n->text, n->len, b, 0);
+		swallowed = swallowed || all_right;
+	}
+	return swallowed;
+}
+
+/* Is d one of the names reserved for examples and tests (RFC 2606,
+ * RFC 6761), or under one? */
+static bool example_domain(const char *d)
+{
+	static const char *const reserved[] = { "example", "example.com",
+		"example.net", "example.org", "test", "invalid", "localhost" };
+	size_t dl = strlen(d);
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		size_t rl = strlen(reserved[i]);
+
+		if (dl >= rl && spf_streq_nocase(d + dl - rl, reserved[i]) &&
+		    (dl == rl || d[dl - rl - 1] == '.'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An ip4:/ip6: network inside a special-purpose block (private, loopback,
+ * link-local, documentation, multicast, ...; spf_addr_special()): no
+ * mail from the Internet comes from there, so the term is a leftover or
+ * a mistake, and publishes a piece of the internal network.
+ * Documentation ranges in a record of a name reserved for examples
+ * (example.com, *.test, the draft's draft.invalid, ...) are what they
+ * are for and are not reported; nor is a '-' term, which authorises
+ * nothing.
+ */
+static void check_special_range(spf_lint_t *l, const struct lnode *n,
+	const spf_term_t *t)
+{
+	const char *rfc, *block, *name;
+	bool doc;
+
+	name = spf_addr_special(&t->net, term_prefix(t), &rfc, &block, &doc);
+	if (name == NULL || t->qualifier == '-' || (doc && example_domain(n->domain)))
+		return;
+	finding(l, "L-SPECIAL-RANGE", SPF_LINT_WARNING, n, "5.6", t,
+	    "'%s' is inside %s, %s (%s): %s; remove it, or list the "
+	    "public addresses the mail leaves from", t->text, block, name, rfc,
+	    doc ? "addresses reserved for examples, no host sends mail from "
+	    "them" : "mail from the Internet never comes from there");
+}
+
+/* The text of a term without its written qualifier. */
+static const char *unqualified(const spf_term_t *t)
+{
+	return t->explicit_qualifier ? t->text + 1 : t->text;
+}
+
+/*
+ * The same mechanism twice in one record (any qualifiers): the second
+ * never matches an address the first did not (RFC 7208 §4.6.2, the
+ * first match decides), yet it is evaluated for every address that gets
+ * that far and costs its lookups again, an include its whole subtree.
+ * ip4/ip6 are L-OVERLAP's, a second all is L-UNREACHABLE's.
+ */
+static void check_duplicates(spf_lint_t *l, const struct lnode *n)
+{
+	for (size_t i = 0; i < n->rec->nterms; i++) {
+		const struct lterm *lt = &n->terms[i];
+		const spf_term_t *t = lt->t;
+
+		if (t->is_modifier || !lt->reachable || t->mech == SPF_MECH_IP4 ||
+		    t->mech == SPF_MECH_IP6 || t->mech == SPF_MECH_ALL)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			const spf_term_t *u = n->terms[j].t;
+
+			if (u->is_modifier || u->mech != t->mech ||
+			    !spf_streq_nocase(unqualified(u), unqualified(t)))
+				continue;
+			finding(l, "L-DUPLICATE", SPF_LINT_WARNING, n, "4.6.2", t,
+			    "'%s' repeats '%s' earlier in the record: it never "
+			    "matches anything the first did not, and spends %u "
+			    "more of the %d DNS lookups; remove it", t->text,
+			    u->text, lt->subtree, MAX_DNS_TERMS);
+			break;
+		}
+	}
+}
+
 static bool is_known_modifier(const char *name)
 {
 	/* RFC 6652 reporting modifiers */
@@ -1096,7 +1254,7 @@ static bool is_known_modifier(const char *name)
 static void check_node(spf_lint_t *l, const struct lnode *n)
 {
 	const spf_record_t *rec = n->rec;
-	bool decisive = n->role != LROLE_INCLUDE;
+	bool decisive = n->role != LROLE_INCLUDE, glued_all;
 
 	for (const struct lperr *e = n->perrs; e != NULL; e = e->next) {
 		finding(l, "L-SYNTAX", SPF_LINT_ERROR, n, "4.6", NULL,
@@ -1224,6 +1382,10 @@ static void check_node(spf_lint_t *l, const struct lnode *n)
 		case SPF_MECH_INCLUDE:
 			check_target_node(l, n, lt);
 			break;
+		case SPF_MECH_IP4:
+		case SPF_MECH_IP6:
+			check_special_range(l, n, t);
+			break;
 		case SPF_MECH_EXISTS:
 			if (lt->target != NULL && is_fail(lt->a4))
 				finding(l, "L-DNS", SPF_LINT_WARNING, n, "5", t,
@@ -1235,7 +1397,9 @@ static void check_node(spf_lint_t *l, const struct lnode *n)
 		}
 	}
 	check_ip_terms(l, n);
-	if (decisive && rec->all < 0 && rec->redirect < 0) {
+	check_duplicates(l, n);
+	glued_all = check_glued(l, n);
+	if (decisive && rec->all < 0 && rec->redirect < 0 && !glued_all) {
 		finding(l, "L-NO-ALL", SPF_LINT_WARNING, n, "4.7", NULL,
 		    "the record has neither 'all' nor 'redirect=': hosts it "
 		    "does not list get neutral, like having no SPF at all; "
@@ -1358,6 +1522,67 @@ static void check_limits(spf_lint_t *l)
 	spf_buf_finish(&b);
 }
 
+/*
+ * Pass for a /8 or more in total, in either family: "effectively +all"
+ * (RFC 7208 §5.1 on +all).  No sender owns that much: IANA hands the
+ * RIRs IPv4 /8s and IPv6 /12s, and a provider's largest networks are far
+ * smaller, so a /8 is the threshold for IPv6 too (2^120 addresses).
+ * The addresses come from flatten's address sets (spf_flatten(): each
+ * address gets the result of the first term that matches it, an
+ * include passes only what its record passes), so 0.0.0.0/1 plus
+ * 128.0.0.0/1 counts as the whole space, and a wide network behind an
+ * include counts too.  A tree that flatten refuses (permerror,
+ * temperror) is left to the findings that say why; a +all is
+ * L-PASS-ALL's and not reported again.
+ */
+static void check_wide_pass(spf_lint_t *l)
+{
+	static const struct {
+		int family;
+		unsigned bits, wide;   /* the family's width; the threshold /8 */
+	} fam[] = { { 4, 32, 8 }, { 6, 128, 8 } };
+	spf_flat_t *fl = NULL;
+	spf_status_t st;
+
+	for (size_t i = 0; i < l->nfindings; i++)
+		if (strcmp(l->findings[i].rule, "L-PASS-ALL") == 0)
+			return;
+	st = spf_flatten(l, NULL, &fl, NULL);
+	if (st == SPF_ENOMEM)
+		l->oom = true;
+	if (st != SPF_OK)
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		const struct lnode *n;
+		const spf_term_t *t;
+		const spf_ipset_t *pass = spf_flat_pass(fl, fam[i].family, &n, &t);
+		double c = spf_ipset_count(pass, fam[i].family), space = 1, x = c;
+		unsigned log2c = 0;
+		const char *count;
+
+		for (unsigned b = 0; b < fam[i].bits; b++)
+			space *= 2;
+		for (; x >= 2; x /= 2)
+			log2c++;
+		if (t == NULL || log2c < fam[i].bits - fam[i].wide)
+			continue;
+		/* IPv6 counts have up to 39 digits: a power of two reads */
+		count = fam[i].family == 4 ? spf_arena_printf(l->arena, "%.0f",
+		    c) : spf_arena_printf(l->arena, "about 2^%u", log2c);
+		if (count == NULL) {
+			l->oom = true;
+			break;
+		}
+		finding(l, "L-PASS-WIDE", SPF_LINT_ERROR, n, "5.1", t,
+		    "the tree lets %s IPv%d addresses pass, %.1f%% of all, "
+		    "as many as a /%u (the most through '%s'): effectively "
+		    "+all, every host in them can send as %s; list only the "
+		    "networks the mail leaves from", count, fam[i].family,
+		    100 * c / space, fam[i].bits - log2c, t->text, l->domain);
+	}
+	spf_flat_destroy(fl);
+}
+
 /* Order one record's findings by position (stable; whole-record
  * findings last). */
 static void sort_block(spf_lint_finding_t *f, size_t n)
@@ -1388,6 +1613,7 @@ static void check_all(spf_lint_t *l)
 			sort_block(l->findings + first, l->nfindings - first);
 	}
 	check_limits(l);
+	check_wide_pass(l);
 	l->counts.errors = false;
 	for (size_t i = 0; i < l->nfindings; i++)
 		if (l->findings[i].severity == SPF_LINT_ERROR)

@@ -13,6 +13,7 @@
 #define SPF_LINT_WALK_H
 
 #include "internal.h"
+#include "ipset.h"
 
 enum lrole { LROLE_TOP, LROLE_INCLUDE, LROLE_REDIRECT };
 
@@ -86,6 +87,15 @@ struct lnode {
 	void *flat;                 /* flatten.c's per-node result */
 	struct lnode *next_all;     /* every node, in creation order */
 };
+
+/*
+ * The addresses flat (spf_flatten()) gives pass through its terms (the
+ * default, "all" at the top, not included), and the term, in the record
+ * of *n, that adds the most addresses of family (4 or 6) to them (both
+ * NULL when none adds any).  Borrowed from flat.
+ */
+const spf_ipset_t *spf_flat_pass(const spf_flat_t *fl, int family,
+	const struct lnode **n, const spf_term_t **t);
 
 /* The tree of a finished lint run: the top node (NULL if none). */
 struct lnode *spf_lint_tree(const spf_lint_t *lint);
