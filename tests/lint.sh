@@ -95,6 +95,7 @@ else bad lint-special-ranges "$(cat "$tmp/diff")"; fi
 expect lint-special-doc 1 "^warning\[L-SPECIAL-RANGE\]: 'ip4:192.0.2.0/24' is inside 192.0.2.0/24, Documentation \(TEST-NET-1\) \(RFC 5737\): addresses reserved for examples" -- lint --offline --strict --record 'v=spf1 ip4:192.0.2.0/24 -all' --domain mail.acme.example.de
 # duplicates and what they cost (issue 17)
 expect lint-duplicate 0 "^warning\[L-DUPLICATE\]: 'include:_spf.example.net' repeats 'include:_spf.example.net' earlier in the record: it never matches anything the first did not, and spends 3 more of the 10 DNS lookups; remove it \(RFC 7208 §4.6.2\)$" -- lint "${r[@]}" dup.example.net
+expect lint-duplicate-tree 0 "^warning\\[L-DUPLICATE\\]: 'include:_spf.example.net' includes _spf.example.net, which the tree already includes from the record of dup-tree.example.net: its subtree is evaluated again and spends 3 more of the 10 DNS lookups; include it once where that gives the same results \\(RFC 7208 §4.6.4\\)$" -- lint "${r[@]}" dup-tree.example.net
 # TXT strings joined without a space (issue 17)
 same lint-glued -- lint "${r[@]}" glued.example.net <<'EOF'
 glued.example.net: v=spf1 ip4:192.0.2.1-all

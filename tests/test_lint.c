@@ -267,6 +267,14 @@ static const struct lcase cases[] = {
 	  "L-DUPLICATE", false, -1, 0, NULL },
 	{ "duplicate-none", NULL, NULL, "v=spf1 a:x.example.org a:y.example.org mx:x.example.org -all",
 	  "L-DUPLICATE", false, -1, 0, NULL },
+	{ "duplicate-across-records", Z "i.example.org. TXT \"v=spf1 a:h.example.org -all\"\n"
+	  "j.example.org. TXT \"v=spf1 include:i.example.org -all\"\n", NULL,
+	  "v=spf1 include:i.example.org include:j.example.org -all", "L-DUPLICATE", true,
+	  SPF_LINT_WARNING, 0, NULL },
+	{ "duplicate-other-targets", Z "i.example.org. TXT \"v=spf1 a:h.example.org -all\"\n"
+	  "j.example.org. TXT \"v=spf1 include:k.example.org -all\"\nk.example.org. TXT \"v=spf1 -all\"\n", NULL,
+	  "v=spf1 include:i.example.org include:j.example.org -all", "L-DUPLICATE", false,
+	  -1, 0, NULL },
 	/* special-purpose ranges (issue 17) */
 	{ "special-private", NULL, NULL, "v=spf1 ip4:10.0.0.1 -all", "L-SPECIAL-RANGE", true,
 	  SPF_LINT_WARNING, 0, NULL },
@@ -414,6 +422,12 @@ static const struct mcase msgs[] = {
 	{ "duplicate-cost", Z "i.example.org. TXT \"v=spf1 a:h1.example.org mx:h2.example.org -all\"\n",
 	  NULL, "v=spf1 include:i.example.org mx include:i.example.org -all",
 	  "L-DUPLICATE", "spends 3 more of the 10 DNS lookups", 32 },
+	{ "duplicate-across-cost", Z "i.example.org. TXT \"v=spf1 a:h.example.org mx -all\"\n"
+	  "j.example.org. TXT \"v=spf1 include:i.example.org -all\"\n", NULL,
+	  "v=spf1 include:i.example.org include:j.example.org -all", "L-DUPLICATE",
+	  "'include:i.example.org' includes i.example.org, which the tree already includes "
+	  "from the record of draft.invalid: its subtree is evaluated again and spends 3 "
+	  "more of the 10 DNS lookups", 7 },
 	{ "special-name", NULL, NULL, "v=spf1 ip4:192.0.2.0/24 ip4:172.16.5.0/24 -all",
 	  "L-SPECIAL-RANGE", "'ip4:172.16.5.0/24' is inside 172.16.0.0/12, Private-Use (RFC 1918)", 24 },
 };

@@ -1583,6 +1583,49 @@ static void check_wide_pass(spf_lint_t *l)
 	spf_flat_destroy(fl);
 }
 
+/* The term of n's parent whose target n is. */
+static const struct lterm *term_of(const struct lnode *n)
+{
+	const struct lnode *p = n->parent;
+
+	for (size_t i = 0; p != NULL && p->rec != NULL && i < p->rec->nterms; i++)
+		if (p->terms[i].child == n)
+			return &p->terms[i];
+	return NULL;
+}
+
+/*
+ * The same include target reached from two records of the tree (a
+ * provider included directly and again through another provider): the
+ * second evaluates the whole subtree again and spends its lookups twice.
+ * Two includes in one record are check_duplicates()'s.
+ */
+static void check_repeated_includes(spf_lint_t *l)
+{
+	for (const struct lnode *n = l->top; n != NULL; n = n->next_dfs) {
+		const struct lterm *lt;
+
+		if (n->role != LROLE_INCLUDE)
+			continue;
+		for (const struct lnode *m = l->top; m != n; m = m->next_dfs) {
+			if (m->role != LROLE_INCLUDE || m->parent == n->parent ||
+			    !spf_streq_nocase(m->domain, n->domain))
+				continue;
+			lt = term_of(n);
+			if (lt != NULL)
+				finding(l, "L-DUPLICATE", SPF_LINT_WARNING,
+				    n->parent, "4.6.4", lt->t, "'%s' includes "
+				    "%s, which the tree already includes from "
+				    "the record of %s: its subtree is evaluated "
+				    "again and spends %u more of the %d DNS "
+				    "lookups; include it once where that gives "
+				    "the same results", lt->t->text, n->domain,
+				    m->parent->domain, lt->subtree, MAX_DNS_TERMS);
+			break;
+		}
+	}
+}
+
 /* Order one record's findings by position (stable; whole-record
  * findings last). */
 static void sort_block(spf_lint_finding_t *f, size_t n)
@@ -1613,6 +1656,7 @@ static void check_all(spf_lint_t *l)
 			sort_block(l->findings + first, l->nfindings - first);
 	}
 	check_limits(l);
+	check_repeated_includes(l);
 	check_wide_pass(l);
 	l->counts.errors = false;
 	for (size_t i = 0; i < l->nfindings; i++)
