@@ -109,6 +109,7 @@ error[L-GLUED]: character-strings 1 and 2 of the TXT record are joined without a
 glued.example.net: 2 errors, 0 warnings, 0 notes; 1 record, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
 [exit 2]
 EOF
+expect lint-glued-version 2 "^error\\[L-VERSION\\]: character-strings 1 and 2 of the TXT record are joined without a space \\(RFC 7208 §3.3\\): 'v=spf1' runs into the first term" -- lint "${r[@]}" glued-version.example.net
 expect lint-glued-split 0 '^glued-split.example.net: 0 errors, 0 warnings' -- lint --strict "${r[@]}" glued-split.example.net
 expect lint-glued-parses 2 "^warning\[L-GLUED\]: .* 'include:_spf.example.net' and 'a' become the one term 'include:_spf.example.neta'" -- lint "${r[@]}" glued-parses.example.net
 # the offending character named, at its real offset (issue 17)

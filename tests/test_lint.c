@@ -256,6 +256,8 @@ static const struct lcase cases[] = {
 	{ "glued-split-term", Z "a.example.org. TXT \"v=spf1 ip4:192.0.2.1 inc\" \"lude:b.example.org -all\"\n"
 	  "b.example.org. TXT \"v=spf1 -all\"\n",
 	  "a.example.org", NULL, "L-GLUED", false, -1, 0, NULL },
+	{ "glued-version", Z "a.example.org. TXT \"v=spf1\" \"ip4:192.0.2.1 -all\"\n",
+	  "a.example.org", NULL, "L-VERSION", true, SPF_LINT_ERROR, 0, NULL },
 	{ "glued-with-space", Z "a.example.org. TXT \"v=spf1 ip4:192.0.2.1 \" \"-all\"\n",
 	  "a.example.org", NULL, "L-GLUED", false, -1, 0, NULL },
 	/* duplicate terms (issue 17) */
@@ -414,6 +416,8 @@ static const struct mcase msgs[] = {
 	{ "glued-at-boundary", Z "a.example.org. TXT \"v=spf1 ip4:192.0.2.1\" \"-all\"\n",
 	  "a.example.org", NULL, "L-GLUED", "'ip4:192.0.2.1' and '-all' become "
 	  "'ip4:192.0.2.1-all', which is not a term", 20 },
+	{ "glued-version-at-boundary", Z "a.example.org. TXT \"v=spf1\" \"ip4:192.0.2.1 -all\"\n",
+	  "a.example.org", NULL, "L-VERSION", "'v=spf1' runs into the first term", 6 },
 	{ "wide-count", NULL, NULL, "v=spf1 ip4:192.0.2.0/24 ip4:0.0.0.0/1 ip4:128.0.0.0/1 -all",
 	  "L-PASS-WIDE", "4294967296 IPv4 addresses pass, 100.0% of all, as many as a /0 "
 	  "(the most through 'ip4:0.0.0.0/1')", 24 },

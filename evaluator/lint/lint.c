@@ -408,6 +408,18 @@ static void select_record(spf_lint_t *l, struct lnode *n)
 		size_t off, len;
 		const char *msg = version_problem(s, rr->u.txt.len, &off, &len);
 
+		/* "v=spf1" "ip4:..." (RFC 7208 §3.3 joins without a space):
+		 * say so, at the boundary */
+		if (msg != NULL && rr->u.txt.nstrings > 1 && rr->u.txt.lens[0] == 6 &&
+		    rr->u.txt.len > 6 && s[6] != ' ' && spf_strncaseeq(s, "v=spf1", 6)) {
+			msg = "character-strings 1 and 2 of the TXT record are "
+			    "joined without a space (RFC 7208 §3.3): 'v=spf1' runs "
+			    "into the first term, so the record does not start "
+			    "with the version tag and is ignored; end string 1 "
+			    "with a space or start string 2 with one";
+			off = 6;
+			len = 0;
+		}
 		if (msg != NULL)
 			add_lperr(l, &n->vers, off, len, msg, s, rr->u.txt.len);
 	}
