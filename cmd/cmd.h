@@ -206,8 +206,6 @@ const char *cmd_helo(const char *s, char **owned, char *why, size_t whylen);
 bool cmd_client_ip(const char *s, spf_addr_t *ip, char *why, size_t whylen);
 /* s with control, non-ASCII and backslash bytes as \xNN (for messages). */
 const char *cmd_printable(const char *s, char *buf, size_t len);
-/* Write the len bytes of s to out, each in its form under how. */
-void cmd_put_escaped(FILE *out, const void *s, size_t len, spf_escape_t how);
 
 /* One identity evaluated. */
 struct cmd_ident {

@@ -46,6 +46,8 @@ static const char explain_usage[] =
 	"  --header received-spf|auth-results|both\n"
 	"                          also print the header fields\n"
 	"  --authserv-id NAME      authserv-id of Authentication-Results\n"
+	"  --debug                 each state and step of the evaluation, one line\n"
+	"                          each, on standard error\n"
 	COMMON_HELP
 	"  -h, --help              this text\n"
 	"\n"
@@ -102,7 +104,7 @@ static const char *result_style(spf_result_t r)
  * possible in names from DNS) by \xNN so the terminal stays intact. */
 static void put(const struct ctx *c, const char *s)
 {
-	cmd_put_escaped(c->out, s, strlen(s), SPF_ESC_CTL);
+	spf_escape_write(c->out, s, strlen(s), SPF_ESC_CTL);
 }
 
 /* Display width of UTF-8 text (one column per code point). */
@@ -783,6 +785,7 @@ int cmd_explain(int argc, char **argv)
 		{ "colour", required_argument, NULL, 'C' },
 		{ "header", required_argument, NULL, 'R' },
 		{ "authserv-id", required_argument, NULL, 'A' },
+		{ "debug", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -832,6 +835,9 @@ int cmd_explain(int argc, char **argv)
 			break;
 		case 'A':
 			authserv_id = optarg;
+			break;
+		case 'D':
+			req.debug = stderr;
 			break;
 		case 'h':
 			fputs(explain_usage, stdout);

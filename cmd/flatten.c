@@ -54,7 +54,7 @@ static const char flatten_usage[] =
 static void put_string(FILE *out, const char *s)
 {
 	fputc('"', out);
-	cmd_put_escaped(out, s, strlen(s), SPF_ESC_ZONE);
+	spf_escape_write(out, s, strlen(s), SPF_ESC_ZONE);
 	fputc('"', out);
 }
 

@@ -54,7 +54,7 @@ static const char lint_usage[] =
 static void put_record(FILE *out, const char *s, size_t from, size_t to)
 {
 	if (to > from)
-		cmd_put_escaped(out, s + from, to - from, SPF_ESC_QMARK);
+		spf_escape_write(out, s + from, to - from, SPF_ESC_QMARK);
 }
 
 /* Shown window of a long record around [off, off+len). */

@@ -31,17 +31,6 @@ double cmd_now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-void cmd_put_escaped(FILE *out, const void *s, size_t len, spf_escape_t how)
-{
-	const unsigned char *p = s;
-	char one[5];
-
-	for (size_t i = 0; i < len; i++) {
-		spf_escape_byte(p[i], how, one);
-		fputs(one, out);
-	}
-}
-
 const char *cmd_printable(const char *s, char *buf, size_t len)
 {
 	size_t n = 0;

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "spf_dns.h"
@@ -119,6 +120,10 @@ typedef struct {
 	 * past it the result is temperror: the domain may be fine, the
 	 * receiver declines the cost.  0: SPF_JOB_MEMORY_BUDGET */
 	size_t memory_budget;
+	/* when set, one line per state and sub-step the evaluation passes
+	 * through is written here (explain --debug): which frame, state,
+	 * term and step, and the counters */
+	FILE *debug;
 } spf_request_t;
 
 /* The default per-evaluation memory budget (README "Limits and resource

@@ -92,6 +92,23 @@ expect explain-softfail 2 '^softfail: ' -- explain "${z[@]}" --record soft.examp
 expect explain-neutral 3 '^neutral: no term in the record of n.example.com matched' -- explain "${z[@]}" --record n.example.com='v=spf1 ip4:192.0.2.200' 192.0.2.1 a@n.example.com
 expect explain-none 4 '^none: nosuch.example.com has no SPF record' -- explain "${z[@]}" 192.0.2.1 a@nosuch.example.com
 expect explain-permerror 5 '^permerror: too many DNS-querying terms' -- explain "${z[@]}" 192.0.2.99 a@greedy.example.org
+# explain --debug: the states and steps by their names in the code, one
+# line each on stderr; stdout is the tree as without it
+debug_has() {
+  local name=$1 want=$2 re=$3
+  shift 3
+  "$bin" "$@" --debug >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then bad "$name" "exit $got, want $want"; return; fi
+  if ! grep -Eq -- "$re" "$tmp/err"; then
+    bad "$name" "stderr does not match /$re/"; sed 's/^/  | /' "$tmp/err"; return
+  fi
+  if ! "$bin" "$@" | cmp -s - "$tmp/out"; then bad "$name" "stdout differs with --debug"; return; fi
+  ok "$name"
+}
+debug_has explain-debug-redirect 0 '^spf:   example.com term terms\[0\] mx mx-hosts \(lookups 2, void 0\)$' explain "${z[@]}" 192.0.2.26 orders@shop.example.com
+debug_has explain-debug-back 0 '^spf: shop.example.com redirected ' explain "${z[@]}" 192.0.2.26 orders@shop.example.com
+debug_has explain-debug-explanation 1 '^spf: explanation txt ' explain "${z[@]}" 192.0.2.99 alice@example.com
 expect explain-ttl 1 'record \(TTL 3600\): "v=spf1 mx ' -- explain "${z[@]}" 192.0.2.99 alice@example.com
 expect explain-counts 1 '\[lookups 2/10, void 0/2\]' -- explain "${z[@]}" 192.0.2.99 alice@example.com
 expect explain-nested 1 '^│  └─ _spf.esp.example.net  record' -- explain "${z[@]}" 192.0.2.99 alice@example.com

@@ -321,6 +321,17 @@ const char *spf_buf_cstr(const spf_buf_t *buf)
 	return buf->data != NULL ? buf->data : "";
 }
 
+void spf_escape_write(FILE *out, const void *s, size_t len, spf_escape_t how)
+{
+	const unsigned char *p = s;
+	char one[5];
+
+	for (size_t i = 0; i < len; i++) {
+		spf_escape_byte(p[i], how, one);
+		fputs(one, out);
+	}
+}
+
 size_t spf_escape_byte(unsigned char c, spf_escape_t how, char out[5])
 {
 	bool plain = c >= 0x20 && c < 0x7f;

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* The status of an API call.  Never an SPF result, never a DNS status. */
 typedef enum {
@@ -145,6 +146,8 @@ const char *spf_char_name(const void *s, size_t n, uint32_t *cp,
  */
 spf_status_t spf_buf_escape(spf_buf_t *buf, const void *s, size_t len,
 	spf_escape_t how, size_t max);
+/* Write the len bytes of s to out, each in its form under how. */
+void spf_escape_write(FILE *out, const void *s, size_t len, spf_escape_t how);
 
 /* ASCII-only helpers (locale-independent). */
 static inline char spf_lower(char c)

@@ -219,7 +219,7 @@ static bool follow_target(spf_job_t *job, struct frame *f, const spf_term_t *t,
 
 /* ---- mechanisms (RFC 7208 §5) ---- */
 
-/* Evaluate one mechanism.  Re-entered with f->phase after each wait. */
+/* Evaluate one mechanism.  Re-entered at f->step after each wait. */
 static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 	spf_trace_t *node, const char **problem)
 {
@@ -244,16 +244,16 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 	}
 
 	/* DNS-querying mechanisms */
-	if (f->phase == 0) {
+	if (f->step == TS_COUNT) {
 		if (!count_lookup(job, f, t, problem))
 			return T_PERMERROR;
-		f->phase = 1;
+		f->step = TS_TARGET;
 	}
-	if (f->phase == 1) {
+	if (f->step == TS_TARGET) {
 		r = term_target(job, f, t, node, problem);
 		if (r != T_MATCH)
 			return r;
-		f->phase = 2;
+		f->step = TS_ANSWERED;
 		if (t->mech == SPF_MECH_INCLUDE) {
 			if (f->target == NULL) {
 				*problem = frame_term_problem(job, f, t,
@@ -270,7 +270,7 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 			return f->child ? T_PUSHED : T_TEMPERROR;
 		}
 		if (t->mech == SPF_MECH_PTR)
-			f->phase = 10;
+			f->step = TS_PTR_NAMES;
 		else if (f->target == NULL)
 			return T_NOMATCH;     /* invalid name: no such domain */
 		else if (t->mech == SPF_MECH_EXISTS)   /* §5.7: always A */
@@ -279,13 +279,13 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 			f->main = ask(job, node, f->target, SPF_RR_MX);
 		else
 			f->main = ask_match(job, node, f->target, atype, t->cidr4, t->cidr6);
-		if (f->phase == 2)
+		if (f->step == TS_ANSWERED)
 			return T_WAIT;
 	}
 
 	switch (t->mech) {
 	case SPF_MECH_INCLUDE: {
-		/* phase 2: the included check_host() returned (RFC 7208 §5.2) */
+		/* TS_ANSWERED: the included check_host() returned (RFC 7208 §5.2) */
 		spf_result_t cr = f->child->result;
 
 		switch (cr) {
@@ -322,7 +322,7 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 		return T_TEMPERROR;
 	}
 	case SPF_MECH_MX: {
-		if (f->phase == 2) {
+		if (f->step == TS_ANSWERED) {
 			spf_dns_status_t st = slot_status(f->main);
 			size_t n;
 
@@ -358,7 +358,7 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 					t->cidr4, t->cidr6);
 			}
 			slot_release(job, f->main);   /* the names are copied */
-			f->phase = 3;
+			f->step = TS_MX_HOSTS;
 			if (f->nhosts > 0)
 				return T_WAIT;
 		}
@@ -377,13 +377,13 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 		return T_NOMATCH;
 	}
 	case SPF_MECH_PTR: {
-		/* phase 10: validated names (RFC 7208 §5.5) */
+		/* TS_PTR_NAMES: validated names (RFC 7208 §5.5) */
 		const char *target = f->target;
 
 		if (!ptr_names(job, node))
 			return T_WAIT;
-		if (is_void(job->ptr_status) && f->phase == 10) {
-			f->phase = 11;
+		if (is_void(job->ptr_status) && f->step == TS_PTR_NAMES) {
+			f->step = TS_PTR_COUNTED;
 			if (!count_void(job, f, t, problem))
 				return T_PERMERROR;
 		}
@@ -520,7 +520,7 @@ static void st_select(spf_job_t *job, struct frame *f)
 	if (!f->warm)
 		walk_sync(job, f);
 	f->ti = 0;
-	f->phase = 0;
+	f->step = TS_COUNT;
 	f->state = F_TERM;
 }
 
@@ -601,7 +601,7 @@ static void walk(spf_job_t *job, struct frame *f)
 		node->beyond_limit = job->past_limit;
 	}
 	f->ti = i;
-	f->phase = 0;
+	f->step = TS_COUNT;
 }
 
 static void st_term(spf_job_t *job, struct frame *f)
@@ -616,7 +616,7 @@ static void st_term(spf_job_t *job, struct frame *f)
 		return;
 	}
 	t = &f->rec->terms[f->ti];
-	if (f->phase == 0 && walkable(t)) {
+	if (f->step == TS_COUNT && walkable(t)) {
 		walk(job, f);
 		if (f->ti >= f->rec->nterms || !walkable(&f->rec->terms[f->ti]))
 			return;
@@ -649,7 +649,7 @@ static void st_term(spf_job_t *job, struct frame *f)
 		if (node != NULL)
 			node->outcome = SPF_TERM_NO_MATCH;
 		f->ti++;
-		f->phase = 0;
+		f->step = TS_COUNT;
 		return;
 	case T_TEMPERROR:
 	case T_PERMERROR:
@@ -684,10 +684,10 @@ static void st_after(spf_job_t *job, struct frame *f)
 	}
 	t = &f->rec->terms[f->rec->redirect];
 	node = term_node(job, f, (size_t)f->rec->redirect);
-	if (f->phase == 0) {
+	if (f->step == TS_COUNT) {
 		if (!count_lookup(job, f, t, &problem))
 			goto error;
-		f->phase = 1;
+		f->step = TS_TARGET;
 	}
 	r = term_target(job, f, t, node, &problem);
 	if (r == T_WAIT)
@@ -741,15 +741,29 @@ static void st_redirected(spf_job_t *job, struct frame *f)
 
 /* ---- explanation (RFC 7208 §6.2) ---- */
 
-/* Returns true when the explanation is settled. */
-static bool explain(spf_job_t *job)
+/*
+ * The state after the root frame's result is fail: the explanation, the
+ * default one (expanded) until exp= gives one.  Returns true when the
+ * explanation is settled, false to wait.
+ */
+static bool st_explain(spf_job_t *job)
 {
-	struct frame *d = job->exp_frame;
+	struct frame *d;
 	const spf_term_t *t;
 	spf_target_t tg;
 	enum tres r;
 
-	if (job->exp_phase == 0) {
+	if (job->exp_frame == NULL)
+		job->exp_frame = job->root->decider;
+	d = job->exp_frame;
+	if (job->explanation == NULL) {
+		const char *dflt = job->default_exp;
+
+		job->explanation = expand_text(job, d ? d : job->root, dflt, strlen(dflt));
+		if (job->explanation == NULL)
+			job->explanation = dflt;
+	}
+	if (job->exp_step == EXP_TARGET) {
 		if (d == NULL || d->rec == NULL || d->rec->exp < 0)
 			return true;
 		t = &d->rec->terms[d->rec->exp];
@@ -757,20 +771,20 @@ static bool explain(spf_job_t *job)
 		if (r == T_WAIT)
 			return false;
 		if (r != T_MATCH || !tg.valid) {
-			job->exp_phase = 3;
+			job->exp_step = EXP_DONE;
 			return true;
 		}
 		job->exp_slot = ask(job, trace_add(job, job->trace, SPF_TRACE_EXP,
 			spf_arena_printf(job->arena, "exp=%s", tg.name)),
 			tg.name, SPF_RR_TXT);
-		job->exp_phase = 1;
+		job->exp_step = EXP_TXT;
 		return false;
 	}
-	if (job->exp_phase == 1) {
+	if (job->exp_step == EXP_TXT) {
 		const spf_dns_rr_t *rr;
 		const char *text;
 
-		job->exp_phase = 3;
+		job->exp_step = EXP_DONE;
 		/* anything but exactly one TXT record: use the default */
 		if (slot_status(job->exp_slot) != SPF_DNS_OK ||
 		    spf_dns_answer_count(job->exp_slot->ans) != 1)
@@ -783,7 +797,7 @@ static bool explain(spf_job_t *job)
 		    SPF_MACRO_EXP, NULL, NULL))
 			return true;
 		if (spf_macro_uses_ptr((const char *)rr->u.txt.data, rr->u.txt.len)) {
-			job->exp_phase = 2;
+			job->exp_step = EXP_PTR;
 			if (!ptr_names(job, job->trace))
 				return false;
 		}
@@ -792,13 +806,13 @@ static bool explain(spf_job_t *job)
 			job->explanation = text;
 		return true;
 	}
-	if (job->exp_phase == 2) {
+	if (job->exp_step == EXP_PTR) {
 		const spf_dns_rr_t *rr = spf_dns_answer_rr(job->exp_slot->ans, 0);
 		const char *text;
 
 		if (!ptr_names(job, job->trace))
 			return false;
-		job->exp_phase = 3;
+		job->exp_step = EXP_DONE;
 		text = expand_text(job, d, (const char *)rr->u.txt.data, rr->u.txt.len);
 		if (text != NULL)
 			job->explanation = text;
@@ -811,7 +825,7 @@ static bool fetching_explanation(const spf_job_t *job)
 {
 	return job->top == NULL && job->root != NULL &&
 		job->root->result == SPF_RESULT_FAIL && !job->past_limit &&
-		job->exp_phase < 3;
+		job->exp_step != EXP_DONE;
 }
 
 /* ---- completion ---- */
@@ -906,6 +920,56 @@ static void finish_job(spf_job_t *job)
 			slot_release(job, s);
 }
 
+/* The names of the states and steps, for --debug. */
+static const char *const fstate_names[] = {
+	[F_FETCH] = "fetch", [F_SELECT] = "select", [F_TERM] = "term",
+	[F_AFTER] = "after", [F_REDIRECTED] = "redirected",
+};
+static const char *const term_step_names[] = {
+	[TS_COUNT] = "count", [TS_TARGET] = "target", [TS_ANSWERED] = "answered",
+	[TS_MX_HOSTS] = "mx-hosts", [TS_PTR_NAMES] = "ptr-names",
+	[TS_PTR_COUNTED] = "ptr-counted",
+};
+static const char *const ptr_step_names[] = {
+	[PTR_ASK] = "ask", [PTR_NAMES] = "names", [PTR_FORWARD] = "forward",
+	[PTR_DONE] = "done",
+};
+static const char *const exp_step_names[] = {
+	[EXP_TARGET] = "target", [EXP_TXT] = "txt", [EXP_PTR] = "ptr",
+	[EXP_DONE] = "done",
+};
+
+/* One --debug line: the step job_run() is about to take (f NULL: the
+ * job's own, the explanation or completion). */
+static void debug_step(const spf_job_t *job, const struct frame *f)
+{
+	FILE *o = job->debug;
+
+	if (f == NULL) {
+		if (fetching_explanation(job))
+			fprintf(o, "spf: explanation %s", exp_step_names[job->exp_step]);
+		else
+			fputs("spf: done", o);
+	} else {
+		fprintf(o, "spf: %*s%s %s", (int)f->depth * 2, "", f->domain,
+			fstate_names[f->state]);
+		if ((f->state == F_TERM && f->rec != NULL && f->ti < f->rec->nterms) ||
+		    f->state == F_AFTER) {
+			size_t ti = f->state == F_TERM ? f->ti : (size_t)f->rec->redirect;
+
+			if (f->state == F_TERM || f->rec->redirect >= 0) {
+				fprintf(o, " terms[%zu] ", ti);
+				spf_escape_write(o, f->rec->terms[ti].text,
+					strlen(f->rec->terms[ti].text), SPF_ESC_HEX);
+				fprintf(o, " %s", term_step_names[f->step]);
+				if (f->step == TS_PTR_NAMES)
+					fprintf(o, " ptr-%s", ptr_step_names[job->ptr_step]);
+			}
+		}
+	}
+	fprintf(o, " (lookups %u, void %u)\n", job->lookups, job->voids);
+}
+
 void job_run(spf_job_t *job)
 {
 	if (job->running || job->done)
@@ -924,22 +988,14 @@ void job_run(spf_job_t *job)
 			finish_job(job);
 			break;
 		}
+		if (job->debug != NULL)
+			debug_step(job, f);
 		if (f == NULL) {
 			/* check_host() of the root frame is done */
+			/* the explanation is the job's last state */
 			if (fetching_explanation(job)) {
-				if (job->exp_frame == NULL)
-					job->exp_frame = job->root->decider;
-				if (job->explanation == NULL) {
-					const char *dflt = job->default_exp;
-
-					job->explanation = expand_text(job, job->exp_frame ?
-						job->exp_frame : job->root, dflt, strlen(dflt));
-					if (job->explanation == NULL)
-						job->explanation = dflt;
-				}
-				if (!explain(job))
-					continue;
-				job->exp_phase = 3;
+				if (st_explain(job))
+					job->exp_step = EXP_DONE;
 				continue;
 			}
 			finish_job(job);
@@ -990,7 +1046,7 @@ static void on_deadline(const spf_dns_answer_t *ans, void *arg)
 		return;
 	stop_waiting(job);
 	if (fetching_explanation(job)) {
-		job->exp_phase = 3;
+		job->exp_step = EXP_DONE;
 		trace_note(job, job->trace, spf_arena_printf(job->arena,
 			"deadline of %u ms reached while fetching the explanation: "
 			"the default explanation is used (RFC 7208 §6.2)",
@@ -1118,6 +1174,7 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 	job->prefetch = !req->no_prefetch;
 	job->budget = req->memory_budget ? req->memory_budget : SPF_JOB_MEMORY_BUDGET;
 	job->lean = req->lean_trace;
+	job->debug = req->debug;
 	job->trace_past = req->trace_past_limits;
 	job->deadline_ms = req->deadline_ms ? req->deadline_ms : DEFAULT_DEADLINE_MS;
 	job->pbudget = req->budget;

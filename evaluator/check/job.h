@@ -63,6 +63,36 @@ enum fstate {
 	F_REDIRECTED, /* a redirect frame returned */
 };
 
+/* Where eval_mech() (and st_after() for redirect) resumes the term in
+ * progress after a wait. */
+enum term_step {
+	TS_COUNT,       /* count the DNS-querying term (RFC 7208 §4.6.4) */
+	TS_TARGET,      /* expand the target (§4.8, §7), send the first query
+	                 * or push the include's frame */
+	TS_ANSWERED,    /* the first query answered (mx: its exchanges are
+	                 * asked for next), or the included check returned */
+	TS_MX_HOSTS,    /* mx: the exchanges' addresses answered (§5.4) */
+	TS_PTR_NAMES,   /* ptr: the client's validated names (§5.5) */
+	TS_PTR_COUNTED, /* ptr: no names was counted as a void lookup */
+};
+
+/* The client's validated names (ptr and %{p}, RFC 7208 §5.5): found once
+ * per job, by ptr_names(). */
+enum ptr_step {
+	PTR_ASK,        /* ask for the PTR names */
+	PTR_NAMES,      /* they answered: ask for each name's addresses */
+	PTR_FORWARD,    /* the addresses answered: keep the names that match */
+	PTR_DONE,       /* job->ptr_valid holds the validated names */
+};
+
+/* The explanation (RFC 7208 §6.2), the job's last state: explain(). */
+enum exp_step {
+	EXP_TARGET,     /* expand exp='s domain-spec and ask for its TXT */
+	EXP_TXT,        /* the TXT answered: check and expand it */
+	EXP_PTR,        /* it uses %{p}: the validated names answered */
+	EXP_DONE,       /* the explanation is settled */
+};
+
 /* What evaluating a term gave. */
 enum tres { T_MATCH, T_NOMATCH, T_WAIT, T_TEMPERROR, T_PERMERROR, T_PUSHED };
 
@@ -118,7 +148,7 @@ struct frame {
 	struct frame *decider;       /* frame whose record decided */
 	const spf_term_t *decisive;  /* the term that decided there */
 	/* scratch of the term in progress */
-	int phase;
+	enum term_step step;
 	const char *target;
 	struct slot *txt;
 	struct slot *spf99;          /* type SPF (99): Sender ID only (issue 5) */
@@ -200,6 +230,7 @@ struct spf_job {
 	/* speculative prefetch */
 	bool prefetch;
 	bool lean;                /* no answer texts in the trace */
+	FILE *debug;              /* spf_request_t.debug */
 	/* trace_past_limits: the first limit exceeded, evaluation going on */
 	bool trace_past;
 	bool past_limit;
@@ -221,7 +252,7 @@ struct spf_job {
 	unsigned w_unsure;        /* of those, void or not known to be not */
 	unsigned w_voids;         /* of those, known void */
 	/* validated PTR names, computed once per job (RFC 7208 §5.5) */
-	int ptr_phase;
+	enum ptr_step ptr_step;
 	spf_dns_status_t ptr_status;
 	struct slot *ptr_slot;
 	struct slot *ptr_hosts[MAX_PTR_NAMES];
@@ -229,7 +260,7 @@ struct spf_job {
 	const char *ptr_valid[MAX_PTR_NAMES];
 	size_t nptr_valid;
 	/* explanation */
-	int exp_phase;
+	enum exp_step exp_step;
 	struct frame *exp_frame;
 	struct slot *exp_slot;
 	/* the memory budget (spf_budget_t): in its list of jobs in flight,

@@ -151,17 +151,17 @@ bool ptr_names(spf_job_t *job, spf_trace_t *under)
 {
 	uint16_t atype = job->mctx.ip.family == 4 ? SPF_RR_A : SPF_RR_AAAA;
 
-	switch (job->ptr_phase) {
-	case 0:
-		job->ptr_phase = 1;
+	switch (job->ptr_step) {
+	case PTR_ASK:
+		job->ptr_step = PTR_NAMES;
 		job->ptr_slot = ask(job, under, reverse_name(job), SPF_RR_PTR);
 		return false;
-	case 1: {
+	case PTR_NAMES: {
 		const spf_dns_answer_t *ans = job->ptr_slot ? job->ptr_slot->ans : NULL;
 		size_t n;
 
 		job->ptr_status = slot_status(job->ptr_slot);
-		job->ptr_phase = 3;
+		job->ptr_step = PTR_DONE;
 		if (job->ptr_status != SPF_DNS_OK)
 			return true;
 		n = spf_dns_answer_count(ans);
@@ -187,10 +187,10 @@ bool ptr_names(spf_job_t *job, spf_trace_t *under)
 		slot_release(job, job->ptr_slot);   /* the names are copied */
 		if (job->nptr_hosts == 0)
 			return true;
-		job->ptr_phase = 2;
+		job->ptr_step = PTR_FORWARD;
 		return false;
 	}
-	case 2:
+	case PTR_FORWARD:
 		for (size_t i = 0; i < job->nptr_hosts; i++) {
 			struct slot *s = job->ptr_hosts[i];
 
@@ -198,8 +198,9 @@ bool ptr_names(spf_job_t *job, spf_trace_t *under)
 			if (s != NULL && s->matched)
 				job->ptr_valid[job->nptr_valid++] = s->name;
 		}
-		job->ptr_phase = 3;
+		job->ptr_step = PTR_DONE;
 		return true;
+	case PTR_DONE:
 	default:
 		return true;
 	}

@@ -46,7 +46,7 @@ static const spf_macro_ctx_t *message_ctx(spf_job_t *job,
 {
 	*ctx = job->mctx;
 	ctx->domain = domain;
-	if (job->ptr_phase == 3)
+	if (job->ptr_step == PTR_DONE)
 		ctx->ptr = ptr_macro_value(job, domain);
 	return ctx;
 }
