@@ -152,7 +152,15 @@ typedef enum {
 } spf_mod_t;
 
 /* The result a matching mechanism gives under its qualifier (§4.6.2). */
-spf_result_t spf_qualifier_result(char qualifier);
+static inline spf_result_t spf_qualifier_result(char qualifier)
+{
+	switch (qualifier) {
+	case '-': return SPF_RESULT_FAIL;
+	case '~': return SPF_RESULT_SOFTFAIL;
+	case '?': return SPF_RESULT_NEUTRAL;
+	default: return SPF_RESULT_PASS;
+	}
+}
 /* Does the mechanism cause DNS queries (counts toward the limit of 10)? */
 bool spf_mech_queries_dns(spf_mech_t mech);
 const char *spf_mech_name(spf_mech_t mech);
@@ -186,24 +194,7 @@ typedef struct spf_trace {
 	spf_trace_kind_t kind;
 	const char *label;
 	const char *detail;          /* may be NULL */
-	/* for TERM standing for one term (count == 1): the term as parsed */
-	bool modifier;
-	spf_mech_t mech;             /* when !modifier */
-	spf_mod_t mod;               /* when modifier */
-	char qualifier;              /* '+', '-', '~', '?' */
-	const char *value;           /* in label: the argument after ':' or
-	                              * '=' ("192.0.2.0/24"), NULL without */
-	/* for RECORD: the record's bytes as published (not NUL-safe text) */
-	const uint8_t *raw;
-	size_t raw_len;
-	/* for DNS: the query, and how it was answered */
-	uint16_t rrtype;
-	const char *name;
-	bool answered;               /* false: no answer (yet, or ever) */
-	spf_dns_status_t status;     /* when answered */
 	spf_term_outcome_t outcome;  /* for TERM */
-	spf_result_t result;         /* for CHECK: the frame's result */
-	const char *role;            /* for CHECK: "check", "include", "redirect" */
 	unsigned lookups;            /* DNS-querying terms used so far */
 	unsigned voids;              /* void lookups so far */
 	uint32_t ttl;                /* for RECORD / DNS */
@@ -212,16 +203,44 @@ typedef struct spf_trace {
 	                              * a limit was exceeded (trace_past_limits);
 	                              * for TERM and for CHECK (a frame entered
 	                              * past the limit) */
-	unsigned records;            /* for CHECK: the v=spf1 (Sender ID: the
-	                              * scope's) records the domain publishes;
-	                              * more than one is permerror (RFC 7208
-	                              * §4.5, RFC 4406 §4.4) */
-	/* for TERM: the byte span in the record's text (RECORD's label)
-	 * and how many terms the node stands for: 1, or more for a run
-	 * summarised in one node (a full trace of a record of over 2,000
-	 * terms: ip4/ip6 terms that did not match, terms not reached) */
-	size_t offset, len;
-	unsigned count;
+	/* what only one kind of node has (read the members of its kind) */
+	union {
+		struct {             /* TERM */
+			/* the byte span in the record's text (RECORD's
+			 * label) and how many terms the node stands for: 1,
+			 * or more for a run summarised in one node (a full
+			 * trace of a record of over 2,000 terms: ip4/ip6
+			 * terms that did not match, terms not reached) */
+			size_t offset, len;
+			unsigned count;
+			/* with count == 1: the term as parsed */
+			bool modifier;
+			char qualifier;      /* '+', '-', '~', '?' */
+			spf_mech_t mech;     /* when !modifier */
+			spf_mod_t mod;       /* when modifier */
+			const char *value;   /* in label: the argument after ':'
+			                      * or '=' ("192.0.2.0/24"); NULL
+			                      * without one, and in lean traces */
+		};
+		struct {             /* CHECK */
+			spf_result_t result; /* the frame's result */
+			/* the v=spf1 (Sender ID: the scope's) records the
+			 * domain publishes; more than one is permerror
+			 * (RFC 7208 §4.5, RFC 4406 §4.4) */
+			unsigned records;
+			const char *role;    /* "check", "include", "redirect" */
+		};
+		struct {             /* RECORD: the bytes as published */
+			const uint8_t *raw;
+			size_t raw_len;
+		};
+		struct {             /* DNS: the query, how it was answered */
+			const char *name;
+			uint16_t rrtype;
+			bool answered;       /* false: no answer (yet, or ever) */
+			spf_dns_status_t status;   /* when answered */
+		};
+	};
 	struct spf_trace *parent, *first, *last, *next;
 } spf_trace_t;
 

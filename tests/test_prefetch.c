@@ -137,7 +137,8 @@ static void dump(const spf_trace_t *t, int depth, char *out, size_t len)
 
 		snprintf(out + used, len - used, "%d|%d|%s|%s|%d|%d|%u|%u|%d\n",
 			depth, (int)t->kind, t->label, t->detail ? t->detail : "",
-			(int)t->outcome, (int)t->result, t->lookups, t->voids,
+			(int)t->outcome, t->kind == SPF_TRACE_CHECK ? (int)t->result : -1,
+			t->lookups, t->voids,
 			(int)t->decisive);
 		dump(t->first, depth + 1, out, len);
 	}

@@ -35,16 +35,6 @@
 #include <stdio.h>
 #include <string.h>
 
-spf_result_t spf_qualifier_result(char q)
-{
-	switch (q) {
-	case '-': return SPF_RESULT_FAIL;
-	case '~': return SPF_RESULT_SOFTFAIL;
-	case '?': return SPF_RESULT_NEUTRAL;
-	default: return SPF_RESULT_PASS;
-	}
-}
-
 /* ---- frames ---- */
 
 static struct frame *push_frame(spf_job_t *job, struct frame *parent,

@@ -157,7 +157,8 @@ const char *answer_text(spf_job_t *job, const spf_dns_answer_t *ans)
 	return s;
 }
 
-static void term_fill(spf_trace_t *t, const spf_term_t *term);
+static inline void term_fill(const spf_job_t *job, spf_trace_t *t,
+	const spf_term_t *term);
 
 /* "1,214": n with thousands separated, in buf. */
 static const char *thousands(char *buf, size_t len, size_t n)
@@ -232,7 +233,7 @@ void trace_run(spf_job_t *job, struct frame *f, size_t end,
 	if (t == NULL || label == NULL)
 		return;
 	if (n == 1)
-		term_fill(t, first);
+		term_fill(job, t, first);
 	t->offset = first->offset;
 	t->len = last->offset + last->len - first->offset;
 	t->count = (unsigned)n;
@@ -242,13 +243,11 @@ void trace_run(spf_job_t *job, struct frame *f, size_t end,
 }
 
 /* The node t of one term: what the term is, from its parse.  t->label
- * is the term's text. */
-static void term_fill(spf_trace_t *t, const spf_term_t *term)
+ * is the term's text.  The argument is found only for a trace that is
+ * shown (a lean one is read for its outcomes only). */
+static inline void term_fill(const spf_job_t *job, spf_trace_t *t,
+	const spf_term_t *term)
 {
-	size_t name_len = term->is_modifier ? strlen(term->name) :
-		strlen(spf_mech_name(term->mech));
-	const char *after = term->text + (term->explicit_qualifier ? 1 : 0) + name_len;
-
 	t->offset = term->offset;
 	t->len = term->len;
 	t->count = 1;
@@ -256,8 +255,15 @@ static void term_fill(spf_trace_t *t, const spf_term_t *term)
 	t->mech = term->mech;
 	t->mod = term->mod;
 	t->qualifier = term->qualifier;
-	if (after <= term->text + term->len && (*after == ':' || *after == '='))
-		t->value = after + 1;
+	if (!job->lean) {
+		size_t name_len = term->is_modifier ? strlen(term->name) :
+			strlen(spf_mech_name(term->mech));
+		const char *after = term->text + (term->explicit_qualifier ? 1 : 0) +
+			name_len;
+
+		if (after <= term->text + term->len && (*after == ':' || *after == '='))
+			t->value = after + 1;
+	}
 }
 
 /* A new node for term i of f's record. */
@@ -267,7 +273,7 @@ spf_trace_t *term_node_add(spf_job_t *job, struct frame *f, size_t i)
 	spf_trace_t *t = trace_add(job, f->node, SPF_TRACE_TERM, term->text);
 
 	if (t != NULL)
-		term_fill(t, term);
+		term_fill(job, t, term);
 	return t;
 }
 
