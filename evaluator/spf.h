@@ -800,4 +800,224 @@ spf_status_t spf_flat_compare(const spf_flat_t *a, spf_flat_t *b,
 
 /* ==== end of lint and flatten ==== */
 
+/* ==== DMARC (RFC 9989): records, the DNS Tree Walk, alignment — issue 16 ====
+ *
+ * evaluator/dmarc/.  The SPF leg of DMARC and the record linter: a
+ * record parser that positions what it finds (record.c), policy
+ * discovery and the Organizational Domain by the DNS Tree Walk of RFC
+ * 9989 §4.10 (walk.c), identifier alignment (§4.4) and the DMARC view of
+ * one message (walk.c), and the lint of a domain's DMARC set-up
+ * (lint.c).  Findings use spf_lint_finding_t; rule ids are DM-NN
+ * (doc/lint-rules.md).  DKIM is never verified here: a caller that has
+ * verified signatures elsewhere passes their d= domains.
+ */
+
+/* A policy (RFC 9989 §4.7 p, sp, np). */
+typedef enum {
+	SPF_DMARC_UNSET = 0,      /* the tag is absent (or invalid) */
+	SPF_DMARC_NONE,
+	SPF_DMARC_QUARANTINE,
+	SPF_DMARC_REJECT,
+} spf_dmarc_policy_t;
+
+/* "none", "quarantine", "reject", or "-" for UNSET (static). */
+const char *spf_dmarc_policy_str(spf_dmarc_policy_t p);
+
+/* One tag of a record, as written: spans are byte offsets in the
+ * record's text. */
+typedef struct {
+	const char *name;          /* lower case */
+	const char *value;         /* WSP around it removed */
+	size_t offset, len;        /* the whole tag, name to value */
+	size_t value_offset, value_len;
+} spf_dmarc_tag_t;
+
+/*
+ * A record as read by spf_dmarc_parse().  Everything lives in the arena
+ * the parse was given.  The effective values already follow RFC 9989
+ * §4.7/§4.8: a bad optional value is replaced by its default; p missing
+ * or invalid, or sp/np invalid, makes the record p=none when rua holds a
+ * valid URI (downgraded) and unusable otherwise.
+ */
+typedef struct {
+	const char *text;          /* the record (NUL-terminated copy) */
+	size_t len;
+	/* D.2 step 1: begins with v=DMARC1 then ';' or the end.  false: not
+	 * a DMARC record at all (ignored by receivers); lookalike: it is
+	 * not one but looks meant to be (leading space, v=dmarc1, ...) */
+	bool is_dmarc;
+	bool lookalike;
+	spf_dmarc_policy_t p, sp, np;    /* as published; UNSET if absent */
+	bool p_bad, sp_bad, np_bad;      /* present with an invalid value */
+	bool usable;               /* DMARC applies with this record */
+	bool downgraded;           /* p treated as none (bad p/sp/np, rua) */
+	bool adkim_strict, aspf_strict;
+	bool testing;              /* t=y */
+	char psd;                  /* 'y', 'n' or 'u' (default) */
+	size_t nrua, nruf;         /* syntactically valid URIs */
+	const char *const *rua;    /* the URIs, "!size" suffix removed */
+	const char *const *ruf;
+	bool has_fo;
+	size_t ntags;
+	const spf_dmarc_tag_t *tags;
+	/* what a linter says of this record alone (syntax, removed tags,
+	 * values), in record order; rule, severity, section, message and
+	 * the span are set, domain and record are NULL */
+	size_t nproblems;
+	const spf_lint_finding_t *problems;
+} spf_dmarc_record_t;
+
+/* The most bytes of one DMARC record parsed; past it the rest is not
+ * read (a problem says so).  A TXT RRset is at most 65535 bytes. */
+#define SPF_DMARC_RECORD_MAX 65535
+
+/*
+ * Parse text[0..len) (untrusted: any bytes, NUL included) as a DMARC
+ * record.  Never fails on content: a text that is not a DMARC record
+ * comes back with is_dmarc false.  *out lives in arena.  SPF_OK, or
+ * SPF_EINVAL (NULL arguments) or SPF_ENOMEM.
+ */
+spf_status_t spf_dmarc_parse(spf_arena_t *arena, const void *text, size_t len,
+	spf_dmarc_record_t **out);
+
+/* The effective policy of rec for its own domain (which "p"), an
+ * existing subdomain ("sp" then "p") or a non-existent one ("np", "sp",
+ * "p"); *tag (if not NULL) receives the tag used.  UNSET when the
+ * record is not usable. */
+spf_dmarc_policy_t spf_dmarc_policy_for(const spf_dmarc_record_t *rec,
+	bool subdomain, bool exists, const char **tag);
+
+/* The DNS Tree Walk: at most 8 queries (RFC 9989 §4.10). */
+#define SPF_DMARC_WALK_MAX 8
+
+/* One query of a walk: TXT at _dmarc.<domain>. */
+typedef struct {
+	const char *domain;        /* the name below _dmarc. */
+	spf_dns_status_t status;
+	const char *detail;        /* the DNS error's text, or NULL */
+	size_t ntxt;               /* TXT records there, each parsed: */
+	const spf_dmarc_record_t *const *txt;
+	size_t ndmarc;             /* of them, DMARC records */
+	const spf_dmarc_record_t *record;  /* the one DMARC record, or NULL
+	                                    * (none, or several: discarded) */
+} spf_dmarc_step_t;
+
+/* How the Organizational Domain of a walk was chosen (§4.10.2). */
+typedef enum {
+	SPF_DMARC_ORG_SELF = 0,    /* no record on the walk: the start */
+	SPF_DMARC_ORG_PSD_N,       /* a record with psd=n */
+	SPF_DMARC_ORG_BELOW_PSD,   /* one label below a psd=y record */
+	SPF_DMARC_ORG_SHORTEST,    /* the record with the fewest labels */
+} spf_dmarc_org_rule_t;
+
+typedef struct {
+	const char *start;         /* lower case, no final dot */
+	size_t nsteps;
+	spf_dmarc_step_t steps[SPF_DMARC_WALK_MAX];
+	const char *org_domain;
+	spf_dmarc_org_rule_t org_rule;
+	bool dns_error;            /* a query failed: TEMPFAIL or BADREPLY */
+} spf_dmarc_walk_t;
+
+/* Where the record that applies was found (§4.10.1). */
+typedef enum {
+	SPF_DMARC_AT_NONE = 0,     /* nowhere: DMARC does not apply */
+	SPF_DMARC_AT_AUTHOR,       /* _dmarc.<Author Domain> */
+	SPF_DMARC_AT_ORG,          /* the Organizational Domain's */
+	SPF_DMARC_AT_PSD,          /* a Public Suffix Domain's (psd=y) */
+} spf_dmarc_where_t;
+
+const char *spf_dmarc_where_str(spf_dmarc_where_t w);   /* static */
+
+/* DMARC's result for a message (§4.4, §11.2) */
+typedef enum {
+	SPF_DMARC_RESULT_NONE = 0, /* no usable policy record */
+	SPF_DMARC_RESULT_PASS,     /* an aligned identifier passed */
+	SPF_DMARC_RESULT_FAIL,     /* a policy, nothing aligned */
+	SPF_DMARC_RESULT_TEMPERROR,/* a query the result needed failed */
+	SPF_DMARC_RESULT_DKIM_UNKNOWN,  /* SPF does not pass aligned and
+	                                 * DKIM was not evaluated: pass if
+	                                 * DKIM aligns, fail otherwise */
+} spf_dmarc_result_t;
+
+const char *spf_dmarc_result_str(spf_dmarc_result_t r);  /* static */
+
+typedef struct {
+	/* the RFC 5322.From domain (Author Domain), an A-label */
+	const char *from_domain;
+	/* the domain SPF checked (MAIL FROM's, or HELO's for the null
+	 * sender) and its result; NULL: no SPF leg */
+	const char *spf_domain;
+	spf_result_t spf_result;
+	/* d= of DKIM signatures that verified elsewhere; 0: DKIM not
+	 * evaluated */
+	const char *const *dkim_domains;
+	size_t ndkim;
+} spf_dmarc_request_t;
+
+/* The DMARC view of one message.  Pointers live as long as the run. */
+typedef struct {
+	const spf_dmarc_walk_t *author;    /* policy discovery walk */
+	const spf_dmarc_walk_t *spf;       /* the SPF domain's, or NULL */
+	const spf_dmarc_walk_t *const *dkim;   /* ndkim walks */
+	size_t ndkim;
+	spf_dmarc_where_t where;
+	const char *policy_domain;         /* where the record was, or NULL */
+	const spf_dmarc_record_t *record;  /* the record applied, or NULL */
+	/* the Author Domain exists (any answer but NXDOMAIN; looked up only
+	 * when the record is not its own, for np, §4.10.1) */
+	bool author_checked, author_exists;
+	const char *policy_tag;            /* "p", "sp" or "np", or NULL */
+	spf_dmarc_policy_t policy;         /* the tag's policy */
+	spf_dmarc_policy_t applied;        /* one lower with t=y */
+	bool spf_pass, spf_aligned;        /* SPF result pass; and aligned */
+	const bool *dkim_aligned;          /* per d= */
+	bool any_dkim_aligned;
+	spf_dmarc_result_t result;
+} spf_dmarc_view_t;
+
+typedef struct spf_dmarc spf_dmarc_t;
+
+/*
+ * Run the walks req needs (the Author Domain's, the SPF domain's, each
+ * DKIM domain's; identical domains share one) and compute the view,
+ * synchronously on res's loop (spf_sync_t).  Returns the run (caller
+ * destroys) or NULL with *status SPF_EINVAL (no from_domain, or a name
+ * that is not a domain) or SPF_ENOMEM.
+ */
+spf_dmarc_t *spf_dmarc_run(spf_resolver_t *res, const spf_dmarc_request_t *req,
+	spf_status_t *status);
+const spf_dmarc_view_t *spf_dmarc_view(const spf_dmarc_t *d);
+void spf_dmarc_destroy(spf_dmarc_t *d);                  /* NULL ok */
+
+/*
+ * Identifier alignment (§4.4): do a and b align, strictly (the same
+ * name, case-insensitive, no final dot) or relaxed (the same
+ * Organizational Domain: org_a and org_b from their walks)?
+ */
+bool spf_dmarc_aligned(const char *a, const char *org_a, const char *b,
+	const char *org_b, bool strict);
+
+/*
+ * Lint the DMARC set-up of domain (an A-label): policy discovery by the
+ * walk, then the record's problems, the TXT data at _dmarc.<domain>,
+ * several records at a name, a record at the apex, sp/np where they
+ * have no effect, external report destinations without authorisation.
+ * Synchronous on res's loop.  Returns the run (destroy it) or NULL with
+ * *status SPF_EINVAL (not a domain name) or SPF_ENOMEM.  Findings'
+ * domain is the name they concern (_dmarc.<d> for records); their
+ * strings live as long as the run.
+ */
+typedef struct spf_dmarc_lint spf_dmarc_lint_t;
+
+spf_dmarc_lint_t *spf_dmarc_lint_run(spf_resolver_t *res, const char *domain,
+	spf_status_t *status);
+void spf_dmarc_lint_destroy(spf_dmarc_lint_t *l);         /* NULL ok */
+const spf_dmarc_view_t *spf_dmarc_lint_view(const spf_dmarc_lint_t *l);
+size_t spf_dmarc_lint_count(const spf_dmarc_lint_t *l);
+const spf_lint_finding_t *spf_dmarc_lint_finding(const spf_dmarc_lint_t *l,
+	size_t i);
+
+/* ==== end of DMARC ==== */
+
 #endif

@@ -1,0 +1,619 @@
+/*
+ * test_dmarc.c - DMARC (evaluator/dmarc/): the record parser on every
+ * tag's syntax with the positions of its problems, the DNS Tree Walk of
+ * RFC 9989 §4.10 on zone data (the queries made, the stop rules, the
+ * Organizational Domain), policy discovery (author, Organizational
+ * Domain, PSD; p, sp, np, t=y) and SPF/DKIM alignment, relaxed and
+ * strict.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "env.h"
+
+#include "internal.h"
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- the record alone ---- */
+
+static spf_dmarc_record_t *parse(spf_arena_t *a, const char *s)
+{
+	spf_dmarc_record_t *rec = NULL;
+
+	assert_int_equal(spf_dmarc_parse(a, s, strlen(s), &rec), SPF_OK);
+	assert_non_null(rec);
+	return rec;
+}
+
+/* The first problem with rule, or NULL. */
+static const spf_lint_finding_t *problem(const spf_dmarc_record_t *rec,
+	const char *rule)
+{
+	for (size_t i = 0; i < rec->nproblems; i++)
+		if (strcmp(rec->problems[i].rule, rule) == 0)
+			return &rec->problems[i];
+	return NULL;
+}
+
+struct version_case {
+	const char *text;
+	bool is_dmarc, lookalike;
+	size_t offset;               /* of DM-02, when a look-alike */
+};
+
+static void test_version(void **state)
+{
+	static const struct version_case cases[] = {
+		{ "v=DMARC1; p=none", true, false, 0 },
+		{ "v=DMARC1", true, false, 0 },
+		{ "v = DMARC1 ; p=none", true, false, 0 },
+		{ "V=DMARC1; p=none", true, false, 0 },
+		{ "v=DMARC1;", true, false, 0 },
+		{ "v=dmarc1; p=none", false, true, 2 },
+		{ " v=DMARC1; p=none", false, true, 0 },
+		{ "v=DMARC10; p=none", false, true, 2 },
+		{ "v=DMARC1 p=reject", false, true, 8 },
+		{ "v=DMARC2; p=none", false, true, 0 },
+		{ "v=spf1 -all", false, false, 0 },
+		{ "", false, false, 0 },
+		{ "google-site-verification=x", false, false, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < LEN(cases); i++) {
+		spf_arena_t *a = spf_arena_create();
+		spf_dmarc_record_t *rec = parse(a, cases[i].text);
+		const spf_lint_finding_t *f = problem(rec, "DM-02");
+
+		if (rec->is_dmarc != cases[i].is_dmarc ||
+		    rec->lookalike != cases[i].lookalike)
+			fail_msg("'%s': is_dmarc %d lookalike %d", cases[i].text,
+				rec->is_dmarc, rec->lookalike);
+		if (cases[i].lookalike) {
+			assert_non_null(f);
+			if (f->offset != cases[i].offset)
+				fail_msg("'%s': DM-02 at %zu, %zu expected",
+					cases[i].text, f->offset, cases[i].offset);
+		} else {
+			assert_null(f);
+		}
+		spf_arena_destroy(a);
+	}
+}
+
+struct tag_case {
+	const char *text;
+	spf_dmarc_policy_t p, sp, np;
+	bool usable, downgraded;
+	const char *rule;            /* a problem expected, or NULL: none
+	                              * of severity error or warning */
+	spf_lint_severity_t severity;
+	size_t offset, len;          /* its span */
+};
+
+static void test_tags(void **state)
+{
+	static const struct tag_case cases[] = {
+		{ "v=DMARC1; p=reject; sp=quarantine; np=reject", SPF_DMARC_REJECT,
+		  SPF_DMARC_QUARANTINE, SPF_DMARC_REJECT, true, false, "DM-19",
+		  SPF_LINT_INFO, 20, 13 },
+		{ "v=DMARC1; p=REJECT", SPF_DMARC_REJECT, 0, 0, true, false, NULL, 0, 0, 0 },
+		{ "v=DMARC1; p = Quarantine ;", SPF_DMARC_QUARANTINE, 0, 0, true,
+		  false, NULL, 0, 0, 0 },
+		{ "v=DMARC1; P=reject", SPF_DMARC_REJECT, 0, 0, true, false, "DM-06",
+		  SPF_LINT_WARNING, 10, 1 },
+		/* §4.7: a bad sp with a valid rua: p=none */
+		{ "v=DMARC1; p=reject; sp=rejct; rua=mailto:a@example.com",
+		  SPF_DMARC_REJECT, 0, 0, true, true, "DM-04", SPF_LINT_ERROR, 23, 5 },
+		/* and without: no DMARC at all */
+		{ "v=DMARC1; adkim=s", 0, 0, 0, false, false, "DM-04", SPF_LINT_ERROR, 0, 0 },
+		{ "v=DMARC1; p=none; rua=mailto:d@example.com", SPF_DMARC_NONE, 0, 0,
+		  true, false, "DM-21", SPF_LINT_WARNING, 10, 6 },
+		{ "v=DMARC1; p=reject; rua=;", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-22", SPF_LINT_ERROR, 20, 4 },
+		{ "v=DMARC1; p=reject; aspf=x", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-05", SPF_LINT_WARNING, 25, 1 },
+		{ "v=DMARC1; p=reject; t=maybe", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-05", SPF_LINT_WARNING, 22, 5 },
+		{ "v=DMARC1; p=reject; psd=x", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-05", SPF_LINT_WARNING, 24, 1 },
+		{ "v=DMARC1; p=reject; fo=2", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-05", SPF_LINT_WARNING, 23, 1 },
+		{ "v=DMARC1; p=reject; rua=https//x", SPF_DMARC_REJECT, 0, 0, true,
+		  false, "DM-05", SPF_LINT_WARNING, 24, 8 },
+		{ "v=DMARC1; p=reject; rua=mailto:d@example.com!10m",
+		  SPF_DMARC_REJECT, 0, 0, true, false, "DM-10", SPF_LINT_INFO, 44, 4 },
+		{ "v=DMARC1; p=reject; pct=50", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-07", SPF_LINT_WARNING, 24, 2 },
+		{ "v=DMARC1; p=reject; pct=0", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-08", SPF_LINT_WARNING, 20, 5 },
+		{ "v=DMARC1; p=reject; ri=3600", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-07", SPF_LINT_INFO, 20, 7 },
+		{ "v=DMARC1; p=reject; rue=mailto:d@example.com", SPF_DMARC_REJECT,
+		  0, 0, true, false, "DM-06", SPF_LINT_WARNING, 20, 24 },
+		{ "v=DMARC1; p=reject; foo=bar", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-06", SPF_LINT_INFO, 20, 7 },
+		{ "v=DMARC1; p=reject; p=none", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-23", SPF_LINT_WARNING, 20, 6 },
+		{ "v=DMARC1; p=reject; x1=y", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-22", SPF_LINT_ERROR, 20, 2 },
+		{ "v=DMARC1; p=reject; adkim", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-22", SPF_LINT_ERROR, 20, 5 },
+		{ "v=DMARC1; p=none; t=y", SPF_DMARC_NONE, 0, 0, true, false,
+		  "DM-09", SPF_LINT_INFO, 18, 3 },
+		{ "v=DMARC1; p=reject; fo=1", SPF_DMARC_REJECT, 0, 0, true, false,
+		  "DM-10", SPF_LINT_INFO, 20, 4 },
+		{ "v=DMARC1; p=reject; psd=y; ruf=mailto:f@example.com",
+		  SPF_DMARC_REJECT, 0, 0, true, false, "DM-13", SPF_LINT_WARNING, 27, 24 },
+		{ "v=DMARC1; p=reject;; sp=none", SPF_DMARC_REJECT, SPF_DMARC_NONE,
+		  0, true, false, "DM-22", SPF_LINT_INFO, 19, 1 },
+		{ "v=DMARC1; p=reject; rua=mailto:a@example.com\x01", SPF_DMARC_REJECT,
+		  0, 0, true, false, "DM-22", SPF_LINT_ERROR, 44, 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < LEN(cases); i++) {
+		const struct tag_case *c = &cases[i];
+		spf_arena_t *a = spf_arena_create();
+		spf_dmarc_record_t *rec = parse(a, c->text);
+
+		if (!rec->is_dmarc || rec->p != c->p || rec->sp != c->sp ||
+		    rec->np != c->np || rec->usable != c->usable ||
+		    rec->downgraded != c->downgraded)
+			fail_msg("'%s': dmarc %d p %d sp %d np %d usable %d down %d",
+				c->text, rec->is_dmarc, rec->p, rec->sp, rec->np,
+				rec->usable, rec->downgraded);
+		if (c->rule != NULL) {
+			const spf_lint_finding_t *f = NULL;
+
+			for (size_t j = 0; j < rec->nproblems && f == NULL; j++)
+				if (strcmp(rec->problems[j].rule, c->rule) == 0 &&
+				    rec->problems[j].severity == c->severity)
+					f = &rec->problems[j];
+
+			if (f == NULL)
+				fail_msg("'%s': no %s", c->text, c->rule);
+			if (f->severity != c->severity || f->offset != c->offset ||
+			    (c->len > 0 && f->len != c->len))
+				fail_msg("'%s': %s severity %d at %zu+%zu: %s",
+					c->text, c->rule, f->severity, f->offset,
+					f->len, f->message);
+		}
+		for (size_t j = 0; j < rec->nproblems; j++)
+			if (rec->problems[j].offset + rec->problems[j].len > rec->len)
+				fail_msg("'%s': a span past the end", c->text);
+		spf_arena_destroy(a);
+	}
+}
+
+static void test_values(void **state)
+{
+	spf_arena_t *a = spf_arena_create();
+	spf_dmarc_record_t *rec = parse(a, "v=DMARC1;p=quarantine;sp=none;"
+		"np=reject;adkim=S;aspf=s;t=Y;psd=n;fo=0:d;"
+		"rua=mailto:a@example.com, mailto:b@example.net!20m,bad;"
+		"ruf=mailto:f@example.com");
+	const char *tag = NULL;
+
+	(void)state;
+	assert_true(rec->adkim_strict && rec->aspf_strict && rec->testing);
+	assert_int_equal(rec->psd, 'n');
+	assert_int_equal(rec->nrua, 2);
+	assert_string_equal(rec->rua[0], "mailto:a@example.com");
+	assert_string_equal(rec->rua[1], "mailto:b@example.net");
+	assert_int_equal(rec->nruf, 1);
+	assert_int_equal(rec->ntags, 10);
+	assert_string_equal(rec->tags[1].name, "sp");
+	assert_string_equal(rec->tags[1].value, "none");
+	assert_int_equal(spf_dmarc_policy_for(rec, false, true, &tag),
+		SPF_DMARC_QUARANTINE);
+	assert_string_equal(tag, "p");
+	assert_int_equal(spf_dmarc_policy_for(rec, true, true, &tag), SPF_DMARC_NONE);
+	assert_string_equal(tag, "sp");
+	assert_int_equal(spf_dmarc_policy_for(rec, true, false, &tag),
+		SPF_DMARC_REJECT);
+	assert_string_equal(tag, "np");
+	/* np absent: a non-existent subdomain falls back to sp, then p */
+	rec = parse(a, "v=DMARC1; p=reject; sp=quarantine");
+	assert_int_equal(spf_dmarc_policy_for(rec, true, false, &tag),
+		SPF_DMARC_QUARANTINE);
+	assert_string_equal(tag, "sp");
+	rec = parse(a, "v=DMARC1; p=reject");
+	assert_int_equal(spf_dmarc_policy_for(rec, true, false, &tag),
+		SPF_DMARC_REJECT);
+	assert_string_equal(tag, "p");
+	/* bytes that are not text: positions stay inside the record */
+	assert_int_equal(spf_dmarc_parse(a, "v=DMARC1; p=\0reject", 19, &rec), SPF_OK);
+	assert_true(rec->is_dmarc);
+	assert_int_equal(rec->p, SPF_DMARC_UNSET);
+	assert_non_null(problem(rec, "DM-22"));
+	assert_int_equal(spf_dmarc_parse(a, NULL, 0, &rec), SPF_OK);
+	assert_false(rec->is_dmarc);
+	assert_int_equal(spf_dmarc_parse(NULL, "x", 1, &rec), SPF_EINVAL);
+	spf_arena_destroy(a);
+}
+
+/* Out of memory at every allocation of a parse: ENOMEM, never a crash. */
+static void test_parse_enomem(void **state)
+{
+	static const char text[] = "v=DMARC1; p=reject; sp=bad; rua=mailto:a@"
+		"example.com!1m, x; pct=5; foo=1";
+
+	(void)state;
+	for (unsigned long n = 1; n < 200; n++) {
+		spf_arena_t *a = spf_arena_create();
+		spf_dmarc_record_t *rec = NULL;
+		spf_status_t st;
+
+		assert_non_null(a);
+		spf_alloc_fail_at(n);
+		st = spf_dmarc_parse(a, text, sizeof(text) - 1, &rec);
+		spf_alloc_fail_at(0);
+		spf_arena_destroy(a);
+		if (st == SPF_OK)
+			return;
+		assert_int_equal(st, SPF_ENOMEM);
+	}
+	fail_msg("still failing after 200 allocations");
+}
+
+/* ---- the walk ---- */
+
+static const spf_dmarc_view_t *run(env_t *e, spf_dmarc_t **d,
+	const char *from, const char *spf, spf_result_t r,
+	const char *const *dkim, size_t ndkim)
+{
+	spf_dmarc_request_t req = { .from_domain = from, .spf_domain = spf,
+		.spf_result = r, .dkim_domains = dkim, .ndkim = ndkim };
+	spf_status_t st;
+
+	*d = spf_dmarc_run(e->res, &req, &st);
+	assert_int_equal(st, SPF_OK);
+	assert_non_null(*d);
+	return spf_dmarc_view(*d);
+}
+
+/* The walk queried exactly the names in want (NULL-terminated). */
+static void assert_steps(const spf_dmarc_walk_t *w, const char *const *want)
+{
+	size_t n = 0;
+
+	while (want[n] != NULL)
+		n++;
+	if (w->nsteps != n)
+		fail_msg("walk from %s: %zu queries, %zu expected", w->start,
+			w->nsteps, n);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(w->steps[i].domain, want[i]) != 0)
+			fail_msg("walk from %s: query %zu is %s, %s expected",
+				w->start, i, w->steps[i].domain, want[i]);
+}
+
+static void test_walk_author(void **state)
+{
+	env_t *e = *state;
+	spf_dmarc_t *d;
+	const spf_dmarc_view_t *v;
+
+	env_load(e, "_dmarc.example.com. TXT \"v=DMARC1; p=re\" \"ject\"\n"
+		"_dmarc.example.com. TXT \"some other text\"\n");
+	v = run(e, &d, "example.com", NULL, 0, NULL, 0);
+	/* the author's record applies at once; the walk for the
+	 * Organizational Domain goes on to com */
+	assert_int_equal(v->where, SPF_DMARC_AT_AUTHOR);
+	assert_string_equal(v->policy_domain, "example.com");
+	assert_int_equal(v->policy, SPF_DMARC_REJECT);
+	assert_string_equal(v->policy_tag, "p");
+	assert_false(v->author_checked);
+	assert_steps(v->author, (const char *[]){ "example.com", "com", NULL });
+	assert_int_equal(v->author->steps[0].ntxt, 2);
+	assert_int_equal(v->author->steps[0].ndmarc, 1);
+	assert_string_equal(v->author->org_domain, "example.com");
+	assert_int_equal(v->author->org_rule, SPF_DMARC_ORG_SHORTEST);
+	assert_int_equal(v->result, SPF_DMARC_RESULT_DKIM_UNKNOWN);
+	spf_dmarc_destroy(d);
+}
+
+static void test_walk_deep(void **state)
+{
+	env_t *e = *state;
+	spf_dmarc_t *d;
+	const spf_dmarc_view_t *v;
+
+	env_load(e, "_dmarc.example.com. TXT \"v=DMARC1; p=quarantine\"\n");
+	/* RFC 9989 §4.10's example: 13 labels, 8 queries */
+	v = run(e, &d, "a.b.c.d.e.f.g.h.i.j.mail.example.com", "example.com",
+		SPF_RESULT_PASS, NULL, 0);
+	assert_steps(v->author, (const char *[]){
+		"a.b.c.d.e.f.g.h.i.j.mail.example.com", "g.h.i.j.mail.example.com",
+		"h.i.j.mail.example.com", "i.j.mail.example.com",
+		"j.mail.example.com", "mail.example.com", "example.com", "com",
+		NULL });
+	assert_string_equal(v->author->org_domain, "example.com");
+	assert_int_equal(v->where, SPF_DMARC_AT_ORG);
+	assert_true(v->author_checked);
+	assert_false(v->author_exists);           /* NXDOMAIN: np, sp, p */
+	assert_string_equal(v->policy_tag, "p");
+	assert_int_equal(v->policy, SPF_DMARC_QUARANTINE);
+	/* B.4.2: the SPF domain example.com aligns, relaxed */
+	assert_true(v->spf_aligned);
+	assert_int_equal(v->result, SPF_DMARC_RESULT_PASS);
+	spf_dmarc_destroy(d);
+	/* 8 labels: 8 queries, none skipped; 9: 9, then 7, 6, ... 1 */
+	v = run(e, &d, "a.b.c.d.e.f.example.com", NULL, 0, NULL, 0);
+	assert_steps(v->author, (const char *[]){ "a.b.c.d.e.f.example.com",
+		"b.c.d.e.f.example.com", "c.d.e.f.example.com", "d.e.f.example.com",
+		"e.f.example.com", "f.example.com", "example.com", "com", NULL });
+	spf_dmarc_destroy(d);
+	v = run(e, &d, "z.a.b.c.d.e.f.example.com", NULL, 0, NULL, 0);
+	assert_steps(v->author, (const char *[]){ "z.a.b.c.d.e.f.example.com",
+		"b.c.d.e.f.example.com", "c.d.e.f.example.com", "d.e.f.example.com",
+		"e.f.example.com", "f.example.com", "example.com", "com", NULL });
+	spf_dmarc_destroy(d);
+}
+
+static void test_walk_psd(void **state)
+{
+	env_t *e = *state;
+	spf_dmarc_t *d;
+	const spf_dmarc_view_t *v;
+
+	env_load(e,
+		"_dmarc.gov. TXT \"v=DMARC1; p=reject; psd=y; np=reject; sp=quarantine\"\n"
+		"_dmarc.cisa.gov. TXT \"v=DMARC1; p=none; rua=mailto:r@cisa.gov\"\n"
+		"x.foo.gov. A 192.0.2.1\n"
+		"_dmarc.b.example.org. TXT \"v=DMARC1; p=quarantine; psd=n\"\n"
+		"_dmarc.example.org. TXT \"v=DMARC1; p=reject\"\n"
+		"_dmarc.bank.example. TXT \"v=DMARC1; p=reject; psd=y\"\n"
+		"_dmarc.giant.bank.example. TXT \"v=DMARC1; p=quarantine\"\n");
+	/* cisa.gov (psd=u) is the Organizational Domain: gov's record does
+	 * not beat it */
+	v = run(e, &d, "example.cisa.gov", NULL, 0, NULL, 0);
+	assert_steps(v->author, (const char *[]){ "example.cisa.gov", "cisa.gov",
+		"gov", NULL });
+	assert_string_equal(v->author->org_domain, "cisa.gov");
+	assert_int_equal(v->author->org_rule, SPF_DMARC_ORG_BELOW_PSD);
+	assert_int_equal(v->where, SPF_DMARC_AT_ORG);
+	assert_string_equal(v->policy_domain, "cisa.gov");
+	assert_int_equal(v->policy, SPF_DMARC_NONE);
+	spf_dmarc_destroy(d);
+	/* no record at foo.gov: the PSD's record applies, sp for an
+	 * existing author, np for one that does not exist */
+	v = run(e, &d, "x.foo.gov", NULL, 0, NULL, 0);
+	assert_string_equal(v->author->org_domain, "foo.gov");
+	assert_int_equal(v->where, SPF_DMARC_AT_PSD);
+	assert_string_equal(v->policy_domain, "gov");
+	assert_true(v->author_exists);
+	assert_string_equal(v->policy_tag, "sp");
+	assert_int_equal(v->policy, SPF_DMARC_QUARANTINE);
+	spf_dmarc_destroy(d);
+	v = run(e, &d, "y.foo.gov", NULL, 0, NULL, 0);
+	assert_false(v->author_exists);
+	assert_string_equal(v->policy_tag, "np");
+	assert_int_equal(v->policy, SPF_DMARC_REJECT);
+	spf_dmarc_destroy(d);
+	/* psd=n stops the walk; that name is the Organizational Domain */
+	v = run(e, &d, "a.b.example.org", NULL, 0, NULL, 0);
+	assert_steps(v->author, (const char *[]){ "a.b.example.org",
+		"b.example.org", NULL });
+	assert_string_equal(v->author->org_domain, "b.example.org");
+	assert_int_equal(v->author->org_rule, SPF_DMARC_ORG_PSD_N);
+	assert_int_equal(v->policy, SPF_DMARC_QUARANTINE);
+	spf_dmarc_destroy(d);
+	v = run(e, &d, "b.example.org", NULL, 0, NULL, 0);
+	assert_steps(v->author, (const char *[]){ "b.example.org", NULL });
+	assert_int_equal(v->where, SPF_DMARC_AT_AUTHOR);
+	spf_dmarc_destroy(d);
+	/* B.4.3: giant.bank.example below the PSD bank.example */
+	v = run(e, &d, "giant.bank.example", "mail.giant.bank.example",
+		SPF_RESULT_PASS, (const char *[]){ "mail.mega.bank.example" }, 1);
+	assert_string_equal(v->author->org_domain, "giant.bank.example");
+	assert_string_equal(v->spf->org_domain, "giant.bank.example");
+	assert_string_equal(v->dkim[0]->org_domain, "mega.bank.example");
+	assert_true(v->spf_aligned);
+	assert_false(v->dkim_aligned[0]);
+	assert_int_equal(v->result, SPF_DMARC_RESULT_PASS);
+	spf_dmarc_destroy(d);
+	/* psd=y at the start stops at once: the start is its own
+	 * Organizational Domain */
+	v = run(e, &d, "bank.example", NULL, 0, NULL, 0);
+	assert_steps(v->author, (const char *[]){ "bank.example", NULL });
+	assert_string_equal(v->author->org_domain, "bank.example");
+	spf_dmarc_destroy(d);
+}
+
+static void test_walk_intermediate(void **state)
+{
+	env_t *e = *state;
+	spf_dmarc_t *d;
+	const spf_dmarc_view_t *v;
+
+	env_load(e,
+		"_dmarc.mail.example.net. TXT \"v=DMARC1; p=none\"\n"
+		"_dmarc.example.net. TXT \"v=DMARC1; p=reject; sp=quarantine; t=y\"\n"
+		"a.mail.example.net. A 192.0.2.1\n"
+		"_dmarc.dup.example.net. TXT \"v=DMARC1; p=none\"\n"
+		"_dmarc.dup.example.net. TXT \"v=DMARC1; p=reject\"\n"
+		"example.net. TXT \"v=DMARC1; p=none\"\n");
+	/* the record at mail.example.net is neither the author's nor the
+	 * Organizational Domain's: example.net's applies, with sp, and
+	 * t=y lowers it one step */
+	v = run(e, &d, "a.mail.example.net", NULL, 0, NULL, 0);
+	assert_string_equal(v->author->org_domain, "example.net");
+	assert_int_equal(v->where, SPF_DMARC_AT_ORG);
+	assert_string_equal(v->policy_tag, "sp");
+	assert_int_equal(v->policy, SPF_DMARC_QUARANTINE);
+	assert_int_equal(v->applied, SPF_DMARC_NONE);
+	spf_dmarc_destroy(d);
+	/* two records at one name: discarded, the walk goes on */
+	v = run(e, &d, "x.dup.example.net", NULL, 0, NULL, 0);
+	assert_int_equal(v->author->steps[1].ndmarc, 2);
+	assert_null(v->author->steps[1].record);
+	assert_string_equal(v->policy_domain, "example.net");
+	spf_dmarc_destroy(d);
+}
+
+static void test_alignment(void **state)
+{
+	env_t *e = *state;
+	spf_dmarc_t *d;
+	const spf_dmarc_view_t *v;
+
+	env_load(e,
+		"_dmarc.example.com. TXT \"v=DMARC1; p=reject\"\n"
+		"_dmarc.strict.example. TXT \"v=DMARC1; p=reject; aspf=s; adkim=s\"\n"
+		"_dmarc.sub.example.info. TXT \"v=DMARC1; p=reject\"\n");
+	/* relaxed: parent and child share example.com */
+	v = run(e, &d, "example.com", "bounce.example.com", SPF_RESULT_PASS, NULL, 0);
+	assert_true(v->spf_aligned);
+	assert_int_equal(v->result, SPF_DMARC_RESULT_PASS);
+	spf_dmarc_destroy(d);
+	/* only pass can align */
+	v = run(e, &d, "example.com", "example.com", SPF_RESULT_SOFTFAIL, NULL, 0);
+	assert_false(v->spf_aligned);
+	assert_int_equal(v->result, SPF_DMARC_RESULT_DKIM_UNKNOWN);
+	spf_dmarc_destroy(d);
+	/* another organisation */
+	v = run(e, &d, "child.example.com", "example.net", SPF_RESULT_PASS,
+		(const char *[]){ "example.net" }, 1);
+	assert_false(v->spf_aligned);
+	assert_false(v->dkim_aligned[0]);
+	assert_int_equal(v->result, SPF_DMARC_RESULT_FAIL);
+	spf_dmarc_destroy(d);
+	/* strict: the same name only, case and final dot aside */
+	v = run(e, &d, "strict.example", "mail.strict.example", SPF_RESULT_PASS,
+		(const char *[]){ "STRICT.example." }, 1);
+	assert_false(v->spf_aligned);
+	assert_true(v->dkim_aligned[0]);
+	assert_int_equal(v->result, SPF_DMARC_RESULT_PASS);
+	spf_dmarc_destroy(d);
+	v = run(e, &d, "strict.example", "Strict.Example", SPF_RESULT_PASS, NULL, 0);
+	assert_true(v->spf_aligned);
+	spf_dmarc_destroy(d);
+	/* walk, not PSL: sub.example.info has its own record and
+	 * example.info none, so bounce.example.info is another org */
+	v = run(e, &d, "sub.example.info", "bounce.example.info", SPF_RESULT_PASS,
+		NULL, 0);
+	assert_string_equal(v->author->org_domain, "sub.example.info");
+	assert_string_equal(v->spf->org_domain, "bounce.example.info");
+	assert_false(v->spf_aligned);
+	spf_dmarc_destroy(d);
+	assert_true(spf_dmarc_aligned("a.example", "example", "b.example",
+		"example", false));
+	assert_false(spf_dmarc_aligned("a.example", "example", "b.example",
+		"example", true));
+}
+
+static void test_walk_errors(void **state)
+{
+	env_t *e = *state;
+	spf_dmarc_t *d;
+	const spf_dmarc_view_t *v;
+	spf_dmarc_request_t bad = { .from_domain = "not a domain" };
+	spf_status_t st;
+
+	env_load(e, "_dmarc.example.org. TXT \"v=DMARC1; p=reject\"\n");
+	assert_int_equal(spf_zone_set_timeout(e->zone, "_dmarc.sub.example.org"),
+		SPF_OK);
+	/* a failed query: the walk goes on, the result is temperror */
+	v = run(e, &d, "sub.example.org", "sub.example.org", SPF_RESULT_FAIL,
+		NULL, 0);
+	assert_true(v->author->dns_error);
+	assert_int_equal(v->author->steps[0].status, SPF_DNS_TEMPFAIL);
+	assert_int_equal(v->result, SPF_DMARC_RESULT_TEMPERROR);
+	spf_dmarc_destroy(d);
+	/* no record anywhere: none */
+	v = run(e, &d, "nothing.example", NULL, 0, NULL, 0);
+	assert_int_equal(v->where, SPF_DMARC_AT_NONE);
+	assert_int_equal(v->result, SPF_DMARC_RESULT_NONE);
+	assert_string_equal(v->author->org_domain, "nothing.example");
+	assert_int_equal(v->author->org_rule, SPF_DMARC_ORG_SELF);
+	spf_dmarc_destroy(d);
+	assert_null(spf_dmarc_run(e->res, &bad, &st));
+	assert_int_equal(st, SPF_EINVAL);
+	bad.from_domain = NULL;
+	assert_null(spf_dmarc_run(e->res, &bad, &st));
+	assert_int_equal(st, SPF_EINVAL);
+	spf_dmarc_destroy(NULL);
+}
+
+/* ---- lint ---- */
+
+static bool has(const spf_dmarc_lint_t *l, const char *rule, const char *domain)
+{
+	for (size_t i = 0; i < spf_dmarc_lint_count(l); i++) {
+		const spf_lint_finding_t *f = spf_dmarc_lint_finding(l, i);
+
+		if (strcmp(f->rule, rule) == 0 && strcmp(f->domain, domain) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void test_lint(void **state)
+{
+	env_t *e = *state;
+	spf_dmarc_lint_t *l;
+	spf_status_t st;
+
+	env_load(e,
+		"_dmarc.example.com. TXT \"v=DMARC1; p=reject; sp=none; "
+		"rua=mailto:d@example.com,mailto:x@reports.example,mailto:y@ok.example\"\n"
+		"_dmarc.example.com. TXT \"verification=1\"\n"
+		"example.com._report._dmarc.ok.example. TXT \"v=DMARC1;\"\n"
+		"example.com. TXT \"v=DMARC1; p=none\"\n"
+		"_dmarc.two.example.com. TXT \"v=DMARC1; p=none\"\n"
+		"_dmarc.two.example.com. TXT \"v=DMARC1; p=reject\"\n"
+		"_dmarc.sub.example.com. TXT \"v=DMARC1; p=reject; np=none\"\n"
+		"_dmarc.like.example.org. TXT \"v=dmarc1; p=reject\"\n");
+	l = spf_dmarc_lint_run(e->res, "example.com", &st);
+	assert_non_null(l);
+	assert_true(has(l, "DM-19", "_dmarc.example.com"));
+	assert_true(has(l, "DM-18", "_dmarc.example.com"));   /* other TXT */
+	assert_true(has(l, "DM-18", "example.com"));          /* apex */
+	assert_true(has(l, "DM-11", "_dmarc.example.com"));   /* reports.example */
+	assert_int_equal(spf_dmarc_lint_view(l)->where, SPF_DMARC_AT_AUTHOR);
+	for (size_t i = 0; i < spf_dmarc_lint_count(l); i++) {
+		const spf_lint_finding_t *f = spf_dmarc_lint_finding(l, i);
+
+		if (strcmp(f->rule, "DM-11") == 0 && strstr(f->message, "ok.example"))
+			fail_msg("ok.example authorised its reports: %s", f->message);
+	}
+	spf_dmarc_lint_destroy(l);
+	l = spf_dmarc_lint_run(e->res, "two.example.com", &st);
+	assert_non_null(l);
+	assert_true(has(l, "DM-03", "_dmarc.two.example.com"));
+	/* the walk went on to example.com's record */
+	assert_string_equal(spf_dmarc_lint_view(l)->policy_domain, "example.com");
+	spf_dmarc_lint_destroy(l);
+	l = spf_dmarc_lint_run(e->res, "sub.example.com", &st);
+	assert_true(has(l, "DM-12", "_dmarc.sub.example.com"));
+	spf_dmarc_lint_destroy(l);
+	l = spf_dmarc_lint_run(e->res, "like.example.org", &st);
+	assert_true(has(l, "DM-02", "_dmarc.like.example.org"));
+	assert_true(has(l, "DM-01", "_dmarc.like.example.org"));
+	spf_dmarc_lint_destroy(l);
+	assert_null(spf_dmarc_lint_run(e->res, "bad name", &st));
+	assert_int_equal(st, SPF_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_tags),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_parse_enomem),
+		cmocka_unit_test_setup_teardown(test_walk_author, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_deep, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_psd, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_intermediate, env_setup,
+			env_teardown),
+		cmocka_unit_test_setup_teardown(test_alignment, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_errors, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_lint, env_setup, env_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
