@@ -291,6 +291,13 @@ int cmd_diff(int argc, char **argv);
  * the caller json_decref()s, or NULL when out of memory). */
 json_t *cmd_lint_counts_json(const spf_lint_t *lint);
 
+/* One lint finding (SPF's or DMARC's), compiler-style: the record with
+ * ^~~~ under the bytes it concerns, then "severity[RULE]: message
+ * (section)"; a long record is shown as a window around them.  And the
+ * same as a JSON object (a new reference; NULL when out of memory). */
+void cmd_finding_print(FILE *out, const spf_lint_finding_t *f);
+json_t *cmd_finding_json(const spf_lint_finding_t *f);
+
 /* ==== end of issue 4 block ==== */
 
 /* ==== policyd (issue 8) ==== */

@@ -331,6 +331,82 @@ const char *cmd_domain_arg(const char *arg, char **owned)
 	return *owned;
 }
 
+/* The record text for display: one column per byte (QMARK keeps the
+ * positions the caret points at). */
+static void put_record(FILE *out, const char *s, size_t from, size_t to)
+{
+	if (to > from)
+		spf_escape_write(out, s + from, to - from, SPF_ESC_QMARK);
+}
+
+/* Shown window of a long record around [off, off+len). */
+#define WINDOW 100
+
+void cmd_finding_print(FILE *out, const spf_lint_finding_t *f)
+{
+	const char *sev = spf_lint_severity_str(f->severity);
+	int pre;
+
+	if (f->record != NULL) {
+		size_t from = 0, to = f->record_len;
+
+		if (f->has_range && to > WINDOW) {
+			size_t mid = f->offset + f->len / 2;
+
+			from = mid > WINDOW / 2 ? mid - WINDOW / 2 : 0;
+			if (f->offset < from)
+				from = f->offset;
+			to = from + WINDOW < f->record_len ? from + WINDOW :
+			    f->record_len;
+			if (f->offset + f->len > to)
+				to = f->offset + f->len;
+		} else if (!f->has_range && to > WINDOW) {
+			to = WINDOW;
+		}
+		pre = fprintf(out, "%s: %s", f->domain, from > 0 ? "..." : "");
+		put_record(out, f->record, from, to);
+		fputs(to < f->record_len ? "...\n" : "\n", out);
+		if (f->has_range) {
+			size_t col = (size_t)pre + f->offset - from;
+
+			fprintf(out, "%*s^", (int)col, "");
+			for (size_t i = 1; i < f->len; i++)
+				fputc('~', out);
+			fputc('\n', out);
+		}
+		fprintf(out, "%s[%s]: ", sev, f->rule);
+	} else {
+		fprintf(out, "%s[%s] %s: ", sev, f->rule, f->domain);
+	}
+	fputs(f->message, out);
+	if (strncmp(f->section, "RFC", 3) == 0)
+		fprintf(out, " (%s)\n\n", f->section);
+	else
+		fprintf(out, " (RFC 7208 §%s)\n\n", f->section);
+}
+
+json_t *cmd_finding_json(const spf_lint_finding_t *f)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "rule", json_string(f->rule));
+	json_object_set_new(o, "severity",
+		json_string(spf_lint_severity_str(f->severity)));
+	json_object_set_new(o, "domain", json_string(f->domain));
+	json_object_set_new(o, "section", json_string(f->section));
+	json_object_set_new(o, "message", json_string(f->message));
+	if (f->record != NULL)
+		json_object_set_new(o, "record",
+			json_stringn_nocheck(f->record, f->record_len));
+	if (f->has_range) {
+		json_object_set_new(o, "offset", json_integer((json_int_t)f->offset));
+		json_object_set_new(o, "length", json_integer((json_int_t)f->len));
+	}
+	return o;
+}
+
 json_t *cmd_lint_counts_json(const spf_lint_t *lint)
 {
 	spf_lint_counts_t c;
