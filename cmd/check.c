@@ -47,6 +47,7 @@ static const char check_usage[] =
 	"                          Authentication-Results (RFC 8601) header fields\n"
 	"  --authserv-id NAME      authserv-id of Authentication-Results\n"
 	"                          (default: --receiver, else the host name)\n"
+	CMD_DMARC_HELP
 	COMMON_HELP
 	"  -h, --help              this text\n"
 	"\n"
@@ -60,6 +61,8 @@ int cmd_check(int argc, char **argv)
 		{ "identity", required_argument, NULL, 'I' },
 		{ "header", required_argument, NULL, 'R' },
 		{ "authserv-id", required_argument, NULL, 'A' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "dkim-domain", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -69,6 +72,8 @@ int cmd_check(int argc, char **argv)
 	struct event_base *base = NULL;
 	spf_resolver_t *res = NULL;
 	struct cmd_eval ev = { 0 };
+	struct cmd_dmarc_args da = { 0 };
+	spf_dmarc_t *dmarc = NULL;
 	enum cmd_identities ids = CMD_ID_MFROM;
 	enum cmd_headers hdrs = CMD_HDR_NONE;
 	const char *authserv_id = NULL;
@@ -102,6 +107,11 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'A':
 			authserv_id = optarg;
+			break;
+		case 'F':
+		case 'K':
+			if (!cmd_dmarc_arg(&da, opt == 'F', optarg))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(check_usage, stdout);
@@ -144,7 +154,8 @@ int cmd_check(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cmd_request_opts(&co, &req);
-	if (!cmd_resolver(&co, &base, &res)) {
+	if (!cmd_dmarc_args_read(&da) || !cmd_resolver(&co, &base, &res)) {
+		cmd_dmarc_args_finish(&da);
 		spf_free(owned);
 		spf_free(owned_helo);
 		return EXIT_USAGE;
@@ -158,9 +169,14 @@ int cmd_check(int argc, char **argv)
 		spf_job_summary_t view;
 
 		rc = spf_result_exit(cmd_ident_summary(primary, &view)->result);
-		if (co.json) {
+		if (da.from != NULL && (dmarc = cmd_dmarc_run(res, &ev, &da)) == NULL)
+			rc = EXIT_INTERNAL;
+		else if (co.json) {
 			json_t *o = cmd_eval_json(&ev);
 
+			if (o != NULL && dmarc != NULL)
+				json_object_set_new(o, "dmarc",
+					cmd_dmarc_json(spf_dmarc_view(dmarc)));
 			if (o == NULL || !cmd_headers(&ev, hdrs, co.receiver, authserv_id,
 			    stdout, o) || cmd_json_print(o, false) != 0) {
 				cmd_error("cannot format JSON output");
@@ -173,12 +189,16 @@ int cmd_check(int argc, char **argv)
 				fputs("helo: ", stdout);
 				cmd_ident_line(stdout, &ev.helo);
 			}
+			if (dmarc != NULL)
+				cmd_dmarc_print(stdout, spf_dmarc_view(dmarc), "dmarc: ");
 			if (!cmd_headers(&ev, hdrs, co.receiver, authserv_id, stdout, NULL))
 				rc = EXIT_INTERNAL;
 		}
 	}
+	spf_dmarc_destroy(dmarc);
 	cmd_eval_finish(&ev);
 	cmd_resolver_free(base, res);
+	cmd_dmarc_args_finish(&da);
 	spf_free(owned);
 	spf_free(owned_helo);
 	return rc;

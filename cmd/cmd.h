@@ -323,6 +323,59 @@ bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
 	size_t whylen);
 /* ==== end of batch line parsing block ==== */
 
+/* ==== DMARC (issue 16: cmd/dmarc.c) ==== */
+int cmd_dmarc(int argc, char **argv);
+/* The domain of a --from value (the RFC 5322.From): "Name <a@b>",
+ * "<a@b>", "a@b" or a bare domain, as its A-label (*owned, spf_free);
+ * NULL with a one-line reason in why when there is no domain or it does
+ * not convert. */
+const char *cmd_dmarc_from(const char *s, char **owned, char *why, size_t whylen);
+/* A walk's queries and Organizational Domain, a line each after indent;
+ * the same as JSON (a new reference, NULL when out of memory). */
+void cmd_dmarc_walk_print(FILE *out, const spf_dmarc_walk_t *w,
+	const char *indent);
+json_t *cmd_dmarc_walk_json(const spf_dmarc_walk_t *w);
+/* The DMARC view of a message: where the policy came from, the
+ * Organizational Domains, SPF (and DKIM) alignment, the policy that
+ * applies if nothing aligns, the result; each line after prefix. */
+void cmd_dmarc_print(FILE *out, const spf_dmarc_view_t *v, const char *prefix);
+json_t *cmd_dmarc_json(const spf_dmarc_view_t *v);
+
+/* check's and explain's --from and --dkim-domain (repeatable): the
+ * values as given while the options are read, their A-labels once
+ * cmd_dmarc_args_read() has checked them */
+#define CMD_DMARC_MAX_DKIM 16
+struct cmd_dmarc_args {
+	const char *from_arg;
+	const char *dkim_arg[CMD_DMARC_MAX_DKIM];
+	const char *from;                      /* A-label, or NULL */
+	const char *dkim[CMD_DMARC_MAX_DKIM];  /* A-labels */
+	size_t ndkim;
+	char *owned[CMD_DMARC_MAX_DKIM + 1];
+	size_t nowned;
+};
+#define CMD_DMARC_HELP \
+	"  --from ADDRESS|DOMAIN   the RFC 5322.From: after SPF, show DMARC (RFC 9989)\n" \
+	"                          for the SPF leg: the policy and where it was\n" \
+	"                          found, Organizational Domains, SPF alignment\n" \
+	"  --dkim-domain D         with --from: the d= of a DKIM signature that\n" \
+	"                          verified elsewhere (repeatable; DKIM is not\n" \
+	"                          verified here): DKIM alignment and the result\n"
+/* Keep an option's value (from: --from, else --dkim-domain); false
+ * after printing why (given twice, too many).  Nothing is owned yet. */
+bool cmd_dmarc_arg(struct cmd_dmarc_args *a, bool from, const char *arg);
+/* Read the values kept: the From's domain, each DKIM domain, as
+ * A-labels; --dkim-domain needs --from.  False after printing why
+ * (exit 64).  Call cmd_dmarc_args_finish() either way. */
+bool cmd_dmarc_args_read(struct cmd_dmarc_args *a);
+void cmd_dmarc_args_finish(struct cmd_dmarc_args *a);
+/* The DMARC view of ev's SPF leg (MAIL FROM's result and domain; none
+ * when only HELO was evaluated) for a->from, on res.  NULL (after
+ * printing why) when memory runs out. */
+spf_dmarc_t *cmd_dmarc_run(spf_resolver_t *res, const struct cmd_eval *ev,
+	const struct cmd_dmarc_args *a);
+/* ==== end of DMARC block ==== */
+
 /* ==== senderid (issue 5) ==== */
 int cmd_senderid(int argc, char **argv);
 /* ==== end of issue 5 block ==== */

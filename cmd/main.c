@@ -19,6 +19,7 @@ static const char usage[] =
 	"  policyd             Postfix policy service (pypolicyd-spf drop-in)\n"
 	"  senderid DOMAIN     SenderID (RFC 4406) conflicts; --message FILE: PRA, SPF vs Sender ID\n"
 	"  lint DOMAIN         find problems in a record before publishing, with positions\n"
+	"  dmarc DOMAIN        lint the DMARC (RFC 9989) record that applies to a domain\n"
 	"  flatten DOMAIN      resolve includes, a and mx into a chain of ip4/ip6 records\n"
 	"  diff DOMAIN --record TEXT  what publishing a record changes\n"
 	"\n"
@@ -58,6 +59,8 @@ int main(int argc, char **argv)
 		return cmd_senderid(argc - 1, argv + 1);
 	if (strcmp(argv[1], "lint") == 0)
 		return cmd_lint(argc - 1, argv + 1);
+	if (strcmp(argv[1], "dmarc") == 0)
+		return cmd_dmarc(argc - 1, argv + 1);
 	if (strcmp(argv[1], "flatten") == 0)
 		return cmd_flatten(argc - 1, argv + 1);
 	if (strcmp(argv[1], "diff") == 0)

@@ -978,12 +978,18 @@ typedef struct {
 
 typedef struct spf_dmarc spf_dmarc_t;
 
+/* Can d start a walk: RFC 1035 lengths (a final dot allowed), letters,
+ * digits, '-' and '_' (an A-label)? */
+bool spf_dmarc_domain_ok(const char *d);
+
 /*
  * Run the walks req needs (the Author Domain's, the SPF domain's, each
  * DKIM domain's; identical domains share one) and compute the view,
- * synchronously on res's loop (spf_sync_t).  Returns the run (caller
- * destroys) or NULL with *status SPF_EINVAL (no from_domain, or a name
- * that is not a domain) or SPF_ENOMEM.
+ * synchronously on res's loop (spf_sync_t).  An SPF domain that is not
+ * a domain name (SPF's result was none) gets no walk and cannot align.
+ * Returns the run (caller destroys) or NULL with *status SPF_EINVAL (no
+ * from_domain, or it or a DKIM domain is not a domain name) or
+ * SPF_ENOMEM.
  */
 spf_dmarc_t *spf_dmarc_run(spf_resolver_t *res, const spf_dmarc_request_t *req,
 	spf_status_t *status);

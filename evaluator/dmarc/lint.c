@@ -263,7 +263,7 @@ static void walk_findings(spf_dmarc_lint_t *l, const spf_dmarc_view_t *v)
 		for (size_t j = 0; j < st->ntxt && mine; j++) {
 			const spf_dmarc_record_t *r = st->txt[j];
 
-			if (r->lookalike || (st->ndmarc > 1 && r->is_dmarc))
+			if (r->lookalike)
 				record_problems(l, name, r);
 			else if (!r->is_dmarc && i == 0)
 				finding(l, "DM-18", SPF_LINT_INFO, name,

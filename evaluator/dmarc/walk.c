@@ -275,9 +275,7 @@ static const spf_dmarc_walk_t *same_walk(spf_dmarc_t *run, const char *d)
 	return NULL;
 }
 
-/* A name a walk can start at: RFC 1035 lengths (a final dot allowed),
- * letters, digits, '-' and '_'. */
-static bool domain_ok(const char *d)
+bool spf_dmarc_domain_ok(const char *d)
 {
 	char name[256];
 	size_t n;
@@ -363,8 +361,7 @@ static void decide(spf_dmarc_t *run, const spf_dmarc_request_t *req)
 	bool *dk = NULL;
 
 	v->applied = rec != NULL && rec->testing ? lower(v->policy) : v->policy;
-	v->spf_pass = req->spf_domain != NULL &&
-		req->spf_result == SPF_RESULT_PASS;
+	v->spf_pass = v->spf != NULL && req->spf_result == SPF_RESULT_PASS;
 	if (v->spf != NULL)
 		v->spf_aligned = v->spf_pass && spf_dmarc_aligned(v->spf->start,
 			v->spf->org_domain, v->author->start,
@@ -403,15 +400,14 @@ spf_dmarc_t *spf_dmarc_run(spf_resolver_t *res, const spf_dmarc_request_t *req,
 	spf_dmarc_t *run = NULL;
 	const spf_dmarc_walk_t **dkim = NULL;
 	spf_status_t st = SPF_EINVAL;
-	const char *starts[2 + 64];
+	const char *starts[2 + 64], *spf_domain;
 	size_t nstarts = 0;
 
-	if (res == NULL || req == NULL || !domain_ok(req->from_domain) ||
-	    (req->spf_domain != NULL && !domain_ok(req->spf_domain)) ||
+	if (res == NULL || req == NULL || !spf_dmarc_domain_ok(req->from_domain) ||
 	    req->ndkim > 64 || (req->ndkim > 0 && req->dkim_domains == NULL))
 		goto done;
 	for (size_t i = 0; i < req->ndkim; i++)
-		if (!domain_ok(req->dkim_domains[i]))
+		if (!spf_dmarc_domain_ok(req->dkim_domains[i]))
 			goto done;
 	st = SPF_ENOMEM;
 	run = spf_calloc(1, sizeof(*run));
@@ -419,8 +415,12 @@ spf_dmarc_t *spf_dmarc_run(spf_resolver_t *res, const spf_dmarc_request_t *req,
 		goto done;
 	spf_sync_init(&run->sync, res);
 	starts[nstarts++] = req->from_domain;
-	if (req->spf_domain != NULL)
-		starts[nstarts++] = req->spf_domain;
+	/* an SPF domain that is not a name (SPF said none for it) cannot
+	 * align: no walk for it */
+	spf_domain = req->spf_domain != NULL &&
+		spf_dmarc_domain_ok(req->spf_domain) ? req->spf_domain : NULL;
+	if (spf_domain != NULL)
+		starts[nstarts++] = spf_domain;
 	for (size_t i = 0; i < req->ndkim; i++)
 		starts[nstarts++] = req->dkim_domains[i];
 	run->walkers = spf_arena_alloc(run->arena, nstarts * sizeof(struct walker));
@@ -441,8 +441,8 @@ spf_dmarc_t *spf_dmarc_run(spf_resolver_t *res, const spf_dmarc_request_t *req,
 	for (size_t i = 0; i < run->nwalkers; i++)
 		org_domain(&run->walkers[i]);
 	run->view.author = same_walk(run, req->from_domain);
-	if (req->spf_domain != NULL)
-		run->view.spf = same_walk(run, req->spf_domain);
+	if (spf_domain != NULL)
+		run->view.spf = same_walk(run, spf_domain);
 	if (req->ndkim > 0) {
 		dkim = spf_arena_alloc(run->arena, req->ndkim * sizeof(*dkim));
 		if (dkim == NULL)

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# dmarc.sh - command-line tests of DMARC (issue 16): spfcheck dmarc (every
+# lint rule it can see on zone data, exit statuses as lint's, --json,
+# drafts, bad input) and check --from / --dkim-domain.  No network: every
+# case uses --offline with testdata/demo.zone and testdata/dmarc.zone.
+# usage: dmarc.sh SPFCHECK TESTDATA_DIR
+set -u
+bin=$1
+td=$2
+. "$(dirname "$0")/expect.sh"
+
+z=(--offline --zone "$td/demo.zone" --zone "$td/dmarc.zone")
+
+# spfcheck dmarc: exit statuses (0 clean or warnings, 1 --strict warnings, 2 errors)
+expect dmarc-clean 0 'good.example: 0 errors, 0 warnings, 0 notes' -- dmarc "${z[@]}" good.example
+expect dmarc-clean-strict 0 '0 errors, 0 warnings' -- dmarc "${z[@]}" --strict good.example
+expect dmarc-warnings 0 'messy.example: 0 errors, 6 warnings, 7 notes' -- dmarc "${z[@]}" messy.example
+expect dmarc-strict 1 'warning\[DM-06\]' -- dmarc "${z[@]}" --strict messy.example
+expect dmarc-errors 2 'error\[DM-03\]' -- dmarc "${z[@]}" twice.example
+# the rules, each on its own zone case
+expect dm-01 0 'warning\[DM-01\] _dmarc.nosuch.example: no DMARC record' -- dmarc "${z[@]}" nosuch.example
+expect dm-02 2 "error\[DM-02\]: the version is 'dmarc1'" -- dmarc "${z[@]}" typo.example
+expect dm-02-space 2 'error\[DM-02\]: the record begins with whitespace' -- dmarc --offline --record ' v=DMARC1; p=reject'
+expect dm-03 2 'error\[DM-03\] _dmarc.twice.example: 2 DMARC records at one name' -- dmarc "${z[@]}" twice.example
+expect dm-04 2 'error\[DM-04\]: an invalid p, sp or np makes receivers act as if the record said p=none' -- dmarc --offline --record 'v=DMARC1; p=reject; sp=rejct; rua=mailto:a@draft.invalid'
+expect dm-04-off 2 'no valid rua URI: receivers apply no DMARC at all' -- dmarc --offline --record 'v=DMARC1; p=bogus'
+expect dm-05 0 'warning\[DM-05\]: aspf=x is not r or s' -- dmarc "${z[@]}" messy.example
+expect dm-06 0 "warning\[DM-06\]: unknown tag 'rue' is ignored \(did you mean rua\?\)" -- dmarc "${z[@]}" messy.example
+expect dm-06-case 0 "warning\[DM-06\]: tag name 'P' in upper case" -- dmarc "${z[@]}" messy.example
+expect dm-07 0 'info\[DM-07\]: ri is ignored since RFC 9989 removed it' -- dmarc "${z[@]}" messy.example
+expect dm-07-pct 0 'warning\[DM-07\]: pct=50' -- dmarc "${z[@]}" messy.example
+expect dm-08 0 'warning\[DM-08\]: pct=0 without t=y' -- dmarc --offline --record 'v=DMARC1; p=reject; pct=0'
+expect dm-09 0 'info\[DM-09\]: t=y has no effect with p=none' -- dmarc --offline --record 'v=DMARC1; p=none; t=y'
+expect dm-10 0 "info\[DM-10\]: the size limit '!10m' is obsolete" -- dmarc "${z[@]}" messy.example
+expect dm-11 0 'warning\[DM-11\] _dmarc.reports.example: reports to mailto:b@silent.example.net' -- dmarc "${z[@]}" reports.example
+"$bin" dmarc "${z[@]}" reports.example >"$tmp/out" 2>&1
+if grep 'DM-11' "$tmp/out" | grep -q agreed.example.net; then bad dm-11-agreed "$(cat "$tmp/out")"; else ok dm-11-agreed; fi
+expect dm-12 0 'info\[DM-12\] _dmarc.draft.giant.bank.example: sp and np are read only' -- dmarc "${z[@]}" --domain draft.giant.bank.example --record 'v=DMARC1; p=reject; sp=reject'
+expect dm-13 0 'warning\[DM-13\]: psd=y with ruf' -- dmarc --offline --record 'v=DMARC1; p=reject; psd=y; ruf=mailto:f@draft.invalid'
+expect dm-18 0 'warning\[DM-18\] messy.example: a DMARC record in the TXT of messy.example itself' -- dmarc "${z[@]}" messy.example
+expect dm-18-other 0 'info\[DM-18\] _dmarc.messy.example: TXT data that is not a DMARC record' -- dmarc "${z[@]}" messy.example
+expect dm-19 0 'info\[DM-19\]: sp=none is weaker than p=reject' -- dmarc "${z[@]}" messy.example
+expect dm-21 0 'warning\[DM-21\]: p=none asks for reports only' -- dmarc --offline --record 'v=DMARC1; p=none'
+expect dm-22 2 'error\[DM-22\]: rua has an empty value' -- dmarc --offline --record 'v=DMARC1; p=reject; rua='
+expect dm-23 0 'warning\[DM-23\]: p is given twice' -- dmarc --offline --record 'v=DMARC1; p=reject; p=none'
+# where the policy was found on the walk
+expect dmarc-walk-psd 0 'Organizational Domain: giant.bank.example \(one label below a public suffix' -- dmarc "${z[@]}" mail.giant.bank.example
+expect dmarc-walk-org 0 'policy for mail.giant.bank.example: sp=reject, applied as quarantine \(t=y\)' -- dmarc "${z[@]}" mail.giant.bank.example
+expect dmarc-walk-8 0 '8 of at most 8 queries' -- dmarc "${z[@]}" a.b.c.d.e.f.g.h.i.j.mail.example.com
+# positions: the caret under the bytes
+"$bin" dmarc --offline --record 'v=DMARC1; p=reject; aspf=x' >"$tmp/out" 2>&1
+if grep -q '^_dmarc.draft.invalid: v=DMARC1; p=reject; aspf=x$' "$tmp/out" &&
+   grep -Eq '^ {47}\^$' "$tmp/out"; then ok dmarc-caret
+else bad dmarc-caret "$(cat "$tmp/out")"; fi
+# JSON
+expect dmarc-json 2 '"schema": 1' -- dmarc "${z[@]}" --json twice.example
+expect dmarc-json-rule 2 '"rule": "DM-03"' -- dmarc "${z[@]}" --json twice.example
+# bad input
+expect dmarc-no-args 64 'dmarc needs DOMAIN' --stderr -- dmarc --offline
+expect dmarc-bad-domain 64 'is not a domain name' --stderr -- dmarc --offline 'a b'
+expect dmarc-two-domains 64 'dmarc takes one DOMAIN' --stderr -- dmarc --offline a.example b.example
+expect dmarc-no-void-limit 64 '^spfcheck: --void-limit does not apply to spfcheck dmarc' --stderr -- dmarc --offline --void-limit 3 a.example
+expect dmarc-bad-zone 64 'cannot load zone file' --stderr -- dmarc --offline --zone "$tmp/none.zone" a.example
+expect dmarc-help 0 'usage: spfcheck dmarc' -- dmarc --help
+
+# check --from: the DMARC view of the SPF leg
+expect from-pass 0 '^dmarc: result pass$' -- check "${z[@]}" --from 'Alice <alice@example.com>' 192.0.2.25 bounce@example.com
+expect from-aligned 0 '^dmarc: SPF pass for example.com: aligned \(aspf=r, relaxed\)' -- check "${z[@]}" --from example.com 192.0.2.25 bounce@example.com
+expect from-no-dkim 1 '^dmarc: DKIM not evaluated' -- check "${z[@]}" --from example.com 192.0.2.99 bounce@example.com
+expect from-policy 1 '^dmarc: if DKIM does not align, the policy is: quarantine \(p\)$' -- check "${z[@]}" --from example.com 192.0.2.99 bounce@example.com
+expect from-dkim-pass 1 '^dmarc: result pass$' -- check "${z[@]}" --from example.com --dkim-domain mail.example.com 192.0.2.99 bounce@example.com
+expect from-dkim-fail 1 '^dmarc: result fail: policy quarantine applies$' -- check "${z[@]}" --from example.com --dkim-domain example.net 192.0.2.99 bounce@example.com
+expect from-unaligned 0 'SPF pass for giant.bank.example: not aligned' -- check "${z[@]}" --from x@example.com 192.0.2.80 x@giant.bank.example
+expect from-psd-org 0 'From mail.giant.bank.example -> giant.bank.example' -- check "${z[@]}" --from mail.giant.bank.example 192.0.2.80 x@giant.bank.example
+expect from-none 0 '^dmarc: no DMARC record for nosuch.example' -- check "${z[@]}" --from nosuch.example 192.0.2.25 a@example.com
+expect from-json 0 '"aligned": true' -- check "${z[@]}" --json --from example.com 192.0.2.25 a@example.com
+expect from-no-domain 64 '^spfcheck: --from has no domain' --stderr -- check "${z[@]}" --from 'x@' 192.0.2.25 a@example.com
+expect from-bad-domain 64 "^spfcheck: --from: 'a b' is not a domain name" --stderr -- check "${z[@]}" --from 'x@a b' 192.0.2.25 a@example.com
+expect dkim-without-from 64 '^spfcheck: --dkim-domain needs --from' --stderr -- check "${z[@]}" --dkim-domain a.example 192.0.2.25 a@example.com
+
+echo "dmarc: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
