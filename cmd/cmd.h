@@ -340,6 +340,9 @@ json_t *cmd_dmarc_walk_json(const spf_dmarc_walk_t *w);
  * applies if nothing aligns, the result; each line after prefix. */
 void cmd_dmarc_print(FILE *out, const spf_dmarc_view_t *v, const char *prefix);
 json_t *cmd_dmarc_json(const spf_dmarc_view_t *v);
+/* explain's DMARC section: a heading, each walk's queries (the From's,
+ * the SPF domain's, each DKIM domain's), then cmd_dmarc_print(). */
+void cmd_dmarc_section(FILE *out, const spf_dmarc_view_t *v);
 
 /* check's and explain's --from and --dkim-domain (repeatable): the
  * values as given while the options are read, their A-labels once

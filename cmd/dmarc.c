@@ -225,6 +225,25 @@ void cmd_dmarc_print(FILE *out, const spf_dmarc_view_t *v, const char *p)
 	fputc('\n', out);
 }
 
+void cmd_dmarc_section(FILE *out, const spf_dmarc_view_t *v)
+{
+	fprintf(out, "DMARC (RFC 9989) for From %s\n", v->author->start);
+	fprintf(out, "  policy discovery: the DNS Tree Walk from %s\n",
+		v->author->start);
+	cmd_dmarc_walk_print(out, v->author, "    ");
+	if (v->spf != NULL && v->spf != v->author) {
+		fprintf(out, "  the SPF domain's walk from %s\n", v->spf->start);
+		cmd_dmarc_walk_print(out, v->spf, "    ");
+	}
+	for (size_t i = 0; i < v->ndkim; i++) {
+		if (v->dkim[i] == v->author || v->dkim[i] == v->spf)
+			continue;
+		fprintf(out, "  the DKIM domain's walk from %s\n", v->dkim[i]->start);
+		cmd_dmarc_walk_print(out, v->dkim[i], "    ");
+	}
+	cmd_dmarc_print(out, v, "  ");
+}
+
 json_t *cmd_dmarc_json(const spf_dmarc_view_t *v)
 {
 	const spf_dmarc_record_t *rec = v->record;

@@ -48,6 +48,7 @@ static const char explain_usage[] =
 	"  --authserv-id NAME      authserv-id of Authentication-Results\n"
 	"  --debug                 each state and step of the evaluation, one line\n"
 	"                          each, on standard error\n"
+	CMD_DMARC_HELP
 	COMMON_HELP
 	"  -h, --help              this text\n"
 	"\n"
@@ -786,6 +787,8 @@ int cmd_explain(int argc, char **argv)
 		{ "header", required_argument, NULL, 'R' },
 		{ "authserv-id", required_argument, NULL, 'A' },
 		{ "debug", no_argument, NULL, 'D' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "dkim-domain", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -795,6 +798,8 @@ int cmd_explain(int argc, char **argv)
 	struct event_base *base = NULL;
 	spf_resolver_t *res = NULL;
 	struct cmd_eval ev = { 0 };
+	struct cmd_dmarc_args da = { 0 };
+	spf_dmarc_t *dmarc = NULL;
 	enum cmd_identities ids = CMD_ID_DEFAULT;
 	enum cmd_headers hdrs = CMD_HDR_NONE;
 	const char *authserv_id = NULL, *color = "auto";
@@ -839,6 +844,11 @@ int cmd_explain(int argc, char **argv)
 		case 'D':
 			req.debug = stderr;
 			break;
+		case 'F':
+		case 'K':
+			if (!cmd_dmarc_arg(&da, opt == 'F', optarg))
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			fputs(explain_usage, stdout);
 			return 0;
@@ -878,7 +888,7 @@ int cmd_explain(int argc, char **argv)
 	/* show the whole tree even past a limit, marked (the result is
 	 * still the limit's permerror) */
 	req.trace_past_limits = true;
-	if (!cmd_resolver(&co, &base, &res))
+	if (!cmd_dmarc_args_read(&da) || !cmd_resolver(&co, &base, &res))
 		goto out;
 	/* both traces are the output: both jobs are kept */
 	st = cmd_evaluate(res, &req, ids, true, &ev);
@@ -888,9 +898,18 @@ int cmd_explain(int argc, char **argv)
 		goto out;
 	}
 	rc = spf_result_exit(spf_job_result(cmd_eval_primary(&ev)->job));
+	/* DMARC's view of the SPF leg (issue 16): its own section, after
+	 * the SPF trees */
+	if (da.from != NULL && (dmarc = cmd_dmarc_run(res, &ev, &da)) == NULL) {
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
 	if (co.json) {
 		json_t *o = explain_json(&ev);
 
+		if (o != NULL && dmarc != NULL)
+			json_object_set_new(o, "dmarc",
+				cmd_dmarc_json(spf_dmarc_view(dmarc)));
 		if (o == NULL || !cmd_headers(&ev, hdrs, co.receiver, authserv_id, stdout, o) ||
 		    cmd_json_print(o, false) != 0) {
 			cmd_error("cannot format JSON output");
@@ -911,6 +930,10 @@ int cmd_explain(int argc, char **argv)
 			ctx_init(&c, &ev.mfrom, col);
 			explain_text(&c);
 		}
+		if (dmarc != NULL) {
+			fputc('\n', stdout);
+			cmd_dmarc_section(stdout, spf_dmarc_view(dmarc));
+		}
 		if (hdrs != CMD_HDR_NONE) {
 			fputc('\n', stdout);
 			if (!cmd_headers(&ev, hdrs, co.receiver, authserv_id, stdout, NULL))
@@ -918,8 +941,10 @@ int cmd_explain(int argc, char **argv)
 		}
 	}
 out:
+	spf_dmarc_destroy(dmarc);
 	cmd_eval_finish(&ev);
 	cmd_resolver_free(base, res);
+	cmd_dmarc_args_finish(&da);
 	spf_free(owned);
 	spf_free(owned_helo);
 	return rc;

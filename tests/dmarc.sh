@@ -78,5 +78,17 @@ expect from-no-domain 64 '^spfcheck: --from has no domain' --stderr -- check "${
 expect from-bad-domain 64 "^spfcheck: --from: 'a b' is not a domain name" --stderr -- check "${z[@]}" --from 'x@a b' 192.0.2.25 a@example.com
 expect dkim-without-from 64 '^spfcheck: --dkim-domain needs --from' --stderr -- check "${z[@]}" --dkim-domain a.example 192.0.2.25 a@example.com
 
+# explain --from: the same view, with each walk's queries, as a section of
+# its own after the SPF tree (checked by itself: the tree is explain's)
+"$bin" explain "${z[@]}" --from x@mail.giant.bank.example --dkim-domain mail.mega.bank.example 192.0.2.99 x@giant.bank.example >"$tmp/out" 2>&1
+sed -n '/^DMARC (RFC 9989) for From mail.giant.bank.example$/,$p' "$tmp/out" >"$tmp/sec"
+if grep -q '^    3  _dmarc.bank.example  *v=DMARC1; p=reject; psd=y; np=reject$' "$tmp/sec" &&
+   grep -q "^  the DKIM domain's walk from mail.mega.bank.example$" "$tmp/sec" &&
+   grep -q '^  policy: quarantine (sp=reject, lowered by t=y)$' "$tmp/sec" &&
+   grep -q '^  result fail: policy quarantine applies$' "$tmp/sec"; then ok explain-from
+else bad explain-from "$(cat "$tmp/out")"; fi
+expect explain-from-json 0 '"organizational_domain_rule": "below_psd"' -- explain "${z[@]}" --json --from mail.giant.bank.example 192.0.2.80 x@giant.bank.example
+expect explain-from-bad 64 '^spfcheck: --from has no domain' --stderr -- explain "${z[@]}" --from '<>' 192.0.2.80 x@giant.bank.example
+
 echo "dmarc: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
