@@ -154,6 +154,10 @@ void cmd_resolver_free(struct event_base *base, spf_resolver_t *res);
 /* Is a --record value a draft record ("v=spf1 ...") rather than
  * DOMAIN=TEXT? */
 bool cmd_is_draft(const char *arg);
+/* --record of lint, diff and dmarc: a draft (cmd_is_draft()) is kept in
+ * *draft, once.  1: taken; 0: not a draft (a common option, then); -1:
+ * a second draft, the error printed ("CMD takes one draft --record"). */
+int cmd_draft_opt(const char *cmd, int opt, const char *arg, const char **draft);
 /* A DOMAIN argument as an A-label: the text returned is *owned, which
  * the caller spf_free()s; NULL (nothing owned) after printing why it is
  * not a domain name. */

@@ -298,6 +298,18 @@ void cmd_resolver_free(struct event_base *base, spf_resolver_t *res)
 /* ---- what lint, flatten and diff share ---- */
 
 /* Is the --record value a draft record rather than DOMAIN=TEXT? */
+int cmd_draft_opt(const char *cmd, int opt, const char *arg, const char **draft)
+{
+	if (opt != 1002 || !cmd_is_draft(arg))
+		return 0;
+	if (*draft != NULL) {
+		cmd_error("%s takes one draft --record", cmd);
+		return -1;
+	}
+	*draft = arg;
+	return 1;
+}
+
 bool cmd_is_draft(const char *arg)
 {
 	const char *eq = strchr(arg, '=');

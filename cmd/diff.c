@@ -293,16 +293,12 @@ int cmd_diff(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		int c;
+		int c = cmd_draft_opt("diff", opt, optarg, &draft);
 
-		if (opt == 1002 && cmd_is_draft(optarg)) {
-			if (draft != NULL) {
-				cmd_error("diff takes one draft --record");
-				return EXIT_USAGE;
-			}
-			draft = optarg;
+		if (c < 0)
+			return EXIT_USAGE;
+		if (c > 0)
 			continue;
-		}
 		if (opt == 1001) {   /* --zone: the draft zone */
 			if (ndz >= MAX_ZONES) {
 				cmd_error("too many --zone options (at most %d)", MAX_ZONES);

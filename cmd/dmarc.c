@@ -521,16 +521,12 @@ int cmd_dmarc(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		int c;
+		int c = cmd_draft_opt("dmarc", opt, optarg, &draft);
 
-		if (opt == 1002 && cmd_is_draft(optarg)) {
-			if (draft != NULL) {
-				cmd_error("dmarc takes one draft --record");
-				return EXIT_USAGE;
-			}
-			draft = optarg;
+		if (c < 0)
+			return EXIT_USAGE;
+		if (c > 0)
 			continue;
-		}
 		c = common_opt(&co, opt, optarg);
 		if (c < 0)
 			return EXIT_USAGE;

@@ -108,17 +108,12 @@ int cmd_lint(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		int c;
+		int c = cmd_draft_opt("lint", opt, optarg, &req.draft);
 
-		if (opt == 1002 && cmd_is_draft(optarg)) {
-			if (req.draft != NULL) {
-				cmd_error("lint takes one draft --record");
-				return EXIT_USAGE;
-			}
-			req.draft = optarg;
-			req.draft_len = strlen(optarg);
+		if (c < 0)
+			return EXIT_USAGE;
+		if (c > 0)
 			continue;
-		}
 		c = common_opt(&co, opt, optarg);
 		if (c < 0)
 			return EXIT_USAGE;
@@ -144,6 +139,7 @@ int cmd_lint(int argc, char **argv)
 	if (argc - optind == 1)
 		domain = argv[optind];
 	req.void_limit = co.void_limit;
+	req.draft_len = req.draft != NULL ? strlen(req.draft) : 0;
 	if (domain == NULL && req.draft == NULL) {
 		cmd_error("lint needs DOMAIN or --record 'v=spf1 ...' (see spfcheck lint --help)");
 		return EXIT_USAGE;
