@@ -214,6 +214,8 @@ struct inside {
 	spf_job_t *job;
 	spf_lint_t *lint;
 	spf_senderid_report_t *sid;
+	bool dmarc_error;
+	spf_dmarc_result_t dmarc_result;
 };
 
 static void on_inside(const spf_dns_answer_t *ans, void *arg)
@@ -394,6 +396,36 @@ static void test_senderid_inside(void **state)
 	/* the lookups were cancelled: the report saw failed lookups */
 }
 
+/* DMARC's walks (evaluator/dmarc/walk.c) and its lint: the run comes
+ * back with its lookups failed (temperror), and is destroyed before the
+ * loop runs on */
+static void dmarc_inside(struct inside *in)
+{
+	spf_dmarc_request_t req = { .from_domain = "a.b.example.org",
+		.spf_domain = "example.org", .spf_result = SPF_RESULT_PASS };
+	spf_dmarc_t *d = spf_dmarc_run(in->e->res, &req, &in->st);
+	spf_dmarc_lint_t *l;
+
+	if (d != NULL) {
+		in->dmarc_error = spf_dmarc_view(d)->author->dns_error;
+		in->dmarc_result = spf_dmarc_view(d)->result;
+	}
+	spf_dmarc_destroy(d);
+	l = spf_dmarc_lint_run(in->e->res, "example.org", NULL);
+	spf_dmarc_lint_destroy(l);
+}
+
+static void test_dmarc_inside(void **state)
+{
+	struct inside in = { .e = *state, .run = dmarc_inside };
+
+	env_load(in.e, ZONE "_dmarc.example.org. TXT \"v=DMARC1; p=reject\"\n");
+	call_inside(&in);
+	assert_int_equal(in.st, SPF_OK);
+	assert_true(in.dmarc_error);
+	assert_int_equal(in.dmarc_result, SPF_DMARC_RESULT_TEMPERROR);
+}
+
 /* ---- the same tools, run normally, still answer ---- */
 
 static void test_eval_many_answers(void **state)
@@ -430,6 +462,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_sync_inside, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_lint_inside, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_senderid_inside, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_dmarc_inside, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_eval_many_answers, env_setup, env_teardown),
 	};
 
