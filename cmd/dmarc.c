@@ -205,11 +205,16 @@ void cmd_dmarc_print(FILE *out, const spf_dmarc_view_t *v, const char *p)
 	if (v->ndkim == 0)
 		fprintf(out, "%sDKIM not evaluated (--dkim-domain D gives the d= "
 			"of a signature that verified)\n", p);
-	for (size_t i = 0; i < v->ndkim; i++)
-		fprintf(out, "%sDKIM d=%s -> %s: %s (adkim=%s)\n", p,
-			v->dkim[i]->start, v->dkim[i]->org_domain,
-			v->dkim_aligned[i] ? "aligned" : "not aligned",
-			rec != NULL && rec->adkim_strict ? "s, strict" : "r, relaxed");
+	for (size_t i = 0; i < v->ndkim; i++) {
+		const spf_dmarc_walk_t *d = v->dkim[i];
+
+		if (d == NULL)		/* the view always has one walk per d= */
+			continue;
+		fprintf(out, "%sDKIM d=%s -> %s: %s (adkim=%s)\n", p, d->start,
+			d->org_domain, v->dkim_aligned[i] ? "aligned" :
+			"not aligned", rec != NULL && rec->adkim_strict ?
+			"s, strict" : "r, relaxed");
+	}
 	if (rec != NULL && rec->usable && !v->spf_aligned && !v->any_dkim_aligned) {
 		fprintf(out, "%s%s: ", p, v->ndkim == 0 ?
 			"if DKIM does not align, the policy is" : "policy");
