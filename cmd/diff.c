@@ -56,7 +56,7 @@ struct world {
 	spf_resolver_t *res;
 	spf_lint_t *lint;
 	spf_flat_t *flat;
-	const char *why;
+	char why[SPF_FLATTEN_WHY_SIZE];   /* when flat is NULL */
 	unsigned sev[3];
 };
 
@@ -244,7 +244,7 @@ static bool build(struct world *w, const struct common_opts *co,
 	spf_zone_destroy(dz);
 	for (size_t i = 0; i < spf_lint_count(w->lint); i++)
 		w->sev[spf_lint_finding(w->lint, i)->severity]++;
-	st = spf_flatten(w->lint, NULL, &w->flat, &w->why);
+	st = spf_flatten(w->lint, NULL, &w->flat, w->why, sizeof(w->why));
 	if (st == SPF_ENOMEM) {
 		cmd_error("out of memory");
 		return false;
@@ -375,10 +375,10 @@ int cmd_diff(int argc, char **argv)
 		const char *why = old.flat == NULL ? old.why : new.why;
 
 		if (o != NULL)
-			json_object_set_new(o, "networks_error", json_string(why ? why : "?"));
+			json_object_set_new(o, "networks_error", json_string(why[0] ? why : "?"));
 		else
 			printf("networks:      cannot compare: %s (%s)\n",
-				why ? why : "?", old.flat == NULL ? "current" : "draft");
+				why[0] ? why : "?", old.flat == NULL ? "current" : "draft");
 		rc = 2;
 	} else {
 		json_t *nets = o ? json_object() : NULL;

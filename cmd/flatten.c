@@ -138,7 +138,7 @@ int cmd_flatten(int argc, char **argv)
 	bool do_verify = true, verified = false;
 	unsigned long ttl = 3600;
 	char *owned = NULL;
-	const char *why = NULL;
+	char why[SPF_FLATTEN_WHY_SIZE];
 	spf_status_t st;
 	int opt, rc = 0;
 
@@ -200,9 +200,9 @@ int cmd_flatten(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto done;
 	}
-	st = spf_flatten(lint, &fo, &flat, &why);
+	st = spf_flatten(lint, &fo, &flat, why, sizeof(why));
 	if (st == SPF_EINVAL) {
-		cmd_error("cannot flatten %s: %s", req.domain, why ? why : "invalid tree");
+		cmd_error("cannot flatten %s: %s", req.domain, why[0] ? why : "invalid tree");
 		rc = 2;
 		goto done;
 	}

@@ -741,13 +741,16 @@ typedef struct spf_flat spf_flat_t;
 
 /*
  * Returns SPF_OK and *out (destroy with spf_flat_destroy), SPF_EINVAL
- * when the tree cannot be flattened faithfully (*why, owned by the lint
- * run, says why: a permerror or temperror in the tree, no record), or
- * SPF_ENOMEM.  When the kept terms still need more than 10 lookups the
- * result says so in a warning.
+ * when the tree cannot be flattened faithfully (why, a buffer of whysize
+ * bytes the caller owns, receives the reason, truncated to fit: a
+ * permerror or temperror in the tree, no record), or SPF_ENOMEM.  When
+ * the kept terms still need more than 10 lookups the result says so in a
+ * warning.  The lint run is only read: flat's records, warnings and
+ * networks are its own and may outlive lint.  SPF_FLATTEN_WHY_SIZE bytes hold any reason.
  */
+#define SPF_FLATTEN_WHY_SIZE 512
 spf_status_t spf_flatten(const spf_lint_t *lint, const spf_flatten_opts_t *opts,
-	spf_flat_t **out, const char **why);
+	spf_flat_t **out, char *why, size_t whysize);
 void spf_flat_destroy(spf_flat_t *flat);                  /* NULL ok */
 size_t spf_flat_record_count(const spf_flat_t *flat);
 const spf_flat_record_t *spf_flat_record(const spf_flat_t *flat, size_t i);

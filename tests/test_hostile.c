@@ -1003,11 +1003,11 @@ static void test_big_mx_tree(void **state)
 		spf_status_t st;
 		spf_lint_t *lint = spf_lint_run(res, &lr, &st);
 		spf_flat_t *flat = NULL;
-		const char *why = NULL;
+		char why[SPF_FLATTEN_WHY_SIZE];
 		spf_flatten_opts_t fo = { 0 };
 
 		assert_non_null(lint);
-		assert_int_equal(spf_flatten(lint, &fo, &flat, &why), SPF_OK);
+		assert_int_equal(spf_flatten(lint, &fo, &flat, why, sizeof(why)), SPF_OK);
 		print_message("bigmx flatten: %zu records, %u lookups\n",
 			spf_flat_record_count(flat), spf_flat_lookups(flat));
 		assert_true(spf_flat_lookups(flat) < 10);

@@ -64,6 +64,10 @@ struct spf_flat {
 	size_t nnets[4];
 	struct item *items;
 	size_t nitems, capitems;
+	/* per lint node (by its index): its pass set, computed children
+	 * first; the lint run is only read */
+	struct nodeflat **node;
+	size_t nnode;
 	/* per family (IPv4, IPv6): the term that adds the most to the pass
 	 * set, for lint's L-PASS-WIDE */
 	struct {
@@ -79,6 +83,12 @@ struct nodeflat {
 	bool dynamic;           /* depends on the message */
 	spf_ipset_t pass;
 };
+
+/* The result computed for n, or NULL (not computed: not reached). */
+static struct nodeflat *node_flat(const spf_flat_t *fl, const struct lnode *n)
+{
+	return n != NULL && n->index < fl->nnode ? fl->node[n->index] : NULL;
+}
 
 /* ---- growing arrays in the arena ---- */
 
@@ -177,7 +187,7 @@ static void match_set(spf_flat_t *fl, const struct lterm *lt, spf_ipset_t *m)
 }
 
 /* Can the term be resolved into networks here? */
-static bool term_static(const struct lterm *lt)
+static bool term_static(const spf_flat_t *fl, const struct lterm *lt)
 {
 	const spf_term_t *t = lt->t;
 
@@ -192,8 +202,8 @@ static bool term_static(const struct lterm *lt)
 	case SPF_MECH_MX:
 		return !lt->dynamic && lt->target != NULL;
 	case SPF_MECH_INCLUDE:
-		return lt->child != NULL && lt->child->flat != NULL &&
-		    !((struct nodeflat *)lt->child->flat)->dynamic;
+		return node_flat(fl, lt->child) != NULL &&
+		    !node_flat(fl, lt->child)->dynamic;
 	default:
 		return false;   /* exists, ptr */
 	}
@@ -210,14 +220,14 @@ static void node_pass(spf_flat_t *fl, struct lnode *n)
 		fl->oom = true;
 		return;
 	}
-	n->flat = nf;
+	fl->node[n->index] = nf;
 	for (size_t i = 0; i < n->rec->nterms && !fl->oom; i++) {
 		const struct lterm *lt = &n->terms[i];
 		const spf_term_t *t = lt->t;
 
 		if (!lt->reachable || t->is_modifier)
 			continue;
-		if (!term_static(lt)) {
+		if (!term_static(fl, lt)) {
 			nf->dynamic = true;
 			return;
 		}
@@ -235,7 +245,7 @@ static void node_pass(spf_flat_t *fl, struct lnode *n)
 			return;
 		}
 		if (t->mech == SPF_MECH_INCLUDE) {
-			m = &((struct nodeflat *)lt->child->flat)->pass;
+			m = &node_flat(fl, lt->child)->pass;
 		} else {
 			match_set(fl, lt, &match);
 			m = &match;
@@ -248,7 +258,7 @@ static void node_pass(spf_flat_t *fl, struct lnode *n)
 	}
 	if (n->rec->redirect >= 0 && n->rec->all < 0) {
 		const struct lterm *lt = &n->terms[n->rec->redirect];
-		struct nodeflat *cf = lt->child ? lt->child->flat : NULL;
+		struct nodeflat *cf = node_flat(fl, lt->child);
 
 		if (cf == NULL || cf->dynamic) {
 			nf->dynamic = true;
@@ -425,7 +435,7 @@ static void flatten_top(spf_flat_t *fl, struct lnode *top, const char **exp)
 				    SPF_RESULT_PASS;
 				return;
 			}
-			if (!term_static(lt)) {
+			if (!term_static(fl, lt)) {
 				keep(fl, n, lt, &group, t->mech == SPF_MECH_INCLUDE ?
 				    "the included tree depends on the message "
 				    "(exists, ptr or macros)" : t->mech == SPF_MECH_PTR ?
@@ -434,7 +444,7 @@ static void flatten_top(spf_flat_t *fl, struct lnode *top, const char **exp)
 				continue;
 			}
 			if (t->mech == SPF_MECH_INCLUDE) {
-				m = &((struct nodeflat *)lt->child->flat)->pass;
+				m = &node_flat(fl, lt->child)->pass;
 			} else {
 				match_set(fl, lt, &match);
 				m = &match;
@@ -444,7 +454,7 @@ static void flatten_top(spf_flat_t *fl, struct lnode *top, const char **exp)
 		}
 		if (n->rec->redirect >= 0 && n->rec->all < 0) {
 			const struct lterm *lt = &n->terms[n->rec->redirect];
-			struct nodeflat *cf = lt->child ? lt->child->flat : NULL;
+			struct nodeflat *cf = node_flat(fl, lt->child);
 
 			if (cf == NULL || cf->dynamic) {
 				struct item *it = new_item(fl);
@@ -757,7 +767,7 @@ static const char *tree_problem(spf_arena_t *a, const struct lnode *top)
 }
 
 spf_status_t spf_flatten(const spf_lint_t *lint, const spf_flatten_opts_t *opts,
-	spf_flat_t **out, const char **why)
+	spf_flat_t **out, char *why, size_t whysize)
 {
 	struct lnode *top = lint ? spf_lint_tree(lint) : NULL;
 	struct lnode **order = NULL;
@@ -766,8 +776,8 @@ spf_status_t spf_flatten(const spf_lint_t *lint, const spf_flatten_opts_t *opts,
 	const char *exp = NULL, *problem;
 
 	*out = NULL;
-	if (why != NULL)
-		*why = NULL;
+	if (why != NULL && whysize > 0)
+		why[0] = '\0';
 	if (lint == NULL)
 		return SPF_EINVAL;
 	fl = spf_calloc(1, sizeof(*fl));
@@ -777,28 +787,35 @@ spf_status_t spf_flatten(const spf_lint_t *lint, const spf_flatten_opts_t *opts,
 	}
 	problem = tree_problem(fl->arena, top);
 	if (problem != NULL) {
-		/* the message must outlive fl: it lives in the lint run */
-		if (why != NULL)
-			*why = spf_arena_strdup(spf_lint_arena(lint), problem);
+		/* the message outlives fl: copied into the caller's buffer */
+		if (why != NULL && whysize > 0)
+			snprintf(why, whysize, "%s", problem);
 		spf_flat_destroy(fl);
 		return SPF_EINVAL;
 	}
-	fl->domain = top->domain;
+	fl->domain = spf_arena_strdup(fl->arena, top->domain);
+	if (fl->domain == NULL) {
+		spf_flat_destroy(fl);
+		return SPF_ENOMEM;
+	}
 	fl->prefix = opts && opts->prefix ? opts->prefix : "_spf";
 	fl->max_answer = opts && opts->max_answer ? opts->max_answer : 450;
 	/* pass sets, children first: reverse evaluation order */
 	for (struct lnode *n = top; n != NULL; n = n->next_dfs)
 		nn++;
+	fl->nnode = spf_lint_node_count(lint);
 	order = spf_malloc(nn * sizeof(*order));
-	if (order == NULL) {
+	fl->node = spf_arena_alloc(fl->arena, (fl->nnode ? fl->nnode : 1) *
+		sizeof(*fl->node));
+	if (order == NULL || fl->node == NULL) {
+		spf_free(order);
 		spf_flat_destroy(fl);
 		return SPF_ENOMEM;
 	}
+	memset(fl->node, 0, fl->nnode * sizeof(*fl->node));
 	nn = 0;
 	for (struct lnode *n = top; n != NULL; n = n->next_dfs)
 		order[nn++] = n;
-	for (size_t i = 0; i < nn; i++)
-		order[i]->flat = NULL;
 	for (size_t i = nn; i > 0 && !fl->oom; i--)
 		node_pass(fl, order[i - 1]);
 	spf_free(order);
@@ -815,9 +832,6 @@ spf_status_t spf_flatten(const spf_lint_t *lint, const spf_flatten_opts_t *opts,
 	if (!fl->oom && fl->lookups > 10)
 		warn(fl, "the flattened records still need %u DNS lookups "
 		    "(limit 10) because of the terms kept", fl->lookups);
-	/* the nodes' results point into fl's arena */
-	for (struct lnode *n = top; n != NULL; n = n->next_dfs)
-		n->flat = NULL;
 	if (fl->oom) {
 		spf_flat_destroy(fl);
 		return SPF_ENOMEM;

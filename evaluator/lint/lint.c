@@ -455,7 +455,7 @@ static struct lnode *new_node(spf_lint_t *l, const char *domain,
 	n->role = role;
 	n->parent = parent;
 	n->depth = parent ? parent->depth + 1 : 0;
-	l->nnodes++;
+	n->index = (unsigned)l->nnodes++;
 	*l->all_tail = n;
 	l->all_tail = &n->next_all;
 	return n;
@@ -1559,7 +1559,7 @@ static void check_wide_pass(spf_lint_t *l)
 	for (size_t i = 0; i < l->nfindings; i++)
 		if (strcmp(l->findings[i].rule, "L-PASS-ALL") == 0)
 			return;
-	st = spf_flatten(l, NULL, &fl, NULL);
+	st = spf_flatten(l, NULL, &fl, NULL, 0);
 	if (st == SPF_ENOMEM)
 		l->oom = true;
 	if (st != SPF_OK)
@@ -1780,7 +1780,7 @@ const spf_lint_lookup_t *spf_lint_lookup(const spf_lint_t *l, size_t i)
 }
 
 struct lnode *spf_lint_tree(const spf_lint_t *l) { return l->top; }
-spf_arena_t *spf_lint_arena(const spf_lint_t *l) { return l->arena; }
+size_t spf_lint_node_count(const spf_lint_t *l) { return l->nnodes; }
 
 const char *spf_lint_record_domain(const spf_lint_t *l, size_t i)
 {

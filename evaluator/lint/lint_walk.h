@@ -84,7 +84,7 @@ struct lnode {
 	spf_record_t *rec;          /* the terms that parse (offsets as in text) */
 	struct lterm *terms;        /* one per rec->terms[i] */
 	struct lnode *next_dfs;     /* evaluation (depth-first) order */
-	void *flat;                 /* flatten.c's per-node result */
+	unsigned index;             /* creation order: 0 .. node count - 1 */
 	struct lnode *next_all;     /* every node, in creation order */
 };
 
@@ -99,7 +99,7 @@ const spf_ipset_t *spf_flat_pass(const spf_flat_t *fl, int family,
 
 /* The tree of a finished lint run: the top node (NULL if none). */
 struct lnode *spf_lint_tree(const spf_lint_t *lint);
-/* The run's arena (flatten allocates its results there). */
-spf_arena_t *spf_lint_arena(const spf_lint_t *lint);
+/* How many nodes the tree has (every lnode's index is below it). */
+size_t spf_lint_node_count(const spf_lint_t *lint);
 
 #endif
