@@ -383,6 +383,31 @@ spf_dmarc_t *cmd_dmarc_run(spf_resolver_t *res, const struct cmd_eval *ev,
 	const struct cmd_dmarc_args *a);
 /* ==== end of DMARC block ==== */
 
+/* ==== tree: the lookup-cost tree and the authorised networks (issue 17) ==== */
+int cmd_tree(int argc, char **argv);
+/* "ok", "none", "multiple", "dns_error", "loop", "not_followed",
+ * "bad_name", "dynamic", "syntax" (JSON values; static). */
+const char *cmd_lint_state_str(spf_lint_state_t s);
+
+/* The names of well-known mail providers by include domain
+ * (data/providers.txt, providers.c). */
+struct cmd_providers;
+/* Load the list: path (--providers), else $SPFCHECK_PROVIDERS, else the
+ * installed DATADIR/spfcheck/providers.txt (missing: an empty list).
+ * False after printing the error (a file that cannot be read, a bad
+ * line as "FILE:LINE: what"). */
+bool cmd_providers_load(const char *path, struct cmd_providers **out);
+/* Parse text[0..len) (file names it in messages).  The list, or NULL
+ * with one line "FILE:LINE: what" (or "FILE: out of memory") in why. */
+struct cmd_providers *cmd_providers_parse(const char *text, size_t len,
+	const char *file, char *why, size_t whylen);
+/* The display name for domain (exact, case-insensitive; borrowed from
+ * p), or NULL.  p and domain may be NULL. */
+const char *cmd_provider_name(const struct cmd_providers *p, const char *domain);
+size_t cmd_providers_count(const struct cmd_providers *p);
+void cmd_providers_free(struct cmd_providers *p);                  /* NULL ok */
+/* ==== end of tree block ==== */
+
 /* ==== senderid (issue 5) ==== */
 int cmd_senderid(int argc, char **argv);
 /* ==== end of issue 5 block ==== */

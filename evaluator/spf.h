@@ -702,6 +702,22 @@ typedef struct {
 
 void spf_lint_counts(const spf_lint_t *lint, spf_lint_counts_t *out);
 
+/* What the walk found where a record was looked for: the top domain
+ * (spf_lint_top_state()) or an include/redirect target (its lookup's
+ * state). */
+typedef enum {
+	SPF_LINT_STATE_OK = 0,      /* a record that parses (for a term: its
+	                             * target was followed, or it has none) */
+	SPF_LINT_STATE_NONE,        /* no v=spf1 record */
+	SPF_LINT_STATE_MULTI,       /* more than one v=spf1 record */
+	SPF_LINT_STATE_TEMP,        /* the TXT lookup failed */
+	SPF_LINT_STATE_LOOP,        /* the domain is already being evaluated */
+	SPF_LINT_STATE_CUT,         /* not walked: the linter's depth or size bound */
+	SPF_LINT_STATE_BADNAME,     /* the target is not a valid domain name */
+	SPF_LINT_STATE_DYNAMIC,     /* the target depends on the message (macros) */
+	SPF_LINT_STATE_SYNTAX,      /* a record with syntax errors (permerror) */
+} spf_lint_state_t;
+
 /* One DNS-querying term of the tree, in evaluation order. */
 typedef struct {
 	const char *domain;     /* the record it is in */
@@ -710,9 +726,20 @@ typedef struct {
 	unsigned number;        /* its place among the DNS-querying terms */
 	unsigned subtree;       /* lookups it costs, itself included */
 	bool void4, void6;      /* its own lookup is void (IPv4/IPv6 client) */
+	/* added for spfcheck tree (issue 17) */
+	const char *target;     /* the name it looks up (%{d} expanded), or NULL
+	                         * (ptr, a dynamic or invalid target) */
+	spf_mech_t mech;        /* the mechanism; for redirect= is_redirect */
+	bool is_redirect;
+	unsigned voids;         /* void lookups it costs, itself included (per
+	                         * term, IPv4 client: RFC 7208 §4.6.4) */
+	spf_lint_state_t state; /* include/redirect: what is at the target */
 } spf_lint_lookup_t;
 
 size_t spf_lint_lookup_count(const spf_lint_t *lint);
+/* The top domain's record: SPF_LINT_STATE_OK, _NONE, _MULTI, _TEMP or
+ * _SYNTAX. */
+spf_lint_state_t spf_lint_top_state(const spf_lint_t *lint);
 const spf_lint_lookup_t *spf_lint_lookup(const spf_lint_t *lint, size_t i);
 
 /*

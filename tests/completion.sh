@@ -59,7 +59,7 @@ expect_has() {
   ok "$name: '$line' -> $*"
 }
 
-expect commands "spfcheck " "batch check diff dmarc explain flatten lint policyd senderid"
+expect commands "spfcheck " "batch check diff dmarc explain flatten lint policyd senderid tree"
 expect command-prefix "spfcheck ch" "check"
 expect command-prefix-2 "spfcheck fl" "flatten"
 expect top-options "spfcheck --v" "--version"
@@ -73,17 +73,19 @@ expect log-format-values "spfcheck policyd --log-format " "compact full"
 expect_has policyd-options "spfcheck policyd --" --config --listen --user --log --log-format --max-connections
 expect listen-prefixes "spfcheck policyd --listen " "inet: unix:"
 expect lint-options "spfcheck lint --st" "--strict"
+expect tree-command "spfcheck tr" "tree"
 expect diff-compact-help-line "spfcheck diff --of" "--offline"
 : >draft.zone
 : >dummy.txt
 expect zone-file "spfcheck check --zone dr" "draft.zone"
+expect tree-providers-file "spfcheck tree --providers dr" "draft.zone"
 expect log-file-or-word "spfcheck policyd --log s" "stderr syslog"
 expect_has log-file "spfcheck policyd --log d" draft.zone dummy.txt
 expect no-values-for-numbers "spfcheck batch --concurrency " ""
 # the help of a command that has none: nothing, no error
 expect unknown-command "spfcheck frobnicate --" ""
 # an option each command's --help lists is offered for it
-for c in check explain batch policyd senderid lint flatten diff dmarc; do
+for c in check explain batch policyd senderid lint tree flatten diff dmarc; do
   mapfile -t want < <("$bin" "$c" --help | grep -oE '^  (-h, )?--[a-z0-9-]+' | grep -oE -- '--[a-z0-9-]+')
   expect_has "every-option-of-$c" "spfcheck $c --" "${want[@]}"
 done

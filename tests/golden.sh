@@ -16,6 +16,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export NO_COLOR=      # colour only where a case asks for it
 export LC_ALL=C.UTF-8
+# the provider names of spfcheck tree: the list in the source tree
+export SPFCHECK_PROVIDERS="$(cd "$(dirname "$zone")/.." && pwd)/data/providers.txt"
 
 for in in "$dir"/*.in; do
   name=$(basename "$in" .in)

@@ -641,6 +641,20 @@ static void walk(spf_lint_t *l)
 
 /* ---- counting, in evaluation order ---- */
 
+static spf_lint_state_t node_state(const struct lnode *n)
+{
+	switch (n->state) {
+	case LN_OK: return n->syntax_errors ? SPF_LINT_STATE_SYNTAX :
+	    SPF_LINT_STATE_OK;
+	case LN_NONE: return SPF_LINT_STATE_NONE;
+	case LN_MULTI: return SPF_LINT_STATE_MULTI;
+	case LN_TEMP: return SPF_LINT_STATE_TEMP;
+	case LN_LOOP: return SPF_LINT_STATE_LOOP;
+	case LN_CUT: return SPF_LINT_STATE_CUT;
+	default: return SPF_LINT_STATE_BADNAME;
+	}
+}
+
 static void add_lookup(spf_lint_t *l, const struct lnode *n,
 	const struct lterm *lt, bool v4, bool v6)
 {
@@ -659,6 +673,12 @@ static void add_lookup(spf_lint_t *l, const struct lnode *n,
 	e->subtree = 1;
 	e->void4 = v4;
 	e->void6 = v6;
+	e->target = lt->target;
+	e->is_redirect = lt->t->is_modifier;
+	e->mech = lt->t->mech;
+	e->voids = v4;
+	e->state = lt->dynamic ? SPF_LINT_STATE_DYNAMIC : lt->child != NULL ?
+	    node_state(lt->child) : SPF_LINT_STATE_OK;
 }
 
 static void count_term(spf_lint_t *l, struct lnode *n, struct lterm *lt,
@@ -708,6 +728,7 @@ struct frame {
 	size_t i;               /* next term; nterms = the redirect */
 	struct lterm *waiting;  /* include/redirect whose subtree runs */
 	size_t lookup_idx;      /* its entry in l->lookups */
+	unsigned voids_before;  /* l->counts.voids before its subtree */
 };
 
 static void count_tree(spf_lint_t *l)
@@ -729,6 +750,8 @@ static void count_tree(spf_lint_t *l)
 		if (f->waiting != NULL) {
 			f->waiting->subtree = counter - f->waiting->lookup_no + 1;
 			l->lookups[f->lookup_idx].subtree = f->waiting->subtree;
+			l->lookups[f->lookup_idx].voids += l->counts.voids -
+			    f->voids_before;
 			f->waiting = NULL;
 		}
 		if (f->i > n->rec->nterms) {
@@ -752,6 +775,7 @@ static void count_tree(spf_lint_t *l)
 		    sp < sizeof(stack) / sizeof(stack[0])) {
 			f->waiting = lt;
 			f->lookup_idx = l->nlookups - 1;
+			f->voids_before = l->counts.voids;
 			*tail = lt->child;
 			tail = &lt->child->next_dfs;
 			lt->child->next_dfs = NULL;
@@ -1777,6 +1801,11 @@ size_t spf_lint_lookup_count(const spf_lint_t *l) { return l->nlookups; }
 const spf_lint_lookup_t *spf_lint_lookup(const spf_lint_t *l, size_t i)
 {
 	return i < l->nlookups ? &l->lookups[i] : NULL;
+}
+
+spf_lint_state_t spf_lint_top_state(const spf_lint_t *l)
+{
+	return node_state(l->top);
 }
 
 struct lnode *spf_lint_tree(const spf_lint_t *l) { return l->top; }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# tree.sh - command-line tests of spfcheck tree: exit statuses, the
+# provider list (data/providers.txt: found through --providers,
+# SPFCHECK_PROVIDERS or not at all; a bad line is one error naming
+# FILE:LINE), drafts, bad input.  The text output itself is in
+# tests/golden/tree-*.  No network: every case uses --offline.
+# usage: tree.sh SPFCHECK TESTDATA_DIR
+set -u
+bin=$1
+td=$2
+. "$(dirname "$0")/expect.sh"
+
+list=$(cd "$td/.." && pwd)/data/providers.txt
+z=(--offline --zone "$td/tree.zone")
+export SPFCHECK_PROVIDERS=$list
+
+# exit statuses: within the limits, past one, no record, bad input
+expect tree-within 0 '6 DNS lookups \(limit 10\).*4 to spare' -- tree "${z[@]}" small.example.com
+expect tree-past-lookups 1 'lookup 11: past the limit of 10' -- tree "${z[@]}" shop.example.com
+expect tree-past-voids 1 'void lookup 3: past the limit of 2' -- tree "${z[@]}" --record 'v=spf1 a:x1.example.com a:x2.example.com a:x3.example.com -all'
+expect tree-void-limit 0 '3 void lookups \(limit 3\)' -- tree "${z[@]}" --void-limit 3 --record 'v=spf1 a:x1.example.com a:x2.example.com a:x3.example.com -all'
+expect tree-none 2 'no SPF record' -- tree "${z[@]}" nosuch.example.com
+expect tree-syntax 2 'syntax errors' -- tree "${z[@]}" --record 'v=spf1 include:sendgrid.net ip4:300.1.1.1 -all'
+expect tree-not-spf 2 'no SPF record' -- tree "${z[@]}" --record 'v=spf2 -all'
+expect tree-no-domain 64 'tree needs DOMAIN' --stderr -- tree --offline
+expect tree-two-domains 64 'unexpected' --stderr -- tree --offline a.example.com b.example.com
+expect tree-bad-domain 64 'domain' --stderr -- tree --offline 'bad domain'
+expect tree-bad-option 64 'unknown option' --stderr -- tree --offline --frobnicate x.example.com
+expect tree-eval-option 64 'deadline' --stderr -- tree --offline --deadline 100 x.example.com
+expect tree-zone-missing 64 'nosuch.zone' --stderr -- tree --offline --zone "$tmp/nosuch.zone" x.example.com
+
+# the draft's domain and a DOMAIN=TEXT record for an include target
+expect tree-draft-domain 0 '^draft\.example\.com +own' -- tree --offline --domain draft.example.com --record 'v=spf1 include:spf.mtasv.net -all' --record 'spf.mtasv.net=v=spf1 ip4:192.0.2.1 -all'
+expect tree-draft-provider 0 'include:spf\.mtasv\.net +1 +1 +0 +1  Postmark$' -- tree --offline --domain draft.example.com --record 'v=spf1 include:spf.mtasv.net -all' --record 'spf.mtasv.net=v=spf1 ip4:192.0.2.1 -all'
+
+# the provider list: the names come from it and from nowhere else
+expect providers-named 0 'include:_spf\.google\.com .*Google Workspace$' -- tree "${z[@]}" small.example.com
+printf '# mine\n\n  _spf.google.com.   My Google  \r\nrelay.example.net\tThe Relay\n' >"$tmp/mine.txt"
+expect providers-option 0 'include:_spf\.google\.com .*  My Google$' -- tree "${z[@]}" --providers "$tmp/mine.txt" small.example.com
+expect providers-option-tab 0 'include:relay\.example\.net .*  The Relay$' -- tree "${z[@]}" --providers "$tmp/mine.txt" small.example.com
+SPFCHECK_PROVIDERS=$tmp/mine.txt expect providers-env 0 'RELAY|The Relay$' -- tree "${z[@]}" small.example.com
+"$bin" tree "${z[@]}" --providers "$tmp/mine.txt" small.example.com >"$tmp/out"
+if grep -q 'Google Workspace' "$tmp/out"; then bad providers-only-the-file "the installed names were used"; else ok providers-only-the-file; fi
+# no list at all (not installed, no override): no names, no error
+env -u SPFCHECK_PROVIDERS "$bin" tree "${z[@]}" small.example.com >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ -f /usr/share/spfcheck/providers.txt ] || [ -f /usr/local/share/spfcheck/providers.txt ]; then
+  ok "providers-not-installed (skipped: a list is installed)"
+elif [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] && ! grep -q 'Google' "$tmp/out"; then ok providers-not-installed
+else bad providers-not-installed "exit $rc"; sed 's/^/  | /' "$tmp/out" "$tmp/err"; fi
+# a named list that is missing is an error
+expect providers-missing 64 'cannot read the provider list .*nosuch\.txt' --stderr -- tree "${z[@]}" --providers "$tmp/nosuch.txt" small.example.com
+SPFCHECK_PROVIDERS=$tmp/nosuch.txt expect providers-env-missing 64 'cannot read the provider list' --stderr -- tree "${z[@]}" small.example.com
+# bad lines: one line naming FILE:LINE and what is wrong
+badline() {
+  local name=$1 text=$2 re=$3
+  printf '%b' "$text" >"$tmp/bad.txt"
+  expect "$name" 64 "^spfcheck: .*bad\.txt:$re" --stderr -- tree "${z[@]}" --providers "$tmp/bad.txt" small.example.com
+}
+badline providers-no-name 'ok.example.com Fine\nlonely.example.com\n' '2: no display name after .lonely\.example\.com.'
+badline providers-bad-domain '# c\n\nexa!mple.com Name\n' "3: 'exa!mple\\.com' is not a domain name"
+badline providers-empty-label 'a..example.com Name\n' "1: 'a\.\.example\.com' is not a domain name"
+badline providers-twice 'sendgrid.net SendGrid\nSENDGRID.NET. Again\n' '2: SENDGRID\.NET is listed twice'
+badline providers-control 'x.example.com Na\001me\n' '1: control byte 0x01 at column 17'
+badline providers-long-line "x.example.com $(printf 'N%.0s' $(seq 600))\n" '1: line longer than 512 bytes'
+printf 'x.example.com A\0B\n' >"$tmp/bad.txt"
+expect providers-nul 64 'bad\.txt: a NUL byte' --stderr -- tree "${z[@]}" --providers "$tmp/bad.txt" small.example.com
+# the list in the source tree parses, and names the providers of the issue
+for p in _spf.google.com spf.protection.outlook.com amazonses.com sendgrid.net servers.mcsv.net spf.mandrillapp.com _spf.salesforce.com mail.zendesk.com; do
+  if grep -Eq "^$p[[:space:]]+[A-Z]" "$list"; then ok "providers-list-has-$p"; else bad "providers-list-has-$p" "not in $list"; fi
+done
+expect providers-list-parses 0 'own' -- tree --offline --providers "$list" --record 'v=spf1 -all'
+
+# --json: schema and the provider
+expect tree-json-schema 1 '"schema": 1' -- tree "${z[@]}" --json shop.example.com
+expect tree-json-provider 1 '"provider": "Salesforce"' -- tree "${z[@]}" --json shop.example.com
+
+echo "tree: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
