@@ -34,7 +34,7 @@ static const char check_usage[] =
 	"SENDER (user@domain, @domain, a bare domain, or \"\" for the null sender,\n"
 	"which checks postmaster@HELO).  Any local-part is evaluated (quotes,\n"
 	"spaces, UTF-8; the last @ splits); a malformed domain is the result\n"
-	"none (RFC 7208 section 4.3).  Refused (exit 64): CR or LF, over 2048\n"
+	"none (RFC 7208 §4.3).  Refused (exit 64): CR or LF, over 2048\n"
 	"bytes, an IP that is not an address (an IPv6 zone index included).\n"
 	"\n"
 	"options:\n"

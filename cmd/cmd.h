@@ -25,6 +25,17 @@ enum {
 
 int spf_result_exit(spf_result_t r);
 
+/* charset.c: once, at start-up, whether the locale's character set is
+ * UTF-8; if it is not, stdout and stderr become streams that write the
+ * ASCII of each non-ASCII character (the tree of explain, "§" as
+ * "section ", arrows; any other byte as \xNN).  Every command's text
+ * goes through them. */
+void cmd_charset_init(void);
+/* Is the text output UTF-8 (the locale's, decided by cmd_charset_init())? */
+bool cmd_utf8(void);
+/* stdout's bytes pass unchanged from now on: JSON is UTF-8 always. */
+void cmd_charset_raw(void);
+
 #define MAX_ZONES 64
 
 /* Options shared by the subcommands that evaluate. */
@@ -136,11 +147,11 @@ void cmd_request_opts(const struct common_opts *co, spf_request_t *req);
 	"                          header fields; default: the host name)\n"
 #define COMMON_HELP_EVAL COMMON_HELP_EXP \
 	"  --deadline MS           give up with temperror after MS milliseconds per\n" \
-	"                          identity (default 20000, RFC 7208 section 4.6.4)\n" \
+	"                          identity (default 20000, RFC 7208 §4.6.4)\n" \
 	"  --no-prefetch           do not start lookups before the terms that need\n" \
 	"                          them are evaluated (results are the same)\n"
 #define COMMON_HELP_VOID \
-	"  --void-limit N          void lookups allowed (default 2, RFC 7208 4.6.4)\n"
+	"  --void-limit N          void lookups allowed (default 2, RFC 7208 §4.6.4)\n"
 
 /*
  * Create the event base and a resolver with the zones and records of co

@@ -157,6 +157,7 @@ int common_opt(struct common_opts *co, int opt, const char *arg)
 		return 1;
 	case 1004:
 		co->json = true;
+		cmd_charset_raw();   /* JSON is UTF-8 in every locale */
 		return 1;
 	case 1005:
 		co->default_exp = arg;

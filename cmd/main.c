@@ -30,6 +30,10 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+	/* the policy service speaks Postfix's protocol on its streams: its
+	 * bytes are never rewritten */
+	if (argc < 2 || strcmp(argv[1], "policyd") != 0)
+		cmd_charset_init();
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;

@@ -3,6 +3,7 @@
 # and every class of bad input, on testdata/demo.zone (no network).
 # usage: cli.sh SPFCHECK DEMO_ZONE
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 bin=$1
 zone=$2
 . "$(dirname "$0")/expect.sh"

@@ -7,6 +7,7 @@
 # usage: completion.sh SPFCHECK SCRIPT
 # Prints "completion: N passed, N failed".
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 bin=$(readlink -f "$1")
 script=$(readlink -f "$2")
 pass=0

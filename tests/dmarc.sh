@@ -5,6 +5,7 @@
 # case uses --offline with testdata/demo.zone and testdata/dmarc.zone.
 # usage: dmarc.sh SPFCHECK TESTDATA_DIR
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 bin=$1
 td=$2
 . "$(dirname "$0")/expect.sh"

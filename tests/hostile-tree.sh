@@ -33,6 +33,7 @@
 # usage: hostile-tree.sh SPFCHECK
 # Prints "hostile-tree: N passed, N failed"; exit 1 when something failed.
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
 client=(python3 "$here/policyd_client.py")

@@ -5,6 +5,7 @@
 # against libspfcheck's header and library evaluates the demo zone.
 # usage: install.sh BUILD_DIR SOURCE_DIR
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 build=$1
 src=$2
 pass=0

@@ -5,6 +5,7 @@
 # No network: every case uses --offline.
 # usage: lint.sh SPFCHECK TESTDATA_DIR
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 bin=$1
 td=$2
 . "$(dirname "$0")/expect.sh"
@@ -116,7 +117,7 @@ expect lint-glued-parses 2 "^warning\[L-GLUED\]: .* 'include:_spf.example.net' a
 same lint-en-dash -- lint --offline --record 'v=spf1 ip4:192.0.2.1 –all' <<'EOF'
 draft.invalid: v=spf1 ip4:192.0.2.1 ???all
                                     ^~~
-error[L-SYNTAX]: non-ASCII character EN DASH (U+2013): SPF records must be US-ASCII (RFC 7208 section 3.1); type '-' instead; a syntax error anywhere makes the whole record a permerror (RFC 7208 §4.6)
+error[L-SYNTAX]: non-ASCII character EN DASH (U+2013): SPF records must be US-ASCII (RFC 7208 §3.1); type '-' instead; a syntax error anywhere makes the whole record a permerror (RFC 7208 §4.6)
 
 draft.invalid: v=spf1 ip4:192.0.2.1 ???all
                                           ^

@@ -7,6 +7,7 @@
 # usage: policyd.sh SPFCHECK DNSFIXTURE ZONE
 # Prints "policyd: N passed, N failed"; exit 1 when something failed.
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 bin=$1
 fixture=$2
 zone=$3

@@ -30,6 +30,7 @@
 # usage: postfix-e2e.sh SPFCHECK DNSFIXTURE ZONE
 # Prints "postfix-e2e: N passed, N failed".
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 here=$(cd "$(dirname "$0")" && pwd)
 # never a fixed sleep: wait_until, wait_lines, gone (tests/wait.sh)
 # shellcheck source=tests/wait.sh

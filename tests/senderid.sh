@@ -5,6 +5,7 @@
 # input gets one line on stderr and exit 64.
 # usage: senderid.sh SPFCHECK TESTDATA_DIR
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 bin=$1
 data=$2
 . "$(dirname "$0")/expect.sh"

@@ -8,6 +8,7 @@
 # check of every RFC 7208 suite test is tests/story.c.
 # usage: story.sh SPFCHECK TESTDATA_DIR
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 bin=$1
 data=$2
 . "$(dirname "$0")/expect.sh"

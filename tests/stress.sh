@@ -13,6 +13,7 @@
 # run, then "K/N clean runs" and "stress: K passed, M failed" (each run is
 # one case, for .ci/run's tally).  Exit 0 only if every run was clean.
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 cd "$(dirname "$0")/.."
 build=${1:-build}
 runs=${2:-20}

@@ -454,12 +454,12 @@ static const struct {
 	  0, 9, 3, "non-ASCII character ZERO WIDTH NO-BREAK SPACE (BYTE ORDER MARK) (U+FEFF)" },
 	{ "en-dash", "v=spf1 ip4:192.0.2.1 \xE2\x80\x93" "all", 0, 21, 3,
 	  "non-ASCII character EN DASH (U+2013): SPF records must be US-ASCII "
-	  "(RFC 7208 section 3.1); type '-' instead" },
+	  "(RFC 7208 §3.1); type '-' instead" },
 	{ "nbsp", "v=spf1 a\xC2\xA0-all", 0, 8, 2, "NO-BREAK SPACE (U+00A0)" },
 	{ "curly-quote", "v=spf1 a:x.example.net \xE2\x80\x9D", 0, 23, 3,
 	  "RIGHT DOUBLE QUOTATION MARK (U+201D)" },
 	{ "zwsp", "v=spf1 mx\xE2\x80\x8B -all", 0, 9, 3, "ZERO WIDTH SPACE (U+200B): "
-	  "SPF records must be US-ASCII (RFC 7208 section 3.1); delete it" },
+	  "SPF records must be US-ASCII (RFC 7208 §3.1); delete it" },
 	{ "unnamed-utf8", "v=spf1 a:\xC3\xA9.example.net", 0, 9, 2,
 	  "non-ASCII character U+00E9 (2 bytes of UTF-8, the first 0xC3)" },
 	{ "truncated-utf8", "v=spf1 a:x\xE2\x80", 0, 10, 1, "non-ASCII byte 0xE2" },

@@ -120,7 +120,7 @@ typedef enum {
 	                   as it should be stays readable, UTF-8 too, on a
 	                   terminal (explain's tree) */
 	SPF_ESC_ZONE,   /* \" and \\, \DDD for controls, DEL and non-ASCII: a
-	                   zone file's character-string (RFC 1035 section 5.1) */
+	                   zone file's character-string (RFC 1035 §5.1) */
 	SPF_ESC_QMARK,  /* '?' for controls, DEL and non-ASCII: one byte stays
 	                   one byte (byte positions, Postfix replies) */
 } spf_escape_t;

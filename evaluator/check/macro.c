@@ -110,7 +110,7 @@ static const char *literal_problem(unsigned char c, int flags)
 		return "control character in macro-string";
 	if (c >= 0x80)
 		return "non-ASCII byte in macro-string (SPF text must be "
-		    "US-ASCII, RFC 7208 section 3.1)";
+		    "US-ASCII, RFC 7208 §3.1)";
 	return NULL;
 }
 
@@ -152,7 +152,7 @@ static bool next_token(const char *s, size_t len, size_t *pos, int flags,
 	if (c != '{')
 		return fail(erroff, errmsg, start,
 		    "'%' must be followed by '{', '%', '_' or '-'; write "
-		    "'%%' for a literal percent sign (RFC 7208 section 7.1)");
+		    "'%%' for a literal percent sign (RFC 7208 §7.1)");
 	p += 2;
 	if (p >= len)
 		return fail(erroff, errmsg, start,
@@ -162,11 +162,11 @@ static bool next_token(const char *s, size_t len, size_t *pos, int flags,
 	if (!is_alpha(c) || strchr("slodiphvcrt", lc) == NULL)
 		return fail(erroff, errmsg, start,
 		    "unknown macro letter; valid letters are s l o d i p h v "
-		    "(and c r t in explanation text), RFC 7208 section 7.2");
+		    "(and c r t in explanation text), RFC 7208 §7.2");
 	if (strchr("crt", lc) != NULL && !(flags & SPF_MACRO_EXP))
 		return fail(erroff, errmsg, start,
 		    "macro letters c, r and t are only allowed in "
-		    "explanation text, not in domain names (RFC 7208 section 7.2)");
+		    "explanation text, not in domain names (RFC 7208 §7.2)");
 	t->kind = TOK_MACRO;
 	t->letter = lc;
 	t->upper = c != lc;
@@ -182,7 +182,7 @@ static bool next_token(const char *s, size_t len, size_t *pos, int flags,
 		if (n == 0)
 			return fail(erroff, errmsg, start,
 			    "the number of parts in a macro must not be 0 "
-			    "(RFC 7208 section 7.3)");
+			    "(RFC 7208 §7.3)");
 		t->keep = n;
 	}
 	if (p < len && (s[p] == 'r' || s[p] == 'R')) {

@@ -219,14 +219,14 @@ static spf_status_t non_ascii(struct parser *p, size_t off, size_t avail)
 	name = spf_char_name(s, avail, &cp, &seq, &ascii);
 	if (name != NULL)
 		return syntax(p, off, seq, "non-ASCII character %s (U+%04X): "
-		    "SPF records must be US-ASCII (RFC 7208 section 3.1); "
+		    "SPF records must be US-ASCII (RFC 7208 §3.1); "
 		    "%s", name, (unsigned)cp, ascii);
 	if (cp != 0)
 		return syntax(p, off, seq, "non-ASCII character U+%04X (%zu "
 		    "bytes of UTF-8, the first 0x%02X): SPF records must be "
-		    "US-ASCII (RFC 7208 section 3.1)", (unsigned)cp, seq, s[0]);
+		    "US-ASCII (RFC 7208 §3.1)", (unsigned)cp, seq, s[0]);
 	return syntax(p, off, 1, "non-ASCII byte 0x%02X: SPF records must "
-	    "be US-ASCII (RFC 7208 section 3.1)", s[0]);
+	    "be US-ASCII (RFC 7208 §3.1)", s[0]);
 }
 
 /* Bytes allowed inside a term: printable ASCII other than SP. */
@@ -242,11 +242,11 @@ static spf_status_t check_bytes(struct parser *p, size_t off, size_t n)
 			    "record cannot contain NUL bytes", i);
 		if (c == '\t')
 			return syntax(p, i, 1, "TAB at offset %zu: terms must "
-			    "be separated by spaces only (RFC 7208 section 4.6.1)", i);
+			    "be separated by spaces only (RFC 7208 §4.6.1)", i);
 		if (c == '\r' || c == '\n')
 			return syntax(p, i, 1, "line break (%s) at offset %zu: "
 			    "terms must be separated by spaces only, and a "
-			    "record must be on one line (RFC 7208 section 4.6.1)",
+			    "record must be on one line (RFC 7208 §4.6.1)",
 			    c == '\r' ? "CR" : "LF", i);
 		if (c < 0x20 || c == 0x7f)
 			return syntax(p, i, 1, "control character 0x%02X at "
@@ -380,11 +380,11 @@ static spf_status_t check_domain_spec(struct parser *p, size_t off,
 		if (memchr(ds, '.', tail) == NULL && lit == 0)
 			return syntax(p, off, dn, "%s: domain '%.*s%s' must "
 			    "end in a top-level label like '.com' or in a "
-			    "macro (RFC 7208 section 7.1)", what, qlen(dn), ds,
+			    "macro (RFC 7208 §7.1)", what, qlen(dn), ds,
 			    qdots(dn));
 		return syntax(p, off, dn, "%s: domain '%.*s%s' must end in "
 		    "'.' and a top-level label, or in a macro (RFC 7208 "
-		    "section 7.1)", what, qlen(dn), ds, qdots(dn));
+		    "§7.1)", what, qlen(dn), ds, qdots(dn));
 	}
 	top = ds + dot;
 	tl = tail - dot;
@@ -421,7 +421,7 @@ static spf_status_t check_domain_spec(struct parser *p, size_t off,
 		}
 		return syntax(p, off + dot, tl, "%s: top-level label '%.*s%s' "
 		    "of domain '%.*s%s' is all-numeric; a domain must end in "
-		    "a name like '.com' (RFC 7208 section 7.1)", what,
+		    "a name like '.com' (RFC 7208 §7.1)", what,
 		    qlen(tl), top, qdots(tl), qlen(dn), ds, qdots(dn));
 	}
 	return SPF_OK;
@@ -466,7 +466,7 @@ static spf_status_t parse_ip4(struct parser *p, size_t off, const char *s,
 	if (part < 4 && i == n)
 		return syntax(p, off, n, "'%.*s' is not a full IPv4 address: "
 		    "write all four parts and a prefix length, e.g. "
-		    "ip4:192.0.2.0/24 (RFC 7208 section 5.6)", qlen(n), s);
+		    "ip4:192.0.2.0/24 (RFC 7208 §5.6)", qlen(n), s);
 	return syntax(p, off, n, "'%.*s%s' is not a valid IPv4 address",
 	    qlen(n), s, qdots(n));
 }
@@ -649,7 +649,7 @@ static spf_status_t parse_modifier(struct parser *p, spf_term_t *t,
 		    "modifier name before '='", qlen(bn), body, qdots(bn));
 	if (!is_alpha(body[0]))
 		return syntax(p, off, eq, "modifier name '%.*s' must start "
-		    "with a letter (RFC 7208 section 4.6.1)", qlen(eq), body);
+		    "with a letter (RFC 7208 §4.6.1)", qlen(eq), body);
 	for (size_t i = 1; i < eq; i++)
 		if (!is_alnum(body[i]) && body[i] != '-' && body[i] != '_' &&
 		    body[i] != '.')
@@ -672,7 +672,7 @@ static spf_status_t parse_modifier(struct parser *p, spf_term_t *t,
 	}
 	if (vn == 0)
 		return syntax(p, off, t->len - qoff, "%s= needs a domain, "
-		    "e.g. %s=_spf.example.com (RFC 7208 section 6)", t->name,
+		    "e.g. %s=_spf.example.com (RFC 7208 §6)", t->name,
 		    t->mod == SPF_MOD_REDIRECT ? "redirect" : "exp");
 	st = check_domain_spec(p, voff, val, vn,
 	    t->mod == SPF_MOD_REDIRECT ? "redirect" : "exp");
@@ -720,7 +720,7 @@ static spf_status_t parse_term(struct parser *p, spf_term_t *t)
 		if ((nlen == 8 && spf_strncaseeq(body, "redirect", 8)) ||
 		    (nlen == 3 && spf_strncaseeq(body, "exp", 3)))
 			return syntax(p, off, bn, "'%.*s' is a modifier and "
-			    "must be written %.*s=... (RFC 7208 section 6)",
+			    "must be written %.*s=... (RFC 7208 §6)",
 			    (int)nlen, body, (int)nlen, body);
 		for (size_t j = 0; j < NMECHS; j++) {
 			size_t ml = strlen(mechs[j].name);
@@ -809,7 +809,7 @@ static spf_status_t parse_record(spf_arena_t *arena, const uint8_t *text,
 	if (v2 && vi.version == 2) {
 		if (!vi.well_formed)
 			return syntax(&p, 0, vi.end, "malformed Sender ID version "
-			    "'%.*s%s': %s (RFC 4406 section 3)", qlen(vi.end),
+			    "'%.*s%s': %s (RFC 4406 §3)", qlen(vi.end),
 			    copy, qdots(vi.end), vi.problem);
 		start = vi.end;
 	} else if (!spf_record_is_spf1(text, len)) {
@@ -819,8 +819,8 @@ static spf_status_t parse_record(spf_arena_t *arena, const uint8_t *text,
 		for (k = 0; k < len && copy[k] != ' '; k++)
 			;
 		return syntax(&p, 0, k, "not an SPF record: it must start "
-		    "with 'v=spf1' (RFC 7208 section 4.5)%s", v2 ? " or with "
-		    "'spf2.0/' and scopes (RFC 4406 section 3)" : "");
+		    "with 'v=spf1' (RFC 7208 §4.5)%s", v2 ? " or with "
+		    "'spf2.0/' and scopes (RFC 4406 §3)" : "");
 	}
 
 	/* count the terms */
@@ -873,7 +873,7 @@ static spf_status_t parse_record(spf_arena_t *arena, const uint8_t *text,
 		if (slot != NULL && *slot >= 0)
 			return syntax(&p, t->offset, t->len, "second %s= "
 			    "modifier (the first is at offset %zu); each may "
-			    "appear only once (RFC 7208 section 6)", t->name,
+			    "appear only once (RFC 7208 §6)", t->name,
 			    rec->terms[*slot].offset);
 		if (slot != NULL)
 			*slot = (int)k;

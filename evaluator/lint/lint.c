@@ -327,7 +327,7 @@ static void parse_node(spf_lint_t *l, struct lnode *n)
 			if (*slot >= 0) {
 				add_lperr(l, &n->perrs, off, tl, spf_arena_printf(
 				    l->arena, "second %s= modifier: each may "
-				    "appear only once (RFC 7208 section 6)",
+				    "appear only once (RFC 7208 §6)",
 				    one->terms[0].name), NULL, 0);
 				found++;
 				continue;

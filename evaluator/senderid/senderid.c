@@ -867,8 +867,8 @@ static void sid06(spf_senderid_report_t *r)
 			spf_arena_printf(r->arena, "%s: a%s record exists only as type SPF (99), "
 				"with no TXT equivalent", r->domain, v == 1 ? " v=spf1" : "n spf2.x"),
 			v == 1 ?
-			"RFC 7208 receivers query TXT only (the SPF RR type is obsolete, "
-			"§14.1), so they get None; libspf2 and Sender ID receivers read the "
+			"RFC 7208 receivers query TXT only (the SPF RR type is obsolete, RFC "
+			"7208 §14.1), so they get None; libspf2 and Sender ID receivers read the "
 			"type-99 record, so verdicts diverge." :
 			"Sender ID receivers that query TXT only (Mail::SPF's default) do not "
 			"see the record, those that query type 99 do.",
