@@ -632,7 +632,8 @@ static void test_errors(void **state)
 	}
 }
 
-/* Messages are printable ASCII, so they can go into headers and logs. */
+/* Messages are printable ASCII but for "§" (header.c writes it as
+ * "section "), so they can go into headers and logs. */
 static void test_messages_ascii(void **state)
 {
 	(void)state;
@@ -645,8 +646,16 @@ static void test_messages_ascii(void **state)
 
 		assert_int_equal(parse(arena, errors[i].rec, len, &rec, &err),
 		    SPF_ESYNTAX);
-		for (const char *p = err.message; *p; p++)
+		/* printable ASCII, but for the section sign of "RFC 7208
+		 * §3.1" (the one style of references; cmd/ shows it as
+		 * "section " under a locale that is not UTF-8) */
+		for (const char *p = err.message; *p; p++) {
+			if (strncmp(p, "\xC2\xA7", 2) == 0) {
+				p++;
+				continue;
+			}
 			assert_true(*p >= 0x20 && *p < 0x7f);
+		}
 		spf_arena_destroy(arena);
 	}
 }
