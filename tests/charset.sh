@@ -94,6 +94,11 @@ ascii flatten flatten "${p[@]}" customer.example.com
 ascii flatten-void flatten "${r[@]}" flat-void.example.net
 ascii diff diff "${d[@]}" example.com --record 'v=spf1 mx -all'
 
+# the lookup-cost tree
+ascii tree tree "${r[@]}" dup-tree.example.net
+has tree C '^`- |^\|- '
+ascii tree-limit tree "${r[@]}" flat-lookups.example.net
+
 # senderid, dmarc
 ascii senderid senderid --offline --zone "$td/senderid.zone" optout.example
 ascii senderid-msg senderid --offline --zone "$td/senderid.zone" --message "$td/forwarded.eml"

@@ -6,6 +6,7 @@
 # tests/golden/tree-*.  No network: every case uses --offline.
 # usage: tree.sh SPFCHECK TESTDATA_DIR
 set -u
+export LC_ALL=C.UTF-8   # the UTF-8 output (tree, §); charset.sh tests the ASCII one
 bin=$1
 td=$2
 . "$(dirname "$0")/expect.sh"
