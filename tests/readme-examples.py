@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 # readme-examples.py - the README's examples print what the README says
-# they print (issue 18: "each with real output").
+# they print (issue 18: "each with real output"), and so do those of the
+# doc pages given (meson passes the ones whose examples are whole, not cut
+# with "...", and need no network).
 #
 # usage: readme-examples.py SPFCHECK SOURCE_DIR [FILE.md ...]
 #
