@@ -7,7 +7,7 @@
  * DESCRIPTION
  *	cmd_evaluate() runs HELO first (RFC 7208 §2.3), then MAIL FROM
  *	(§2.4); the MAIL FROM result stays the top-level result.  The JSON
- *	layout is documented in README.md ("JSON output") and doc/spfcheck.1;
+ *	layout is documented in doc/json.md and doc/spfcheck.1;
  *	keys are only ever added within a schema number.
  *
  * DIAGNOSTICS
