@@ -38,10 +38,7 @@ static const char check_usage[] =
 	"bytes, an IP that is not an address (an IPv6 zone index included).\n"
 	"\n"
 	"options:\n"
-	"  --helo NAME             the HELO/EHLO name of the client\n"
-	"  --identity mfrom|helo|both  which identity to check (default mfrom);\n"
-	"                          both: HELO first, then MAIL FROM, whose result\n"
-	"                          stays the result and the exit status\n"
+	CMD_HELP_HELO_IDENTITY
 	"  --header received-spf|auth-results|both\n"
 	"                          also print Received-SPF (RFC 7208 §9.1) and/or\n"
 	"                          Authentication-Results (RFC 8601) header fields\n"

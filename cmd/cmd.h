@@ -184,6 +184,17 @@ int cmd_check(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 
+/* --helo and --identity of check and explain: the same words, the same
+ * meaning (issue 17: --helo alone names the client, it never adds a check) */
+#define CMD_HELP_HELO_IDENTITY \
+	"  --helo NAME             the HELO/EHLO name of the client: %{h} in macros,\n" \
+	"                          the domain of a null sender; checked as an\n" \
+	"                          identity of its own only with --identity helo|both\n" \
+	"  --identity mfrom|helo|both  which identities to evaluate (default mfrom,\n" \
+	"                          with or without --helo); both: HELO first, then\n" \
+	"                          MAIL FROM, whose result stays the result and the\n" \
+	"                          exit status\n"
+
 /* --identity: which identities to evaluate (RFC 7208 §2.3 HELO, §2.4 MAIL FROM). */
 enum cmd_identities {
 	CMD_ID_DEFAULT = 0,   /* not given: the command's default */

@@ -3,8 +3,9 @@
  * result, as the evaluation tree.
  *
  * DESCRIPTION
- *	Evaluates the identities (HELO first, then MAIL FROM; RFC 7208 §2.3,
- *	§2.4) and prints, for each, the job's trace tree (evaluator/spf.h):
+ *	Evaluates the identities --identity names, as check does (MAIL FROM
+ *	by default; --helo alone only names the client; both: HELO first,
+ *	then MAIL FROM; RFC 7208 §2.3, §2.4) and prints, for each, the job's trace tree (evaluator/spf.h):
  *	the record of every domain with its TTL, every term in record order
  *	with its outcome and the reason, what each DNS query returned, the
  *	running counts of DNS-querying terms (n/10) and void lookups (n/2),
@@ -38,9 +39,7 @@ static const char explain_usage[] =
 	"nested trees, the explanation, and the term that decided.\n"
 	"\n"
 	"options:\n"
-	"  --helo NAME             the HELO/EHLO name of the client\n"
-	"  --identity mfrom|helo|both  identities to explain (default: both when\n"
-	"                          --helo is given, else mfrom); HELO comes first\n"
+	CMD_HELP_HELO_IDENTITY
 	"  --color auto|always|never   colour the tree (default auto: when stdout\n"
 	"                          is a terminal and NO_COLOR is not set)\n"
 	"  --header received-spf|auth-results|both\n"
@@ -800,7 +799,8 @@ int cmd_explain(int argc, char **argv)
 	struct cmd_eval ev = { 0 };
 	struct cmd_dmarc_args da = { 0 };
 	spf_dmarc_t *dmarc = NULL;
-	enum cmd_identities ids = CMD_ID_DEFAULT;
+	/* as check: --helo alone fills %{h}, --identity says what is checked */
+	enum cmd_identities ids = CMD_ID_MFROM;
 	enum cmd_headers hdrs = CMD_HDR_NONE;
 	const char *authserv_id = NULL, *color = "auto";
 	char *owned = NULL, *owned_helo = NULL;
@@ -856,8 +856,6 @@ int cmd_explain(int argc, char **argv)
 			return cmd_option_error("explain", opt, argv[optind - 1]);
 		}
 	}
-	if (ids == CMD_ID_DEFAULT)
-		ids = req.helo != NULL && *req.helo ? CMD_ID_BOTH : CMD_ID_MFROM;
 	npos = argc - optind;
 	if (!cmd_operands("explain", argc, argv, optind, ids == CMD_ID_HELO ? 1 : 2, 2,
 	    "IP and SENDER"))

@@ -114,7 +114,7 @@ expect explain-ttl 1 'record \(TTL 3600\): "v=spf1 mx ' -- explain "${z[@]}" 192
 expect explain-counts 1 '\[lookups 2/10, void 0/2\]' -- explain "${z[@]}" 192.0.2.99 alice@example.com
 expect explain-nested 1 '^│  └─ _spf.esp.example.net  record' -- explain "${z[@]}" 192.0.2.99 alice@example.com
 expect explain-dns 1 'MX example.com → 10 mail.example.com, 20 backup.example.com' -- explain "${z[@]}" 192.0.2.99 alice@example.com
-expect explain-both 0 '^HELO identity: postmaster@mail.example.com' -- explain "${z[@]}" --helo mail.example.com 203.0.113.5 alice@example.com
+expect explain-both 0 '^HELO identity: postmaster@mail.example.com' -- explain "${z[@]}" --identity both --helo mail.example.com 203.0.113.5 alice@example.com
 expect explain-mfrom-only 0 '^MAIL FROM identity' -- explain "${z[@]}" --identity mfrom --helo mail.example.com 203.0.113.5 alice@example.com
 expect explain-json 1 '"kind": "check"' -- explain "${z[@]}" --json 192.0.2.99 alice@example.com
 expect explain-json-verdict 1 '"verdict": "fail: 192.0.2.99 matched -all' -- explain "${z[@]}" --json 192.0.2.99 alice@example.com
@@ -223,5 +223,39 @@ fi
 if [ "$(sed -n 2p "$tmp/out")" = "$(printf 'error\tthe IP field: not an IPv4 or IPv6 address (RFC 7208 \302\2474.1)')" ]; then
   ok batch-brief-reason
 else bad batch-brief-reason "$(sed -n 2p "$tmp/out")"; fi
+# --helo names the client (%{h}, the null sender's domain) and --identity
+# says what is checked, the same in check and explain (issue 17): the
+# identities evaluated, the result and the exit status agree
+idents() {   # the identities of a JSON result: "identity [helo] [mfrom]"
+  python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["identity"], *sorted(o.get("identities", {})))'
+}
+for opts in "--helo mail.example.com" "--identity both --helo mail.example.com" \
+            "--identity helo --helo mail.example.com" "--identity mfrom --helo mail.example.com"; do
+  # shellcheck disable=SC2086
+  "$bin" check --json "${z[@]}" $opts 192.0.2.99 alice@example.com >"$tmp/c" 2>&1; cs=$?
+  # shellcheck disable=SC2086
+  "$bin" explain --json "${z[@]}" $opts 192.0.2.99 alice@example.com >"$tmp/e" 2>&1; es=$?
+  ci=$(idents <"$tmp/c") ei=$(idents <"$tmp/e")
+  cr=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])' <"$tmp/c")
+  er=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])' <"$tmp/e")
+  if [ "$cs" = "$es" ] && [ "$ci" = "$ei" ] && [ "$cr" = "$er" ]; then
+    ok "helo-same: $opts: $ci, $cr, exit $cs"
+  else bad "helo-same: $opts" "check: $ci $cr exit $cs; explain: $ei $er exit $es"; fi
+done
+# --helo alone: MAIL FROM only, in both commands
+expect helo-alone-check 1 '^fail ' -- check "${z[@]}" --helo mail.example.com 192.0.2.99 alice@example.com
+if grep -q '^helo: ' "$tmp/out"; then bad helo-alone-check-no-helo "a HELO line"; else ok helo-alone-check-no-helo; fi
+expect helo-alone-explain 1 '^MAIL FROM identity: alice@example.com, client 192.0.2.99, HELO mail.example.com$' -- explain --color=never "${z[@]}" --helo mail.example.com 192.0.2.99 alice@example.com
+if grep -q 'HELO identity' "$tmp/out"; then bad helo-alone-explain-no-helo "a HELO identity"; else ok helo-alone-explain-no-helo; fi
+expect helo-both-explain 1 '^HELO identity: postmaster@mail.example.com' -- explain --color=never "${z[@]}" --identity both --helo mail.example.com 192.0.2.99 alice@example.com
+# the help of both says so, in the same words
+for c in check explain; do
+  "$bin" $c --help >"$tmp/h.$c"
+  grep -A6 -- '^  --helo NAME' "$tmp/h.$c" >"$tmp/hh.$c"
+done
+if grep -q 'only with --identity helo|both' "$tmp/hh.check" && cmp -s "$tmp/hh.check" "$tmp/hh.explain"; then
+  ok helo-help-same
+else bad helo-help-same "check and explain --help differ on --helo/--identity"; diff "$tmp/hh.check" "$tmp/hh.explain"; fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
