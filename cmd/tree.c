@@ -50,11 +50,19 @@ static const char tree_usage[] =
 	"                          draft.invalid); same as giving DOMAIN\n"
 	"  --providers FILE        provider names from FILE (default: the installed\n"
 	"                          providers.txt, or $SPFCHECK_PROVIDERS)\n"
+	"  --networks              instead: the networks each result (pass, fail,\n"
+	"                          softfail, neutral) is given to, merged and sorted,\n"
+	"                          with the term and the includes behind each\n"
+	"  --ip ADDRESS            instead: which term decides ADDRESS, through which\n"
+	"                          includes (no sender needed)\n"
 	COMMON_HELP_ZONE COMMON_HELP_DNS COMMON_HELP_JSON COMMON_HELP_VOID
 	"  -h, --help              this text\n"
 	"\n"
-	"exit status: 0 within the limits, 1 past the lookup or void limit,\n"
-	"2 no usable record at the top, 64 bad usage or input, 70 internal error\n";
+	"exit status: 0 within the limits (--networks: listed), 1 past the lookup\n"
+	"or void limit, 2 no usable record at the top; with --ip: 0 pass, 1 fail,\n"
+	"2 softfail, 3 neutral from a term, 5 permerror, 6 temperror, 8 no term\n"
+	"matches (all or the default decides), 9 it depends on the message;\n"
+	"64 bad usage or input, 70 internal error\n";
 
 struct tree {
 	const spf_lint_t *lint;
@@ -269,11 +277,283 @@ static json_t *tree_json(const struct tree *t, bool draft)
 	return o;
 }
 
+/* ---- --networks and --ip ---- */
+
+#define EXIT_NO_TERM 8     /* --ip: no term but all (or none) matches */
+#define EXIT_DEPENDS 9     /* --ip: a term that depends on the message first */
+
+static const spf_result_t results4[] = { SPF_RESULT_PASS, SPF_RESULT_FAIL,
+	SPF_RESULT_SOFTFAIL, SPF_RESULT_NEUTRAL };
+
+/* An address count: exact up to 2^53, then as a power of two. */
+static const char *count_str(double c, char *buf, size_t len)
+{
+	unsigned e = 0;
+	double x = c;
+
+	if (c < 9007199254740992.0) {
+		snprintf(buf, len, "%.0f", c);
+		return buf;
+	}
+	while (x >= 2) {
+		x /= 2;
+		e++;
+	}
+	snprintf(buf, len, "%s2^%u", x == 1 ? "" : "about ", e);
+	return buf;
+}
+
+static const char *net_str(const spf_addr_t *a, unsigned prefix, char *buf,
+	size_t len)
+{
+	char ab[64];
+
+	snprintf(buf, len, "%s/%u", spf_addr_str(a, ab, sizeof(ab)), prefix);
+	return buf;
+}
+
+/* "TERM" and, when it is not in the top record, " via A > B". */
+static void path_text(FILE *out, const spf_path_step_t *p, size_t n)
+{
+	if (n == 0)
+		return;
+	put(out, p[n - 1].term);
+	for (size_t i = 0; i + 1 < n; i++) {
+		fputs(i == 0 ? "  via " : " > ", out);
+		put(out, p[i].term);
+	}
+}
+
+static json_t *path_json(const spf_path_step_t *p, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		json_array_append_new(a, json_pack("{s:o,s:o}", "term",
+			cmd_json_text(p[i].term), "record", cmd_json_text(p[i].domain)));
+	return a;
+}
+
+static const char *cond_words(const spf_condition_t *c)
+{
+	switch (c->kind) {
+	case SPF_COND_DYNAMIC: return "depends on the message";
+	case SPF_COND_LIMIT: return "lookup 11: past the limit of 10 (RFC 7208 §4.6.4)";
+	default: return c->why;
+	}
+}
+
+static void networks_text(FILE *out, const spf_lint_t *lint,
+	const spf_networks_t *nw)
+{
+	const spf_path_step_t *dp;
+	size_t ndp, nn = spf_networks_count(nw), nc;
+	spf_result_t d = spf_networks_default(nw, &dp, &ndp);
+
+	fprintf(out, "%s: the addresses each result is given to\n",
+		spf_lint_domain(lint));
+	for (size_t r = 0; r < 4; r++) {
+		char b4[64], b6[64];
+		size_t k = 0;
+
+		for (size_t i = 0; i < nn; i++)
+			k += spf_networks_get(nw, i)->result == results4[r];
+		if (k == 0)
+			continue;
+		fprintf(out, "%s: %zu network%s, %s IPv4 and %s IPv6 addresses\n",
+			spf_result_str(results4[r]), k, k == 1 ? "" : "s",
+			count_str(spf_networks_addresses(nw, results4[r], 4), b4, sizeof(b4)),
+			count_str(spf_networks_addresses(nw, results4[r], 6), b6, sizeof(b6)));
+		for (size_t i = 0; i < nn; i++) {
+			const spf_network_t *x = spf_networks_get(nw, i);
+			char nb[80];
+
+			if (x->result != results4[r])
+				continue;
+			fprintf(out, "  %-24s  ", net_str(&x->addr, x->prefix, nb, sizeof(nb)));
+			path_text(out, x->path, x->npath);
+			if (x->lookups > MAX_LOOKUPS)
+				fputs("  (past the lookup limit: permerror instead)", out);
+			fputc('\n', out);
+		}
+	}
+	fprintf(out, "every other address: %s", spf_result_str(d));
+	if (dp != NULL) {
+		fputs(" (", out);
+		path_text(out, dp, ndp);
+		fputs(")\n", out);
+	} else {
+		fputs(" (no all and no redirect: RFC 7208 §4.7)\n", out);
+	}
+	nc = spf_networks_condition_count(nw);
+	if (nc > 0)
+		fputs("terms that can decide first, for the addresses that reach them:\n", out);
+	for (size_t i = 0; i < nc; i++) {
+		const spf_condition_t *c = spf_networks_condition(nw, i);
+
+		fputs("  ", out);
+		path_text(out, c->path, c->npath);
+		if (c->kind == SPF_COND_DYNAMIC && c->result == SPF_RESULT_NONE)
+			fprintf(out, "  %s: if it matches, the include it is in does "
+				"not\n", cond_words(c));
+		else
+			fprintf(out, "  %s: %s%s\n", cond_words(c), c->kind ==
+				SPF_COND_DYNAMIC ? "if it matches, " : "",
+				spf_result_str(c->result));
+	}
+}
+
+static json_t *cond_json(const spf_condition_t *c)
+{
+	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o}",
+		"kind", c->kind == SPF_COND_DYNAMIC ? "dynamic" : c->kind ==
+		SPF_COND_LIMIT ? "limit" : "error",
+		"result", spf_result_str(c->result),
+		"why", cmd_json_text(cond_words(c)),
+		"term", cmd_json_text(c->path[c->npath - 1].term),
+		"record", cmd_json_text(c->path[c->npath - 1].domain),
+		"path", path_json(c->path, c->npath - 1));
+}
+
+static json_t *networks_json(const spf_lint_t *lint, const spf_networks_t *nw,
+	bool draft)
+{
+	json_t *o = json_object(), *res = json_object(), *conds = json_array();
+	const spf_path_step_t *dp;
+	size_t ndp;
+	spf_result_t d = spf_networks_default(nw, &dp, &ndp);
+
+	if (o == NULL || res == NULL || conds == NULL) {
+		json_decref(o);
+		json_decref(res);
+		json_decref(conds);
+		return NULL;
+	}
+	json_object_set_new(o, "schema", json_integer(1));
+	json_object_set_new(o, "domain", cmd_json_text(spf_lint_domain(lint)));
+	json_object_set_new(o, "draft", json_boolean(draft));
+	for (size_t r = 0; r < 4; r++) {
+		json_t *x = json_object(), *list = json_array();
+
+		json_object_set_new(x, "ipv4_addresses", json_integer((json_int_t)
+			spf_networks_addresses(nw, results4[r], 4)));
+		json_object_set_new(x, "ipv6_addresses", json_real(
+			spf_networks_addresses(nw, results4[r], 6)));
+		for (size_t i = 0; i < spf_networks_count(nw); i++) {
+			const spf_network_t *n = spf_networks_get(nw, i);
+			char nb[80];
+
+			if (n->result != results4[r])
+				continue;
+			json_array_append_new(list, json_pack("{s:s,s:o,s:o,s:o,s:b}",
+				"network", net_str(&n->addr, n->prefix, nb, sizeof(nb)),
+				"term", cmd_json_text(n->path[n->npath - 1].term),
+				"record", cmd_json_text(n->path[n->npath - 1].domain),
+				"path", path_json(n->path, n->npath - 1),
+				"past_limit", n->lookups > MAX_LOOKUPS));
+		}
+		json_object_set_new(x, "networks", list);
+		json_object_set_new(res, spf_result_str(results4[r]), x);
+	}
+	json_object_set_new(o, "results", res);
+	json_object_set_new(o, "default", json_pack("{s:s,s:o,s:o}", "result",
+		spf_result_str(d), "term", cmd_json_text(dp ? dp[ndp - 1].term : NULL),
+		"record", cmd_json_text(dp ? dp[ndp - 1].domain : NULL)));
+	for (size_t i = 0; i < spf_networks_condition_count(nw); i++) {
+		const spf_condition_t *c = spf_networks_condition(nw, i);
+
+		json_array_append_new(conds, cond_json(c));
+	}
+	json_object_set_new(o, "conditions", conds);
+	return o;
+}
+
+/* --ip: which term decides ip (into json when it is not NULL).
+ * Returns the exit status. */
+static int ip_answer(FILE *out, json_t *json, const spf_networks_t *nw,
+	const spf_addr_t *ip)
+{
+	spf_networks_match_t m;
+	const spf_path_step_t *dp, *p;
+	size_t ndp, np;
+	char ipb[64], nb[80];
+	int rc;
+	const char *decided;
+
+	spf_networks_default(nw, &dp, &ndp);
+	spf_networks_match(nw, ip, &m);
+	spf_addr_str(ip, ipb, sizeof(ipb));
+	p = m.network != NULL ? m.network->path : m.error != NULL ?
+		m.error->path : dp;
+	np = m.network != NULL ? m.network->npath : m.error != NULL ?
+		m.error->npath : ndp;
+	if (m.may != NULL) {
+		rc = EXIT_DEPENDS;
+		decided = "depends";
+	} else if (m.error != NULL) {
+		rc = spf_result_exit(m.result);
+		decided = m.error->kind == SPF_COND_LIMIT ? "limit" : "error";
+	} else if (m.network != NULL) {
+		rc = spf_result_exit(m.result);
+		decided = "term";
+	} else {
+		rc = EXIT_NO_TERM;
+		decided = "default";
+	}
+	if (json != NULL) {
+		json_object_set_new(json, "ip", json_string(ipb));
+		json_object_set_new(json, "decided_by", json_string(decided));
+		json_object_set_new(json, "result", json_string(spf_result_str(m.result)));
+		json_object_set_new(json, "network", m.network != NULL ?
+			json_string(net_str(&m.network->addr, m.network->prefix, nb,
+			sizeof(nb))) : json_null());
+		json_object_set_new(json, "term", cmd_json_text(p ? p[np - 1].term : NULL));
+		json_object_set_new(json, "record", cmd_json_text(p ? p[np - 1].domain : NULL));
+		json_object_set_new(json, "path", path_json(p, p ? np - 1 : 0));
+		json_object_set_new(json, "error", m.error ? cond_json(m.error) : json_null());
+		json_object_set_new(json, "depends_on", m.may ? cond_json(m.may) : json_null());
+		return rc;
+	}
+	fprintf(out, "%s: ", ipb);
+	if (m.may != NULL) {
+		fputs("depends on the message: ", out);
+		path_text(out, m.may->path, m.may->npath);
+		if (m.may->result == SPF_RESULT_NONE)
+			fputs(" comes first (if it matches, the include it is in "
+				"does not); if it does not, ", out);
+		else
+			fprintf(out, " comes first (if it matches: %s); if it does "
+				"not, ", spf_result_str(m.may->result));
+	}
+	if (m.error != NULL) {
+		fprintf(out, "%s, at ", spf_result_str(m.result));
+		path_text(out, p, np);
+		fprintf(out, ": %s\n", cond_words(m.error));
+	} else if (m.network != NULL) {
+		fprintf(out, "%s, by ", spf_result_str(m.result));
+		path_text(out, p, np);
+		fprintf(out, " (%s)\n", net_str(&m.network->addr, m.network->prefix,
+			nb, sizeof(nb)));
+	} else {
+		fprintf(out, "no term matches it; %s", spf_result_str(m.result));
+		if (dp != NULL) {
+			fputs(" by ", out);
+			path_text(out, dp, ndp);
+			fputc('\n', out);
+		} else {
+			fputs(", the default without all (RFC 7208 §4.7)\n", out);
+		}
+	}
+	return rc;
+}
+
 int cmd_tree(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "domain", required_argument, NULL, 'd' },
 		{ "providers", required_argument, NULL, 'P' },
+		{ "networks", no_argument, NULL, 'N' },
+		{ "ip", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -285,7 +565,11 @@ int cmd_tree(int argc, char **argv)
 	spf_lint_t *lint = NULL;
 	struct cmd_providers *prov = NULL;
 	struct tree t = { 0 };
-	const char *domain = NULL, *prov_file = NULL;
+	const char *domain = NULL, *prov_file = NULL, *ip_arg = NULL;
+	spf_networks_t *nw = NULL;
+	spf_addr_t ip;
+	bool networks = false;
+	char why[256];
 	char *owned = NULL;
 	spf_lint_counts_t c;
 	spf_status_t st;
@@ -312,6 +596,12 @@ int cmd_tree(int argc, char **argv)
 		case 'P':
 			prov_file = optarg;
 			break;
+		case 'N':
+			networks = true;
+			break;
+		case 'i':
+			ip_arg = optarg;
+			break;
 		case 'h':
 			fputs(tree_usage, stdout);
 			return 0;
@@ -330,9 +620,16 @@ int cmd_tree(int argc, char **argv)
 		cmd_error("tree needs DOMAIN or --record 'v=spf1 ...' (see spfcheck tree --help)");
 		return EXIT_USAGE;
 	}
+	if (ip_arg != NULL) {
+		if (!cmd_client_ip(ip_arg, &ip, why, sizeof(why))) {
+			cmd_error("--ip: %s", why);
+			return EXIT_USAGE;
+		}
+		networks = true;
+	}
 	if (domain != NULL && (req.domain = cmd_domain_arg(domain, &owned)) == NULL)
 		return EXIT_USAGE;
-	if (!cmd_providers_load(prov_file, &prov))
+	if (!networks && !cmd_providers_load(prov_file, &prov))
 		goto done;
 	if (!cmd_resolver(&co, &base, &res))
 		goto done;
@@ -351,6 +648,44 @@ int cmd_tree(int argc, char **argv)
 		goto done;
 	}
 	spf_lint_counts(lint, &c);
+	if (networks && spf_lint_top_state(lint) == SPF_LINT_STATE_OK) {
+		st = spf_networks_run(lint, &nw);
+		if (st != SPF_OK) {
+			cmd_error("cannot list the networks: %s", spf_strerror(st));
+			rc = EXIT_INTERNAL;
+			goto done;
+		}
+		if (co.json) {
+			json_t *o;
+
+			rc = 0;
+			if (ip_arg != NULL) {
+				/* the answer alone */
+				o = json_object();
+				if (o != NULL) {
+					json_object_set_new(o, "schema", json_integer(1));
+					json_object_set_new(o, "domain",
+						cmd_json_text(spf_lint_domain(lint)));
+					json_object_set_new(o, "draft",
+						json_boolean(req.draft != NULL));
+					rc = ip_answer(stdout, o, nw, &ip);
+				}
+			} else {
+				o = networks_json(lint, nw, req.draft != NULL);
+			}
+			if (o == NULL || cmd_json_print(o, false) != 0) {
+				cmd_error("cannot format JSON output");
+				rc = EXIT_INTERNAL;
+			}
+			json_decref(o);
+		} else if (ip_arg != NULL) {
+			rc = ip_answer(stdout, NULL, nw, &ip);
+		} else {
+			networks_text(stdout, lint, nw);
+			rc = 0;
+		}
+		goto done;
+	}
 	rc = spf_lint_top_state(lint) != SPF_LINT_STATE_OK ? 2 :
 		c.lookups > MAX_LOOKUPS || c.voids > t.void_limit ? 1 : 0;
 	if (co.json) {
@@ -381,6 +716,7 @@ int cmd_tree(int argc, char **argv)
 		tree_text(stdout, &t);
 	}
 done:
+	spf_networks_destroy(nw);
 	spf_free(t.last);
 	spf_free(t.bars);
 	spf_lint_destroy(lint);

@@ -828,6 +828,100 @@ spf_status_t spf_flat_compare(const spf_flat_t *a, spf_flat_t *b,
 	spf_result_t r, const char *const **added, size_t *nadded,
 	const char *const **removed, size_t *nremoved);
 
+/*
+ * The authorised networks of a lint run's tree (networks.c, issue 17):
+ * which addresses get which result, from which term, through which
+ * includes, without a client address.  Computed as evaluation runs (RFC
+ * 7208 §4.6.2: the first term that matches decides; §5.2: an include
+ * matches the addresses its record passes; §6.1: a redirect's record
+ * decides what no mechanism did), with the answers of the walk.  Terms
+ * that depend on the message (ptr, exists or a target with macros), an
+ * include or redirect that ends in an error, and the 11th DNS-querying
+ * term are conditions: an address that reaches one may (or, for an
+ * error, does) get its result there instead.
+ */
+typedef struct {
+	const char *term;       /* as written */
+	const char *domain;     /* the record it is in */
+} spf_path_step_t;
+
+/* One network and the term that gives it its result. */
+typedef struct {
+	spf_addr_t addr;        /* the network's first address */
+	unsigned prefix;
+	spf_result_t result;    /* pass, fail, softfail or neutral */
+	/* from the top record: the include and redirect terms followed, then
+	 * the term that matches (path[npath - 1]) */
+	const spf_path_step_t *path;
+	size_t npath;
+	unsigned lookups;       /* DNS-querying terms used when it is reached
+	                         * (over 10: only past the limit, permerror) */
+} spf_network_t;
+
+typedef enum {
+	SPF_COND_DYNAMIC,       /* depends on the message: it may match */
+	SPF_COND_ERROR,         /* an error every address that reaches it gets */
+	SPF_COND_LIMIT,         /* the 11th DNS-querying term (RFC 7208 §4.6.4) */
+} spf_condition_kind_t;
+
+typedef struct {
+	spf_condition_kind_t kind;
+	/* ERROR: permerror or temperror; LIMIT: permerror; DYNAMIC: the
+	 * result it gives if it matches, or none when a match inside an
+	 * include only keeps that include from matching */
+	spf_result_t result;
+	const char *why;        /* ERROR: what is wrong, in words; else NULL */
+	const spf_path_step_t *path;
+	size_t npath;
+} spf_condition_t;
+
+typedef struct spf_networks spf_networks_t;
+
+/*
+ * The networks of lint's tree.  SPF_OK and *out (destroy with
+ * spf_networks_destroy; it does not need lint afterwards), SPF_EINVAL
+ * when the top has no usable record (spf_lint_top_state() says why), or
+ * SPF_ENOMEM.
+ */
+spf_status_t spf_networks_run(const spf_lint_t *lint, spf_networks_t **out);
+void spf_networks_destroy(spf_networks_t *nets);          /* NULL ok */
+/* The networks, by result (pass, fail, softfail, neutral), then IPv4
+ * before IPv6, then address: each term's addresses as the fewest CIDR
+ * blocks. */
+size_t spf_networks_count(const spf_networks_t *nets);
+const spf_network_t *spf_networks_get(const spf_networks_t *nets, size_t i);
+/* How many addresses of family (4 or 6) get result r from a term (the
+ * default's are not counted); exact for IPv4, as a double for IPv6. */
+double spf_networks_addresses(const spf_networks_t *nets, spf_result_t r,
+	int family);
+/* The result of an address no term matches but all: the all term's
+ * (*path its path), or neutral with *path NULL when there is none
+ * (RFC 7208 §4.7). */
+spf_result_t spf_networks_default(const spf_networks_t *nets,
+	const spf_path_step_t **path, size_t *npath);
+size_t spf_networks_condition_count(const spf_networks_t *nets);
+const spf_condition_t *spf_networks_condition(const spf_networks_t *nets,
+	size_t i);
+
+/* Which term decides an address. */
+typedef struct {
+	/* the result when the terms that depend on the message do not
+	 * match: the error's when error is set, else the term's (or the
+	 * default's) */
+	spf_result_t result;
+	const spf_network_t *network;   /* the network that holds it; NULL:
+	                                 * no term matches it but all */
+	/* the first ERROR or LIMIT condition it reaches before that term
+	 * (it decides), or NULL */
+	const spf_condition_t *error;
+	/* the first DYNAMIC condition it reaches before that term and
+	 * before error (it may decide first), or NULL */
+	const spf_condition_t *may;
+} spf_networks_match_t;
+
+void spf_networks_match(const spf_networks_t *nets, const spf_addr_t *ip,
+	spf_networks_match_t *m);
+
 /* ==== end of lint and flatten ==== */
 
 /* ==== DMARC (RFC 9989): records, the DNS Tree Walk, alignment — issue 16 ====

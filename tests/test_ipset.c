@@ -3,7 +3,8 @@
  * merging what overlaps or touches, difference splitting a range, the
  * two families kept apart, the fewest CIDR blocks of an unaligned range,
  * the whole space of each family (the IPv6 one ends at 2^128-1), the
- * edges flatten verifies at, and every allocation failing once.
+ * edges flatten verifies at, membership (tree --ip), and every
+ * allocation failing once.
  */
 #include <stdio.h>
 #include <string.h>
@@ -318,6 +319,41 @@ static void test_edges(void **state)
 /* Fail each allocation of a run in turn: a call that fails says
  * SPF_ENOMEM and leaves a set that is still a set (what was added
  * before, nothing half-done); ASan sees no leak or bad access. */
+/* spf_ipset_contains(): the ends of each range, just outside them, the
+ * other family, the whole IPv6 space. */
+static void test_contains(void **state)
+{
+	static const struct {
+		const char *addr;
+		bool in;
+	} probes[] = {
+		{ "192.0.2.0", true }, { "192.0.2.255", true }, { "192.0.1.255", false },
+		{ "192.0.3.0", false }, { "198.51.100.7", true }, { "198.51.100.6", false },
+		{ "198.51.100.8", false }, { "10.0.0.1", false }, { "0.0.0.0", false },
+		{ "2001:db8::", true }, { "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", true },
+		{ "2001:db9::", false }, { "::c000:201", false },
+	};
+	static const char *const nets[] = { "198.51.100.7", "192.0.2.0/24",
+		"2001:db8::/32", "203.0.113.0/25", NULL };
+	spf_arena_t *a = spf_arena_create();
+	spf_ipset_t s = set_of(a, nets), all6 = { 0 }, empty = { 0 };
+	spf_addr_t ip;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		assert_true(spf_addr_parse(probes[i].addr, &ip));
+		if (spf_ipset_contains(&s, &ip) != probes[i].in)
+			fail_msg("%s: want %s", probes[i].addr, probes[i].in ? "in" : "out");
+		assert_false(spf_ipset_contains(&empty, &ip));
+	}
+	assert_int_equal(add(a, &all6, "::/0"), SPF_OK);
+	assert_true(spf_addr_parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", &ip));
+	assert_true(spf_ipset_contains(&all6, &ip));
+	assert_true(spf_addr_parse("192.0.2.1", &ip));
+	assert_false(spf_ipset_contains(&all6, &ip));
+	spf_arena_destroy(a);
+}
+
 static void test_enomem(void **state)
 {
 	bool failed = true;
@@ -383,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_net),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_contains),
 		cmocka_unit_test(test_enomem),
 	};
 

@@ -72,6 +72,46 @@ for p in _spf.google.com spf.protection.outlook.com amazonses.com sendgrid.net s
 done
 expect providers-list-parses 0 'own' -- tree --offline --providers "$list" --record 'v=spf1 -all'
 
+# --networks: listed, and the same exit statuses for no record / bad input
+expect networks-listed 0 '^fail: 1 network, 1 IPv4 and 0 IPv6 addresses$' -- tree "${z[@]}" --networks small.example.com
+expect networks-default 0 '^every other address: fail \(-all\)$' -- tree "${z[@]}" --networks small.example.com
+expect networks-through 0 '^  198\.51\.100\.128/25 +ip4:198\.51\.100\.128/25  via include:_spf\.google\.com > include:_netblocks3\.google\.com$' -- tree "${z[@]}" --networks small.example.com
+expect networks-redirect 0 '^  192\.0\.2\.2/32 +-ip4:192\.0\.2\.2  via redirect=_spf\.redir\.example\.com$' -- tree "${z[@]}" --networks redir.example.com
+expect networks-error 0 'include:broken\.example\.com  via redirect=_spf\.redir\.example\.com  there is no SPF record there: permerror' -- tree "${z[@]}" --networks redir.example.com
+expect networks-no-all 0 'every other address: neutral \(no all and no redirect' -- tree "${z[@]}" --networks --record 'v=spf1 ip4:192.0.2.0/24'
+expect networks-none 2 'no SPF record' -- tree "${z[@]}" --networks nosuch.example.com
+expect networks-json 0 '"schema": 1' -- tree "${z[@]}" --networks --json small.example.com
+
+# --ip: the term, through which includes, and the exit status per case
+expect ip-pass 0 '^198\.51\.100\.7: pass, by ip4:198\.51\.100\.0/26  via include:_spf\.google\.com > include:_netblocks\.google\.com \(198\.51\.100\.0/26\)$' -- tree "${z[@]}" small.example.com --ip 198.51.100.7
+expect ip-fail 1 '^192\.0\.2\.66: fail, by -ip4:192\.0\.2\.66 ' -- tree "${z[@]}" small.example.com --ip 192.0.2.66
+expect ip-neutral 3 'neutral, by ip4:192\.0\.2\.200/29  via \?include:relay\.example\.net' -- tree "${z[@]}" small.example.com --ip 192.0.2.201
+expect ip-ipv6-mx 0 'pass, by mx \(2001:db8:5::10/128\)' -- tree "${z[@]}" small.example.com --ip 2001:db8:5::10
+expect ip-no-term 8 '^203\.0\.113\.1: no term matches it; fail by -all$' -- tree "${z[@]}" small.example.com --ip 203.0.113.1
+expect ip-no-all 8 'no term matches it; neutral, the default without all' -- tree "${z[@]}" --record 'v=spf1 ip4:192.0.2.0/24' --ip 198.51.100.1
+expect ip-limit 5 'permerror, at exists:%\{i\}\._spf\.salesforce\.com  via include:_spf\.salesforce\.com: lookup 11' -- tree "${z[@]}" shop.example.com --ip 192.0.2.7
+expect ip-before-limit 0 'pass, by ip4:203\.0\.113\.128/27  via include:sendgrid\.net' -- tree "${z[@]}" shop.example.com --ip 203.0.113.130
+expect ip-depends 9 'depends on the message: ptr:relays\.example\.com comes first \(if it matches: pass\); if it does not, permerror, at include:broken\.example\.com' -- tree "${z[@]}" redir.example.com --ip 192.0.2.3
+expect ip-first-term 0 'pass, by ip4:192\.0\.2\.1 ' -- tree "${z[@]}" redir.example.com --ip 192.0.2.1
+expect ip-bad 64 "^spfcheck: --ip: client address 'bogus'" --stderr -- tree "${z[@]}" small.example.com --ip bogus
+expect ip-json 0 '"decided_by": "term"' -- tree "${z[@]}" small.example.com --ip 198.51.100.7 --json
+expect ip-json-path 0 '"term": "include:_netblocks\.google\.com"' -- tree "${z[@]}" small.example.com --ip 198.51.100.7 --json
+
+# --ip says what check says: every address of a sample, every domain
+# (the result when the terms that depend on the message do not match;
+# the zone has no PTR records, so ptr never does)
+agree=0; differ=0
+for pair in small:198.51.100.7 small:192.0.2.66 small:192.0.2.65 small:192.0.2.201 small:192.0.2.10 \
+    small:203.0.113.1 small:2001:db8:5::10 small:2001:db8:4860::1 small:2001:db8:1::1 small:198.51.100.255 \
+    shop:192.0.2.25 shop:203.0.113.130 shop:203.0.113.1 shop:198.51.100.1 shop:203.0.113.200 shop:192.0.2.7 \
+    shop:2001:db8:a000::1 redir:192.0.2.1 redir:192.0.2.2 redir:192.0.2.3 redir:2001:db8:7::1 redir:2001:db8:8::1; do
+  d=${pair%%:*}.example.com ip=${pair#*:}
+  want=$("$bin" check "${z[@]}" "$ip" "postmaster@$d" | cut -d' ' -f1)
+  got=$("$bin" tree "${z[@]}" "$d" --ip "$ip" --json | grep -m1 '"result"' | sed -E 's/.*"result": "([a-z]+)".*/\1/')
+  if [ "$want" = "$got" ]; then agree=$((agree + 1)); else differ=$((differ + 1)); echo "  | $d $ip: check $want, tree --ip $got"; fi
+done
+if [ "$differ" -eq 0 ] && [ "$agree" -eq 22 ]; then ok "ip-agrees-with-check ($agree addresses)"; else bad ip-agrees-with-check "$differ of $((agree + differ)) differ"; fi
+
 # --json: schema and the provider
 expect tree-json-schema 1 '"schema": 1' -- tree "${z[@]}" --json shop.example.com
 expect tree-json-provider 1 '"provider": "Salesforce"' -- tree "${z[@]}" --json shop.example.com

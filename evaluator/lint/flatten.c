@@ -134,56 +134,72 @@ static void set_minus(spf_flat_t *fl, const spf_ipset_t *a,
 }
 
 /* Add the addresses of an A/AAAA answer with a CIDR length. */
-static void add_answer(spf_flat_t *fl, spf_ipset_t *p,
+static spf_status_t add_answer(spf_arena_t *arena, spf_ipset_t *p,
 	const spf_dns_answer_t *ans, int cidr4, int cidr6)
 {
+	spf_status_t st = SPF_OK;
 	size_t n;
 
 	if (ans == NULL || spf_dns_answer_status(ans) != SPF_DNS_OK)
-		return;
+		return SPF_OK;
 	n = spf_dns_answer_count(ans);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && st == SPF_OK; i++) {
 		const spf_dns_rr_t *rr = spf_dns_answer_rr(ans, i);
 		spf_addr_t a = { 0 };
 
 		if (rr->type == SPF_RR_A) {
 			a.family = 4;
 			memcpy(a.addr, rr->u.a, 4);
-			add_net(fl, p, &a, cidr4 < 0 ? 32u : (unsigned)cidr4);
+			st = spf_ipset_add_net(arena, p, &a, cidr4 < 0 ? 32u :
+			    (unsigned)cidr4);
 		} else if (rr->type == SPF_RR_AAAA) {
 			a.family = 6;
 			memcpy(a.addr, rr->u.aaaa, 16);
-			add_net(fl, p, &a, cidr6 < 0 ? 128u : (unsigned)cidr6);
+			st = spf_ipset_add_net(arena, p, &a, cidr6 < 0 ? 128u :
+			    (unsigned)cidr6);
 		}
 	}
+	return st;
 }
 
-/* The static match set of a mechanism (not include/all). */
-static void match_set(spf_flat_t *fl, const struct lterm *lt, spf_ipset_t *m)
+spf_status_t spf_lterm_match_set(spf_arena_t *arena, const struct lterm *lt,
+	spf_ipset_t *m)
 {
 	const spf_term_t *t = lt->t;
+	spf_status_t st = SPF_OK;
 
 	memset(m, 0, sizeof(*m));
 	switch (t->mech) {
 	case SPF_MECH_IP4:
-		add_net(fl, m, &t->net, t->cidr4 < 0 ? 32u : (unsigned)t->cidr4);
+		st = spf_ipset_add_net(arena, m, &t->net, t->cidr4 < 0 ? 32u :
+		    (unsigned)t->cidr4);
 		break;
 	case SPF_MECH_IP6:
-		add_net(fl, m, &t->net, t->cidr6 < 0 ? 128u : (unsigned)t->cidr6);
+		st = spf_ipset_add_net(arena, m, &t->net, t->cidr6 < 0 ? 128u :
+		    (unsigned)t->cidr6);
 		break;
 	case SPF_MECH_A:
-		add_answer(fl, m, lt->a4, t->cidr4, t->cidr6);
-		add_answer(fl, m, lt->a6, t->cidr4, t->cidr6);
+		st = add_answer(arena, m, lt->a4, t->cidr4, t->cidr6);
+		if (st == SPF_OK)
+			st = add_answer(arena, m, lt->a6, t->cidr4, t->cidr6);
 		break;
 	case SPF_MECH_MX:
-		for (size_t j = 0; j < lt->nhosts; j++) {
-			add_answer(fl, m, lt->h4[j], t->cidr4, t->cidr6);
-			add_answer(fl, m, lt->h6[j], t->cidr4, t->cidr6);
+		for (size_t j = 0; j < lt->nhosts && st == SPF_OK; j++) {
+			st = add_answer(arena, m, lt->h4[j], t->cidr4, t->cidr6);
+			if (st == SPF_OK)
+				st = add_answer(arena, m, lt->h6[j], t->cidr4, t->cidr6);
 		}
 		break;
 	default:
 		break;
 	}
+	return st;
+}
+
+static void match_set(spf_flat_t *fl, const struct lterm *lt, spf_ipset_t *m)
+{
+	if (spf_lterm_match_set(fl->arena, lt, m) != SPF_OK)
+		fl->oom = true;
 }
 
 /* Can the term be resolved into networks here? */

@@ -278,3 +278,23 @@ void spf_ipset_edges(const spf_ipset_t *s, int family, spf_addr_t *out,
 			value_addr(f, hi + 1, &out[(*k)++]);
 	}
 }
+
+bool spf_ipset_contains(const spf_ipset_t *s, const spf_addr_t *a)
+{
+	int f = fam_index(a->family);
+	u128 v = addr_value(a);
+	size_t lo = 0, hi = s->n[f];
+
+	/* the ranges are sorted and disjoint: a binary search */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v < s->r[f][mid].lo)
+			hi = mid;
+		else if (v > s->r[f][mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}

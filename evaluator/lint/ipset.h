@@ -57,6 +57,9 @@ spf_status_t spf_ipset_minus(spf_arena_t *arena, const spf_ipset_t *a,
  * IPv4, within a rounding error for IPv6 (up to 2^128). */
 double spf_ipset_count(const spf_ipset_t *s, int family);
 
+/* Does s hold the address a (of family 4 or 6)? */
+bool spf_ipset_contains(const spf_ipset_t *s, const spf_addr_t *a);
+
 /* Does s hold no address of either family? */
 bool spf_ipset_empty(const spf_ipset_t *s);
 

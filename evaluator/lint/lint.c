@@ -35,7 +35,7 @@
 
 #define MAX_DNS_TERMS 10   /* RFC 7208 §4.6.4 */
 #define MAX_MX_NAMES 10    /* RFC 7208 §4.6.4 */
-#define MAX_DEPTH 20       /* the linter's own bound on nesting */
+#define MAX_DEPTH LINT_MAX_DEPTH
 #define MAX_NODES 400      /* and on records walked */
 #define STRING_MAX 255     /* RFC 1035 character-string */
 #define MSG_MAX 4096
@@ -723,42 +723,37 @@ static void count_term(spf_lint_t *l, struct lnode *n, struct lterm *lt,
 	add_lookup(l, n, lt, v4, v6);
 }
 
-struct frame {
-	struct lnode *n;
-	size_t i;               /* next term; nterms = the redirect */
-	struct lterm *waiting;  /* include/redirect whose subtree runs */
-	size_t lookup_idx;      /* its entry in l->lookups */
-	unsigned voids_before;  /* l->counts.voids before its subtree */
-};
+/* ---- the tree in evaluation order (lint_walk.h) ---- */
 
-static void count_tree(spf_lint_t *l)
+void spf_lwalk_init(struct lwalk *w, struct lnode *top)
 {
-	struct frame stack[MAX_DEPTH + 3];
-	size_t sp = 0;
-	unsigned counter = 0;
-	struct lnode **tail = &l->top->next_dfs;
+	memset(w, 0, sizeof(*w));
+	if (top != NULL && top->state == LN_OK && top->rec != NULL)
+		w->stack[w->sp++] = (struct lwalk_frame){ .n = top };
+}
 
-	if (l->top->state != LN_OK)
-		return;
-	l->counts.records = 1;
-	stack[sp++] = (struct frame){ .n = l->top };
-	while (sp > 0 && !l->oom) {
-		struct frame *f = &stack[sp - 1];
+bool spf_lwalk_next(struct lwalk *w, struct lstep *s)
+{
+	if (w->pending != NULL) {
+		struct lterm *lt = w->pending;
+
+		w->pending = NULL;
+		w->stack[w->sp++] = (struct lwalk_frame){ .n = lt->child, .via = lt };
+		*s = (struct lstep){ LSTEP_ENTER, lt->child, lt, w->sp - 1 };
+		return true;
+	}
+	while (w->sp > 0) {
+		struct lwalk_frame *f = &w->stack[w->sp - 1];
 		struct lnode *n = f->n;
 		struct lterm *lt;
 
-		if (f->waiting != NULL) {
-			f->waiting->subtree = counter - f->waiting->lookup_no + 1;
-			l->lookups[f->lookup_idx].subtree = f->waiting->subtree;
-			l->lookups[f->lookup_idx].voids += l->counts.voids -
-			    f->voids_before;
-			f->waiting = NULL;
-		}
 		if (f->i > n->rec->nterms) {
-			sp--;
-			continue;
+			w->sp--;
+			*s = (struct lstep){ LSTEP_LEAVE, n, f->via, w->sp };
+			return true;
 		}
 		if (f->i == n->rec->nterms) {
+			/* the redirect after every mechanism (RFC 7208 §6.1) */
 			f->i++;
 			if (n->rec->redirect < 0)
 				continue;
@@ -770,17 +765,51 @@ static void count_tree(spf_lint_t *l)
 		}
 		if (!lt->reachable)
 			continue;
-		count_term(l, n, lt, &counter);
 		if (lt->child != NULL && lt->child->state == LN_OK &&
-		    sp < sizeof(stack) / sizeof(stack[0])) {
-			f->waiting = lt;
-			f->lookup_idx = l->nlookups - 1;
-			f->voids_before = l->counts.voids;
-			*tail = lt->child;
-			tail = &lt->child->next_dfs;
-			lt->child->next_dfs = NULL;
+		    w->sp < LWALK_MAX)
+			w->pending = lt;
+		*s = (struct lstep){ LSTEP_TERM, n, lt, w->sp - 1 };
+		return true;
+	}
+	return false;
+}
+
+static void count_tree(spf_lint_t *l)
+{
+	struct lwalk w;
+	struct lstep s;
+	struct {
+		size_t lookup_idx;      /* the include/redirect's entry */
+		unsigned voids_before;  /* l->counts.voids before its subtree */
+	} at[LWALK_MAX];
+	unsigned counter = 0;
+	struct lnode **tail = &l->top->next_dfs;
+
+	if (l->top->state != LN_OK)
+		return;
+	l->counts.records = 1;
+	spf_lwalk_init(&w, l->top);
+	while (!l->oom && spf_lwalk_next(&w, &s)) {
+		switch (s.kind) {
+		case LSTEP_TERM:
+			count_term(l, s.n, s.lt, &counter);
+			break;
+		case LSTEP_ENTER:
+			at[s.depth].lookup_idx = l->nlookups - 1;
+			at[s.depth].voids_before = l->counts.voids;
+			*tail = s.n;
+			tail = &s.n->next_dfs;
+			s.n->next_dfs = NULL;
 			l->counts.records++;
-			stack[sp++] = (struct frame){ .n = lt->child };
+			break;
+		case LSTEP_LEAVE:
+			if (s.lt == NULL)
+				break;
+			s.lt->subtree = counter - s.lt->lookup_no + 1;
+			l->lookups[at[s.depth].lookup_idx].subtree = s.lt->subtree;
+			l->lookups[at[s.depth].lookup_idx].voids += l->counts.voids -
+			    at[s.depth].voids_before;
+			break;
 		}
 	}
 	l->counts.lookups = counter;

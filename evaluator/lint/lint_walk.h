@@ -29,6 +29,7 @@ enum lstate {
 };
 
 #define LINT_MAX_HOSTS 32   /* MX hosts whose addresses are looked up */
+#define LINT_MAX_DEPTH 20   /* the linter's own bound on nesting */
 
 struct lnode;
 
@@ -96,6 +97,51 @@ struct lnode {
  */
 const spf_ipset_t *spf_flat_pass(const spf_flat_t *fl, int family,
 	const struct lnode **n, const spf_term_t **t);
+
+/*
+ * The tree in evaluation order, the one walker of it (lint.c counts the
+ * lookups with it, networks.c the addresses): the reachable terms of a
+ * record in order with the redirect after the mechanisms (RFC 7208
+ * §6.1), and right after an include or redirect whose target has a
+ * record (LN_OK), that record: ENTER, its terms, LEAVE.  The top record
+ * is entered by init (no ENTER) and left last (LEAVE with lt NULL).  An
+ * explicit stack, no recursion; depth is the frame's index (0: top).
+ */
+enum lstep_kind { LSTEP_TERM, LSTEP_ENTER, LSTEP_LEAVE };
+
+struct lstep {
+	enum lstep_kind kind;
+	struct lnode *n;        /* TERM: the record the term is in; ENTER,
+	                         * LEAVE: the record entered or left */
+	struct lterm *lt;       /* TERM: the term; ENTER, LEAVE: the include
+	                         * or redirect that reaches n (NULL: the top) */
+	size_t depth;
+};
+
+#define LWALK_MAX (LINT_MAX_DEPTH + 3)
+
+struct lwalk_frame {
+	struct lnode *n;
+	size_t i;               /* next term; nterms: the redirect */
+	struct lterm *via;
+};
+
+struct lwalk {
+	struct lwalk_frame stack[LWALK_MAX];
+	size_t sp;
+	struct lterm *pending;  /* its child is entered next */
+};
+
+/* Start at top (nothing to walk unless it is LN_OK with a record). */
+void spf_lwalk_init(struct lwalk *w, struct lnode *top);
+/* The next step into *s; false at the end. */
+bool spf_lwalk_next(struct lwalk *w, struct lstep *s);
+
+/* The addresses a static mechanism matches (ip4, ip6, a, mx from the
+ * walk's answers with their CIDR lengths; nothing for the others) into
+ * *m, a fresh set in arena (flatten.c).  SPF_OK or SPF_ENOMEM. */
+spf_status_t spf_lterm_match_set(spf_arena_t *arena, const struct lterm *lt,
+	spf_ipset_t *m);
 
 /* The tree of a finished lint run: the top node (NULL if none). */
 struct lnode *spf_lint_tree(const spf_lint_t *lint);
