@@ -124,6 +124,12 @@ typedef struct {
 	 * through is written here (explain --debug): which frame, state,
 	 * term and step, and the counters */
 	FILE *debug;
+	/* once the result is known, also find the client's validated
+	 * domain names as ptr does (RFC 7208 §5.5: PTR, then A/AAAA of at
+	 * most 10 names), for a caller that shows who the client is
+	 * (spf_job_ptr_name()); these lookups count toward no limit and
+	 * never change the result */
+	bool want_ptr_name;
 } spf_request_t;
 
 /* The default per-evaluation memory budget (README "Limits and resource
@@ -317,6 +323,11 @@ bool spf_job_past_limit(const spf_job_t *job);
 const char *spf_job_sender(const spf_job_t *job);
 const char *spf_job_start_domain(const spf_job_t *job);
 const spf_trace_t *spf_job_trace(const spf_job_t *job);
+/* With want_ptr_name: the client's first validated name (RFC 7208 §5.5),
+ * lower case as answered, or NULL when it has none (no PTR, no name
+ * whose addresses include the client, a DNS error).  Lives as long as
+ * the job. */
+const char *spf_job_ptr_name(const spf_job_t *job);
 /* The memory the job holds: what its arena has handed out (terms,
  * names, trace, texts) plus the DNS answers it references and the
  * records parsed from them (shared with the cache, but kept alive by the

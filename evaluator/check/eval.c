@@ -988,6 +988,11 @@ void job_run(spf_job_t *job)
 					job->exp_step = EXP_DONE;
 				continue;
 			}
+			/* the client's names, for a caller that shows
+			 * them (want_ptr_name); after the result */
+			if (job->want_ptr && !job->past_limit &&
+			    !ptr_names(job, job->trace))
+				continue;
 			finish_job(job);
 			break;
 		}
@@ -1165,6 +1170,7 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 	job->budget = req->memory_budget ? req->memory_budget : SPF_JOB_MEMORY_BUDGET;
 	job->lean = req->lean_trace;
 	job->debug = req->debug;
+	job->want_ptr = req->want_ptr_name;
 	job->trace_past = req->trace_past_limits;
 	job->deadline_ms = req->deadline_ms ? req->deadline_ms : DEFAULT_DEADLINE_MS;
 	job->pbudget = req->budget;
@@ -1222,6 +1228,10 @@ bool spf_job_past_limit(const spf_job_t *job)
 const char *spf_job_sender(const spf_job_t *job) { return job->mctx.sender; }
 const char *spf_job_start_domain(const spf_job_t *job) { return job->start_domain; }
 const spf_trace_t *spf_job_trace(const spf_job_t *job) { return job->trace; }
+const char *spf_job_ptr_name(const spf_job_t *job)
+{
+	return job->nptr_valid > 0 ? job->ptr_valid[0] : NULL;
+}
 size_t spf_job_arena_memory(const spf_job_t *job)
 {
 	return spf_arena_used(job->arena);

@@ -251,7 +251,9 @@ struct spf_job {
 	unsigned w_terms;         /* DNS-querying terms walked (§4.6.4) */
 	unsigned w_unsure;        /* of those, void or not known to be not */
 	unsigned w_voids;         /* of those, known void */
-	/* validated PTR names, computed once per job (RFC 7208 §5.5) */
+	/* validated PTR names, computed once per job (RFC 7208 §5.5);
+	 * want_ptr: also after the result (spf_request_t.want_ptr_name) */
+	bool want_ptr;
 	enum ptr_step ptr_step;
 	spf_dns_status_t ptr_status;
 	struct slot *ptr_slot;
