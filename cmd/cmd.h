@@ -429,6 +429,9 @@ const char *cmd_provider_name(const struct cmd_providers *p, const char *domain)
 size_t cmd_providers_count(const struct cmd_providers *p);
 void cmd_providers_free(struct cmd_providers *p);                  /* NULL ok */
 /* ==== end of tree block ==== */
+/* ==== DMARC aggregate reports (issue 19: cmd/report.c) ==== */
+int cmd_report(int argc, char **argv);
+/* ==== end of report block ==== */
 
 /* ==== senderid (issue 5) ==== */
 int cmd_senderid(int argc, char **argv);

@@ -23,6 +23,7 @@ static const char usage[] =
 	"  tree DOMAIN         the lookup cost of each include, a, mx, ... without an IP\n"
 	"  flatten DOMAIN      resolve includes, a and mx into a chain of ip4/ip6 records\n"
 	"  diff DOMAIN --record TEXT  what publishing a record changes\n"
+	"  report FILE...      DMARC aggregate reports: who fails SPF today, and why\n"
 	"\n"
 	"spfcheck COMMAND --help shows the options of a command; man spfcheck has all.\n"
 	"  --help              this text\n"
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
 		return cmd_flatten(argc - 1, argv + 1);
 	if (strcmp(argv[1], "diff") == 0)
 		return cmd_diff(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	cmd_error("unknown command '%s' (try spfcheck --help)", argv[1]);
 	return EXIT_USAGE;
 }

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# report.sh - command-line tests of spfcheck report (issue 19): golden
+# output for each shape of report in testdata/reports/ (plain XML with a
+# namespace and IPv6, the RFC 7489 schema in a zip, gzip, a mail
+# message, stdin, a directory, --json --sources, --csv, --what-if), then
+# hostile input from testdata/reports-bad/ (each one line on stderr and
+# exit 65, the next file still read), a gzip bomb made here, and usage
+# errors.  Runs in testdata/ so that file names in the output are
+# relative.  No network: --offline with testdata/report.zone.
+# usage: report.sh SPFCHECK TESTDATA_DIR [--update]
+set -u
+bin=$(readlink -f "$1")
+td=$2
+update=${3:-}
+golden=$(cd "$(dirname "$0")" && pwd)/golden/report
+. "$(dirname "$0")/expect.sh"
+cd "$td" || exit 1
+export LC_ALL=C.UTF-8
+
+z=(--offline --zone report.zone)
+
+# golden NAME ARGS...: stdout plus "[exit N]" against golden/report/NAME.out
+golden() {
+  local name=$1
+  shift
+  "$bin" "$@" >"$tmp/g" 2>"$tmp/gerr"
+  echo "[exit $?]" >>"$tmp/g"
+  [ "$update" = --update ] && cp "$tmp/g" "$golden/$name.out"
+  if diff -u "$golden/$name.out" "$tmp/g" >"$tmp/d"; then
+    ok "golden-$name"
+  else
+    bad "golden-$name" "output differs"; sed 's/^/  | /' "$tmp/d" "$tmp/gerr"
+  fi
+}
+
+golden xml-namespace-ipv6 report "${z[@]}" reports/microsoft-ns.xml
+golden gzip report "${z[@]}" reports/google.xml.gz
+golden zip-rfc7489 report "${z[@]}" reports/yahoo.zip
+golden eml report "${z[@]}" reports/fastmail.eml
+golden directory report "${z[@]}" reports
+golden json-sources report "${z[@]}" --json --sources reports
+golden csv report "${z[@]}" --csv reports
+golden what-if report "${z[@]}" --what-if \
+  --record 'v=spf1 ip4:192.0.2.0/25 ip4:203.0.113.9 include:spf.protection.outlook.com -all' reports
+"$bin" report "${z[@]}" - <reports/google.xml.gz >"$tmp/stdin" 2>&1
+if grep -q 'report (stdin) .*from google.com' "$tmp/stdin"; then ok stdin; else bad stdin "$(cat "$tmp/stdin")"; fi
+
+# the JSON is JSON, with a schema
+"$bin" report "${z[@]}" --json reports >"$tmp/j"
+if python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["schema"]==1 and o["groups"][0]["status"]=="attention" and "source_list" not in o["groups"][0]' "$tmp/j"; then
+  ok json-schema; else bad json-schema "$(head -20 "$tmp/j")"; fi
+
+# grouping: three outlook.com relays (two IPv4, one IPv6) are one group
+expect group-org 0 '^outlook.com  249 messages, 3 sources' -- report "${z[@]}" reports
+# the groups that need attention come first, with the term and explain
+expect fail-first 0 'today:    fail  domain=example.com  mechanism="-all"' -- report "${z[@]}" reports
+expect explain-line 0 '^    spfcheck explain 203.0.113.9 postmaster@example.com$' -- report "${z[@]}" reports
+expect unaligned 0 'aligned:  no \(MAIL FROM and From are different organisations\)' -- report "${z[@]}" reports
+# a PTR name whose A is another address is not a validated name
+expect ptr-not-confirmed 0 '^  203.0.113.9  \(no validated name\)' -- report "${z[@]}" reports
+expect what-if-change 0 '^  \[203.0.113.9\]: fail 18 -> pass 18$' -- report "${z[@]}" --what-if \
+  --record 'v=spf1 ip4:192.0.2.0/25 ip4:203.0.113.9 include:spf.protection.outlook.com -all' reports
+
+# hostile and broken input: one line each, exit 65
+bad_file() {  # bad_file NAME FILE REGEX [OPTIONS...]
+  local name=$1 f=$2 re=$3
+  shift 3
+  expect "bad-$name" 65 "^spfcheck: reports-bad/$f: $re" --stderr -- report "${z[@]}" "$@" "reports-bad/$f"
+}
+bad_file not-xml not-xml.txt 'not a report: neither XML, gzip, zip nor a mail message$'
+bad_file not-report not-report.xml 'not a DMARC aggregate report: the root element is <html>'
+bad_file billion-laughs laughs.xml 'the XML has a DOCTYPE'
+bad_file xxe xxe.xml 'the XML has a DOCTYPE'
+bad_file truncated-gzip truncated.xml.gz 'gzip: truncated gzip input'
+bad_file zip-two-files two-files.zip 'the zip holds more than one file'
+bad_file zip-bomb-small small-bomb.zip 'zip: more than 65536 bytes once decompressed' --max-size 65536
+bad_file invalid-ip bad-ip.xml "record 1: source_ip '192.0.2.300' is not an IP address"
+bad_file eml-without-report no-report.eml 'the message has no report attached'
+# the XXE target never shows up
+"$bin" report "${z[@]}" reports-bad/xxe.xml >"$tmp/o" 2>&1
+if grep -q 'root:' "$tmp/o"; then bad xxe-no-leak "$(cat "$tmp/o")"; else ok xxe-no-leak; fi
+# a bad file does not stop the others; the exit status says one was bad
+"$bin" report "${z[@]}" reports-bad/laughs.xml reports/google.xml.gz >"$tmp/o" 2>"$tmp/e"
+rc=$?
+if [ $rc -eq 65 ] && grep -q 'from google.com' "$tmp/o" && [ "$(wc -l <"$tmp/e")" -eq 1 ]; then
+  ok bad-then-good; else bad bad-then-good "exit $rc: $(cat "$tmp/o" "$tmp/e")"; fi
+# a gzip bomb: 70 MiB of zeros in 70 KB, over the default 64 MiB
+head -c 73400320 /dev/zero | gzip -1 >"$tmp/bomb.xml.gz"
+expect gzip-bomb 65 'gzip: more than 67108864 bytes once decompressed' --stderr -- report "${z[@]}" "$tmp/bomb.xml.gz"
+# a file over --max-size as read
+expect oversized 65 'more than 1024 bytes \(--max-size\)' --stderr -- report "${z[@]}" --max-size 1024 reports/microsoft-ns.xml
+expect unreadable 66 'nosuch.xml: cannot open' --stderr -- report "${z[@]}" nosuch.xml
+
+# usage
+expect usage-no-file 64 'report needs FILE' --stderr -- report "${z[@]}"
+expect usage-json-csv 64 '--json and --csv cannot be used together' --stderr -- report "${z[@]}" --json --csv reports
+expect usage-what-if 64 'needs a draft --record' --stderr -- report "${z[@]}" --what-if reports
+expect usage-draft 64 'goes with --what-if' --stderr -- report "${z[@]}" --record 'v=spf1 -all' reports
+expect usage-max-size 64 "--max-size: 'lots' is not a size" --stderr -- report "${z[@]}" --max-size lots reports
+expect usage-sources 64 '--sources goes with --json' --stderr -- report "${z[@]}" --sources reports
+
+echo "report: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
