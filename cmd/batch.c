@@ -59,6 +59,7 @@ static const char batch_usage[] =
 	"                          both: HELO first when the line has one\n"
 	"  --brief                 write only the result word per line (\"error\",\n"
 	"                          a tab and the reason for a malformed line)\n"
+	CMD_HELP_VOID_COUNT
 	CMD_MEMORY_BUDGET_HELP
 	COMMON_HELP
 	"  -h, --help              this text\n"
@@ -468,6 +469,7 @@ int cmd_batch(int argc, char **argv)
 		{ "brief", no_argument, NULL, 'B' },
 		{ "memory-budget", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_VOID_COUNT_OPT,
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -518,6 +520,10 @@ int cmd_batch(int argc, char **argv)
 			break;
 		case 'B':
 			b.brief = true;
+			break;
+		case CMD_VOID_COUNT_VAL:
+			if (!cmd_void_count_opt(optarg, &co.void_count))
+				return EXIT_USAGE;
 			break;
 		case 'M':
 			if (!cmd_memory_budget(optarg, &budget))

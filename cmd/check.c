@@ -39,6 +39,7 @@ static const char check_usage[] =
 	"\n"
 	"options:\n"
 	CMD_HELP_HELO_IDENTITY
+	CMD_HELP_VOID_COUNT
 	"  --header received-spf|auth-results|both\n"
 	"                          also print Received-SPF (RFC 7208 §9.1) and/or\n"
 	"                          Authentication-Results (RFC 8601) header fields\n"
@@ -61,6 +62,7 @@ int cmd_check(int argc, char **argv)
 		{ "from", required_argument, NULL, 'F' },
 		{ "dkim-domain", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_VOID_COUNT_OPT,
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -70,6 +72,8 @@ int cmd_check(int argc, char **argv)
 	spf_resolver_t *res = NULL;
 	struct cmd_eval ev = { 0 };
 	struct cmd_dmarc_args da = { 0 };
+	struct cmd_other other;
+	bool other_differs = false;
 	spf_dmarc_t *dmarc = NULL;
 	enum cmd_identities ids = CMD_ID_MFROM;
 	enum cmd_headers hdrs = CMD_HDR_NONE;
@@ -108,6 +112,10 @@ int cmd_check(int argc, char **argv)
 		case 'F':
 		case 'K':
 			if (!cmd_dmarc_arg(&da, opt == 'F', optarg))
+				return EXIT_USAGE;
+			break;
+		case CMD_VOID_COUNT_VAL:
+			if (!cmd_void_count_opt(optarg, &co.void_count))
 				return EXIT_USAGE;
 			break;
 		case 'h':
@@ -166,11 +174,16 @@ int cmd_check(int argc, char **argv)
 		spf_job_summary_t view;
 
 		rc = spf_result_exit(cmd_ident_summary(primary, &view)->result);
+		/* the other void counting (pyspf, Mail::SPF; or RFC 7208) */
+		other_differs = cmd_other_receivers(res, primary, &other);
 		if (da.from != NULL && (dmarc = cmd_dmarc_run(res, &ev, &da)) == NULL)
 			rc = EXIT_INTERNAL;
 		else if (co.json) {
 			json_t *o = cmd_eval_json(&ev);
 
+			if (o != NULL)
+				json_object_set_new(o, "other_receivers",
+					cmd_other_json(other_differs ? &other : NULL));
 			if (o != NULL && dmarc != NULL)
 				json_object_set_new(o, "dmarc",
 					cmd_dmarc_json(spf_dmarc_view(dmarc)));
@@ -186,6 +199,8 @@ int cmd_check(int argc, char **argv)
 				fputs("helo: ", stdout);
 				cmd_ident_line(stdout, &ev.helo);
 			}
+			if (other_differs)
+				cmd_other_line(stdout, &other);
 			if (dmarc != NULL)
 				cmd_dmarc_print(stdout, spf_dmarc_view(dmarc), "dmarc: ");
 			if (!cmd_headers(&ev, hdrs, co.receiver, authserv_id, stdout, NULL))

@@ -54,6 +54,9 @@ struct common_opts {
 	unsigned deadline_ms;                 /* --deadline MS; 0: 20000 */
 	bool no_prefetch;                     /* --no-prefetch */
 	unsigned void_limit;                  /* --void-limit N; 0: 2 */
+	/* --void-count rfc|per-query of check, explain and batch (parsed
+	 * by them with cmd_void_count_opt(), not by common_opt()) */
+	spf_void_count_t void_count;
 	/* set by the command before parsing: the common options it cannot
 	 * honour (COMMON_BIT(1005) | ...), refused with a clear error
 	 * rather than accepted and ignored; cmd names the command */
@@ -184,6 +187,18 @@ int cmd_check(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 
+/* --void-count rfc|per-query of check, explain and batch (issue 17): the
+ * getopt_long entry, its help, and the parser (false with the error
+ * printed when arg is neither). */
+#define CMD_VOID_COUNT_OPT { "void-count", required_argument, NULL, 1100 }
+#define CMD_VOID_COUNT_VAL 1100
+#define CMD_HELP_VOID_COUNT \
+	"  --void-count rfc|per-query  how void lookups are counted: rfc (default,\n" \
+	"                          RFC 7208 §4.6.4: a term whose query gets no answer)\n" \
+	"                          or per-query (as pyspf, pypolicyd-spf and Mail::SPF:\n" \
+	"                          each MX host without an address counts too)\n"
+bool cmd_void_count_opt(const char *arg, spf_void_count_t *out);
+
 /* --helo and --identity of check and explain: the same words, the same
  * meaning (issue 17: --helo alone names the client, it never adds a check) */
 #define CMD_HELP_HELO_IDENTITY \
@@ -294,6 +309,28 @@ json_t *cmd_json_textn(const char *s, size_t len);
 
 /* check's text line for one identity ("pass  domain=...  mechanism=..."). */
 void cmd_ident_line(FILE *out, const struct cmd_ident *id);
+
+/*
+ * How other receivers judge it (issue 17): if id's evaluation met MX
+ * hosts without an answer (spf_job_host_voids()), evaluate id again on
+ * res with the other void counting.  When that changes the result, fill
+ * *o and return true: who ("pyspf and Mail::SPF" for per-query counting,
+ * "RFC 7208" for rfc counting), the counting and that evaluation's
+ * result and problem (copied into o's storage).  false: the same result
+ * (or nothing to compare; out of memory counts as the same).
+ */
+struct cmd_other {
+	const char *who;
+	const char *counting;        /* "per-query" or "rfc" */
+	spf_result_t result;
+	char problem[1024];
+};
+bool cmd_other_receivers(spf_resolver_t *res, const struct cmd_ident *id,
+	struct cmd_other *o);
+/* The line check and explain print for it ("pyspf and Mail::SPF:
+ * permerror: ..."), and its JSON object (null when o is NULL). */
+void cmd_other_line(FILE *out, const struct cmd_other *o);
+json_t *cmd_other_json(const struct cmd_other *o);
 
 /*
  * Build the header fields of ev asked for by hdrs (Received-SPF per

@@ -233,6 +233,7 @@ void cmd_request_opts(const struct common_opts *co, spf_request_t *req)
 	req->deadline_ms = co->deadline_ms;
 	req->no_prefetch = co->no_prefetch;
 	req->void_limit = co->void_limit;
+	req->void_count = co->void_count;
 }
 
 bool cmd_resolver(const struct common_opts *co, struct event_base **basep,

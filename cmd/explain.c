@@ -40,6 +40,7 @@ static const char explain_usage[] =
 	"\n"
 	"options:\n"
 	CMD_HELP_HELO_IDENTITY
+	CMD_HELP_VOID_COUNT
 	"  --color auto|always|never   colour the tree (default auto: when stdout\n"
 	"                          is a terminal and NO_COLOR is not set)\n"
 	"  --header received-spf|auth-results|both\n"
@@ -789,6 +790,7 @@ int cmd_explain(int argc, char **argv)
 		{ "from", required_argument, NULL, 'F' },
 		{ "dkim-domain", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_VOID_COUNT_OPT,
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -798,6 +800,8 @@ int cmd_explain(int argc, char **argv)
 	spf_resolver_t *res = NULL;
 	struct cmd_eval ev = { 0 };
 	struct cmd_dmarc_args da = { 0 };
+	struct cmd_other other;
+	bool other_differs = false;
 	spf_dmarc_t *dmarc = NULL;
 	/* as check: --helo alone fills %{h}, --identity says what is checked */
 	enum cmd_identities ids = CMD_ID_MFROM;
@@ -849,6 +853,10 @@ int cmd_explain(int argc, char **argv)
 			if (!cmd_dmarc_arg(&da, opt == 'F', optarg))
 				return EXIT_USAGE;
 			break;
+		case CMD_VOID_COUNT_VAL:
+			if (!cmd_void_count_opt(optarg, &co.void_count))
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			fputs(explain_usage, stdout);
 			return 0;
@@ -896,6 +904,8 @@ int cmd_explain(int argc, char **argv)
 		goto out;
 	}
 	rc = spf_result_exit(spf_job_result(cmd_eval_primary(&ev)->job));
+	/* the other void counting (pyspf, Mail::SPF; or RFC 7208) */
+	other_differs = cmd_other_receivers(res, cmd_eval_primary(&ev), &other);
 	/* DMARC's view of the SPF leg (issue 16): its own section, after
 	 * the SPF trees */
 	if (da.from != NULL && (dmarc = cmd_dmarc_run(res, &ev, &da)) == NULL) {
@@ -905,6 +915,9 @@ int cmd_explain(int argc, char **argv)
 	if (co.json) {
 		json_t *o = explain_json(&ev);
 
+		if (o != NULL)
+			json_object_set_new(o, "other_receivers",
+				cmd_other_json(other_differs ? &other : NULL));
 		if (o != NULL && dmarc != NULL)
 			json_object_set_new(o, "dmarc",
 				cmd_dmarc_json(spf_dmarc_view(dmarc)));
@@ -928,6 +941,8 @@ int cmd_explain(int argc, char **argv)
 			ctx_init(&c, &ev.mfrom, col);
 			explain_text(&c);
 		}
+		if (other_differs)
+			cmd_other_line(stdout, &other);
 		if (dmarc != NULL) {
 			fputc('\n', stdout);
 			cmd_dmarc_section(stdout, spf_dmarc_view(dmarc));

@@ -448,3 +448,85 @@ bool cmd_headers(const struct cmd_eval *ev, enum cmd_headers hdrs,
 		cmd_error("cannot build the header fields: out of memory");
 	return ok;
 }
+
+/* ---- how other receivers judge it (issue 17) ---- */
+
+bool cmd_void_count_opt(const char *arg, spf_void_count_t *out)
+{
+	char p[128];
+
+	if (strcmp(arg, "rfc") == 0)
+		*out = SPF_VOID_RFC;
+	else if (strcmp(arg, "per-query") == 0)
+		*out = SPF_VOID_PER_QUERY;
+	else {
+		cmd_error("--void-count must be rfc or per-query, not '%s'",
+			cmd_printable(arg, p, sizeof(p)));
+		return false;
+	}
+	return true;
+}
+
+bool cmd_other_receivers(spf_resolver_t *res, const struct cmd_ident *id,
+	struct cmd_other *o)
+{
+	spf_job_summary_t view;
+	const spf_job_summary_t *sum = cmd_ident_summary(id, &view);
+	spf_request_t req;
+	spf_status_t st = SPF_OK;
+	spf_job_t *job;
+	bool differs;
+
+	if (!id->used || sum == NULL || sum->host_voids == 0)
+		return false;   /* no MX host went unanswered: the same count */
+	req = id->req;
+	req.void_count = req.void_count == SPF_VOID_RFC ? SPF_VOID_PER_QUERY :
+		SPF_VOID_RFC;
+	req.lean_trace = true;
+	req.trace_past_limits = false;
+	req.debug = NULL;
+	job = spf_check_sync(res, &req, &st);
+	if (job == NULL)
+		return false;
+	differs = spf_job_result(job) != sum->result;
+	if (differs) {
+		const char *problem = spf_job_problem(job);
+
+		o->who = req.void_count == SPF_VOID_PER_QUERY ? "pyspf and Mail::SPF" :
+			"RFC 7208";
+		o->counting = req.void_count == SPF_VOID_PER_QUERY ? "per-query" : "rfc";
+		o->result = spf_job_result(job);
+		snprintf(o->problem, sizeof(o->problem), "%s", problem ? problem : "");
+	}
+	spf_job_destroy(job);
+	return differs;
+}
+
+void cmd_other_line(FILE *out, const struct cmd_other *o)
+{
+	fprintf(out, "%s: %s", o->who, spf_result_str(o->result));
+	if (o->problem[0] != '\0') {
+		fputs(": ", out);
+		spf_escape_write(out, o->problem, strlen(o->problem), SPF_ESC_CTL);
+	}
+	fprintf(out, " (void lookups counted %s: --void-count %s)\n",
+		strcmp(o->counting, "rfc") == 0 ? "per term, as RFC 7208 §4.6.4 says" :
+		"per address query, MX hosts included", o->counting);
+}
+
+json_t *cmd_other_json(const struct cmd_other *o)
+{
+	json_t *j;
+
+	if (o == NULL)
+		return json_null();
+	j = json_object();
+	if (j == NULL)
+		return NULL;
+	json_object_set_new(j, "receivers", json_string(o->who));
+	json_object_set_new(j, "void_count", json_string(o->counting));
+	json_object_set_new(j, "result", json_string(spf_result_str(o->result)));
+	json_object_set_new(j, "problem", o->problem[0] ? cmd_json_text(o->problem) :
+		json_null());
+	return j;
+}

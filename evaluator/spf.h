@@ -70,6 +70,19 @@ typedef enum {
 	SPF_SCOPE_PRA,            /* RFC 4406 "pra": the RFC 4407 PRA */
 } spf_scope_t;
 
+/* How void lookups are counted (RFC 7208 §4.6.4; issue 17).
+ * SPF_VOID_RFC, the default: a void lookup is a query of a term (a, mx,
+ * ptr, exists, include's TXT) that gets no answer, so an mx term costs
+ * at most one.  SPF_VOID_PER_QUERY: as pyspf (and so pypolicyd-spf) and
+ * Mail::SPF also do, every address query of an MX host that gets no
+ * answer counts too: an MX whose hosts have no AAAA spends a void lookup
+ * per host for an IPv6 client (no A: for an IPv4 client), and passes the
+ * limit where RFC 7208 counting does not. */
+typedef enum {
+	SPF_VOID_RFC = 0,
+	SPF_VOID_PER_QUERY,
+} spf_void_count_t;
+
 /* The memory budget of evaluations in flight (below). */
 typedef struct spf_budget spf_budget_t;
 
@@ -85,6 +98,7 @@ typedef struct {
 	const char *receiver;             /* %{r}; NULL means "unknown" */
 	const char *default_explanation;  /* NULL: the built-in text */
 	unsigned void_limit;              /* 0: RFC default 2 */
+	spf_void_count_t void_count;      /* 0: SPF_VOID_RFC */
 	time_t now;                       /* %{t}; 0: time(NULL) */
 	/* whole-evaluation deadline (RFC 7208 §4.6.4: at least 20 s);
 	 * when it passes the result is temperror.  0: 20000 ms */
@@ -315,6 +329,12 @@ const char *spf_job_explanation(const spf_job_t *job);
 const char *spf_job_problem(const spf_job_t *job);
 unsigned spf_job_lookups(const spf_job_t *job);
 unsigned spf_job_void_lookups(const spf_job_t *job);
+/* The address queries of MX hosts that got no answer (NXDOMAIN or no
+ * record of the client's family), up to where evaluation stopped: void
+ * lookups under SPF_VOID_PER_QUERY, none under SPF_VOID_RFC.  When it is
+ * 0 the other counting gives the same result; otherwise evaluate again
+ * with the other spf_void_count_t to know. */
+unsigned spf_job_host_voids(const spf_job_t *job);
 /* Did the job pass one of the processing limits of RFC 7208 §4.6.4 (10
  * DNS-querying terms, the void-lookup limit)?  Its result is then the
  * limit's permerror. */
@@ -361,6 +381,7 @@ typedef struct {
 	const char *explanation;   /* spf_job_explanation(), or NULL */
 	const char *problem;       /* spf_job_problem(), or NULL */
 	unsigned lookups, void_lookups;
+	unsigned host_voids;       /* spf_job_host_voids() */
 } spf_job_summary_t;
 
 /* Fill *out from a finished job, its texts borrowed from the job (valid

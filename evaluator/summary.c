@@ -33,6 +33,7 @@ void spf_job_summary_view(const spf_job_t *job, spf_job_summary_t *out)
 	out->problem = spf_job_problem(job);
 	out->lookups = spf_job_lookups(job);
 	out->void_lookups = spf_job_void_lookups(job);
+	out->host_voids = spf_job_host_voids(job);
 }
 
 /* *to = a copy of from (NULL stays NULL); false on ENOMEM */

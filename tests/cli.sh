@@ -257,5 +257,29 @@ if grep -q 'only with --identity helo|both' "$tmp/hh.check" && cmp -s "$tmp/hh.c
   ok helo-help-same
 else bad helo-help-same "check and explain --help differ on --helo/--identity"; diff "$tmp/hh.check" "$tmp/hh.explain"; fi
 
+# --void-count rfc|per-query (issue 17): testdata/void-count.zone has three
+# IPv4-only MX hosts before the IPv6 network of the client
+v=(--offline --zone "$(dirname "$zone")/void-count.zone")
+expect void-count-rfc 0 '^pass .*void=0/2$' -- check "${v[@]}" 2001:db8:77::5 a@v4mx.example.net
+expect void-count-rfc-other 0 '^pyspf and Mail::SPF: permerror: too many void lookups: .*MX host mx3\.v4mx\.example\.net has no AAAA record.*--void-count per-query\)$' -- check "${v[@]}" 2001:db8:77::5 a@v4mx.example.net
+expect void-count-per-query 5 '^permerror .*void=3/2' -- check "${v[@]}" --void-count per-query 2001:db8:77::5 a@v4mx.example.net
+expect void-count-per-query-other 5 '^RFC 7208: pass \(void lookups counted per term' -- check "${v[@]}" --void-count per-query 2001:db8:77::5 a@v4mx.example.net
+expect void-count-explain 0 '^pyspf and Mail::SPF: permerror: ' -- explain "${v[@]}" 2001:db8:77::5 a@v4mx.example.net
+expect void-count-explain-per-query 5 'void lookup 3/2: AAAA mx3\.v4mx\.example\.net has no answer' -- explain "${v[@]}" --void-count per-query 2001:db8:77::5 a@v4mx.example.net
+# the same result both ways: no line
+expect void-count-same 0 '^pass ' -- check "${v[@]}" 2001:db8:77::5 a@two.example.net
+if grep -q 'pyspf' "$tmp/out"; then bad void-count-same-no-line "a line"; else ok void-count-same-no-line; fi
+expect void-count-json 0 '"receivers": "pyspf and Mail::SPF"' -- check --json "${v[@]}" 2001:db8:77::5 a@v4mx.example.net
+expect void-count-json-null 0 '"other_receivers": null' -- check --json "${v[@]}" 2001:db8:77::5 a@two.example.net
+expect void-count-bad 64 "^spfcheck: --void-count must be rfc or per-query, not 'pyspf'$" --stderr -- check "${v[@]}" --void-count pyspf 2001:db8:77::5 a@v4mx.example.net
+expect void-count-bad-explain 64 "^spfcheck: --void-count must be rfc or per-query" --stderr -- explain "${v[@]}" --void-count '' 2001:db8:77::5 a@v4mx.example.net
+printf '2001:db8:77::5 a@v4mx.example.net\n2001:db8:77::5 a@two.example.net\n' >"$tmp/vin"
+"$bin" batch "${v[@]}" --brief --void-count per-query <"$tmp/vin" >"$tmp/vout" 2>/dev/null
+"$bin" batch "${v[@]}" --brief <"$tmp/vin" >"$tmp/vout2" 2>/dev/null
+if [ "$(tr '\n' ' ' <"$tmp/vout")" = "permerror pass " ] && [ "$(tr '\n' ' ' <"$tmp/vout2")" = "pass pass " ]; then
+  ok void-count-batch
+else bad void-count-batch "per-query: $(tr '\n' ' ' <"$tmp/vout"); rfc: $(tr '\n' ' ' <"$tmp/vout2")"; fi
+expect void-count-batch-bad 64 "^spfcheck: --void-count must be" --stderr -- batch --void-count x
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

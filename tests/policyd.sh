@@ -118,6 +118,18 @@ expect "new instance after others: evaluated again" 12 '^action=550 5.7.23 '
 grep -q 'client=127.0.0.12 helo=x.test sender=<a@fail.policy.test> .*mfrom_result=fail action="550' "$tmp/log" &&
   ok "one log line per decision" || bad "one log line per decision" "no decision line" "$tmp/log"
 
+# issue 17: Void_Count = per-query counts as pypolicyd-spf (pyspf) does:
+# each AAAA-less MX host is a void lookup for an IPv6 client
+{ req 2001:db8:77::5 x.test a@v4mx.policy.test v1; } >"$tmp/in"
+spawn void-rfc "$noskip"
+expect "Void_Count default rfc: pass" 1 '^action=PREPEND Received-SPF: pass '
+spawn void-rfc-explicit "${noskip}Void_Count = rfc\n"
+expect "Void_Count = rfc: pass" 1 '^action=PREPEND Received-SPF: pass '
+spawn void-per-query "${noskip}Void_Count = per-query\n"
+expect "Void_Count = per-query: permerror" 1 '^action=PREPEND Received-SPF: permerror .*void'
+spawn void-per-query-reject "${noskip}Void_Count = per-query\nPermError_reject = True\n"
+expect "Void_Count = per-query, PermError_reject: rejected" 1 '^action=550 5\.7\.24 '
+
 # issue 14: --log-format compact, one short line per decision: the action
 # code, not its text (the full line is about 560 bytes)
 { req 127.0.0.12 x.test a@fail.policy.test c1; req 127.0.0.10 mail.$P a@$P c2; } >"$tmp/in"

@@ -125,6 +125,72 @@ static void test_void_limit_configurable(void **state)
 	spf_job_destroy(job);
 }
 
+/* --void-count (issue 17): RFC 7208 §4.6.4 counts the mx term's query;
+ * per query (pyspf, Mail::SPF) each MX host without an address of the
+ * client's family counts too.  The zone is testdata/void-count.zone's. */
+static void test_void_count_per_query(void **state)
+{
+	env_t *f = *state;
+	spf_request_t req = { .sender = "a@v4mx.example.net" };
+	spf_job_summary_t sum;
+	spf_job_t *job;
+
+	env_load(f,
+		"v4mx.example.net. TXT \"v=spf1 mx ip6:2001:db8:77::/48 -all\"\n"
+		"v4mx.example.net. MX 10 mx1.v4mx.example.net.\n"
+		"v4mx.example.net. MX 20 mx2.v4mx.example.net.\n"
+		"v4mx.example.net. MX 30 mx3.v4mx.example.net.\n"
+		"mx1.v4mx.example.net. A 192.0.2.31\n"
+		"mx2.v4mx.example.net. A 192.0.2.32\n"
+		"mx3.v4mx.example.net. A 192.0.2.33\n"
+		"two.example.net. TXT \"v=spf1 mx ip6:2001:db8:77::/48 -all\"\n"
+		"two.example.net. MX 10 mx1.v4mx.example.net.\n"
+		"two.example.net. MX 20 mx2.v4mx.example.net.\n");
+	assert_true(spf_addr_parse("2001:db8:77::5", &req.ip));
+
+	/* RFC 7208: the mx term found MX records, it is not void */
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PASS);
+	assert_int_equal(spf_job_void_lookups(job), 0);
+	assert_int_equal(spf_job_host_voids(job), 3);
+	spf_job_summary_view(job, &sum);
+	assert_int_equal(sum.host_voids, 3);
+	spf_job_destroy(job);
+
+	/* per query: three AAAA-less hosts, limit 2 */
+	req.void_count = SPF_VOID_PER_QUERY;
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PERMERROR);
+	assert_int_equal(spf_job_void_lookups(job), 3);
+	assert_string_equal(spf_job_mechanism(job), "mx");
+	assert_non_null(strstr(spf_job_problem(job), "MX host mx3.v4mx.example.net has no AAAA"));
+	spf_job_destroy(job);
+
+	/* per query under a limit of 3: the ip6 term decides */
+	req.void_limit = 3;
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PASS);
+	assert_int_equal(spf_job_void_lookups(job), 3);
+	spf_job_destroy(job);
+	req.void_limit = 0;
+
+	/* two hosts: at the limit, not past it */
+	req.sender = "a@two.example.net";
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PASS);
+	assert_int_equal(spf_job_void_lookups(job), 2);
+	spf_job_destroy(job);
+
+	/* an IPv4 client: every host has an A record, nothing to count */
+	req.sender = "a@v4mx.example.net";
+	assert_true(spf_addr_parse("192.0.2.99", &req.ip));
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+	assert_int_equal(spf_job_void_lookups(job), 0);
+	assert_int_equal(spf_job_host_voids(job), 0);
+	spf_job_destroy(job);
+}
+
 static size_t count_children(const spf_trace_t *t, spf_trace_kind_t kind)
 {
 	size_t n = 0;
@@ -624,6 +690,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_result_details, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_default_and_problem, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_void_limit_configurable, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_void_count_per_query, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_trace_tree, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_trace_typed, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_no_callback_inside_start, env_setup, env_teardown),

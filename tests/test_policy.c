@@ -269,6 +269,7 @@ static void test_config_defaults(void **state)
 	assert_false(c->hide_receiver);
 	assert_int_equal(c->lookup_time, 20);
 	assert_int_equal(c->void_limit, 2);
+	assert_int_equal(c->void_count, SPF_VOID_RFC);
 	assert_true(spf_addr_parse("127.1.2.3", &a));
 	assert_true(policy_net_match(c->skip, c->nskip, &a));
 	assert_true(spf_addr_parse("::ffff:127.0.0.1", &a));
@@ -311,7 +312,8 @@ static void test_config_values(void **state)
 	c = cfg("HELO_reject = SPF_Not_Pass\nMail_From_reject = softfail\n"
 		"PermError_reject = True\nTempError_Defer = yes\nTestOnly = 0\n"
 		"Header_Type = AR\nAuthserv_Id = mx.example.net\nHide_Receiver = Yes\n"
-		"Lookup_Time = 5\nVoid_Limit = 3\nSPF_Enhanced_Status_Codes = No\n"
+		"Lookup_Time = 5\nVoid_Limit = 3\nVoid_Count = per-query\n"
+		"SPF_Enhanced_Status_Codes = No\n"
 		"Whitelist = 192.0.2.0/24, 2001:db8::/32\nHELO_Whitelist = a.example,b.example\n"
 		"Domain_Whitelist = relay.example\nReason_Message = {rejectdefer}: {spf} x=y\n"
 		"skip_addresses =\nUserID = nobody\n", &err);
@@ -326,6 +328,7 @@ static void test_config_values(void **state)
 	assert_true(c->hide_receiver);
 	assert_int_equal(c->lookup_time, 5);
 	assert_int_equal(c->void_limit, 3);
+	assert_int_equal(c->void_count, SPF_VOID_PER_QUERY);
 	assert_false(c->enhanced_codes);
 	assert_int_equal(c->nwhitelist, 2);
 	assert_int_equal(c->nhelo_whitelist, 2);
@@ -335,8 +338,9 @@ static void test_config_values(void **state)
 	assert_int_equal(c->nskip, 0);
 	policy_config_unref(c);
 
-	c = cfg("Header_Type = both\nAuthserv_Id = HOSTNAME\n", &err);
+	c = cfg("Header_Type = both\nAuthserv_Id = HOSTNAME\nVoid_Count = RFC\n", &err);
 	assert_non_null(c);
+	assert_int_equal(c->void_count, SPF_VOID_RFC);
 	assert_int_equal(c->header_type, POLICY_HDR_BOTH);
 	assert_null(c->authserv_id);
 	policy_config_unref(c);
@@ -352,6 +356,8 @@ static void test_config_errors(void **state)
 		{ "Lookup_Time = 0\n", "Lookup_Time must be" },
 		{ "Lookup_Time = 20s\n", "Lookup_Time must be" },
 		{ "Void_Limit = -1\n", "Void_Limit must be" },
+		{ "Void_Count = pyspf\n", "test.conf:1: Void_Count must be rfc or per-query" },
+		{ "Void_Count = per query\n", "Void_Count must be rfc or per-query" },
 		{ "skip_addresses = 127.0.0.0/33\n", "bad entry '127.0.0.0/33'" },
 		{ "Whitelist = 192.0.2.0/24,nonsense\n", "bad entry 'nonsense'" },
 		{ "Header_Type = XML\n", "Header_Type must be" },

@@ -440,6 +440,15 @@ static const char *apply(policy_config_t *c, const char *name, const char *v,
 	} else if (strcmp(name, "Void_Limit") == 0) {
 		if (!parse_uint(v, 1, 100, &c->void_limit))
 			return "Void_Limit must be a number from 1 to 100";
+	} else if (strcmp(name, "Void_Count") == 0) {
+		/* issue 17: rfc (RFC 7208 §4.6.4, a term's query) or per-query
+		 * (pyspf, so pypolicyd-spf: each MX host without an address) */
+		if (spf_streq_nocase(v, "rfc"))
+			c->void_count = SPF_VOID_RFC;
+		else if (spf_streq_nocase(v, "per-query"))
+			c->void_count = SPF_VOID_PER_QUERY;
+		else
+			return "Void_Count must be rfc or per-query";
 	} else if (strcmp(name, "Reason_Message") == 0) {
 		if (*v == '\0' || strlen(v) > 400)
 			return "Reason_Message must be 1 to 400 characters";

@@ -1176,6 +1176,7 @@ static bool start_ident(struct preq *q, spf_identity_t which)
 	r->identity = which;
 	r->receiver = receiver_of(q);
 	r->void_limit = q->cfg->void_limit;
+	r->void_count = q->cfg->void_count;
 	r->deadline_ms = q->cfg->lookup_time * 1000;
 	if (r->deadline_ms > (unsigned)left)
 		r->deadline_ms = (unsigned)left;
@@ -1271,6 +1272,7 @@ static bool whitelists(struct preq *q)
 		q->wl_req.helo = dom;
 		q->wl_req.identity = SPF_IDENTITY_MFROM;
 		q->wl_req.void_limit = cfg->void_limit;
+		q->wl_req.void_count = cfg->void_count;
 		q->wl_req.deadline_ms = cfg->whitelist_lookup_time * 1000;
 		q->wl_req.lean_trace = true;
 		q->wl_req.budget = q->c->d->budget;

@@ -166,6 +166,29 @@ static bool count_void(spf_job_t *job, struct frame *f, const spf_term_t *t,
 	return true;
 }
 
+/* SPF_VOID_PER_QUERY: the address query of MX host s got no answer and
+ * counts as a void lookup, as pyspf and Mail::SPF count it; false if
+ * over the limit. */
+static bool count_host_void(spf_job_t *job, struct frame *f, const spf_term_t *t,
+	spf_trace_t *node, const struct slot *s, const char **problem)
+{
+	++job->voids;
+	if (!job->lean)
+		trace_note(job, node, spf_arena_printf(job->arena,
+			"void lookup %u/%u: %s %s has no answer (counted per query: "
+			"--void-count per-query)", job->voids, job->void_limit,
+			spf_rrtype_str(s->type), s->name));
+	if (job->voids > job->void_limit) {
+		*problem = spf_arena_printf(job->arena,
+			"too many void lookups: '%s' in the record of %s: MX host %s has no %s "
+			"record, void lookup number %u counted per query, the limit is %u",
+			t->text, f->domain, s->name, spf_rrtype_str(s->type), job->voids,
+			job->void_limit);
+		return past_limit(job, f, t, problem);
+	}
+	return true;
+}
+
 const char *spf_loop_text(spf_arena_t *arena, const spf_term_t *t,
 	const char *target, const char *domain)
 {
@@ -351,6 +374,20 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 			f->step = TS_MX_HOSTS;
 			if (f->nhosts > 0)
 				return T_WAIT;
+		}
+		/* every host's address query, as pyspf looks them all up
+		 * before it matches; void ones are void lookups only when
+		 * counted per query */
+		if (f->step == TS_MX_HOSTS) {
+			f->step = TS_MX_COUNTED;
+			for (size_t i = 0; i < f->nhosts; i++) {
+				if (f->hosts[i] == NULL || !is_void(slot_status(f->hosts[i])))
+					continue;
+				job->host_voids++;
+				if (job->void_count == SPF_VOID_PER_QUERY &&
+				    !count_host_void(job, f, t, node, f->hosts[i], problem))
+					return T_PERMERROR;
+			}
 		}
 		for (size_t i = 0; i < f->nhosts; i++) {
 			spf_dns_status_t st = slot_status(f->hosts[i]);
@@ -917,7 +954,7 @@ static const char *const fstate_names[] = {
 };
 static const char *const term_step_names[] = {
 	[TS_COUNT] = "count", [TS_TARGET] = "target", [TS_ANSWERED] = "answered",
-	[TS_MX_HOSTS] = "mx-hosts", [TS_PTR_NAMES] = "ptr-names",
+	[TS_MX_HOSTS] = "mx-hosts", [TS_MX_COUNTED] = "mx-counted", [TS_PTR_NAMES] = "ptr-names",
 	[TS_PTR_COUNTED] = "ptr-counted",
 };
 static const char *const ptr_step_names[] = {
@@ -1122,6 +1159,7 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 	job->cb = done_cb;
 	job->cb_arg = arg;
 	job->void_limit = req->void_limit ? req->void_limit : 2;
+	job->void_count = req->void_count;
 	job->default_exp = spf_arena_strdup(arena, req->default_explanation ?
 		req->default_explanation : SPF_DEFAULT_EXPLANATION);
 	job->mctx.ip = req->ip;
@@ -1218,6 +1256,7 @@ const char *spf_job_explanation(const spf_job_t *job) { return job->explanation;
 const char *spf_job_problem(const spf_job_t *job) { return job->problem; }
 unsigned spf_job_lookups(const spf_job_t *job) { return job->lookups; }
 unsigned spf_job_void_lookups(const spf_job_t *job) { return job->voids; }
+unsigned spf_job_host_voids(const spf_job_t *job) { return job->host_voids; }
 /* the counters stop at the term past the limit (count_lookup(),
  * count_void()); with trace_past_limits the flag says it */
 bool spf_job_past_limit(const spf_job_t *job)

@@ -72,6 +72,8 @@ enum term_step {
 	TS_ANSWERED,    /* the first query answered (mx: its exchanges are
 	                 * asked for next), or the included check returned */
 	TS_MX_HOSTS,    /* mx: the exchanges' addresses answered (§5.4) */
+	TS_MX_COUNTED,  /* mx: the hosts without an answer were counted
+	                 * (spf_job_host_voids(); void lookups per query) */
 	TS_PTR_NAMES,   /* ptr: the client's validated names (§5.5) */
 	TS_PTR_COUNTED, /* ptr: no names was counted as a void lookup */
 };
@@ -204,6 +206,8 @@ struct spf_job {
 	spf_macro_ctx_t mctx;
 	const char *default_exp;
 	unsigned void_limit;
+	spf_void_count_t void_count;   /* SPF_VOID_PER_QUERY: MX hosts count */
+	unsigned host_voids;           /* spf_job_host_voids() */
 	/* Sender ID (RFC 4406, issue 5): the scope and its switches */
 	spf_scope_t scope;
 	bool v1_for_pra;
