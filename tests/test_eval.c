@@ -684,10 +684,56 @@ static void test_limits(void **state)
 	}
 }
 
+/* want_ptr_name (issue 19): the client's validated name after the
+ * result, as ptr validates it (RFC 7208 §5.5), counting no lookup and
+ * changing nothing; a name whose A is another address is not one */
+static void test_want_ptr_name(void **state)
+{
+	env_t *f = *state;
+	spf_request_t req = { .sender = "a@pn.example.com", .want_ptr_name = true };
+	spf_dns_rr_t ptr = { .type = SPF_RR_PTR, .ttl = 60 };
+	spf_job_t *job;
+
+	txt(f, "pn.example.com", "v=spf1 ip4:192.0.2.0/28 -all");
+	ptr.u.name = "liar.example.net";
+	assert_int_equal(spf_zone_add(f->zone, "9.2.0.192.in-addr.arpa", &ptr), SPF_OK);
+	ptr.u.name = "out9.relay.example.net";
+	assert_int_equal(spf_zone_add(f->zone, "9.2.0.192.in-addr.arpa", &ptr), SPF_OK);
+	addr(f, "liar.example.net", "192.0.2.99");
+	addr(f, "out9.relay.example.net", "192.0.2.9");
+	ptr.u.name = "unconfirmed.example.net";
+	assert_int_equal(spf_zone_add(f->zone, "20.2.0.192.in-addr.arpa", &ptr), SPF_OK);
+	addr(f, "unconfirmed.example.net", "192.0.2.21");
+
+	assert_true(spf_addr_parse("192.0.2.9", &req.ip));
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_non_null(job);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_PASS);
+	assert_int_equal(spf_job_lookups(job), 0);
+	assert_string_equal(spf_job_ptr_name(job), "out9.relay.example.net");
+	spf_job_destroy(job);
+
+	/* a fail, with its explanation, and still the name */
+	assert_true(spf_addr_parse("192.0.2.20", &req.ip));
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+	assert_string_equal(spf_job_mechanism(job), "-all");
+	assert_null(spf_job_ptr_name(job));
+	spf_job_destroy(job);
+
+	/* without the flag no name is looked for */
+	req.want_ptr_name = false;
+	assert_true(spf_addr_parse("192.0.2.9", &req.ip));
+	job = spf_check_sync(f->res, &req, NULL);
+	assert_null(spf_job_ptr_name(job));
+	spf_job_destroy(job);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_result_details, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_want_ptr_name, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_default_and_problem, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_void_limit_configurable, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_void_count_per_query, env_setup, env_teardown),
