@@ -99,11 +99,20 @@ ascii tree tree "${r[@]}" dup-tree.example.net
 has tree C '^`- |^\|- '
 ascii tree-limit tree "${r[@]}" flat-lookups.example.net
 
+# an explanation with an en dash: named, and escaped under C
+ascii lint-exp-dash lint "${r[@]}" exp-dash.example.net
+has lint-exp-dash C 'EN DASH \(U\+2013\) at offset 23'
+
 # senderid, dmarc
 ascii senderid senderid --offline --zone "$td/senderid.zone" optout.example
 ascii senderid-msg senderid --offline --zone "$td/senderid.zone" --message "$td/forwarded.eml"
 ascii dmarc dmarc --offline --zone "$td/demo.zone" --zone "$td/dmarc.zone" messy.example
 ascii explain-dmarc explain --offline --zone "$td/demo.zone" --zone "$td/dmarc.zone" --from 'Alice <alice@example.com>' 192.0.2.99 bounce@example.com
+
+# report: aggregate reports (from testdata/, as doc/report.md runs it)
+(cd "$td" && LC_ALL=C "$bin" report --offline --zone report.zone reports) >"$tmp/report.C" 2>&1
+if [ -s "$tmp/report.C" ] && ! LC_ALL=C grep -qP '[^\x00-\x7F]' "$tmp/report.C"; then ok "report: ascii"
+else bad "report: ascii" "empty or non-ASCII"; sed 's/^/  | /' "$tmp/report.C" | head; fi
 
 # batch: text lines from stdin
 printf '192.0.2.99 alice@example.com\n192.0.2.99 a@greedy.example.org\nbogus\n' >"$tmp/batch.in"

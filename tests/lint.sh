@@ -66,6 +66,15 @@ draft.invalid: 3 errors, 1 warning, 0 notes; 1 record, 0 DNS lookups (limit 10),
 [exit 2]
 EOF
 # pass for the whole Internet without +all (issue 17)
+# L-EXP names the typographic character in the explanation (issue 17)
+same lint-exp-en-dash -- lint --offline --zone "$td/lint-rules.zone" exp-dash.example.net <<'EOF'
+exp-dash.example.net: v=spf1 ip4:192.0.2.0/24 -all exp=why.exp-dash.example.net
+                                                   ^~~~~~~~~~~~~~~~~~~~~~~~~~~~
+warning[L-EXP]: the explanation at why.exp-dash.example.net contains the non-ASCII character EN DASH (U+2013) at offset 23: receivers ignore it; type '-' instead (RFC 7208 §6.2)
+
+exp-dash.example.net: 0 errors, 1 warning, 0 notes; 1 record, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
+[exit 0]
+EOF
 same lint-pass-wide -- lint --offline --strict --zone "$td/lint-rules.zone" wide.example.net <<'EOF'
 wide.example.net: v=spf1 ip4:0.0.0.0/1 ip4:128.0.0.0/1 ip6:::/1 ip6:8000::/1 -all
                          ^~~~~~~~~~~~~

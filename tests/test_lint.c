@@ -432,6 +432,27 @@ static const struct mcase msgs[] = {
 	  "'include:i.example.org' includes i.example.org, which the tree already includes "
 	  "from the record of draft.invalid: its subtree is evaluated again and spends 3 "
 	  "more of the 10 DNS lookups", 7 },
+	/* L-EXP names the typographic characters as the record parser does
+	 * (issue 17): en dash, no-break space, curly quotes */
+	{ "exp-en-dash", Z "e.example.org. TXT \"Not our server \xe2\x80\x93 see %{d}\"\n",
+	  NULL, "v=spf1 -all exp=e.example.org", "L-EXP",
+	  "contains the non-ASCII character EN DASH (U+2013) at offset 15: receivers "
+	  "ignore it; type '-' instead", -1 },
+	{ "exp-nbsp", Z "e.example.org. TXT \"Not\xc2\xa0ours\"\n",
+	  NULL, "v=spf1 -all exp=e.example.org", "L-EXP",
+	  "NO-BREAK SPACE (U+00A0) at offset 3", -1 },
+	{ "exp-curly-quote", Z "e.example.org. TXT \"\xe2\x80\x9cours\xe2\x80\x9d\"\n",
+	  NULL, "v=spf1 -all exp=e.example.org", "L-EXP",
+	  "LEFT DOUBLE QUOTATION MARK (U+201C) at offset 0", -1 },
+	{ "exp-other-char", Z "e.example.org. TXT \"caf\xc3\xa9\"\n",
+	  NULL, "v=spf1 -all exp=e.example.org", "L-EXP",
+	  "contains the non-ASCII character U+00E9 at offset 3", -1 },
+	{ "exp-bad-byte", Z "e.example.org. TXT \"ab\xff\"\n",
+	  NULL, "v=spf1 -all exp=e.example.org", "L-EXP",
+	  "contains the non-ASCII byte 0xFF at offset 2", -1 },
+	{ "exp-control", Z "e.example.org. TXT \"a\\009b\"\n",
+	  NULL, "v=spf1 -all exp=e.example.org", "L-EXP",
+	  "contains the control byte 0x09 at offset 1", -1 },
 	{ "special-name", NULL, NULL, "v=spf1 ip4:192.0.2.0/24 ip4:172.16.5.0/24 -all",
 	  "L-SPECIAL-RANGE", "'ip4:172.16.5.0/24' is inside 172.16.0.0/12, Private-Use (RFC 1918)", 24 },
 };

@@ -1135,14 +1135,41 @@ static void check_exp(spf_lint_t *l, const struct lnode *n,
 		return;
 	}
 	rr = spf_dns_answer_rr(lt->mx, 0);
-	for (size_t i = 0; i < rr->u.txt.len; i++)
-		if (rr->u.txt.data[i] >= 0x80 || rr->u.txt.data[i] < 0x20) {
+	for (size_t i = 0; i < rr->u.txt.len; i++) {
+		const unsigned char *b = rr->u.txt.data + i;
+		const char *name, *ascii;
+		uint32_t cp;
+		size_t seq;
+
+		if (*b < 0x20) {
 			finding(l, "L-EXP", SPF_LINT_WARNING, n, "6.2", t,
-			    "the explanation at %s contains a non-ASCII or "
-			    "control byte at offset %zu: receivers ignore it",
-			    lt->target, i);
+			    "the explanation at %s contains the control byte "
+			    "0x%02X at offset %zu: receivers ignore it",
+			    lt->target, *b, i);
 			return;
 		}
+		if (*b < 0x80)
+			continue;
+		/* as the record parser names them (spf_char_name()) */
+		name = spf_char_name(b, rr->u.txt.len - i, &cp, &seq, &ascii);
+		if (name != NULL)
+			finding(l, "L-EXP", SPF_LINT_WARNING, n, "6.2", t,
+			    "the explanation at %s contains the non-ASCII "
+			    "character %s (U+%04X) at offset %zu: receivers "
+			    "ignore it; %s", lt->target, name, (unsigned)cp, i,
+			    ascii);
+		else if (cp != 0)
+			finding(l, "L-EXP", SPF_LINT_WARNING, n, "6.2", t,
+			    "the explanation at %s contains the non-ASCII "
+			    "character U+%04X at offset %zu: receivers ignore "
+			    "it", lt->target, (unsigned)cp, i);
+		else
+			finding(l, "L-EXP", SPF_LINT_WARNING, n, "6.2", t,
+			    "the explanation at %s contains the non-ASCII byte "
+			    "0x%02X at offset %zu: receivers ignore it",
+			    lt->target, *b, i);
+		return;
+	}
 	if (!spf_macro_check((const char *)rr->u.txt.data, rr->u.txt.len,
 	    SPF_MACRO_EXP, &eo, &em))
 		finding(l, "L-EXP", SPF_LINT_WARNING, n, "6.2", t,
