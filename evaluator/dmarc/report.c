@@ -3,43 +3,98 @@
  * RFC 7489 appendix C before it) into spf_report_t.
  *
  * DESCRIPTION
- *	libxml2 reads the document into a tree with XML_PARSE_NONET (no
- *	network) and without XML_PARSE_NOENT, XML_PARSE_DTDLOAD or
- *	XML_PARSE_HUGE: entities are never substituted, no external subset
- *	is fetched and libxml2's own size limits hold.  Beyond that, the
- *	SAX callbacks for a DOCTYPE stop the parser at once: reports have
- *	no DTD, and the billion-laughs and external-entity attacks need
- *	one, so they end before an entity is even declared.
+ *	libxml2's SAX2 parser reads the document as a stream: no tree is
+ *	built, so memory is the records kept, not a DOM several times the
+ *	size of the file.  It runs with XML_PARSE_NONET (no network) and
+ *	without XML_PARSE_NOENT, XML_PARSE_DTDLOAD or XML_PARSE_HUGE:
+ *	entities are never substituted, no external subset is fetched and
+ *	libxml2's own limits (depth, name and text lengths) hold.  The SAX
+ *	callbacks for a DOCTYPE and an entity declaration stop the parser
+ *	at once: reports have no DTD, and the billion-laughs and
+ *	external-entity attacks need one.
  *
- *	Elements are matched by local name, so a report in the RFC 9990
- *	namespace reads like one in none.  Unknown elements (<extensions>,
- *	<reason>, <human_result>, ...) are skipped.  Every string is
- *	trimmed and copied into the report's arena; the tree is freed
- *	before returning.
+ *	Elements are matched by local name on their path from <feedback>,
+ *	so a report in the RFC 9990 namespace reads like one in none, and
+ *	the first of a repeated field counts.  Unknown elements
+ *	(<extensions>, <reason>, <human_result>, ...) are skipped.  The
+ *	text of a field is collected (at most FIELD_MAX bytes), trimmed and
+ *	copied into the report's arena.
  *
  * DIAGNOSTICS
  *	One line in why: libxml2's message and line for XML that does not
  *	parse, "a DOCTYPE" for a document with one, the root element when
  *	it is not <feedback>, the record number for a record without a
- *	valid source_ip or count.
+ *	valid source_ip or count, a field over FIELD_MAX bytes.
  */
 #include "report.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
-#include <libxml/tree.h>
+
+#define FIELD_MAX 4096
+#define STACK_MAX 64
+
+/* the elements a report's path is made of; E_OTHER for any other */
+enum el {
+	E_OTHER, E_FEEDBACK, E_VERSION, E_REPORT_METADATA, E_ORG_NAME, E_EMAIL,
+	E_REPORT_ID, E_DATE_RANGE, E_BEGIN, E_END, E_POLICY_PUBLISHED,
+	E_DOMAIN, E_ADKIM, E_ASPF, E_P, E_SP, E_NP, E_RECORD, E_ROW,
+	E_SOURCE_IP, E_COUNT, E_POLICY_EVALUATED, E_DISPOSITION, E_DKIM,
+	E_SPF, E_IDENTIFIERS, E_HEADER_FROM, E_ENVELOPE_FROM, E_ENVELOPE_TO,
+	E_AUTH_RESULTS, E_SELECTOR, E_SCOPE, E_RESULT,
+};
+
+static const char *const el_names[] = {
+	"", "feedback", "version", "report_metadata", "org_name", "email",
+	"report_id", "date_range", "begin", "end", "policy_published",
+	"domain", "adkim", "aspf", "p", "sp", "np", "record", "row",
+	"source_ip", "count", "policy_evaluated", "disposition", "dkim",
+	"spf", "identifiers", "header_from", "envelope_from", "envelope_to",
+	"auth_results", "selector", "scope", "result",
+};
+
+static enum el el_of(const char *name)
+{
+	for (size_t i = 1; i < sizeof(el_names) / sizeof(el_names[0]); i++)
+		if (strcmp(el_names[i], name) == 0)
+			return (enum el)i;
+	return E_OTHER;
+}
+
+/* a growable array of auth results while a record is read */
+struct auths {
+	spf_report_auth_t *a;
+	size_t n, cap;
+};
 
 struct reader {
+	xmlParserCtxtPtr ctxt;
 	spf_arena_t *arena;
+	spf_report_t *rep;
 	char *why;
 	size_t whylen;
-	bool oom;
+	bool failed, oom, doctype, seen_root, seen_md_pp;
+	/* the path: element ids from the root */
+	enum el stack[STACK_MAX];
+	size_t depth;
+	/* the field being collected: where it goes, at which depth */
+	const char **slot;
+	size_t slot_depth;
+	spf_buf_t text;
+	const char *begin, *end;
+	const char *count;             /* the record's <count> */
+	/* the records so far, and the one being read */
+	spf_report_record_t *recs;
+	size_t nrecs, caprecs;
+	spf_report_record_t cur;
+	bool in_record;
+	struct auths dkim, spf;
+	spf_report_auth_t *auth;      /* the <dkim> or <spf> being read */
 };
 
 static void say(struct reader *rd, const char *fmt, ...)
@@ -48,54 +103,17 @@ static void say(struct reader *rd, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (rd->failed)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(rd->why, rd->whylen, fmt, ap);
 	va_end(ap);
 }
 
-static bool is(const xmlNode *n, const char *name)
+static void stop(struct reader *rd)
 {
-	return n->type == XML_ELEMENT_NODE &&
-		strcmp((const char *)n->name, name) == 0;
-}
-
-static const xmlNode *child(const xmlNode *n, const char *name)
-{
-	for (const xmlNode *c = n ? n->children : NULL; c != NULL; c = c->next)
-		if (is(c, name))
-			return c;
-	return NULL;
-}
-
-/* The trimmed text of n (NULL for NULL), in the arena. */
-static const char *text(struct reader *rd, const xmlNode *n)
-{
-	xmlChar *s;
-	const char *b, *e;
-	char *out;
-
-	if (n == NULL)
-		return NULL;
-	s = xmlNodeGetContent(n);
-	if (s == NULL)
-		return NULL;
-	b = (const char *)s;
-	while (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')
-		b++;
-	e = b + strlen(b);
-	while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-	    e[-1] == '\n'))
-		e--;
-	out = spf_arena_strndup(rd->arena, b, (size_t)(e - b));
-	if (out == NULL)
-		rd->oom = true;
-	xmlFree(s);
-	return out;
-}
-
-static const char *field(struct reader *rd, const xmlNode *n, const char *name)
-{
-	return text(rd, child(n, name));
+	rd->failed = true;
+	xmlStopParser(rd->ctxt);
 }
 
 /* A decimal number of at most 20 digits fitting in 64 bits. */
@@ -114,50 +132,13 @@ static bool number(const char *s, uint64_t *out)
 	return true;
 }
 
-static int64_t date(struct reader *rd, const xmlNode *range, const char *name)
+static int64_t date(const char *s)
 {
 	uint64_t v;
 
-	if (!number(field(rd, range, name), &v) || v > INT64_MAX)
+	if (!number(s, &v) || v > INT64_MAX)
 		return -1;
 	return (int64_t)v;
-}
-
-static size_t count_children(const xmlNode *n, const char *name)
-{
-	size_t k = 0;
-
-	for (const xmlNode *c = n ? n->children : NULL; c != NULL; c = c->next)
-		if (is(c, name))
-			k++;
-	return k;
-}
-
-static const spf_report_auth_t *auths(struct reader *rd, const xmlNode *ar,
-	const char *name, size_t *n)
-{
-	spf_report_auth_t *a;
-	size_t k = count_children(ar, name), i = 0;
-
-	*n = 0;
-	if (k == 0)
-		return NULL;
-	a = spf_arena_alloc(rd->arena, k * sizeof(*a));
-	if (a == NULL) {
-		rd->oom = true;
-		return NULL;
-	}
-	for (const xmlNode *c = ar->children; c != NULL; c = c->next) {
-		if (!is(c, name))
-			continue;
-		a[i].domain = field(rd, c, "domain");
-		a[i].selector = field(rd, c, "selector");
-		a[i].scope = field(rd, c, "scope");
-		a[i].result = field(rd, c, "result");
-		i++;
-	}
-	*n = k;
-	return a;
 }
 
 static bool address_ok(const char *s)
@@ -179,81 +160,283 @@ static const char *shown(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-static bool record(struct reader *rd, const xmlNode *n, size_t number_,
-	spf_report_record_t *r)
+static spf_report_auth_t *auth_new(struct reader *rd, struct auths *a)
 {
-	const xmlNode *row = child(n, "row"), *pe = child(row, "policy_evaluated");
-	const xmlNode *id = child(n, "identifiers"), *ar = child(n, "auth_results");
-	const char *count;
-	char buf[48];
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 4;
+		spf_report_auth_t *n = spf_realloc(a->a, cap * sizeof(*n));
 
-	r->source_ip = field(rd, row, "source_ip");
-	if (r->source_ip == NULL) {
-		say(rd, "record %zu has no <source_ip>", number_);
-		return false;
+		if (n == NULL) {
+			rd->oom = true;
+			stop(rd);
+			return NULL;
+		}
+		a->a = n, a->cap = cap;
 	}
-	if (!address_ok(r->source_ip)) {
-		say(rd, "record %zu: source_ip '%s' is not an IP address",
-			number_, shown(r->source_ip, buf, sizeof(buf)));
-		return false;
-	}
-	count = field(rd, row, "count");
-	if (!number(count, &r->count)) {
-		say(rd, "record %zu: count '%s' is not a number", number_,
-			count ? shown(count, buf, sizeof(buf)) : "");
-		return false;
-	}
-	r->disposition = field(rd, pe, "disposition");
-	r->dkim = field(rd, pe, "dkim");
-	r->spf = field(rd, pe, "spf");
-	r->header_from = field(rd, id, "header_from");
-	r->envelope_from = field(rd, id, "envelope_from");
-	r->envelope_to = field(rd, id, "envelope_to");
-	r->dkim_results = auths(rd, ar, "dkim", &r->ndkim);
-	r->spf_results = auths(rd, ar, "spf", &r->nspf);
-	return true;
+	memset(&a->a[a->n], 0, sizeof(a->a[0]));
+	return &a->a[a->n++];
 }
 
-static bool feedback(struct reader *rd, const xmlNode *root, spf_report_t *rep)
+/* Copy the auth results read into the arena. */
+static const spf_report_auth_t *auth_keep(struct reader *rd, struct auths *a,
+	size_t *n)
 {
-	const xmlNode *md = child(root, "report_metadata");
-	const xmlNode *pp = child(root, "policy_published");
-	spf_report_record_t *recs;
-	size_t k = count_children(root, "record"), i = 0;
+	spf_report_auth_t *out;
 
-	if (md == NULL && pp == NULL) {
-		say(rd, "not a DMARC aggregate report: <feedback> has neither "
-			"<report_metadata> nor <policy_published>");
-		return false;
+	*n = 0;
+	if (a->n == 0)
+		return NULL;
+	out = spf_arena_alloc(rd->arena, a->n * sizeof(*out));
+	if (out == NULL) {
+		rd->oom = true;
+		return NULL;
 	}
-	rep->version = field(rd, root, "version");
-	rep->org_name = field(rd, md, "org_name");
-	rep->email = field(rd, md, "email");
-	rep->report_id = field(rd, md, "report_id");
-	rep->begin = date(rd, child(md, "date_range"), "begin");
-	rep->end = date(rd, child(md, "date_range"), "end");
-	rep->domain = field(rd, pp, "domain");
-	rep->adkim = field(rd, pp, "adkim");
-	rep->aspf = field(rd, pp, "aspf");
-	rep->p = field(rd, pp, "p");
-	rep->sp = field(rd, pp, "sp");
-	rep->np = field(rd, pp, "np");
-	if (k > 0) {
-		recs = spf_arena_alloc(rd->arena, k * sizeof(*recs));
-		if (recs == NULL) {
+	memcpy(out, a->a, a->n * sizeof(*out));
+	*n = a->n;
+	a->n = 0;
+	return out;
+}
+
+static void record_end(struct reader *rd)
+{
+	spf_report_record_t *r = &rd->cur;
+	size_t no = rd->nrecs + 1;
+	char buf[48];
+
+	if (r->source_ip == NULL) {
+		say(rd, "record %zu has no <source_ip>", no);
+		stop(rd);
+		return;
+	}
+	if (!address_ok(r->source_ip)) {
+		say(rd, "record %zu: source_ip '%s' is not an IP address", no,
+			shown(r->source_ip, buf, sizeof(buf)));
+		stop(rd);
+		return;
+	}
+	if (!number(rd->count, &r->count)) {
+		say(rd, "record %zu: count '%s' is not a number", no,
+			rd->count ? shown(rd->count, buf, sizeof(buf)) : "");
+		stop(rd);
+		return;
+	}
+	r->dkim_results = auth_keep(rd, &rd->dkim, &r->ndkim);
+	r->spf_results = auth_keep(rd, &rd->spf, &r->nspf);
+	if (rd->nrecs == rd->caprecs) {
+		size_t cap = rd->caprecs ? rd->caprecs * 2 : 16;
+		spf_report_record_t *n = spf_realloc(rd->recs, cap * sizeof(*n));
+
+		if (n == NULL) {
 			rd->oom = true;
-			return false;
+			stop(rd);
+			return;
 		}
-		for (const xmlNode *c = root->children; c != NULL; c = c->next)
-			if (is(c, "record")) {
-				if (!record(rd, c, i + 1, &recs[i]))
-					return false;
-				i++;
-			}
-		rep->records = recs;
-		rep->nrecords = k;
+		rd->recs = n, rd->caprecs = cap;
 	}
-	return !rd->oom;
+	rd->recs[rd->nrecs++] = *r;
+	if (rd->oom)
+		stop(rd);
+}
+
+/* Where the text of the element just opened goes, or NULL. */
+static const char **slot_for(struct reader *rd)
+{
+	const enum el *s = rd->stack;
+	size_t d = rd->depth;
+	spf_report_t *rep = rd->rep;
+	spf_report_record_t *r = &rd->cur;
+
+	if (d == 2 && s[1] == E_VERSION)
+		return &rep->version;
+	if (d == 3 && s[1] == E_REPORT_METADATA) {
+		switch (s[2]) {
+		case E_ORG_NAME: return &rep->org_name;
+		case E_EMAIL: return &rep->email;
+		case E_REPORT_ID: return &rep->report_id;
+		default: return NULL;
+		}
+	}
+	if (d == 4 && s[1] == E_REPORT_METADATA && s[2] == E_DATE_RANGE)
+		return s[3] == E_BEGIN ? &rd->begin : s[3] == E_END ? &rd->end : NULL;
+	if (d == 3 && s[1] == E_POLICY_PUBLISHED) {
+		switch (s[2]) {
+		case E_DOMAIN: return &rep->domain;
+		case E_ADKIM: return &rep->adkim;
+		case E_ASPF: return &rep->aspf;
+		case E_P: return &rep->p;
+		case E_SP: return &rep->sp;
+		case E_NP: return &rep->np;
+		default: return NULL;
+		}
+	}
+	if (!rd->in_record || d < 4)
+		return NULL;
+	if (d == 4 && s[2] == E_ROW)
+		return s[3] == E_SOURCE_IP ? &r->source_ip : s[3] == E_COUNT ?
+			&rd->count : NULL;
+	if (d == 5 && s[2] == E_ROW && s[3] == E_POLICY_EVALUATED) {
+		switch (s[4]) {
+		case E_DISPOSITION: return &r->disposition;
+		case E_DKIM: return &r->dkim;
+		case E_SPF: return &r->spf;
+		default: return NULL;
+		}
+	}
+	if (d == 4 && s[2] == E_IDENTIFIERS) {
+		switch (s[3]) {
+		case E_HEADER_FROM: return &r->header_from;
+		case E_ENVELOPE_FROM: return &r->envelope_from;
+		case E_ENVELOPE_TO: return &r->envelope_to;
+		default: return NULL;
+		}
+	}
+	if (d == 5 && s[2] == E_AUTH_RESULTS && rd->auth != NULL) {
+		switch (s[4]) {
+		case E_DOMAIN: return &rd->auth->domain;
+		case E_SELECTOR: return &rd->auth->selector;
+		case E_SCOPE: return &rd->auth->scope;
+		case E_RESULT: return &rd->auth->result;
+		default: return NULL;
+		}
+	}
+	return NULL;
+}
+
+static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
+	const xmlChar *uri, int nns, const xmlChar **ns, int nattr, int ndef,
+	const xmlChar **attrs)
+{
+	struct reader *rd = ctx;
+	enum el e = el_of((const char *)local);
+	const char **slot;
+
+	(void)prefix, (void)uri, (void)nns, (void)ns, (void)nattr, (void)ndef,
+		(void)attrs;
+	if (rd->failed)
+		return;
+	if (rd->depth == 0) {
+		if (e != E_FEEDBACK) {
+			char buf[48];
+
+			say(rd, "not a DMARC aggregate report: the root element is "
+				"<%s>, not <feedback>", shown((const char *)local, buf,
+				sizeof(buf)));
+			stop(rd);
+			return;
+		}
+		rd->seen_root = true;
+	}
+	if (rd->depth >= STACK_MAX) {
+		rd->depth++;
+		return;
+	}
+	rd->stack[rd->depth++] = e;
+	if (rd->depth == 2 && (e == E_REPORT_METADATA || e == E_POLICY_PUBLISHED))
+		rd->seen_md_pp = true;
+	if (rd->depth == 2 && e == E_RECORD) {
+		memset(&rd->cur, 0, sizeof(rd->cur));
+		rd->count = NULL;
+		rd->in_record = true;
+		rd->dkim.n = rd->spf.n = 0;
+		rd->auth = NULL;
+		return;
+	}
+	if (rd->in_record && rd->depth == 4 && rd->stack[2] == E_AUTH_RESULTS &&
+	    (e == E_DKIM || e == E_SPF)) {
+		rd->auth = auth_new(rd, e == E_DKIM ? &rd->dkim : &rd->spf);
+		return;
+	}
+	if (rd->slot != NULL)
+		return;   /* inside a field: its text includes this one's */
+	slot = slot_for(rd);
+	if (slot != NULL && *slot == NULL) {
+		rd->slot = slot;
+		rd->slot_depth = rd->depth;
+		spf_buf_reset(&rd->text);
+	}
+}
+
+static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix,
+	const xmlChar *uri)
+{
+	struct reader *rd = ctx;
+
+	(void)local, (void)prefix, (void)uri;
+	if (rd->failed || rd->depth == 0)
+		return;
+	if (rd->slot != NULL && rd->depth == rd->slot_depth) {
+		const char *b = spf_buf_cstr(&rd->text), *e;
+		char *out;
+
+		while (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')
+			b++;
+		e = b + strlen(b);
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+		    e[-1] == '\n'))
+			e--;
+		out = spf_arena_strndup(rd->arena, b, (size_t)(e - b));
+		if (out == NULL) {
+			rd->oom = true;
+			stop(rd);
+			return;
+		}
+		*rd->slot = out;
+		rd->slot = NULL;
+	}
+	if (rd->depth <= STACK_MAX) {
+		enum el e = rd->stack[rd->depth - 1];
+
+		if (rd->depth == 2 && e == E_RECORD) {
+			record_end(rd);
+			rd->in_record = false;
+		} else if (rd->depth == 4 && rd->in_record && (e == E_DKIM ||
+		    e == E_SPF) && rd->stack[2] == E_AUTH_RESULTS) {
+			rd->auth = NULL;
+		}
+	}
+	rd->depth--;
+}
+
+static void on_text(void *ctx, const xmlChar *ch, int len)
+{
+	struct reader *rd = ctx;
+
+	if (rd->failed || rd->slot == NULL || len <= 0)
+		return;
+	if (rd->text.len + (size_t)len > FIELD_MAX) {
+		say(rd, "<%s> is longer than %d bytes",
+			el_names[rd->stack[rd->slot_depth - 1]], FIELD_MAX);
+		stop(rd);
+		return;
+	}
+	if (spf_buf_append(&rd->text, ch, (size_t)len) != SPF_OK) {
+		rd->oom = true;
+		stop(rd);
+	}
+}
+
+/* ---- refusing a DTD ---- */
+
+static void no_doctype(void *ctx, const xmlChar *name, const xmlChar *ext,
+	const xmlChar *sys)
+{
+	struct reader *rd = ctx;
+
+	(void)name, (void)ext, (void)sys;
+	rd->doctype = true;
+	stop(rd);
+}
+
+static void no_entity(void *ctx, const xmlChar *name, int type,
+	const xmlChar *pub, const xmlChar *sys, xmlChar *content)
+{
+	(void)name, (void)type, (void)pub, (void)sys, (void)content;
+	no_doctype(ctx, NULL, NULL, NULL);
+}
+
+static void quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx, (void)msg;
 }
 
 /* why on one line: control bytes become spaces, trailing ones go */
@@ -268,46 +451,30 @@ static void one_line(char *why)
 		why[--n] = '\0';
 }
 
-/* ---- refusing a DTD ---- */
-
-struct guard {
-	bool doctype;
-};
-
-static void no_doctype(void *ctx, const xmlChar *name, const xmlChar *ext,
-	const xmlChar *sys)
+static void xml_error(struct reader *rd)
 {
-	xmlParserCtxtPtr c = ctx;
+	const xmlError *e = xmlCtxtGetLastError(rd->ctxt);
+	char msg[120] = "not well-formed";
 
-	(void)name, (void)ext, (void)sys;
-	((struct guard *)c->_private)->doctype = true;
-	xmlStopParser(c);
-}
+	if (e != NULL && e->message != NULL) {
+		size_t n = strlen(e->message);
 
-static void no_entity(void *ctx, const xmlChar *name, int type,
-	const xmlChar *pub, const xmlChar *sys, xmlChar *content)
-{
-	xmlParserCtxtPtr c = ctx;
-
-	(void)name, (void)type, (void)pub, (void)sys, (void)content;
-	((struct guard *)c->_private)->doctype = true;
-	xmlStopParser(c);
-}
-
-static void quiet(void *ctx, const char *msg, ...)
-{
-	(void)ctx, (void)msg;
+		if (n >= sizeof(msg))
+			n = sizeof(msg) - 1;
+		memcpy(msg, e->message, n);
+		msg[n] = '\0';
+		one_line(msg);
+	}
+	if (e != NULL && e->code == XML_ERR_NO_MEMORY)
+		rd->oom = true;
+	say(rd, "not XML: %s (line %d)", msg, e ? e->line : 0);
 }
 
 spf_status_t spf_report_parse(const void *xml, size_t len, spf_report_t **out,
 	char *why, size_t whylen)
 {
 	struct reader rd = { .why = why, .whylen = whylen };
-	struct guard g = { false };
-	xmlParserCtxtPtr ctxt = NULL;
-	xmlDocPtr doc = NULL;
-	const xmlNode *root;
-	spf_report_t *rep;
+	xmlSAXHandler sax;
 	spf_status_t st = SPF_EINVAL;
 
 	*out = NULL;
@@ -317,79 +484,81 @@ spf_status_t spf_report_parse(const void *xml, size_t len, spf_report_t **out,
 		say(&rd, "the XML is over %u bytes", SPF_REPORT_MAX_BYTES);
 		return SPF_EINVAL;
 	}
+	memset(&sax, 0, sizeof(sax));
+	sax.initialized = XML_SAX2_MAGIC;
+	sax.startElementNs = on_start;
+	sax.endElementNs = on_end;
+	sax.characters = on_text;
+	sax.cdataBlock = on_text;
+	sax.internalSubset = no_doctype;
+	sax.externalSubset = no_doctype;
+	sax.entityDecl = no_entity;
+	sax.error = quiet;
+	sax.warning = quiet;
+	spf_buf_init(&rd.text, FIELD_MAX + 1);
 	rd.arena = spf_arena_create();
-	if (rd.arena == NULL)
-		return SPF_ENOMEM;
-	rep = spf_arena_alloc(rd.arena, sizeof(*rep));
-	ctxt = xmlNewParserCtxt();
-	if (rep == NULL || ctxt == NULL) {
+	if (rd.arena != NULL)
+		rd.rep = spf_arena_alloc(rd.arena, sizeof(*rd.rep));
+	if (rd.rep != NULL)
+		rd.ctxt = xmlCreatePushParserCtxt(&sax, &rd, NULL, 0, NULL);
+	if (rd.ctxt == NULL) {
 		st = SPF_ENOMEM;
 		goto done;
 	}
-	rep->priv = rd.arena;
-	ctxt->_private = &g;
-	ctxt->sax->internalSubset = no_doctype;
-	ctxt->sax->externalSubset = no_doctype;
-	ctxt->sax->entityDecl = no_entity;
-	ctxt->sax->error = quiet;
-	ctxt->sax->warning = quiet;
-	xmlSetGenericErrorFunc(NULL, quiet);
-	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
-		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (g.doctype) {
+	rd.rep->priv = rd.arena;
+	xmlCtxtUseOptions(rd.ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR |
+		XML_PARSE_NOWARNING);
+	xmlParseChunk(rd.ctxt, xml, (int)len, 1);
+	if (rd.doctype) {
+		rd.failed = false;
 		say(&rd, "the XML has a DOCTYPE (entity declarations are refused; "
 			"reports have none)");
 		goto done;
 	}
-	if (doc == NULL || !ctxt->wellFormed) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		char msg[120] = "not well-formed";
-
-		if (e != NULL && e->message != NULL) {
-			size_t n = strlen(e->message);
-
-			while (n > 0 && (e->message[n - 1] == '\n' ||
-			    e->message[n - 1] == ' '))
-				n--;
-			if (n >= sizeof(msg))
-				n = sizeof(msg) - 1;
-			memcpy(msg, e->message, n);
-			msg[n] = '\0';
-		}
-		if (e != NULL && e->code == XML_ERR_NO_MEMORY) {
-			st = SPF_ENOMEM;
-			goto done;
-		}
-		say(&rd, "not XML: %s (line %d)", msg, e ? e->line : 0);
+	if (rd.oom) {
+		st = SPF_ENOMEM;
 		goto done;
 	}
-	if (doc->intSubset != NULL || doc->extSubset != NULL) {
-		say(&rd, "the XML has a DOCTYPE (reports have none)");
+	if (rd.failed)
 		goto done;
-	}
-	root = xmlDocGetRootElement(doc);
-	if (root == NULL || !is(root, "feedback")) {
-		char buf[48];
-
-		say(&rd, "not a DMARC aggregate report: the root element is <%s>, "
-			"not <feedback>", root ? shown((const char *)root->name,
-			buf, sizeof(buf)) : "");
-		goto done;
-	}
-	if (!feedback(&rd, root, rep)) {
+	if (!rd.ctxt->wellFormed || !rd.seen_root) {
+		xml_error(&rd);
 		if (rd.oom)
 			st = SPF_ENOMEM;
 		goto done;
 	}
+	if (!rd.seen_md_pp) {
+		say(&rd, "not a DMARC aggregate report: <feedback> has neither "
+			"<report_metadata> nor <policy_published>");
+		goto done;
+	}
+	rd.rep->begin = date(rd.begin);
+	rd.rep->end = date(rd.end);
+	if (rd.nrecs > 0) {
+		spf_report_record_t *recs = spf_arena_alloc(rd.arena,
+			rd.nrecs * sizeof(*recs));
+
+		if (recs == NULL) {
+			st = SPF_ENOMEM;
+			goto done;
+		}
+		memcpy(recs, rd.recs, rd.nrecs * sizeof(*recs));
+		rd.rep->records = recs;
+		rd.rep->nrecords = rd.nrecs;
+	}
 	st = SPF_OK;
-	*out = rep;
+	*out = rd.rep;
 	rd.arena = NULL;
 done:
 	if (whylen > 0)
 		one_line(why);
-	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
+	if (rd.ctxt != NULL)
+		xmlFreeParserCtxt(rd.ctxt);
 	spf_arena_destroy(rd.arena);
+	spf_buf_finish(&rd.text);
+	spf_free(rd.recs);
+	spf_free(rd.dkim.a);
+	spf_free(rd.spf.a);
 	return st;
 }
 
