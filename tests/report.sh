@@ -89,6 +89,10 @@ head -c 73400320 /dev/zero | gzip -1 >"$tmp/bomb.xml.gz"
 expect gzip-bomb 65 'gzip: more than 67108864 bytes once decompressed' --stderr -- report "${z[@]}" "$tmp/bomb.xml.gz"
 # a file over --max-size as read
 expect oversized 65 'more than 1024 bytes \(--max-size\)' --stderr -- report "${z[@]}" --max-size 1024 reports/microsoft-ns.xml
+# a field past 4096 bytes
+printf '<feedback><report_metadata><org_name>%s</org_name></report_metadata></feedback>' \
+  "$(head -c 5000 /dev/zero | tr '\0' x)" >"$tmp/long.xml"
+expect long-field 65 '<org_name> is longer than 4096 bytes' --stderr -- report "${z[@]}" "$tmp/long.xml"
 expect unreadable 66 'nosuch.xml: cannot open' --stderr -- report "${z[@]}" nosuch.xml
 
 # usage
