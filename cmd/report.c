@@ -74,6 +74,7 @@ static const char report_usage[] =
 	"spfcheck explain line to copy.\n"
 	"\n"
 	"options:\n"
+	"  --records               each report's records too (text, or --json)\n"
 	"  --sources               with --json: each group's sources too\n"
 	"  --csv                   one CSV row per source\n"
 	"  --what-if               with a draft --record 'v=spf1 ...' (once; other\n"
@@ -208,7 +209,7 @@ static void table_free(struct table *t)
 
 struct run {
 	struct common_opts co;
-	bool json, csv, sources, what_if;
+	bool json, csv, sources, what_if, list_records;
 	size_t max;
 	/* reading */
 	struct table stab;
@@ -345,6 +346,62 @@ static const char *pr(const char *s, char *buf, size_t len)
 	return s == NULL ? "-" : cmd_printable(s, buf, len);
 }
 
+/* the auth results of a record, "dkim example.com/sel pass, spf ..." */
+static void auths_text(const spf_report_record_t *r)
+{
+	char a[256], b[256], c[256];
+	bool first = true;
+
+	for (size_t i = 0; i < r->ndkim; i++, first = false)
+		printf("%sdkim %s%s%s %s", first ? "" : ", ",
+			pr(r->dkim_results[i].domain, a, sizeof(a)),
+			r->dkim_results[i].selector ? "/" : "",
+			r->dkim_results[i].selector ? pr(r->dkim_results[i].selector,
+			b, sizeof(b)) : "", pr(r->dkim_results[i].result, c, sizeof(c)));
+	for (size_t i = 0; i < r->nspf; i++, first = false)
+		printf("%sspf %s%s%s %s", first ? "" : ", ",
+			pr(r->spf_results[i].domain, a, sizeof(a)),
+			r->spf_results[i].scope ? "/" : "",
+			r->spf_results[i].scope ? pr(r->spf_results[i].scope, b,
+			sizeof(b)) : "", pr(r->spf_results[i].result, c, sizeof(c)));
+	if (first)
+		fputs("-", stdout);
+}
+
+static json_t *auths_json(const spf_report_auth_t *a, size_t n, bool dkim)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "domain", cmd_json_text(a[i].domain));
+		json_object_set_new(o, dkim ? "selector" : "scope",
+			cmd_json_text(dkim ? a[i].selector : a[i].scope));
+		json_object_set_new(o, "result", cmd_json_text(a[i].result));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static json_t *record_json(const spf_report_record_t *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "source_ip", cmd_json_text(r->source_ip));
+	json_object_set_new(o, "count", json_integer((json_int_t)(r->count > INT64_MAX ?
+		INT64_MAX : r->count)));
+	json_object_set_new(o, "disposition", cmd_json_text(r->disposition));
+	json_object_set_new(o, "dkim", cmd_json_text(r->dkim));
+	json_object_set_new(o, "spf", cmd_json_text(r->spf));
+	json_object_set_new(o, "header_from", cmd_json_text(r->header_from));
+	json_object_set_new(o, "envelope_from", cmd_json_text(r->envelope_from));
+	json_object_set_new(o, "envelope_to", cmd_json_text(r->envelope_to));
+	json_object_set_new(o, "auth_dkim", auths_json(r->dkim_results, r->ndkim, true));
+	json_object_set_new(o, "auth_spf", auths_json(r->spf_results, r->nspf, false));
+	return o;
+}
+
 static void report_line(struct run *rn, const char *file,
 	const spf_report_t *rep, spf_wrap_t kind, uint64_t msgs)
 {
@@ -370,6 +427,13 @@ static void report_line(struct run *rn, const char *file,
 		json_object_set_new(o, "aspf", cmd_json_text(rep->aspf));
 		json_object_set_new(o, "records", json_integer((json_int_t)rep->nrecords));
 		json_object_set_new(o, "messages", json_integer((json_int_t)msgs));
+		if (rn->list_records) {
+			json_t *l = json_array();
+
+			for (size_t i = 0; i < rep->nrecords; i++)
+				json_array_append_new(l, record_json(&rep->records[i]));
+			json_object_set_new(o, "record_list", l);
+		}
 		json_array_append_new(rn->jreports, o);
 		return;
 	}
@@ -387,6 +451,20 @@ static void report_line(struct run *rn, const char *file,
 	printf(" aspf=%s, %zu record%s, %" PRIu64 " message%s\n",
 		rep->aspf ? pr(rep->aspf, b, sizeof(b)) : "r", rep->nrecords,
 		rep->nrecords == 1 ? "" : "s", msgs, msgs == 1 ? "" : "s");
+	for (size_t i = 0; rn->list_records && i < rep->nrecords; i++) {
+		const spf_report_record_t *r = &rep->records[i];
+
+		printf("    %s  count %" PRIu64 "  %s", r->source_ip, r->count,
+			pr(r->disposition, a, sizeof(a)));
+		printf("  dkim %s", pr(r->dkim, a, sizeof(a)));
+		printf("  spf %s", pr(r->spf, a, sizeof(a)));
+		printf("  From %s", pr(r->header_from, a, sizeof(a)));
+		if (r->envelope_from != NULL)
+			printf("  MAIL FROM %s", pr(r->envelope_from, a, sizeof(a)));
+		fputs("\n      auth: ", stdout);
+		auths_text(r);
+		fputc('\n', stdout);
+	}
 }
 
 static void show_progress(struct run *rn, bool last)
@@ -1164,6 +1242,7 @@ int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "sources", no_argument, NULL, 's' },
+		{ "records", no_argument, NULL, 'r' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "what-if", no_argument, NULL, 'w' },
 		{ "domain", required_argument, NULL, 'd' },
@@ -1198,6 +1277,9 @@ int cmd_report(int argc, char **argv)
 		switch (opt) {
 		case 's':
 			rn.sources = true;
+			break;
+		case 'r':
+			rn.list_records = true;
 			break;
 		case 'c':
 			rn.csv = true;
@@ -1237,6 +1319,10 @@ int cmd_report(int argc, char **argv)
 	}
 	if (rn.json && rn.csv) {
 		cmd_error("report: --json and --csv cannot be used together");
+		return EXIT_USAGE;
+	}
+	if (rn.list_records && rn.csv) {
+		cmd_error("report: --records goes with text or --json, not --csv");
 		return EXIT_USAGE;
 	}
 	if (rn.sources && !rn.json) {

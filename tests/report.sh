@@ -40,6 +40,8 @@ golden eml report "${z[@]}" reports/fastmail.eml
 golden directory report "${z[@]}" reports
 golden json-sources report "${z[@]}" --json --sources reports
 golden csv report "${z[@]}" --csv reports
+golden records report "${z[@]}" --records reports/microsoft-ns.xml reports/yahoo.zip
+golden json-records report "${z[@]}" --json --records reports/yahoo.zip
 golden what-if report "${z[@]}" --what-if \
   --record 'v=spf1 ip4:192.0.2.0/25 ip4:203.0.113.9 include:spf.protection.outlook.com -all' reports
 "$bin" report "${z[@]}" - <reports/google.xml.gz >"$tmp/stdin" 2>&1
@@ -101,6 +103,7 @@ expect usage-json-csv 64 '--json and --csv cannot be used together' --stderr -- 
 expect usage-what-if 64 'needs a draft --record' --stderr -- report "${z[@]}" --what-if reports
 expect usage-draft 64 'goes with --what-if' --stderr -- report "${z[@]}" --record 'v=spf1 -all' reports
 expect usage-max-size 64 "--max-size: 'lots' is not a size" --stderr -- report "${z[@]}" --max-size lots reports
+expect usage-records-csv 64 '--records goes with text or --json' --stderr -- report "${z[@]}" --records --csv reports
 expect usage-sources 64 '--sources goes with --json' --stderr -- report "${z[@]}" --sources reports
 
 echo "report: $pass passed, $fail failed"
