@@ -341,6 +341,7 @@ int cmd_json_print(json_t *o, bool compact)
 
 	if (o == NULL)
 		return -1;
+	cmd_charset_raw();   /* JSON is UTF-8 in every locale (--json did it too) */
 	text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6) |
 		(compact ? JSON_COMPACT : JSON_INDENT(2)));
 	if (text == NULL)
