@@ -307,6 +307,18 @@ json_t *cmd_json_text(const char *s);
 /* The same for len bytes that may hold NUL (JSON "\u0000"). */
 json_t *cmd_json_textn(const char *s, size_t len);
 
+/* --format text|dot of explain and tree: *dot set; false after
+ * printing the error. */
+bool cmd_parse_format(const char *arg, bool *dot);
+#define CMD_FORMAT_HELP(what) \
+	"  --format text|dot       text (default), or " what " as a Graphviz dot\n" \
+	"                          graph (render with: dot -Tsvg)\n"
+/* s inside a double-quoted Graphviz ID: the bytes as spf_escape_byte()'s
+ * SPF_ESC_HEX shows them (one line of ASCII), then '"' and '\\' escaped
+ * for dot, so no DNS-derived text can end the string or start one of
+ * dot's escapes. */
+void cmd_dot_string(FILE *out, const char *s);
+
 /* check's text line for one identity ("pass  domain=...  mechanism=..."). */
 void cmd_ident_line(FILE *out, const struct cmd_ident *id);
 

@@ -48,6 +48,7 @@ static const char explain_usage[] =
 	"  --authserv-id NAME      authserv-id of Authentication-Results\n"
 	"  --debug                 each state and step of the evaluation, one line\n"
 	"                          each, on standard error\n"
+	CMD_FORMAT_HELP("the evaluation tree")
 	CMD_DMARC_HELP
 	COMMON_HELP
 	"  -h, --help              this text\n"
@@ -623,6 +624,137 @@ static void explain_text(struct ctx *c)
 	verdict(c, root);
 }
 
+static void ctx_init(struct ctx *c, const struct cmd_ident *id, bool color);
+
+/* ---- Graphviz dot: the same tree as a graph ---- */
+
+static const char *dot_color(spf_result_t r)
+{
+	switch (r) {
+	case SPF_RESULT_PASS: return "darkgreen";
+	case SPF_RESULT_FAIL: return "red3";
+	case SPF_RESULT_SOFTFAIL: return "darkorange3";
+	case SPF_RESULT_NEUTRAL:
+	case SPF_RESULT_NONE: return "blue3";
+	default: return "magenta3";
+	}
+}
+
+/* One node of the trace and its children, as dot statements; *id
+ * numbers the nodes (prefix keeps the identities apart). */
+static void dot_node(const struct ctx *c, const spf_trace_t *t,
+	const char *prefix, unsigned parent, unsigned *id)
+{
+	unsigned me = ++*id;
+	FILE *o = c->out;
+
+	switch (t->kind) {
+	case SPF_TRACE_CHECK: {
+		const spf_trace_t *rec = check_record(t);
+
+		fprintf(o, "\t\t%s%u [shape=box, style=\"rounded,bold\", color=%s, "
+			"label=\"", prefix, me, dot_color(t->result));
+		cmd_dot_string(o, t->label);
+		if (rec != NULL) {
+			char head[97];
+
+			snprintf(head, sizeof(head), "%s", rec->label);
+			fputs("\\n", o);
+			cmd_dot_string(o, head);
+			if (strlen(rec->label) >= sizeof(head))
+				fputs("...", o);
+		} else {
+			fputs("\\nno usable SPF record", o);
+		}
+		fprintf(o, "\\n→ %s", spf_result_str(t->result));
+		if (t->beyond_limit)
+			fputs("\\n(beyond the limit)", o);
+		fputs("\"];\n", o);
+		break;
+	}
+	case SPF_TRACE_TERM: {
+		bool deciding = is_deciding(c, t);
+		spf_result_t qr = spf_qualifier_result(t->qualifier);
+
+		fprintf(o, "\t\t%s%u [shape=box, label=\"", prefix, me);
+		cmd_dot_string(o, t->label);
+		fprintf(o, "\\n%s", t->outcome == SPF_TERM_MATCH ? "match" :
+			t->outcome == SPF_TERM_NO_MATCH ? "no match" :
+			t->outcome == SPF_TERM_ERROR ? "error" :
+			t->outcome == SPF_TERM_SKIPPED ? "skipped" : "not reached");
+		if (t->outcome == SPF_TERM_MATCH && !t->modifier && t->count == 1)
+			fprintf(o, " → %s", spf_result_str(qr));
+		if (queries_dns(t) && t->outcome != SPF_TERM_NOT_REACHED) {
+			unsigned lk, vd;
+
+			term_counts(t, &lk, &vd);
+			fprintf(o, "\\nlookups %u/10, void %u/%u", lk, vd, c->void_limit);
+		}
+		fputc('"', o);
+		if (deciding)
+			fprintf(o, ", penwidth=2.5, color=%s, fontcolor=%s",
+				t->outcome == SPF_TERM_ERROR ? "magenta3" : dot_color(qr),
+				t->outcome == SPF_TERM_ERROR ? "magenta3" : dot_color(qr));
+		else if (t->outcome == SPF_TERM_NOT_REACHED || t->beyond_limit)
+			fputs(", style=dashed, color=gray50, fontcolor=gray50", o);
+		fputs("];\n", o);
+		break;
+	}
+	case SPF_TRACE_NOTE:
+		fprintf(o, "\t\t%s%u [shape=note, label=\"", prefix, me);
+		cmd_dot_string(o, t->label);
+		fputs("\"];\n", o);
+		break;
+	default:
+		/* DNS answers, the record, the explanation: in the text view */
+		--*id;
+		return;
+	}
+	if (parent != 0)
+		fprintf(o, "\t\t%s%u -> %s%u;\n", prefix, parent, prefix, me);
+	for (const spf_trace_t *k = t->first; k != NULL; k = k->next)
+		dot_node(c, k, prefix, me, id);
+}
+
+static void explain_dot_ident(struct ctx *c, const char *prefix)
+{
+	const spf_job_t *job = c->id->job;
+	const spf_trace_t *root = spf_job_trace(job);
+	unsigned id = 0;
+
+	fprintf(c->out, "\tsubgraph cluster_%s {\n\t\tlabel=\"%s identity: ",
+		prefix, c->id->req.identity == SPF_IDENTITY_HELO ? "HELO" : "MAIL FROM");
+	cmd_dot_string(c->out, spf_job_sender(job));
+	fprintf(c->out, ", client %s → %s\";\n", c->ip,
+		spf_result_str(spf_job_result(job)));
+	if (root != NULL) {
+		mark_deciding(c, root);
+		dot_node(c, root, prefix, 0, &id);
+	}
+	if (id == 0)    /* a cluster needs a node: the result alone */
+		fprintf(c->out, "\t\t%s0 [shape=box, label=\"%s\"];\n", prefix,
+			spf_result_str(spf_job_result(job)));
+	fputs("\t}\n", c->out);
+}
+
+static void explain_dot(const struct cmd_eval *ev)
+{
+	struct ctx c;
+
+	fputs("digraph spf {\n"
+		"\tgraph [rankdir=LR, fontname=\"Helvetica\", fontsize=11];\n"
+		"\tnode [fontname=\"Helvetica\", fontsize=10];\n", stdout);
+	if (ev->helo.used && ev->helo.job) {
+		ctx_init(&c, &ev->helo, false);
+		explain_dot_ident(&c, "helo");
+	}
+	if (ev->mfrom.used && ev->mfrom.job) {
+		ctx_init(&c, &ev->mfrom, false);
+		explain_dot_ident(&c, "mfrom");
+	}
+	fputs("}\n", stdout);
+}
+
 /* ---- JSON: the same tree as data ---- */
 
 static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
@@ -787,6 +919,7 @@ int cmd_explain(int argc, char **argv)
 		{ "header", required_argument, NULL, 'R' },
 		{ "authserv-id", required_argument, NULL, 'A' },
 		{ "debug", no_argument, NULL, 'D' },
+		{ "format", required_argument, NULL, 'T' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "dkim-domain", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
@@ -807,6 +940,7 @@ int cmd_explain(int argc, char **argv)
 	enum cmd_identities ids = CMD_ID_MFROM;
 	enum cmd_headers hdrs = CMD_HDR_NONE;
 	const char *authserv_id = NULL, *color = "auto";
+	bool dot = false;
 	char *owned = NULL, *owned_helo = NULL;
 	char why[512];
 	spf_status_t st;
@@ -848,6 +982,10 @@ int cmd_explain(int argc, char **argv)
 		case 'D':
 			req.debug = stderr;
 			break;
+		case 'T':
+			if (!cmd_parse_format(optarg, &dot))
+				return EXIT_USAGE;
+			break;
 		case 'F':
 		case 'K':
 			if (!cmd_dmarc_arg(&da, opt == 'F', optarg))
@@ -863,6 +1001,11 @@ int cmd_explain(int argc, char **argv)
 		default:   /* ':' (a value missing) or an unknown option */
 			return cmd_option_error("explain", opt, argv[optind - 1]);
 		}
+	}
+	if (dot && (co.json || hdrs != CMD_HDR_NONE || da.from_arg != NULL)) {
+		cmd_error("--format dot draws the evaluation tree only: not with %s",
+			co.json ? "--json" : hdrs != CMD_HDR_NONE ? "--header" : "--from");
+		return EXIT_USAGE;
 	}
 	npos = argc - optind;
 	if (!cmd_operands("explain", argc, argv, optind, ids == CMD_ID_HELO ? 1 : 2, 2,
@@ -912,7 +1055,9 @@ int cmd_explain(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto out;
 	}
-	if (co.json) {
+	if (dot) {
+		explain_dot(&ev);
+	} else if (co.json) {
 		json_t *o = explain_json(&ev);
 
 		if (o != NULL)

@@ -54,6 +54,41 @@ const char *cmd_printable(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+void cmd_dot_string(FILE *out, const char *s)
+{
+	char one[5];
+
+	/* each byte in its one-line ASCII form (spf_escape_byte, \xHH for
+	 * controls, non-ASCII and '\\'), then quoted for dot: in a
+	 * double-quoted ID only '"' and '\\' are special (a backslash
+	 * starts dot's own escapes: \n, \l, \N, ...) */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		size_t w = spf_escape_byte(*p, SPF_ESC_HEX, one);
+
+		for (size_t i = 0; i < w; i++) {
+			if (one[i] == '"' || one[i] == '\\')
+				fputc('\\', out);
+			fputc(one[i], out);
+		}
+	}
+}
+
+bool cmd_parse_format(const char *arg, bool *dot)
+{
+	char p[128];
+
+	if (strcmp(arg, "text") == 0)
+		*dot = false;
+	else if (strcmp(arg, "dot") == 0)
+		*dot = true;
+	else {
+		cmd_error("--format must be text or dot, not '%s'",
+			cmd_printable(arg, p, sizeof(p)));
+		return false;
+	}
+	return true;
+}
+
 bool cmd_parse_identities(const char *arg, enum cmd_identities *out)
 {
 	if (strcmp(arg, "mfrom") == 0 || strcmp(arg, "mailfrom") == 0)

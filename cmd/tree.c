@@ -55,6 +55,7 @@ static const char tree_usage[] =
 	"                          with the term and the includes behind each\n"
 	"  --ip ADDRESS            instead: which term decides ADDRESS, through which\n"
 	"                          includes (no sender needed)\n"
+	CMD_FORMAT_HELP("the lookup-cost tree")
 	COMMON_HELP_ZONE COMMON_HELP_DNS COMMON_HELP_JSON COMMON_HELP_VOID
 	"  -h, --help              this text\n"
 	"\n"
@@ -225,6 +226,60 @@ static void tree_text(FILE *out, const struct tree *t)
 	else
 		fprintf(out, "; %u to spare", MAX_LOOKUPS - c.lookups);
 	fputc('\n', out);
+}
+
+/* The same tree as a Graphviz dot graph: a node per line, an edge
+ * from each include or redirect to the terms of its record. */
+static void tree_dot(FILE *out, const struct tree *t)
+{
+	const spf_lint_t *lint = t->lint;
+	size_t last[MAX_TREE_DEPTH + 1] = { 0 };
+	spf_lint_counts_t c;
+
+	spf_lint_counts(lint, &c);
+	fputs("digraph spf_tree {\n"
+		"\tgraph [rankdir=LR, fontname=\"Helvetica\", fontsize=11];\n"
+		"\tnode [shape=box, fontname=\"Helvetica\", fontsize=10];\n"
+		"\tn0 [style=\"rounded,bold\", label=\"", out);
+	cmd_dot_string(out, spf_lint_domain(lint));
+	fprintf(out, "\\n%u DNS lookup%s (limit %d), %u void (limit %u)\"%s];\n",
+		c.lookups, c.lookups == 1 ? "" : "s", MAX_LOOKUPS, c.voids,
+		t->void_limit, c.lookups > MAX_LOOKUPS || c.voids > t->void_limit ?
+		", color=red3" : "");
+	for (size_t i = 0; i < t->n; i++) {
+		const spf_lint_lookup_t *e = spf_lint_lookup(lint, i);
+		unsigned d = e->depth > MAX_TREE_DEPTH ? MAX_TREE_DEPTH : e->depth;
+		const char *prov = e->mech == SPF_MECH_INCLUDE || e->is_redirect ?
+			cmd_provider_name(t->prov, e->target) : NULL;
+		const char *sw = state_words(e->state);
+		bool over = e->number > MAX_LOOKUPS;
+
+		fprintf(out, "\tn%zu [label=\"", i + 1);
+		cmd_dot_string(out, e->term);
+		if (prov != NULL) {
+			fputs("\\n", out);
+			cmd_dot_string(out, prov);
+		}
+		fprintf(out, "\\nown 1, tree %u, void %u, total %u", e->subtree,
+			e->voids, e->number);
+		if (sw != NULL)
+			fprintf(out, "\\n%s", sw);
+		if (e->number == t->over_lookup && t->over_lookup != 0)
+			fprintf(out, "\\nlookup %u: past the limit of %d", e->number,
+				MAX_LOOKUPS);
+		if (t->over_void == i + 1)
+			fprintf(out, "\\nvoid lookup %u: past the limit of %u",
+				t->void_limit + 1, t->void_limit);
+		fputc('"', out);
+		if (over || t->over_void == i + 1)
+			fputs(", color=red3, fontcolor=red3", out);
+		else if (e->void4 || sw != NULL)
+			fputs(", color=darkorange3", out);
+		fputs("];\n", out);
+		fprintf(out, "\tn%zu -> n%zu;\n", d > 0 ? last[d - 1] : (size_t)0, i + 1);
+		last[d] = i + 1;
+	}
+	fputs("}\n", out);
 }
 
 static json_t *tree_json(const struct tree *t, bool draft)
@@ -554,6 +609,7 @@ int cmd_tree(int argc, char **argv)
 		{ "providers", required_argument, NULL, 'P' },
 		{ "networks", no_argument, NULL, 'N' },
 		{ "ip", required_argument, NULL, 'i' },
+		{ "format", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -568,7 +624,7 @@ int cmd_tree(int argc, char **argv)
 	const char *domain = NULL, *prov_file = NULL, *ip_arg = NULL;
 	spf_networks_t *nw = NULL;
 	spf_addr_t ip;
-	bool networks = false;
+	bool networks = false, dot = false;
 	char why[256];
 	char *owned = NULL;
 	spf_lint_counts_t c;
@@ -602,6 +658,10 @@ int cmd_tree(int argc, char **argv)
 		case 'i':
 			ip_arg = optarg;
 			break;
+		case 'T':
+			if (!cmd_parse_format(optarg, &dot))
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			fputs(tree_usage, stdout);
 			return 0;
@@ -618,6 +678,11 @@ int cmd_tree(int argc, char **argv)
 	req.draft_len = req.draft != NULL ? strlen(req.draft) : 0;
 	if (domain == NULL && req.draft == NULL) {
 		cmd_error("tree needs DOMAIN or --record 'v=spf1 ...' (see spfcheck tree --help)");
+		return EXIT_USAGE;
+	}
+	if (dot && (co.json || networks || ip_arg != NULL)) {
+		cmd_error("--format dot draws the lookup-cost tree only: not with %s",
+			co.json ? "--json" : ip_arg != NULL ? "--ip" : "--networks");
 		return EXIT_USAGE;
 	}
 	if (ip_arg != NULL) {
@@ -712,6 +777,8 @@ int cmd_tree(int argc, char **argv)
 			sizeof(top[0]) && top[s] != NULL ? top[s] : "no usable record");
 		if (spf_lint_top_state(lint) == SPF_LINT_STATE_SYNTAX)
 			tree_text(stdout, &t);
+	} else if (dot) {
+		tree_dot(stdout, &t);
 	} else {
 		tree_text(stdout, &t);
 	}

@@ -75,6 +75,8 @@ expect_has policyd-options "spfcheck policyd --" --config --listen --user --log 
 expect listen-prefixes "spfcheck policyd --listen " "inet: unix:"
 expect lint-options "spfcheck lint --st" "--strict"
 expect tree-command "spfcheck tr" "tree"
+expect format-values "spfcheck tree --format " "dot text"
+expect explain-format-values "spfcheck explain --format d" "dot"
 expect diff-compact-help-line "spfcheck diff --of" "--offline"
 : >draft.zone
 : >dummy.txt
