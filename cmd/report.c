@@ -808,6 +808,8 @@ static bool align(struct run *rn)
 			t.val[j] = nmemo++;
 			t.n++;
 		}
+		if (memo == NULL || known == NULL)
+			goto done;
 		s->aligned = memo[t.val[j]];
 		s->align_known = known[t.val[j]];
 	}
@@ -930,8 +932,10 @@ static bool group(struct run *rn)
 	}
 	sort_run = rn;
 	for (size_t k = 0; k < rn->ngrp; k++)
-		qsort(rn->grp[k].src, rn->grp[k].nsrc, sizeof(size_t), cmp_src);
-	qsort(rn->grp, rn->ngrp, sizeof(*rn->grp), cmp_group);
+		if (rn->grp[k].nsrc > 1)
+			qsort(rn->grp[k].src, rn->grp[k].nsrc, sizeof(size_t), cmp_src);
+	if (rn->ngrp > 1)
+		qsort(rn->grp, rn->ngrp, sizeof(*rn->grp), cmp_group);
 	for (size_t k = 0; k < rn->ngrp; k++)
 		for (size_t i = 0; i < rn->grp[k].nsrc; i++)
 			rn->src[rn->grp[k].src[i]].group = k;
@@ -1355,7 +1359,7 @@ int cmd_report(int argc, char **argv)
 	show_progress(&rn, true);
 	if (!evaluate(&rn, res, false) || !align(&rn))
 		goto done;
-	if (rn.what_if) {
+	if (rn.what_if && draft != NULL) {
 		if (domain == NULL && rn.several_domains) {
 			cmd_error("report --what-if: the reports are for several "
 				"domains; say which with --domain");

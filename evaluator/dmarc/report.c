@@ -497,11 +497,9 @@ spf_status_t spf_report_parse(const void *xml, size_t len, spf_report_t **out,
 	sax.warning = quiet;
 	spf_buf_init(&rd.text, FIELD_MAX + 1);
 	rd.arena = spf_arena_create();
-	if (rd.arena != NULL)
-		rd.rep = spf_arena_alloc(rd.arena, sizeof(*rd.rep));
-	if (rd.rep != NULL)
-		rd.ctxt = xmlCreatePushParserCtxt(&sax, &rd, NULL, 0, NULL);
-	if (rd.ctxt == NULL) {
+	if (rd.arena == NULL ||
+	    (rd.rep = spf_arena_alloc(rd.arena, sizeof(*rd.rep))) == NULL ||
+	    (rd.ctxt = xmlCreatePushParserCtxt(&sax, &rd, NULL, 0, NULL)) == NULL) {
 		st = SPF_ENOMEM;
 		goto done;
 	}
