@@ -98,6 +98,12 @@ ascii diff diff "${d[@]}" example.com --record 'v=spf1 mx -all'
 ascii tree tree "${r[@]}" dup-tree.example.net
 has tree C '^`- |^\|- '
 ascii tree-limit tree "${r[@]}" flat-lookups.example.net
+ascii tree-networks tree --offline --zone "$td/tree.zone" --networks redir.example.com
+ascii tree-ip tree --offline --zone "$td/tree.zone" small.example.com --ip 198.51.100.7
+has tree-ip C 'pass, by ip4:198\.51\.100\.0/26  via include:_spf\.google\.com > include:_netblocks\.google\.com'
+ascii tree-dot tree --offline --zone "$td/tree.zone" --format dot shop.example.com
+ascii explain-dot explain "${d[@]}" --format dot 192.0.2.99 alice@example.com
+has explain-dot C 'match -> fail'
 
 # an explanation with an en dash: named, and escaped under C
 ascii lint-exp-dash lint "${r[@]}" exp-dash.example.net
