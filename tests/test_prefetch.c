@@ -66,6 +66,16 @@ static const char zone_text[] =
 	"mxv7.victim.example. IN MX 10 h7.victim.example.\n"
 	"mxv8.victim.example. IN MX 10 h8.victim.example.\n"
 	"h0.victim.example.  IN A 192.0.2.200\n"
+	/* issue 17, void lookups counted per query: three AAAA-less MX
+	 * hosts stop evaluation at the mx term for an IPv6 client */
+	"pq.example.         IN TXT \"v=spf1 mx:v4.victim.example a:0.victim.example "
+	"a:1.victim.example ip6:2001:db8:77::/48 -all\"\n"
+	"v4.victim.example.  IN MX 10 m1.victim.example.\n"
+	"v4.victim.example.  IN MX 20 m2.victim.example.\n"
+	"v4.victim.example.  IN MX 30 m3.victim.example.\n"
+	"m1.victim.example.  IN A 192.0.2.201\n"
+	"m2.victim.example.  IN A 192.0.2.202\n"
+	"m3.victim.example.  IN A 192.0.2.203\n"
 	"i2.victim.example.  IN TXT \"v=spf1 -all\"\n"
 	/* speculation past an include that cannot pass without DNS */
 	"after.example.      IN TXT \"v=spf1 ip4:198.51.100.0/24 include:i2.example "
@@ -153,12 +163,17 @@ struct outcome {
 	unsigned long wire_queries, coalesced, fixture_queries, victim_queries;
 };
 
+/* how evaluate_as() counts void lookups (SPF_VOID_RFC unless a test
+ * says otherwise) */
+static spf_void_count_t void_count;
+
 static void evaluate_as(struct world *w, const char *ip, const char *sender,
 	bool no_prefetch, struct outcome *o)
 {
 	spf_resolver_t *res = resolver(w);
 	spf_request_t req = { .sender = sender, .helo = "mx.example.org",
-		.no_prefetch = no_prefetch, .now = 1700000000 };
+		.no_prefetch = no_prefetch, .now = 1700000000,
+		.void_count = void_count };
 	spf_resolver_stats_t st;
 	spf_job_t *job;
 
@@ -275,6 +290,34 @@ static void test_void_limit_constant_names(void **state)
 	assert_int_equal(without.victim_queries, 3);
 	assert_int_equal(with.victim_queries, 3);
 	assert_int_equal(with.fixture_queries, without.fixture_queries);
+}
+
+/* Void lookups counted per query (issue 17): evaluation stops at the mx
+ * term whose three hosts have no AAAA; speculation must not fetch the
+ * terms after it (the MX answer alone does not make them safe).  Counted
+ * per term, the same record passes at ip6 and every term is asked. */
+static void test_void_per_query_bound(void **state)
+{
+	struct world *w = *state;
+	static struct outcome with, without;
+
+	void_count = SPF_VOID_PER_QUERY;
+	evaluate_as(w, "2001:db8:77::5", "u@pq.example", false, &with);
+	evaluate_as(w, "2001:db8:77::5", "u@pq.example", true, &without);
+	void_count = SPF_VOID_RFC;
+	assert_int_equal(with.result, SPF_RESULT_PERMERROR);
+	assert_int_equal(without.result, SPF_RESULT_PERMERROR);
+	assert_int_equal(with.voids, 3);
+	/* MX and three AAAA, nothing of a:0 and a:1 */
+	assert_int_equal(without.victim_queries, 4);
+	assert_int_equal(with.victim_queries, 4);
+	assert_int_equal(with.fixture_queries, without.fixture_queries);
+	assert_string_equal(with.trace, without.trace);
+
+	evaluate_as(w, "2001:db8:77::5", "u@pq.example", false, &with);
+	assert_int_equal(with.result, SPF_RESULT_PASS);
+	assert_int_equal(with.voids, 2);
+	assert_int_equal(with.victim_queries, 6);
 }
 
 /* A term that matches without DNS comes first: pass with no lookup, and
@@ -397,6 +440,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_void_limit_reflection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_void_limit_constant_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_void_per_query_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_match_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_include_that_passes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_speculation_past_includes, setup, teardown),

@@ -34,7 +34,9 @@
  *	   or never fetched), so a term is fetched only when evaluation cannot
  *	   stop at the void limit before it: speculation sends no query past
  *	   the void limit at all.  MX host addresses are fetched once the MX
- *	   answer is known (at most MAX_MX_NAMES);
+ *	   answer is known (at most MAX_MX_NAMES); when void lookups are
+ *	   counted per query (SPF_VOID_PER_QUERY) each of them is a lookup
+ *	   that may be void too;
  *	 - is cancelled when the job's result is decided or a limit is hit.
  *
  *	When the walk has stopped or is held while evaluation goes on, each
@@ -141,6 +143,15 @@ static bool walk_count(spf_job_t *job)
 	}
 	job->w_terms++;
 	return true;
+}
+
+/* The void lookups a term of query type may spend: one, but counted per
+ * query (SPF_VOID_PER_QUERY) an mx term's hosts may each be void too,
+ * until its MX answer says how many there are. */
+static unsigned mx_weight(const spf_job_t *job, uint16_t type)
+{
+	return type == SPF_RR_MX && job->void_count == SPF_VOID_PER_QUERY ?
+		1 + MAX_MX_NAMES : 1;
 }
 
 /* May a term that sends a query be fetched?  Only if evaluation cannot
@@ -251,7 +262,7 @@ static void walk_run(spf_job_t *job)
 				return;
 			if (!walk_count(job))
 				return;
-			job->w_unsure++;
+			job->w_unsure += mx_weight(job, type);
 			if (target != NULL)
 				prefetch_query(job, target, type, PF_TERM);
 			sf->ti++;
@@ -339,8 +350,22 @@ static void on_prefetch(const spf_dns_answer_t *ans, void *arg)
 		return;   /* of no use any more */
 	switch (p->kind) {
 	case PF_HOST:
+		/* counted per query (SPF_VOID_PER_QUERY), an MX host's address
+		 * is a possible void lookup as a term's is */
+		if (job->void_count != SPF_VOID_PER_QUERY)
+			return;
+		if (st == SPF_DNS_OK)
+			job->w_unsure--;
+		else if (is_void(st))
+			job->w_voids++;
+		if (job->wstate == W_HELD) {
+			job->wstate = W_RUN;
+			walk_run(job);
+		}
 		return;
 	case PF_TERM:
+		/* the term's own lookup stays "may be void" until it is known */
+		job->w_unsure -= mx_weight(job, p->type) - 1;
 		if (st == SPF_DNS_OK) {
 			job->w_unsure--;
 			if (p->type == SPF_RR_MX &&
@@ -351,8 +376,11 @@ static void on_prefetch(const spf_dns_answer_t *ans, void *arg)
 				for (size_t i = 0; i < spf_dns_answer_count(ans); i++) {
 					const char *ex = spf_dns_answer_rr(ans, i)->u.mx.exchange;
 
-					if (spf_name_ok(ex))
-						prefetch_query(job, ex, atype, PF_HOST);
+					if (!spf_name_ok(ex))
+						continue;
+					prefetch_query(job, ex, atype, PF_HOST);
+					if (job->void_count == SPF_VOID_PER_QUERY)
+						job->w_unsure++;
 				}
 			}
 		} else if (is_void(st)) {
