@@ -232,6 +232,18 @@ struct run {
 	size_t ngrp;
 };
 
+/* Message counts add up without wrapping (a hostile report may say
+ * 18446744073709551615); JSON integers are signed 64-bit. */
+static void add(uint64_t *to, uint64_t n)
+{
+	*to = *to > UINT64_MAX - n ? UINT64_MAX : *to + n;
+}
+
+static json_t *jcount(uint64_t n)
+{
+	return json_integer((json_int_t)(n > INT64_MAX ? INT64_MAX : n));
+}
+
 static char *dup_lower(const char *s)
 {
 	char *d = spf_strdup(s);
@@ -319,8 +331,8 @@ static bool add_record(struct run *rn, const spf_report_record_t *r)
 		rn->stab.val[j] = rn->nsrc++;
 		rn->stab.n++;
 	}
-	s->count += r->count;
-	s->reported[res_index(res)] += r->count;
+	add(&s->count, r->count);
+	add(&s->reported[res_index(res)], r->count);
 	spf_free(e), spf_free(h);
 	return true;
 oom:
@@ -389,8 +401,7 @@ static json_t *record_json(const spf_report_record_t *r)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "source_ip", cmd_json_text(r->source_ip));
-	json_object_set_new(o, "count", json_integer((json_int_t)(r->count > INT64_MAX ?
-		INT64_MAX : r->count)));
+	json_object_set_new(o, "count", jcount(r->count));
 	json_object_set_new(o, "disposition", cmd_json_text(r->disposition));
 	json_object_set_new(o, "dkim", cmd_json_text(r->dkim));
 	json_object_set_new(o, "spf", cmd_json_text(r->spf));
@@ -426,7 +437,7 @@ static void report_line(struct run *rn, const char *file,
 		json_object_set_new(o, "adkim", cmd_json_text(rep->adkim));
 		json_object_set_new(o, "aspf", cmd_json_text(rep->aspf));
 		json_object_set_new(o, "records", json_integer((json_int_t)rep->nrecords));
-		json_object_set_new(o, "messages", json_integer((json_int_t)msgs));
+		json_object_set_new(o, "messages", jcount(msgs));
 		if (rn->list_records) {
 			json_t *l = json_array();
 
@@ -583,10 +594,10 @@ static bool read_report(struct run *rn, const char *file)
 			spf_report_destroy(rep);
 			return false;
 		}
-		msgs += rep->records[i].count;
+		add(&msgs, rep->records[i].count);
 	}
 	rn->records += rep->nrecords;
-	rn->messages += msgs;
+	add(&rn->messages, msgs);
 	report_line(rn, strcmp(file, "-") == 0 ? "(stdin)" : file, rep, kind, msgs);
 	spf_report_destroy(rep);
 	show_progress(rn, false);
@@ -916,17 +927,17 @@ static bool group(struct run *rn)
 		struct group *g = &rn->grp[s->group];
 
 		g->src[g->nsrc++] = i;
-		g->count += s->count;
+		add(&g->count, s->count);
 		for (int r = 0; r < NRES; r++)
-			g->reported[r] += s->reported[r];
-		g->now[res_index(spf_result_str(s->now.result))] += s->count;
+			add(&g->reported[r], s->reported[r]);
+		add(&g->now[res_index(spf_result_str(s->now.result))], s->count);
 		if (rn->what_if) {
-			g->draft[res_index(spf_result_str(s->draft.result))] += s->count;
+			add(&g->draft[res_index(spf_result_str(s->draft.result))], s->count);
 			if (s->draft.result != s->now.result)
 				g->changes = true;
 		}
 		if (s->now.result == SPF_RESULT_PASS && !s->aligned)
-			g->unaligned += s->count;
+			add(&g->unaligned, s->count);
 		if (src_bad(s))
 			g->bad = true;
 	}
@@ -968,7 +979,7 @@ static json_t *counts_json(const uint64_t c[NRES])
 
 	for (int r = 0; r < NRES; r++)
 		if (c[r] > 0)
-			json_object_set_new(o, res_names[r], json_integer((json_int_t)c[r]));
+			json_object_set_new(o, res_names[r], jcount(c[r]));
 	return o;
 }
 
@@ -1111,7 +1122,7 @@ static json_t *source_json(const struct run *rn, const struct source *s)
 	json_object_set_new(o, "ptr", cmd_json_text(s->ptr));
 	json_object_set_new(o, "envelope_domain", cmd_json_text(s->env));
 	json_object_set_new(o, "header_from", cmd_json_text(s->hfrom));
-	json_object_set_new(o, "messages", json_integer((json_int_t)s->count));
+	json_object_set_new(o, "messages", jcount(s->count));
 	json_object_set_new(o, "reported_spf", counts_json(s->reported));
 	json_object_set_new(o, "today", eval_json(&s->now));
 	json_object_set_new(o, "aligned", s->align_known ? json_boolean(s->aligned)
@@ -1129,19 +1140,19 @@ static int output_json(const struct run *rn)
 	json_object_set_new(o, "schema", json_integer(1));
 	json_object_set_new(o, "reports", json_incref(rn->jreports));
 	json_object_set_new(o, "records", json_integer((json_int_t)rn->records));
-	json_object_set_new(o, "messages", json_integer((json_int_t)rn->messages));
+	json_object_set_new(o, "messages", jcount(rn->messages));
 	for (size_t k = 0; k < rn->ngrp; k++) {
 		const struct group *g = &rn->grp[k];
 		json_t *j = json_object();
 
 		json_object_set_new(j, "organization", cmd_json_text(g->name));
 		json_object_set_new(j, "status", json_string(g->bad ? "attention" : "ok"));
-		json_object_set_new(j, "messages", json_integer((json_int_t)g->count));
+		json_object_set_new(j, "messages", jcount(g->count));
 		json_object_set_new(j, "sources", json_integer((json_int_t)g->nsrc));
 		json_object_set_new(j, "reported_spf", counts_json(g->reported));
 		json_object_set_new(j, "today", counts_json(g->now));
 		json_object_set_new(j, "passing_unaligned",
-			json_integer((json_int_t)g->unaligned));
+			jcount(g->unaligned));
 		if (rn->what_if) {
 			json_object_set_new(j, "what_if", counts_json(g->draft));
 			json_object_set_new(j, "what_if_changes", json_boolean(g->changes));

@@ -91,6 +91,10 @@ head -c 73400320 /dev/zero | gzip -1 >"$tmp/bomb.xml.gz"
 expect gzip-bomb 65 'gzip: more than 67108864 bytes once decompressed' --stderr -- report "${z[@]}" "$tmp/bomb.xml.gz"
 # a file over --max-size as read
 expect oversized 65 'more than 1024 bytes \(--max-size\)' --stderr -- report "${z[@]}" --max-size 1024 reports/microsoft-ns.xml
+# counts that would add up past 64 bits saturate
+printf '<feedback><report_metadata/><record><row><source_ip>192.0.2.1</source_ip><count>18446744073709551615</count></row></record><record><row><source_ip>192.0.2.1</source_ip><count>5</count></row></record></feedback>' >"$tmp/huge.xml"
+expect count-saturates 0 '^\[192.0.2.1\]  18446744073709551615 messages, 1 source' -- report "${z[@]}" "$tmp/huge.xml"
+expect count-json 0 '"messages": 9223372036854775807,' -- report "${z[@]}" --json "$tmp/huge.xml"
 # a field past 4096 bytes
 printf '<feedback><report_metadata><org_name>%s</org_name></report_metadata></feedback>' \
   "$(head -c 5000 /dev/zero | tr '\0' x)" >"$tmp/long.xml"
