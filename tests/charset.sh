@@ -128,6 +128,12 @@ else bad "batch: ascii" "empty or non-ASCII"; sed 's/^/  | /' "$tmp/batch.C" | h
 
 # the usage text
 ascii usage --help
+for c in check explain batch policyd senderid lint dmarc flatten diff tree report; do
+  ascii "help-$c" "$c" --help
+done
+# Graphviz output, under C too
+ascii explain-dot explain --format dot "${d[@]}" 192.0.2.99 alice@example.com
+ascii tree-dot tree --format dot "${r[@]}" dup-tree.example.net
 
 # JSON is UTF-8 whatever the locale: the same bytes under C and C.UTF-8
 for c in "lint-json lint --json --offline --record v=spf1%20ip4:192.0.2.1%20–all" \
