@@ -705,6 +705,15 @@ bool spf_resolver_answer_at_hand(spf_resolver_t *res, const char *name,
 	return ans != NULL;
 }
 
+spf_dns_answer_t *spf_resolver_cached(spf_resolver_t *res, const char *name,
+	uint16_t type)
+{
+	if (res == NULL || name == NULL || res->destroy_pending || res->opts.offline ||
+	    res->wire == NULL || res->cache == NULL || spf_zone_has_name(res->zone, name))
+		return NULL;
+	return spf_cache_get(res->cache, name, type);
+}
+
 unsigned long spf_resolver_queries(const spf_resolver_t *res)
 {
 	return res->nqueries;

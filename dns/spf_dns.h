@@ -271,6 +271,16 @@ spf_dns_query_t *spf_resolver_call_after(spf_resolver_t *res, unsigned ms,
 bool spf_resolver_answer_at_hand(spf_resolver_t *res, const char *name,
 	uint16_t type);
 
+/*
+ * The cached answer for (name, type), a new reference (unref it), or
+ * NULL: not cached (in flight, never asked, expired), or answered by the
+ * zone or offline (those come through spf_resolver_query()).  Not a
+ * query: nothing is counted.  Speculative prefetch reads what is at hand
+ * this way instead of a query and a callback for each name.
+ */
+spf_dns_answer_t *spf_resolver_cached(spf_resolver_t *res, const char *name,
+	uint16_t type);
+
 /* Number of queries started on res (for tests and statistics). */
 unsigned long spf_resolver_queries(const spf_resolver_t *res);
 

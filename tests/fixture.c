@@ -1451,4 +1451,5 @@ void fixture_clear_log(fixture_server_t *srv)
 		free(srv->log[i].name);
 	srv->nlog = 0;
 	srv->total = 0;
+	srv->max_pending = srv->npending;
 }

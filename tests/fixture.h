@@ -154,7 +154,8 @@ size_t fixture_count_for(const fixture_server_t *srv, const char *name,
  * "victim.example", one for "xvictim.example" is not). */
 size_t fixture_count_under(const fixture_server_t *srv, const char *suffix);
 
-/* Forget every logged query (the counts above restart from 0). */
+/* Forget every logged query (the counts above restart from 0, the
+ * most held at once from the replies held now). */
 void fixture_clear_log(fixture_server_t *srv);
 
 #endif

@@ -80,7 +80,18 @@ static const char zone_text[] =
 	/* speculation past an include that cannot pass without DNS */
 	"after.example.      IN TXT \"v=spf1 ip4:198.51.100.0/24 include:i2.example "
 	"include:soft.example a:h2.example mx:m.example -all\"\n"
-	"soft.example.       IN TXT \"v=spf1 ip4:203.0.113.0/24 ~all\"\n";
+	"soft.example.       IN TXT \"v=spf1 ip4:203.0.113.0/24 ~all\"\n"
+	/* a provider-shaped record: address ranges first, then lookups and
+	 * includes with names constant for the domain */
+	"brand.example.      IN TXT \"v=spf1 include:prov.example -all\"\n"
+	"prov.example.       IN TXT \"v=spf1 ip4:198.51.100.0/24 ip4:203.0.113.0/25 "
+	"ip6:2001:db8:1::/48 a:ha.prov.example mx:mb.prov.example include:pc.prov.example ~all\"\n"
+	"ha.prov.example.    IN A 198.18.0.1\n"
+	"mb.prov.example.    IN MX 10 ha.prov.example.\n"
+	"pc.prov.example.    IN TXT \"v=spf1 ip4:198.18.1.0/24 a:hc.prov.example -all\"\n"
+	"hc.prov.example.    IN A 198.18.1.200\n"
+	"brand2.example.     IN TXT \"v=spf1 include:prov.example a:h2.brand2.example -all\"\n"
+	"h2.brand2.example.  IN A 198.18.2.1\n";
 
 struct world {
 	struct event_base *base;
@@ -380,6 +391,87 @@ static void test_speculation_past_includes(void **state)
 	assert_true(with.coalesced > 0);
 }
 
+/* A provider-shaped record: the client is outside its ip4 and ip6
+ * ranges, which is known without DNS, so speculation goes past them at
+ * once and the a, mx and include lookups after them go out together
+ * (and the included record's a term once its record is in).  Without
+ * prefetch they go one at a time.  The same terms, the same queries. */
+static void test_provider_ranges_ruled_out(void **state)
+{
+	struct world *w = *state;
+	static struct outcome with, without;
+	size_t held_with, held_without;
+
+	evaluate_as(w, "192.0.2.99", "u@brand.example", false, &with);
+	held_with = fixture_max_pending(w->srv);
+	evaluate_as(w, "192.0.2.99", "u@brand.example", true, &without);
+	held_without = fixture_max_pending(w->srv);
+	assert_int_equal(with.result, SPF_RESULT_FAIL);
+	assert_string_equal(with.trace, without.trace);
+	assert_int_equal(with.fixture_queries, without.fixture_queries);
+	assert_int_equal(with.wire_queries, without.wire_queries);
+	assert_int_equal(held_without, 1);
+	/* a:ha, mx:mb and pc's record at once */
+	assert_true(held_with >= 3);
+	assert_true(with.coalesced >= 3);
+	/* inside the second ip4 range: pass there, and nothing after it
+	 * was asked (the two records only) */
+	evaluate_as(w, "203.0.113.5", "u@brand.example", false, &with);
+	assert_int_equal(with.result, SPF_RESULT_PASS);
+	assert_int_equal(with.fixture_queries, 2);
+	assert_int_equal(fixture_max_pending(w->srv), 1);
+}
+
+/* Answers at hand are read, not asked: once the provider's records and
+ * lookups are cached, the walk goes through them at once, with no query
+ * of its own, and the one lookup that is not cached (brand2's a term,
+ * after the include) goes out speculatively. */
+static void test_cached_walked_without_queries(void **state)
+{
+	struct world *w = *state;
+	spf_resolver_t *res = resolver(w);
+	spf_request_t req = { .sender = "u@brand.example", .helo = "mx.example.org",
+		.now = 1700000000 };
+	spf_resolver_stats_t before, after;
+	unsigned long asked[2];
+	spf_job_t *job;
+
+	assert_true(spf_addr_parse("192.0.2.99", &req.ip));
+	for (int np = 0; np < 2; np++) {
+		/* the provider's answers into the cache */
+		req.sender = "u@brand.example";
+		req.no_prefetch = np;
+		job = spf_check_sync(res, &req, NULL);
+		assert_non_null(job);
+		assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+		spf_job_destroy(job);
+		for (int i = 0; i < 20; i++)
+			event_base_loop(w->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		fixture_clear_log(w->srv);
+		spf_resolver_stats(res, &before);
+		req.sender = "u@brand2.example";
+		job = spf_check_sync(res, &req, NULL);
+		assert_non_null(job);
+		assert_int_equal(spf_job_result(job), SPF_RESULT_FAIL);
+		spf_job_destroy(job);
+		spf_resolver_stats(res, &after);
+		asked[np] = after.queries - before.queries;
+		/* brand2's record and its a term: nothing else is on the wire */
+		assert_int_equal(fixture_query_count(w->srv), 2);
+		assert_int_equal(after.wire_queries - before.wire_queries, 2);
+		if (np == 0) {
+			/* the a term joined the speculative query */
+			assert_int_equal(after.coalesced - before.coalesced, 1);
+		}
+		spf_resolver_destroy(res);
+		res = resolver(w);
+	}
+	spf_resolver_destroy(res);
+	/* speculation asked for h2 only: the cached records, terms and MX
+	 * hosts of prov.example and pc.prov.example were read */
+	assert_int_equal(asked[0], asked[1] + 1);
+}
+
 struct counted {
 	int done;
 	int ok;
@@ -444,6 +536,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_match_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_include_that_passes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_speculation_past_includes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_provider_ranges_ruled_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cached_walked_without_queries, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

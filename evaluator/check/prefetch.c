@@ -38,6 +38,11 @@
  *	   counted per query (SPF_VOID_PER_QUERY) each of them is a lookup
  *	   that may be void too;
  *	 - is cancelled when the job's result is decided or a limit is hit.
+ *	An answer already in the cache is read (spf_resolver_cached()), not
+ *	asked: a cached include or redirect target is walked at once, with
+ *	no wait, and a cached term's answer is counted at once, so the walk
+ *	gets through a provider's cached records in one go and costs no
+ *	query and no callback for them.
  *
  *	When the walk has stopped or is held while evaluation goes on, each
  *	record evaluation enters restarts it from evaluation's own position
@@ -178,18 +183,118 @@ static const char *walk_target(spf_job_t *job, const char *domain,
 	return tg.name;
 }
 
-/* Fetch the record of include or redirect t and wait for it; false when
- * it cannot be fetched (the walk is then stopped). */
-static bool walk_fetch_record(spf_job_t *job, const char *domain,
-	const spf_term_t *t)
-{
-	const char *target = walk_target(job, domain, t);
+static bool record_known(spf_job_t *job, const spf_dns_answer_t *ans);
 
-	if (target == NULL || !prefetch_query(job, target, SPF_RR_TXT, PF_RECORD)) {
+/*
+ * Fetch the record of include or redirect t (of the innermost record,
+ * sf) and wait for it.  A record in the cache is walked at once, with
+ * no query and no wait (the walk stays W_RUN).  False when it cannot be
+ * fetched or walked (the walk is then stopped).
+ */
+static bool walk_fetch_record(spf_job_t *job, struct sframe *sf,
+	const spf_term_t *t, bool redirect)
+{
+	const char *target = walk_target(job, sf->domain, t);
+	spf_dns_answer_t *ans;
+	bool ok;
+
+	if (target == NULL) {
+		walk_stop(job, W_OFF);
+		return false;
+	}
+	if (redirect)
+		sf->redirected = true;
+	else
+		sf->ti++;
+	ans = spf_resolver_cached(job->res, target, SPF_RR_TXT);
+	if (ans != NULL) {
+		ok = record_known(job, ans);
+		spf_dns_answer_unref(ans);
+		return ok;
+	}
+	if (!prefetch_query(job, target, SPF_RR_TXT, PF_RECORD)) {
 		walk_stop(job, W_OFF);
 		return false;
 	}
 	job->wstate = W_WAIT;
+	return true;
+}
+
+/* A speculative MX host's address is known (status st): counted per
+ * query (SPF_VOID_PER_QUERY) it is a possible void lookup as a term's
+ * is, counted in w_unsure while not known. */
+static void host_known(spf_job_t *job, spf_dns_status_t st)
+{
+	if (job->void_count != SPF_VOID_PER_QUERY)
+		return;
+	if (st == SPF_DNS_OK)
+		job->w_unsure--;
+	else if (is_void(st))
+		job->w_voids++;
+}
+
+/* The answer of a term's lookup is known (ans; w_unsure counted the
+ * term as not known yet, mx_weight() of it): count it as evaluation
+ * will, and fetch the hosts of an MX.  False when evaluation stops at a
+ * temperror there (the walk is then stopped). */
+static bool term_known(spf_job_t *job, const spf_dns_answer_t *ans)
+{
+	spf_dns_status_t st = spf_dns_answer_status(ans);
+	uint16_t type = spf_dns_answer_type(ans);
+
+	/* the term's own lookup stays "may be void" until it is known */
+	job->w_unsure -= mx_weight(job, type) - 1;
+	if (is_void(st)) {
+		job->w_voids++;
+		return true;
+	}
+	if (st != SPF_DNS_OK) {
+		walk_stop(job, W_OFF);
+		return false;
+	}
+	job->w_unsure--;
+	if (type == SPF_RR_MX && spf_dns_answer_count(ans) <= MAX_MX_NAMES) {
+		uint16_t atype = job->mctx.ip.family == 4 ? SPF_RR_A : SPF_RR_AAAA;
+
+		for (size_t i = 0; i < spf_dns_answer_count(ans); i++) {
+			const char *ex = spf_dns_answer_rr(ans, i)->u.mx.exchange;
+			spf_dns_answer_t *c;
+
+			if (!spf_name_ok(ex))
+				continue;
+			if (job->void_count == SPF_VOID_PER_QUERY)
+				job->w_unsure++;
+			c = spf_resolver_cached(job->res, ex, atype);
+			if (c != NULL) {
+				/* at hand already */
+				host_known(job, spf_dns_answer_status(c));
+				spf_dns_answer_unref(c);
+			} else {
+				prefetch_query(job, ex, atype, PF_HOST);
+			}
+		}
+	}
+	return true;
+}
+
+/* The record of an include or redirect target is known (ans): walk it
+ * next, or stop when evaluation would not get past it without DNS (no
+ * record, several, a syntax error, a DNS error).  False if stopped. */
+static bool record_known(spf_job_t *job, const spf_dns_answer_t *ans)
+{
+	spf_selection_t sel;
+	spf_record_t *rec = NULL;
+	spf_parse_error_t perr;
+
+	spf_record_select(ans, NULL, SPF_SCOPE_RFC7208, false, &sel);
+	if (sel.status != SPF_SELECT_ONE ||
+	    parse_memo(job, ans, sel.rr, &rec, &perr) != SPF_OK ||
+	    walk_push(job, job->walk, spf_dns_answer_name(ans), rec, ans) == NULL) {
+		/* none, permerror or temperror ahead */
+		walk_stop(job, W_OFF);
+		return false;
+	}
+	job->wstate = W_RUN;
 	return true;
 }
 
@@ -213,8 +318,8 @@ static void walk_run(spf_job_t *job)
 			t = &rec->terms[rec->redirect];
 			if (!walk_may_send(job) || !walk_count(job))
 				return;
-			sf->redirected = walk_fetch_record(job, sf->domain, t);
-			return;
+			walk_fetch_record(job, sf, t, true);
+			continue;
 		}
 		t = &rec->terms[sf->ti];
 		if (t->is_modifier) {
@@ -249,9 +354,8 @@ static void walk_run(spf_job_t *job)
 		case SPF_MECH_INCLUDE:
 			if (!walk_may_send(job) || !walk_count(job))
 				return;
-			if (walk_fetch_record(job, sf->domain, t))
-				sf->ti++;
-			return;
+			walk_fetch_record(job, sf, t, false);
+			continue;
 		default: {
 			/* a, mx, exists */
 			uint16_t type = t->mech == SPF_MECH_MX ? SPF_RR_MX :
@@ -263,9 +367,18 @@ static void walk_run(spf_job_t *job)
 			if (!walk_count(job))
 				return;
 			job->w_unsure += mx_weight(job, type);
-			if (target != NULL)
-				prefetch_query(job, target, type, PF_TERM);
 			sf->ti++;
+			if (target != NULL) {
+				spf_dns_answer_t *ans = spf_resolver_cached(job->res,
+					target, type);
+
+				if (ans == NULL) {
+					prefetch_query(job, target, type, PF_TERM);
+				} else {
+					term_known(job, ans);
+					spf_dns_answer_unref(ans);
+				}
+			}
 			continue;
 		}
 		}
@@ -343,76 +456,29 @@ static void on_prefetch(const spf_dns_answer_t *ans, void *arg)
 {
 	struct pf *p = arg;
 	spf_job_t *job = p->job;
-	spf_dns_status_t st = spf_dns_answer_status(ans);
 
 	p->q = NULL;
 	if (job->done || p->gen != job->wgen)
 		return;   /* of no use any more */
 	switch (p->kind) {
 	case PF_HOST:
-		/* counted per query (SPF_VOID_PER_QUERY), an MX host's address
-		 * is a possible void lookup as a term's is */
 		if (job->void_count != SPF_VOID_PER_QUERY)
 			return;
-		if (st == SPF_DNS_OK)
-			job->w_unsure--;
-		else if (is_void(st))
-			job->w_voids++;
-		if (job->wstate == W_HELD) {
-			job->wstate = W_RUN;
-			walk_run(job);
-		}
-		return;
+		host_known(job, spf_dns_answer_status(ans));
+		break;
 	case PF_TERM:
-		/* the term's own lookup stays "may be void" until it is known */
-		job->w_unsure -= mx_weight(job, p->type) - 1;
-		if (st == SPF_DNS_OK) {
-			job->w_unsure--;
-			if (p->type == SPF_RR_MX &&
-			    spf_dns_answer_count(ans) <= MAX_MX_NAMES) {
-				uint16_t atype = job->mctx.ip.family == 4 ?
-					SPF_RR_A : SPF_RR_AAAA;
-
-				for (size_t i = 0; i < spf_dns_answer_count(ans); i++) {
-					const char *ex = spf_dns_answer_rr(ans, i)->u.mx.exchange;
-
-					if (!spf_name_ok(ex))
-						continue;
-					prefetch_query(job, ex, atype, PF_HOST);
-					if (job->void_count == SPF_VOID_PER_QUERY)
-						job->w_unsure++;
-				}
-			}
-		} else if (is_void(st)) {
-			job->w_voids++;
-		} else {
-			/* evaluation stops at temperror there */
-			walk_stop(job, W_OFF);
+		if (!term_known(job, ans))
 			return;
-		}
-		if (job->wstate == W_HELD) {
-			job->wstate = W_RUN;
-			walk_run(job);
-		}
-		return;
-	case PF_RECORD: {
-		spf_selection_t sel;
-		spf_record_t *rec = NULL;
-		spf_parse_error_t perr;
-
+		break;
+	case PF_RECORD:
 		if (job->wstate != W_WAIT)
 			return;
-		spf_record_select(ans, NULL, SPF_SCOPE_RFC7208, false, &sel);
-		if (sel.status != SPF_SELECT_ONE ||
-		    parse_memo(job, ans, sel.rr, &rec, &perr) != SPF_OK ||
-		    walk_push(job, job->walk, spf_dns_answer_name(ans), rec, ans) == NULL) {
-			/* none, permerror or temperror ahead */
-			walk_stop(job, W_OFF);
-			return;
-		}
-		job->wstate = W_RUN;
-		walk_run(job);
+		if (record_known(job, ans))
+			walk_run(job);
 		return;
 	}
+	if (job->wstate == W_HELD) {
+		job->wstate = W_RUN;
+		walk_run(job);
 	}
 }
