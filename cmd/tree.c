@@ -460,6 +460,8 @@ static void networks_text(FILE *out, const spf_lint_t *lint,
 
 static json_t *cond_json(const spf_condition_t *c)
 {
+	if (c == NULL || c->path == NULL || c->npath == 0)
+		return json_null();
 	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o}",
 		"kind", c->kind == SPF_COND_DYNAMIC ? "dynamic" : c->kind ==
 		SPF_COND_LIMIT ? "limit" : "error",
