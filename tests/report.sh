@@ -47,6 +47,18 @@ golden what-if report "${z[@]}" --what-if \
 "$bin" report "${z[@]}" - <reports/google.xml.gz >"$tmp/stdin" 2>&1
 if grep -q 'report (stdin) .*from google.com' "$tmp/stdin"; then ok stdin; else bad stdin "$(cat "$tmp/stdin")"; fi
 
+# progress on stderr only when it is a terminal: script(1) gives the
+# command a pseudo-terminal; the report itself still goes to the file
+if command -v script >/dev/null; then
+  script -qec "'$bin' report --offline --zone report.zone reports >'$tmp/pout'" "$tmp/tty" >/dev/null 2>&1
+  if grep -q 'report: 4 files, 11 records, 7 sources' "$tmp/tty" &&
+     grep -q 'report: evaluated 7 of 7 sources' "$tmp/tty" &&
+     grep -q '^outlook.com' "$tmp/pout" && ! grep -q $'\r' "$tmp/pout"; then
+    ok progress-tty; else bad progress-tty "$(cat -A "$tmp/tty" | head -5)"; fi
+  "$bin" report "${z[@]}" reports 2>"$tmp/perr" >/dev/null
+  if [ ! -s "$tmp/perr" ]; then ok progress-not-tty; else bad progress-not-tty "$(head -3 "$tmp/perr")"; fi
+fi
+
 # the JSON is JSON, with a schema
 "$bin" report "${z[@]}" --json reports >"$tmp/j"
 if python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["schema"]==1 and o["groups"][0]["status"]=="attention" and "source_list" not in o["groups"][0]' "$tmp/j"; then
