@@ -68,6 +68,14 @@ const char *spf_dns_status_str(spf_dns_status_t st)
 	return "UNKNOWN";
 }
 
+char *spf_dns_status_text(spf_arena_t *arena, spf_dns_status_t st,
+	const char *detail)
+{
+	if (detail == NULL)
+		return spf_arena_strdup(arena, spf_dns_status_str(st));
+	return spf_arena_printf(arena, "%s (%s)", spf_dns_status_str(st), detail);
+}
+
 const char *spf_rrtype_str(uint16_t type)
 {
 	static char unknown[sizeof "TYPE65535"];

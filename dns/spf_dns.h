@@ -39,6 +39,12 @@ typedef enum {
 
 const char *spf_dns_status_str(spf_dns_status_t st);
 
+/* "STATUS" or "STATUS (detail)" in arena: the one way an answer that is
+ * not a record set is named in traces, problems and lint findings.
+ * NULL only when out of memory. */
+char *spf_dns_status_text(spf_arena_t *arena, spf_dns_status_t st,
+	const char *detail);
+
 /* RR types spfcheck uses (IANA numbers). */
 enum {
 	SPF_RR_A = 1,

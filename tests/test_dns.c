@@ -107,6 +107,15 @@ static void test_strings(void **state)
 		assert_string_equal(spf_rrtype_str(types[i].type), types[i].text);
 	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
 		assert_string_equal(spf_dns_status_str(statuses[i].st), statuses[i].text);
+
+	/* the one "STATUS (detail)" form of traces, problems and lint */
+	spf_arena_t *a = spf_arena_create();
+	assert_non_null(a);
+	assert_string_equal(spf_dns_status_text(a, SPF_DNS_TEMPFAIL, "SERVFAIL"),
+		"TEMPFAIL (SERVFAIL)");
+	assert_string_equal(spf_dns_status_text(a, SPF_DNS_NXDOMAIN, NULL),
+		"NXDOMAIN");
+	spf_arena_destroy(a);
 }
 
 /* ---- answers ---- */

@@ -122,9 +122,9 @@ const char *answer_text(spf_job_t *job, const spf_dns_answer_t *ans)
 
 	spf_buf_init(&b, 16384);
 	if (st != SPF_DNS_OK) {
-		spf_buf_puts(&b, spf_dns_status_str(st));
-		if (spf_dns_answer_detail(ans) != NULL)
-			spf_buf_printf(&b, " (%s)", spf_dns_answer_detail(ans));
+		s = spf_dns_status_text(job->arena, st,
+			spf_dns_answer_detail(ans));
+		spf_buf_puts(&b, s != NULL ? s : spf_dns_status_str(st));
 	} else if (spf_dns_answer_count(ans) == 1 &&
 	    spf_dns_answer_type(ans) == SPF_RR_TXT) {
 		/* a record: its text is made once, with the parsed record

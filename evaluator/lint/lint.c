@@ -392,12 +392,9 @@ static void select_record(spf_lint_t *l, struct lnode *n)
 	}
 	spf_record_select(n->txt, NULL, SPF_SCOPE_RFC7208, false, &sel);
 	if (sel.status == SPF_SELECT_DNS_ERROR) {
-		const char *d = n->txt ? spf_dns_answer_detail(n->txt) : NULL;
-
 		n->state = LN_TEMP;
-		n->why = spf_arena_printf(l->arena, "%s%s%s%s",
-		    spf_dns_status_str(ans_status(n->txt)), d ? " (" : "",
-		    d ? d : "", d ? ")" : "");
+		n->why = spf_dns_status_text(l->arena, ans_status(n->txt),
+		    n->txt ? spf_dns_answer_detail(n->txt) : NULL);
 		return;
 	}
 	/* every TXT record's version section is linted, selected or not */
