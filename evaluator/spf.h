@@ -1141,7 +1141,7 @@ bool spf_dmarc_domain_ok(const char *d);
 /*
  * Run the walks req needs (the Author Domain's, the SPF domain's, each
  * DKIM domain's; identical domains share one) and compute the view,
- * synchronously on res's loop (spf_sync_t).  An SPF domain that is not
+ * synchronously: spf_dmarc_start() waited for on res's loop.  An SPF domain that is not
  * a domain name (SPF's result was none) gets no walk and cannot align.
  * Returns the run (caller destroys) or NULL with *status SPF_EINVAL (no
  * from_domain, or it or a DKIM domain is not a domain name) or
@@ -1149,6 +1149,23 @@ bool spf_dmarc_domain_ok(const char *d);
  */
 spf_dmarc_t *spf_dmarc_run(spf_resolver_t *res, const spf_dmarc_request_t *req,
 	spf_status_t *status);
+
+/*
+ * The same run, asynchronously on res's loop, many at once (audit):
+ * cb(d, arg) is called once, from the loop (never from inside this
+ * call), when the view is complete; cb owns d from then on and may
+ * destroy it.  req and its strings are borrowed for this call only.
+ * Returns the run (destroying it before cb cancels its queries; cb is
+ * then never called) or NULL with *status as spf_dmarc_run().  In cb,
+ * spf_dmarc_status() is SPF_OK, or SPF_ENOMEM when memory ran out on
+ * the way (the view is then incomplete: do not use it).
+ */
+typedef void (*spf_dmarc_cb)(spf_dmarc_t *d, void *arg);
+spf_dmarc_t *spf_dmarc_start(spf_resolver_t *res, const spf_dmarc_request_t *req,
+	spf_dmarc_cb cb, void *arg, spf_status_t *status);
+spf_status_t spf_dmarc_status(const spf_dmarc_t *d);
+/* Is d's view complete (its callback called, or spf_dmarc_run() back)? */
+bool spf_dmarc_done(const spf_dmarc_t *d);
 const spf_dmarc_view_t *spf_dmarc_view(const spf_dmarc_t *d);
 void spf_dmarc_destroy(spf_dmarc_t *d);                  /* NULL ok */
 

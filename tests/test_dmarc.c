@@ -538,6 +538,133 @@ static void test_walk_errors(void **state)
 	spf_dmarc_destroy(NULL);
 }
 
+/* ---- the asynchronous run (audit: many on one loop) ---- */
+
+struct async_case {
+	const char *from, *spf;
+	spf_result_t r;
+	spf_dmarc_where_t where;
+	const char *tag;
+	spf_dmarc_policy_t policy;
+	spf_dmarc_result_t result;
+};
+
+/* what the callbacks have seen: all is set when every one has run */
+static struct {
+	size_t ndone, want;
+	int destroyed;
+	bool all;
+} async_seen;
+
+struct async_run {
+	spf_dmarc_t *d;
+	int calls;
+};
+
+static void async_check_all(void)
+{
+	async_seen.all = async_seen.ndone == async_seen.want &&
+		async_seen.destroyed == 1;
+}
+
+static void async_done(spf_dmarc_t *d, void *arg)
+{
+	struct async_run *r = arg;
+
+	assert_ptr_equal(d, r->d);
+	assert_true(spf_dmarc_done(d));
+	r->calls++;
+	async_seen.ndone++;
+	async_check_all();
+}
+
+static void destroy_in_cb(spf_dmarc_t *d, void *arg)
+{
+	(void)arg;
+	async_seen.destroyed++;
+	spf_dmarc_destroy(d);    /* the callback owns the run */
+	async_check_all();
+}
+
+static void never_called(spf_dmarc_t *d, void *arg)
+{
+	(void)d;
+	(void)arg;
+	fail_msg("the callback of a destroyed run was called");
+}
+
+static void test_walk_async(void **state)
+{
+	static const struct async_case cases[] = {
+		{ "example.com", "bounce.example.com", SPF_RESULT_PASS,
+		  SPF_DMARC_AT_AUTHOR, "p", SPF_DMARC_REJECT, SPF_DMARC_RESULT_PASS },
+		{ "a.b.c.d.e.f.g.h.i.j.mail.example.com", NULL, 0,
+		  SPF_DMARC_AT_ORG, "sp", SPF_DMARC_QUARANTINE,
+		  SPF_DMARC_RESULT_DKIM_UNKNOWN },   /* NXDOMAIN: np, sp, p */
+		{ "live.example.com", "example.net", SPF_RESULT_PASS,
+		  SPF_DMARC_AT_ORG, "sp", SPF_DMARC_QUARANTINE,
+		  SPF_DMARC_RESULT_DKIM_UNKNOWN },
+		{ "x.foo.gov", NULL, 0, SPF_DMARC_AT_PSD, "np", SPF_DMARC_NONE,
+		  SPF_DMARC_RESULT_DKIM_UNKNOWN },
+		{ "nothing.example", "nothing.example", SPF_RESULT_PASS,
+		  SPF_DMARC_AT_NONE, NULL, SPF_DMARC_UNSET, SPF_DMARC_RESULT_NONE },
+	};
+	env_t *e = *state;
+	struct async_run runs[LEN(cases)];
+	spf_dmarc_t *gone;
+	spf_status_t st;
+
+	env_load(e,
+		"_dmarc.example.com. TXT \"v=DMARC1; p=reject; sp=quarantine\"\n"
+		"live.example.com. A 192.0.2.1\n"
+		"_dmarc.gov. TXT \"v=DMARC1; p=reject; psd=y; np=none\"\n");
+	memset(runs, 0, sizeof(runs));
+	memset(&async_seen, 0, sizeof(async_seen));
+	async_seen.want = LEN(cases);
+	for (size_t i = 0; i < LEN(cases); i++) {
+		spf_dmarc_request_t req = { .from_domain = cases[i].from,
+			.spf_domain = cases[i].spf, .spf_result = cases[i].r };
+
+		runs[i].d = spf_dmarc_start(e->res, &req, async_done, &runs[i], &st);
+		assert_int_equal(st, SPF_OK);
+		assert_non_null(runs[i].d);
+		/* never from inside the call that starts it */
+		assert_int_equal(runs[i].calls, 0);
+		assert_false(spf_dmarc_done(runs[i].d));
+	}
+	/* a run destroyed before its answers: its callback never runs */
+	{
+		spf_dmarc_request_t req = { .from_domain = "example.com" };
+
+		gone = spf_dmarc_start(e->res, &req, never_called, NULL, &st);
+		assert_non_null(gone);
+		spf_dmarc_destroy(gone);
+	}
+	/* a callback that destroys its run */
+	{
+		spf_dmarc_request_t req = { .from_domain = "x.foo.gov" };
+
+		assert_non_null(spf_dmarc_start(e->res, &req, destroy_in_cb,
+			NULL, &st));
+	}
+	env_wait_for(e->base, &async_seen.all, 0);
+	for (size_t i = 0; i < LEN(cases); i++) {
+		const spf_dmarc_view_t *v = spf_dmarc_view(runs[i].d);
+
+		assert_int_equal(runs[i].calls, 1);
+		assert_int_equal(spf_dmarc_status(runs[i].d), SPF_OK);
+		if (v->where != cases[i].where || v->policy != cases[i].policy ||
+		    v->result != cases[i].result ||
+		    (cases[i].tag != NULL) != (v->policy_tag != NULL) ||
+		    (cases[i].tag != NULL && strcmp(cases[i].tag, v->policy_tag) != 0))
+			fail_msg("%s: where %d policy %s (%s) result %s", cases[i].from,
+				v->where, spf_dmarc_policy_str(v->policy),
+				v->policy_tag ? v->policy_tag : "-",
+				spf_dmarc_result_str(v->result));
+		spf_dmarc_destroy(runs[i].d);
+	}
+}
+
 /* ---- lint ---- */
 
 static bool has(const spf_dmarc_lint_t *l, const char *rule, const char *domain)
@@ -612,6 +739,7 @@ int main(void)
 			env_teardown),
 		cmocka_unit_test_setup_teardown(test_alignment, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_walk_errors, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_async, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_lint, env_setup, env_teardown),
 	};
 

@@ -33,7 +33,11 @@
  *	their own walk, §4.10.2; two identical names share one).  The
  *	walks of a run go concurrently in one spf_sync_t group; within a
  *	walk each query is started from the answer of the one before, as
- *	the stop rule needs.
+ *	the stop rule needs.  A run is a small state machine driven by its
+ *	answers (enum run_state): R_WALKS until the group is idle, then
+ *	R_EXISTS while the Author Domain's A query (for np) is out, then
+ *	R_DONE, when spf_dmarc_start()'s callback runs, from the loop.
+ *	spf_dmarc_run() is the same run waited for with spf_sync_wait().
  *
  * DIAGNOSTICS
  *	A query that fails (TEMPFAIL, BADREPLY, or the loop stopping)
@@ -52,6 +56,13 @@ struct walker {
 	size_t next;               /* labels to drop for the next query */
 };
 
+/* Where a run is (the names are --debug's words too). */
+enum run_state {
+	R_WALKS = 0,     /* the walks' queries are out */
+	R_EXISTS,        /* the Author Domain's A query (np) is out */
+	R_DONE,          /* the view is complete */
+};
+
 struct spf_dmarc {
 	spf_arena_t *arena;
 	spf_sync_t sync;
@@ -59,8 +70,20 @@ struct spf_dmarc {
 	struct walker *walkers;
 	size_t nwalkers;
 	bool failed;               /* ENOMEM inside a callback */
+	bool stopped;              /* the loop stopped before the end */
 	spf_dns_status_t exists_status;
+	enum run_state state;
+	/* what decide() needs of the request (copied: req is borrowed for
+	 * spf_dmarc_start() only) */
+	const char *from_domain, *spf_domain;
+	const char **dkim_domains;
+	size_t ndkim;
+	spf_result_t spf_result;
+	spf_dmarc_cb cb;           /* NULL: spf_dmarc_run() waits */
+	void *cb_arg;
 };
+
+static void advance(spf_dmarc_t *run);
 
 const char *spf_dmarc_where_str(spf_dmarc_where_t w)
 {
@@ -127,6 +150,7 @@ static void on_txt(const spf_dns_answer_t *ans, void *arg)
 	if (ans == NULL) {   /* cancelled by a stopped loop: not reached */
 		st->status = SPF_DNS_TEMPFAIL;
 		w->dns_error = true;
+		advance(wk->run);
 		return;
 	}
 	st->status = spf_dns_answer_status(ans);
@@ -140,6 +164,7 @@ static void on_txt(const spf_dns_answer_t *ans, void *arg)
 		txt = spf_arena_alloc(arena, n * sizeof(*txt));
 	if (n > 0 && txt == NULL) {
 		wk->run->failed = true;
+		advance(wk->run);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -149,6 +174,7 @@ static void on_txt(const spf_dns_answer_t *ans, void *arg)
 		if (spf_dmarc_parse(arena, rr->u.txt.data, rr->u.txt.len,
 		    &rec) != SPF_OK) {
 			wk->run->failed = true;
+			advance(wk->run);
 			return;
 		}
 		txt[st->ntxt++] = rec;
@@ -160,9 +186,10 @@ static void on_txt(const spf_dns_answer_t *ans, void *arg)
 	st->txt = txt;
 	if (st->ndmarc != 1)
 		st->record = NULL;    /* several: all discarded (§4.10) */
-	if (st->record != NULL && st->record->psd != 'u')
-		return;               /* psd=y or psd=n stops the walk */
-	walk_query(wk);
+	/* psd=y or psd=n stops the walk */
+	if (st->record == NULL || st->record->psd == 'u')
+		walk_query(wk);
+	advance(wk->run);   /* last: its callback may destroy the run */
 }
 
 /* Start the walk's next query, if any is left. */
@@ -303,10 +330,13 @@ static void on_exists(const spf_dns_answer_t *ans, void *arg)
 
 	run->exists_status = ans != NULL ? spf_dns_answer_status(ans) :
 		SPF_DNS_TEMPFAIL;
+	advance(run);   /* last: its callback may destroy the run */
 }
 
-/* Which record applies, and its policy for the Author Domain (§4.10.1). */
-static void discover(spf_dmarc_t *run)
+/* Which record applies (§4.10.1).  True when the policy needs to know
+ * whether the Author Domain exists (a record not its own): the A query
+ * is then started, and finish_discovery() reads its answer. */
+static bool discover(spf_dmarc_t *run)
 {
 	spf_dmarc_view_t *v = &run->view;
 	const spf_dmarc_walk_t *w = v->author;
@@ -318,7 +348,7 @@ static void discover(spf_dmarc_t *run)
 		v->policy_domain = w->steps[0].domain;
 		v->policy = spf_dmarc_policy_for(v->record, false, true,
 			&v->policy_tag);
-		return;
+		return false;
 	}
 	for (size_t i = 0; i < w->nsteps; i++) {
 		const spf_dmarc_step_t *st = &w->steps[i];
@@ -331,7 +361,7 @@ static void discover(spf_dmarc_t *run)
 			psd = st;
 	}
 	if (org == NULL && psd == NULL)
-		return;
+		return false;
 	v->where = org != NULL ? SPF_DMARC_AT_ORG : SPF_DMARC_AT_PSD;
 	if (org == NULL)
 		org = psd;
@@ -340,9 +370,21 @@ static void discover(spf_dmarc_t *run)
 	/* is the Author Domain there?  NXDOMAIN says no for every type */
 	v->author_checked = true;
 	run->exists_status = SPF_DNS_TEMPFAIL;
-	if (!spf_sync_query(&run->sync, w->start, SPF_RR_A, on_exists, run))
+	if (run->stopped)
+		return true;
+	if (!spf_sync_query(&run->sync, w->start, SPF_RR_A, on_exists, run)) {
 		run->failed = true;
-	spf_sync_wait(&run->sync);
+		return false;
+	}
+	return true;
+}
+
+static void finish_discovery(spf_dmarc_t *run)
+{
+	spf_dmarc_view_t *v = &run->view;
+
+	if (!v->author_checked)
+		return;
 	v->author_exists = run->exists_status != SPF_DNS_NXDOMAIN;
 	v->policy = spf_dmarc_policy_for(v->record, true, v->author_exists,
 		&v->policy_tag);
@@ -354,14 +396,14 @@ static spf_dmarc_policy_t lower(spf_dmarc_policy_t p)
 		p == SPF_DMARC_QUARANTINE ? SPF_DMARC_NONE : p;
 }
 
-static void decide(spf_dmarc_t *run, const spf_dmarc_request_t *req)
+static void decide(spf_dmarc_t *run)
 {
 	spf_dmarc_view_t *v = &run->view;
 	const spf_dmarc_record_t *rec = v->record;
 	bool *dk = NULL;
 
 	v->applied = rec != NULL && rec->testing ? lower(v->policy) : v->policy;
-	v->spf_pass = v->spf != NULL && req->spf_result == SPF_RESULT_PASS;
+	v->spf_pass = v->spf != NULL && run->spf_result == SPF_RESULT_PASS;
 	if (v->spf != NULL)
 		v->spf_aligned = v->spf_pass && spf_dmarc_aligned(v->spf->start,
 			v->spf->org_domain, v->author->start,
@@ -394,13 +436,62 @@ static void decide(spf_dmarc_t *run, const spf_dmarc_request_t *req)
 		v->result = SPF_DMARC_RESULT_FAIL;
 }
 
-spf_dmarc_t *spf_dmarc_run(spf_resolver_t *res, const spf_dmarc_request_t *req,
-	spf_status_t *status)
+/* The walks are done: Organizational Domains, and which walk is whose. */
+static bool finish_walks(spf_dmarc_t *run)
+{
+	const spf_dmarc_walk_t **dkim = NULL;
+
+	for (size_t i = 0; i < run->nwalkers; i++)
+		org_domain(&run->walkers[i]);
+	run->view.author = same_walk(run, run->from_domain);
+	if (run->spf_domain != NULL)
+		run->view.spf = same_walk(run, run->spf_domain);
+	if (run->ndkim > 0) {
+		dkim = spf_arena_alloc(run->arena, run->ndkim * sizeof(*dkim));
+		if (dkim == NULL)
+			return false;
+		for (size_t i = 0; i < run->ndkim; i++)
+			dkim[i] = same_walk(run, run->dkim_domains[i]);
+	}
+	run->view.dkim = dkim;
+	run->view.ndkim = run->ndkim;
+	return true;
+}
+
+/*
+ * Move the run on when nothing of the group is out: R_WALKS -> R_EXISTS
+ * (when the Author Domain's existence matters) -> R_DONE, then the
+ * callback.  Called last by every callback of the group, and by
+ * spf_dmarc_run() after a wait the loop cut short.
+ */
+static void advance(spf_dmarc_t *run)
+{
+	if (run->sync.pending > 0 || run->state == R_DONE)
+		return;
+	if (run->state == R_WALKS) {
+		if (!finish_walks(run)) {
+			run->failed = true;
+			run->view.author = NULL;
+		} else if (discover(run) && !run->stopped) {
+			run->state = R_EXISTS;
+			return;
+		}
+	}
+	if (run->view.author != NULL) {
+		finish_discovery(run);
+		decide(run);
+	}
+	run->state = R_DONE;
+	if (run->cb != NULL)
+		run->cb(run, run->cb_arg);
+}
+
+spf_dmarc_t *spf_dmarc_start(spf_resolver_t *res, const spf_dmarc_request_t *req,
+	spf_dmarc_cb cb, void *arg, spf_status_t *status)
 {
 	spf_dmarc_t *run = NULL;
-	const spf_dmarc_walk_t **dkim = NULL;
 	spf_status_t st = SPF_EINVAL;
-	const char *starts[2 + 64], *spf_domain;
+	const char *starts[2 + 64];
 	size_t nstarts = 0;
 
 	if (res == NULL || req == NULL || !spf_dmarc_domain_ok(req->from_domain) ||
@@ -414,18 +505,39 @@ spf_dmarc_t *spf_dmarc_run(spf_resolver_t *res, const spf_dmarc_request_t *req,
 	if (run == NULL || (run->arena = spf_arena_create()) == NULL)
 		goto done;
 	spf_sync_init(&run->sync, res);
-	starts[nstarts++] = req->from_domain;
+	run->cb = cb;
+	run->cb_arg = arg;
+	run->spf_result = req->spf_result;
+	run->ndkim = req->ndkim;
+	run->from_domain = spf_arena_strdup(run->arena, req->from_domain);
+	if (run->from_domain == NULL)
+		goto done;
+	starts[nstarts++] = run->from_domain;
 	/* an SPF domain that is not a name (SPF said none for it) cannot
 	 * align: no walk for it */
-	spf_domain = req->spf_domain != NULL &&
-		spf_dmarc_domain_ok(req->spf_domain) ? req->spf_domain : NULL;
-	if (spf_domain != NULL)
-		starts[nstarts++] = spf_domain;
-	for (size_t i = 0; i < req->ndkim; i++)
-		starts[nstarts++] = req->dkim_domains[i];
+	if (req->spf_domain != NULL && spf_dmarc_domain_ok(req->spf_domain)) {
+		run->spf_domain = spf_arena_strdup(run->arena, req->spf_domain);
+		if (run->spf_domain == NULL)
+			goto done;
+		starts[nstarts++] = run->spf_domain;
+	}
+	if (req->ndkim > 0) {
+		run->dkim_domains = spf_arena_alloc(run->arena,
+			req->ndkim * sizeof(*run->dkim_domains));
+		if (run->dkim_domains == NULL)
+			goto done;
+	}
+	for (size_t i = 0; i < req->ndkim; i++) {
+		run->dkim_domains[i] = spf_arena_strdup(run->arena,
+			req->dkim_domains[i]);
+		if (run->dkim_domains[i] == NULL)
+			goto done;
+		starts[nstarts++] = run->dkim_domains[i];
+	}
 	run->walkers = spf_arena_alloc(run->arena, nstarts * sizeof(struct walker));
 	if (run->walkers == NULL)
 		goto done;
+	memset(run->walkers, 0, nstarts * sizeof(struct walker));
 	for (size_t i = 0; i < nstarts; i++) {
 		if (same_walk(run, starts[i]) != NULL)
 			continue;
@@ -435,32 +547,52 @@ spf_dmarc_t *spf_dmarc_run(spf_resolver_t *res, const spf_dmarc_request_t *req,
 	}
 	for (size_t i = 0; i < run->nwalkers; i++)
 		walk_query(&run->walkers[i]);
-	if (!spf_sync_wait(&run->sync))   /* the loop stopped first */
-		for (size_t i = 0; i < run->nwalkers; i++)
-			run->walkers[i].w->dns_error = true;
-	for (size_t i = 0; i < run->nwalkers; i++)
-		org_domain(&run->walkers[i]);
-	run->view.author = same_walk(run, req->from_domain);
-	if (spf_domain != NULL)
-		run->view.spf = same_walk(run, spf_domain);
-	if (req->ndkim > 0) {
-		dkim = spf_arena_alloc(run->arena, req->ndkim * sizeof(*dkim));
-		if (dkim == NULL)
-			goto done;
-		for (size_t i = 0; i < req->ndkim; i++)
-			dkim[i] = same_walk(run, req->dkim_domains[i]);
-	}
-	run->view.dkim = dkim;
-	run->view.ndkim = req->ndkim;
-	discover(run);
-	decide(run, req);
-	if (run->failed)
+	/* every walk starts with a query; none out means none could start */
+	if (run->failed || run->sync.pending == 0)
 		goto done;
 	st = SPF_OK;
 done:
 	if (status != NULL)
 		*status = st;
 	if (st != SPF_OK) {
+		spf_dmarc_destroy(run);
+		return NULL;
+	}
+	return run;
+}
+
+spf_status_t spf_dmarc_status(const spf_dmarc_t *d)
+{
+	if (d == NULL)
+		return SPF_EINVAL;
+	return d->failed ? SPF_ENOMEM : SPF_OK;
+}
+
+bool spf_dmarc_done(const spf_dmarc_t *d)
+{
+	return d != NULL && d->state == R_DONE;
+}
+
+spf_dmarc_t *spf_dmarc_run(spf_resolver_t *res, const spf_dmarc_request_t *req,
+	spf_status_t *status)
+{
+	spf_dmarc_t *run = spf_dmarc_start(res, req, NULL, NULL, status);
+
+	if (run == NULL)
+		return NULL;
+	while (run->state != R_DONE) {
+		if (!spf_sync_wait(&run->sync)) {
+			/* the loop stopped first: what was out is cancelled
+			 * and counts as not answered */
+			run->stopped = true;
+			for (size_t i = 0; i < run->nwalkers; i++)
+				run->walkers[i].w->dns_error = true;
+		}
+		advance(run);
+	}
+	if (run->failed) {
+		if (status != NULL)
+			*status = SPF_ENOMEM;
 		spf_dmarc_destroy(run);
 		return NULL;
 	}
