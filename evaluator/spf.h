@@ -714,6 +714,22 @@ typedef struct spf_lint spf_lint_t;
 spf_lint_t *spf_lint_run(spf_resolver_t *res, const spf_lint_request_t *req,
 	spf_status_t *status);
 void spf_lint_destroy(spf_lint_t *lint);                  /* NULL ok */
+
+/*
+ * The same walk, asynchronously on res's loop, many at once (audit):
+ * cb(lint, arg) is called once, from the loop (never from inside this
+ * call), when the run is counted and checked; cb owns it from then on
+ * and may destroy it.  req's strings are copied.  Returns the run
+ * (destroying it before cb cancels what is out; cb is then never
+ * called), or NULL with *status as spf_lint_run().  In cb,
+ * spf_lint_status() is SPF_OK, or SPF_ENOMEM / SPF_ETOOBIG: the walk
+ * stopped and the run has no findings or counts to read.
+ */
+typedef void (*spf_lint_cb)(spf_lint_t *lint, void *arg);
+spf_lint_t *spf_lint_start(spf_resolver_t *res, const spf_lint_request_t *req,
+	spf_lint_cb cb, void *arg, spf_status_t *status);
+spf_status_t spf_lint_status(const spf_lint_t *lint);
+bool spf_lint_done(const spf_lint_t *lint);
 const char *spf_lint_domain(const spf_lint_t *lint);
 /* Findings in evaluation order of the records; i < spf_lint_count(). */
 size_t spf_lint_count(const spf_lint_t *lint);

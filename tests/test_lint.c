@@ -30,6 +30,7 @@ struct lcase {
 };
 
 #define Z "$TTL 300\n"
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct lcase cases[] = {
 	/* syntax */
@@ -590,6 +591,118 @@ static void test_bad_args(void **state)
 }
 
 /* Allocation failure anywhere: NULL and SPF_ENOMEM, nothing leaks. */
+/* ---- asynchronous runs (audit: many on one loop) ---- */
+
+static struct {
+	size_t ndone, want;
+	bool all;
+} lint_seen;
+
+struct async_lint {
+	spf_lint_t *l;
+	int calls;
+};
+
+static void lint_done(spf_lint_t *l, void *arg)
+{
+	struct async_lint *a = arg;
+
+	assert_ptr_equal(l, a->l);
+	assert_true(spf_lint_done(l));
+	a->calls++;
+	lint_seen.ndone++;
+	lint_seen.all = lint_seen.ndone == lint_seen.want;
+}
+
+static void lint_never(spf_lint_t *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	fail_msg("the callback of a destroyed lint run was called");
+}
+
+/* Many lint runs at once give what each gives alone. */
+static void test_async(void **state)
+{
+	static const char *const domains[] = {
+		"a.example.org", "b.example.org", "c.example.org", "loop.example.org",
+		"none.example.org", "two.example.org", "deep.example.org",
+	};
+	env_t *f = *state;
+	struct async_lint runs[8];
+	spf_lint_counts_t want[8], got;
+	size_t nwant[8];
+	spf_status_t st;
+	spf_lint_t *gone;
+
+	env_load(f, Z "a.example.org. TXT \"v=spf1 include:b.example.org mx -all\"\n"
+		"a.example.org. MX 10 m.example.org.\n"
+		"m.example.org. A 192.0.2.9\n"
+		"b.example.org. TXT \"v=spf1 a:h.example.org ip4:192.0.2.0/24 ?all\"\n"
+		"c.example.org. TXT \"v=spf1 a:void1.example.org a:void2.example.org "
+		"a:void3.example.org -all\"\n"
+		"loop.example.org. TXT \"v=spf1 include:loop.example.org -all\"\n"
+		"two.example.org. TXT \"v=spf1 -all\"\n"
+		"two.example.org. TXT \"v=spf1 +all\"\n"
+		"deep.example.org. TXT \"v=spf1 include:a.example.org include:c.example.org -all\"\n");
+	for (size_t i = 0; i < LEN(domains); i++) {
+		spf_lint_request_t req = { .domain = domains[i] };
+		spf_lint_t *l = spf_lint_run(f->res, &req, &st);
+
+		assert_non_null(l);
+		spf_lint_counts(l, &want[i]);
+		nwant[i] = spf_lint_count(l);
+		spf_lint_destroy(l);
+	}
+	memset(&lint_seen, 0, sizeof(lint_seen));
+	lint_seen.want = LEN(domains) + 1;
+	memset(runs, 0, sizeof(runs));
+	for (size_t i = 0; i < LEN(domains); i++) {
+		spf_lint_request_t req = { .domain = domains[i] };
+
+		runs[i].l = spf_lint_start(f->res, &req, lint_done, &runs[i], &st);
+		assert_non_null(runs[i].l);
+		assert_int_equal(st, SPF_OK);
+	}
+	/* a draft that needs no lookup still calls back from the loop */
+	{
+		spf_lint_request_t req = { .draft = "v=spf1 ip4:192.0.2.1 -all",
+			.draft_len = 25 };
+
+		runs[7].l = spf_lint_start(f->res, &req, lint_done, &runs[7], &st);
+		assert_non_null(runs[7].l);
+	}
+	for (size_t i = 0; i < 8; i++)
+		assert_int_equal(runs[i].calls, 0);
+	{
+		spf_lint_request_t req = { .domain = "a.example.org" };
+
+		gone = spf_lint_start(f->res, &req, lint_never, NULL, &st);
+		assert_non_null(gone);
+		spf_lint_destroy(gone);
+	}
+	env_wait_for(f->base, &lint_seen.all, 0);
+	for (size_t i = 0; i < LEN(domains); i++) {
+		assert_int_equal(runs[i].calls, 1);
+		assert_int_equal(spf_lint_status(runs[i].l), SPF_OK);
+		spf_lint_counts(runs[i].l, &got);
+		if (got.records != want[i].records || got.lookups != want[i].lookups ||
+		    got.voids != want[i].voids || got.errors != want[i].errors ||
+		    spf_lint_count(runs[i].l) != nwant[i])
+			fail_msg("%s: async %u records %u lookups %u voids %zu findings, "
+				"sync %u %u %u %zu", domains[i], got.records, got.lookups,
+				got.voids, spf_lint_count(runs[i].l), want[i].records,
+				want[i].lookups, want[i].voids, nwant[i]);
+		spf_lint_destroy(runs[i].l);
+	}
+	assert_int_equal(runs[7].calls, 1);
+	spf_lint_counts(runs[7].l, &got);
+	assert_int_equal(got.records, 1);
+	spf_lint_destroy(runs[7].l);
+	/* deep: include:a, a's include:b and mx, b's a; include:c, c's 3 a */
+	assert_int_equal(want[6].lookups, 8);
+}
+
 static void test_enomem(void **state)
 {
 	env_t *f = *state;
@@ -623,6 +736,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_void_readings, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_draft_over_published, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_args, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_async, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_enomem, env_setup, env_teardown),
 	};
 

@@ -6,8 +6,11 @@
  *	(lint_walk.h) through a resolver, one level at a time: the TXT
  *	lookups of a level, then the lookups of its terms (A/AAAA of a, MX
  *	of mx, A of exists, TXT of exp), then the A/AAAA lookups of the MX
- *	hosts, each step's queries in parallel, running the resolver's loop
- *	until they are answered (a spf_sync_t group, check/sync.c).  Then it
+ *	hosts, each step's queries in parallel (a spf_sync_t group,
+ *	check/sync.c).  The walk is a state machine (enum lint_step) moved on
+ *	by the answer that completes a step: spf_lint_start() runs it on the
+ *	shared loop and calls back (audit runs many at once); spf_lint_run()
+ *	is the same walk with the loop run until it is done.  Then it
  *	walks the tree in evaluation order (an explicit stack, no recursion
  *	on DNS data) to number the DNS-querying terms and count void
  *	lookups, and checks every record.  Nothing stops at the 10-lookup
@@ -40,6 +43,16 @@
 #define STRING_MAX 255     /* RFC 1035 character-string */
 #define MSG_MAX 4096
 
+/* Where the walk of one level is (spf_lint_start() runs it from the
+ * answers; each *_WAIT step's queries are out while it is the step). */
+enum lint_step {
+	LS_LEVEL = 0,    /* ask the TXT (and type 99) of the level's nodes */
+	LS_TXT_WAIT,     /* then select records, ask their terms' lookups */
+	LS_TERMS_WAIT,   /* then ask the MX hosts' addresses */
+	LS_HOSTS_WAIT,   /* then the next level: include/redirect targets */
+	LS_DONE,
+};
+
 struct spf_lint {
 	spf_arena_t *arena;
 	const char *domain;
@@ -54,6 +67,15 @@ struct spf_lint {
 	size_t nanswers, capanswers;
 	spf_sync_t sync;        /* the queries of the step in progress */
 	bool oom;
+	/* the walk as a state machine (enum lint_step), driven by the
+	 * answers: the level being walked and the next one */
+	enum lint_step step;
+	struct lnode **level;
+	size_t nl;
+	bool done;              /* counted and checked (or failed) */
+	spf_lint_cb cb;         /* NULL: spf_lint_run() waits */
+	void *cb_arg;
+	spf_dns_query_t *kick;  /* spf_lint_start()'s first turn */
 	/* the answers held and their budget (issue 22) */
 	size_t held;
 	size_t budget;
@@ -100,6 +122,8 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t size)
 
 /* ---- DNS ---- */
 
+static void advance(spf_lint_t *l);
+
 static void on_answer(const spf_dns_answer_t *ans, void *arg)
 {
 	struct pending *p = arg;
@@ -121,6 +145,7 @@ static void on_answer(const spf_dns_answer_t *ans, void *arg)
 		*p->slot = NULL;
 		l->oom = true;
 	}
+	advance(l);   /* last: the run's callback may destroy it */
 }
 
 static void ask(spf_lint_t *l, const char *name, uint16_t type,
@@ -136,14 +161,6 @@ static void ask(spf_lint_t *l, const char *name, uint16_t type,
 	p->slot = slot;
 	if (!spf_sync_query(&l->sync, name, type, on_answer, p))
 		l->oom = true;
-}
-
-/* Run the loop until every query asked so far is answered.  If the loop
- * stops first, the rest are cancelled: their slots stay NULL, which
- * reads as a failed lookup. */
-static void wait_all(spf_lint_t *l)
-{
-	spf_sync_wait(&l->sync);
 }
 
 static spf_dns_status_t ans_status(const spf_dns_answer_t *a)
@@ -589,51 +606,79 @@ static size_t children(spf_lint_t *l, struct lnode *n, struct lnode ***next,
 	return nn;
 }
 
-static void walk(spf_lint_t *l)
+static void count_tree(spf_lint_t *l);
+static void check_all(spf_lint_t *l);
+
+/*
+ * Move the walk on while nothing of the step is out: a level's TXT
+ * lookups, then its terms' lookups, then the MX hosts', then the next
+ * level; when no level is left, count and check, and call the callback.
+ * Every answer calls it last; so does spf_lint_run() after a wait the
+ * loop cut short (what was out is cancelled: its slot stays NULL, which
+ * reads as a failed lookup).
+ */
+static void advance(spf_lint_t *l)
 {
-	struct lnode **level = NULL, **next = NULL;
-	size_t nl = 1, capl = 16, capn = 0;
+	struct lnode **next;
+	size_t nn, capn;
 
-	level = spf_malloc(capl * sizeof(*level));
-	if (level == NULL) {
-		l->oom = true;
-		return;
-	}
-	level[0] = l->top;
-	while (nl > 0 && !l->oom) {
-		size_t nn = 0;
-
-		for (size_t i = 0; i < nl; i++) {
-			struct lnode *n = level[i];
-
-			if (n->role == LROLE_TOP) {
-				if (l->draft != NULL && strcmp(n->domain, "draft.invalid") == 0)
-					continue;
-				ask(l, n->domain, SPF_RR_SPF, &n->spf99);
+	while (l->sync.pending == 0 && l->step != LS_DONE) {
+		if (l->oom)
+			l->nl = 0;
+		switch (l->step) {
+		case LS_LEVEL:
+			if (l->nl == 0) {
+				l->step = LS_DONE;
+				break;
 			}
-			ask(l, n->domain, SPF_RR_TXT, &n->txt);
+			for (size_t i = 0; i < l->nl; i++) {
+				struct lnode *n = l->level[i];
+
+				if (n->role == LROLE_TOP) {
+					if (l->draft != NULL &&
+					    strcmp(n->domain, "draft.invalid") == 0)
+						continue;
+					ask(l, n->domain, SPF_RR_SPF, &n->spf99);
+				}
+				ask(l, n->domain, SPF_RR_TXT, &n->txt);
+			}
+			l->step = LS_TXT_WAIT;
+			break;
+		case LS_TXT_WAIT:
+			for (size_t i = 0; i < l->nl && !l->oom; i++)
+				select_record(l, l->level[i]);
+			for (size_t i = 0; i < l->nl && !l->oom; i++)
+				ask_terms(l, l->level[i]);
+			l->step = LS_TERMS_WAIT;
+			break;
+		case LS_TERMS_WAIT:
+			for (size_t i = 0; i < l->nl && !l->oom; i++)
+				ask_hosts(l, l->level[i]);
+			l->step = LS_HOSTS_WAIT;
+			break;
+		case LS_HOSTS_WAIT:
+			next = NULL;
+			nn = capn = 0;
+			for (size_t i = 0; i < l->nl && !l->oom; i++)
+				nn = children(l, l->level[i], &next, nn, &capn);
+			spf_free(l->level);
+			l->level = next;
+			l->nl = nn;
+			l->step = LS_LEVEL;
+			break;
+		case LS_DONE:
+			break;
 		}
-		wait_all(l);
-		for (size_t i = 0; i < nl && !l->oom; i++)
-			select_record(l, level[i]);
-		for (size_t i = 0; i < nl && !l->oom; i++)
-			ask_terms(l, level[i]);
-		wait_all(l);
-		for (size_t i = 0; i < nl && !l->oom; i++)
-			ask_hosts(l, level[i]);
-		wait_all(l);
-		for (size_t i = 0; i < nl && !l->oom; i++)
-			nn = children(l, level[i], &next, nn, &capn);
-		spf_free(level);
-		level = next;
-		capl = capn;
-		nl = nn;
-		next = NULL;
-		capn = 0;
 	}
-	spf_free(level);
-	spf_free(next);
-	(void)capl;
+	if (l->step != LS_DONE || l->done)
+		return;
+	l->done = true;
+	if (!l->oom) {
+		count_tree(l);
+		check_all(l);
+	}
+	if (l->cb != NULL)
+		l->cb(l, l->cb_arg);   /* last: it may destroy l */
 }
 
 /* ---- counting, in evaluation order ---- */
@@ -1755,7 +1800,9 @@ static void check_all(spf_lint_t *l)
 
 /* ---- the API ---- */
 
-spf_lint_t *spf_lint_run(spf_resolver_t *res, const spf_lint_request_t *req,
+/* A run set up to walk from its top node (no query asked yet), or NULL
+ * with *status. */
+static spf_lint_t *lint_new(spf_resolver_t *res, const spf_lint_request_t *req,
 	spf_status_t *status)
 {
 	spf_lint_t *l;
@@ -1788,26 +1835,87 @@ spf_lint_t *spf_lint_run(spf_resolver_t *res, const spf_lint_request_t *req,
 		l->draft = spf_arena_strndup(l->arena, req->draft, req->draft_len);
 		l->draft_len = req->draft_len;
 	}
-	if (l->domain == NULL || (req->draft && l->draft == NULL))
-		l->oom = true;
-	else
+	if (l->domain != NULL && (req->draft == NULL || l->draft != NULL))
 		l->top = new_node(l, l->domain, LROLE_TOP, NULL);
-	if (l->top != NULL) {
-		walk(l);
-		if (!l->oom) {
-			count_tree(l);
-			check_all(l);
-		}
-	}
-	if (l->oom) {
-		if (status != NULL)
-			*status = l->over_budget ? SPF_ETOOBIG : SPF_ENOMEM;
+	if (l->top != NULL)
+		l->level = spf_malloc(sizeof(*l->level));
+	if (l->level == NULL) {
 		spf_lint_destroy(l);
+		if (status != NULL)
+			*status = SPF_ENOMEM;
 		return NULL;
 	}
+	l->level[0] = l->top;
+	l->nl = 1;
+	l->step = LS_LEVEL;
 	if (status != NULL)
 		*status = SPF_OK;
 	return l;
+}
+
+spf_status_t spf_lint_status(const spf_lint_t *l)
+{
+	if (l == NULL)
+		return SPF_EINVAL;
+	if (l->oom)
+		return l->over_budget ? SPF_ETOOBIG : SPF_ENOMEM;
+	return SPF_OK;
+}
+
+spf_lint_t *spf_lint_run(spf_resolver_t *res, const spf_lint_request_t *req,
+	spf_status_t *status)
+{
+	spf_lint_t *l = lint_new(res, req, status);
+
+	if (l == NULL)
+		return NULL;
+	advance(l);
+	while (!l->done) {
+		spf_sync_wait(&l->sync);
+		advance(l);
+	}
+	if (l->oom) {
+		if (status != NULL)
+			*status = spf_lint_status(l);
+		spf_lint_destroy(l);
+		return NULL;
+	}
+	return l;
+}
+
+static void kick(const spf_dns_answer_t *ans, void *arg)
+{
+	spf_lint_t *l = arg;
+
+	(void)ans;
+	l->kick = NULL;
+	advance(l);
+}
+
+spf_lint_t *spf_lint_start(spf_resolver_t *res, const spf_lint_request_t *req,
+	spf_lint_cb cb, void *arg, spf_status_t *status)
+{
+	spf_lint_t *l = lint_new(res, req, status);
+
+	if (l == NULL)
+		return NULL;
+	l->cb = cb;
+	l->cb_arg = arg;
+	/* the first step on the loop's next turn: a draft without lookups
+	 * would otherwise be done, and call back, inside this call */
+	l->kick = spf_resolver_call_later(res, kick, l);
+	if (l->kick == NULL) {
+		spf_lint_destroy(l);
+		if (status != NULL)
+			*status = SPF_ENOMEM;
+		return NULL;
+	}
+	return l;
+}
+
+bool spf_lint_done(const spf_lint_t *l)
+{
+	return l != NULL && l->done;
 }
 
 void spf_lint_destroy(spf_lint_t *l)
@@ -1817,6 +1925,8 @@ void spf_lint_destroy(spf_lint_t *l)
 	/* every wait ends with nothing in flight; cancel anything else
 	 * before the arena its callbacks write into goes */
 	spf_sync_finish(&l->sync);
+	spf_dns_query_cancel(l->kick);
+	spf_free(l->level);
 	for (size_t i = 0; i < l->nanswers; i++)
 		spf_dns_answer_unref(l->answers[i]);
 	spf_free(l->answers);
