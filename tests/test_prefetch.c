@@ -93,6 +93,43 @@ static const char zone_text[] =
 	"brand2.example.     IN TXT \"v=spf1 include:prov.example a:h2.brand2.example -all\"\n"
 	"h2.brand2.example.  IN A 198.18.2.1\n";
 
+/* fetch ahead (issue 22): sibling includes with constant names (a
+ * second string: one over 4095 bytes is not portable C) */
+static const char zone_ahead[] =
+	"$TTL 300\n"
+	"sib.example.        IN TXT \"v=spf1 include:s1.victim.example include:s2.victim.example "
+	"a:h1.example include:s3.victim.example include:s4.victim.example -all\"\n"
+	"sibm.example.       IN TXT \"v=spf1 include:s1.victim.example "
+	"include:%{l}.s2.victim.example include:s3.victim.example -all\"\n"
+	"sibi.example.       IN TXT \"v=spf1 include:s1.victim.example ip4:192.0.2.0/24 "
+	"include:s2.victim.example -all\"\n"
+	"nest.example.       IN TXT \"v=spf1 include:np.example -all\"\n"
+	"np.example.         IN TXT \"v=spf1 include:s1.victim.example "
+	"include:s2.victim.example include:s3.victim.example ~all\"\n"
+	"s1.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.1 -all\"\n"
+	"s2.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.2 -all\"\n"
+	"s3.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.3 -all\"\n"
+	"s4.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.4 -all\"\n"
+	/* ten includes: the first passes (+all), or none does */
+	"ten.example.        IN TXT \"v=spf1 include:p.example include:c1.victim.example "
+	"include:c2.victim.example include:c3.victim.example include:c4.victim.example \" \""
+	"include:c5.victim.example include:c6.victim.example include:c7.victim.example "
+	"include:c8.victim.example include:c9.victim.example -all\"\n"
+	"tenf.example.       IN TXT \"v=spf1 include:c0.victim.example include:c1.victim.example "
+	"include:c2.victim.example include:c3.victim.example include:c4.victim.example \" \""
+	"include:c5.victim.example include:c6.victim.example include:c7.victim.example "
+	"include:c8.victim.example include:c9.victim.example -all\"\n"
+	"c0.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.10 -all\"\n"
+	"c1.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.11 -all\"\n"
+	"c2.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.12 -all\"\n"
+	"c3.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.13 -all\"\n"
+	"c4.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.14 -all\"\n"
+	"c5.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.15 -all\"\n"
+	"c6.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.16 -all\"\n"
+	"c7.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.17 -all\"\n"
+	"c8.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.18 -all\"\n"
+	"c9.victim.example.  IN TXT \"v=spf1 ip4:198.51.100.19 -all\"\n";
+
 struct world {
 	struct event_base *base;
 	spf_zone_t *zone;
@@ -112,6 +149,8 @@ static int setup(void **state)
 	w->zone = spf_zone_create();
 	if (w->base != NULL && w->zone != NULL &&
 	    spf_zone_load_mem(w->zone, zone_text, sizeof(zone_text) - 1, "test",
+	    NULL, NULL) == SPF_OK &&
+	    spf_zone_load_mem(w->zone, zone_ahead, sizeof(zone_ahead) - 1, "ahead",
 	    NULL, NULL) == SPF_OK)
 		w->srv = fixture_start(w->base, w->zone, "127.0.0.1", 0);
 	if (w->srv == NULL) {
@@ -135,12 +174,15 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* the resolver's per-query timeout (0: 2000 ms) */
+static unsigned timeout_ms;
+
 static spf_resolver_t *resolver(struct world *w)
 {
 	char ns[64];
 	const char *servers[] = { ns };
 	spf_resolver_opts_t opts = { .nameservers = servers, .nnameservers = 1,
-		.timeout_ms = 2000, .tries = 1 };
+		.timeout_ms = timeout_ms ? timeout_ms : 2000, .tries = 1 };
 	spf_resolver_t *res;
 
 	snprintf(ns, sizeof(ns), "127.0.0.1:%u", (unsigned)fixture_port(w->srv));
@@ -472,6 +514,103 @@ static void test_cached_walked_without_queries(void **state)
 	assert_int_equal(asked[0], asked[1] + 1);
 }
 
+/* Issue 22's fourth rule, fetch ahead: while the first include's record
+ * is not known (here it never is: its server does not answer, so
+ * evaluation ends with temperror there and never reaches what follows),
+ * the records of the next include targets with constant names are
+ * fetched, at most two of them (s2, s3; a:h1 is only counted, s4 is
+ * past the cap).  Without prefetch nothing after s1 is asked.  Only the
+ * counts per name are asserted, no timing: every query for s2 or s3
+ * went out before s1's answer could have come. */
+static void test_fetch_ahead_siblings(void **state)
+{
+	struct world *w = *state;
+	static struct outcome with, without;
+
+	timeout_ms = 200;
+	fixture_set_mode(w->srv, "s1.victim.example", FIX_DROP);
+	evaluate_as(w, "192.0.2.99", "u@sib.example", false, &with);
+	assert_int_equal(with.result, SPF_RESULT_TEMPERROR);
+	assert_int_equal(fixture_count_for(w->srv, "s1.victim.example", SPF_RR_TXT), 1);
+	assert_int_equal(fixture_count_for(w->srv, "s2.victim.example", SPF_RR_TXT), 1);
+	assert_int_equal(fixture_count_for(w->srv, "s3.victim.example", SPF_RR_TXT), 1);
+	assert_int_equal(fixture_count_for(w->srv, "s4.victim.example", SPF_RR_TXT), 0);
+	assert_int_equal(fixture_count_for(w->srv, "h1.example", SPF_RR_A), 0);
+	assert_int_equal(with.victim_queries, 3);
+	evaluate_as(w, "192.0.2.99", "u@sib.example", true, &without);
+	assert_int_equal(without.result, SPF_RESULT_TEMPERROR);
+	assert_int_equal(without.victim_queries, 1);
+	assert_string_equal(with.trace, without.trace);
+
+	/* the same one level down (a provider's record of includes) */
+	evaluate_as(w, "192.0.2.99", "u@nest.example", false, &with);
+	assert_int_equal(with.result, SPF_RESULT_TEMPERROR);
+	assert_int_equal(fixture_count_for(w->srv, "s2.victim.example", SPF_RR_TXT), 1);
+	assert_int_equal(fixture_count_for(w->srv, "s3.victim.example", SPF_RR_TXT), 1);
+	evaluate_as(w, "192.0.2.99", "u@nest.example", true, &without);
+	assert_int_equal(without.victim_queries, 1);
+
+	/* never a name that depends on the message, and nothing past it */
+	evaluate_as(w, "192.0.2.99", "m1@sibm.example", false, &with);
+	assert_int_equal(with.result, SPF_RESULT_TEMPERROR);
+	assert_int_equal(fixture_count_for(w->srv, "m1.s2.victim.example", SPF_RR_TXT), 0);
+	assert_int_equal(with.victim_queries, 1);
+
+	/* never past an ip4 the client is inside; past one it is outside */
+	evaluate_as(w, "192.0.2.99", "u@sibi.example", false, &with);
+	assert_int_equal(with.result, SPF_RESULT_TEMPERROR);
+	assert_int_equal(with.victim_queries, 1);
+	evaluate_as(w, "198.51.100.77", "u@sibi.example", false, &with);
+	assert_int_equal(with.result, SPF_RESULT_TEMPERROR);
+	assert_int_equal(fixture_count_for(w->srv, "s2.victim.example", SPF_RR_TXT), 1);
+	assert_int_equal(with.victim_queries, 2);
+	fixture_set_mode(w->srv, "s1.victim.example", FIX_NORMAL);
+	timeout_ms = 0;
+}
+
+/* The cap: ten includes with constant names, the first of which passes
+ * (+all).  Evaluation asks for two records; speculation adds the two it
+ * fetched ahead while the first was not known, and not one more. */
+static void test_fetch_ahead_cap(void **state)
+{
+	struct world *w = *state;
+	static struct outcome with, without;
+
+	evaluate_as(w, "192.0.2.99", "u@ten.example", false, &with);
+	evaluate_as(w, "192.0.2.99", "u@ten.example", true, &without);
+	assert_int_equal(with.result, SPF_RESULT_PASS);
+	assert_int_equal(without.result, SPF_RESULT_PASS);
+	assert_int_equal(without.fixture_queries, 2);
+	assert_int_equal(without.victim_queries, 0);
+	assert_int_equal(with.victim_queries, 2);
+	assert_int_equal(with.fixture_queries, without.fixture_queries + 2);
+	assert_string_equal(with.trace, without.trace);
+}
+
+/* Ten includes none of which passes: every one is reached, so fetching
+ * ahead sends nothing sequential evaluation does not, and the records
+ * go out three at a time (the one the walk waits for and two ahead;
+ * without prefetch one at a time). */
+static void test_fetch_ahead_pipeline(void **state)
+{
+	struct world *w = *state;
+	static struct outcome with, without;
+	size_t held_with, held_without;
+
+	evaluate_as(w, "192.0.2.99", "u@tenf.example", false, &with);
+	held_with = fixture_max_pending(w->srv);
+	evaluate_as(w, "192.0.2.99", "u@tenf.example", true, &without);
+	held_without = fixture_max_pending(w->srv);
+	assert_int_equal(with.result, SPF_RESULT_FAIL);
+	assert_int_equal(with.lookups, 10);
+	assert_string_equal(with.trace, without.trace);
+	assert_int_equal(without.victim_queries, 10);
+	assert_int_equal(with.victim_queries, 10);
+	assert_int_equal(with.fixture_queries, without.fixture_queries);
+	assert_int_equal(held_without, 1);
+	assert_int_equal(held_with, 3);
+}
+
 struct counted {
 	int done;
 	int ok;
@@ -538,6 +677,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_speculation_past_includes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provider_ranges_ruled_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cached_walked_without_queries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_ahead_siblings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_ahead_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_ahead_pipeline, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,7 +166,13 @@ enum pf_kind {
 	PF_TERM,      /* the lookup of an a, mx or exists term */
 	PF_HOST,      /* the address of an MX host */
 	PF_RECORD,    /* the TXT record of an include or redirect target */
+	PF_AHEAD,     /* the same, fetched ahead of an include not known
+	               * to fail (prefetch.c, walk_ahead()) */
 };
+
+/* At most this many include and redirect targets fetched ahead and not
+ * reached yet, per job (and never more than the void limit). */
+#define PF_AHEAD_MAX 2
 
 /* A speculative lookup. */
 struct pf {
@@ -255,6 +261,8 @@ struct spf_job {
 	unsigned w_terms;         /* DNS-querying terms walked (§4.6.4) */
 	unsigned w_unsure;        /* of those, void or not known to be not */
 	unsigned w_voids;         /* of those, known void */
+	const char *ahead[PF_AHEAD_MAX];   /* fetched ahead, not reached */
+	unsigned n_ahead;
 	/* validated PTR names, computed once per job (RFC 7208 §5.5);
 	 * want_ptr: also after the result (spf_request_t.want_ptr_name) */
 	bool want_ptr;

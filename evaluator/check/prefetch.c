@@ -27,6 +27,14 @@
  *	   it may pass (+all, a +ip4 the client is inside) or cannot be known
  *	   (no record, several, a syntax error, a DNS error, a target that
  *	   depends on the message), the walk stops there;
+ *	 - while it waits there, fetches ahead the records of the later
+ *	   include and redirect targets (names constant for the domain only,
+ *	   none past a term that matches without DNS or past the tenth
+ *	   DNS-querying term): evaluation may never reach them, so at most
+ *	   PF_AHEAD_MAX of them (and no more than the void limit) are out
+ *	   and not reached by the walk at any time (issue 22: no more
+ *	   queries for names evaluation cannot reach than the void limit
+ *	   allows); one the walk reaches stops counting (walk_ahead());
  *	 - counts DNS-querying terms as evaluation does and stops at the
  *	   tenth (RFC 7208 §4.6.4);
  *	 - holds before a term while more of the terms before it than the
@@ -53,6 +61,7 @@
 #include "job.h"
 
 #include <string.h>
+#include <strings.h>
 
 static void walk_run(spf_job_t *job);
 static void walk_stop(spf_job_t *job, enum wstate to);
@@ -185,6 +194,104 @@ static const char *walk_target(spf_job_t *job, const char *domain,
 
 static bool record_known(spf_job_t *job, const spf_dns_answer_t *ans);
 
+/* Is the client inside ip4 or ip6 term t? */
+static bool client_inside(const spf_job_t *job, const spf_term_t *t)
+{
+	int cidr = t->mech == SPF_MECH_IP4 ? t->cidr4 : t->cidr6;
+	int full = t->mech == SPF_MECH_IP4 ? 32 : 128;
+
+	return t->net.family == job->mctx.ip.family &&
+		spf_addr_in_net(&job->mctx.ip, &t->net,
+		cidr < 0 ? (unsigned)full : (unsigned)cidr);
+}
+
+/* At most this many targets fetched ahead and not reached: PF_AHEAD_MAX,
+ * and never more than the void limit. */
+static unsigned ahead_cap(const spf_job_t *job)
+{
+	return job->void_limit < PF_AHEAD_MAX ? job->void_limit : PF_AHEAD_MAX;
+}
+
+/* The walk has reached include or redirect target name: evaluation may
+ * reach it, so if it was fetched ahead it counts no more. */
+static void ahead_reached(spf_job_t *job, const char *name)
+{
+	for (unsigned i = 0; i < job->n_ahead; i++) {
+		if (strcasecmp(job->ahead[i], name) == 0) {
+			job->ahead[i] = job->ahead[--job->n_ahead];
+			return;
+		}
+	}
+}
+
+/* Fetch the record of name ahead, unless it is at hand already (cached,
+ * in flight, in a zone) or fetched ahead before.  False when the cap is
+ * reached or the query cannot be started. */
+static bool ahead_fetch(spf_job_t *job, const char *name)
+{
+	for (unsigned i = 0; i < job->n_ahead; i++) {
+		if (strcasecmp(job->ahead[i], name) == 0)
+			return true;
+	}
+	if (spf_resolver_answer_at_hand(job->res, name, SPF_RR_TXT))
+		return true;   /* no query */
+	if (job->n_ahead >= ahead_cap(job) ||
+	    !prefetch_query(job, name, SPF_RR_TXT, PF_AHEAD))
+		return false;
+	job->ahead[job->n_ahead++] = name;
+	return true;
+}
+
+/*
+ * The walk waits for the record of an include (or redirect target) that
+ * may pass: fetch ahead the records of the include and redirect targets
+ * evaluation reaches next if it does not, in evaluation order (the rest
+ * of the innermost record, then of each include ancestor), until
+ * ahead_fetch() refuses, a target depends on the message (or is not a
+ * valid name), a term matches without DNS (all, an ip4/ip6 the client
+ * is inside), or the count of DNS-querying terms known so far passes
+ * the tenth.  Terms that are not includes or redirects are only counted.
+ */
+static void walk_ahead(spf_job_t *job)
+{
+	unsigned terms = job->w_terms;
+
+	for (const struct sframe *sf = job->walk; sf != NULL; sf = sf->parent) {
+		const spf_record_t *rec = sf->rec;
+		const char *target;
+
+		if (sf->redirected)
+			continue;   /* its outcome is its redirect target's */
+		for (size_t i = sf->ti; i < rec->nterms; i++) {
+			const spf_term_t *t = &rec->terms[i];
+
+			if (t->is_modifier)
+				continue;
+			if (t->mech == SPF_MECH_ALL)
+				return;
+			if (t->mech == SPF_MECH_IP4 || t->mech == SPF_MECH_IP6) {
+				if (client_inside(job, t))
+					return;
+				continue;
+			}
+			if (++terms > MAX_DNS_TERMS)
+				return;
+			if (t->mech != SPF_MECH_INCLUDE)
+				continue;
+			target = walk_target(job, sf->domain, t);
+			if (target == NULL || !ahead_fetch(job, target))
+				return;
+		}
+		if (rec->redirect >= 0 && rec->all < 0) {
+			if (++terms > MAX_DNS_TERMS)
+				return;
+			target = walk_target(job, sf->domain, &rec->terms[rec->redirect]);
+			if (target == NULL || !ahead_fetch(job, target))
+				return;
+		}
+	}
+}
+
 /*
  * Fetch the record of include or redirect t (of the innermost record,
  * sf) and wait for it.  A record in the cache is walked at once, with
@@ -202,6 +309,7 @@ static bool walk_fetch_record(spf_job_t *job, struct sframe *sf,
 		walk_stop(job, W_OFF);
 		return false;
 	}
+	ahead_reached(job, target);
 	if (redirect)
 		sf->redirected = true;
 	else
@@ -217,6 +325,7 @@ static bool walk_fetch_record(spf_job_t *job, struct sframe *sf,
 		return false;
 	}
 	job->wstate = W_WAIT;
+	walk_ahead(job);
 	return true;
 }
 
@@ -331,19 +440,13 @@ static void walk_run(spf_job_t *job)
 			walk_end(job, t->qualifier == '+');
 			continue;
 		case SPF_MECH_IP4:
-		case SPF_MECH_IP6: {
-			int cidr = t->mech == SPF_MECH_IP4 ? t->cidr4 : t->cidr6;
-			int full = t->mech == SPF_MECH_IP4 ? 32 : 128;
-
-			if (t->net.family == job->mctx.ip.family &&
-			    spf_addr_in_net(&job->mctx.ip, &t->net,
-			    cidr < 0 ? (unsigned)full : (unsigned)cidr)) {
+		case SPF_MECH_IP6:
+			if (client_inside(job, t)) {
 				walk_end(job, t->qualifier == '+');
 				continue;
 			}
 			sf->ti++;   /* ruled out: the client is not inside */
 			continue;
-		}
 		case SPF_MECH_PTR:
 			/* never fetched; its lookup may be void */
 			if (!walk_count(job))
@@ -470,6 +573,8 @@ static void on_prefetch(const spf_dns_answer_t *ans, void *arg)
 		if (!term_known(job, ans))
 			return;
 		break;
+	case PF_AHEAD:
+		return;   /* it only warms the cache */
 	case PF_RECORD:
 		if (job->wstate != W_WAIT)
 			return;
