@@ -82,6 +82,19 @@ static void put_escaped(spf_buf_t *b, const char *s, bool comment)
 	size_t n = 0;
 
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		size_t run = 0;
+
+		/* printable bytes that need no quoting, copied as one run */
+		while (n + run < MAX_VALUE && p[run] >= 0x20 && p[run] < 0x7f &&
+		    p[run] != '"' && p[run] != '\\' &&
+		    !(comment && (p[run] == '(' || p[run] == ')')))
+			run++;
+		if (run > 0) {
+			spf_buf_append(b, p, run);
+			n += run;
+			p += run - 1;
+			continue;
+		}
 		if (n >= MAX_VALUE) {
 			spf_buf_puts(b, "...");
 			return;
@@ -117,7 +130,9 @@ static void put_quoted(spf_buf_t *b, const char *s)
 /* key=value; with a dot-atom when possible (RFC 7208 §9.1) */
 static void put_kv(spf_buf_t *b, const char *key, const char *value)
 {
-	spf_buf_printf(b, " %s=", key);
+	spf_buf_putc(b, ' ');
+	spf_buf_puts(b, key);
+	spf_buf_putc(b, '=');
 	if (is_dot_atom(value))
 		spf_buf_puts(b, value);
 	else

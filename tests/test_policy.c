@@ -604,6 +604,18 @@ static void test_sanitize(void **state)
 	policy_sanitize(&b, "abcdef", 3);
 	assert_string_equal(spf_buf_cstr(&b), "abc...");
 	spf_buf_finish(&b);
+
+	/* policy_printable() writes the same text into a caller's array */
+	char out[16];
+	assert_string_equal(policy_printable("a\nb\rc\x7f" "d\xc3\xa9", out, sizeof(out), 100),
+		"a?b?c?d??");
+	assert_string_equal(policy_printable("abcdef", out, sizeof(out), 3), "abc...");
+	assert_string_equal(policy_printable("abcdef", out, sizeof(out), 6), "abcdef");
+	assert_string_equal(policy_printable(NULL, out, sizeof(out), 6), "");
+	assert_string_equal(policy_printable("0123456789abcdefghij", out, sizeof(out), 100),
+		"0123456789abcde");
+	strcpy(out, "PREPEND x");     /* in place, as action_code() calls it */
+	assert_string_equal(policy_printable(out, out, sizeof(out), 4), "PREP...");
 }
 
 int main(void)

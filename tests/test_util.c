@@ -46,6 +46,55 @@ static void test_buf_printf_too_big(void **state)
 	spf_buf_finish(&b);
 }
 
+/* printf formats into the free space first and again, exactly, only
+ * when the text did not fit: both paths give the same bytes */
+static void test_buf_printf_grows(void **state)
+{
+	spf_buf_t b;
+	char want[2048];
+	size_t len = 0;
+
+	(void)state;
+	spf_buf_init(&b, 4096);
+	for (int i = 0; i < 40; i++) {
+		int w = i * 7 % 50;
+
+		assert_int_equal(spf_buf_printf(&b, "[%d:%*s]", i, w, "x"), SPF_OK);
+		len += (size_t)snprintf(want + len, sizeof(want) - len, "[%d:%*s]", i, w, "x");
+		assert_int_equal(b.len, len);
+		assert_string_equal(spf_buf_cstr(&b), want);
+	}
+	spf_buf_finish(&b);
+	/* a text that fits the space but not the cap is refused whole */
+	spf_buf_init(&b, 70);
+	assert_int_equal(spf_buf_puts(&b, "abc"), SPF_OK);
+	assert_int_equal(spf_buf_printf(&b, "%100s", "y"), SPF_ETOOBIG);
+	assert_string_equal(spf_buf_cstr(&b), "abc");
+	spf_buf_finish(&b);
+}
+
+/* arena printf writes into the current chunk when the text fits, and
+ * takes a new allocation when it does not */
+static void test_arena_printf_fill(void **state)
+{
+	spf_arena_t *a = spf_arena_create();
+	char *keep[400];
+
+	(void)state;
+	assert_non_null(a);
+	for (int i = 0; i < 400; i++) {
+		keep[i] = spf_arena_printf(a, "%d-%*d", i, i * 13 % 300, i);
+		assert_non_null(keep[i]);
+	}
+	for (int i = 0; i < 400; i++) {
+		char want[400];
+
+		snprintf(want, sizeof(want), "%d-%*d", i, i * 13 % 300, i);
+		assert_string_equal(keep[i], want);
+	}
+	spf_arena_destroy(a);
+}
+
 static void test_buf_binary(void **state)
 {
 	spf_buf_t b;
@@ -197,6 +246,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_append_and_cap),
 		cmocka_unit_test(test_buf_printf_too_big),
+		cmocka_unit_test(test_buf_printf_grows),
+		cmocka_unit_test(test_arena_printf_fill),
 		cmocka_unit_test(test_buf_binary),
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_alloc_failure_injection),

@@ -37,12 +37,25 @@ void policy_sanitize(spf_buf_t *buf, const char *s, size_t max)
 
 const char *policy_printable(const char *s, char *buf, size_t len, size_t max)
 {
-	spf_buf_t b;
+	size_t n = 0;
 
-	spf_buf_init(&b, len);
-	policy_sanitize(&b, s, max);
-	snprintf(buf, len, "%s", b.err == SPF_OK ? spf_buf_cstr(&b) : "?");
-	spf_buf_finish(&b);
+	/* policy_sanitize()'s text, written straight into buf: this runs
+	 * for every field of every log line */
+	if (len == 0)
+		return buf;
+	if (s == NULL)
+		s = "";
+	if (max == 0)
+		max = (size_t)-1;   /* as policy_sanitize: no limit */
+	for (; s[n] != '\0' && n < max && n + 1 < len; n++) {
+		unsigned char c = (unsigned char)s[n];
+
+		buf[n] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	if (s[n] != '\0' && n == max)
+		for (int k = 0; k < 3 && n + 1 < len; k++)
+			buf[n++] = '.';
+	buf[n] = '\0';
 	return buf;
 }
 

@@ -130,6 +130,7 @@ enum log_target { LOG_TO_SYSLOG, LOG_TO_STDERR, LOG_TO_FILE };
 struct conn;
 
 struct daemon {
+	pid_t pid;                  /* for log lines (getpid() is a system call) */
 	struct event_base *base;
 	spf_resolver_t *res;
 	policy_config_t *cfg;
@@ -330,10 +331,11 @@ static void log_put(struct daemon *d, const char *line, size_t len, bool arm)
  * one datagram per line, dropped (counted) when syslogd cannot take it */
 static void syslog_put(struct daemon *d, int prio, const char *msg)
 {
-	char ts[32];
+	char ts[32], line[LOG_LINE_MAX + 64];
 	time_t now = time(NULL);
 	struct tm tm;
-	spf_buf_t b;
+	int n;
+	bool ok;
 
 	if (d->log_fd < 0) {
 		struct sockaddr_un un = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
@@ -352,26 +354,25 @@ static void syslog_put(struct daemon *d, int prio, const char *msg)
 	}
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%b %e %H:%M:%S", &tm);
-	spf_buf_init(&b, LOG_LINE_MAX);
-	spf_buf_printf(&b, "<%d>%s spfcheck-policyd[%ld]: %s", LOG_MAIL | prio, ts,
-		(long)getpid(), msg);
-	if (b.err != SPF_OK || log_send(d, spf_buf_cstr(&b), strlen(spf_buf_cstr(&b))) < 0) {
+	n = snprintf(line, sizeof(line), "<%d>%s spfcheck-policyd[%ld]: %s",
+		LOG_MAIL | prio, ts, (long)d->pid, msg);
+	ok = n > 0 && (size_t)n < sizeof(line);
+	if (!ok || log_send(d, line, (size_t)n) < 0) {
 		d->log_dropped++;
-		if (b.err == SPF_OK && errno != EAGAIN && errno != EWOULDBLOCK) {
+		if (ok && errno != EAGAIN && errno != EWOULDBLOCK) {
 			/* syslogd restarted: connect again next time */
 			close(d->log_fd);
 			d->log_fd = -1;
 		}
 	}
-	spf_buf_finish(&b);
 }
 
 static void emit(struct daemon *d, int prio, const char *msg, bool arm)
 {
-	char ts[64];
+	char ts[64], line[LOG_LINE_MAX + 96];
 	time_t now;
 	struct tm tm;
-	spf_buf_t b;
+	int n;
 
 	if (d->log_to == LOG_TO_SYSLOG) {
 		syslog_put(d, prio, msg);
@@ -382,14 +383,13 @@ static void emit(struct daemon *d, int prio, const char *msg, bool arm)
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	spf_buf_init(&b, LOG_LINE_MAX);
-	spf_buf_printf(&b, "%s spfcheck-policyd[%ld]: %s%s\n", ts, (long)getpid(),
+	n = snprintf(line, sizeof(line), "%s spfcheck-policyd[%ld]: %s%s\n", ts,
+		(long)d->pid,
 		prio <= LOG_ERR ? "error: " : prio == LOG_WARNING ? "warning: " : "", msg);
-	if (b.err == SPF_OK)
-		log_put(d, spf_buf_cstr(&b), strlen(spf_buf_cstr(&b)), arm);
+	if (n > 0 && (size_t)n < sizeof(line))
+		log_put(d, line, (size_t)n, arm);
 	else
 		d->log_dropped++;
-	spf_buf_finish(&b);
 }
 
 /* Lines were dropped and the log takes lines again: say how many. */
@@ -411,18 +411,17 @@ static void vlog_line(int prio, bool arm, const char *fmt, va_list ap)
 static void vlog_line(int prio, bool arm, const char *fmt, va_list ap)
 {
 	struct daemon *d = the_daemon;
-	spf_buf_t b;
+	char msg[LOG_LINE_MAX + 1];
+	int n;
 
 	if (d == NULL)
 		return;
 	if (arm && d->log_dropped != d->log_dropped_said &&
 	    (d->log_queue == NULL || evbuffer_get_length(d->log_queue) == 0))
 		log_drop_notice(d);
-	spf_buf_init(&b, LOG_LINE_MAX);
-	spf_buf_vprintf(&b, fmt, ap);
-	emit(d, prio, b.err == SPF_OK ? spf_buf_cstr(&b) : "out of memory formatting a log line",
-		arm);
-	spf_buf_finish(&b);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	emit(d, prio, n >= 0 && (size_t)n < sizeof(msg) ? msg :
+		"a log line over 8192 bytes was not written", arm);
 }
 
 /* Log at prio, filtered by debugLevel: errors and warnings unless -1,
@@ -2079,6 +2078,7 @@ int cmd_policyd(int argc, char **argv)
 	bool help = false, stderr_shared;
 
 	memset(d, 0, sizeof(*d));
+	d->pid = getpid();
 	d->log_fd = -1;
 	held_error[0] = '\0';
 	/* first, so that the variables are gone whatever happens next */

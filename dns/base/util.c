@@ -192,12 +192,32 @@ char *spf_arena_printf(spf_arena_t *arena, const char *fmt, ...)
 	va_list ap;
 	int n;
 	char *p;
+	struct chunk *c = arena->head;
 
+	/* one pass, into the free end of the current chunk, when it fits */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
+	if (c != NULL && c->used < c->size) {
+		n = vsnprintf((char *)c->data + c->used, c->size - c->used, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return NULL;
+		if ((size_t)n < c->size - c->used) {
+			size_t need = ((size_t)n + 1 + ARENA_ALIGN - 1) &
+				~(size_t)(ARENA_ALIGN - 1);
+
+			if (need > c->size - c->used)
+				need = c->size - c->used;
+			p = (char *)c->data + c->used;
+			c->used += need;
+			arena->total += need;
+			return p;
+		}
+	} else {
+		n = vsnprintf(NULL, 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return NULL;
+	}
 	p = spf_arena_alloc(arena, (size_t)n + 1);
 	if (p == NULL)
 		return NULL;
@@ -292,11 +312,29 @@ spf_status_t spf_buf_vprintf(spf_buf_t *buf, const char *fmt, va_list ap)
 	int n;
 	spf_status_t st;
 
+	if (buf->err != SPF_OK)
+		return buf->err;
+	/* one pass when the text fits the space there is (a short line
+	 * in a fresh buffer gets 64 bytes first); a second, exact one
+	 * when it does not */
+	if (buf->cap == 0 && buf_reserve(buf, 0) != SPF_OK)
+		return buf->err;
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(buf->data + buf->len, buf->cap - buf->len, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
+		buf->data[buf->len] = '\0';
 		return buf->err = SPF_EINVAL;
+	}
+	if ((size_t)n < buf->cap - buf->len) {
+		if ((size_t)n > buf->max - buf->len) {
+			buf->data[buf->len] = '\0';
+			return buf->err = SPF_ETOOBIG;
+		}
+		buf->len += (size_t)n;
+		return SPF_OK;
+	}
+	buf->data[buf->len] = '\0';
 	st = buf_reserve(buf, (size_t)n);
 	if (st != SPF_OK)
 		return st;
@@ -371,11 +409,25 @@ spf_status_t spf_buf_escape(spf_buf_t *buf, const void *s, size_t len,
 	size_t start = buf->len;
 	char one[5];
 
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; i < len;) {
+		size_t run = 0, room;
+
 		if (max > 0 && buf->len - start >= max)
 			return spf_buf_puts(buf, "...");
+		/* a run of bytes that stand for themselves, copied at once */
+		room = max > 0 ? max - (buf->len - start) : len - i;
+		while (i + run < len && run < room &&
+		    spf_escape_byte(p[i + run], how, one) == 1 && one[0] == (char)p[i + run])
+			run++;
+		if (run > 0) {
+			if (spf_buf_append(buf, p + i, run) != SPF_OK)
+				break;
+			i += run;
+			continue;
+		}
 		if (spf_buf_append(buf, one, spf_escape_byte(p[i], how, one)) != SPF_OK)
 			break;
+		i++;
 	}
 	return buf->err;
 }
