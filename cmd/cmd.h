@@ -21,6 +21,7 @@ enum {
 	EXIT_TEMPERROR = 6,
 	EXIT_USAGE = 64,      /* bad usage or input (EX_USAGE) */
 	EXIT_INTERNAL = 70,   /* internal error (EX_SOFTWARE) */
+	EXIT_CANTCREAT = 73,  /* -o FILE cannot be written (EX_CANTCREAT) */
 };
 
 int spf_result_exit(spf_result_t r);
@@ -307,12 +308,41 @@ json_t *cmd_json_text(const char *s);
 /* The same for len bytes that may hold NUL (JSON "\u0000"). */
 json_t *cmd_json_textn(const char *s, size_t len);
 
-/* --format text|dot of explain and tree: *dot set; false after
- * printing the error. */
-bool cmd_parse_format(const char *arg, bool *dot);
+/* --format of explain, tree, lint and report: text, dot (explain,
+ * tree) or html (issue 20). */
+enum cmd_format {
+	CMD_FMT_TEXT = 1,
+	CMD_FMT_DOT = 2,
+	CMD_FMT_HTML = 4,
+};
+/* Parse arg into *out; allowed is the formats the command has (bits of
+ * enum cmd_format).  False after printing the error. */
+bool cmd_parse_format(const char *arg, unsigned allowed, enum cmd_format *out);
 #define CMD_FORMAT_HELP(what) \
+	"  --format text|dot|html  text (default), " what " as a Graphviz dot\n" \
+	"                          graph (render with: dot -Tsvg), or as a\n" \
+	"                          self-contained HTML page\n" \
+	CMD_OUTPUT_HELP
+#define CMD_FORMAT_DOT_HELP(what) \
 	"  --format text|dot       text (default), or " what " as a Graphviz dot\n" \
 	"                          graph (render with: dot -Tsvg)\n"
+#define CMD_FORMAT_HTML_HELP(what) \
+	"  --format text|html      text (default), or " what " as a\n" \
+	"                          self-contained HTML page\n" \
+	CMD_OUTPUT_HELP
+#define CMD_OUTPUT_HELP \
+	"  -o, --output FILE       with --format html: write the page to FILE\n" \
+	"                          instead of standard output\n"
+/* Where --format html's page goes: path (-o FILE), else stdout (its
+ * bytes then pass unchanged: the page is UTF-8).  NULL after printing
+ * why the file cannot be opened. */
+FILE *cmd_html_open(const char *path);
+/* Flush and close (the file; stdout is flushed only).  False after
+ * printing the write error. */
+bool cmd_html_close(FILE *f, const char *path);
+/* -o without --format html: the error, EXIT_USAGE. */
+int cmd_output_needs_html(void);
+
 /* s inside a double-quoted Graphviz ID: the bytes as spf_escape_byte()'s
  * SPF_ESC_HEX shows them (one line of ASCII), then '"' and '\\' escaped
  * for dot, so no DNS-derived text can end the string or start one of

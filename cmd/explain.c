@@ -24,6 +24,7 @@
  *	status is otherwise the MAIL FROM result (0 pass ... 6 temperror).
  */
 #include "cmd.h"
+#include "html.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -266,33 +267,15 @@ static void dns_line(const struct ctx *c, const spf_trace_t *t)
 	}
 }
 
-/* The term line: text, outcome and reason, counters, deciding mark. */
-static void term_line(const struct ctx *c, const spf_trace_t *t, size_t pad,
-	unsigned *prev_voids)
+/* What happened to term t, in words: the outcome and the reason
+ * ("no match: 192.0.2.99 is not in 192.0.2.0/28", "match → fail"). */
+static void term_words(const struct ctx *c, const spf_trace_t *t, unsigned lk,
+	unsigned vd, bool was_void)
 {
-	bool deciding = is_deciding(c, t);
 	bool modifier = t->modifier;
 	const spf_trace_t *sub = child_of_kind(t, SPF_TRACE_CHECK);
 	spf_result_t qr = spf_qualifier_result(t->qualifier);
 	char why[512];
-	unsigned lk, vd;
-	bool was_void = false;
-
-	term_counts(t, &lk, &vd);
-	if (t->outcome != SPF_TERM_NOT_REACHED && !modifier) {
-		was_void = t->voids > *prev_voids && !sub;
-		*prev_voids = t->voids;
-	}
-	if (deciding)
-		fprintf(c->out, "%s%s", on(c, S_BOLD), on(c, t->outcome == SPF_TERM_ERROR ?
-			S_MAGENTA : result_style(qr)));
-	else if (t->outcome == SPF_TERM_NOT_REACHED)
-		fprintf(c->out, "%s", on(c, S_DIM));
-	put(c, t->label);
-	fprintf(c->out, "%s", off(c));
-	for (size_t w = width(t->label); w < pad; w++)
-		fputc(' ', c->out);
-	fputs("  ", c->out);
 
 	if (is_mod(t, SPF_MOD_EXP)) {
 		fprintf(c->out, "%smodifier: where the explanation for fail comes from%s",
@@ -357,6 +340,36 @@ static void term_line(const struct ctx *c, const spf_trace_t *t, size_t pad,
 			break;
 		}
 	}
+}
+
+/* The term line: text, outcome and reason, counters, deciding mark. */
+static void term_line(const struct ctx *c, const spf_trace_t *t, size_t pad,
+	unsigned *prev_voids)
+{
+	bool deciding = is_deciding(c, t);
+	bool modifier = t->modifier;
+	const spf_trace_t *sub = child_of_kind(t, SPF_TRACE_CHECK);
+	spf_result_t qr = spf_qualifier_result(t->qualifier);
+	unsigned lk, vd;
+	bool was_void = false;
+
+	term_counts(t, &lk, &vd);
+	if (t->outcome != SPF_TERM_NOT_REACHED && !modifier) {
+		was_void = t->voids > *prev_voids && !sub;
+		*prev_voids = t->voids;
+	}
+	if (deciding)
+		fprintf(c->out, "%s%s", on(c, S_BOLD), on(c, t->outcome == SPF_TERM_ERROR ?
+			S_MAGENTA : result_style(qr)));
+	else if (t->outcome == SPF_TERM_NOT_REACHED)
+		fprintf(c->out, "%s", on(c, S_DIM));
+	put(c, t->label);
+	fprintf(c->out, "%s", off(c));
+	for (size_t w = width(t->label); w < pad; w++)
+		fputc(' ', c->out);
+	fputs("  ", c->out);
+
+	term_words(c, t, lk, vd, was_void);
 	if (queries_dns(t) && t->outcome != SPF_TERM_NOT_REACHED &&
 	    !(modifier && t->outcome != SPF_TERM_MATCH && t->outcome != SPF_TERM_ERROR)) {
 		bool over = lk > 10 || vd > c->void_limit;
@@ -755,6 +768,341 @@ static void explain_dot(const struct cmd_eval *ev)
 	fputs("}\n", stdout);
 }
 
+/* ---- HTML: the same tree as a page (issue 20) ---- */
+
+/* What a text formatter of this file writes for one node, without
+ * colour, written as HTML text: the same words as the text view. */
+enum words { W_TERM, W_VERDICT };
+
+static void html_words(const struct ctx *c, enum words w, const spf_trace_t *t,
+	unsigned lk, unsigned vd, bool was_void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	struct ctx v = *c;
+
+	if (mem == NULL)
+		return;
+	v.out = mem;
+	v.color = false;
+	if (w == W_TERM)
+		term_words(&v, t, lk, vd, was_void);
+	else
+		verdict(&v, t);
+	fclose(mem);
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	html_textn(c->out, buf, len);
+	free(buf);
+}
+
+/* Is a deciding term inside frame check (its own terms)? */
+static bool frame_decides(const struct ctx *c, const spf_trace_t *check)
+{
+	for (size_t i = 0; i < c->ndeciding; i++)
+		if (c->deciding[i]->parent == check)
+			return true;
+	return false;
+}
+
+static void h_children(const struct ctx *c, const spf_trace_t *parent,
+	unsigned *prev_voids);
+
+/* The line of a frame: domain, its record with the TTL, its result. */
+static void h_check(const struct ctx *c, const spf_trace_t *check, bool nested)
+{
+	const spf_trace_t *rec = check_record(check);
+	FILE *o = c->out;
+
+	fputs("<b class=\"domain\">", o);
+	html_text(o, check->label);
+	fputs("</b> ", o);
+	if (rec != NULL) {
+		fprintf(o, "<span class=\"ttl\">record (TTL %u)</span> <code "
+			"class=\"record\">", (unsigned)rec->ttl);
+		html_text(o, rec->label);
+		fputs("</code>", o);
+	} else if (check->records > 1) {
+		fprintf(o, "<span class=\"over\">more than one v=spf1 record "
+			"(%u published; RFC 7208 §4.5)</span>", check->records);
+	} else if (check->result == SPF_RESULT_TEMPERROR) {
+		fputs("<span class=\"over\">the SPF record could not be "
+			"fetched</span>", o);
+	} else {
+		fputs("<span class=\"dim\">no SPF record</span>", o);
+	}
+	if (nested) {
+		fputs(" → ", o);
+		html_result(o, spf_result_str(check->result));
+	}
+	if (check->beyond_limit)
+		fputs(" <span class=\"beyond\">(beyond the limit: not used for "
+			"the result)</span>", o);
+}
+
+static void h_term(const struct ctx *c, const spf_trace_t *t, unsigned *prev_voids)
+{
+	bool deciding = is_deciding(c, t);
+	const spf_trace_t *sub = child_of_kind(t, SPF_TRACE_CHECK);
+	unsigned lk, vd;
+	bool was_void = false;
+	FILE *o = c->out;
+
+	term_counts(t, &lk, &vd);
+	if (t->outcome != SPF_TERM_NOT_REACHED && !t->modifier) {
+		was_void = t->voids > *prev_voids && !sub;
+		*prev_voids = t->voids;
+	}
+	fprintf(o, "<span class=\"term o-%s%s%s\"><code>", outcome_str(t->outcome),
+		deciding ? " deciding" : "", t->beyond_limit ? " beyond" : "");
+	html_text(o, t->label);
+	fputs("</code> ", o);
+	html_words(c, W_TERM, t, lk, vd, was_void);
+	fputs("</span>", o);
+	if (queries_dns(t) && t->outcome != SPF_TERM_NOT_REACHED &&
+	    !(t->modifier && t->outcome != SPF_TERM_MATCH &&
+	    t->outcome != SPF_TERM_ERROR))
+		fprintf(o, " <span class=\"cnt%s\">[lookups %u/10, void %u/%u]</span>",
+			lk > 10 || vd > c->void_limit ? " over" : "", lk, vd,
+			c->void_limit);
+	if (t->count > 1)
+		fprintf(o, " <span class=\"cnt\">[%u terms, bytes %zu-%zu of the "
+			"record]</span>", t->count, t->offset, t->offset + t->len - 1);
+	if (t->beyond_limit)
+		fputs(" <span class=\"beyond\">(beyond the limit: not used for "
+			"the result)</span>", o);
+	if (deciding)
+		fputs(" <span class=\"decides\">◀ decides</span>", o);
+}
+
+static void h_node(const struct ctx *c, const spf_trace_t *t, unsigned *prev_voids)
+{
+	FILE *o = c->out;
+
+	switch (t->kind) {
+	case SPF_TRACE_TERM:
+		fputs("<li>", o);
+		h_term(c, t, prev_voids);
+		break;
+	case SPF_TRACE_DNS:
+		fputs("<li class=\"dns\"><code>", o);
+		html_text(o, t->label);
+		fputs("</code> → ", o);
+		if (!t->answered || t->detail == NULL) {
+			fputs("<span class=\"over\">(no answer)</span>", o);
+		} else if (t->status != SPF_DNS_OK) {
+			fputs("<span class=\"over\">", o);
+			html_text(o, t->detail);
+			fputs("</span>", o);
+		} else {
+			fputs("<span class=\"answer\">", o);
+			html_text(o, t->detail);
+			fprintf(o, "</span> <span class=\"ttl\">TTL %u</span>",
+				(unsigned)t->ttl);
+		}
+		break;
+	case SPF_TRACE_CHECK:
+		/* a frame: open when it holds the deciding term or failed */
+		fprintf(o, "<li class=\"frame\"><details%s><summary>",
+			frame_decides(c, t) || t->result == SPF_RESULT_PERMERROR ||
+			t->result == SPF_RESULT_TEMPERROR ? " open" : "");
+		h_check(c, t, true);
+		fputs("</summary>\n", o);
+		h_children(c, t, prev_voids);
+		fputs("</details></li>\n", o);
+		return;
+	case SPF_TRACE_EXP:
+		fputs("<li class=\"exp\">explanation from <code>", o);
+		html_text(o, t->label);
+		fputs("</code>", o);
+		break;
+	case SPF_TRACE_NOTE:
+		fputs("<li class=\"note\">note: ", o);
+		html_text(o, t->label);
+		break;
+	case SPF_TRACE_RECORD:
+		fputs("<li class=\"record\"><code>", o);
+		html_text(o, t->label);
+		fputs("</code>", o);
+		break;
+	}
+	fputc('\n', o);
+	h_children(c, t, prev_voids);
+	fputs("</li>\n", o);
+}
+
+static void h_children(const struct ctx *c, const spf_trace_t *parent,
+	unsigned *prev_voids)
+{
+	bool any = false;
+
+	for (const spf_trace_t *k = parent->first; k != NULL; k = k->next) {
+		if (k->kind == SPF_TRACE_RECORD && parent->kind == SPF_TRACE_CHECK)
+			continue;   /* on the frame's line */
+		if (!any)
+			fputs("<ul class=\"tree\">\n", c->out);
+		any = true;
+		h_node(c, k, prev_voids);
+	}
+	if (any)
+		fputs("</ul>\n", c->out);
+}
+
+/* The deciding term of the frame that decided, or NULL. */
+static const spf_trace_t *last_deciding(const struct ctx *c)
+{
+	return c->ndeciding > 0 ? c->deciding[c->ndeciding - 1] : NULL;
+}
+
+static void explain_html_ident(struct ctx *c)
+{
+	const spf_job_t *job = c->id->job;
+	const spf_trace_t *root = spf_job_trace(job);
+	const spf_request_t *req = &c->id->req;
+	const spf_trace_t *d;
+	unsigned prev_voids = 0, lk = spf_job_lookups(job),
+		vd = spf_job_void_lookups(job);
+	FILE *o = c->out;
+
+	if (root != NULL)
+		mark_deciding(c, root);
+	d = last_deciding(c);
+	fprintf(o, "<section class=\"identity\" id=\"%s\">\n<h2>%s identity: <code>",
+		req->identity == SPF_IDENTITY_HELO ? "helo" : "mfrom",
+		req->identity == SPF_IDENTITY_HELO ? "HELO" : "MAIL FROM");
+	html_text(o, spf_job_sender(job));
+	fprintf(o, "</code>, client <code>%s</code>", c->ip);
+	if (req->helo != NULL && *req->helo) {
+		fputs(", HELO <code>", o);
+		html_text(o, req->helo);
+		fputs("</code>", o);
+	}
+	fputs("</h2>\n<p class=\"verdict\">", o);
+	html_words(c, W_VERDICT, root, 0, 0, false);
+	fputs("</p>\n<div class=\"cards\">\n<div class=\"card\"><span>result</span>"
+		"<b>", o);
+	html_result(o, spf_result_str(spf_job_result(job)));
+	fprintf(o, "</b></div>\n<div class=\"card%s\"><span>DNS lookups "
+		"(RFC 7208 §4.6.4)</span><b class=\"lookups\">%u/10</b></div>\n",
+		lk > 10 ? " over" : "", lk);
+	fprintf(o, "<div class=\"card%s\"><span>void lookups</span><b "
+		"class=\"voids\">%u/%u</b></div>\n", vd > c->void_limit ? " over" : "",
+		vd, c->void_limit);
+	if (d != NULL) {
+		fputs("<div class=\"card\"><span>deciding term</span><b><code>", o);
+		html_text(o, d->label);
+		fputs("</code></b></div>\n", o);
+	}
+	fputs("</div>\n", o);
+	if (spf_job_explanation(job) != NULL) {
+		fputs("<h3>Explanation</h3>\n<blockquote class=\"explanation\">", o);
+		html_text(o, spf_job_explanation(job));
+		fputs("</blockquote>\n", o);
+	}
+	if (root != NULL) {
+		fputs("<h3>Evaluation</h3>\n<div class=\"top\">", o);
+		h_check(c, root, false);
+		fputs("</div>\n", o);
+		h_children(c, root, &prev_voids);
+	}
+	fputs("</section>\n", o);
+}
+
+/* Text another formatter of cmd/ writes (fn with its argument), as
+ * preformatted HTML. */
+static void html_pre(FILE *o, const char *cls, void (*fn)(FILE *, const void *),
+	const void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	if (mem == NULL)
+		return;
+	fn(mem, arg);
+	fclose(mem);
+	fprintf(o, "<pre class=\"%s\">", cls);
+	html_textn(o, buf, len);
+	fputs("</pre>\n", o);
+	free(buf);
+}
+
+static void other_fn(FILE *f, const void *arg)
+{
+	cmd_other_line(f, arg);
+}
+
+static void dmarc_fn(FILE *f, const void *arg)
+{
+	cmd_dmarc_section(f, arg);
+}
+
+struct hdr_arg {
+	const struct cmd_eval *ev;
+	enum cmd_headers hdrs;
+	const char *receiver, *authserv_id;
+};
+
+static void headers_fn(FILE *f, const void *arg)
+{
+	const struct hdr_arg *h = arg;
+
+	(void)cmd_headers(h->ev, h->hdrs, h->receiver, h->authserv_id, f, NULL);
+}
+
+static void explain_html(FILE *o, const struct cmd_eval *ev,
+	const struct cmd_other *other, const spf_dmarc_view_t *dmarc,
+	const struct hdr_arg *hdr)
+{
+	const struct cmd_ident *pri = cmd_eval_primary(ev);
+	const char *res = spf_result_str(spf_job_result(pri->job));
+	char ip[64], *title = NULL;
+	size_t tlen = 0;
+	FILE *t = open_memstream(&title, &tlen);
+	struct ctx c;
+
+	spf_addr_str(&pri->req.ip, ip, sizeof(ip));
+	if (t != NULL) {
+		fprintf(t, "SPF %s: %s from %s (spfcheck explain)", res,
+			spf_job_sender(pri->job), ip);
+		fclose(t);
+	}
+	html_begin(o, title != NULL ? title : "spfcheck explain", "spfcheck explain");
+	free(title);
+	fputs("<header>\n<h1>SPF ", o);
+	html_result(o, res);
+	fputs(" for <code>", o);
+	html_text(o, spf_job_sender(pri->job));
+	fprintf(o, "</code> from <code>%s</code></h1>\n<p class=\"sub\">spfcheck "
+		"explain: every term in record order, every DNS answer with its "
+		"TTL, the lookup counts (RFC 7208 §4.6.4); the deciding term is "
+		"highlighted.</p>\n</header>\n", ip);
+	if (ev->helo.used && ev->helo.job) {
+		ctx_init(&c, &ev->helo, false);
+		c.out = o;
+		explain_html_ident(&c);
+	}
+	if (ev->mfrom.used && ev->mfrom.job) {
+		ctx_init(&c, &ev->mfrom, false);
+		c.out = o;
+		explain_html_ident(&c);
+	}
+	if (other != NULL) {
+		fputs("<h2>Other receivers</h2>\n", o);
+		html_pre(o, "other", other_fn, other);
+	}
+	if (dmarc != NULL) {
+		fputs("<h2>DMARC</h2>\n", o);
+		html_pre(o, "dmarc", dmarc_fn, dmarc);
+	}
+	if (hdr->hdrs != CMD_HDR_NONE) {
+		fputs("<h2>Header fields</h2>\n", o);
+		html_pre(o, "headers", headers_fn, hdr);
+	}
+	html_end(o);
+}
+
 /* ---- JSON: the same tree as data ---- */
 
 static json_t *tree_json(const struct ctx *c, const spf_trace_t *t)
@@ -920,6 +1268,7 @@ int cmd_explain(int argc, char **argv)
 		{ "authserv-id", required_argument, NULL, 'A' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "format", required_argument, NULL, 'T' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "dkim-domain", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
@@ -940,7 +1289,9 @@ int cmd_explain(int argc, char **argv)
 	enum cmd_identities ids = CMD_ID_MFROM;
 	enum cmd_headers hdrs = CMD_HDR_NONE;
 	const char *authserv_id = NULL, *color = "auto";
-	bool dot = false;
+	enum cmd_format fmt = CMD_FMT_TEXT;
+	const char *output = NULL;
+	FILE *page = NULL;
 	char *owned = NULL, *owned_helo = NULL;
 	char why[512];
 	spf_status_t st;
@@ -948,7 +1299,7 @@ int cmd_explain(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
 		int cr = common_opt(&co, opt, optarg);
 
 		if (cr < 0)
@@ -983,8 +1334,12 @@ int cmd_explain(int argc, char **argv)
 			req.debug = stderr;
 			break;
 		case 'T':
-			if (!cmd_parse_format(optarg, &dot))
+			if (!cmd_parse_format(optarg, CMD_FMT_TEXT | CMD_FMT_DOT |
+			    CMD_FMT_HTML, &fmt))
 				return EXIT_USAGE;
+			break;
+		case 'o':
+			output = optarg;
 			break;
 		case 'F':
 		case 'K':
@@ -1002,11 +1357,17 @@ int cmd_explain(int argc, char **argv)
 			return cmd_option_error("explain", opt, argv[optind - 1]);
 		}
 	}
-	if (dot && (co.json || hdrs != CMD_HDR_NONE || da.from_arg != NULL)) {
+	if (fmt == CMD_FMT_DOT && (co.json || hdrs != CMD_HDR_NONE || da.from_arg != NULL)) {
 		cmd_error("--format dot draws the evaluation tree only: not with %s",
 			co.json ? "--json" : hdrs != CMD_HDR_NONE ? "--header" : "--from");
 		return EXIT_USAGE;
 	}
+	if (fmt == CMD_FMT_HTML && co.json) {
+		cmd_error("--format html is a page of its own: not with --json");
+		return EXIT_USAGE;
+	}
+	if (output != NULL && fmt != CMD_FMT_HTML)
+		return cmd_output_needs_html();
 	npos = argc - optind;
 	if (!cmd_operands("explain", argc, argv, optind, ids == CMD_ID_HELO ? 1 : 2, 2,
 	    "IP and SENDER"))
@@ -1037,6 +1398,10 @@ int cmd_explain(int argc, char **argv)
 	/* show the whole tree even past a limit, marked (the result is
 	 * still the limit's permerror) */
 	req.trace_past_limits = true;
+	if (fmt == CMD_FMT_HTML && (page = cmd_html_open(output)) == NULL) {
+		rc = EXIT_CANTCREAT;
+		goto out;
+	}
 	if (!cmd_dmarc_args_read(&da) || !cmd_resolver(&co, &base, &res))
 		goto out;
 	/* both traces are the output: both jobs are kept */
@@ -1055,8 +1420,16 @@ int cmd_explain(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto out;
 	}
-	if (dot) {
+	if (fmt == CMD_FMT_DOT) {
 		explain_dot(&ev);
+	} else if (fmt == CMD_FMT_HTML) {
+		struct hdr_arg h = { &ev, hdrs, co.receiver, authserv_id };
+
+		explain_html(page, &ev, other_differs ? &other : NULL,
+			dmarc != NULL ? spf_dmarc_view(dmarc) : NULL, &h);
+		if (!cmd_html_close(page, output))
+			rc = EXIT_CANTCREAT;
+		page = NULL;
 	} else if (co.json) {
 		json_t *o = explain_json(&ev);
 
@@ -1099,6 +1472,8 @@ int cmd_explain(int argc, char **argv)
 		}
 	}
 out:
+	if (page != NULL && page != stdout)
+		fclose(page);
 	spf_dmarc_destroy(dmarc);
 	cmd_eval_finish(&ev);
 	cmd_resolver_free(base, res);

@@ -18,6 +18,7 @@
  */
 #include "cmd.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,20 +74,64 @@ void cmd_dot_string(FILE *out, const char *s)
 	}
 }
 
-bool cmd_parse_format(const char *arg, bool *dot)
+bool cmd_parse_format(const char *arg, unsigned allowed, enum cmd_format *out)
 {
+	static const struct {
+		const char *name;
+		enum cmd_format f;
+	} fmts[] = {
+		{ "text", CMD_FMT_TEXT }, { "dot", CMD_FMT_DOT }, { "html", CMD_FMT_HTML },
+	};
 	char p[128];
 
-	if (strcmp(arg, "text") == 0)
-		*dot = false;
-	else if (strcmp(arg, "dot") == 0)
-		*dot = true;
-	else {
-		cmd_error("--format must be text or dot, not '%s'",
-			cmd_printable(arg, p, sizeof(p)));
-		return false;
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		if ((allowed & fmts[i].f) && strcmp(arg, fmts[i].name) == 0) {
+			*out = fmts[i].f;
+			return true;
+		}
 	}
-	return true;
+	cmd_error("--format must be %s, not '%s'", (allowed & CMD_FMT_DOT) ?
+		"text, dot or html" : "text or html", cmd_printable(arg, p, sizeof(p)));
+	return false;
+}
+
+FILE *cmd_html_open(const char *path)
+{
+	FILE *f;
+	char p[256];
+
+	if (path == NULL) {
+		cmd_charset_raw();   /* the page is UTF-8 in every locale */
+		return stdout;
+	}
+	f = fopen(path, "w");
+	if (f == NULL)
+		cmd_error("cannot write '%s': %s", cmd_printable(path, p, sizeof(p)),
+			strerror(errno));
+	return f;
+}
+
+bool cmd_html_close(FILE *f, const char *path)
+{
+	char p[256];
+	bool ok;
+
+	if (f == NULL)
+		return false;
+	ok = fflush(f) == 0 && !ferror(f);
+	if (f != stdout)
+		ok = fclose(f) == 0 && ok;
+	if (!ok)
+		cmd_error("cannot write '%s': %s", path != NULL ?
+			cmd_printable(path, p, sizeof(p)) : "standard output",
+			strerror(errno));
+	return ok;
+}
+
+int cmd_output_needs_html(void)
+{
+	cmd_error("-o/--output writes the HTML page: give --format html");
+	return EXIT_USAGE;
 }
 
 bool cmd_parse_identities(const char *arg, enum cmd_identities *out)

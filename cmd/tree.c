@@ -55,7 +55,7 @@ static const char tree_usage[] =
 	"                          with the term and the includes behind each\n"
 	"  --ip ADDRESS            instead: which term decides ADDRESS, through which\n"
 	"                          includes (no sender needed)\n"
-	CMD_FORMAT_HELP("the lookup-cost tree")
+	CMD_FORMAT_DOT_HELP("the lookup-cost tree")
 	COMMON_HELP_ZONE COMMON_HELP_DNS COMMON_HELP_JSON COMMON_HELP_VOID
 	"  -h, --help              this text\n"
 	"\n"
@@ -627,6 +627,7 @@ int cmd_tree(int argc, char **argv)
 	spf_networks_t *nw = NULL;
 	spf_addr_t ip;
 	bool networks = false, dot = false;
+	enum cmd_format fmt = CMD_FMT_TEXT;
 	char why[256];
 	char *owned = NULL;
 	spf_lint_counts_t c;
@@ -661,8 +662,9 @@ int cmd_tree(int argc, char **argv)
 			ip_arg = optarg;
 			break;
 		case 'T':
-			if (!cmd_parse_format(optarg, &dot))
+			if (!cmd_parse_format(optarg, CMD_FMT_TEXT | CMD_FMT_DOT, &fmt))
 				return EXIT_USAGE;
+			dot = fmt == CMD_FMT_DOT;
 			break;
 		case 'h':
 			fputs(tree_usage, stdout);

@@ -77,6 +77,7 @@ expect lint-options "spfcheck lint --st" "--strict"
 expect tree-command "spfcheck tr" "tree"
 expect format-values "spfcheck tree --format " "dot text"
 expect explain-format-values "spfcheck explain --format d" "dot"
+expect explain-format-html "spfcheck explain --format h" "html"
 expect diff-compact-help-line "spfcheck diff --of" "--offline"
 : >draft.zone
 : >dummy.txt

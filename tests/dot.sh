@@ -75,7 +75,7 @@ if render hostile 1 explain "${z[@]}" --format dot 203.0.113.1 $'a"b\\c\001d@hos
 fi
 
 # what --format refuses
-expect format-bad 64 "--format must be text or dot, not 'svg'" --stderr -- tree "${z[@]}" --format svg shop.example.com
+expect format-bad 64 "--format must be text, dot or html, not 'svg'" --stderr -- tree "${z[@]}" --format svg shop.example.com
 expect format-json 64 'not with --json' --stderr -- tree "${z[@]}" --format dot --json shop.example.com
 expect format-networks 64 'not with --networks' --stderr -- tree "${z[@]}" --format dot --networks shop.example.com
 expect format-explain-json 64 'not with --json' --stderr -- explain "${dz[@]}" --format dot --json 192.0.2.99 alice@example.com

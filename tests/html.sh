@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# html.sh - the HTML pages of --format html (issue 20), loaded in headless
+# Chromium: the DOM after load holds what the page must show (the
+# deciding term, the counters, the IP and sender in the title), no text
+# from DNS became an element (a zone whose TXT records carry <script> and
+# an attribute break-out with onerror), the page asks the network for
+# nothing (Chromium's net log, behind a proxy that refuses everything),
+# and its screenshot is not blank.  Needs chromium (bootstrap.sh installs
+# it): without it the test fails.  Each Chromium run is bounded by timeout.
+# usage: html.sh SPFCHECK TESTDATA_DIR [--screenshot PNG]
+#   --screenshot PNG: also keep the explain page's screenshot as PNG (the
+#   README's, doc/explain-html.png)
+set -u
+bin=$1
+td=$2
+keep_shot=
+[ "${3:-}" = --screenshot ] && keep_shot=${4:?--screenshot needs a file}
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/expect.sh"
+check=("$(command -v python3)" "$here/html_check.py")
+export SPFCHECK_PROVIDERS=$(cd "$td/.." && pwd)/data/providers.txt
+
+if ! command -v chromium >/dev/null; then
+  bad chromium "not installed (bootstrap.sh installs the chromium package)"
+  echo "html: $pass passed, $fail failed"; exit 1
+fi
+
+# chrome ARGS...: headless, a profile of its own, the browser's own
+# background services off, every request through a proxy that refuses it
+chrome() {
+  timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    --user-data-dir="$tmp/profile" --no-first-run --disable-background-networking \
+    --disable-component-update --disable-sync --disable-default-apps \
+    --disable-extensions --proxy-server=127.0.0.1:9 --proxy-bypass-list='<-loopback>' \
+    "$@" 2>>"$tmp/chromium.log"
+}
+
+# page NAME WANT_EXIT ARGS...: spfcheck ARGS --format html -o $tmp/NAME.html
+page() {
+  local name=$1 want=$2
+  shift 2
+  "$bin" "$@" --format html -o "$tmp/$name.html" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  if [ "$rc" -ne "$want" ]; then bad "$name" "exit $rc, want $want"; sed 's/^/  | /' "$tmp/err"; return 1; fi
+  if [ -s "$tmp/out" ]; then bad "$name" "-o FILE, yet output on stdout"; return 1; fi
+  if grep -qi '<script' "$tmp/$name.html"; then bad "$name" "a <script in the page"; return 1; fi
+  ok "$name written"
+}
+
+# load NAME CHECKS...: the DOM after load (html_check.py dom CHECKS) and
+# the net log of that load
+load() {
+  local name=$1
+  shift
+  if ! chrome --log-net-log="$tmp/$name.netlog" --dump-dom "file://$tmp/$name.html" >"$tmp/$name.dom"; then
+    bad "$name-dom" "chromium failed"; tail -5 "$tmp/chromium.log" | sed 's/^/  | /'; return 1; fi
+  if "${check[@]}" dom "$tmp/$name.dom" "$@" >"$tmp/why"; then ok "$name-dom"
+  else bad "$name-dom" "$(head -5 "$tmp/why")"; fi
+  if "${check[@]}" net "$tmp/$name.netlog" >"$tmp/why"; then ok "$name-no-fetch"
+  else bad "$name-no-fetch" "$(head -5 "$tmp/why")"; fi
+}
+
+# shot NAME: a screenshot of the page, which must not be blank
+shot() {
+  local name=$1
+  if ! chrome --window-size=1000,760 --screenshot="$tmp/$name.png" "file://$tmp/$name.html" >/dev/null; then
+    bad "$name-screenshot" "chromium failed"; tail -5 "$tmp/chromium.log" | sed 's/^/  | /'; return 1; fi
+  if "${check[@]}" png "$tmp/$name.png" >"$tmp/why"; then ok "$name-screenshot ($(sed 's/^[^:]*: //' "$tmp/why"))"
+  else bad "$name-screenshot" "blank: $(cat "$tmp/why")"; fi
+}
+
+# the checks see what they look for: a page that loads an image and a
+# style sheet from the network fails both
+printf '<!DOCTYPE html><title>probe</title><img src="x.png"><link rel=stylesheet href="http://203.0.113.1/s.css">\n' >"$tmp/probe.html"
+if chrome --log-net-log="$tmp/probe.netlog" --dump-dom "file://$tmp/probe.html" >"$tmp/probe.dom"; then
+  if "${check[@]}" dom "$tmp/probe.dom" >/dev/null; then bad probe-dom "an <img> went unseen"; else ok probe-dom; fi
+  if "${check[@]}" net "$tmp/probe.netlog" >/dev/null; then bad probe-net "a fetch went unseen"; else ok probe-net; fi
+else
+  bad probe "chromium failed"; tail -5 "$tmp/chromium.log" | sed 's/^/  | /'
+fi
+
+dz=(--offline --zone "$td/demo.zone")
+hz=(--offline --zone "$td/html-hostile.zone")
+
+# explain: the deciding term, the counters, TTLs, the explanation
+if page explain 1 explain "${dz[@]}" 192.0.2.99 alice@example.com; then
+  load explain --title 192.0.2.99 --title alice@example.com --title 'SPF fail' \
+    --class deciding=-all --class lookups=2/10 --class voids=0/2 \
+    --class ttl='TTL 3600' --class explanation='192.0.2.99 is not a mail server of example.com' \
+    --class decides='decides' --text 'include:_spf.esp.example.net'
+  shot explain
+  if [ -n "$keep_shot" ] && [ -f "$tmp/explain.png" ]; then cp "$tmp/explain.png" "$keep_shot"; fi
+fi
+
+# hostile text from DNS: shown as text, no element made of it
+hs='x<b>"@hostile.example'
+if page hostile 1 explain "${hz[@]}" 198.51.100.7 "$hs"; then
+  for w in '&lt;script&gt;alert(1)&lt;/script&gt;' '&quot;&gt;&lt;img src=x onerror=alert(2)&gt;' \
+            'a:&quot;&gt;&lt;img.src=x.onerror=alert(3)&gt;' '<title>SPF fail: x&lt;b&gt;&quot;@hostile.example'; do
+    if grep -qF -- "$w" "$tmp/hostile.html"; then ok "hostile-escaped $w"; else bad hostile-escaped "no '$w'"; fi
+  done
+  load hostile --title "$hs" --text '<script>alert(1)</script>' \
+    --text '"><img src=x onerror=alert(2)>' --class explanation='"><img src=x onerror=alert(2)>' \
+    --class deciding=-all
+fi
+
+# what -o and --format html refuse
+expect output-no-html 64 'give --format html' --stderr -- explain "${dz[@]}" -o "$tmp/x" 192.0.2.99 a@example.com
+expect html-json 64 'not with --json' --stderr -- explain "${dz[@]}" --format html --json 192.0.2.99 a@example.com
+expect output-unwritable 73 "cannot write '$tmp/no/such/dir/x.html'" --stderr -- \
+  explain "${dz[@]}" --format html -o "$tmp/no/such/dir/x.html" 192.0.2.99 a@example.com
+expect format-bad 64 "--format must be text, dot or html, not 'pdf'" --stderr -- explain "${dz[@]}" --format pdf 192.0.2.99 a@example.com
+# stdout without -o: the same page
+"$bin" explain "${dz[@]}" --format html 192.0.2.99 alice@example.com >"$tmp/stdout.html"
+if cmp -s "$tmp/stdout.html" "$tmp/explain.html"; then ok html-stdout; else bad html-stdout "differs from -o FILE"; fi
+
+echo "html: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
