@@ -507,6 +507,12 @@ struct cmd_providers *cmd_providers_parse(const char *text, size_t len,
 const char *cmd_provider_name(const struct cmd_providers *p, const char *domain);
 size_t cmd_providers_count(const struct cmd_providers *p);
 void cmd_providers_free(struct cmd_providers *p);                  /* NULL ok */
+/* The page of lint and tree --format html (issue 20): the findings
+ * underlined at their bytes, the lookup-cost tree with provider names,
+ * the authorised networks.  cmd names the command.  False when memory
+ * ran out (the page may be cut short). */
+bool cmd_spf_page_html(FILE *out, const spf_lint_t *lint,
+	const struct cmd_providers *prov, unsigned void_limit, const char *cmd);
 /* ==== end of tree block ==== */
 /* ==== DMARC aggregate reports (issue 19: cmd/report.c) ==== */
 int cmd_report(int argc, char **argv);

@@ -43,6 +43,8 @@ static const char lint_usage[] =
 	"  --domain NAME           the domain the draft is for (default\n"
 	"                          draft.invalid); same as giving DOMAIN\n"
 	"  --strict                exit 1 when there are warnings\n"
+	CMD_FORMAT_HTML_HELP("the findings, the lookup-cost tree and the\n"
+	"                          authorised networks")
 	COMMON_HELP_ZONE COMMON_HELP_DNS COMMON_HELP_JSON COMMON_HELP_VOID
 	"  -h, --help              this text\n"
 	"\n"
@@ -89,6 +91,8 @@ int cmd_lint(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "domain", required_argument, NULL, 'd' },
 		{ "strict", no_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'T' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -101,13 +105,17 @@ int cmd_lint(int argc, char **argv)
 	const char *domain = NULL;
 	char *owned = NULL;
 	bool strict = false;
+	enum cmd_format fmt = CMD_FMT_TEXT;
+	const char *output = NULL;
+	FILE *page = NULL;
+	struct cmd_providers *prov = NULL;
 	unsigned n[3] = { 0, 0, 0 };
 	spf_status_t st;
 	int opt, rc;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
 		int c = cmd_draft_opt("lint", opt, optarg, &req.draft);
 
 		if (c < 0)
@@ -125,6 +133,13 @@ int cmd_lint(int argc, char **argv)
 			break;
 		case 's':
 			strict = true;
+			break;
+		case 'T':
+			if (!cmd_parse_format(optarg, CMD_FMT_TEXT | CMD_FMT_HTML, &fmt))
+				return EXIT_USAGE;
+			break;
+		case 'o':
+			output = optarg;
 			break;
 		case 'h':
 			fputs(lint_usage, stdout);
@@ -144,11 +159,27 @@ int cmd_lint(int argc, char **argv)
 		cmd_error("lint needs DOMAIN or --record 'v=spf1 ...' (see spfcheck lint --help)");
 		return EXIT_USAGE;
 	}
+	if (fmt == CMD_FMT_HTML && co.json) {
+		cmd_error("--format html is a page of its own: not with --json");
+		return EXIT_USAGE;
+	}
+	if (output != NULL && fmt != CMD_FMT_HTML)
+		return cmd_output_needs_html();
 	if (domain != NULL && (req.domain = cmd_domain_arg(domain, &owned)) == NULL)
 		return EXIT_USAGE;
-	if (!cmd_resolver(&co, &base, &res)) {
+	/* the page names the providers, as tree does */
+	if (fmt == CMD_FMT_HTML && !cmd_providers_load(NULL, &prov)) {
 		spf_free(owned);
 		return EXIT_USAGE;
+	}
+	if (fmt == CMD_FMT_HTML && (page = cmd_html_open(output)) == NULL) {
+		cmd_providers_free(prov);
+		spf_free(owned);
+		return EXIT_CANTCREAT;
+	}
+	if (!cmd_resolver(&co, &base, &res)) {
+		rc = EXIT_USAGE;
+		goto done;
 	}
 	lint = spf_lint_run(res, &req, &st);
 	if (lint == NULL) {
@@ -159,7 +190,13 @@ int cmd_lint(int argc, char **argv)
 	for (size_t i = 0; i < spf_lint_count(lint); i++)
 		n[spf_lint_finding(lint, i)->severity]++;
 	rc = n[SPF_LINT_ERROR] ? 2 : strict && n[SPF_LINT_WARNING] ? 1 : 0;
-	if (co.json) {
+	if (page != NULL) {
+		if (!cmd_spf_page_html(page, lint, prov, co.void_limit, "lint"))
+			rc = EXIT_INTERNAL;
+		if (!cmd_html_close(page, output))
+			rc = EXIT_CANTCREAT;
+		page = NULL;
+	} else if (co.json) {
 		json_t *o = lint_json(lint, req.draft != NULL, n);
 
 		if (o == NULL || cmd_json_print(o, false) != 0) {
@@ -184,6 +221,9 @@ int cmd_lint(int argc, char **argv)
 			c.voids6, c.voids6_query);
 	}
 done:
+	if (page != NULL && page != stdout)
+		fclose(page);
+	cmd_providers_free(prov);
 	spf_lint_destroy(lint);
 	cmd_resolver_free(base, res);
 	spf_free(owned);

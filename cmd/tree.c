@@ -23,6 +23,7 @@
  *	unreadable zone or provider file, a bad provider line: FILE:LINE).
  */
 #include "cmd.h"
+#include "html.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -55,7 +56,7 @@ static const char tree_usage[] =
 	"                          with the term and the includes behind each\n"
 	"  --ip ADDRESS            instead: which term decides ADDRESS, through which\n"
 	"                          includes (no sender needed)\n"
-	CMD_FORMAT_DOT_HELP("the lookup-cost tree")
+	CMD_FORMAT_HELP("the lookup-cost tree, the findings and the networks")
 	COMMON_HELP_ZONE COMMON_HELP_DNS COMMON_HELP_JSON COMMON_HELP_VOID
 	"  -h, --help              this text\n"
 	"\n"
@@ -612,6 +613,7 @@ int cmd_tree(int argc, char **argv)
 		{ "networks", no_argument, NULL, 'N' },
 		{ "ip", required_argument, NULL, 'i' },
 		{ "format", required_argument, NULL, 'T' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -628,6 +630,8 @@ int cmd_tree(int argc, char **argv)
 	spf_addr_t ip;
 	bool networks = false, dot = false;
 	enum cmd_format fmt = CMD_FMT_TEXT;
+	const char *output = NULL;
+	FILE *page = NULL;
 	char why[256];
 	char *owned = NULL;
 	spf_lint_counts_t c;
@@ -636,7 +640,7 @@ int cmd_tree(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
 		int r = cmd_draft_opt("tree", opt, optarg, &req.draft);
 
 		if (r < 0)
@@ -662,9 +666,13 @@ int cmd_tree(int argc, char **argv)
 			ip_arg = optarg;
 			break;
 		case 'T':
-			if (!cmd_parse_format(optarg, CMD_FMT_TEXT | CMD_FMT_DOT, &fmt))
+			if (!cmd_parse_format(optarg, CMD_FMT_TEXT | CMD_FMT_DOT |
+			    CMD_FMT_HTML, &fmt))
 				return EXIT_USAGE;
 			dot = fmt == CMD_FMT_DOT;
+			break;
+		case 'o':
+			output = optarg;
 			break;
 		case 'h':
 			fputs(tree_usage, stdout);
@@ -689,6 +697,14 @@ int cmd_tree(int argc, char **argv)
 			co.json ? "--json" : ip_arg != NULL ? "--ip" : "--networks");
 		return EXIT_USAGE;
 	}
+	if (fmt == CMD_FMT_HTML && (co.json || networks || ip_arg != NULL)) {
+		cmd_error("--format html is a page of its own (the networks are on "
+			"it): not with %s", co.json ? "--json" : ip_arg != NULL ?
+			"--ip" : "--networks");
+		return EXIT_USAGE;
+	}
+	if (output != NULL && fmt != CMD_FMT_HTML)
+		return cmd_output_needs_html();
 	if (ip_arg != NULL) {
 		if (!cmd_client_ip(ip_arg, &ip, why, sizeof(why))) {
 			cmd_error("--ip: %s", why);
@@ -700,6 +716,10 @@ int cmd_tree(int argc, char **argv)
 		return EXIT_USAGE;
 	if (!networks && !cmd_providers_load(prov_file, &prov))
 		goto done;
+	if (fmt == CMD_FMT_HTML && (page = cmd_html_open(output)) == NULL) {
+		rc = EXIT_CANTCREAT;
+		goto done;
+	}
 	if (!cmd_resolver(&co, &base, &res))
 		goto done;
 	lint = spf_lint_run(res, &req, &st);
@@ -757,7 +777,13 @@ int cmd_tree(int argc, char **argv)
 	}
 	rc = spf_lint_top_state(lint) != SPF_LINT_STATE_OK ? 2 :
 		c.lookups > MAX_LOOKUPS || c.voids > t.void_limit ? 1 : 0;
-	if (co.json) {
+	if (page != NULL) {
+		if (!cmd_spf_page_html(page, lint, prov, co.void_limit, "tree"))
+			rc = EXIT_INTERNAL;
+		if (!cmd_html_close(page, output))
+			rc = EXIT_CANTCREAT;
+		page = NULL;
+	} else if (co.json) {
 		json_t *o = tree_json(&t, req.draft != NULL);
 
 		if (o == NULL || cmd_json_print(o, false) != 0) {
@@ -787,6 +813,8 @@ int cmd_tree(int argc, char **argv)
 		tree_text(stdout, &t);
 	}
 done:
+	if (page != NULL && page != stdout)
+		fclose(page);
 	spf_networks_destroy(nw);
 	spf_free(t.last);
 	spf_free(t.bars);
@@ -795,4 +823,209 @@ done:
 	cmd_providers_free(prov);
 	spf_free(owned);
 	return rc;
+}
+
+/* ---- HTML: lint's findings, the lookup-cost tree and the networks as
+ * one page (issue 20; lint and tree --format html) ---- */
+
+/* What fn(out, ...) writes for a path, as HTML text. */
+static void html_path(FILE *o, const spf_path_step_t *p, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	if (mem == NULL)
+		return;
+	path_text(mem, p, n);
+	fclose(mem);
+	html_textn(o, buf, len);
+	free(buf);
+}
+
+static void html_finding(FILE *o, const spf_lint_finding_t *f, size_t i)
+{
+	const char *sev = spf_lint_severity_str(f->severity);
+	char *tip = NULL;
+	size_t tlen = 0;
+	FILE *t = open_memstream(&tip, &tlen);
+
+	if (t != NULL) {
+		fprintf(t, "%s[%s]: %s (%s%s)", sev, f->rule, f->message,
+			f->section != NULL && strncmp(f->section, "RFC", 3) == 0 ?
+			"" : "RFC 7208 §", f->section != NULL ? f->section : "");
+		fclose(t);
+	}
+	fprintf(o, "<li class=\"finding\" id=\"f%zu\"><span class=\"sev s-%s\">%s"
+		"</span> <code>", i + 1, sev, sev);
+	html_text(o, f->rule);
+	fputs("</code> in the record of <b>", o);
+	html_text(o, f->domain);
+	fputs("</b>", o);
+	if (f->record != NULL) {
+		size_t len = f->record_len, off = f->has_range ? f->offset : len,
+			n = f->has_range ? f->len : 0;
+
+		if (off > len)
+			off = len;
+		if (n > len - off)
+			n = len - off;
+		fputs("<pre class=\"record\">", o);
+		html_textn(o, f->record, off);
+		fprintf(o, "<a class=\"u s-%s\" href=\"#f%zu\" title=\"", sev, i + 1);
+		if (tip != NULL)
+			html_text(o, tip);
+		fputs("\">", o);
+		html_textn(o, f->record + off, n);
+		fputs("</a>", o);
+		html_textn(o, f->record + off + n, len - off - n);
+		fputs("</pre>", o);
+	}
+	fputs("<div class=\"message\">", o);
+	html_text(o, f->message);
+	if (f->section != NULL) {
+		fputs(" <span class=\"dim\">(", o);
+		if (strncmp(f->section, "RFC", 3) != 0)
+			fputs("RFC 7208 §", o);
+		html_text(o, f->section);
+		fputs(")</span>", o);
+	}
+	fputs("</div></li>\n", o);
+	free(tip);
+}
+
+static void html_networks(FILE *o, const spf_networks_t *nw)
+{
+	const spf_path_step_t *dp;
+	size_t ndp, nn = spf_networks_count(nw);
+	spf_result_t d = spf_networks_default(nw, &dp, &ndp);
+
+	fputs("<h2>Authorised networks</h2>\n<table class=\"networks\">\n<tr><th>"
+		"result</th><th>network</th><th>term, through</th></tr>\n", o);
+	for (size_t r = 0; r < 4; r++) {
+		for (size_t i = 0; i < nn; i++) {
+			const spf_network_t *x = spf_networks_get(nw, i);
+			char nb[80];
+
+			if (x->result != results4[r])
+				continue;
+			fputs("<tr><td>", o);
+			html_result(o, spf_result_str(x->result));
+			fprintf(o, "</td><td><code>%s</code></td><td><code>",
+				net_str(&x->addr, x->prefix, nb, sizeof(nb)));
+			html_path(o, x->path, x->npath);
+			fputs("</code>", o);
+			if (x->lookups > MAX_LOOKUPS)
+				fputs(" <span class=\"over\">(past the lookup limit: "
+					"permerror instead)</span>", o);
+			fputs("</td></tr>\n", o);
+		}
+	}
+	fputs("<tr><td>", o);
+	html_result(o, spf_result_str(d));
+	fputs("</td><td>every other address</td><td><code>", o);
+	if (dp != NULL)
+		html_path(o, dp, ndp);
+	else
+		fputs("no all and no redirect (RFC 7208 §4.7)", o);
+	fputs("</code></td></tr>\n</table>\n", o);
+}
+
+bool cmd_spf_page_html(FILE *o, const spf_lint_t *lint,
+	const struct cmd_providers *prov, unsigned void_limit, const char *cmd)
+{
+	struct tree t = { .lint = lint, .prov = prov,
+		.void_limit = void_limit ? void_limit : 2 };
+	spf_networks_t *nw = NULL;
+	spf_lint_counts_t c;
+	unsigned n[3] = { 0, 0, 0 };
+	char *title = NULL;
+	size_t tlen = 0;
+	FILE *tf;
+	bool ok = tree_shape(&t);
+
+	spf_lint_counts(lint, &c);
+	for (size_t i = 0; i < spf_lint_count(lint); i++)
+		n[spf_lint_finding(lint, i)->severity]++;
+	if (ok && spf_lint_top_state(lint) == SPF_LINT_STATE_OK &&
+	    spf_networks_run(lint, &nw) != SPF_OK)
+		nw = NULL;
+	tf = open_memstream(&title, &tlen);
+	if (tf != NULL) {
+		fprintf(tf, "SPF record of %s: %u error%s, %u warning%s, %u DNS "
+			"lookup%s (spfcheck %s)", spf_lint_domain(lint), n[2],
+			n[2] == 1 ? "" : "s", n[1], n[1] == 1 ? "" : "s", c.lookups,
+			c.lookups == 1 ? "" : "s", cmd);
+		fclose(tf);
+	}
+	html_begin(o, title != NULL ? title : "spfcheck", cmd);
+	free(title);
+	fputs("<header>\n<h1>SPF record of <code>", o);
+	html_text(o, spf_lint_domain(lint));
+	fputs("</code></h1>\n<p class=\"sub\">spfcheck lint and tree: the "
+		"findings at their bytes (point at an underline for the rule), "
+		"what each include costs against the limit of 10 DNS lookups "
+		"(RFC 7208 §4.6.4), and the addresses each result is given "
+		"to.</p>\n</header>\n<div class=\"cards\">\n", o);
+	fprintf(o, "<div class=\"card%s\"><span>errors</span><b class=\"errors\">"
+		"%u</b></div>\n<div class=\"card\"><span>warnings</span><b "
+		"class=\"warnings\">%u</b></div>\n<div class=\"card\"><span>notes"
+		"</span><b>%u</b></div>\n", n[2] ? " over" : "", n[2], n[1], n[0]);
+	fprintf(o, "<div class=\"card%s\"><span>DNS lookups (RFC 7208 §4.6.4)"
+		"</span><b class=\"lookups\">%u/%d</b></div>\n", c.lookups >
+		MAX_LOOKUPS ? " over" : "", c.lookups, MAX_LOOKUPS);
+	fprintf(o, "<div class=\"card%s\"><span>void lookups</span><b class="
+		"\"voids\">%u/%u</b></div>\n<div class=\"card\"><span>records</span>"
+		"<b>%u</b></div>\n</div>\n", c.voids > t.void_limit ? " over" : "",
+		c.voids, t.void_limit, c.records);
+
+	fputs("<h2>Findings</h2>\n", o);
+	if (spf_lint_count(lint) == 0)
+		fputs("<p>No findings.</p>\n", o);
+	else
+		fputs("<ol class=\"findings\">\n", o);
+	for (size_t i = 0; i < spf_lint_count(lint); i++)
+		html_finding(o, spf_lint_finding(lint, i), i);
+	if (spf_lint_count(lint) > 0)
+		fputs("</ol>\n", o);
+
+	fputs("<h2>Lookup cost</h2>\n<table class=\"cost\">\n<tr><th>term</th>"
+		"<th>provider</th><th>own</th><th>tree</th><th>void</th>"
+		"<th>total</th><th></th></tr>\n", o);
+	for (size_t i = 0; ok && i < t.n; i++) {
+		const spf_lint_lookup_t *e = spf_lint_lookup(lint, i);
+		const char *pn = e->mech == SPF_MECH_INCLUDE || e->is_redirect ?
+			cmd_provider_name(prov, e->target) : NULL;
+		const char *sw = state_words(e->state);
+		bool over = e->number > MAX_LOOKUPS || t.over_void == i + 1;
+
+		fprintf(o, "<tr%s><td style=\"padding-left:%.1frem\"><code>",
+			over ? " class=\"over\"" : "", 0.5 + 1.2 * (e->depth >
+			MAX_TREE_DEPTH ? MAX_TREE_DEPTH : e->depth));
+		html_text(o, e->term);
+		fputs("</code></td><td class=\"provider\">", o);
+		html_text(o, pn);
+		fprintf(o, "</td><td class=\"n\">1</td><td class=\"n\">%u</td><td "
+			"class=\"n\">%u</td><td class=\"n\">%u</td><td>", e->subtree,
+			e->voids, e->number);
+		if (e->void4)
+			fputs("void lookup ", o);
+		if (sw != NULL)
+			fprintf(o, "(%s) ", sw);
+		if (e->number == t.over_lookup && t.over_lookup != 0)
+			fprintf(o, "◀ lookup %u: past the limit of %d ", e->number,
+				MAX_LOOKUPS);
+		if (t.over_void == i + 1)
+			fprintf(o, "◀ void lookup %u: past the limit of %u",
+				t.void_limit + 1, t.void_limit);
+		fputs("</td></tr>\n", o);
+	}
+	fputs("</table>\n", o);
+	if (nw != NULL)
+		html_networks(o, nw);
+	html_end(o);
+	spf_networks_destroy(nw);
+	spf_free(t.last);
+	spf_free(t.bars);
+	return ok;
 }

@@ -104,6 +104,26 @@ if page hostile 1 explain "${hz[@]}" 198.51.100.7 "$hs"; then
     --class deciding=-all
 fi
 
+# tree and lint: one page, the findings underlined at their bytes, the
+# lookup-cost tree with provider names, the networks
+tz=(--offline --zone "$td/tree.zone")
+if page tree 1 tree "${tz[@]}" shop.example.com; then
+  load tree --title shop.example.com --class lookups=12/10 --class provider='Google Workspace' \
+    --text 'lookup 11: past the limit of 10' --text 'Authorised networks' \
+    --class networks='include:_spf.google.com'
+fi
+if page lint 2 lint "${dz[@]}" --domain example.com --record 'v=spf1 mx include:_spf.esp.example.net ipv4:198.51.100.16/28 -all'; then
+  load lint --title 'SPF record of example.com: 1 error' --class u=ipv4 --class errors=1 \
+    --class finding='L-SYNTAX' --class lookups=2/10
+  if grep -qF 'title="error[L-SYNTAX]: unknown mechanism' "$tmp/lint.html"; then ok lint-hover; else bad lint-hover "no title with the rule on the underline"; fi
+  shot lint
+fi
+if page lint-hostile 0 lint "${hz[@]}" hostile.example; then
+  load lint-hostile --text '<script>alert(1)</script>' --title hostile.example
+fi
+expect tree-html-networks 64 'not with --networks' --stderr -- tree "${tz[@]}" --format html --networks shop.example.com
+expect lint-format-bad 64 "--format must be text or html, not 'dot'" --stderr -- lint "${dz[@]}" --format dot example.com
+
 # what -o and --format html refuse
 expect output-no-html 64 'give --format html' --stderr -- explain "${dz[@]}" -o "$tmp/x" 192.0.2.99 a@example.com
 expect html-json 64 'not with --json' --stderr -- explain "${dz[@]}" --format html --json 192.0.2.99 a@example.com
