@@ -1213,6 +1213,29 @@ size_t spf_dmarc_lint_count(const spf_dmarc_lint_t *l);
 const spf_lint_finding_t *spf_dmarc_lint_finding(const spf_dmarc_lint_t *l,
 	size_t i);
 
+/*
+ * Can the SPF record of a lint run's domain ever pass aligned with it
+ * (RFC 9989 §4.4)?  From the pass-qualified terms of its tree
+ * (evaluator/dmarc/spfalign.c): OWN, a pass term in a record at or
+ * below org_domain (the domain's Organizational Domain; NULL: the
+ * domain itself); PROVIDERS, pass terms only in other organisations'
+ * records, *provider (if not NULL) the first such record's domain
+ * (borrowed from lint; SPF passes aligned only for mail the provider
+ * sends with a MAIL FROM in the domain); NEVER, no pass term at all;
+ * NO_RECORD, no usable record.
+ */
+typedef enum {
+	SPF_DMARC_SPF_NO_RECORD = 0,
+	SPF_DMARC_SPF_NEVER,
+	SPF_DMARC_SPF_PROVIDERS,
+	SPF_DMARC_SPF_OWN,
+} spf_dmarc_spf_align_t;
+
+spf_dmarc_spf_align_t spf_dmarc_spf_alignable(const spf_lint_t *lint,
+	const char *org_domain, const char **provider);
+/* "yes", "providers", "never", "no_record" (static; audit's words). */
+const char *spf_dmarc_spf_align_str(spf_dmarc_spf_align_t a);
+
 /* ==== end of DMARC ==== */
 
 #endif

@@ -665,6 +665,69 @@ static void test_walk_async(void **state)
 	}
 }
 
+/* ---- can SPF pass aligned (spfalign.c) ---- */
+
+static void test_spf_alignable(void **state)
+{
+	static const struct {
+		const char *domain, *org;
+		spf_dmarc_spf_align_t want;
+		const char *provider;
+	} cases[] = {
+		{ "own.example", "own.example", SPF_DMARC_SPF_OWN, NULL },
+		{ "prov.example", "prov.example", SPF_DMARC_SPF_PROVIDERS,
+		  "_spf.provider.test" },
+		{ "redir.example", "redir.example", SPF_DMARC_SPF_PROVIDERS,
+		  "_spf.provider.test" },
+		/* an include inside the organisation is its own */
+		{ "mail.org2.example", "org2.example", SPF_DMARC_SPF_OWN, NULL },
+		/* ... but the same record with the subdomain as its own org
+		 * (the walk found a record there) is another's */
+		{ "mail.org2.example", "mail.org2.example", SPF_DMARC_SPF_PROVIDERS,
+		  "_spf.org2.example" },
+		{ "never.example", NULL, SPF_DMARC_SPF_NEVER, NULL },
+		{ "soft.example", NULL, SPF_DMARC_SPF_NEVER, NULL },
+		{ "none.example", NULL, SPF_DMARC_SPF_NO_RECORD, NULL },
+		{ "two.example", NULL, SPF_DMARC_SPF_NO_RECORD, NULL },
+		/* through the provider's nested include, still the provider */
+		{ "deep.example", "deep.example", SPF_DMARC_SPF_PROVIDERS,
+		  "_spf.provider.test" },
+	};
+	env_t *e = *state;
+
+	env_load(e,
+		"own.example. TXT \"v=spf1 ip4:192.0.2.0/24 include:_spf.provider.test -all\"\n"
+		"_spf.provider.test. TXT \"v=spf1 include:_nets.provider.test -all\"\n"
+		"_nets.provider.test. TXT \"v=spf1 ip4:198.51.100.0/24 -all\"\n"
+		"prov.example. TXT \"v=spf1 include:_spf.provider.test -all\"\n"
+		"redir.example. TXT \"v=spf1 redirect=_spf.provider.test\"\n"
+		"mail.org2.example. TXT \"v=spf1 include:_spf.org2.example -all\"\n"
+		"_spf.org2.example. TXT \"v=spf1 ip4:203.0.113.0/24 -all\"\n"
+		"never.example. TXT \"v=spf1 -all\"\n"
+		"soft.example. TXT \"v=spf1 include:nothing.provider.test ~all\"\n"
+		"nothing.provider.test. TXT \"v=spf1 -all\"\n"
+		"two.example. TXT \"v=spf1 -all\"\n"
+		"two.example. TXT \"v=spf1 +all\"\n"
+		"deep.example. TXT \"v=spf1 include:_spf.provider.test ?all\"\n");
+	for (size_t i = 0; i < LEN(cases); i++) {
+		spf_lint_request_t req = { .domain = cases[i].domain };
+		spf_status_t st;
+		spf_lint_t *l = spf_lint_run(e->res, &req, &st);
+		const char *prov = "unset";
+		spf_dmarc_spf_align_t got;
+
+		assert_non_null(l);
+		got = spf_dmarc_spf_alignable(l, cases[i].org, &prov);
+		if (got != cases[i].want || (cases[i].provider == NULL) !=
+		    (prov == NULL) || (prov != NULL &&
+		    strcmp(prov, cases[i].provider) != 0))
+			fail_msg("%s (org %s): %s, provider %s", cases[i].domain,
+				cases[i].org ? cases[i].org : "-",
+				spf_dmarc_spf_align_str(got), prov ? prov : "-");
+		spf_lint_destroy(l);
+	}
+}
+
 /* ---- lint ---- */
 
 static bool has(const spf_dmarc_lint_t *l, const char *rule, const char *domain)
@@ -740,6 +803,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alignment, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_walk_errors, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_walk_async, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_spf_alignable, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_lint, env_setup, env_teardown),
 	};
 
