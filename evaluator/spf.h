@@ -1208,6 +1208,17 @@ typedef struct spf_dmarc_lint spf_dmarc_lint_t;
 spf_dmarc_lint_t *spf_dmarc_lint_run(spf_resolver_t *res, const char *domain,
 	spf_status_t *status);
 void spf_dmarc_lint_destroy(spf_dmarc_lint_t *l);         /* NULL ok */
+/*
+ * The same lint, asynchronously on res's loop (audit): cb(l, arg) once,
+ * from the loop, when the findings are made; cb owns l and may destroy
+ * it.  NULL with *status SPF_EINVAL (no domain, no cb; a name that is
+ * not a domain) or SPF_ENOMEM.  In cb, spf_dmarc_lint_status() is SPF_OK
+ * or SPF_ENOMEM (then read nothing else of l).
+ */
+typedef void (*spf_dmarc_lint_cb)(spf_dmarc_lint_t *l, void *arg);
+spf_dmarc_lint_t *spf_dmarc_lint_start(spf_resolver_t *res, const char *domain,
+	spf_dmarc_lint_cb cb, void *arg, spf_status_t *status);
+spf_status_t spf_dmarc_lint_status(const spf_dmarc_lint_t *l);
 const spf_dmarc_view_t *spf_dmarc_lint_view(const spf_dmarc_lint_t *l);
 size_t spf_dmarc_lint_count(const spf_dmarc_lint_t *l);
 const spf_lint_finding_t *spf_dmarc_lint_finding(const spf_dmarc_lint_t *l,

@@ -741,6 +741,24 @@ static bool has(const spf_dmarc_lint_t *l, const char *rule, const char *domain)
 	return false;
 }
 
+static struct {
+	size_t ndone, want;
+	bool all;
+} dlint_seen;
+
+struct async_dlint {
+	spf_dmarc_lint_t *l;
+};
+
+static void dlint_done(spf_dmarc_lint_t *l, void *arg)
+{
+	struct async_dlint *a = arg;
+
+	assert_ptr_equal(l, a->l);
+	dlint_seen.ndone++;
+	dlint_seen.all = dlint_seen.ndone == dlint_seen.want;
+}
+
 static void test_lint(void **state)
 {
 	env_t *e = *state;
@@ -786,6 +804,42 @@ static void test_lint(void **state)
 	spf_dmarc_lint_destroy(l);
 	assert_null(spf_dmarc_lint_run(e->res, "bad name", &st));
 	assert_int_equal(st, SPF_EINVAL);
+	/* the same four at once on the loop: the same findings */
+	{
+		static const char *const names[] = { "example.com",
+			"two.example.com", "sub.example.com", "like.example.org" };
+		struct async_dlint runs[4];
+		size_t want[4];
+
+		memset(runs, 0, sizeof(runs));
+		memset(&dlint_seen, 0, sizeof(dlint_seen));
+		dlint_seen.want = 4;
+		for (size_t i = 0; i < 4; i++) {
+			l = spf_dmarc_lint_run(e->res, names[i], &st);
+			assert_non_null(l);
+			want[i] = spf_dmarc_lint_count(l);
+			spf_dmarc_lint_destroy(l);
+		}
+		/* (a synchronous run turns the loop: start these after) */
+		for (size_t i = 0; i < 4; i++) {
+			runs[i].l = spf_dmarc_lint_start(e->res, names[i], dlint_done,
+				&runs[i], &st);
+			assert_non_null(runs[i].l);
+		}
+		assert_int_equal(dlint_seen.ndone, 0);
+		env_wait_for(e->base, &dlint_seen.all, 0);
+		for (size_t i = 0; i < 4; i++) {
+			assert_int_equal(spf_dmarc_lint_status(runs[i].l), SPF_OK);
+			if (spf_dmarc_lint_count(runs[i].l) != want[i])
+				fail_msg("%s: %zu findings at once, %zu alone", names[i],
+					spf_dmarc_lint_count(runs[i].l), want[i]);
+			spf_dmarc_lint_destroy(runs[i].l);
+		}
+		assert_true(want[0] >= 4);
+		assert_null(spf_dmarc_lint_start(e->res, "bad name", dlint_done,
+			NULL, &st));
+		assert_int_equal(st, SPF_EINVAL);
+	}
 }
 
 int main(void)

@@ -58,6 +58,11 @@ struct spf_dmarc_lint {
 	const spf_dmarc_record_t **apex;
 	struct dest dests[MAX_DEST];
 	size_t ndests;
+	/* spf_dmarc_lint_start(): the walk's run and the group's queries
+	 * both answered moves it to the findings, then the callback */
+	bool done;
+	spf_dmarc_lint_cb cb;
+	void *cb_arg;
 };
 
 static spf_lint_finding_t *add(spf_dmarc_lint_t *l)
@@ -143,9 +148,10 @@ static bool at_or_below(const char *d, const char *base)
 	return ld == lb || d[ld - lb - 1] == '.';
 }
 
-static void on_apex(const spf_dns_answer_t *ans, void *arg)
+static void lint_advance(spf_dmarc_lint_t *l);
+
+static void read_apex(spf_dmarc_lint_t *l, const spf_dns_answer_t *ans)
 {
-	spf_dmarc_lint_t *l = arg;
 	size_t n;
 
 	l->apex_status = spf_dns_answer_status(ans);
@@ -170,6 +176,14 @@ static void on_apex(const spf_dns_answer_t *ans, void *arg)
 	}
 }
 
+static void on_apex(const spf_dns_answer_t *ans, void *arg)
+{
+	spf_dmarc_lint_t *l = arg;
+
+	read_apex(l, ans);
+	lint_advance(l);   /* last: the callback may destroy l */
+}
+
 static void on_dest(const spf_dns_answer_t *ans, void *arg)
 {
 	struct dest *d = arg;
@@ -189,6 +203,7 @@ static void on_dest(const spf_dns_answer_t *ans, void *arg)
 		else if (rec->is_dmarc)
 			d->authorised = true;
 	}
+	lint_advance(d->l);   /* last: the callback may destroy the run */
 }
 
 /* The mailto: destinations of rec outside org: start their checks. */
@@ -300,6 +315,114 @@ static void policy_findings(spf_dmarc_lint_t *l, const spf_dmarc_view_t *v)
 			l->domain, w->org_domain);
 }
 
+/* Every finding, once the walk and the group's lookups are answered. */
+static void all_findings(spf_dmarc_lint_t *l, const spf_dmarc_view_t *v)
+{
+	walk_findings(l, v);
+	policy_findings(l, v);
+	for (size_t i = 0; i < l->apex_n; i++)
+		if (l->apex[i]->is_dmarc || l->apex[i]->lookalike)
+			finding(l, "DM-18", SPF_LINT_WARNING, l->domain,
+				"RFC 9989 §4.10", "a DMARC record in the TXT of %s "
+				"itself is at the wrong place: receivers look only "
+				"at _dmarc.%s", l->domain, l->domain);
+	for (size_t i = 0; i < l->ndests; i++) {
+		const struct dest *d = &l->dests[i];
+
+		if (!d->answered || d->status == SPF_DNS_TEMPFAIL ||
+		    d->status == SPF_DNS_BADREPLY)
+			finding(l, "DM-DNS", SPF_LINT_WARNING, d->name,
+				"RFC 9990 §4", "the lookup of the authorisation "
+				"record of %s failed: reports may not be sent",
+				d->host);
+		else if (!d->authorised)
+			finding(l, "DM-11", SPF_LINT_WARNING,
+				dmarc_name(l, v->policy_domain), "RFC 9990 §4",
+				"reports to %s go outside %s, but %s has no "
+				"v=DMARC1 record accepting them: reporters will "
+				"not send them", d->uri, v->author->org_domain,
+				d->name);
+	}
+}
+
+/* The asynchronous run: when the walk's run is done and nothing of the
+ * group is out, the findings, then the callback. */
+static void lint_advance(spf_dmarc_lint_t *l)
+{
+	if (l->cb == NULL || l->done || l->sync.pending > 0 ||
+	    !spf_dmarc_done(l->run))
+		return;
+	l->done = true;
+	if (!l->failed && spf_dmarc_status(l->run) == SPF_OK)
+		all_findings(l, spf_dmarc_view(l->run));
+	else
+		l->failed = true;
+	l->cb(l, l->cb_arg);   /* last: it may destroy l */
+}
+
+static void on_run(spf_dmarc_t *d, void *arg)
+{
+	spf_dmarc_lint_t *l = arg;
+	const spf_dmarc_view_t *v = spf_dmarc_view(d);
+
+	if (spf_dmarc_status(d) == SPF_OK && v->record != NULL)
+		start_dests(l, v->policy_domain, v->author->org_domain, v->record);
+	lint_advance(l);
+}
+
+spf_dmarc_lint_t *spf_dmarc_lint_start(spf_resolver_t *res, const char *domain,
+	spf_dmarc_lint_cb cb, void *arg, spf_status_t *status)
+{
+	spf_dmarc_request_t req = { .from_domain = domain };
+	spf_dmarc_lint_t *l;
+	spf_status_t st = SPF_ENOMEM;
+
+	if (status != NULL)
+		*status = SPF_EINVAL;
+	if (res == NULL || domain == NULL || cb == NULL)
+		return NULL;
+	l = spf_calloc(1, sizeof(*l));
+	if (l == NULL || (l->arena = spf_arena_create()) == NULL)
+		goto fail;
+	spf_sync_init(&l->sync, res);
+	l->cb = cb;
+	l->cb_arg = arg;
+	l->run = spf_dmarc_start(res, &req, on_run, l, &st);
+	if (l->run == NULL)
+		goto fail;
+	st = SPF_ENOMEM;
+	/* the walk's start name, as it reads it (lower case, no dot) */
+	l->domain = spf_arena_strdup(l->arena, domain);
+	if (l->domain == NULL)
+		goto fail;
+	{
+		char *d = (char *)l->domain;
+		size_t n = strlen(d);
+
+		if (n > 0 && d[n - 1] == '.')
+			d[n - 1] = '\0';
+		for (; *d; d++)
+			*d = spf_lower(*d);
+	}
+	if (!spf_sync_query(&l->sync, l->domain, SPF_RR_TXT, on_apex, l))
+		goto fail;
+	if (status != NULL)
+		*status = SPF_OK;
+	return l;
+fail:
+	if (status != NULL)
+		*status = st;
+	spf_dmarc_lint_destroy(l);
+	return NULL;
+}
+
+spf_status_t spf_dmarc_lint_status(const spf_dmarc_lint_t *l)
+{
+	if (l == NULL)
+		return SPF_EINVAL;
+	return l->failed ? SPF_ENOMEM : SPF_OK;
+}
+
 spf_dmarc_lint_t *spf_dmarc_lint_run(spf_resolver_t *res, const char *domain,
 	spf_status_t *status)
 {
@@ -327,31 +450,7 @@ spf_dmarc_lint_t *spf_dmarc_lint_run(spf_resolver_t *res, const char *domain,
 	if (v->record != NULL)
 		start_dests(l, v->policy_domain, v->author->org_domain, v->record);
 	spf_sync_wait(&l->sync);
-	walk_findings(l, v);
-	policy_findings(l, v);
-	for (size_t i = 0; i < l->apex_n; i++)
-		if (l->apex[i]->is_dmarc || l->apex[i]->lookalike)
-			finding(l, "DM-18", SPF_LINT_WARNING, l->domain,
-				"RFC 9989 §4.10", "a DMARC record in the TXT of %s "
-				"itself is at the wrong place: receivers look only "
-				"at _dmarc.%s", l->domain, l->domain);
-	for (size_t i = 0; i < l->ndests; i++) {
-		const struct dest *d = &l->dests[i];
-
-		if (!d->answered || d->status == SPF_DNS_TEMPFAIL ||
-		    d->status == SPF_DNS_BADREPLY)
-			finding(l, "DM-DNS", SPF_LINT_WARNING, d->name,
-				"RFC 9990 §4", "the lookup of the authorisation "
-				"record of %s failed: reports may not be sent",
-				d->host);
-		else if (!d->authorised)
-			finding(l, "DM-11", SPF_LINT_WARNING,
-				dmarc_name(l, v->policy_domain), "RFC 9990 §4",
-				"reports to %s go outside %s, but %s has no "
-				"v=DMARC1 record accepting them: reporters will "
-				"not send them", d->uri, v->author->org_domain,
-				d->name);
-	}
+	all_findings(l, v);
 	if (l->failed)
 		goto fail;
 	if (status != NULL)
