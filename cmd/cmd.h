@@ -482,6 +482,8 @@ void cmd_dmarc_args_finish(struct cmd_dmarc_args *a);
  * printing why) when memory runs out. */
 spf_dmarc_t *cmd_dmarc_run(spf_resolver_t *res, const struct cmd_eval *ev,
 	const struct cmd_dmarc_args *a);
+/* audit (cmd/audit.c): SPF and DMARC of many domains at once */
+int cmd_audit(int argc, char **argv);
 /* ==== end of DMARC block ==== */
 
 /* ==== tree: the lookup-cost tree and the authorised networks (issue 17) ==== */

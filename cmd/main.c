@@ -20,6 +20,7 @@ static const char usage[] =
 	"  senderid DOMAIN     SenderID (RFC 4406) conflicts; --message FILE: PRA, SPF vs Sender ID\n"
 	"  lint DOMAIN         find problems in a record before publishing, with positions\n"
 	"  dmarc DOMAIN        lint the DMARC (RFC 9989) record that applies to a domain\n"
+	"  audit [FILE]        SPF and DMARC health of many domains at once (table, CSV, JSON)\n"
 	"  tree DOMAIN         the lookup cost of each include, a, mx, ... without an IP\n"
 	"  flatten DOMAIN      resolve includes, a and mx into a chain of ip4/ip6 records\n"
 	"  diff DOMAIN --record TEXT  what publishing a record changes\n"
@@ -67,6 +68,8 @@ int main(int argc, char **argv)
 		return cmd_lint(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dmarc") == 0)
 		return cmd_dmarc(argc - 1, argv + 1);
+	if (strcmp(argv[1], "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
 	if (strcmp(argv[1], "tree") == 0)
 		return cmd_tree(argc - 1, argv + 1);
 	if (strcmp(argv[1], "flatten") == 0)

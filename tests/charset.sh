@@ -113,6 +113,7 @@ has lint-exp-dash C 'EN DASH \(U\+2013\) at offset 23'
 ascii senderid senderid --offline --zone "$td/senderid.zone" optout.example
 ascii senderid-msg senderid --offline --zone "$td/senderid.zone" --message "$td/forwarded.eml"
 ascii dmarc dmarc --offline --zone "$td/demo.zone" --zone "$td/dmarc.zone" messy.example
+ascii audit audit --offline --zone "$td/demo.zone" --zone "$td/dmarc.zone" "$td/audit-domains.txt"
 ascii explain-dmarc explain --offline --zone "$td/demo.zone" --zone "$td/dmarc.zone" --from 'Alice <alice@example.com>' 192.0.2.99 bounce@example.com
 
 # report: aggregate reports (from testdata/, as doc/report.md runs it)
@@ -128,7 +129,7 @@ else bad "batch: ascii" "empty or non-ASCII"; sed 's/^/  | /' "$tmp/batch.C" | h
 
 # the usage text
 ascii usage --help
-for c in check explain batch policyd senderid lint dmarc flatten diff tree report; do
+for c in check explain batch policyd senderid lint dmarc audit flatten diff tree report; do
   ascii "help-$c" "$c" --help
 done
 # Graphviz output, under C too

@@ -60,7 +60,7 @@ expect_has() {
   ok "$name: '$line' -> $*"
 }
 
-expect commands "spfcheck " "batch check diff dmarc explain flatten lint policyd report senderid tree"
+expect commands "spfcheck " "audit batch check diff dmarc explain flatten lint policyd report senderid tree"
 expect command-prefix "spfcheck ch" "check"
 expect command-prefix-2 "spfcheck fl" "flatten"
 expect top-options "spfcheck --v" "--version"
@@ -90,7 +90,7 @@ expect no-values-for-numbers "spfcheck batch --concurrency " ""
 # the help of a command that has none: nothing, no error
 expect unknown-command "spfcheck frobnicate --" ""
 # an option each command's --help lists is offered for it
-for c in check explain batch policyd senderid lint tree flatten diff dmarc report; do
+for c in check explain batch policyd senderid lint tree flatten diff dmarc audit report; do
   mapfile -t want < <("$bin" "$c" --help | grep -oE '^  (-h, )?--[a-z0-9-]+' | grep -oE -- '--[a-z0-9-]+')
   expect_has "every-option-of-$c" "spfcheck $c --" "${want[@]}"
 done
