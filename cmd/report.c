@@ -43,6 +43,7 @@
  */
 #include "cmd.h"
 #include "report.h"
+#include "html.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -77,6 +78,8 @@ static const char report_usage[] =
 	"  --records               each report's records too (text, or --json)\n"
 	"  --sources               with --json: each group's sources too\n"
 	"  --csv                   one CSV row per source\n"
+	CMD_FORMAT_HTML_HELP("each group's volume and SPF results as bars,\n"
+	"                          failing groups first, with their sources")
 	"  --what-if               with a draft --record 'v=spf1 ...' (once; other\n"
 	"                          --record values are DOMAIN=TEXT): evaluate every\n"
 	"                          source against it as the policy domain's record\n"
@@ -210,6 +213,7 @@ static void table_free(struct table *t)
 struct run {
 	struct common_opts co;
 	bool json, csv, sources, what_if, list_records;
+	FILE *page;                /* --format html: the page (else NULL) */
 	size_t max;
 	/* reading */
 	struct table stab;
@@ -448,7 +452,7 @@ static void report_line(struct run *rn, const char *file,
 		json_array_append_new(rn->jreports, o);
 		return;
 	}
-	if (rn->csv)
+	if (rn->csv || rn->page != NULL)
 		return;
 	printf("report %s  %s .. %s UTC  from %s  id %s\n", pr(file, a, sizeof(a)),
 		when(rep->begin, t1, sizeof(t1)), when(rep->end, t2, sizeof(t2)),
@@ -1107,6 +1111,148 @@ static void output_text(const struct run *rn)
 	}
 }
 
+/* ---- --format html (issue 20): the groups as a page, bars in SVG ---- */
+
+/* the results of c as one bar, each part as wide as its messages */
+static void bar_html(FILE *o, const uint64_t c[NRES])
+{
+	double total = 0, x = 0;
+
+	for (int r = 0; r < NRES; r++)
+		total += (double)c[r];
+	fputs("<svg class=\"bar\" viewBox=\"0 0 1000 20\" preserveAspectRatio="
+		"\"none\" role=\"img\" aria-label=\"", o);
+	for (int r = 0, first = 1; r < NRES; r++)
+		if (c[r] > 0) {
+			fprintf(o, "%s%s %" PRIu64, first ? "" : ", ", res_names[r], c[r]);
+			first = 0;
+		}
+	fputs("\">", o);
+	if (total <= 0)
+		fputs("<rect class=\"empty\" width=\"1000\" height=\"20\"/>", o);
+	for (int r = 0; r < NRES && total > 0; r++) {
+		double w = 1000.0 * (double)c[r] / total;
+
+		if (c[r] == 0)
+			continue;
+		fprintf(o, "<rect class=\"%s\" x=\"%.1f\" width=\"%.1f\" height=\"20\">"
+			"<title>%s %" PRIu64 "</title></rect>", res_names[r], x, w,
+			res_names[r], c[r]);
+		x += w;
+	}
+	fputs("</svg>\n", o);
+}
+
+static void counts_html(FILE *o, const uint64_t c[NRES])
+{
+	int first = 1;
+
+	for (int r = 0; r < NRES; r++)
+		if (c[r] > 0) {
+			fprintf(o, "%s<span class=\"r r-%s\">%s</span> %" PRIu64,
+				first ? "" : " ", res_names[r], res_names[r], c[r]);
+			first = 0;
+		}
+	if (first)
+		fputs("-", o);
+}
+
+static void source_html(FILE *o, const struct source *s)
+{
+	fputs("<tr><td><code>", o);
+	html_text(o, s->ip);
+	fputs("</code><br><span class=\"dim\">", o);
+	html_text(o, s->ptr != NULL ? s->ptr : "(no validated name)");
+	fprintf(o, "</span></td><td class=\"n\">%" PRIu64 "</td><td>", s->count);
+	html_text(o, s->env[0] ? s->env : "-");
+	fputs("</td><td>", o);
+	html_text(o, s->hfrom[0] ? s->hfrom : "-");
+	fputs("</td><td>", o);
+	html_result(o, spf_result_str(s->now.result));
+	if (s->now.mechanism != NULL) {
+		fputs(" <code class=\"deciding\">", o);
+		html_text(o, s->now.mechanism);
+		fputs("</code>", o);
+	}
+	if (s->now.domain != NULL) {
+		fputs(" in ", o);
+		html_text(o, s->now.domain);
+	}
+	if (s->now.problem != NULL) {
+		fputs("<br><span class=\"over\">", o);
+		html_text(o, s->now.problem);
+		fputs("</span>", o);
+	}
+	fprintf(o, "</td><td>%s</td></tr>\n<tr class=\"why\"><td colspan=\"6\">"
+		"<span class=\"dim\">why:</span> <code>spfcheck explain ",
+		!s->align_known ? "unknown" : s->aligned ? "yes" : "no");
+	html_text(o, s->ip);
+	fputs(" postmaster@", o);
+	html_text(o, s->env[0] ? s->env : "...");
+	fputs("</code></td></tr>\n", o);
+}
+
+static void output_html(const struct run *rn, FILE *o)
+{
+	char t1[32], t2[32];
+	size_t nbad = 0;
+
+	for (size_t k = 0; k < rn->ngrp; k++)
+		nbad += rn->grp[k].bad;
+	html_begin(o, "DMARC aggregate reports: SPF today (spfcheck report)",
+		"spfcheck report");
+	fputs("<header>\n<h1>DMARC aggregate reports: SPF today</h1>\n", o);
+	fprintf(o, "<p class=\"sub\">%lu report%s, %lu record%s, %" PRIu64
+		" message%s, %s .. %s UTC. Every source was evaluated again now; "
+		"groups that fail SPF or do not align come first.</p>\n</header>\n",
+		rn->reports, rn->reports == 1 ? "" : "s", rn->records,
+		rn->records == 1 ? "" : "s", rn->messages, rn->messages == 1 ? "" : "s",
+		when(rn->begin, t1, sizeof(t1)), when(rn->end, t2, sizeof(t2)));
+	fprintf(o, "<div class=\"cards\">\n<div class=\"card\"><span>messages"
+		"</span><b>%" PRIu64 "</b></div>\n<div class=\"card\"><span>sources"
+		"</span><b>%zu</b></div>\n<div class=\"card\"><span>groups</span><b>"
+		"%zu</b></div>\n<div class=\"card%s\"><span>failing or not aligned"
+		"</span><b class=\"failing\">%zu</b></div>\n</div>\n", rn->messages,
+		rn->nsrc, rn->ngrp, nbad ? " over" : "", nbad);
+	fputs("<p class=\"legend\">", o);
+	for (int r = 0; r < NRES; r++)
+		fprintf(o, "<span><svg width=\"12\" height=\"12\"><rect class=\"%s\" "
+			"width=\"12\" height=\"12\"/></svg> %s</span>", res_names[r],
+			res_names[r]);
+	fputs("</p>\n", o);
+	for (size_t k = 0; k < rn->ngrp; k++) {
+		const struct group *g = &rn->grp[k];
+
+		if (k == 0 && nbad > 0)
+			fputs("<h2>Failing SPF or not aligned today</h2>\n", o);
+		if (k == nbad)
+			fputs("<h2>Passing and aligned today</h2>\n", o);
+		fprintf(o, "<section class=\"group%s\"><h3>", g->bad ? " bad" : "");
+		html_text(o, g->name);
+		fprintf(o, " <span class=\"dim\">%" PRIu64 " message%s, %zu source%s"
+			"</span></h3>\n<div>SPF today: ", g->count, g->count == 1 ? "" :
+			"s", g->nsrc, g->nsrc == 1 ? "" : "s");
+		counts_html(o, g->now);
+		if (g->unaligned > 0)
+			fprintf(o, "; passing but not aligned: %" PRIu64, g->unaligned);
+		fputs("</div>\n", o);
+		bar_html(o, g->now);
+		fputs("<div class=\"dim\">reported by the receivers: ", o);
+		counts_html(o, g->reported);
+		fputs("</div>\n", o);
+		bar_html(o, g->reported);
+		fprintf(o, "<details%s><summary>the sources, the term that decides "
+			"today, and the explain command</summary>\n<table><tr><th>"
+			"source</th><th>messages</th><th>MAIL FROM</th><th>From</th>"
+			"<th>SPF today</th><th>aligned</th></tr>\n",
+			g->bad ? " open" : "");
+		for (size_t i = 0; i < g->nsrc; i++)
+			source_html(o, &rn->src[g->src[i]]);
+		fputs("</table></details></section>\n", o);
+	}
+	html_end(o);
+}
+
 static json_t *eval_json(const struct eval *e)
 {
 	return json_pack("{s:s,s:o,s:o,s:o}", "result", spf_result_str(e->result),
@@ -1259,6 +1405,8 @@ int cmd_report(int argc, char **argv)
 		{ "sources", no_argument, NULL, 's' },
 		{ "records", no_argument, NULL, 'r' },
 		{ "csv", no_argument, NULL, 'c' },
+		{ "format", required_argument, NULL, 'T' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "what-if", no_argument, NULL, 'w' },
 		{ "domain", required_argument, NULL, 'd' },
 		{ "max-size", required_argument, NULL, 'm' },
@@ -1272,12 +1420,14 @@ int cmd_report(int argc, char **argv)
 	struct event_base *base = NULL, *base2 = NULL;
 	spf_resolver_t *res = NULL, *res2 = NULL;
 	const char *draft = NULL, *domain = NULL, *name;
+	enum cmd_format fmt = CMD_FMT_TEXT;
+	const char *output = NULL;
 	char *owned = NULL;
 	int opt, rc = EXIT_INTERNAL;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
 		int c = cmd_draft_opt("report", opt, optarg, &draft);
 
 		if (c < 0)
@@ -1295,6 +1445,13 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'r':
 			rn.list_records = true;
+			break;
+		case 'T':
+			if (!cmd_parse_format(optarg, CMD_FMT_TEXT | CMD_FMT_HTML, &fmt))
+				return EXIT_USAGE;
+			break;
+		case 'o':
+			output = optarg;
 			break;
 		case 'c':
 			rn.csv = true;
@@ -1328,6 +1485,15 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	rn.json = rn.co.json;
+	if (fmt == CMD_FMT_HTML && (rn.json || rn.csv || rn.what_if ||
+	    rn.list_records)) {
+		cmd_error("--format html is a page of its own: not with %s",
+			rn.json ? "--json" : rn.csv ? "--csv" : rn.what_if ?
+			"--what-if" : "--records");
+		return EXIT_USAGE;
+	}
+	if (output != NULL && fmt != CMD_FMT_HTML)
+		return cmd_output_needs_html();
 	if (argc - optind < 1) {
 		cmd_error("report needs FILE, DIR or - (see spfcheck report --help)");
 		return EXIT_USAGE;
@@ -1358,6 +1524,10 @@ int cmd_report(int argc, char **argv)
 	if (rn.jreports == NULL)
 		goto done;
 	rn.progress = isatty(2) && !rn.json;
+	if (fmt == CMD_FMT_HTML && (rn.page = cmd_html_open(output)) == NULL) {
+		rc = EXIT_CANTCREAT;
+		goto done;
+	}
 	if (!cmd_resolver(&rn.co, &base, &res)) {
 		rc = EXIT_USAGE;
 		goto done;
@@ -1408,13 +1578,20 @@ int cmd_report(int argc, char **argv)
 			cmd_error("cannot format JSON output");
 			goto done;
 		}
+	} else if (rn.page != NULL) {
+		output_html(&rn, rn.page);
 	} else if (rn.csv) {
 		output_csv(&rn);
 	} else {
 		output_text(&rn);
 	}
 	rc = rn.unreadable > 0 ? EXIT_NOINPUT : rn.bad_files > 0 ? EXIT_DATAERR : 0;
+	if (rn.page != NULL && !cmd_html_close(rn.page, output))
+		rc = EXIT_CANTCREAT;
+	rn.page = NULL;
 done:
+	if (rn.page != NULL && rn.page != stdout)
+		fclose(rn.page);
 	run_free(&rn);
 	spf_free(owned);
 	cmd_resolver_free(base2, res2);

@@ -121,6 +121,18 @@ fi
 if page lint-hostile 0 lint "${hz[@]}" hostile.example; then
   load lint-hostile --text '<script>alert(1)</script>' --title hostile.example
 fi
+# report: per group, volume and SPF results as SVG bars, failing first
+if page report 0 report --offline --zone "$td/report.zone" "$td/reports"; then
+  load report --class failing=3 --text 'Failing SPF or not aligned today' \
+    --class deciding='ip4:198.51.100.0/24' --text 'spfcheck explain 198.51.100.7'
+  if [ "$(grep -c '<svg class="bar"' "$tmp/report.html")" -ge 10 ]; then ok report-bars; else bad report-bars "fewer than 10 bars"; fi
+  shot report
+fi
+if page report-hostile 0 report "${hz[@]}" "$td/html-hostile-report.xml"; then
+  load report-hostile --text '<script>alert(1)</script>.hostile.example' \
+    --text '"><img src=x onerror=alert(2)>.hostile.example'
+fi
+expect report-html-csv 64 'not with --csv' --stderr -- report --offline --format html --csv "$td/reports"
 expect tree-html-networks 64 'not with --networks' --stderr -- tree "${tz[@]}" --format html --networks shop.example.com
 expect lint-format-bad 64 "--format must be text or html, not 'dot'" --stderr -- lint "${dz[@]}" --format dot example.com
 
