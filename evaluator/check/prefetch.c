@@ -9,9 +9,12 @@
  *	explanations, limits and traces are those of sequential evaluation.
  *
  *	Speculation never sends a query that a sequential evaluation of the
- *	same message could not send (issue 22: a receiver must not be turned
- *	into a flood of queries against somebody's DNS).  It walks the records
- *	in evaluation order, one term at a time (a "walk"), and:
+ *	same message could not send, except at most PF_AHEAD_MAX records
+ *	fetched ahead of an include that may pass (issue 22: a receiver must
+ *	not be turned into a flood of queries against somebody's DNS; no
+ *	more queries for names evaluation cannot reach than the void limit
+ *	allows).  It walks the records in evaluation order, one term at a
+ *	time (a "walk"), and:
  *	 - sends nothing whose name depends on the message: only targets that
  *	   are literal or use no macro but %{d} are fetched (the same name for
  *	   every message checked against the domain, so the cache absorbs
