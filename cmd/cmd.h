@@ -52,6 +52,8 @@ struct common_opts {
 	const char *nameservers[MAX_ZONES];   /* --nameserver ADDR[:PORT] */
 	int nnameservers;
 	unsigned timeout_ms;                  /* --timeout MS; 0: default */
+	unsigned max_inflight;                /* --max-queries-in-flight N;
+	                                       * 0: SPF_DNS_MAX_INFLIGHT */
 	unsigned deadline_ms;                 /* --deadline MS; 0: 20000 */
 	bool no_prefetch;                     /* --no-prefetch */
 	unsigned void_limit;                  /* --void-limit N; 0: 2 */
@@ -125,7 +127,8 @@ void cmd_request_opts(const struct common_opts *co, spf_request_t *req);
 	{ "timeout", required_argument, NULL, 1011 }, \
 	{ "deadline", required_argument, NULL, 1012 }, \
 	{ "no-prefetch", no_argument, NULL, 1013 }, \
-	{ "void-limit", required_argument, NULL, 1014 }
+	{ "void-limit", required_argument, NULL, 1014 }, \
+	{ "max-queries-in-flight", required_argument, NULL, 1015 }
 
 /* --help lines of the common options, in pieces for the commands that
  * take only some of them */
@@ -142,7 +145,10 @@ void cmd_request_opts(const struct common_opts *co, spf_request_t *req);
 	"  --nameserver ADDR[:PORT]  ask this DNS server (IPv4, or [IPv6]:PORT;\n" \
 	"                          repeatable) instead of /etc/resolv.conf's\n" \
 	"  --timeout MS            per-query DNS timeout in milliseconds (default 2000,\n" \
-	"                          3 tries, doubled each round)\n"
+	"                          3 tries, doubled each round)\n" \
+	"  --max-queries-in-flight N  DNS queries sent and not yet answered at once\n" \
+	"                          (1-100000, default 128); more wait, those an\n" \
+	"                          evaluation is blocked on first\n"
 #define COMMON_HELP_JSON \
 	"  --json                  print a JSON object\n"
 #define COMMON_HELP_EXP \

@@ -208,6 +208,17 @@ int common_opt(struct common_opts *co, int opt, const char *arg)
 	case 1013:
 		co->no_prefetch = true;
 		return 1;
+	case 1015: {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (*arg < '0' || *arg > '9' || *end != '\0' || v == 0 || v > 100000) {
+			cmd_error("--max-queries-in-flight '%s': not a number from 1 to 100000", arg);
+			return -1;
+		}
+		co->max_inflight = (unsigned)v;
+		return 1;
+	}
 	default:
 		return 0;
 	}
@@ -244,6 +255,7 @@ bool cmd_resolver(const struct common_opts *co, struct event_base **basep,
 		.nameservers = co->nameservers,
 		.nnameservers = (size_t)co->nnameservers,
 		.timeout_ms = co->timeout_ms,
+		.max_inflight = co->max_inflight,
 	};
 	struct event_base *base = event_base_new();
 	spf_status_t rst = SPF_ENOMEM;

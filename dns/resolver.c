@@ -11,6 +11,19 @@
  *	  3. a wire query already in flight for the same (name, type): the
  *	     query joins it as one more waiter (coalescing);
  *	  4. a new wire query (wire.c, c-ares), registered as in flight.
+ *
+ *	Scheduling.  At most max_inflight wire queries are out at once (a
+ *	burst of thousands of evaluations must not flood the resolver's
+ *	socket buffers: a lost UDP answer costs a whole retransmission
+ *	timeout).  The others wait in a binary heap of flights, ordered by
+ *	rank: the class (an evaluation blocked on the answer before a
+ *	speculative prefetch), then the evaluation's sequence number (the one
+ *	that started first), then the flight's own arrival number.  A flight's
+ *	rank is the best of its waiters': a blocked query that joins a queued
+ *	speculative flight lifts it, and when a waiter leaves the flight falls
+ *	back to the best rank left.  A flight whose last waiter leaves while
+ *	queued (a prefetch cancelled because its evaluation finished or hit a
+ *	limit) is dropped and never sent.
  *	When a wire query ends, its answer is cached (cache.c decides if it
  *	may be) and every waiter gets a reference to it.  Cancelling a waiter
  *	only removes it; when the last waiter of a flight is cancelled the
@@ -82,6 +95,7 @@ struct spf_dns_query {
 	char *name;                 /* in the same allocation, after the
 	                             * struct (NULL for call_later/after) */
 	uint16_t type;
+	uint64_t rank;              /* class and seq (make_rank()) */
 	spf_dns_cb cb;
 	void *arg;
 	spf_dns_answer_t *ans;      /* set once complete */
@@ -98,8 +112,11 @@ struct spf_resolver {
 	spf_wire_t *wire;           /* NULL offline */
 	spf_cache_t *cache;         /* NULL offline; also the flight table */
 	struct flight *flights;     /* wire queries in flight or queued */
-	struct flight *queue_head;  /* flights waiting for a wire slot */
-	struct flight *queue_tail;
+	struct flight **heap;       /* flights waiting for a wire slot, best
+	                             * rank at [0] */
+	size_t nheap, heapcap;
+	uint64_t next_seq;          /* spf_resolver_next_seq() */
+	uint64_t next_arrival;      /* flights' tie-break */
 	unsigned inflight;          /* flights with a wire query */
 	unsigned max_inflight;
 	bool stopping;              /* in spf_resolver_destroy() */
@@ -123,8 +140,10 @@ struct flight {
 	uint16_t type;
 	struct qlist waiters;
 	spf_wire_query_t *wq;
-	bool queued;                /* on the queue, no wire query yet */
-	struct flight *qnext;
+	bool queued;                /* on the heap, no wire query yet */
+	size_t hidx;                /* its index there */
+	uint64_t rank;              /* the best of its waiters' ranks */
+	uint64_t arrival;           /* equal ranks: the first come first */
 	bool in_table;              /* registered for coalescing */
 	spf_dns_answer_t *oom;      /* the answer if the real one cannot be made */
 };
@@ -260,23 +279,99 @@ static void flight_free(struct flight *f)
 
 static void on_wire(spf_dns_answer_t *ans, void *arg);
 
+/* ---- the queue: a binary heap of flights by rank ---- */
+
+/* A query's rank: the class in the top bit, then the sequence number. */
+static uint64_t make_rank(spf_dns_class_t cls, uint64_t seq)
+{
+	seq &= ~(UINT64_C(1) << 63);
+	return cls == SPF_DNS_SPECULATIVE ? seq | (UINT64_C(1) << 63) : seq;
+}
+
+static bool before(const struct flight *a, const struct flight *b)
+{
+	return a->rank != b->rank ? a->rank < b->rank : a->arrival < b->arrival;
+}
+
+static void heap_set(spf_resolver_t *res, size_t i, struct flight *f)
+{
+	res->heap[i] = f;
+	f->hidx = i;
+}
+
+/* Move the flight at i to where its rank puts it. */
+static void heap_fix(spf_resolver_t *res, size_t i)
+{
+	struct flight *f = res->heap[i];
+
+	while (i > 0 && before(f, res->heap[(i - 1) / 2])) {
+		heap_set(res, i, res->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= res->nheap)
+			break;
+		if (c + 1 < res->nheap && before(res->heap[c + 1], res->heap[c]))
+			c++;
+		if (!before(res->heap[c], f))
+			break;
+		heap_set(res, i, res->heap[c]);
+		i = c;
+	}
+	heap_set(res, i, f);
+}
+
+/* Queue f for a wire slot; false on ENOMEM. */
+static bool enqueue(struct flight *f)
+{
+	spf_resolver_t *res = f->res;
+
+	if (res->nheap == res->heapcap) {
+		size_t ncap = res->heapcap ? res->heapcap * 2 : 64;
+		struct flight **n = spf_realloc(res->heap, ncap * sizeof(*n));
+
+		if (n == NULL)
+			return false;
+		res->heap = n;
+		res->heapcap = ncap;
+	}
+	f->queued = true;
+	heap_set(res, res->nheap++, f);
+	heap_fix(res, f->hidx);
+	return true;
+}
+
 /* Take f off the queue of flights waiting for a wire slot. */
 static void unqueue(struct flight *f)
 {
 	spf_resolver_t *res = f->res;
-	struct flight **pp = &res->queue_head, *prev = NULL;
+	size_t i = f->hidx;
 
-	while (*pp != NULL && *pp != f) {
-		prev = *pp;
-		pp = &(*pp)->qnext;
-	}
-	if (*pp == f) {
-		*pp = f->qnext;
-		if (res->queue_tail == f)
-			res->queue_tail = prev;
-	}
+	if (!f->queued)
+		return;
 	f->queued = false;
-	f->qnext = NULL;
+	res->nheap--;
+	if (i < res->nheap) {
+		heap_set(res, i, res->heap[res->nheap]);
+		heap_fix(res, i);
+	}
+}
+
+/* The best rank of f's waiters changed (one joined or left): re-rank. */
+static void flight_rerank(struct flight *f)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (spf_dns_query_t *q = f->waiters.head; q != NULL; q = q->next)
+		if (q->rank < best)
+			best = q->rank;
+	if (best == f->rank)
+		return;
+	f->rank = best;
+	if (f->queued)
+		heap_fix(f->res, f->hidx);
 }
 
 /* Send f's wire query; false if c-ares could not take it. */
@@ -292,17 +387,13 @@ static bool flight_send(struct flight *f)
 	return true;
 }
 
-/*
- * Start queued flights while fewer than max_inflight wire queries are
- * out.  The cap keeps a burst of thousands of evaluations (batch, the
- * policy service) from flooding the resolver's socket buffers: a lost
- * UDP answer costs a whole retransmission timeout.
- */
+/* Start queued flights, best rank first, while fewer than max_inflight
+ * wire queries are out. */
 static void pump(spf_resolver_t *res)
 {
 	while (!res->stopping && res->inflight < res->max_inflight &&
-	       res->queue_head != NULL) {
-		struct flight *f = res->queue_head;
+	       res->nheap > 0) {
+		struct flight *f = res->heap[0];
 		spf_dns_query_t *q;
 
 		unqueue(f);
@@ -359,6 +450,9 @@ static void flight_leave(spf_dns_query_t *q)
 		}
 		flight_free(f);
 		pump(res);
+	} else if (f->queued && q->rank <= f->rank) {
+		/* it may have been the best: the rest decide */
+		flight_rerank(f);
 	}
 }
 
@@ -382,6 +476,11 @@ static bool backend_query(spf_dns_query_t *q)
 		res->coalesced++;
 		q->flight = f;
 		list_push(&f->waiters, q);
+		if (q->rank < f->rank) {
+			f->rank = q->rank;
+			if (f->queued)
+				heap_fix(res, f->hidx);
+		}
 		return true;
 	}
 
@@ -396,16 +495,13 @@ static bool backend_query(spf_dns_query_t *q)
 	    || spf_dns_answer_set_detail(f->oom, "out of memory") != SPF_OK)
 		goto fail;
 	spf_dns_answer_set_ttl(f->oom, 0);
+	f->rank = q->rank;
+	f->arrival = res->next_arrival++;
 	if (res->inflight < res->max_inflight) {
 		if (!flight_send(f))
 			goto fail;
-	} else {
-		f->queued = true;
-		if (res->queue_tail != NULL)
-			res->queue_tail->qnext = f;
-		else
-			res->queue_head = f;
-		res->queue_tail = f;
+	} else if (!enqueue(f)) {
+		goto fail;
 	}
 	/* without the table entry the flight still works, uncoalesced */
 	f->in_table = spf_cache_flight_add(res->cache, f->name, f->type, f) == SPF_OK;
@@ -446,7 +542,8 @@ spf_resolver_t *spf_resolver_create_ex(struct event_base *base,
 	/* borrowed for this call only */
 	res->opts.nameservers = NULL;
 	res->opts.nnameservers = 0;
-	res->max_inflight = res->opts.max_inflight ? res->opts.max_inflight : 128;
+	res->max_inflight = res->opts.max_inflight ? res->opts.max_inflight :
+		SPF_DNS_MAX_INFLIGHT;
 	res->zone = spf_zone_create();
 	if (res->zone == NULL)
 		goto fail;
@@ -503,6 +600,7 @@ static void resolver_free(spf_resolver_t *res)
 	spf_cache_destroy(res->cache);
 	event_free(res->drain_ev);
 	spf_zone_destroy(res->zone);
+	spf_free(res->heap);
 	spf_free(res);
 }
 
@@ -545,11 +643,25 @@ struct event_base *spf_resolver_base(spf_resolver_t *res)
 	return res->base;
 }
 
+uint64_t spf_resolver_next_seq(spf_resolver_t *res)
+{
+	return ++res->next_seq;
+}
+
 spf_dns_query_t *spf_resolver_query(spf_resolver_t *res, const char *name,
 	uint16_t type, spf_dns_cb cb, void *arg)
 {
-	spf_dns_query_t *q;
+	if (res == NULL)
+		return NULL;
+	return spf_resolver_query_sched(res, name, type, SPF_DNS_DEMAND,
+		spf_resolver_next_seq(res), cb, arg);
+}
 
+spf_dns_query_t *spf_resolver_query_sched(spf_resolver_t *res,
+	const char *name, uint16_t type, spf_dns_class_t cls, uint64_t seq,
+	spf_dns_cb cb, void *arg)
+{
+	spf_dns_query_t *q;
 	size_t nlen;
 
 	if (res == NULL || name == NULL || cb == NULL || res->destroy_pending)
@@ -562,6 +674,7 @@ spf_dns_query_t *spf_resolver_query(spf_resolver_t *res, const char *name,
 	memset(q, 0, sizeof *q);
 	q->res = res;
 	q->type = type;
+	q->rank = make_rank(cls, seq);
 	q->cb = cb;
 	q->arg = arg;
 	q->name = memcpy((char *)(q + 1), name, nlen);

@@ -189,6 +189,9 @@ spf_dns_answer_t *spf_zone_lookup(const spf_zone_t *zone, const char *name,
 /*
  * Resolver: the object the evaluator queries.
  */
+/* The default cap on wire queries out at once (spf_resolver_opts_t's
+ * max_inflight, --max-queries-in-flight). */
+#define SPF_DNS_MAX_INFLIGHT 128
 typedef struct spf_resolver spf_resolver_t;
 typedef struct spf_dns_query spf_dns_query_t;
 typedef void (*spf_dns_cb)(const spf_dns_answer_t *ans, void *arg);
@@ -212,7 +215,8 @@ typedef struct {
 	size_t cache_bytes;      /* cache bound in bytes (estimated); 0: 16 MiB */
 	bool no_cache;           /* keep no answers (coalescing still works) */
 	unsigned max_inflight;   /* wire queries out at once; more wait in a
-	                          * queue; 0: 128 */
+	                          * queue, by need (spf_resolver_query_sched());
+	                          * 0: SPF_DNS_MAX_INFLIGHT */
 	/* The cache's clock in milliseconds (tests); NULL: CLOCK_MONOTONIC */
 	uint64_t (*clock)(void *clock_arg);
 	void *clock_arg;
@@ -250,6 +254,28 @@ struct event_base *spf_resolver_base(spf_resolver_t *res);
 spf_dns_query_t *spf_resolver_query(spf_resolver_t *res, const char *name,
 	uint16_t type, spf_dns_cb cb, void *arg);
 void spf_dns_query_cancel(spf_dns_query_t *q);            /* NULL ok */
+
+/*
+ * Scheduling.  A wire query waits for a slot while max_inflight are out;
+ * the waiting ones go out by need, not by arrival: first the queries an
+ * evaluation is blocked on (SPF_DNS_DEMAND), then speculative ones
+ * (SPF_DNS_SPECULATIVE, prefetch); within a class the lowest seq (the
+ * evaluation that started first, spf_resolver_next_seq()); then by
+ * arrival.  A wire query shared by several queries (coalesced) goes at
+ * the best of their ranks.  A query answered by the zone or the cache
+ * never waits.  spf_resolver_query() is SPF_DNS_DEMAND with a seq of
+ * its own, so it ranks behind every evaluation numbered before it.
+ */
+typedef enum {
+	SPF_DNS_DEMAND = 0,
+	SPF_DNS_SPECULATIVE = 1,
+} spf_dns_class_t;
+
+spf_dns_query_t *spf_resolver_query_sched(spf_resolver_t *res,
+	const char *name, uint16_t type, spf_dns_class_t cls, uint64_t seq,
+	spf_dns_cb cb, void *arg);
+/* The next number in the order evaluations started (1, 2, ...). */
+uint64_t spf_resolver_next_seq(spf_resolver_t *res);
 
 /*
  * Call cb(NULL, arg) on a later turn of the event loop, like a query

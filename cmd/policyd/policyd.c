@@ -2003,6 +2003,7 @@ static bool make_resolver(struct daemon *d)
 		.nameservers = d->co.nameservers,
 		.nnameservers = (size_t)d->co.nnameservers,
 		.timeout_ms = d->co.timeout_ms,
+		.max_inflight = d->co.max_inflight,
 	};
 	spf_status_t st = SPF_ENOMEM;
 	char *msg = NULL;

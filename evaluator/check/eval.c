@@ -1156,6 +1156,7 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 	}
 	job->arena = arena;
 	job->res = res;
+	job->seq = spf_resolver_next_seq(res);   /* its rank in the resolver */
 	job->cb = done_cb;
 	job->cb_arg = arg;
 	job->void_limit = req->void_limit ? req->void_limit : 2;

@@ -206,6 +206,8 @@ enum wstate {
 
 struct spf_job {
 	spf_resolver_t *res;
+	uint64_t seq;             /* started as the seq-th: its rank among
+	                           * the queries waiting for the wire */
 	spf_arena_t *arena;
 	spf_done_cb cb;
 	void *cb_arg;

@@ -86,7 +86,8 @@ static bool prefetch_query(spf_job_t *job, const char *name, uint16_t type,
 	p->type = type;
 	p->kind = kind;
 	p->gen = job->wgen;
-	p->q = spf_resolver_query(job->res, name, type, on_prefetch, p);
+	p->q = spf_resolver_query_sched(job->res, name, type,
+		SPF_DNS_SPECULATIVE, job->seq, on_prefetch, p);
 	if (p->q == NULL)
 		return false;
 	job->pf_queries++;

@@ -92,7 +92,9 @@ struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
 		s->node->rrtype = type;
 		s->node->name = name;
 	}
-	s->q = spf_resolver_query(job->res, name, type, on_answer, s);
+	/* the job is blocked on it: before any speculation (resolver.c) */
+	s->q = spf_resolver_query_sched(job->res, name, type, SPF_DNS_DEMAND,
+		job->seq, on_answer, s);
 	if (s->q == NULL) {
 		job->oom = true;
 		return NULL;
