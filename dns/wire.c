@@ -58,6 +58,7 @@
 #define EDNS_UDP_SIZE 1232
 #define DEFAULT_TIMEOUT_MS 2000
 #define DEFAULT_TRIES 3
+#define RECV_BUFFER (4 << 20)   /* bytes asked for each UDP socket */
 
 struct sockev {
 	struct sockev *next;
@@ -458,8 +459,12 @@ spf_status_t spf_wire_create(struct event_base *base,
 	ao.tries = opts->tries > 0 && opts->tries <= 100 ? (int)opts->tries : DEFAULT_TRIES;
 	ao.sock_state_cb = on_sock_state;
 	ao.sock_state_cb_data = w;
+	/* room for a burst of answers to max_inflight queries: one lost
+	 * to a full receive buffer costs a whole timeout (the kernel caps it
+	 * at net.core.rmem_max) */
+	ao.socket_receive_buffer_size = RECV_BUFFER;
 	optmask = ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ | ARES_OPT_TIMEOUTMS
-		| ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
+		| ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF;
 	rc = ares_init_options(&w->channel, &ao, optmask);
 	if (rc != ARES_SUCCESS) {
 		ares_library_cleanup();
