@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/run.sh - spfcheck beside the SPF evaluators mail administrators run
 # today (libspf2's spfquery, pyspf, Mail::SPF, pypolicyd-spf), measured in
-# one run on one generated zone over a link with added latency.
+# one run on one generated zone over a link with added latency (peers:
+# libspf2's spfquery, pyspf, Mail::SPF, pypolicyd-spf and node's mailauth,
+# as the harness's peers.conf lists them).
 #
 #   bash bench/run.sh [--quick] [--no-peers]
 #
@@ -12,9 +14,12 @@
 # the peers and nsd, builds the zone (1000 sender domains shaped like real
 # ones), starts DNS inside a private network namespace (loopback only) with
 # a direct (~0 ms) and a delayed (~5 ms) server, and runs every evaluator.
-# spfcheck takes part as `spfcheck batch --brief`.  Then spfcheck alone:
-# warm-cache throughput, instructions per warm evaluation (callgrind),
-# per-evaluation latency percentiles inside a batch.
+# spfcheck takes part as `spfcheck batch --brief`, default options.  Then
+# spfcheck alone: throughput as --concurrency rises (64, 256, 1000, 4000,
+# interleaved, 5 ms) beside the floor of the run (the deepest pair's
+# chain of round trips, and the CPU time), warm-cache throughput,
+# instructions per warm evaluation (callgrind), per-evaluation latency
+# percentiles inside a batch.
 #
 # Prints one table with ratios to spfcheck and writes it to
 # $SPFBENCH_RUN/bench-summary.md.  Needs root (network namespace).
@@ -44,9 +49,22 @@ bash "$SHARED/setup.sh" >&2
 if [ "$PEERS" = 1 ]; then
   echo "bench: all evaluators, $RUNS runs ($LATRUNS for latency)" >&2
   bash "$SHARED/run_peers.sh" --runs "$RUNS" --lat-runs "$LATRUNS" \
-    --add-peer "spfcheck pairs lines $SPF batch --brief --concurrency 256" >&2
+    --add-peer "spfcheck pairs lines $SPF batch --brief" >&2
 fi
-RESULTS="$SPFBENCH_RUN/results/latest/results.json"
+RESULTS=$(readlink -f "$SPFBENCH_RUN/results/latest/results.json")
+
+# throughput must not fall as concurrency rises: the four interleaved in
+# every repetition, at 5 ms (--out: the peers' run stays the latest)
+CONC="64 256 1000 4000"
+echo "bench: spfcheck batch at --concurrency ${CONC// /, } (5 ms), $RUNS runs" >&2
+conc_args=(); conc_peers=""
+for c in $CONC; do
+  conc_args+=(--add-peer "spfcheck-c$c pairs lines $SPF batch --brief --concurrency $c")
+  conc_peers="$conc_peers${conc_peers:+,}spfcheck-c$c"
+done
+CONC_OUT="$SPFBENCH_RUN/results/concurrency-$(date -u +%Y%m%d-%H%M%S)"
+"$PY" "$SHARED/harness.py" --runs "$RUNS" --workloads seq5 --peers "$conc_peers" \
+  "${conc_args[@]}" --out "$CONC_OUT" >&2
 
 # spfcheck alone, inside the namespace, direct DNS (0 ms)
 pairs="$SPFBENCH_RUN/pairs.txt"
@@ -94,9 +112,9 @@ for r in $(seq "$RUNS"); do
 done
 kill "$fxpid" 2>/dev/null; wait "$fxpid" 2>/dev/null || true
 
-"$PY" - "$RESULTS" "$tmp" "$SPFBENCH_RUN/bench-summary.md" <<'EOF'
+"$PY" - "$RESULTS" "$tmp" "$SPFBENCH_RUN/bench-summary.md" "$CONC_OUT/results.json" <<'EOF'
 import json, statistics, sys, re
-results, tmp, out = sys.argv[1], sys.argv[2], sys.argv[3]
+results, tmp, out, conc = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 d = json.load(open(results))
 runs = d["runs"]
 def med(xs): return statistics.median(xs) if xs else float("nan")
@@ -134,6 +152,38 @@ for p in peers:
     each = [(r["wall_s"] - s0) * 1000 for r in l5]
     v = med(each)
     P(f"| {p} | {v:.1f} | {pct(each, 0.99):.1f} | {s0 * 1000:.1f} | {v / 53.0:.2f} |")
+P("")
+# throughput by concurrency, and the floor of this run: the deepest pair
+# is a chain of 10 sequential lookups (deep.test, depth 9), so no
+# evaluator finishes the batch sooner than 10 round trips; nor sooner
+# than its own CPU time
+try:
+    c = json.load(open(conc))
+    summ = c["summary"]
+    m = re.search(r"rtt_median_ms=([\d.]+)", c["facts"].get("rtt_delayed", ""))
+    rtt = float(m.group(1)) if m else 5.3
+    sc = d["summary"].get("seq5/spfcheck", {})
+    cpu = sc.get("cpu_med", float("nan"))
+    floor = max(10 * rtt / 1000, cpu)
+    P(f"| spfcheck batch, 5 ms RTT | evals/s net | wall s | CPU s | x --concurrency 64 |")
+    P("|---|---:|---:|---:|---:|")
+    base = None
+    for k in sorted(summ, key=lambda k: int(k.rsplit("-c", 1)[1])):
+        s = summ[k]
+        base = base or s["evals_per_s_net"]
+        P(f"| --concurrency {k.rsplit('-c', 1)[1]} | {s['evals_per_s_net']:.0f} | "
+          f"{s['wall_med'] - s.get('wrapper_s', 0):.3f} | {s['cpu_med']:.2f} | "
+          f"{s['evals_per_s_net'] / base:.2f} |")
+    P(f"(1-min load average at the runs' starts: max {max(s['loadavg1_max'] for s in summ.values()):.1f} on 2 cores)")
+    if sc:
+        net = sc.get("evals_per_s_net", sc["evals_per_s"])
+        lib = d["summary"].get("seq5/libspf2", {})
+        P(f"floor of this run: the deepest pair's 10 round trips at {rtt:.2f} ms = {10 * rtt:.1f} ms, "
+          f"spfcheck's CPU {cpu:.2f} s -> at most {npairs / floor:.0f} evals/s; "
+          f"default options: {net:.0f} evals/s net ({npairs / floor / net:.2f}x from the floor)"
+          + (f", {net / lib.get('evals_per_s_net', lib['evals_per_s']):.0f}x libspf2" if lib else ""))
+except (OSError, KeyError, ValueError) as ex:
+    P(f"no concurrency table: {ex}")
 P("")
 e, u, s_, m = open(f"{tmp}/warm.time").read().split()[-4:]
 n_warm = 50 * npairs
