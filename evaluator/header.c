@@ -33,8 +33,15 @@
 /* RFC 5322 §3.2.3 atext */
 static bool is_atext(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
+	case '+': case '-': case '/': case '=': case '?': case '^': case '_':
+	case '`': case '{': case '|': case '}': case '~':
+		return true;
+	}
+	return false;
 }
 
 /* RFC 5322 §3.2.3 dot-atom-text, and no longer than MAX_VALUE */
@@ -67,8 +74,14 @@ static bool is_token(const char *s)
 	for (; s[n] != '\0'; n++) {
 		unsigned char c = (unsigned char)s[n];
 
-		if (c <= ' ' || c >= 0x7f || strchr("()<>@,;:\\\"/[]?=", c) != NULL)
+		if (c <= ' ' || c >= 0x7f)
 			return false;
+		switch (c) {   /* RFC 2045 tspecials */
+		case '(': case ')': case '<': case '>': case '@': case ',': case ';':
+		case ':': case '\\': case '"': case '/': case '[': case ']': case '?':
+		case '=':
+			return false;
+		}
 	}
 	return n > 0 && n <= MAX_VALUE;
 }
@@ -183,17 +196,23 @@ static void put_comment(spf_buf_t *b, const spf_header_info_t *info,
 	case SPF_RESULT_PASS:
 		spf_buf_puts(b, "domain of ");
 		put_escaped(b, subject(info), true);
-		spf_buf_printf(b, " designates %s as permitted sender", addr);
+		spf_buf_puts(b, " designates ");
+		spf_buf_puts(b, addr);
+		spf_buf_puts(b, " as permitted sender");
 		break;
 	case SPF_RESULT_FAIL:
 		spf_buf_puts(b, "domain of ");
 		put_escaped(b, subject(info), true);
-		spf_buf_printf(b, " does not designate %s as permitted sender", addr);
+		spf_buf_puts(b, " does not designate ");
+		spf_buf_puts(b, addr);
+		spf_buf_puts(b, " as permitted sender");
 		break;
 	case SPF_RESULT_SOFTFAIL:
 		spf_buf_puts(b, "transitioning domain of ");
 		put_escaped(b, subject(info), true);
-		spf_buf_printf(b, " does not designate %s as permitted sender", addr);
+		spf_buf_puts(b, " does not designate ");
+		spf_buf_puts(b, addr);
+		spf_buf_puts(b, " as permitted sender");
 		break;
 	case SPF_RESULT_NEUTRAL:
 		spf_buf_printf(b, "%s is neither permitted nor denied by domain of ", addr);
@@ -259,8 +278,11 @@ static spf_status_t finish(spf_buf_t *b, const spf_header_opts_t *opts, char **o
 		spf_buf_init(&f, 2 * MAX_FIELD);
 		fold(&f, spf_buf_cstr(b), opts != NULL && opts->crlf ? "\r\n" : "\n");
 		st = f.err;
-		if (st == SPF_OK) {
-			*out = spf_strdup(spf_buf_cstr(&f));
+		if (st == SPF_OK && f.data != NULL) {
+			*out = f.data;   /* handed over, not copied */
+			f.data = NULL;
+		} else if (st == SPF_OK) {
+			*out = spf_strdup("");
 			if (*out == NULL)
 				st = SPF_ENOMEM;
 		}
@@ -308,7 +330,8 @@ spf_status_t spf_header_received_spf(const spf_header_info_t *info,
 	if (info == NULL)
 		return SPF_EINVAL;
 	spf_buf_init(&b, MAX_FIELD);
-	spf_buf_printf(&b, "Received-SPF: %s", spf_result_str(info->result));
+	spf_buf_puts(&b, "Received-SPF: ");
+	spf_buf_puts(&b, spf_result_str(info->result));
 	put_comment(&b, info, receiver);
 	put_kv(&b, "client-ip", ip_text(info, ip, sizeof(ip)));
 	if (info->envelope_from != NULL)

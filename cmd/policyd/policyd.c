@@ -131,6 +131,9 @@ struct conn;
 
 struct daemon {
 	pid_t pid;                  /* for log lines (getpid() is a system call) */
+	time_t log_prefix_at;       /* log_prefix: the second it was made for */
+	char log_prefix[80];
+	size_t log_prefix_len;
 	struct event_base *base;
 	spf_resolver_t *res;
 	policy_config_t *cfg;
@@ -367,12 +370,69 @@ static void syslog_put(struct daemon *d, int prio, const char *msg)
 	}
 }
 
+/* A log line is built by copying, not by printf: this runs once per
+ * request (issue 15: policyd's CPU beyond the evaluation). */
+struct line {
+	char *p, *end;   /* end: the last byte, kept for the NUL */
+};
+
+static void lput(struct line *l, const char *s, size_t n)
+{
+	if (n > (size_t)(l->end - l->p))
+		n = (size_t)(l->end - l->p);
+	memcpy(l->p, s, n);
+	l->p += n;
+}
+
+static void lputs(struct line *l, const char *s)
+{
+	lput(l, s, strlen(s));
+}
+
+/* s as policy_printable(s, max) gives it: bytes outside printable ASCII
+ * as '?', at most max of them, then "..." when some remain */
+static void lsafe(struct line *l, const char *s, size_t max)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return;
+	for (; s[n] != '\0' && n < max && l->p < l->end; n++) {
+		unsigned char ch = (unsigned char)s[n];
+
+		*l->p++ = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	if (s[n] != '\0' && n == max)
+		lputs(l, "...");
+}
+
+/* "2026-12-05T08:51:14 spfcheck-policyd[PID]: ", made once a second */
+static const char *log_prefix(struct daemon *d, size_t *len)
+{
+	time_t now = time(NULL);
+
+	if (now != d->log_prefix_at || d->log_prefix_len == 0) {
+		struct tm tm;
+		char ts[32];
+		int n;
+
+		localtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		n = snprintf(d->log_prefix, sizeof(d->log_prefix),
+			"%s spfcheck-policyd[%ld]: ", ts, (long)d->pid);
+		d->log_prefix_len = n > 0 && (size_t)n < sizeof(d->log_prefix) ? (size_t)n : 0;
+		d->log_prefix_at = now;
+	}
+	*len = d->log_prefix_len;
+	return d->log_prefix;
+}
+
 static void emit(struct daemon *d, int prio, const char *msg, bool arm)
 {
-	char ts[64], line[LOG_LINE_MAX + 96];
-	time_t now;
-	struct tm tm;
-	int n;
+	char line[LOG_LINE_MAX + 96];
+	struct line l = { line, line + sizeof(line) - 1 };
+	size_t plen, mlen = strlen(msg);
+	const char *pre;
 
 	if (d->log_to == LOG_TO_SYSLOG) {
 		syslog_put(d, prio, msg);
@@ -380,16 +440,16 @@ static void emit(struct daemon *d, int prio, const char *msg, bool arm)
 	}
 	if (d->log_fd < 0 || d->log_queue == NULL)
 		return;
-	now = time(NULL);
-	localtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line, sizeof(line), "%s spfcheck-policyd[%ld]: %s%s\n", ts,
-		(long)d->pid,
-		prio <= LOG_ERR ? "error: " : prio == LOG_WARNING ? "warning: " : "", msg);
-	if (n > 0 && (size_t)n < sizeof(line))
-		log_put(d, line, (size_t)n, arm);
-	else
+	if (mlen > LOG_LINE_MAX) {
 		d->log_dropped++;
+		return;
+	}
+	pre = log_prefix(d, &plen);
+	lput(&l, pre, plen);
+	lputs(&l, prio <= LOG_ERR ? "error: " : prio == LOG_WARNING ? "warning: " : "");
+	lput(&l, msg, mlen);
+	lput(&l, "\n", 1);
+	log_put(d, line, (size_t)(l.p - line), arm);
 }
 
 /* Lines were dropped and the log takes lines again: say how many. */
@@ -455,6 +515,19 @@ static void plog(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog_line(prio, true, fmt, ap);
 	va_end(ap);
+}
+
+/* plog() of a line that is already made */
+static void plog_text(int prio, const char *msg)
+{
+	struct daemon *d = the_daemon;
+
+	if (d == NULL || !plog_wanted(prio))
+		return;
+	if (d->log_dropped != d->log_dropped_said &&
+	    (d->log_queue == NULL || evbuffer_get_length(d->log_queue) == 0))
+		log_drop_notice(d);
+	emit(d, prio, msg, true);
 }
 
 /* A startup error: logged, and on stderr when stderr is safe. */
@@ -644,7 +717,9 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 /* Queue "action=ACTION\n\n" and write. */
 static void send_action(struct conn *c, const char *action)
 {
-	evbuffer_add_printf(c->out, "action=%s\n\n", action);
+	evbuffer_add(c->out, "action=", 7);
+	evbuffer_add(c->out, action, strlen(action));
+	evbuffer_add(c->out, "\n\n", 2);
 }
 
 /* Receiving a request: some of it read, not all of it. */
@@ -1004,7 +1079,7 @@ static const char *action_code(const char *action, char *buf, size_t len)
 static void answer(struct preq *q, const char *action, const char *note)
 {
 	struct conn *c = q->c;
-	char cl[80], he[300], se[600], rc[600], ac[600], qb[40], qid[48];
+	char cl[80], he[300], se[600], rc[600], qb[40], qid[48];
 	double ms = cmd_now_ms() - q->t0;
 
 	send_action(c, action);
@@ -1026,16 +1101,36 @@ static void answer(struct preq *q, const char *action, const char *note)
 			policy_printable(policy_req_get(&q->r, POLICY_A_RECIPIENT), rc, sizeof(rc), 128),
 			result_name(&q->facts.helo_id), result_name(&q->facts.mfrom_id),
 			action_code(action, act, sizeof(act)), ms);
-	} else {
-		plog(LOG_INFO, "%sclient=%s helo=%s sender=<%s> recipient=<%s> helo_result=%s "
-			"mfrom_result=%s action=\"%s\"%s%s ms=%.1f", qid,
-			policy_printable(policy_req_get(&q->r, POLICY_A_CLIENT_ADDRESS), cl, sizeof(cl), 64),
-			policy_printable(policy_req_get(&q->r, POLICY_A_HELO_NAME), he, sizeof(he), 255),
-			policy_printable(policy_req_get(&q->r, POLICY_A_SENDER), se, sizeof(se), 300),
-			policy_printable(policy_req_get(&q->r, POLICY_A_RECIPIENT), rc, sizeof(rc), 300),
-			result_name(&q->facts.helo_id), result_name(&q->facts.mfrom_id),
-			policy_printable(action, ac, sizeof(ac), 500), note ? " note=" : "", note ? note : "",
-			ms);
+	} else if (plog_wanted(LOG_INFO)) {
+		/* the same fields as policy_printable() gives them, copied
+		 * into the line (no printf: this is every request's cost) */
+		char msg[2400], num[32];
+		struct line l = { msg, msg + sizeof(msg) - 1 };
+
+		lputs(&l, qid);
+		lputs(&l, "client=");
+		lsafe(&l, policy_req_get(&q->r, POLICY_A_CLIENT_ADDRESS), 64);
+		lputs(&l, " helo=");
+		lsafe(&l, policy_req_get(&q->r, POLICY_A_HELO_NAME), 255);
+		lputs(&l, " sender=<");
+		lsafe(&l, policy_req_get(&q->r, POLICY_A_SENDER), 300);
+		lputs(&l, "> recipient=<");
+		lsafe(&l, policy_req_get(&q->r, POLICY_A_RECIPIENT), 300);
+		lputs(&l, "> helo_result=");
+		lputs(&l, result_name(&q->facts.helo_id));
+		lputs(&l, " mfrom_result=");
+		lputs(&l, result_name(&q->facts.mfrom_id));
+		lputs(&l, " action=\"");
+		lsafe(&l, action, 500);
+		lputs(&l, "\"");
+		if (note != NULL) {
+			lputs(&l, " note=");
+			lputs(&l, note);
+		}
+		snprintf(num, sizeof(num), " ms=%.1f", ms);
+		lputs(&l, num);
+		*l.p = '\0';
+		plog_text(LOG_INFO, msg);
 	}
 	c->cur = NULL;
 	c->since = cmd_now_ms();
@@ -1089,7 +1184,8 @@ static void conclude(struct preq *q, policy_decision_t *d)
 			break;
 		}
 		spf_buf_init(&b, 16384);
-		spf_buf_printf(&b, "PREPEND %s", hdr);
+		spf_buf_puts(&b, "PREPEND ");
+		spf_buf_puts(&b, hdr);
 		spf_free(hdr);
 		answer(q, b.err == SPF_OK ? spf_buf_cstr(&b) : "DUNNO", note);
 		spf_buf_finish(&b);
@@ -1394,7 +1490,8 @@ static void start_request(struct conn *c, policy_request_t *req)
 
 			memmove(c->pending, c->pending + 1, --c->npending * sizeof(char *));
 			spf_buf_init(&b, 16384);
-			spf_buf_printf(&b, "PREPEND %s", h);
+			spf_buf_puts(&b, "PREPEND ");
+			spf_buf_puts(&b, h);
 			spf_free(h);
 			answer(q, b.err == SPF_OK ? spf_buf_cstr(&b) : "DUNNO", "instance cached");
 			spf_buf_finish(&b);

@@ -285,7 +285,16 @@ static spf_status_t buf_reserve(spf_buf_t *buf, size_t add)
 
 spf_status_t spf_buf_append(spf_buf_t *buf, const void *data, size_t len)
 {
-	spf_status_t st = buf_reserve(buf, len);
+	spf_status_t st;
+
+	/* the common case: room for it (cap never exceeds max + 1) */
+	if (buf->err == SPF_OK && buf->cap > 0 && len < buf->cap - buf->len) {
+		memcpy(buf->data + buf->len, data, len);
+		buf->len += len;
+		buf->data[buf->len] = '\0';
+		return SPF_OK;
+	}
+	st = buf_reserve(buf, len);
 
 	if (st != SPF_OK)
 		return st;

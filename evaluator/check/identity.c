@@ -224,7 +224,17 @@ spf_status_t spf_identity_parse(spf_arena_t *arena, const char *ip,
 	out->domain = spf_arena_strndup(arena, dom, len);
 	if (out->local == NULL || out->domain == NULL)
 		return SPF_ENOMEM;
-	out->checked = spf_arena_printf(arena, "%s@%s", out->local, out->domain);
+	{
+		size_t ll = strlen(out->local), dl = strlen(out->domain);
+		char *c = spf_arena_alloc(arena, ll + 1 + dl + 1);
+
+		if (c != NULL) {   /* local@domain, without printf: every check */
+			memcpy(c, out->local, ll);
+			c[ll] = '@';
+			memcpy(c + ll + 1, out->domain, dl + 1);
+		}
+		out->checked = c;
+	}
 	if (out->checked == NULL)
 		return SPF_ENOMEM;
 	if (dom_why != NULL)
