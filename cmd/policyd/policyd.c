@@ -393,17 +393,10 @@ static void lputs(struct line *l, const char *s)
  * as '?', at most max of them, then "..." when some remain */
 static void lsafe(struct line *l, const char *s, size_t max)
 {
-	size_t n = 0;
-
 	if (s == NULL)
 		return;
-	for (; s[n] != '\0' && n < max && l->p < l->end; n++) {
-		unsigned char ch = (unsigned char)s[n];
-
-		*l->p++ = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-	}
-	if (s[n] != '\0' && n == max)
-		lputs(l, "...");
+	policy_printable(s, l->p, (size_t)(l->end - l->p) + 1, max);
+	l->p += strlen(l->p);
 }
 
 /* "2026-12-05T08:51:14 spfcheck-policyd[PID]: ", made once a second */

@@ -335,11 +335,7 @@ spf_status_t spf_buf_vprintf(spf_buf_t *buf, const char *fmt, va_list ap)
 		buf->data[buf->len] = '\0';
 		return buf->err = SPF_EINVAL;
 	}
-	if ((size_t)n < buf->cap - buf->len) {
-		if ((size_t)n > buf->max - buf->len) {
-			buf->data[buf->len] = '\0';
-			return buf->err = SPF_ETOOBIG;
-		}
+	if ((size_t)n < buf->cap - buf->len) {   /* cap <= max + 1: within max */
 		buf->len += (size_t)n;
 		return SPF_OK;
 	}
