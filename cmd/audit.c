@@ -228,7 +228,7 @@ static void row_table(spf_buf_t *b, const struct row *r)
 		r->dmarc, r->policy ? r->policy : "-", r->t ? r->t : "-",
 		r->rua ? r->rua : "-",
 		r->dm_n[SPF_LINT_ERROR], r->dm_n[SPF_LINT_WARNING], r->align,
-		*r->rules ? r->rules : "-");
+		r->rules != NULL && *r->rules ? r->rules : "-");
 }
 
 /* ---- one domain ---- */
@@ -362,7 +362,8 @@ static void put_row(struct slot *s, const struct row *r, json_t *o)
 /* A line that is not a domain (or a run that could not start). */
 static void error_row(struct slot *s, const char *input, const char *why)
 {
-	struct row r = { .domain = input, .spf = "error", .error = why };
+	struct row r = { .domain = input, .spf = "error",
+		.error = why != NULL ? why : "failed", .rules = "" };
 	json_t *o = NULL;
 
 	if (s->a->fmt == FMT_JSON) {

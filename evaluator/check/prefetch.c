@@ -418,9 +418,16 @@ static void walk_run(spf_job_t *job)
 
 	while (job->wstate == W_RUN && !job->done) {
 		struct sframe *sf = job->walk;
-		const spf_record_t *rec = sf->rec;
+		const spf_record_t *rec;
 		const spf_term_t *t;
 		const char *target;
+
+		if (sf == NULL) {
+			/* nothing (left) to walk */
+			job->wstate = W_DONE;
+			return;
+		}
+		rec = sf->rec;
 
 		if (sf->ti >= rec->nterms) {
 			/* no term matched: redirect (RFC 7208 §6.1) or neutral */
