@@ -395,9 +395,12 @@ if serve --listen "unix:$sock"; then
   n=$(lines "$reread" "$tmp/slog")
   req 127.0.0.12 x.test a@temp.policy.test h1 >&9
   wait_lines 1 "$decided" "$tmp/slog"
-  conf "${noskip}TempError_Defer = True\n"
+  conf "${noskip}TempError_Defer = True\nMax_Queries_In_Flight = 7\n"
   kill -HUP "$spid"
   wait_lines $((n + 1)) "$reread" "$tmp/slog"
+  grep -q "$reread from .*c.conf (DNS queries in flight: at most 7)" "$tmp/slog" &&
+    ok "SIGHUP: Max_Queries_In_Flight applied" ||
+    bad "SIGHUP: Max_Queries_In_Flight applied" "" "$tmp/slog"
   req 127.0.0.12 x.test a@temp.policy.test h2 >&9
   wait_lines 2 "$decided" "$tmp/slog"
   conf "${noskip}TempError_Defer = Sometimes\n"

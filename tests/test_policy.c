@@ -312,7 +312,7 @@ static void test_config_values(void **state)
 	c = cfg("HELO_reject = SPF_Not_Pass\nMail_From_reject = softfail\n"
 		"PermError_reject = True\nTempError_Defer = yes\nTestOnly = 0\n"
 		"Header_Type = AR\nAuthserv_Id = mx.example.net\nHide_Receiver = Yes\n"
-		"Lookup_Time = 5\nVoid_Limit = 3\nVoid_Count = per-query\n"
+		"Lookup_Time = 5\nVoid_Limit = 3\nVoid_Count = per-query\nMax_Queries_In_Flight = 512\n"
 		"SPF_Enhanced_Status_Codes = No\n"
 		"Whitelist = 192.0.2.0/24, 2001:db8::/32\nHELO_Whitelist = a.example,b.example\n"
 		"Domain_Whitelist = relay.example\nReason_Message = {rejectdefer}: {spf} x=y\n"
@@ -328,6 +328,7 @@ static void test_config_values(void **state)
 	assert_true(c->hide_receiver);
 	assert_int_equal(c->lookup_time, 5);
 	assert_int_equal(c->void_limit, 3);
+	assert_int_equal(c->max_inflight, 512);
 	assert_int_equal(c->void_count, SPF_VOID_PER_QUERY);
 	assert_false(c->enhanced_codes);
 	assert_int_equal(c->nwhitelist, 2);
@@ -356,6 +357,8 @@ static void test_config_errors(void **state)
 		{ "Lookup_Time = 0\n", "Lookup_Time must be" },
 		{ "Lookup_Time = 20s\n", "Lookup_Time must be" },
 		{ "Void_Limit = -1\n", "Void_Limit must be" },
+		{ "Max_Queries_In_Flight = 0\n", "test.conf:1: Max_Queries_In_Flight must be a number from 1 to 100000" },
+		{ "Max_Queries_In_Flight = 100001\n", "Max_Queries_In_Flight must be" },
 		{ "Void_Count = pyspf\n", "test.conf:1: Void_Count must be rfc or per-query" },
 		{ "Void_Count = per query\n", "Void_Count must be rfc or per-query" },
 		{ "skip_addresses = 127.0.0.0/33\n", "bad entry '127.0.0.0/33'" },

@@ -191,6 +191,46 @@ static void test_plain_query_rank(void **state)
 	assert_string_equal(o.names, "first.example,d9.example,plain.example,s1.example");
 }
 
+static unsigned long wire_queries(struct world *w)
+{
+	spf_resolver_stats_t st;
+
+	spf_resolver_stats(w->res, &st);
+	return st.wire_queries;
+}
+
+/* spf_resolver_set_max_inflight() (policyd's Max_Queries_In_Flight on
+ * SIGHUP): a raised cap sends the waiting queries at once; a lowered one
+ * sends nothing more until fewer than it are out. */
+static void test_cap_changed(void **state)
+{
+	struct world *w = *state;
+	struct order o = { .names = "" };
+	struct tag t[6];
+	static const char *const names[6] = { "first.example", "d3.example",
+		"d9.example", "s1.example", "s2.example", "s4.example" };
+
+	for (size_t k = 0; k < 6; k++)
+		t[k].o = &o;
+	for (size_t k = 0; k < 3; k++)
+		ask(w, &t[k], names[k], SPF_DNS_DEMAND, k + 1);
+	assert_int_equal(wire_queries(w), 1);
+	spf_resolver_set_max_inflight(w->res, 3);
+	assert_int_equal(wire_queries(w), 3);
+	spf_resolver_set_max_inflight(w->res, 1);
+	for (size_t k = 3; k < 6; k++)
+		ask(w, &t[k], names[k], SPF_DNS_DEMAND, k + 1);
+	assert_int_equal(wire_queries(w), 3);
+	while (o.n < 6)
+		assert_int_equal(event_base_loop(w->base, EVLOOP_ONCE), 0);
+	assert_int_equal(wire_queries(w), 6);
+	assert_string_equal(o.names + strlen(o.names) - strlen("s1.example,s2.example,s4.example"),
+		"s1.example,s2.example,s4.example");
+	/* 0: the default */
+	spf_resolver_set_max_inflight(w->res, 0);
+	assert_int_equal(wire_queries(w), 6);
+}
+
 struct job_done {
 	int done;
 	spf_result_t result;
@@ -274,6 +314,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plain_query_rank, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finished_speculation_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_prefetch_sends_demand_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cap_changed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

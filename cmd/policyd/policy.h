@@ -133,6 +133,8 @@ typedef struct {
 	unsigned lookup_time;         /* s per identity, default 20 */
 	unsigned request_time;        /* ours: s for a whole request, 60 */
 	unsigned void_limit;          /* default 2 */
+	unsigned max_inflight;        /* ours: Max_Queries_In_Flight; 0: the
+	                               * resolver's default */
 	spf_void_count_t void_count;  /* Void_Count: rfc (default), per-query */
 	char *reason_message;         /* NULL: the default */
 	bool queue_id;                /* QueueID: prefix log lines */

@@ -440,6 +440,9 @@ static const char *apply(policy_config_t *c, const char *name, const char *v,
 	} else if (strcmp(name, "Void_Limit") == 0) {
 		if (!parse_uint(v, 1, 100, &c->void_limit))
 			return "Void_Limit must be a number from 1 to 100";
+	} else if (strcmp(name, "Max_Queries_In_Flight") == 0) {
+		if (!parse_uint(v, 1, 100000, &c->max_inflight))
+			return "Max_Queries_In_Flight must be a number from 1 to 100000";
 	} else if (strcmp(name, "Void_Count") == 0) {
 		/* issue 17: rfc (RFC 7208 §4.6.4, a term's query) or per-query
 		 * (pyspf, so pypolicyd-spf: each MX host without an address) */

@@ -1809,6 +1809,19 @@ static void on_stop_timer(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/* The cap on DNS queries out at once: --max-queries-in-flight, else the
+ * configuration's Max_Queries_In_Flight, else the resolver's default. */
+static unsigned apply_max_inflight(struct daemon *d)
+{
+	unsigned cap = d->co.max_inflight ? d->co.max_inflight :
+		d->cfg != NULL ? d->cfg->max_inflight : 0;
+
+	if (cap == 0)
+		cap = SPF_DNS_MAX_INFLIGHT;
+	spf_resolver_set_max_inflight(d->res, cap);
+	return cap;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -1833,7 +1846,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		}
 		policy_config_unref(d->cfg);
 		d->cfg = c;
-		plog(LOG_INFO, "SIGHUP: configuration re-read from %s", d->config_path);
+		plog(LOG_INFO, "SIGHUP: configuration re-read from %s (DNS queries "
+			"in flight: at most %u)", d->config_path, apply_max_inflight(d));
 		return;
 	}
 	if (d->stopping)
@@ -2401,6 +2415,7 @@ parsed:
 	}
 	if (!make_resolver(d))
 		goto out;
+	apply_max_inflight(d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
