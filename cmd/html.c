@@ -187,6 +187,7 @@ static const char style[] =
 	".sev{font-weight:600}.sev.s-error{color:var(--fail)}"
 	".sev.s-warning{color:var(--softfail)}.sev.s-info{color:var(--neutral)}\n"
 	".finding:target{background:var(--mark)}\n"
+	".clean{color:var(--pass);font-weight:600}\n"
 	"svg.bar{display:block;width:100%;max-width:32rem;height:1rem}\n"
 	"svg .pass{fill:var(--pass)}svg .fail{fill:var(--fail)}"
 	"svg .softfail{fill:var(--softfail)}svg .neutral,svg .none"

@@ -931,6 +931,39 @@ static void html_networks(FILE *o, const spf_networks_t *nw)
 	fputs("</code></td></tr>\n</table>\n", o);
 }
 
+/* The top record as published, and in words what the findings say of
+ * it and its tree: clean when there are none. */
+static void html_top(FILE *o, const spf_lint_t *lint, const unsigned n[3])
+{
+	static const char *const none[] = {
+		[SPF_LINT_STATE_NONE] = "no v=spf1 record: receivers give none",
+		[SPF_LINT_STATE_MULTI] = "more than one v=spf1 record: receivers "
+			"give permerror (RFC 7208 §4.5)",
+		[SPF_LINT_STATE_TEMP] = "the TXT lookup failed: receivers give "
+			"temperror",
+	};
+	spf_lint_state_t s = spf_lint_top_state(lint);
+	size_t len;
+	const char *rec = spf_lint_top_record(lint, &len);
+
+	fputs("<h2>Record</h2>\n", o);
+	if (rec != NULL) {
+		fputs("<pre class=\"record top\">", o);
+		html_textn(o, rec, len);
+		fputs("</pre>\n", o);
+	} else {
+		fprintf(o, "<p class=\"over\">%s</p>\n", s < sizeof(none) /
+			sizeof(none[0]) && none[s] != NULL ? none[s] :
+			"no usable record");
+	}
+	if (spf_lint_count(lint) == 0)
+		fputs("<p class=\"clean\">Clean: no findings in this record or "
+			"the records it includes.</p>\n", o);
+	else if (n[2] == 0 && n[1] == 0)
+		fputs("<p class=\"clean\">No errors and no warnings: only notes "
+			"below.</p>\n", o);
+}
+
 bool cmd_spf_page_html(FILE *o, const spf_lint_t *lint,
 	const struct cmd_providers *prov, unsigned void_limit, const char *cmd)
 {
@@ -979,6 +1012,7 @@ bool cmd_spf_page_html(FILE *o, const spf_lint_t *lint,
 		"<b>%u</b></div>\n</div>\n", c.voids > t.void_limit ? " over" : "",
 		c.voids, t.void_limit, c.records);
 
+	html_top(o, lint, n);
 	fputs("<h2>Findings</h2>\n", o);
 	if (spf_lint_count(lint) == 0)
 		fputs("<p>No findings.</p>\n", o);
@@ -989,9 +1023,14 @@ bool cmd_spf_page_html(FILE *o, const spf_lint_t *lint,
 	if (spf_lint_count(lint) > 0)
 		fputs("</ol>\n", o);
 
-	fputs("<h2>Lookup cost</h2>\n<table class=\"cost\">\n<tr><th>term</th>"
-		"<th>provider</th><th>own</th><th>tree</th><th>void</th>"
-		"<th>total</th><th></th></tr>\n", o);
+	fputs("<h2>Lookup cost</h2>\n", o);
+	if (ok && t.n == 0)
+		fputs("<p class=\"dim\">No term of the tree queries DNS: the "
+			"record costs no lookups.</p>\n", o);
+	else
+		fputs("<table class=\"cost\">\n<tr><th>term</th><th>provider"
+			"</th><th>own</th><th>tree</th><th>void</th><th>total</th>"
+			"<th></th></tr>\n", o);
 	for (size_t i = 0; ok && i < t.n; i++) {
 		const spf_lint_lookup_t *e = spf_lint_lookup(lint, i);
 		const char *pn = e->mech == SPF_MECH_INCLUDE || e->is_redirect ?
@@ -1020,7 +1059,8 @@ bool cmd_spf_page_html(FILE *o, const spf_lint_t *lint,
 				t.void_limit + 1, t.void_limit);
 		fputs("</td></tr>\n", o);
 	}
-	fputs("</table>\n", o);
+	if (!ok || t.n > 0)
+		fputs("</table>\n", o);
 	if (nw != NULL)
 		html_networks(o, nw);
 	html_end(o);

@@ -788,6 +788,10 @@ size_t spf_lint_lookup_count(const spf_lint_t *lint);
 /* The top domain's record: SPF_LINT_STATE_OK, _NONE, _MULTI, _TEMP or
  * _SYNTAX. */
 spf_lint_state_t spf_lint_top_state(const spf_lint_t *lint);
+/* The top domain's v=spf1 record as published (or the draft), *len its
+ * bytes (it may hold NUL); NULL when there is none (several, none, a
+ * DNS failure).  Lives as long as lint. */
+const char *spf_lint_top_record(const spf_lint_t *lint, size_t *len);
 const spf_lint_lookup_t *spf_lint_lookup(const spf_lint_t *lint, size_t i);
 
 /*

@@ -118,6 +118,15 @@ if page lint 2 lint "${dz[@]}" --domain example.com --record 'v=spf1 mx include:
   if grep -qF 'title="error[L-SYNTAX]: unknown mechanism' "$tmp/lint.html"; then ok lint-hover; else bad lint-hover "no title with the rule on the underline"; fi
   shot lint
 fi
+# a clean record: the page still shows it and says it is clean
+if page lint-clean 0 lint "${dz[@]}" mail.example.com; then
+  load lint-clean --title 'mail.example.com: 0 errors' --class record='v=spf1 a -all' \
+    --class clean='Clean: no findings' --class errors=0 --class lookups=1/10
+fi
+if page lint-clean-draft 0 lint --offline --domain x.example --record 'v=spf1 ip4:192.0.2.1 -all'; then
+  load lint-clean-draft --class record='v=spf1 ip4:192.0.2.1 -all' --class clean='Clean' \
+    --text 'the record costs no lookups'
+fi
 if page lint-hostile 0 lint "${hz[@]}" hostile.example; then
   load lint-hostile --text '<script>alert(1)</script>' --title hostile.example
 fi

@@ -1971,6 +1971,12 @@ spf_lint_state_t spf_lint_top_state(const spf_lint_t *l)
 	return node_state(l->top);
 }
 
+const char *spf_lint_top_record(const spf_lint_t *l, size_t *len)
+{
+	*len = l->top != NULL && l->top->text != NULL ? l->top->len : 0;
+	return l->top != NULL ? l->top->text : NULL;
+}
+
 struct lnode *spf_lint_tree(const spf_lint_t *l) { return l->top; }
 size_t spf_lint_node_count(const spf_lint_t *l) { return l->nnodes; }
 
