@@ -43,6 +43,9 @@ static const char lint_usage[] =
 	"  --domain NAME           the domain the draft is for (default\n"
 	"                          draft.invalid); same as giving DOMAIN\n"
 	"  --strict                exit 1 when there are warnings\n"
+	"  --providers FILE        with --format html: provider names for the\n"
+	"                          lookup-cost tree from FILE (default: the\n"
+	"                          installed providers.txt, or $SPFCHECK_PROVIDERS)\n"
 	CMD_FORMAT_HTML_HELP("the findings, the lookup-cost tree and the\n"
 	"                          authorised networks")
 	COMMON_HELP_ZONE COMMON_HELP_DNS COMMON_HELP_JSON COMMON_HELP_VOID
@@ -91,6 +94,7 @@ int cmd_lint(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "domain", required_argument, NULL, 'd' },
 		{ "strict", no_argument, NULL, 's' },
+		{ "providers", required_argument, NULL, 'P' },
 		{ "format", required_argument, NULL, 'T' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -106,7 +110,7 @@ int cmd_lint(int argc, char **argv)
 	char *owned = NULL;
 	bool strict = false;
 	enum cmd_format fmt = CMD_FMT_TEXT;
-	const char *output = NULL;
+	const char *output = NULL, *prov_file = NULL;
 	FILE *page = NULL;
 	struct cmd_providers *prov = NULL;
 	unsigned n[3] = { 0, 0, 0 };
@@ -133,6 +137,9 @@ int cmd_lint(int argc, char **argv)
 			break;
 		case 's':
 			strict = true;
+			break;
+		case 'P':
+			prov_file = optarg;
 			break;
 		case 'T':
 			if (!cmd_parse_format(optarg, CMD_FMT_TEXT | CMD_FMT_HTML, &fmt))
@@ -165,10 +172,15 @@ int cmd_lint(int argc, char **argv)
 	}
 	if (output != NULL && fmt != CMD_FMT_HTML)
 		return cmd_output_needs_html();
+	if (prov_file != NULL && fmt != CMD_FMT_HTML) {
+		cmd_error("--providers names the providers in the HTML page's "
+			"tree: give --format html (or use spfcheck tree)");
+		return EXIT_USAGE;
+	}
 	if (domain != NULL && (req.domain = cmd_domain_arg(domain, &owned)) == NULL)
 		return EXIT_USAGE;
 	/* the page names the providers, as tree does */
-	if (fmt == CMD_FMT_HTML && !cmd_providers_load(NULL, &prov)) {
+	if (fmt == CMD_FMT_HTML && !cmd_providers_load(prov_file, &prov)) {
 		spf_free(owned);
 		return EXIT_USAGE;
 	}

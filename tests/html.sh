@@ -127,6 +127,14 @@ if page lint-clean-draft 0 lint --offline --domain x.example --record 'v=spf1 ip
   load lint-clean-draft --class record='v=spf1 ip4:192.0.2.1 -all' --class clean='Clean' \
     --text 'the record costs no lookups'
 fi
+# --providers FILE names the providers of lint's page (over $SPFCHECK_PROVIDERS)
+printf '# a list of one\n_spf.esp.example.net   Example Mail Service\n' >"$tmp/providers.txt"
+if page lint-providers 0 lint "${dz[@]}" --providers "$tmp/providers.txt" example.com; then
+  load lint-providers --class provider='Example Mail Service' --class record='include:_spf.esp.example.net'
+fi
+expect lint-providers-text 64 'give --format html' --stderr -- lint "${dz[@]}" --providers "$tmp/providers.txt" example.com
+expect lint-providers-missing 64 "cannot read the provider list $tmp/none.txt" --stderr -- \
+  lint "${dz[@]}" --format html --providers "$tmp/none.txt" example.com
 if page lint-hostile 0 lint "${hz[@]}" hostile.example; then
   load lint-hostile --text '<script>alert(1)</script>' --title hostile.example
 fi
