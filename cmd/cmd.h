@@ -299,6 +299,19 @@ spf_status_t cmd_evaluate(spf_resolver_t *res, const spf_request_t *base,
 	enum cmd_identities ids, bool keep_jobs, struct cmd_eval *ev);
 void cmd_eval_finish(struct cmd_eval *ev);
 
+/*
+ * explain's HTML view of one evaluated identity (issue 20), the one
+ * renderer explain's page and report's page share: the verdict in
+ * words, the result and the lookup and void counters, the explanation
+ * and the evaluation tree (every term with its outcome, every DNS answer
+ * with its TTL, include and redirect frames in <details>, the deciding
+ * term marked), from the job's trace, the structure explain --json
+ * prints.  Every text from DNS goes through html_text().  id->job must be
+ * the finished job (not let go; NULL writes nothing); heading is the
+ * level (1-6) of the sub-headings.  Writes to o.
+ */
+void cmd_explain_html_body(FILE *o, const struct cmd_ident *id, int heading);
+
 /* Monotonic clock in milliseconds. */
 double cmd_now_ms(void);
 

@@ -955,30 +955,23 @@ static const spf_trace_t *last_deciding(const struct ctx *c)
 	return c->ndeciding > 0 ? c->deciding[c->ndeciding - 1] : NULL;
 }
 
-static void explain_html_ident(struct ctx *c)
+/* The body of one identity: the verdict, the cards, the explanation and
+ * the tree, sub-headings at level h. */
+static void html_ident_body(struct ctx *c, int h)
 {
 	const spf_job_t *job = c->id->job;
 	const spf_trace_t *root = spf_job_trace(job);
-	const spf_request_t *req = &c->id->req;
 	const spf_trace_t *d;
 	unsigned prev_voids = 0, lk = spf_job_lookups(job),
 		vd = spf_job_void_lookups(job);
 	FILE *o = c->out;
 
+	if (h < 1 || h > 6)
+		h = 6;
 	if (root != NULL)
 		mark_deciding(c, root);
 	d = last_deciding(c);
-	fprintf(o, "<section class=\"identity\" id=\"%s\">\n<h2>%s identity: <code>",
-		req->identity == SPF_IDENTITY_HELO ? "helo" : "mfrom",
-		req->identity == SPF_IDENTITY_HELO ? "HELO" : "MAIL FROM");
-	html_text(o, spf_job_sender(job));
-	fprintf(o, "</code>, client <code>%s</code>", c->ip);
-	if (req->helo != NULL && *req->helo) {
-		fputs(", HELO <code>", o);
-		html_text(o, req->helo);
-		fputs("</code>", o);
-	}
-	fputs("</h2>\n<p class=\"verdict\">", o);
+	fputs("<p class=\"verdict\">", o);
 	html_words(c, W_VERDICT, root, 0, 0, false);
 	fputs("</p>\n<div class=\"cards\">\n<div class=\"card\"><span>result</span>"
 		"<b>", o);
@@ -996,16 +989,47 @@ static void explain_html_ident(struct ctx *c)
 	}
 	fputs("</div>\n", o);
 	if (spf_job_explanation(job) != NULL) {
-		fputs("<h3>Explanation</h3>\n<blockquote class=\"explanation\">", o);
+		fprintf(o, "<h%d>Explanation</h%d>\n<blockquote class=\"explanation\">",
+			h, h);
 		html_text(o, spf_job_explanation(job));
 		fputs("</blockquote>\n", o);
 	}
 	if (root != NULL) {
-		fputs("<h3>Evaluation</h3>\n<div class=\"top\">", o);
+		fprintf(o, "<h%d>Evaluation</h%d>\n<div class=\"top\">", h, h);
 		h_check(c, root, false);
 		fputs("</div>\n", o);
 		h_children(c, root, &prev_voids);
 	}
+}
+
+void cmd_explain_html_body(FILE *o, const struct cmd_ident *id, int heading)
+{
+	struct ctx c;
+
+	if (id == NULL || id->job == NULL)
+		return;
+	ctx_init(&c, id, false);
+	c.out = o;
+	html_ident_body(&c, heading);
+}
+
+static void explain_html_ident(struct ctx *c)
+{
+	const spf_request_t *req = &c->id->req;
+	FILE *o = c->out;
+
+	fprintf(o, "<section class=\"identity\" id=\"%s\">\n<h2>%s identity: <code>",
+		req->identity == SPF_IDENTITY_HELO ? "helo" : "mfrom",
+		req->identity == SPF_IDENTITY_HELO ? "HELO" : "MAIL FROM");
+	html_text(o, spf_job_sender(c->id->job));
+	fprintf(o, "</code>, client <code>%s</code>", c->ip);
+	if (req->helo != NULL && *req->helo) {
+		fputs(", HELO <code>", o);
+		html_text(o, req->helo);
+		fputs("</code>", o);
+	}
+	fputs("</h2>\n", o);
+	html_ident_body(c, 3);
 	fputs("</section>\n", o);
 }
 

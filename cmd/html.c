@@ -194,6 +194,8 @@ static const char style[] =
 	"{fill:var(--neutral)}svg .permerror,svg .temperror,svg .other"
 	"{fill:var(--err)}svg .empty{fill:var(--line)}\n"
 	".legend span{margin-right:.8rem;white-space:nowrap}\n"
+	".explain{border-left:3px solid var(--line);padding:0 0 0 .8rem;"
+	"margin:.4rem 0}\n"
 	"footer{margin-top:2rem;color:var(--muted);font-size:.8rem}\n"
 	"@media print{:root{--bg:#fff;--fg:#000;--muted:#444;--line:#999;"
 	"--card:#fff;--mark:#eee;--badge:#fff}"

@@ -29,7 +29,10 @@
  *	Groups that fail today (any result but pass) or whose passing
  *	mail does not align come first, each source with the term that
  *	decided (as check prints it) and an `spfcheck explain` line.
- *	--json prints one object, --csv a row per source.  --what-if with
+ *	--json prints one object, --csv a row per source, --format html a
+ *	page where each source's explain tree (cmd_explain_html_body(), from
+ *	the trace of today's evaluation, kept as HTML when the job ends, up
+ *	to TRACE_BUDGET bytes) opens under its explain line.  --what-if with
  *	a draft --record evaluates every source again with the draft as
  *	the policy domain's record (a second resolver, as diff does) and
  *	shows the groups whose result would change.
@@ -62,6 +65,10 @@
 #define EXIT_NOINPUT 66
 #define IN_FLIGHT 64
 #define MAX_DEPTH 32
+/* --format html keeps explain's tree of every source as HTML (a few KB
+ * each) up to this many bytes in all; past it a source shows only the
+ * explain command */
+#define TRACE_BUDGET (32u << 20)
 
 static const char report_usage[] =
 	"usage: spfcheck report [options] FILE|DIR|- ...\n"
@@ -79,7 +86,8 @@ static const char report_usage[] =
 	"  --sources               with --json: each group's sources too\n"
 	"  --csv                   one CSV row per source\n"
 	CMD_FORMAT_HTML_HELP("each group's volume and SPF results as bars,\n"
-	"                          failing groups first, with their sources")
+	"                          failing groups first, with their sources (the\n"
+	"                          explain tree of each behind a click),")
 	"  --what-if               with a draft --record 'v=spf1 ...' (once; other\n"
 	"                          --record values are DOMAIN=TEXT): evaluate every\n"
 	"                          source against it as the policy domain's record\n"
@@ -131,6 +139,9 @@ struct source {
 	uint64_t reported[NRES];   /* messages by the reporters' SPF result */
 	struct eval now, draft;
 	char *ptr;                 /* validated name, or NULL */
+	char *trace;               /* --format html: explain's tree of the
+	                            * evaluation today as HTML (malloc'ed by
+	                            * open_memstream), or NULL */
 	const char *org;           /* the group's name (owned by the group) */
 	bool aligned;              /* SPF identifier alignment */
 	bool align_known;          /* the From domain could be walked */
@@ -214,6 +225,8 @@ struct run {
 	struct common_opts co;
 	bool json, csv, sources, what_if, list_records;
 	FILE *page;                /* --format html: the page (else NULL) */
+	size_t trace_bytes;        /* the sources' trace HTML kept so far */
+	bool traces_cut;           /* TRACE_BUDGET was reached */
 	size_t max;
 	/* reading */
 	struct table stab;
@@ -668,7 +681,35 @@ struct pending {
 	struct run *rn;
 	size_t i;
 	char *sender;
+	spf_request_t req;         /* as started (sender borrowed from above) */
 };
+
+/* explain's tree of the finished job as HTML (cmd_explain_html_body(),
+ * the renderer explain's page uses), kept in s->trace within the page's
+ * budget for traces. */
+static void keep_trace(struct run *rn, struct source *s, spf_job_t *job,
+	const spf_request_t *req)
+{
+	struct cmd_ident id = { .used = true, .req = *req, .job = job };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	if (rn->trace_bytes >= TRACE_BUDGET) {
+		rn->traces_cut = true;
+		return;
+	}
+	if ((mem = open_memstream(&buf, &len)) == NULL)
+		return;
+	cmd_explain_html_body(mem, &id, 4);
+	if (fclose(mem) != 0 || len == 0 || len > TRACE_BUDGET - rn->trace_bytes) {
+		rn->traces_cut = rn->traces_cut || len > 0;
+		free(buf);
+		return;
+	}
+	rn->trace_bytes += len;
+	s->trace = buf;
+}
 
 static void keep(struct eval *e, spf_job_t *job)
 {
@@ -696,6 +737,8 @@ static void on_done(spf_job_t *job, void *arg)
 
 		keep(&s->now, job);
 		s->ptr = n ? dup_lower(n) : NULL;
+		if (rn->page != NULL)
+			keep_trace(rn, s, job, &p->req);
 	}
 	spf_job_destroy(job);
 	spf_free(p->sender);
@@ -727,8 +770,12 @@ static void start_next(struct run *rn)
 		req.ip = s->addr;
 		req.sender = p->sender;
 		req.identity = SPF_IDENTITY_MFROM;
-		req.lean_trace = true;
+		/* the page shows each trace as explain does: the DNS answers,
+		 * the terms past a limit */
+		req.lean_trace = rn->page == NULL || rn->use_draft;
+		req.trace_past_limits = !req.lean_trace;
 		req.want_ptr_name = !rn->use_draft;
+		p->req = req;
 		if (spf_check_start(rn->res, &req, on_done, p, &st) == NULL) {
 			/* an identity that cannot be checked at all */
 			e->result = SPF_RESULT_NONE;
@@ -1183,13 +1230,23 @@ static void source_html(FILE *o, const struct source *s)
 		html_text(o, s->now.problem);
 		fputs("</span>", o);
 	}
-	fprintf(o, "</td><td>%s</td></tr>\n<tr class=\"why\"><td colspan=\"6\">"
-		"<span class=\"dim\">why:</span> <code>spfcheck explain ",
+	fprintf(o, "</td><td>%s</td></tr>\n<tr class=\"why\"><td colspan=\"6\">",
 		!s->align_known ? "unknown" : s->aligned ? "yes" : "no");
+	/* explain's tree behind a click (a <details>: no script needed) */
+	if (s->trace != NULL)
+		fputs("<details class=\"trace\"><summary>", o);
+	fputs("<span class=\"dim\">why:</span> <code>spfcheck explain ", o);
 	html_text(o, s->ip);
 	fputs(" postmaster@", o);
 	html_text(o, s->env[0] ? s->env : "...");
-	fputs("</code></td></tr>\n", o);
+	fputs("</code>", o);
+	if (s->trace != NULL) {
+		fputs(" <span class=\"dim\">(its tree)</span></summary>\n"
+			"<div class=\"explain\">\n", o);
+		fputs(s->trace, o);
+		fputs("</div></details>", o);
+	}
+	fputs("</td></tr>\n", o);
 }
 
 static void output_html(const struct run *rn, FILE *o)
@@ -1204,7 +1261,9 @@ static void output_html(const struct run *rn, FILE *o)
 	fputs("<header>\n<h1>DMARC aggregate reports: SPF today</h1>\n", o);
 	fprintf(o, "<p class=\"sub\">%lu report%s, %lu record%s, %" PRIu64
 		" message%s, %s .. %s UTC. Every source was evaluated again now; "
-		"groups that fail SPF or do not align come first.</p>\n</header>\n",
+		"groups that fail SPF or do not align come first, and each "
+		"source's explain tree opens under its explain command.</p>\n"
+		"</header>\n",
 		rn->reports, rn->reports == 1 ? "" : "s", rn->records,
 		rn->records == 1 ? "" : "s", rn->messages, rn->messages == 1 ? "" : "s",
 		when(rn->begin, t1, sizeof(t1)), when(rn->end, t2, sizeof(t2)));
@@ -1214,6 +1273,10 @@ static void output_html(const struct run *rn, FILE *o)
 		"%zu</b></div>\n<div class=\"card%s\"><span>failing or not aligned"
 		"</span><b class=\"failing\">%zu</b></div>\n</div>\n", rn->messages,
 		rn->nsrc, rn->ngrp, nbad ? " over" : "", nbad);
+	if (rn->traces_cut)
+		fprintf(o, "<p class=\"over\">Some sources show no tree: the page "
+			"keeps at most %u MiB of them; their explain command shows it."
+			"</p>\n", TRACE_BUDGET >> 20);
 	fputs("<p class=\"legend\">", o);
 	for (int r = 0; r < NRES; r++)
 		fprintf(o, "<span><svg width=\"12\" height=\"12\"><rect class=\"%s\" "
@@ -1386,6 +1449,7 @@ static void run_free(struct run *rn)
 		struct source *s = &rn->src[i];
 
 		spf_free(s->key), spf_free(s->ptr);
+		free(s->trace);
 		spf_free(s->now.domain), spf_free(s->now.mechanism), spf_free(s->now.problem);
 		spf_free(s->draft.domain), spf_free(s->draft.mechanism),
 			spf_free(s->draft.problem);

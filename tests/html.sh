@@ -141,13 +141,32 @@ fi
 # report: per group, volume and SPF results as SVG bars, failing first
 if page report 0 report --offline --zone "$td/report.zone" "$td/reports"; then
   load report --class failing=3 --text 'Failing SPF or not aligned today' \
-    --class deciding='ip4:198.51.100.0/24' --text 'spfcheck explain 198.51.100.7'
+    --class deciding='ip4:198.51.100.0/24' --text 'spfcheck explain 198.51.100.7' \
+    --class trace='spfcheck explain 203.0.113.9 postmaster@example.com' \
+    --class explain='fail: 203.0.113.9 matched -all in the record of example.com' \
+    --class lookups=1/10 --class ttl='TTL 3600' \
+    --class explanation='example.com does not designate 203.0.113.9'
+  # each source's explain tree behind a click: as many as sources, closed
+  rows=$(grep -c '<tr class="why">' "$tmp/report.html")
+  trees=$(grep -c '<details class="trace"><summary>' "$tmp/report.html")
+  if [ "$rows" -gt 0 ] && [ "$trees" -eq "$rows" ]; then ok "report-trees ($trees)"
+  else bad report-trees "$trees trees for $rows sources"; fi
   if [ "$(grep -c '<svg class="bar"' "$tmp/report.html")" -ge 10 ]; then ok report-bars; else bad report-bars "fewer than 10 bars"; fi
   shot report
 fi
 if page report-hostile 0 report "${hz[@]}" "$td/html-hostile-report.xml"; then
   load report-hostile --text '<script>alert(1)</script>.hostile.example' \
-    --text '"><img src=x onerror=alert(2)>.hostile.example'
+    --text '"><img src=x onerror=alert(2)>.hostile.example' \
+    --class explain='include:<script>alert(1)</script>.hostile.example' \
+    --class explanation='"><img src=x onerror=alert(2)> <script>alert(1)</script>' \
+    --class answer='"><img.src=x.onerror=alert(3)>.hostile.example -all' --class deciding=-all
+  # the trees escape what DNS says, as explain's page does
+  for w in 'include:&lt;script&gt;alert(1)&lt;/script&gt;.hostile.example' \
+            '&quot;&gt;&lt;img src=x onerror=alert(2)&gt; &lt;script&gt;alert(1)&lt;/script&gt;' \
+            'a:&quot;&gt;&lt;img.src=x.onerror=alert(3)&gt;'; do
+    if sed -n '/<details class="trace">/,/<\/details><\/td>/p' "$tmp/report-hostile.html" | grep -qF -- "$w"
+    then ok "report-hostile-tree-escaped $w"; else bad report-hostile-tree-escaped "no '$w' in a tree"; fi
+  done
 fi
 expect report-html-csv 64 'not with --csv' --stderr -- report --offline --format html --csv "$td/reports"
 expect tree-html-networks 64 'not with --networks' --stderr -- tree "${tz[@]}" --format html --networks shop.example.com
