@@ -5,7 +5,10 @@
  *	A spf_budget_t admits jobs while the memory of those in flight
  *	(each charged at least SPF_BUDGET_JOB_RESERVE) leaves room; the
  *	others wait in one queue per start domain, served in turn, and are
- *	started (job_go()) as jobs leave (budget_leave()).
+ *	started (job_go()) as jobs leave (budget_leave()).  What a job in
+ *	flight uses is counted at each of its steps (budget_charge()), so
+ *	the sum is kept, never recomputed over every job: admitting one
+ *	costs the same with 10 or 10,000 in flight.
  *
  * DIAGNOSTICS
  *	queue_add() fails only when out of memory; a job that cannot be
@@ -24,6 +27,7 @@ struct dq {
 
 struct spf_budget {
 	size_t limit;
+	size_t used;                 /* sum of the charges of the jobs in flight */
 	spf_job_t *flight;           /* admitted and not done */
 	struct dq *first, *last;     /* domains waiting; first is served next */
 	spf_budget_stats_t st;
@@ -53,20 +57,28 @@ void spf_budget_destroy(spf_budget_t *b)
 	spf_free(b);
 }
 
-static size_t job_charge(const spf_job_t *job)
+static size_t charge_of(size_t memory)
 {
-	size_t m = spf_job_memory(job);
-
-	return m > SPF_BUDGET_JOB_RESERVE ? m : SPF_BUDGET_JOB_RESERVE;
+	return memory > SPF_BUDGET_JOB_RESERVE ? memory : SPF_BUDGET_JOB_RESERVE;
 }
 
-static size_t budget_used(const spf_budget_t *b)
+static void note_peak(spf_budget_t *b)
 {
-	size_t used = 0;
+	if (b->used > b->st.peak)
+		b->st.peak = b->used;
+}
 
-	for (const spf_job_t *j = b->flight; j != NULL; j = j->fnext)
-		used += job_charge(j);
-	return used;
+/* A job in flight uses memory now (spf_job_memory()): count that. */
+void budget_charge(spf_job_t *job, size_t memory)
+{
+	spf_budget_t *b = job->pbudget;
+	size_t c = charge_of(memory);
+
+	if (b == NULL || !job->in_flight || c == job->charged)
+		return;
+	b->used = b->used - job->charged + c;
+	job->charged = c;
+	note_peak(b);
 }
 
 void spf_budget_stats(const spf_budget_t *b, spf_budget_stats_t *out)
@@ -74,7 +86,7 @@ void spf_budget_stats(const spf_budget_t *b, spf_budget_stats_t *out)
 	if (b == NULL || out == NULL)
 		return;
 	*out = b->st;
-	out->used = budget_used(b);
+	out->used = b->used;
 }
 
 bool spf_job_waiting(const spf_job_t *job)
@@ -85,14 +97,10 @@ bool spf_job_waiting(const spf_job_t *job)
 /* Room for one more job?  Always when none is in flight. */
 bool budget_fits(spf_budget_t *b)
 {
-	size_t used;
-
 	if (b->flight == NULL)
 		return true;
-	used = budget_used(b);
-	if (used > b->st.peak)
-		b->st.peak = used;
-	return used <= b->limit && b->limit - used >= SPF_BUDGET_JOB_RESERVE;
+	note_peak(b);
+	return b->used <= b->limit && b->limit - b->used >= SPF_BUDGET_JOB_RESERVE;
 }
 
 void flight_add(spf_job_t *job)
@@ -105,6 +113,8 @@ void flight_add(spf_job_t *job)
 	if (b->flight != NULL)
 		b->flight->fprev = job;
 	b->flight = job;
+	job->charged = charge_of(spf_job_memory(job));
+	b->used += job->charged;
 	b->st.in_flight++;
 	b->st.admitted++;
 }
@@ -217,10 +227,9 @@ void budget_leave(spf_job_t *job)
 		queue_remove(job);
 		b->st.dropped++;
 	} else if (job->in_flight) {
-		size_t used = budget_used(b);
-
-		if (used > b->st.peak)
-			b->st.peak = used;
+		budget_charge(job, spf_job_memory(job));
+		b->used -= job->charged;
+		job->charged = 0;
 		if (job->fprev != NULL)
 			job->fprev->fnext = job->fnext;
 		else

@@ -1010,7 +1010,10 @@ void job_run(spf_job_t *job)
 			finish_job(job);
 			break;
 		}
-		if (spf_job_memory(job) > job->budget) {
+		size_t memory = spf_job_memory(job);
+
+		budget_charge(job, memory);
+		if (memory > job->budget) {
 			job->over_budget = true;
 			finish_job(job);
 			break;

@@ -284,6 +284,8 @@ struct spf_job {
 	spf_budget_t *pbudget;
 	bool in_flight;
 	bool waiting;
+	size_t charged;              /* in flight: what the budget counts for
+	                              * it (budget_charge()) */
 	spf_job_t *fprev, *fnext;
 	spf_job_t *qnext;
 	struct dq *dq;
@@ -407,5 +409,6 @@ bool budget_fits(spf_budget_t *b);
 void flight_add(spf_job_t *job);
 bool queue_add(spf_job_t *job);
 void budget_leave(spf_job_t *job);
+void budget_charge(spf_job_t *job, size_t memory);
 
 #endif
