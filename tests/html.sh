@@ -5,7 +5,8 @@
 # from DNS became an element (a zone whose TXT records carry <script> and
 # an attribute break-out with onerror), the page asks the network for
 # nothing (Chromium's net log, behind a proxy that refuses everything),
-# and its screenshot is not blank.  Needs chromium (bootstrap.sh installs
+# and its screenshot is not blank, with a light background and, with the
+# colour scheme forced dark, a dark one.  Needs chromium (bootstrap.sh installs
 # it): without it the test fails.  Each Chromium run is bounded by timeout.
 # usage: html.sh SPFCHECK TESTDATA_DIR [--screenshot PNG]
 #   --screenshot PNG: also keep the explain page's screenshot as PNG (the
@@ -60,13 +61,22 @@ load() {
   else bad "$name-no-fetch" "$(head -5 "$tmp/why")"; fi
 }
 
-# shot NAME: a screenshot of the page, which must not be blank
+# shot NAME [dark]: a screenshot of the page, which must not be blank;
+# its background light, or with dark the one of the dark theme: the
+# colour scheme forced dark (--force-dark-mode, and Blink's setting
+# preferredColorScheme=0, dark; with Debian's chromium 156 either alone
+# turns on prefers-color-scheme: dark, headless)
 shot() {
-  local name=$1
-  if ! chrome --window-size=1000,760 --screenshot="$tmp/$name.png" "file://$tmp/$name.html" >/dev/null; then
-    bad "$name-screenshot" "chromium failed"; tail -5 "$tmp/chromium.log" | sed 's/^/  | /'; return 1; fi
-  if "${check[@]}" png "$tmp/$name.png" >"$tmp/why"; then ok "$name-screenshot ($(sed 's/^[^:]*: //' "$tmp/why"))"
-  else bad "$name-screenshot" "blank: $(cat "$tmp/why")"; fi
+  local name=$1 theme=${2:-light} png=$tmp/$1.png flags=()
+  if [ "$theme" = dark ]; then
+    png=$tmp/$name-dark.png
+    flags=(--force-dark-mode --blink-settings=preferredColorScheme=0)
+  fi
+  if ! chrome --window-size=1000,760 "${flags[@]}" --screenshot="$png" "file://$tmp/$name.html" >/dev/null; then
+    bad "$name-screenshot-$theme" "chromium failed"; tail -5 "$tmp/chromium.log" | sed 's/^/  | /'; return 1; fi
+  if "${check[@]}" png "$png" --background "$theme" >"$tmp/why"; then
+    ok "$name-screenshot-$theme ($(sed 's/^[^:]*: //' "$tmp/why"))"
+  else bad "$name-screenshot-$theme" "$(tr '\n' ' ' <"$tmp/why")"; fi
 }
 
 # the checks see what they look for: a page that loads an image and a
@@ -79,6 +89,17 @@ else
   bad probe "chromium failed"; tail -5 "$tmp/chromium.log" | sed 's/^/  | /'
 fi
 
+# a page without a dark theme stays light when the scheme is forced dark:
+# the dark check sees the difference
+printf '<!DOCTYPE html><title>light only</title><p>%s</p>\n' "$(printf 'text %.0s' {1..200})" >"$tmp/light-only.html"
+if chrome --window-size=600,400 --force-dark-mode --blink-settings=preferredColorScheme=0 \
+    --screenshot="$tmp/light-only.png" "file://$tmp/light-only.html" >/dev/null; then
+  if "${check[@]}" png "$tmp/light-only.png" --background dark >/dev/null; then
+    bad probe-dark "a light page passed as dark"; else ok probe-dark; fi
+else
+  bad probe-dark "chromium failed"; tail -5 "$tmp/chromium.log" | sed 's/^/  | /'
+fi
+
 dz=(--offline --zone "$td/demo.zone")
 hz=(--offline --zone "$td/html-hostile.zone")
 
@@ -89,6 +110,7 @@ if page explain 1 explain "${dz[@]}" 192.0.2.99 alice@example.com; then
     --class ttl='TTL 3600' --class explanation='192.0.2.99 is not a mail server of example.com' \
     --class decides='decides' --text 'include:_spf.esp.example.net'
   shot explain
+  shot explain dark
   if [ -n "$keep_shot" ] && [ -f "$tmp/explain.png" ]; then cp "$tmp/explain.png" "$keep_shot"; fi
 fi
 
@@ -117,6 +139,7 @@ if page lint 2 lint "${dz[@]}" --domain example.com --record 'v=spf1 mx include:
     --class finding='L-SYNTAX' --class lookups=2/10
   if grep -qF 'title="error[L-SYNTAX]: unknown mechanism' "$tmp/lint.html"; then ok lint-hover; else bad lint-hover "no title with the rule on the underline"; fi
   shot lint
+  shot lint dark
 fi
 # a clean record: the page still shows it and says it is clean
 if page lint-clean 0 lint "${dz[@]}" mail.example.com; then
@@ -153,6 +176,7 @@ if page report 0 report --offline --zone "$td/report.zone" "$td/reports"; then
   else bad report-trees "$trees trees for $rows sources"; fi
   if [ "$(grep -c '<svg class="bar"' "$tmp/report.html")" -ge 10 ]; then ok report-bars; else bad report-bars "fewer than 10 bars"; fi
   shot report
+  shot report dark
 fi
 if page report-hostile 0 report "${hz[@]}" "$td/html-hostile-report.xml"; then
   load report-hostile --text '<script>alert(1)</script>.hostile.example' \

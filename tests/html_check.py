@@ -14,9 +14,11 @@
       browser's own services (update, clock, accounts: google.com,
       googleapis.com, gvt1.com; the proxy refuses them) are not the
       page's; any other request fails.
-  html_check.py png FILE [--min-colours N]
+  html_check.py png FILE [--min-colours N] [--background dark|light]
       the screenshot is a PNG that is not blank: at least N distinct
       colours (default 8) and 1% of its pixels unlike the most common.
+      --background: the most common colour (the page's background) is
+      dark (relative luminance below 0.2) or light (above 0.8).
 """
 import json
 import re
@@ -182,9 +184,28 @@ def png_pixels(path):
     return width, height, bpp, rows
 
 
+def luminance(px):
+    """WCAG relative luminance of an sRGB colour, 0 (black) to 1."""
+    def lin(c):
+        c /= 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (lin(c) for c in px)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
 def png(args):
     path = args[0]
-    need = int(args[2]) if len(args) > 2 and args[1] == "--min-colours" else 8
+    need, background = 8, None
+    i = 1
+    while i + 1 < len(args):
+        if args[i] == "--min-colours":
+            need = int(args[i + 1])
+        elif args[i] == "--background" and args[i + 1] in ("dark", "light"):
+            background = args[i + 1]
+        else:
+            print(f"png: unknown option {args[i]} {args[i + 1]}", file=sys.stderr)
+            return 64
+        i += 2
     width, height, bpp, rows = png_pixels(path)
     counts = {}
     for row in rows:
@@ -192,11 +213,20 @@ def png(args):
             px = row[x:x + 3]
             counts[px] = counts.get(px, 0) + 1
     total = width * height
-    common = max(counts.values())
-    other = (total - common) / total
+    bg = max(counts, key=counts.get)
+    other = (total - counts[bg]) / total
+    lum = luminance(bg)
     print(f"{path}: {width}x{height}, {len(counts)} colours, "
-          f"{other:.1%} of the pixels unlike the background")
-    return 0 if len(counts) >= need and other >= 0.01 else 1
+          f"{other:.1%} of the pixels unlike the background "
+          f"#{bg.hex()} (luminance {lum:.2f})")
+    ok = len(counts) >= need and other >= 0.01
+    if background == "dark" and lum >= 0.2:
+        print(f"{path}: the background is not dark")
+        ok = False
+    if background == "light" and lum <= 0.8:
+        print(f"{path}: the background is not light")
+        ok = False
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
