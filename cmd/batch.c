@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #define MAX_LINE 4096
-#define DEFAULT_CONCURRENCY 64
+#define DEFAULT_CONCURRENCY 256
 #define MAX_CONCURRENCY 10000
 
 static const char batch_usage[] =
@@ -54,7 +54,7 @@ static const char batch_usage[] =
 	"\n"
 	"options:\n"
 	"  --input FILE            read FILE instead of stdin\n"
-	"  --concurrency N         evaluate up to N lines at once (default 64)\n"
+	"  --concurrency N         evaluate up to N lines at once (default 256)\n"
 	"  --identity mfrom|helo|both  identities to check (default mfrom);\n"
 	"                          both: HELO first when the line has one\n"
 	"  --brief                 write only the result word per line (\"error\",\n"
