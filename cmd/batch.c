@@ -1,5 +1,5 @@
 /*
- * batch.c - `spfcheck batch`: evaluate "IP SENDER [HELO]" lines from
+ * batch.c - `spfcheck batch`: evaluate "IP SENDER [HELO [FROM]]" lines from
  * stdin (or --input FILE), many at once on the one event loop, and write
  * one result line per input line, in input order.
  *
@@ -11,21 +11,26 @@
  *	the size of the input.  All jobs share one resolver, and so its
  *	zones and its cache.  With --identity both a line's HELO identity is
  *	evaluated first, then its MAIL FROM identity (RFC 7208 §2.3, §2.4).
+ *	A line with FROM (the RFC 5322.From, cmd/batchline.c) then gets its
+ *	DMARC view (RFC 9989) of the SPF leg, spf_dmarc_start() on the same
+ *	loop and resolver: the line is done when that is back.
  *
  *	Output (TSV, one line per input line that is not blank or a comment):
  *	  line  ip  sender  result  mechanism  domain  lookups  void_lookups
- *	  helo_result  detail
- *	result is the MAIL FROM result (HELO with --identity helo) or
+ *	  helo_result  detail  [dmarc]
+ *	dmarc only on lines with FROM ("dmarc=RESULT aligned=yes|no
+ *	policy=POLICY", dmarc_field()).  result is the MAIL FROM result (HELO with --identity helo) or
  *	"error" for a malformed line; detail is the problem, the
  *	explanation (for fail) or the error message; "-" marks an empty
  *	field.  --brief writes only the result word per line, or "error",
- *	a tab and the reason.
+ *	a tab and the reason (and, with FROM, a tab and the dmarc field).
  *	--json writes one JSON object per line instead (schema 1,
- *	as check --json, with "line").  A summary goes to stderr at the end;
+ *	as check --json, with "line", and "dmarc" as check --from's).  A summary goes to stderr at the end;
  *	a progress line too, while running, when stderr is a terminal.
  *
  * DIAGNOSTICS
- *	A malformed line (bad IP, bad sender, too many fields, too long) gets
+ *	A malformed line (bad IP, bad sender, a FROM without a domain, too
+ *	many fields, too long) gets
  *	an error line in its place; processing goes on and the exit status
  *	is then 64.  Bad options or an unreadable --input: one line on
  *	stderr, exit 64.  Otherwise 0.
@@ -45,12 +50,17 @@
 static const char batch_usage[] =
 	"usage: spfcheck batch [options] < FILE\n"
 	"\n"
-	"Read \"IP SENDER [HELO]\" lines (blank lines and lines starting with #\n"
-	"are skipped; SENDER \"<>\" or \"\" is the null sender) and write one\n"
-	"result line per input line, in input order, as TSV:\n"
+	"Read \"IP SENDER [HELO [FROM]]\" lines (blank lines and lines starting\n"
+	"with # are skipped; SENDER \"<>\" or \"\" is the null sender) and write\n"
+	"one result line per input line, in input order, as TSV:\n"
 	"  line ip sender result mechanism domain lookups void_lookups helo_result detail\n"
 	"or, with --json, one JSON object per line.  A malformed line gets\n"
 	"result \"error\" and the message in detail; processing goes on.\n"
+	"FROM (the RFC 5322.From: ADDRESS or DOMAIN; HELO \"-\" for none) adds\n"
+	"DMARC (RFC 9989) for the SPF leg, as check --from: an 11th field\n"
+	"  dmarc=pass|fail|unknown|none|temperror aligned=yes|no policy=POLICY|-\n"
+	"(unknown: SPF does not pass aligned and DKIM is not evaluated), the same\n"
+	"after the result word with --brief, a \"dmarc\" object with --json.\n"
 	"\n"
 	"options:\n"
 	"  --input FILE            read FILE instead of stdin\n"
@@ -65,7 +75,8 @@ static const char batch_usage[] =
 	"  -h, --help              this text\n"
 	"\n"
 	"exit status: 0 every line evaluated, 64 bad usage or a malformed line,\n"
-	"70 internal error.  A summary (counts per result, rate) goes to stderr.\n";
+	"70 internal error.  A summary (counts per result, DMARC results of lines\n"
+	"with FROM, rate, DNS lookups and queries sent) goes to stderr.\n";
 
 struct batch;
 
@@ -77,8 +88,10 @@ struct slot {
 	bool done;            /* out is ready */
 	char *out;            /* the output line, with its newline */
 	char *text;           /* the line's fields (owned) */
-	char *owned_sender, *owned_helo;
+	char *owned_sender, *owned_helo, *owned_from;
 	const char *ip_text, *sender_text;
+	const char *from;        /* the FROM field's domain, or NULL */
+	spf_dmarc_t *dmarc;      /* its DMARC view, once SPF is done */
 	spf_request_t req;
 	struct cmd_eval ev;
 	struct cmd_ident *cur;   /* the identity being evaluated */
@@ -98,7 +111,8 @@ struct batch {
 	bool failed;          /* an internal error */
 	bool malformed;
 	unsigned long counts[SPF_RESULT_PERMERROR + 1];
-	unsigned long errors, lines;
+	unsigned long dmarc_counts[SPF_DMARC_RESULT_DKIM_UNKNOWN + 1];
+	unsigned long errors, lines, dmarc_lines;
 	const struct common_opts *co;
 	spf_budget_t *budget;    /* of the evaluations in flight */
 };
@@ -132,32 +146,20 @@ static void set_out(struct slot *s, spf_buf_t *b)
 }
 
 /*
- * The next field of *p: blanks (space, tab, CR, LF) end it, except
- * inside an RFC 5321 Quoted-string ("john smith"@example.com: the quotes
- * stay, a backslash escapes the next byte).  NULL when no field is left.
+ * The DMARC view of a line with FROM, short: "dmarc=RESULT aligned=yes|no
+ * policy=POLICY" (RESULT pass, fail, unknown: SPF did not pass aligned
+ * and DKIM is not evaluated, none: no usable record, temperror; aligned:
+ * SPF passed and aligned under aspf; POLICY: what a message that fails
+ * gets, after t=y, "-" without a usable record).
  */
-static char *next_field(char **p)
+static void dmarc_field(spf_buf_t *b, const spf_dmarc_view_t *v)
 {
-	char *s = *p, *start;
-	bool quoted = false;
-
-	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-		s++;
-	if (*s == '\0')
-		return NULL;
-	start = s;
-	for (; *s != '\0'; s++) {
-		if (quoted && *s == '\\' && s[1] != '\0')
-			s++;
-		else if (*s == '"')
-			quoted = !quoted;
-		else if (!quoted && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
-			break;
-	}
-	if (*s != '\0')
-		*s++ = '\0';
-	*p = s;
-	return start;
+	spf_buf_puts(b, "dmarc=");
+	spf_buf_puts(b, spf_dmarc_result_str(v->result));
+	spf_buf_puts(b, v->spf_aligned ? " aligned=yes" : " aligned=no");
+	spf_buf_puts(b, " policy=");
+	spf_buf_puts(b, v->record != NULL && v->record->usable &&
+		v->applied != SPF_DMARC_UNSET ? spf_dmarc_policy_str(v->applied) : "-");
 }
 
 static void error_line(struct slot *s, const char *input, const char *msg)
@@ -192,9 +194,9 @@ static void error_line(struct slot *s, const char *input, const char *msg)
 
 		snprintf(n, sizeof(n), "%lu", s->lineno);
 		snprintf(copy, sizeof(copy), "%s", input);
-		ip = next_field(&rest);
+		ip = cmd_batch_field(&rest);
 		if (ip != NULL)
-			sender = next_field(&rest);
+			sender = cmd_batch_field(&rest);
 		field(&buf, n, false);
 		field(&buf, ip, false);
 		field(&buf, sender, false);
@@ -216,19 +218,31 @@ static void result_line(struct slot *s)
 	const spf_job_summary_t *sum = cmd_ident_summary(p, &view);
 	const spf_job_summary_t *helo = cmd_ident_summary(&s->ev.helo, &hview);
 	spf_result_t r = sum->result;
+	const spf_dmarc_view_t *dv = s->dmarc != NULL ? spf_dmarc_view(s->dmarc) : NULL;
 	spf_buf_t buf;
 
 	b->counts[r]++;
+	if (dv != NULL) {
+		b->dmarc_lines++;
+		b->dmarc_counts[dv->result]++;
+	}
 	s->ev.elapsed_ms = cmd_now_ms() - s->t_start;
 	spf_buf_init(&buf, 16384);
 	if (b->brief) {
-		spf_buf_printf(&buf, "%s\n", spf_result_str(r));
+		spf_buf_puts(&buf, spf_result_str(r));
+		if (dv != NULL) {
+			spf_buf_putc(&buf, '\t');
+			dmarc_field(&buf, dv);
+		}
+		spf_buf_putc(&buf, '\n');
 	} else if (b->json) {
 		json_t *o = cmd_eval_json(&s->ev);
 		char *text;
 
 		if (o != NULL)
 			json_object_set_new(o, "line", json_integer((json_int_t)s->lineno));
+		if (o != NULL && dv != NULL)
+			json_object_set_new(o, "dmarc", cmd_dmarc_json(dv));
 		text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
 			JSON_REAL_PRECISION(6)) : NULL;
 		json_decref(o);
@@ -254,14 +268,61 @@ static void result_line(struct slot *s)
 		field(&buf, vd, false);
 		field(&buf, s->ev.helo.used && helo != NULL ?
 			spf_result_str(helo->result) : NULL, false);
-		field(&buf, detail, true);
+		field(&buf, detail, dv == NULL);
+		if (dv != NULL) {   /* FROM: an 11th field, dmarc */
+			dmarc_field(&buf, dv);
+			spf_buf_putc(&buf, '\n');
+		}
 	}
 	set_out(s, &buf);
 	spf_buf_finish(&buf);
 	cmd_eval_finish(&s->ev);
+	spf_dmarc_destroy(s->dmarc);
+	s->dmarc = NULL;
 }
 
 static void on_done(spf_job_t *job, void *arg);
+
+/* The DMARC view is back: the line is complete. */
+static void on_dmarc(spf_dmarc_t *d, void *arg)
+{
+	struct slot *s = arg;
+	struct batch *b = s->b;
+
+	b->finished_any = true;
+	s->dmarc = d;
+	if (spf_dmarc_status(d) != SPF_OK) {
+		b->failed = true;
+		spf_dmarc_destroy(d);
+		s->dmarc = NULL;
+		error_line(s, "", "cannot evaluate DMARC: out of memory");
+		cmd_eval_finish(&s->ev);
+	} else {
+		result_line(s);
+	}
+	b->running--;
+}
+
+/* SPF is done and the line has a FROM: start its DMARC view on the
+ * shared loop (the walks' queries go through the resolver's cache and
+ * join those in flight).  False (with an error line) if it cannot. */
+static bool start_dmarc(struct slot *s)
+{
+	spf_dmarc_request_t req = { .from_domain = s->from };
+	spf_status_t st = SPF_OK;
+	char why[128];
+
+	cmd_dmarc_spf_leg(&s->ev, &req);
+	s->dmarc = spf_dmarc_start(s->b->res, &req, on_dmarc, s, &st);
+	if (s->dmarc == NULL) {
+		s->b->failed = true;
+		snprintf(why, sizeof(why), "cannot evaluate DMARC: %s", spf_strerror(st));
+		error_line(s, "", why);
+		cmd_eval_finish(&s->ev);
+		return false;
+	}
+	return true;
+}
 
 /* Start the identity id of s; false (with an error line) if it cannot. */
 static bool start(struct slot *s, struct cmd_ident *id, spf_identity_t identity)
@@ -301,53 +362,13 @@ static void on_done(spf_job_t *job, void *arg)
 		b->running--;
 		return;
 	}
+	if (s->from != NULL) {
+		if (!start_dmarc(s))
+			b->running--;
+		return;
+	}
 	result_line(s);
 	b->running--;
-}
-
-bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
-	size_t whylen)
-{
-	char *f[4] = { 0 }, *rest = text, *tok;
-	const char *problem;
-	int n = 0;
-
-	memset(out, 0, sizeof(*out));
-	while ((tok = next_field(&rest)) != NULL) {
-		if (n == 4)
-			break;
-		f[n++] = tok;
-	}
-	if (n < 2) {
-		snprintf(why, whylen, "a line needs IP SENDER [HELO]");
-		return false;
-	}
-	if (n > 3) {
-		snprintf(why, whylen, "too many fields: a line is IP SENDER [HELO]");
-		return false;
-	}
-	/* the IP field itself is in the line's output: the reason does not
-	 * quote it (quoting escaped bytes again garbles them) */
-	if ((problem = spf_client_addr_problem(f[0], &out->ip)) != NULL) {
-		snprintf(why, whylen, "the IP field: %s", problem);
-		return false;
-	}
-	out->ip_text = f[0];
-	if (strcmp(f[1], "\"\"") == 0)
-		f[1] = (char *)"";
-	out->sender_text = f[1];
-	out->sender = cmd_sender(f[1], &out->owned_sender, why, whylen);
-	if (out->sender == NULL)
-		goto fail;
-	out->helo = n == 3 ? cmd_helo(f[2], &out->owned_helo, why, whylen) : NULL;
-	if (n == 3 && out->helo == NULL)
-		goto fail;
-	return true;
-fail:
-	spf_free(out->owned_sender);
-	spf_free(out->owned_helo);
-	out->owned_sender = out->owned_helo = NULL;
-	return false;
 }
 
 /* Split, check and start one line. */
@@ -368,6 +389,8 @@ static void take_line(struct batch *b, struct slot *s, const char *line)
 	s->req.sender = pl.sender;
 	s->owned_sender = pl.owned_sender;
 	s->owned_helo = pl.owned_helo;
+	s->owned_from = pl.owned_from;
+	s->from = pl.from;
 	helo = pl.helo;
 	s->req.helo = helo;
 	if (helo == NULL && (b->ids == CMD_ID_HELO ||
@@ -394,11 +417,13 @@ static void slot_clear(struct slot *s)
 {
 	struct batch *b = s->b;
 
+	spf_dmarc_destroy(s->dmarc);   /* before its callback: cancelled */
 	cmd_eval_finish(&s->ev);
 	spf_free(s->out);
 	spf_free(s->text);
 	spf_free(s->owned_sender);
 	spf_free(s->owned_helo);
+	spf_free(s->owned_from);
 	memset(s, 0, sizeof(*s));
 	s->b = b;
 }
@@ -620,13 +645,26 @@ int cmd_batch(int argc, char **argv)
 	{
 		double secs = (cmd_now_ms() - t0) / 1000.0;
 
+		spf_resolver_stats_t ds;
+
+		spf_resolver_stats(b.res, &ds);
 		fprintf(stderr, "batch: %lu lines: pass %lu, fail %lu, softfail %lu, neutral %lu, "
-			"none %lu, permerror %lu, temperror %lu, error %lu; %.2f s, %.0f lines/s\n",
+			"none %lu, permerror %lu, temperror %lu, error %lu; ",
 			b.lines, b.counts[SPF_RESULT_PASS], b.counts[SPF_RESULT_FAIL],
 			b.counts[SPF_RESULT_SOFTFAIL], b.counts[SPF_RESULT_NEUTRAL],
 			b.counts[SPF_RESULT_NONE], b.counts[SPF_RESULT_PERMERROR],
-			b.counts[SPF_RESULT_TEMPERROR], b.errors, secs,
-			secs > 0 ? (double)b.lines / secs : 0.0);
+			b.counts[SPF_RESULT_TEMPERROR], b.errors);
+		if (b.dmarc_lines > 0)
+			fprintf(stderr, "dmarc %lu: pass %lu, fail %lu, unknown %lu, "
+				"none %lu, temperror %lu; ", b.dmarc_lines,
+				b.dmarc_counts[SPF_DMARC_RESULT_PASS],
+				b.dmarc_counts[SPF_DMARC_RESULT_FAIL],
+				b.dmarc_counts[SPF_DMARC_RESULT_DKIM_UNKNOWN],
+				b.dmarc_counts[SPF_DMARC_RESULT_NONE],
+				b.dmarc_counts[SPF_DMARC_RESULT_TEMPERROR]);
+		fprintf(stderr, "%.2f s, %.0f lines/s; DNS %lu lookups, %lu sent\n",
+			secs, secs > 0 ? (double)b.lines / secs : 0.0, ds.queries,
+			ds.wire_queries);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cmd_error("writing the output: %s", strerror(errno));

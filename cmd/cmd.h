@@ -429,31 +429,41 @@ int cmd_policyd(int argc, char **argv);
 /* ==== end of issue 8 block ==== */
 
 /* ==== batch line parsing (issue 6: tests/fuzz/fuzz_batchline.c) ==== */
-/* One "IP SENDER [HELO]" line of spfcheck batch, split and checked. */
+/* One "IP SENDER [HELO [FROM]]" line of spfcheck batch, split and
+ * checked (cmd/batchline.c). */
 struct cmd_batch_line {
 	spf_addr_t ip;
 	const char *ip_text;          /* the fields point into the text */
 	const char *sender_text;      /* as written; "" for the null sender */
 	const char *sender;           /* checked: in the text or *owned_sender */
 	const char *helo;             /* checked, or NULL when the line has none */
-	char *owned_sender, *owned_helo;   /* the caller spf_free()s them */
+	const char *from_text;        /* FROM as written, or NULL */
+	const char *from;             /* its domain, an A-label, or NULL */
+	char *owned_sender, *owned_helo, *owned_from;   /* the caller
+	                                                 * spf_free()s them */
 };
 /*
- * Split text (modified: the fields point into it) into IP SENDER [HELO]
- * and check each (cmd_sender, cmd_helo).  Returns true with *out filled,
- * or false with a one-line reason in why[0..whylen) and nothing owned.
+ * Split text (modified: the fields point into it) into IP SENDER [HELO
+ * [FROM]] and check each (cmd_sender, cmd_helo, cmd_dmarc_from; HELO
+ * "-" before a FROM is no HELO).  Returns true with *out filled, or
+ * false with a one-line reason in why[0..whylen) and nothing owned.
  */
 bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
 	size_t whylen);
+/* The next field of *p (NULL when none is left), NUL-terminated in
+ * place: blanks end it, except inside an RFC 5321 Quoted-string. */
+char *cmd_batch_field(char **p);
 /* ==== end of batch line parsing block ==== */
 
 /* ==== DMARC (issue 16: cmd/dmarc.c) ==== */
 int cmd_dmarc(int argc, char **argv);
-/* The domain of a --from value (the RFC 5322.From): "Name <a@b>",
- * "<a@b>", "a@b" or a bare domain, as its A-label (*owned, spf_free);
- * NULL with a one-line reason in why when there is no domain or it does
- * not convert. */
-const char *cmd_dmarc_from(const char *s, char **owned, char *why, size_t whylen);
+/* The domain of a --from value or a batch FROM field (the RFC
+ * 5322.From; what names it in the reason): "Name <a@b>", "<a@b>",
+ * "a@b" or a bare domain, as its A-label (*owned, spf_free); NULL with
+ * a one-line reason in why when there is no domain or it does not
+ * convert.  In output.c (batch's line parser needs it). */
+const char *cmd_dmarc_from(const char *s, const char *what, char **owned,
+	char *why, size_t whylen);
 /* A walk's queries and Organizational Domain, a line each after indent;
  * the same as JSON (a new reference, NULL when out of memory). */
 void cmd_dmarc_walk_print(FILE *out, const spf_dmarc_walk_t *w,
@@ -501,6 +511,11 @@ void cmd_dmarc_args_finish(struct cmd_dmarc_args *a);
  * printing why) when memory runs out. */
 spf_dmarc_t *cmd_dmarc_run(spf_resolver_t *res, const struct cmd_eval *ev,
 	const struct cmd_dmarc_args *a);
+/* The SPF leg of a DMARC request (req->spf_domain, req->spf_result)
+ * from ev, as cmd_dmarc_run() takes it; left alone without one.
+ * spf_domain points into ev's summary: start the run before
+ * cmd_eval_finish(ev). */
+void cmd_dmarc_spf_leg(const struct cmd_eval *ev, spf_dmarc_request_t *req);
 /* audit (cmd/audit.c): SPF and DMARC of many domains at once */
 int cmd_audit(int argc, char **argv);
 /* ==== end of DMARC block ==== */

@@ -14,7 +14,7 @@
  *	lint's: 0 clean (or warnings without --strict), 1 warnings with
  *	--strict, 2 errors, 64 bad usage or input, 70 internal error.
  *
- *	cmd_dmarc_from() reads --from, cmd_dmarc_print() and
+ *	cmd_dmarc_from() (output.c) reads --from, cmd_dmarc_print() and
  *	cmd_dmarc_json() show a spf_dmarc_view_t for check and explain.
  *
  * DIAGNOSTICS
@@ -313,41 +313,6 @@ json_t *cmd_dmarc_json(const spf_dmarc_view_t *v)
 	return o;
 }
 
-const char *cmd_dmarc_from(const char *s, char **owned, char *why, size_t whylen)
-{
-	const char *lt = strrchr(s, '<'), *at, *end;
-	const char *err = NULL;
-	char *d;
-
-	*owned = NULL;
-	if (lt != NULL)         /* "Name <a@b>": the address in <> */
-		s = lt + 1;
-	at = strrchr(s, '@');
-	if (at != NULL)
-		s = at + 1;
-	end = s + strcspn(s, ">");
-	if (end == s) {
-		snprintf(why, whylen, "--from has no domain (give ADDRESS or DOMAIN)");
-		return NULL;
-	}
-	d = spf_strndup(s, (size_t)(end - s));
-	if (d == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
-	if (spf_dns_to_ascii(d, owned, &err) != SPF_OK) {
-		char buf[256];
-
-		snprintf(why, whylen, "--from: '%s' is not a domain name%s%s",
-			cmd_printable(d, buf, sizeof(buf)), err ? ": " : "",
-			err ? err : "");
-		spf_free(d);
-		return NULL;
-	}
-	spf_free(d);
-	return *owned;
-}
-
 /* ---- check's and explain's --from ---- */
 
 bool cmd_dmarc_arg(struct cmd_dmarc_args *a, bool from, const char *arg)
@@ -381,7 +346,7 @@ bool cmd_dmarc_args_read(struct cmd_dmarc_args *a)
 		}
 		return true;
 	}
-	d = cmd_dmarc_from(a->from_arg, &owned, why, sizeof(why));
+	d = cmd_dmarc_from(a->from_arg, "--from", &owned, why, sizeof(why));
 	if (d == NULL) {
 		cmd_error("%s", why);
 		return false;
@@ -415,23 +380,29 @@ void cmd_dmarc_args_finish(struct cmd_dmarc_args *a)
 	a->nowned = 0;
 }
 
-spf_dmarc_t *cmd_dmarc_run(spf_resolver_t *res, const struct cmd_eval *ev,
-	const struct cmd_dmarc_args *a)
+void cmd_dmarc_spf_leg(const struct cmd_eval *ev, spf_dmarc_request_t *req)
 {
-	spf_dmarc_request_t req = { .from_domain = a->from,
-		.dkim_domains = a->dkim, .ndkim = a->ndkim };
 	spf_job_summary_t view;
-	spf_dmarc_t *d;
-	spf_status_t st;
 
 	/* the SPF leg is MAIL FROM's check (postmaster@HELO for the null
 	 * sender, RFC 9989 §4.4); a HELO check alone never counts */
 	if (ev->mfrom.used && cmd_ident_done(&ev->mfrom)) {
 		const spf_job_summary_t *s = cmd_ident_summary(&ev->mfrom, &view);
 
-		req.spf_domain = s->start_domain;
-		req.spf_result = s->result;
+		req->spf_domain = s->start_domain;
+		req->spf_result = s->result;
 	}
+}
+
+spf_dmarc_t *cmd_dmarc_run(spf_resolver_t *res, const struct cmd_eval *ev,
+	const struct cmd_dmarc_args *a)
+{
+	spf_dmarc_request_t req = { .from_domain = a->from,
+		.dkim_domains = a->dkim, .ndkim = a->ndkim };
+	spf_dmarc_t *d;
+	spf_status_t st;
+
+	cmd_dmarc_spf_leg(ev, &req);
 	d = spf_dmarc_run(res, &req, &st);
 	if (d == NULL)
 		cmd_error("cannot evaluate DMARC: %s", spf_strerror(st));

@@ -15,7 +15,7 @@ static const char usage[] =
 	"commands:\n"
 	"  check IP SENDER     evaluate SPF (RFC 7208) for a sender; exit status = result\n"
 	"  explain IP SENDER   show why: the evaluation tree, every term and lookup\n"
-	"  batch               evaluate \"IP SENDER [HELO]\" lines from stdin, many at once\n"
+	"  batch               evaluate \"IP SENDER [HELO [FROM]]\" lines from stdin, many at once\n"
 	"  policyd             Postfix policy service (pypolicyd-spf drop-in)\n"
 	"  senderid DOMAIN     SenderID (RFC 4406) conflicts; --message FILE: PRA, SPF vs Sender ID\n"
 	"  lint DOMAIN         find problems in a record before publishing, with positions\n"

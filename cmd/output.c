@@ -230,6 +230,42 @@ const char *cmd_helo(const char *s, char **owned, char *why, size_t whylen)
 	return keep(parts.helo != NULL ? parts.helo : "", owned, arena, why, whylen);
 }
 
+const char *cmd_dmarc_from(const char *s, const char *what, char **owned,
+	char *why, size_t whylen)
+{
+	const char *lt = strrchr(s, '<'), *at, *end;
+	const char *err = NULL;
+	char *d;
+
+	*owned = NULL;
+	if (lt != NULL)         /* "Name <a@b>": the address in <> */
+		s = lt + 1;
+	at = strrchr(s, '@');
+	if (at != NULL)
+		s = at + 1;
+	end = s + strcspn(s, ">");
+	if (end == s) {
+		snprintf(why, whylen, "%s has no domain (give ADDRESS or DOMAIN)", what);
+		return NULL;
+	}
+	d = spf_strndup(s, (size_t)(end - s));
+	if (d == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	if (spf_dns_to_ascii(d, owned, &err) != SPF_OK) {
+		char buf[256];
+
+		snprintf(why, whylen, "%s: '%s' is not a domain name%s%s",
+			what, cmd_printable(d, buf, sizeof(buf)), err ? ": " : "",
+			err ? err : "");
+		spf_free(d);
+		return NULL;
+	}
+	spf_free(d);
+	return *owned;
+}
+
 bool cmd_client_ip(const char *s, spf_addr_t *ip, char *why, size_t whylen)
 {
 	const char *problem = spf_client_addr_problem(s, ip);

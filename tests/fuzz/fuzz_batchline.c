@@ -1,10 +1,11 @@
 /*
  * fuzz_batchline.c - the line parser of spfcheck batch
- * (cmd_batch_parse_line in cmd/batch.c: IP SENDER [HELO], the sender and
- * HELO checks with IDN conversion) on arbitrary bytes, cut at the first
- * NUL as fgets() would leave them.  A parsed line must have its fields
- * inside the text and a sender; a rejected one a reason and nothing
- * owned.
+ * (cmd_batch_parse_line in cmd/batchline.c: IP SENDER [HELO [FROM]], the
+ * sender and HELO checks with IDN conversion, the FROM field's domain)
+ * on arbitrary bytes, cut at the first NUL as fgets() would leave them.
+ * A parsed line must have its fields inside the text and a sender, and
+ * a FROM a domain that can start a DMARC walk; a rejected one a reason
+ * and nothing owned.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strlen(pl.sender) > 4 * MAX_LINE
 		    || (pl.helo != NULL && strlen(pl.helo) > 4 * MAX_LINE))
 			__builtin_trap();
+		if ((pl.from_text == NULL) != (pl.from == NULL) ||
+		    (pl.from != NULL && !spf_dmarc_domain_ok(pl.from)))
+			__builtin_trap();
 		spf_free(pl.owned_sender);
 		spf_free(pl.owned_helo);
-	} else if (why[0] == '\0' || pl.owned_sender != NULL || pl.owned_helo != NULL) {
+		spf_free(pl.owned_from);
+	} else if (why[0] == '\0' || pl.owned_sender != NULL || pl.owned_helo != NULL
+	    || pl.owned_from != NULL) {
 		__builtin_trap();
 	}
 	free(text);
