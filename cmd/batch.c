@@ -58,7 +58,7 @@ static const char batch_usage[] =
 	"result \"error\" and the message in detail; processing goes on.\n"
 	"FROM (the RFC 5322.From: ADDRESS or DOMAIN; HELO \"-\" for none) adds\n"
 	"DMARC (RFC 9989) for the SPF leg, as check --from: an 11th field\n"
-	"  dmarc=pass|fail|unknown|none|temperror aligned=yes|no policy=POLICY|-\n"
+	"  dmarc=pass|unknown|none|temperror aligned=yes|no policy=POLICY|-\n"
 	"(unknown: SPF does not pass aligned and DKIM is not evaluated), the same\n"
 	"after the result word with --brief, a \"dmarc\" object with --json.\n"
 	"\n"
