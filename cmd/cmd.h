@@ -551,7 +551,12 @@ bool cmd_spf_page_html(FILE *out, const spf_lint_t *lint,
 	const struct cmd_providers *prov, unsigned void_limit, const char *cmd);
 /* ==== end of tree block ==== */
 /* ==== DMARC aggregate reports (issue 19: cmd/report.c) ==== */
+/* in the module spfcheck-report.so (cmd/module.c loads it) */
 int cmd_report(int argc, char **argv);
+/* Run entry(argc, argv) of the module file (cmd/module.c); cmd names
+ * the command in errors. */
+int cmd_run_module(const char *cmd, const char *file, const char *entry,
+	int argc, char **argv);
 /* ==== end of report block ==== */
 
 /* ==== senderid (issue 5) ==== */

@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "diff") == 0)
 		return cmd_diff(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
-		return cmd_report(argc - 1, argv + 1);
+		return cmd_run_module("report", "spfcheck-report.so", "cmd_report",
+			argc - 1, argv + 1);
 	cmd_error("unknown command '%s' (try spfcheck --help)", argv[1]);
 	return EXIT_USAGE;
 }

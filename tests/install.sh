@@ -29,6 +29,15 @@ root=$dest/root$prefix
 pc=$(find "$root" -name spfcheck.pc | head -1)
 lib=$(dirname "$(find "$root" -name 'libspfcheck.so*' | head -1)")
 
+libdir=$(meson introspect "$build" --buildoptions |
+  python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="libdir"))')
+check installed-report-module test -f "$root/$libdir/spfcheck/spfcheck-report.so"
+# the installed binary looks for it there (SPFCHECK_MODULEDIR), not in the
+# scratch root: copied next to the module, it finds it beside itself
+check installed-report-runs bash -c "cp '$root/bin/spfcheck' '$root/$libdir/spfcheck/' &&
+  '$root/$libdir/spfcheck/spfcheck' report --offline --zone '$src/testdata/report.zone' \
+    '$src/testdata/reports/microsoft-ns.xml' | grep -q '3 records, 301 messages' &&
+  rm '$root/$libdir/spfcheck/spfcheck'"
 check installed-binary bash -c "'$root/bin/spfcheck' --version | grep -q '^spfcheck '"
 check installed-man bash -c "man -l '$(find "$root" -name spfcheck.1 | head -1)' 2>&1 | grep -q 'lint'"
 check installed-completion bash -c "f='$root/share/bash-completion/completions/spfcheck'; . \"\$f\" && complete -p spfcheck"

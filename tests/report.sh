@@ -122,5 +122,21 @@ expect usage-max-size 64 "--max-size: 'lots' is not a size" --stderr -- report "
 expect usage-records-csv 64 '--records goes with text or --json' --stderr -- report "${z[@]}" --records --csv reports
 expect usage-sources 64 '--sources goes with --json' --stderr -- report "${z[@]}" --sources reports
 
+# report is a module (spfcheck-report.so, next to the executable in the
+# build tree): one that does not load is one line and exit 70, and the
+# other commands do not need it
+mkdir -p "$tmp/mod"
+cp "$bin" "$tmp/mod/spfcheck"
+: >"$tmp/mod/spfcheck-report.so"
+"$tmp/mod/spfcheck" report "${z[@]}" reports/microsoft-ns.xml >"$tmp/o" 2>"$tmp/e"
+rc=$?
+if [ $rc -eq 70 ] && [ "$(wc -l <"$tmp/e")" -eq 1 ] &&
+   grep -q '^spfcheck: report: cannot load its module spfcheck-report.so: .*spfcheck-report.so' "$tmp/e" &&
+   [ ! -s "$tmp/o" ]; then
+  ok module-broken; else bad module-broken "exit $rc: $(cat "$tmp/e")"; fi
+"$tmp/mod/spfcheck" check --offline --zone report.zone 192.0.2.1 a@example.com >/dev/null 2>"$tmp/e"
+rc=$?
+if [ $rc -le 7 ] && [ ! -s "$tmp/e" ]; then ok module-not-needed; else bad module-not-needed "exit $rc: $(cat "$tmp/e")"; fi
+
 echo "report: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
