@@ -249,6 +249,14 @@ bool cmd_parse_headers(const char *arg, enum cmd_headers *out);
  */
 const char *cmd_sender(const char *s, char **owned, char *why, size_t whylen);
 const char *cmd_helo(const char *s, char **owned, char *why, size_t whylen);
+/* Both at once, as a request hands them on (spf_request_t.identities:
+ * read once): the sender and HELO name (NULL: none) read into *parts
+ * (parts->sender and parts->helo as cmd_sender() and cmd_helo() give
+ * them; parts->helo NULL for none), in a new *arena the caller
+ * destroys.  False, *arena NULL, with the reason of the first refused
+ * (the sender's first) in why[0..whylen). */
+bool cmd_identities(const char *sender, const char *helo,
+	spf_identity_parts_t *parts, spf_arena_t **arena, char *why, size_t whylen);
 /* The client address s (spf_client_addr_problem: an IPv6 zone index is
  * refused with its own reason); false with why set. */
 bool cmd_client_ip(const char *s, spf_addr_t *ip, char *why, size_t whylen);

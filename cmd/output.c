@@ -172,12 +172,13 @@ bool cmd_parse_headers(const char *arg, enum cmd_headers *out)
 }
 
 /*
- * The sender and the HELO name go through spf_identity_parse(), the one
- * reader of identities (evaluator/check/identity.c), which spf_check_start()
- * also uses: the command refuses exactly what the library cannot
- * evaluate, and the A-label it hands on is not converted again.
+ * The sender and the HELO name go through spf_identity_read(), the one
+ * reader of identities (evaluator/check/identity.c), which
+ * spf_check_start() also uses: the command refuses exactly what the
+ * library cannot evaluate, and what it read is handed on
+ * (spf_request_t.identities), not read again.
  */
-static bool read_identity(const char *sender, const char *helo,
+bool cmd_identities(const char *sender, const char *helo,
 	spf_identity_parts_t *parts, spf_arena_t **arena, char *why, size_t whylen)
 {
 	const char *reason = NULL;
@@ -188,14 +189,19 @@ static bool read_identity(const char *sender, const char *helo,
 		snprintf(why, whylen, "out of memory");
 		return false;
 	}
-	st = spf_identity_parse(*arena, NULL, sender, helo, SPF_IDENTITY_MFROM,
-		parts, &reason);
+	st = spf_identity_read(*arena, NULL, sender, helo, parts, &reason);
 	if (st == SPF_OK)
 		return true;
 	snprintf(why, whylen, "%s", reason != NULL ? reason : spf_strerror(st));
 	spf_arena_destroy(*arena);
 	*arena = NULL;
 	return false;
+}
+
+static bool read_identity(const char *sender, const char *helo,
+	spf_identity_parts_t *parts, spf_arena_t **arena, char *why, size_t whylen)
+{
+	return cmd_identities(sender, helo, parts, arena, why, whylen);
 }
 
 static const char *keep(const char *s, char **owned, spf_arena_t *arena,

@@ -86,6 +86,8 @@ typedef enum {
 /* The memory budget of evaluations in flight (below). */
 typedef struct spf_budget spf_budget_t;
 
+struct spf_identity_parts;
+
 /* What to check.  Strings are borrowed for the duration of the call. */
 typedef struct {
 	spf_addr_t ip;
@@ -94,6 +96,11 @@ typedef struct {
 	 * ignored and postmaster@helo is checked. */
 	const char *sender;
 	const char *helo;                 /* may be NULL or "" */
+	/* NULL, or sender and helo as spf_identity_read() (or
+	 * spf_identity_parse()) already read them, by a caller that checked
+	 * them first: spf_check_start() then picks the identity from these
+	 * (spf_identity_pick()) and does not read sender and helo again */
+	const struct spf_identity_parts *identities;
 	spf_identity_t identity;
 	const char *receiver;             /* %{r}; NULL means "unknown" */
 	const char *default_explanation;  /* NULL: the built-in text */
@@ -402,7 +409,7 @@ void spf_job_summary_destroy(spf_job_summary_t *s);
 
 /* One identity read by spf_identity_parse().  Strings live in the arena
  * given to it, or are borrowed from its arguments. */
-typedef struct {
+typedef struct spf_identity_parts {
 	spf_addr_t ip;          /* the client address, when one was given */
 	/* the MAIL FROM as given without "<...>", its domain as the A-label
 	 * when it is a U-label that converts; "" for the null sender */
@@ -421,6 +428,11 @@ typedef struct {
 	/* why domain is not a domain name, so that check_host() returns
 	 * none (RFC 7208 §4.3), or NULL */
 	const char *malformed;
+	/* why the sender's domain / the HELO name did not convert to an
+	 * A-label (IDNA2008), or NULL: what spf_identity_pick() words as
+	 * malformed */
+	const char *sender_idn_why;
+	const char *helo_idn_why;
 } spf_identity_parts_t;
 
 /*
@@ -441,6 +453,26 @@ typedef struct {
 spf_status_t spf_identity_parse(spf_arena_t *arena, const char *ip,
 	const char *sender, const char *helo, spf_identity_t which,
 	spf_identity_parts_t *out, const char **why);
+
+/*
+ * spf_identity_parse() in its two steps, for a caller that reads a
+ * transaction's identities once and evaluates one or both of them
+ * (spf_request_t.identities):
+ *  - spf_identity_read(): what does not depend on the identity: the
+ *    checks, the refusals and their *why, "<...>" removed, the A-labels
+ *    (ip, sender, null_sender, helo and the *_idn_why); checked, local,
+ *    domain and malformed stay NULL;
+ *  - spf_identity_pick(): from what spf_identity_read() or
+ *    spf_identity_parse() (for any which) gave, *out as *in with
+ *    checked, local, domain and malformed for the identity which (new
+ *    strings in arena, the others borrowed from *in; out may be in).
+ *    SPF_OK or SPF_ENOMEM.
+ */
+spf_status_t spf_identity_read(spf_arena_t *arena, const char *ip,
+	const char *sender, const char *helo, spf_identity_parts_t *out,
+	const char **why);
+spf_status_t spf_identity_pick(spf_arena_t *arena, const spf_identity_parts_t *in,
+	spf_identity_t which, spf_identity_parts_t *out);
 
 /* Why s cannot be a client address (static text naming the rule: not an
  * address, or an IPv6 zone index), or NULL after storing it in *out. */

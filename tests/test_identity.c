@@ -96,6 +96,46 @@ static void test_parse(void **state)
 	}
 }
 
+/* read once, then picked for each identity: the same as parsing for it
+ * (spf_request_t.identities), whichever identity the first parse was for */
+static void test_read_then_pick(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < LEN(cases); i++) {
+		spf_arena_t *a = spf_arena_create();
+		spf_identity_parts_t r, other, p, want;
+
+		assert_non_null(a);
+		assert_int_equal(spf_identity_read(a, NULL, cases[i].sender, cases[i].helo,
+			&r, NULL), SPF_OK);
+		assert_null(r.checked);
+		assert_null(r.domain);
+		assert_int_equal(spf_identity_parse(a, NULL, cases[i].sender, cases[i].helo,
+			cases[i].which == SPF_IDENTITY_HELO ? SPF_IDENTITY_MFROM :
+			SPF_IDENTITY_HELO, &other, NULL), SPF_OK);
+		assert_int_equal(spf_identity_parse(a, NULL, cases[i].sender, cases[i].helo,
+			cases[i].which, &want, NULL), SPF_OK);
+		for (int k = 0; k < 2; k++) {
+			assert_int_equal(spf_identity_pick(a, k == 0 ? &r : &other,
+				cases[i].which, &p), SPF_OK);
+			assert_string_equal(p.sender, want.sender);
+			assert_int_equal(p.null_sender, want.null_sender);
+			if (want.helo == NULL)
+				assert_null(p.helo);
+			else
+				assert_string_equal(p.helo, want.helo);
+			assert_string_equal(p.checked, want.checked);
+			assert_string_equal(p.local, want.local);
+			assert_string_equal(p.domain, want.domain);
+			if (want.malformed == NULL)
+				assert_null(p.malformed);
+			else
+				assert_string_equal(p.malformed, want.malformed);
+		}
+		spf_arena_destroy(a);
+	}
+}
+
 /* %{h} keeps an odd HELO as given; a U-label HELO becomes its A-label */
 static void test_helo_and_sender_text(void **state)
 {
@@ -190,6 +230,24 @@ static void test_check_start_uses_it(void **state)
 	assert_string_equal(spf_job_sender(job), "a@b@xn--bcher-kva.example");
 	assert_string_equal(spf_job_start_domain(job), "xn--bcher-kva.example");
 	spf_job_destroy(job);
+	/* handed the identities as read: the same job, the helo copied */
+	{
+		spf_arena_t *a = spf_arena_create();
+		spf_identity_parts_t parts;
+
+		assert_non_null(a);
+		assert_int_equal(spf_identity_read(a, NULL, req.sender, "mx.example.net",
+			&parts, NULL), SPF_OK);
+		req.identities = &parts;
+		req.sender = "ignored@example.org";
+		job = spf_check_sync(res, &req, &st);
+		spf_arena_destroy(a);
+		assert_non_null(job);
+		assert_string_equal(spf_job_sender(job), "a@b@xn--bcher-kva.example");
+		assert_string_equal(spf_job_start_domain(job), "xn--bcher-kva.example");
+		spf_job_destroy(job);
+		req.identities = NULL;
+	}
 	req.sender = "a\rb@example.com";
 	assert_null(spf_check_start(res, &req, NULL, NULL, &st));
 	assert_int_equal(st, SPF_EINVAL);
@@ -200,6 +258,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_read_then_pick),
 		cmocka_unit_test(test_helo_and_sender_text),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_length_limit),

@@ -187,6 +187,11 @@ struct preq {
 	spf_addr_t ip;
 	char ipbuf[64];
 	char *owned_sender, *owned_helo;
+	/* the sender and HELO name read at once (cmd_identities()), when
+	 * neither is refused: the jobs take them as read */
+	spf_identity_parts_t parts;
+	spf_arena_t *id_arena;
+	bool read_once;
 	policy_facts_t facts;
 	spf_request_t sreq[2];      /* [SPF_IDENTITY_MFROM], [SPF_IDENTITY_HELO] */
 	spf_job_t *job[2];          /* the identity being evaluated */
@@ -935,6 +940,7 @@ static void preq_free(struct preq *q)
 	policy_request_clear(&q->r);
 	spf_free(q->owned_sender);
 	spf_free(q->owned_helo);
+	spf_arena_destroy(q->id_arena);
 	spf_free(q->wl_sender);
 	policy_config_unref(q->cfg);
 	spf_free(q);
@@ -1261,6 +1267,7 @@ static bool start_ident(struct preq *q, spf_identity_t which)
 	r->ip = q->ip;
 	r->sender = q->facts.sender;
 	r->helo = *q->facts.helo ? q->facts.helo : NULL;
+	r->identities = q->read_once ? &q->parts : NULL;
 	r->identity = which;
 	r->receiver = receiver_of(q);
 	r->void_limit = q->cfg->void_limit;
@@ -1525,28 +1532,38 @@ static void start_request(struct conn *c, policy_request_t *req)
 	 * A-label.  A malformed one is checked as none (RFC 7208 §4.3). */
 	sender = policy_req_get(&q->r, POLICY_A_SENDER);
 	helo = policy_req_get(&q->r, POLICY_A_HELO_NAME);
-	if (*helo != '\0') {
-		const char *h = cmd_helo(helo, &q->owned_helo, q->why_buf[SPF_IDENTITY_HELO],
-			sizeof(q->why_buf[0]));
+	if (cmd_identities(sender, *helo != '\0' ? helo : NULL, &q->parts,
+	    &q->id_arena, q->why_buf[0], sizeof(q->why_buf[0]))) {
+		/* both read at once, as the jobs take them (read_once) */
+		q->read_once = true;
+		if (*helo != '\0')
+			q->facts.helo = q->parts.helo != NULL ? q->parts.helo : "";
+		q->facts.sender = q->parts.sender;
+	} else {
+		/* one is refused: each read on its own, the other checked */
+		if (*helo != '\0') {
+			const char *h = cmd_helo(helo, &q->owned_helo,
+				q->why_buf[SPF_IDENTITY_HELO], sizeof(q->why_buf[0]));
 
-		q->facts.helo = helo;
-		if (h == NULL)
-			q->why_none[SPF_IDENTITY_HELO] = q->why_buf[SPF_IDENTITY_HELO];
-		else
-			q->facts.helo = h;
-	}
-	if (*sender != '\0') {
-		const char *s = cmd_sender(sender, &q->owned_sender,
-			q->why_buf[SPF_IDENTITY_MFROM], sizeof(q->why_buf[0]));
+			q->facts.helo = helo;
+			if (h == NULL)
+				q->why_none[SPF_IDENTITY_HELO] = q->why_buf[SPF_IDENTITY_HELO];
+			else
+				q->facts.helo = h;
+		}
+		if (*sender != '\0') {
+			const char *s = cmd_sender(sender, &q->owned_sender,
+				q->why_buf[SPF_IDENTITY_MFROM], sizeof(q->why_buf[0]));
 
-		q->facts.sender = sender;
-		if (s == NULL)
-			q->why_none[SPF_IDENTITY_MFROM] = q->why_buf[SPF_IDENTITY_MFROM];
-		else
-			q->facts.sender = s;
-	} else if (q->why_none[SPF_IDENTITY_HELO] != NULL) {
-		/* postmaster@HELO with a malformed HELO */
-		q->why_none[SPF_IDENTITY_MFROM] = q->why_none[SPF_IDENTITY_HELO];
+			q->facts.sender = sender;
+			if (s == NULL)
+				q->why_none[SPF_IDENTITY_MFROM] = q->why_buf[SPF_IDENTITY_MFROM];
+			else
+				q->facts.sender = s;
+		} else if (q->why_none[SPF_IDENTITY_HELO] != NULL) {
+			/* postmaster@HELO with a malformed HELO */
+			q->why_none[SPF_IDENTITY_MFROM] = q->why_none[SPF_IDENTITY_HELO];
+		}
 	}
 	if (policy_net_match(q->cfg->skip, q->cfg->nskip, &q->ip))
 		q->bypass = "SPF check N/A for local connections";

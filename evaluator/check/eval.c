@@ -1172,8 +1172,16 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 
 	/* RFC 7208 §2.3, §2.4, §4.3: the identity as check_host() sees it
 	 * (identity.c: the one reader of senders and HELO names) */
-	pst = spf_identity_parse(arena, NULL, req->sender, req->helo,
-		req->identity, &parts, NULL);
+	if (req->identities != NULL) {
+		/* read by the caller: only what differs by identity */
+		pst = spf_identity_pick(arena, req->identities, req->identity, &parts);
+		if (pst == SPF_OK && parts.helo != NULL &&
+		    (parts.helo = spf_arena_strdup(arena, parts.helo)) == NULL)
+			pst = SPF_ENOMEM;
+	} else {
+		pst = spf_identity_parse(arena, NULL, req->sender, req->helo,
+			req->identity, &parts, NULL);
+	}
 	if (pst != SPF_OK || job->default_exp == NULL) {
 		st = pst != SPF_OK ? pst : SPF_ENOMEM;
 		goto fail_job;

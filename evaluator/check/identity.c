@@ -151,11 +151,11 @@ static const char *alabel(spf_arena_t *arena, const char *name, const char **idn
 	return copy;
 }
 
-spf_status_t spf_identity_parse(spf_arena_t *arena, const char *ip,
-	const char *sender, const char *helo, spf_identity_t which,
-	spf_identity_parts_t *out, const char **why)
+spf_status_t spf_identity_read(spf_arena_t *arena, const char *ip,
+	const char *sender, const char *helo, spf_identity_parts_t *out,
+	const char **why)
 {
-	const char *s, *at, *dom, *dom_why = NULL, *helo_why = NULL, *p;
+	const char *s, *at, *dom, *p;
 	size_t len;
 
 	if (why != NULL)
@@ -179,7 +179,7 @@ spf_status_t spf_identity_parse(spf_arena_t *arena, const char *ip,
 
 	/* the HELO name: %{h}, and the HELO identity's domain */
 	if (helo != NULL && *helo != '\0') {
-		out->helo = alabel(arena, helo, &helo_why);
+		out->helo = alabel(arena, helo, &out->helo_idn_why);
 		if (out->helo == helo)
 			out->helo = spf_arena_strdup(arena, helo);
 		if (out->helo == NULL)
@@ -196,7 +196,7 @@ spf_status_t spf_identity_parse(spf_arena_t *arena, const char *ip,
 	at = strrchr(s, '@');
 	dom = at != NULL ? at + 1 : s;
 	if (*s != '\0' && has_8bit(dom)) {
-		const char *a = alabel(arena, dom, &dom_why);
+		const char *a = alabel(arena, dom, &out->sender_idn_why);
 
 		if (a == NULL)
 			return SPF_ENOMEM;
@@ -206,41 +206,64 @@ spf_status_t spf_identity_parse(spf_arena_t *arena, const char *ip,
 			return SPF_ENOMEM;
 	}
 	out->sender = s;
+	return SPF_OK;
+}
 
+spf_status_t spf_identity_pick(spf_arena_t *arena, const spf_identity_parts_t *in,
+	spf_identity_t which, spf_identity_parts_t *out)
+{
+	spf_identity_parts_t r;
+	const char *at, *dom, *dom_why;
+	size_t len;
+
+	if (arena == NULL || in == NULL || out == NULL)
+		return SPF_EINVAL;
+	r = *in;
 	/* what check_host() gets (RFC 7208 §2.3, §2.4, §4.3) */
-	if (which == SPF_IDENTITY_HELO || out->null_sender) {
-		out->local = "postmaster";
-		dom = out->helo != NULL ? out->helo : "";
-		dom_why = helo_why;
+	if (which == SPF_IDENTITY_HELO || r.null_sender) {
+		r.local = "postmaster";
+		dom = r.helo != NULL ? r.helo : "";
+		dom_why = r.helo_idn_why;
 	} else {
-		at = strrchr(s, '@');
-		out->local = at == NULL || at == s ? "postmaster" :
-			spf_arena_strndup(arena, s, (size_t)(at - s));
-		dom = at != NULL ? at + 1 : s;
+		at = strrchr(r.sender, '@');
+		r.local = at == NULL || at == r.sender ? "postmaster" :
+			spf_arena_strndup(arena, r.sender, (size_t)(at - r.sender));
+		dom = at != NULL ? at + 1 : r.sender;
+		dom_why = r.sender_idn_why;
 	}
 	len = strlen(dom);
 	if (len > 0 && dom[len - 1] == '.')
 		len--;
-	out->domain = spf_arena_strndup(arena, dom, len);
-	if (out->local == NULL || out->domain == NULL)
+	r.domain = spf_arena_strndup(arena, dom, len);
+	if (r.local == NULL || r.domain == NULL)
 		return SPF_ENOMEM;
 	{
-		size_t ll = strlen(out->local), dl = strlen(out->domain);
+		size_t ll = strlen(r.local), dl = strlen(r.domain);
 		char *c = spf_arena_alloc(arena, ll + 1 + dl + 1);
 
 		if (c != NULL) {   /* local@domain, without printf: every check */
-			memcpy(c, out->local, ll);
+			memcpy(c, r.local, ll);
 			c[ll] = '@';
-			memcpy(c + ll + 1, out->domain, dl + 1);
+			memcpy(c + ll + 1, r.domain, dl + 1);
 		}
-		out->checked = c;
+		r.checked = c;
 	}
-	if (out->checked == NULL)
+	if (r.checked == NULL)
 		return SPF_ENOMEM;
 	if (dom_why != NULL)
-		out->malformed = spf_arena_printf(arena,
+		r.malformed = spf_arena_printf(arena,
 			"cannot convert it to an A-label (%s)", dom_why);
 	else
-		out->malformed = spf_domain_problem(out->domain);
+		r.malformed = spf_domain_problem(r.domain);
+	*out = r;
 	return SPF_OK;
+}
+
+spf_status_t spf_identity_parse(spf_arena_t *arena, const char *ip,
+	const char *sender, const char *helo, spf_identity_t which,
+	spf_identity_parts_t *out, const char **why)
+{
+	spf_status_t st = spf_identity_read(arena, ip, sender, helo, out, why);
+
+	return st == SPF_OK ? spf_identity_pick(arena, out, which, out) : st;
 }
