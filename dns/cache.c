@@ -116,15 +116,36 @@ static size_t key_len(const char *name)
 	return (len > 0 && name[len - 1] == '.') ? len - 1 : len;
 }
 
+/* ASCII lower case of every byte value, for the hash's inner loop */
+static const uint8_t lower_tab[256] = {
+#define L4(b) L1(b), L1(b + 1), L1(b + 2), L1(b + 3)
+#define L1(b) ((b) >= 'A' && (b) <= 'Z' ? (b) + 32 : (b))
+#define L16(b) L4(b), L4(b + 4), L4(b + 8), L4(b + 12)
+#define L64(b) L16(b), L16(b + 16), L16(b + 32), L16(b + 48)
+	L64(0), L64(64), L64(128), L64(192)
+#undef L64
+#undef L16
+#undef L1
+#undef L4
+};
+
 static uint32_t key_hash(const char *name, size_t len, uint16_t type)
 {
 	uint32_t h = 2166136261u;
+	const uint8_t *p = (const uint8_t *)name;
 
 	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)spf_lower(name[i])) * 16777619u;
+		h = (h ^ lower_tab[p[i]]) * 16777619u;
 	h = (h ^ (type & 0xff)) * 16777619u;
 	h = (h ^ (type >> 8)) * 16777619u;
 	return h;
+}
+
+/* Does the stored key (lower case) equal name[0..len) but for case?
+ * Names mostly come in lower case: compare the bytes first. */
+static bool key_eq(const char *key, const char *name, size_t len)
+{
+	return memcmp(key, name, len) == 0 || spf_strncaseeq(key, name, len);
 }
 
 static char *key_dup(const char *name, size_t len)
@@ -213,7 +234,7 @@ static struct entry **find_slot(spf_cache_t *c, const char *name, size_t len,
 		struct entry *e = *pp;
 
 		if (e->hash == h && e->type == type && e->len == len
-		    && spf_strncaseeq(e->name, name, len))
+		    && key_eq(e->name, name, len))
 			return pp;
 	}
 	return pp;
@@ -477,7 +498,7 @@ static struct flight **flight_slot(spf_cache_t *c, const char *name,
 		struct flight *f = *pp;
 
 		if (f->hash == h && f->type == type && f->len == len
-		    && spf_strncaseeq(f->name, name, len))
+		    && key_eq(f->name, name, len))
 			return pp;
 	}
 	return pp;

@@ -1273,6 +1273,36 @@ static spf_dns_answer_t *a_answer(const char *name, size_t n)
  * in place: huge answers live in a pool of their own, bounded apart.
  * (Before, about 100 of them evicted every small answer of the default
  * 16 MiB cache.) */
+/* keys are names but for case and a final dot: the bytes compared
+ * first, then case-insensitively; another name or type is a miss */
+static void test_cache_key_case(void **state)
+{
+	spf_cache_t *c = spf_cache_create(0, 0, NULL, NULL);
+	spf_dns_answer_t *ans = a_answer("Mail.Example.TEST.", 1), *got;
+	int flight = 1;
+
+	(void)state;
+	assert_non_null(c);
+	assert_true(spf_cache_put(c, ans));
+	spf_dns_answer_unref(ans);
+	got = spf_cache_get(c, "mail.example.test", SPF_RR_A);
+	assert_non_null(got);
+	spf_dns_answer_unref(got);
+	got = spf_cache_get(c, "MAIL.EXAMPLE.test.", SPF_RR_A);
+	assert_non_null(got);
+	spf_dns_answer_unref(got);
+	assert_null(spf_cache_get(c, "mail.example.tesu", SPF_RR_A));
+	assert_null(spf_cache_get(c, "mail.example.test", SPF_RR_AAAA));
+	assert_null(spf_cache_get(c, "mail.example.tes", SPF_RR_A));
+	assert_int_equal(spf_cache_flight_add(c, "Q.Example.Test", SPF_RR_TXT, &flight), SPF_OK);
+	assert_ptr_equal(spf_cache_flight_get(c, "q.example.test.", SPF_RR_TXT), &flight);
+	assert_null(spf_cache_flight_get(c, "q.example.tesT", SPF_RR_MX));
+	assert_null(spf_cache_flight_get(c, "r.example.test", SPF_RR_TXT));
+	spf_cache_flight_remove(c, "Q.EXAMPLE.TEST", SPF_RR_TXT);
+	assert_null(spf_cache_flight_get(c, "q.example.test", SPF_RR_TXT));
+	spf_cache_destroy(c);
+}
+
 static void test_cache_huge_pool(void **state)
 {
 	spf_cache_t *c = spf_cache_create(0, 0, NULL, NULL);
@@ -1359,6 +1389,7 @@ int main(void)
 			setup_offline, resolver_teardown),
 		cmocka_unit_test_setup_teardown(test_resolver_run_until_terminates,
 			setup_offline, resolver_teardown),
+		cmocka_unit_test(test_cache_key_case),
 		cmocka_unit_test(test_cache_huge_pool),
 		cmocka_unit_test_setup_teardown(test_resolver_alloc_failure,
 			setup_offline, resolver_teardown),
