@@ -38,7 +38,8 @@ static const char dmarc_usage[] =
 	"syntax of every tag, several records at one name, a record at the\n"
 	"wrong place, removed tags (pct, rf, ri: ignored since RFC 9989),\n"
 	"policies weaker than p, report destinations that have not agreed to\n"
-	"receive reports.  Each finding has a rule id (doc/lint-rules.md).\n"
+	"receive reports, whether the domain's SPF record can pass aligned.\n"
+	"Each finding has a rule id (doc/lint-rules.md).\n"
 	"\n"
 	"options:\n"
 	"  --record TEXT           lint TEXT, a draft DMARC record, as the TXT\n"
@@ -411,7 +412,8 @@ spf_dmarc_t *cmd_dmarc_run(spf_resolver_t *res, const struct cmd_eval *ev,
 
 /* ---- spfcheck dmarc ---- */
 
-static json_t *lint_json(const spf_dmarc_lint_t *l, bool draft, unsigned n[3])
+static json_t *lint_json(const spf_dmarc_lint_t *l, bool draft, unsigned n[3],
+	spf_dmarc_spf_align_t align)
 {
 	const spf_dmarc_view_t *v = spf_dmarc_lint_view(l);
 	json_t *o = json_object(), *fs = json_array();
@@ -435,6 +437,8 @@ static json_t *lint_json(const spf_dmarc_lint_t *l, bool draft, unsigned n[3])
 		v->record->usable));
 	for (size_t i = 0; i < spf_dmarc_lint_count(l); i++)
 		json_array_append_new(fs, cmd_finding_json(spf_dmarc_lint_finding(l, i)));
+	json_object_set_new(o, "spf_align",
+		json_string(spf_dmarc_spf_align_str(align)));
 	json_object_set_new(o, "findings", fs);
 	return o;
 }
@@ -487,6 +491,8 @@ int cmd_dmarc(int argc, char **argv)
 	struct event_base *base = NULL;
 	spf_resolver_t *res = NULL;
 	spf_dmarc_lint_t *l = NULL;
+	spf_lint_t *spf = NULL;
+	spf_dmarc_spf_align_t align = SPF_DMARC_SPF_NO_RECORD;
 	const char *domain = NULL, *draft = NULL, *name;
 	char *owned = NULL, *where = NULL;
 	bool strict = false;
@@ -561,11 +567,26 @@ int cmd_dmarc(int argc, char **argv)
 		}
 		goto done;
 	}
+	/* DM-24: can the domain's SPF record pass aligned at all */
+	{
+		spf_lint_request_t sreq = { .domain = name };
+
+		spf = spf_lint_run(res, &sreq, &st);
+		if (spf == NULL) {
+			cmd_error("cannot lint SPF: %s", spf_strerror(st));
+			goto done;
+		}
+		align = spf_dmarc_lint_spf(l, spf);
+		if (spf_dmarc_lint_status(l) != SPF_OK) {
+			cmd_error("cannot lint: %s", spf_strerror(SPF_ENOMEM));
+			goto done;
+		}
+	}
 	for (size_t i = 0; i < spf_dmarc_lint_count(l); i++)
 		n[spf_dmarc_lint_finding(l, i)->severity]++;
 	rc = n[SPF_LINT_ERROR] ? 2 : strict && n[SPF_LINT_WARNING] ? 1 : 0;
 	if (co.json) {
-		json_t *o = lint_json(l, draft != NULL, n);
+		json_t *o = lint_json(l, draft != NULL, n, align);
 
 		if (o == NULL || cmd_json_print(o, false) != 0) {
 			cmd_error("cannot format JSON output");
@@ -576,6 +597,7 @@ int cmd_dmarc(int argc, char **argv)
 		lint_text(l, n);
 	}
 done:
+	spf_lint_destroy(spf);
 	spf_dmarc_lint_destroy(l);
 	cmd_resolver_free(base, res);
 	spf_free(where);

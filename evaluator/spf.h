@@ -1283,6 +1283,18 @@ spf_dmarc_spf_align_t spf_dmarc_spf_alignable(const spf_lint_t *lint,
 /* "yes", "providers", "never", "no_record" (static; audit's words). */
 const char *spf_dmarc_spf_align_str(spf_dmarc_spf_align_t a);
 
+/*
+ * DM-24 (doc/lint-rules.md): add to l the finding of what
+ * spf_dmarc_spf_alignable() says of spf, the SPF lint run of l's domain,
+ * with l's Organizational Domain: a warning when only other
+ * organisations' records pass (PROVIDERS), a note when nothing passes
+ * (NEVER), nothing for OWN or NO_RECORD (spfcheck lint reports a missing
+ * or broken record).  Returns the verdict; l's status turns SPF_ENOMEM
+ * when the finding could not be made.
+ */
+spf_dmarc_spf_align_t spf_dmarc_lint_spf(spf_dmarc_lint_t *l,
+	const spf_lint_t *spf);
+
 /* ==== end of DMARC ==== */
 
 #endif

@@ -44,6 +44,11 @@ expect dm-19 0 'info\[DM-19\]: sp=none is weaker than p=reject' -- dmarc "${z[@]
 expect dm-21 0 'warning\[DM-21\]: p=none asks for reports only' -- dmarc --offline --record 'v=DMARC1; p=none'
 expect dm-22 2 'error\[DM-22\]: rua has an empty value' -- dmarc --offline --record 'v=DMARC1; p=reject; rua='
 expect dm-23 0 'warning\[DM-23\]: p is given twice' -- dmarc --offline --record 'v=DMARC1; p=reject; p=none'
+expect dm-24 0 "warning\[DM-24\] relayed.example: every term of relayed.example's SPF record that can pass is in another organisation's record \(_spf.esp.example.net\)" -- dmarc "${z[@]}" relayed.example
+expect dm-24-strict 1 'relayed.example: 0 errors, 1 warning, 0 notes' -- dmarc "${z[@]}" --strict relayed.example
+expect dm-24-own 0 'selfsend.example: 0 errors, 0 warnings, 0 notes' -- dmarc "${z[@]}" selfsend.example
+expect dm-24-never 0 "info\[DM-24\] parked.example: parked.example's SPF record passes no address" -- dmarc "${z[@]}" parked.example
+expect dm-24-json 0 '"spf_align": "providers"' -- dmarc "${z[@]}" --json relayed.example
 # where the policy was found on the walk
 expect dmarc-walk-psd 0 'Organizational Domain: giant.bank.example \(one label below a public suffix' -- dmarc "${z[@]}" mail.giant.bank.example
 expect dmarc-walk-org 0 'policy for mail.giant.bank.example: sp=reject, applied as quarantine \(t=y\)' -- dmarc "${z[@]}" mail.giant.bank.example

@@ -488,3 +488,26 @@ void spf_dmarc_lint_destroy(spf_dmarc_lint_t *l)
 	spf_arena_destroy(l->arena);
 	spf_free(l);
 }
+
+spf_dmarc_spf_align_t spf_dmarc_lint_spf(spf_dmarc_lint_t *l,
+	const spf_lint_t *spf)
+{
+	const spf_dmarc_view_t *v = spf_dmarc_view(l->run);
+	const char *org = v->author->org_domain, *provider = NULL;
+	spf_dmarc_spf_align_t a = spf_dmarc_spf_alignable(spf, org, &provider);
+
+	if (a == SPF_DMARC_SPF_PROVIDERS)
+		finding(l, "DM-24", SPF_LINT_WARNING, l->domain, "RFC 9989 §4.4",
+			"every term of %s's SPF record that can pass is in another "
+			"organisation's record (%s) and none under %s: SPF passes "
+			"aligned only for mail that provider sends with a MAIL "
+			"FROM under %s; mail sent with its own bounce domain "
+			"passes DMARC only by DKIM", l->domain,
+			provider != NULL ? provider : "?", org, org);
+	else if (a == SPF_DMARC_SPF_NEVER)
+		finding(l, "DM-24", SPF_LINT_INFO, l->domain, "RFC 9989 §4.4",
+			"%s's SPF record passes no address: SPF never passes "
+			"aligned, DMARC passes only by DKIM (right for a domain "
+			"that sends no mail)", l->domain);
+	return a;
+}
