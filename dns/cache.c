@@ -119,7 +119,7 @@ static size_t key_len(const char *name)
 /* ASCII lower case of every byte value, for the hash's inner loop */
 static const uint8_t lower_tab[256] = {
 #define L4(b) L1(b), L1(b + 1), L1(b + 2), L1(b + 3)
-#define L1(b) ((b) >= 'A' && (b) <= 'Z' ? (b) + 32 : (b))
+#define L1(b) ((uint8_t)((b) >= 'A' && (b) <= 'Z' ? (b) + 32 : (b)))
 #define L16(b) L4(b), L4(b + 4), L4(b + 8), L4(b + 12)
 #define L64(b) L16(b), L16(b + 16), L16(b + 32), L16(b + 48)
 	L64(0), L64(64), L64(128), L64(192)
