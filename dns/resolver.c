@@ -844,10 +844,11 @@ void spf_resolver_stats(const spf_resolver_t *res, spf_resolver_stats_t *out)
 	out->cache_entries = spf_cache_entries(res->cache);
 }
 
-void spf_resolver_set_max_inflight(spf_resolver_t *res, unsigned max_inflight)
+unsigned spf_resolver_set_max_inflight(spf_resolver_t *res, unsigned max_inflight)
 {
 	res->max_inflight = max_inflight ? max_inflight : SPF_DNS_MAX_INFLIGHT;
 	pump(res);
+	return res->max_inflight;
 }
 
 void spf_resolver_run_until(spf_resolver_t *res, const bool *done)

@@ -331,10 +331,11 @@ typedef struct {
 
 void spf_resolver_stats(const spf_resolver_t *res, spf_resolver_stats_t *out);
 
-/* Change the cap on wire queries out at once (0: SPF_DNS_MAX_INFLIGHT).
- * A raised cap sends waiting queries now; a lowered one lets the queries
- * out finish and sends no more until fewer than the new cap are out. */
-void spf_resolver_set_max_inflight(spf_resolver_t *res, unsigned max_inflight);
+/* Change the cap on wire queries out at once (0: SPF_DNS_MAX_INFLIGHT);
+ * returns the cap now in force.  A raised cap sends waiting queries now;
+ * a lowered one lets the queries out finish and sends no more until
+ * fewer than the new cap are out. */
+unsigned spf_resolver_set_max_inflight(spf_resolver_t *res, unsigned max_inflight);
 
 /*
  * Parse a DNS reply (wire format) to the question (qname, qtype) with

@@ -227,7 +227,7 @@ static void test_cap_changed(void **state)
 	assert_string_equal(o.names + strlen(o.names) - strlen("s1.example,s2.example,s4.example"),
 		"s1.example,s2.example,s4.example");
 	/* 0: the default */
-	spf_resolver_set_max_inflight(w->res, 0);
+	assert_int_equal(spf_resolver_set_max_inflight(w->res, 0), SPF_DNS_MAX_INFLIGHT);
 	assert_int_equal(wire_queries(w), 6);
 }
 

@@ -1827,16 +1827,12 @@ static void on_stop_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The cap on DNS queries out at once: --max-queries-in-flight, else the
- * configuration's Max_Queries_In_Flight, else the resolver's default. */
+ * configuration's Max_Queries_In_Flight, else the resolver's default;
+ * returns the one in force. */
 static unsigned apply_max_inflight(struct daemon *d)
 {
-	unsigned cap = d->co.max_inflight ? d->co.max_inflight :
-		d->cfg != NULL ? d->cfg->max_inflight : 0;
-
-	if (cap == 0)
-		cap = SPF_DNS_MAX_INFLIGHT;
-	spf_resolver_set_max_inflight(d->res, cap);
-	return cap;
+	return spf_resolver_set_max_inflight(d->res, d->co.max_inflight ?
+		d->co.max_inflight : d->cfg != NULL ? d->cfg->max_inflight : 0);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

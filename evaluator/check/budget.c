@@ -99,7 +99,6 @@ bool budget_fits(spf_budget_t *b)
 {
 	if (b->flight == NULL)
 		return true;
-	note_peak(b);
 	return b->used <= b->limit && b->limit - b->used >= SPF_BUDGET_JOB_RESERVE;
 }
 
@@ -115,6 +114,7 @@ void flight_add(spf_job_t *job)
 	b->flight = job;
 	job->charged = charge_of(spf_job_memory(job));
 	b->used += job->charged;
+	note_peak(b);
 	b->st.in_flight++;
 	b->st.admitted++;
 }
