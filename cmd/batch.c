@@ -89,6 +89,8 @@ struct slot {
 	char *out;            /* the output line, with its newline */
 	char *text;           /* the line's fields (owned) */
 	char *owned_sender, *owned_helo, *owned_from;
+	spf_identity_parts_t parts;  /* the line's identities, read once */
+	spf_arena_t *id_arena;       /* holds them, or NULL */
 	const char *ip_text, *sender_text;
 	const char *from;        /* the FROM field's domain, or NULL */
 	spf_dmarc_t *dmarc;      /* its DMARC view, once SPF is done */
@@ -390,6 +392,12 @@ static void take_line(struct batch *b, struct slot *s, const char *line)
 	s->owned_sender = pl.owned_sender;
 	s->owned_helo = pl.owned_helo;
 	s->owned_from = pl.owned_from;
+	s->id_arena = pl.id_arena;
+	if (s->id_arena != NULL) {
+		/* read once: the jobs pick their identity from these */
+		s->parts = pl.parts;
+		s->req.identities = &s->parts;
+	}
 	s->from = pl.from;
 	helo = pl.helo;
 	s->req.helo = helo;
@@ -424,6 +432,7 @@ static void slot_clear(struct slot *s)
 	spf_free(s->owned_sender);
 	spf_free(s->owned_helo);
 	spf_free(s->owned_from);
+	spf_arena_destroy(s->id_arena);
 	memset(s, 0, sizeof(*s));
 	s->b = b;
 }

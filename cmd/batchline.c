@@ -82,16 +82,24 @@ bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
 	if (strcmp(f[1], "\"\"") == 0)
 		f[1] = (char *)"";
 	out->sender_text = f[1];
-	out->sender = cmd_sender(f[1], &out->owned_sender, why, whylen);
-	if (out->sender == NULL)
-		goto fail;
 	/* IP SENDER - FROM: a From, no HELO name */
 	if (n == 4 && strcmp(f[2], "-") == 0)
 		f[2] = NULL;
-	out->helo = n >= 3 && f[2] != NULL ?
-		cmd_helo(f[2], &out->owned_helo, why, whylen) : NULL;
-	if (n >= 3 && f[2] != NULL && out->helo == NULL)
-		goto fail;
+	/* both read at once, as the jobs then take them (issue 13); when
+	 * that refuses, each on its own says which field and why */
+	if (cmd_identities(f[1], f[2], &out->parts, &out->id_arena, why, whylen)) {
+		out->sender = out->parts.sender;
+		out->helo = f[2] != NULL ?
+			(out->parts.helo != NULL ? out->parts.helo : "") : NULL;
+	} else {
+		out->sender = cmd_sender(f[1], &out->owned_sender, why, whylen);
+		if (out->sender == NULL)
+			goto fail;
+		out->helo = f[2] != NULL ?
+			cmd_helo(f[2], &out->owned_helo, why, whylen) : NULL;
+		if (f[2] != NULL && out->helo == NULL)
+			goto fail;
+	}
 	if (n == 4) {
 		out->from_text = f[3];
 		out->from = cmd_dmarc_from(f[3], "the FROM field",
@@ -106,6 +114,8 @@ bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
 	}
 	return true;
 fail:
+	spf_arena_destroy(out->id_arena);
+	out->id_arena = NULL;
 	spf_free(out->owned_sender);
 	spf_free(out->owned_helo);
 	spf_free(out->owned_from);

@@ -449,12 +449,19 @@ struct cmd_batch_line {
 	const char *from;             /* its domain, an A-label, or NULL */
 	char *owned_sender, *owned_helo, *owned_from;   /* the caller
 	                                                 * spf_free()s them */
+	/* sender and helo as cmd_identities() read them at once (sender
+	 * and helo point into id_arena, which the caller destroys after
+	 * the line's jobs), for spf_request_t.identities; NULL id_arena
+	 * when each was read on its own (a line the reader refused) */
+	spf_identity_parts_t parts;
+	spf_arena_t *id_arena;
 };
 /*
  * Split text (modified: the fields point into it) into IP SENDER [HELO
- * [FROM]] and check each (cmd_sender, cmd_helo, cmd_dmarc_from; HELO
- * "-" before a FROM is no HELO).  Returns true with *out filled, or
- * false with a one-line reason in why[0..whylen) and nothing owned.
+ * [FROM]] and check each (SENDER and HELO read at once by
+ * cmd_identities(), FROM by cmd_dmarc_from; HELO "-" before a FROM is
+ * no HELO).  Returns true with *out filled, or false with a one-line
+ * reason in why[0..whylen) and nothing owned.
  */
 bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
 	size_t whylen);

@@ -40,8 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		spf_free(pl.owned_sender);
 		spf_free(pl.owned_helo);
 		spf_free(pl.owned_from);
+		spf_arena_destroy(pl.id_arena);
 	} else if (why[0] == '\0' || pl.owned_sender != NULL || pl.owned_helo != NULL
-	    || pl.owned_from != NULL) {
+	    || pl.owned_from != NULL || pl.id_arena != NULL) {
 		__builtin_trap();
 	}
 	free(text);
