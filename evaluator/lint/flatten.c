@@ -881,17 +881,25 @@ const char *spf_flat_warning(const spf_flat_t *fl, size_t i)
 unsigned spf_flat_lookups(const spf_flat_t *fl) { return fl->lookups; }
 spf_result_t spf_flat_default(const spf_flat_t *fl) { return fl->dflt; }
 
+/* The index of r's networks in final[], nets[] and nnets[] (pass,
+ * fail, softfail, neutral), or -1 for a result no term gives. */
+static int result_index(spf_result_t r)
+{
+	switch (r) {
+	case SPF_RESULT_PASS: return 0;
+	case SPF_RESULT_FAIL: return 1;
+	case SPF_RESULT_SOFTFAIL: return 2;
+	case SPF_RESULT_NEUTRAL: return 3;
+	default: return -1;
+	}
+}
+
 const char *const *spf_flat_networks(const spf_flat_t *fl, spf_result_t r,
 	size_t *n)
 {
-	int q;
+	int q = result_index(r);
 
-	switch (r) {
-	case SPF_RESULT_PASS: q = 0; break;
-	case SPF_RESULT_FAIL: q = 1; break;
-	case SPF_RESULT_SOFTFAIL: q = 2; break;
-	case SPF_RESULT_NEUTRAL: q = 3; break;
-	default:
+	if (q < 0) {
 		*n = 0;
 		return NULL;
 	}
@@ -1032,16 +1040,11 @@ spf_status_t spf_flat_compare(const spf_flat_t *a, spf_flat_t *b,
 	spf_result_t r, const char *const **added, size_t *nadded,
 	const char *const **removed, size_t *nremoved)
 {
-	int q;
+	int q = result_index(r);
 	spf_ipset_t x, y;
 	const char **ad = NULL, **rm = NULL;
 
-	switch (r) {
-	case SPF_RESULT_PASS: q = 0; break;
-	case SPF_RESULT_FAIL: q = 1; break;
-	case SPF_RESULT_SOFTFAIL: q = 2; break;
-	case SPF_RESULT_NEUTRAL: q = 3; break;
-	default:
+	if (q < 0) {
 		*nadded = *nremoved = 0;
 		*added = *removed = NULL;
 		return SPF_OK;
