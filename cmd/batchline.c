@@ -36,6 +36,8 @@ char *cmd_batch_field(char **p)
 	if (*s == '\0')
 		return NULL;
 	start = s;
+	/* most fields hold no quote: up to the first blank or quote at once */
+	s += strcspn(s, " \t\r\n\"");
 	for (; *s != '\0'; s++) {
 		if (quoted && *s == '\\' && s[1] != '\0')
 			s++;
