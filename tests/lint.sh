@@ -137,6 +137,12 @@ draft.invalid: 1 error, 1 warning, 0 notes; 1 record, 0 DNS lookups (limit 10), 
 EOF
 expect lint-en-dash-json 2 '"offset": 21,' -- lint --offline --json --record 'v=spf1 ip4:192.0.2.1 –all'
 expect check-en-dash 5 'at byte 21: non-ASCII character EN DASH \(U\+2013\)' -- check --offline --record 'x.example.org=v=spf1 ip4:192.0.2.1 –all' 192.0.2.1 a@x.example.org
+# a TAB or control byte: no term-relative offset in the message, the
+# finding's range is the position in the record, as check's byte (issue 17)
+expect lint-tab-json 2 '"message": "TAB: terms must be separated by spaces only' -- lint --offline --json --record $'v=spf1 ip4:192.0.2.1 ip4:192.0.2.2\t-all'
+expect lint-tab-offset 2 '"offset": 34,' -- lint --offline --json --record $'v=spf1 ip4:192.0.2.1 ip4:192.0.2.2\t-all'
+expect check-tab 5 'at byte 34: TAB: terms must be separated' -- check --offline --record $'x.example.org=v=spf1 ip4:192.0.2.1 ip4:192.0.2.2\t-all' 192.0.2.1 a@x.example.org
+expect lint-control-offset 2 '"offset": 27,' -- lint --offline --json --record $'v=spf1 a ip4:192.0.2.1 -all\x01'
 expect lint-loop 2 'error\[L-LOOP\]' -- lint "${z[@]}" loop1.example.org
 expect lint-multiple 2 'L-MULTIPLE' -- lint "${z[@]}" twice.example.org
 expect lint-type99 2 'L-TYPE99-ONLY' -- lint "${z[@]}" old.example.org

@@ -229,7 +229,8 @@ static spf_status_t non_ascii(struct parser *p, size_t off, size_t avail)
 	    "be US-ASCII (RFC 7208 §3.1)", s[0]);
 }
 
-/* Bytes allowed inside a term: printable ASCII other than SP. */
+/* Bytes allowed inside a term: printable ASCII other than SP.  As in
+ * non_ascii(), no message holds an offset: the error's offset is it. */
 static spf_status_t check_bytes(struct parser *p, size_t off, size_t n)
 {
 	for (size_t i = off; i < off + n; i++) {
@@ -238,20 +239,19 @@ static spf_status_t check_bytes(struct parser *p, size_t off, size_t n)
 		if (c > 0x20 && c < 0x7f)
 			continue;
 		if (c == 0)
-			return syntax(p, i, 1, "NUL byte at offset %zu: an SPF "
-			    "record cannot contain NUL bytes", i);
+			return syntax(p, i, 1, "NUL byte: an SPF record "
+			    "cannot contain NUL bytes");
 		if (c == '\t')
-			return syntax(p, i, 1, "TAB at offset %zu: terms must "
-			    "be separated by spaces only (RFC 7208 §4.6.1)", i);
+			return syntax(p, i, 1, "TAB: terms must be separated "
+			    "by spaces only (RFC 7208 §4.6.1)");
 		if (c == '\r' || c == '\n')
-			return syntax(p, i, 1, "line break (%s) at offset %zu: "
-			    "terms must be separated by spaces only, and a "
-			    "record must be on one line (RFC 7208 §4.6.1)",
-			    c == '\r' ? "CR" : "LF", i);
+			return syntax(p, i, 1, "line break (%s): terms must "
+			    "be separated by spaces only, and a record must be "
+			    "on one line (RFC 7208 §4.6.1)",
+			    c == '\r' ? "CR" : "LF");
 		if (c < 0x20 || c == 0x7f)
-			return syntax(p, i, 1, "control character 0x%02X at "
-			    "offset %zu: SPF records may contain only "
-			    "printable ASCII", c, i);
+			return syntax(p, i, 1, "control character 0x%02X: SPF "
+			    "records may contain only printable ASCII", c);
 		return non_ascii(p, i, off + n - i);
 	}
 	return SPF_OK;
