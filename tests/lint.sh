@@ -137,6 +137,19 @@ draft.invalid: 1 error, 1 warning, 0 notes; 1 record, 0 DNS lookups (limit 10), 
 EOF
 expect lint-en-dash-json 2 '"offset": 21,' -- lint --offline --json --record 'v=spf1 ip4:192.0.2.1 –all'
 expect check-en-dash 5 'at byte 21: non-ASCII character EN DASH \(U\+2013\)' -- check --offline --record 'x.example.org=v=spf1 ip4:192.0.2.1 –all' 192.0.2.1 a@x.example.org
+# a no-break space after v=spf1, a byte order mark before it (issue 17)
+same lint-nbsp-version -- lint "${r[@]}" nbsp-version.example.net <<'EOF'
+nbsp-version.example.net: v=spf1??ip4:192.0.2.1 -all
+                                ^~
+error[L-VERSION]: the version tag 'v=spf1' is followed by NO-BREAK SPACE (U+00A0), not by a space: receivers do not select this record and see no SPF record at all; type a space instead (RFC 7208 §4.5)
+
+error[L-NO-RECORD] nbsp-version.example.net: nbsp-version.example.net has no SPF record (a TXT record starting 'v=spf1'): receivers give none; publish one, e.g. "v=spf1 mx -all", or "v=spf1 -all" for a domain that sends no mail (RFC 7208 §4.5)
+
+nbsp-version.example.net: 2 errors, 0 warnings, 0 notes; 0 records, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
+[exit 2]
+EOF
+expect lint-bom-version 2 "^error\[L-VERSION\]: ZERO WIDTH NO-BREAK SPACE \(BYTE ORDER MARK\) \(U\+FEFF\) before 'v=spf1': receivers do not select this record" -- lint "${r[@]}" bom-version.example.net
+expect lint-nbsp-version-draft 2 "^error\[L-VERSION\]: the version tag 'v=spf1' is followed by NO-BREAK SPACE \(U\+00A0\)" -- lint --offline --record $'v=spf1\xc2\xa0ip4:192.0.2.1 -all'
 # a TAB or control byte: no term-relative offset in the message, the
 # finding's range is the position in the record, as check's byte (issue 17)
 expect lint-tab-json 2 '"message": "TAB: terms must be separated by spaces only' -- lint --offline --json --record $'v=spf1 ip4:192.0.2.1 ip4:192.0.2.2\t-all'

@@ -231,18 +231,67 @@ static void add_lperr(spf_lint_t *l, struct lperr **list, size_t off,
 	*pp = e;
 }
 
+/* "NAME (U+XXXX)" of the non-ASCII character at s[0] (n bytes from
+ * there), or "the byte 0xNN"; *seq its length, *ascii what to type. */
+static const char *char_words(spf_lint_t *l, const char *s, size_t n,
+	size_t *seq, const char **ascii)
+{
+	uint32_t cp;
+	const char *name;
+
+	*ascii = NULL;
+	name = spf_char_name(s, n, &cp, seq, ascii);
+	if (name != NULL)
+		return spf_arena_printf(l->arena, "%s (U+%04X)", name,
+		    (unsigned)cp);
+	if (cp != 0)
+		return spf_arena_printf(l->arena, "the character U+%04X",
+		    (unsigned)cp);
+	return spf_arena_printf(l->arena, "the byte 0x%02X",
+	    (unsigned)(unsigned char)s[0]);
+}
+
 /*
  * A TXT string that was meant to be an SPF record but will not be
- * selected (RFC 7208 §4.5): leading white space, "v=spf1" glued to more
- * text, quotes around it.  Returns the message and the span, or NULL.
+ * selected (RFC 7208 §4.5): leading white space, or a typographic
+ * character (a byte order mark, a no-break space) before "v=spf1";
+ * "v=spf1" glued to more text, or followed by such a character instead
+ * of a space (named, as the record parser names one in a term); quotes
+ * around it.  Returns the message and the span, or NULL (and NULL when
+ * out of memory, with l->oom set).
  */
-static const char *version_problem(const char *s, size_t n, size_t *off,
-	size_t *len)
+static const char *version_problem(spf_lint_t *l, const char *s, size_t n,
+	size_t *off, size_t *len)
 {
-	size_t k = 0, e;
+	size_t k = 0, e, seq, first = SIZE_MAX;
+	const char *what, *ascii, *msg;
+	uint32_t cp;
 
-	while (k < n && (s[k] == ' ' || s[k] == '\t'))
-		k++;
+	for (;;) {
+		if (k < n && (s[k] == ' ' || s[k] == '\t')) {
+			k++;
+		} else if (k < n && (unsigned char)s[k] >= 0x80) {
+			(void)spf_char_name(s + k, n - k, &cp,
+			    &seq, &ascii);
+			if (first == SIZE_MAX)
+				first = k;
+			k += seq;
+		} else {
+			break;
+		}
+	}
+	if (first != SIZE_MAX && n - k >= 6 && spf_strncaseeq(s + k, "v=spf1", 6)) {
+		what = char_words(l, s + first, n - first, &seq, &ascii);
+		msg = what == NULL ? NULL : spf_arena_printf(l->arena,
+		    "%s before 'v=spf1': receivers do not select this record "
+		    "and see no SPF record at all; remove %s", what,
+		    k - first > seq ? "everything before 'v=spf1'" : "it");
+		if (msg == NULL)
+			l->oom = true;
+		*off = first;
+		*len = seq;
+		return msg;
+	}
 	if (k > 0 && n - k >= 6 && spf_strncaseeq(s + k, "v=spf1", 6)) {
 		*off = 0;
 		*len = k;
@@ -254,6 +303,20 @@ static const char *version_problem(const char *s, size_t n, size_t *off,
 		*len = 1;
 		return "the record starts with a quote character: the quotes "
 		    "were published as part of the text; remove them";
+	}
+	if (n > 6 && spf_strncaseeq(s, "v=spf1", 6) &&
+	    (unsigned char)s[6] >= 0x80) {
+		what = char_words(l, s + 6, n - 6, &seq, &ascii);
+		msg = what == NULL ? NULL : spf_arena_printf(l->arena,
+		    "the version tag 'v=spf1' is followed by %s, not by a "
+		    "space: receivers do not select this record and see no "
+		    "SPF record at all; %s", what,
+		    ascii != NULL ? ascii : "type a space instead");
+		if (msg == NULL)
+			l->oom = true;
+		*off = 6;
+		*len = seq;
+		return msg;
 	}
 	if (n > 6 && spf_strncaseeq(s, "v=spf1", 6) && s[6] != ' ') {
 		for (e = 6; e < n && s[e] != ' '; e++)
@@ -388,7 +451,7 @@ static void select_record(spf_lint_t *l, struct lnode *n)
 
 	if (n->role == LROLE_TOP && l->draft != NULL) {
 		size_t off, len;
-		const char *msg = version_problem(l->draft, l->draft_len, &off, &len);
+		const char *msg = version_problem(l, l->draft, l->draft_len, &off, &len);
 
 		if (msg != NULL)
 			add_lperr(l, &n->vers, off, len, msg, l->draft, l->draft_len);
@@ -420,7 +483,7 @@ static void select_record(spf_lint_t *l, struct lnode *n)
 		const spf_dns_rr_t *rr = spf_dns_answer_rr(n->txt, i);
 		const char *s = (const char *)rr->u.txt.data;
 		size_t off, len;
-		const char *msg = version_problem(s, rr->u.txt.len, &off, &len);
+		const char *msg = version_problem(l, s, rr->u.txt.len, &off, &len);
 
 		/* "v=spf1" "ip4:..." (RFC 7208 §3.3 joins without a space):
 		 * say so, at the boundary */
