@@ -106,6 +106,22 @@ expect lint-special-doc 1 "^warning\[L-SPECIAL-RANGE\]: 'ip4:192.0.2.0/24' is in
 # duplicates and what they cost (issue 17)
 expect lint-duplicate 0 "^warning\[L-DUPLICATE\]: 'include:_spf.example.net' repeats 'include:_spf.example.net' earlier in the record: it never matches anything the first did not, and spends 3 more of the 10 DNS lookups; remove it \(RFC 7208 §4.6.2\)$" -- lint "${r[@]}" dup.example.net
 expect lint-duplicate-tree 0 "^warning\\[L-DUPLICATE\\]: 'include:_spf.example.net' includes _spf.example.net, which the tree already includes from the record of dup-tree.example.net: its subtree is evaluated again and spends 3 more of the 10 DNS lookups; include it once where that gives the same results \\(RFC 7208 §4.6.4\\)$" -- lint "${r[@]}" dup-tree.example.net
+# a provider included twice: one L-DUPLICATE with the whole subtree's cost,
+# the second copy's ptr and includes not reported again (issue 17)
+same lint-duplicate-subtree -- lint "${r[@]}" dup-twice.example.net <<'EOF'
+dup-twice.example.net: v=spf1 include:prov.example.net include:prov.example.net -all
+                                                       ^~~~~~~~~~~~~~~~~~~~~~~~
+warning[L-DUPLICATE]: 'include:prov.example.net' repeats 'include:prov.example.net' earlier in the record: it never matches anything the first did not, and spends 4 more of the 10 DNS lookups; remove it (RFC 7208 §4.6.2)
+
+prov.example.net: v=spf1 include:prov-a.example.net include:prov-b.example.net ptr -all
+                                                                               ^~~
+warning[L-PTR]: the ptr mechanism SHOULD NOT be used: it is slow, unreliable and some receivers skip it; list the networks with ip4:/ip6: instead (RFC 7208 §5.5)
+
+dup-twice.example.net: 0 errors, 2 warnings, 0 notes; 7 records, 8 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
+[exit 0]
+EOF
+n=$("$bin" lint "${r[@]}" dup-tree.example.net | grep -c '^warning\[L-DUPLICATE\]')
+if [ "$n" = 1 ]; then ok lint-duplicate-tree-once; else bad lint-duplicate-tree-once "$n L-DUPLICATE, want 1"; fi
 # TXT strings joined without a space (issue 17)
 same lint-glued -- lint "${r[@]}" glued.example.net <<'EOF'
 glued.example.net: v=spf1 ip4:192.0.2.1-all

@@ -1792,17 +1792,44 @@ static const struct lterm *term_of(const struct lnode *n)
 }
 
 /*
+ * Is n a record the walk already reached earlier (depth-first), as the
+ * same kind of target (include, redirect) of the same name?  Its
+ * findings would repeat those of the first (the same answers), and so
+ * would those of its whole subtree.  The top is never one.
+ */
+static bool seen_before(const spf_lint_t *l, const struct lnode *n)
+{
+	if (n == l->top)
+		return false;
+	for (const struct lnode *m = l->top; m != NULL && m != n; m = m->next_dfs)
+		if (m->role == n->role && spf_streq_nocase(m->domain, n->domain))
+			return true;
+	return false;
+}
+
+/* Is n inside the subtree of a record reached a second time? */
+static bool under_repeat(const spf_lint_t *l, const struct lnode *n)
+{
+	for (const struct lnode *a = n->parent; a != NULL; a = a->parent)
+		if (seen_before(l, a))
+			return true;
+	return false;
+}
+
+/*
  * The same include target reached from two records of the tree (a
  * provider included directly and again through another provider): the
  * second evaluates the whole subtree again and spends its lookups twice.
- * Two includes in one record are check_duplicates()'s.
+ * Two includes in one record are check_duplicates()'s.  The includes
+ * inside a repeated subtree are not reported again: the repeat that
+ * brings them in already counts their lookups.
  */
 static void check_repeated_includes(spf_lint_t *l)
 {
 	for (const struct lnode *n = l->top; n != NULL; n = n->next_dfs) {
 		const struct lterm *lt;
 
-		if (n->role != LROLE_INCLUDE)
+		if (n->role != LROLE_INCLUDE || under_repeat(l, n))
 			continue;
 		for (const struct lnode *m = l->top; m != n; m = m->next_dfs) {
 			if (m->role != LROLE_INCLUDE || m->parent == n->parent ||
@@ -1848,6 +1875,9 @@ static void check_all(spf_lint_t *l)
 	for (struct lnode *n = l->top; n != NULL; n = n->next_dfs) {
 		size_t first = l->nfindings;
 
+		/* a record reached again: its findings are the first's */
+		if (seen_before(l, n))
+			continue;
 		check_node(l, n);
 		if (l->nfindings > first)
 			sort_block(l->findings + first, l->nfindings - first);
