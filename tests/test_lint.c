@@ -252,6 +252,11 @@ static const struct lcase cases[] = {
 	  "a.example.org", NULL, "L-GLUED", true, SPF_LINT_ERROR, 0, NULL },
 	{ "glued-no-false-no-all", Z "a.example.org. TXT \"v=spf1 ip4:192.0.2.1\" \"-all\"\n",
 	  "a.example.org", NULL, "L-NO-ALL", false, -1, 0, NULL },
+	/* the join's L-GLUED takes the place of the joined term's L-SYNTAX */
+	{ "glued-no-syntax", Z "a.example.org. TXT \"v=spf1 ip4:192.0.2.1\" \"-all\"\n",
+	  "a.example.org", NULL, "L-SYNTAX", false, -1, 0, NULL },
+	{ "glued-other-syntax", Z "a.example.org. TXT \"v=spf1 ip4:192.0.2.1\" \"-all moo\"\n",
+	  "a.example.org", NULL, "L-SYNTAX", true, SPF_LINT_ERROR, 0, NULL },
 	{ "glued-still-parses", Z "a.example.org. TXT \"v=spf1 a:b.example.org\" \"mx -all\"\n",
 	  "a.example.org", NULL, "L-GLUED", true, SPF_LINT_WARNING, 0, NULL },
 	{ "glued-split-term", Z "a.example.org. TXT \"v=spf1 ip4:192.0.2.1 inc\" \"lude:b.example.org -all\"\n"

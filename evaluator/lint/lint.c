@@ -1305,6 +1305,26 @@ static bool one_term(spf_lint_t *l, const char *s, size_t n, bool *all)
 	return true;
 }
 
+/* Remove the L-SYNTAX findings of n's record that start in [s, e): the
+ * L-GLUED of that term says why it does not parse, and what happened. */
+static void drop_syntax(spf_lint_t *l, const struct lnode *n, size_t s,
+	size_t e)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < l->nfindings; i++) {
+		const spf_lint_finding_t *f = &l->findings[i];
+
+		if (strcmp(f->rule, "L-SYNTAX") == 0 && f->record == n->text &&
+		    f->has_range && f->offset >= s && f->offset < e)
+			continue;
+		if (k != i)
+			l->findings[k] = *f;
+		k++;
+	}
+	l->nfindings = k;
+}
+
 /*
  * RFC 7208 §3.3: the character-strings of a TXT record are joined with
  * nothing between them.  A record published as "v=spf1 ip4:192.0.2.1"
@@ -1312,7 +1332,8 @@ static bool one_term(spf_lint_t *l, const char *s, size_t n, bool *all)
  * is a space and the text on each side is a complete term of its own,
  * the publisher meant a space.  (A long term split in the middle, as
  * "inc" "lude:...", is fine: "lude:..." is no term.)  Error when the
- * joined text is a syntax error, else a warning.  Returns true when the
+ * joined text is a syntax error (which then replaces the term's L-SYNTAX,
+ * its reason quoted), else a warning.  Returns true when the
  * term after a boundary is an "all", which the join swallowed (L-NO-ALL
  * would then blame the wrong thing).
  */
@@ -1344,15 +1365,24 @@ static bool check_glued(spf_lint_t *l, const struct lnode *n)
 			    "with a space or start string %zu with one", k + 1,
 			    k + 2, (int)(b - s), n->text + s, (int)(e - b),
 			    n->text + b, (int)(e - s), n->text + s, k + 1, k + 2);
-		else
+		else {
+			const struct lperr *pe = n->perrs;
+
+			/* the parse error of the joined term is this one */
+			while (pe != NULL && (pe->offset < s || pe->offset >= e))
+				pe = pe->next;
+			drop_syntax(l, n, s, e);
 			finding(l, "L-GLUED", SPF_LINT_ERROR, n, "3.3", NULL,
 			    "character-strings %zu and %zu of the TXT record are "
 			    "joined without a space: '%.*s' and "
-			    "'%.*s' become '%.*s', which is not a term, and the "
-			    "record is a permerror; end string %zu with a space "
-			    "or start string %zu with one", k + 1, k + 2,
+			    "'%.*s' become '%.*s', which is not a term%s%s%s, "
+			    "and the record is a permerror; end string %zu with "
+			    "a space or start string %zu with one", k + 1, k + 2,
 			    (int)(b - s), n->text + s, (int)(e - b), n->text + b,
-			    (int)(e - s), n->text + s, k + 1, k + 2);
+			    (int)(e - s), n->text + s, pe != NULL ? " (" : "",
+			    pe != NULL ? pe->message : "", pe != NULL ? ")" : "",
+			    k + 1, k + 2);
+		}
 		last_range(l, n->text, n->len, b, 0);
 		swallowed = swallowed || all_right;
 	}
