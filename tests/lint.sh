@@ -58,11 +58,7 @@ draft.invalid: v=spf1 inlude:_spf.example.com ip:192.0.2.1 ~al
                                                             ^~
 error[L-SYNTAX]: unknown mechanism 'al' (did you mean all?); a syntax error anywhere makes the whole record a permerror (RFC 7208 §4.6)
 
-draft.invalid: v=spf1 inlude:_spf.example.com ip:192.0.2.1 ~al
-                                                              ^
-warning[L-NO-ALL]: the record has neither 'all' nor 'redirect=': hosts it does not list get neutral, like having no SPF at all; end it with -all or ~all (RFC 7208 §4.7)
-
-draft.invalid: 3 errors, 1 warning, 0 notes; 1 record, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
+draft.invalid: 3 errors, 0 warnings, 0 notes; 1 record, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
 [exit 2]
 EOF
 # pass for the whole Internet without +all (issue 17)
@@ -140,15 +136,14 @@ draft.invalid: v=spf1 ip4:192.0.2.1 ???all
                                     ^~~
 error[L-SYNTAX]: non-ASCII character EN DASH (U+2013): SPF records must be US-ASCII (RFC 7208 §3.1); type '-' instead; a syntax error anywhere makes the whole record a permerror (RFC 7208 §4.6)
 
-draft.invalid: v=spf1 ip4:192.0.2.1 ???all
-                                          ^
-warning[L-NO-ALL]: the record has neither 'all' nor 'redirect=': hosts it does not list get neutral, like having no SPF at all; end it with -all or ~all (RFC 7208 §4.7)
-
-draft.invalid: 1 error, 1 warning, 0 notes; 1 record, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
+draft.invalid: 1 error, 0 warnings, 0 notes; 1 record, 0 DNS lookups (limit 10), 0 void (limit 2; 0 per query, IPv6 client 0/0)
 [exit 2]
 EOF
 expect lint-en-dash-json 2 '"offset": 21,' -- lint --offline --json --record 'v=spf1 ip4:192.0.2.1 –all'
 expect check-en-dash 5 'at byte 21: non-ASCII character EN DASH \(U\+2013\)' -- check --offline --record 'x.example.org=v=spf1 ip4:192.0.2.1 –all' 192.0.2.1 a@x.example.org
+# an all that does not parse is no missing all: no L-NO-ALL (issue 17)
+expect lint-nbsp-all-no-no-all 2 '^draft.invalid: 1 error, 0 warnings' -- lint --offline --record $'v=spf1 ip4:192.0.2.1\xc2\xa0-all'
+expect lint-syntax-still-no-all 2 '^warning\[L-NO-ALL\]' -- lint --offline --record 'v=spf1 ip4:192.0.2.300'
 # a no-break space after v=spf1, a byte order mark before it (issue 17)
 same lint-nbsp-version -- lint "${r[@]}" nbsp-version.example.net <<'EOF'
 nbsp-version.example.net: v=spf1??ip4:192.0.2.1 -all

@@ -252,6 +252,16 @@ static const struct lcase cases[] = {
 	  "a.example.org", NULL, "L-GLUED", true, SPF_LINT_ERROR, 0, NULL },
 	{ "glued-no-false-no-all", Z "a.example.org. TXT \"v=spf1 ip4:192.0.2.1\" \"-all\"\n",
 	  "a.example.org", NULL, "L-NO-ALL", false, -1, 0, NULL },
+	/* an all that does not parse is no missing all (issue 17) */
+	{ "no-all-en-dash", NULL, NULL, "v=spf1 ip4:192.0.2.1 \xe2\x80\x93" "all",
+	  "L-NO-ALL", false, -1, 0, NULL },
+	{ "no-all-nbsp", NULL, NULL, "v=spf1 ip4:192.0.2.1\xc2\xa0-all",
+	  "L-NO-ALL", false, -1, 0, NULL },
+	{ "no-all-typo", NULL, NULL, "v=spf1 ip4:192.0.2.1 ~al", "L-NO-ALL", false, -1, 0, NULL },
+	{ "no-all-other-syntax", NULL, NULL, "v=spf1 ip4:192.0.2.300", "L-NO-ALL", true,
+	  SPF_LINT_WARNING, 0, NULL },
+	{ "no-all-bad-a", NULL, NULL, "v=spf1 a:x..example.org", "L-NO-ALL", true,
+	  SPF_LINT_WARNING, 0, NULL },
 	/* the join's L-GLUED takes the place of the joined term's L-SYNTAX */
 	{ "glued-no-syntax", Z "a.example.org. TXT \"v=spf1 ip4:192.0.2.1\" \"-all\"\n",
 	  "a.example.org", NULL, "L-SYNTAX", false, -1, 0, NULL },

@@ -1305,6 +1305,50 @@ static bool one_term(spf_lint_t *l, const char *s, size_t n, bool *all)
 	return true;
 }
 
+/*
+ * Is one of n's terms that do not parse an "all" gone wrong: "-all" typed
+ * with a dash a word processor made ("\u2013all"), after a no-break space
+ * instead of a space, or a misspelt "all" ("~al", with its "did you
+ * mean")?  The record has an all, then, only not one that parses:
+ * L-NO-ALL ("hosts it does not list get neutral") would blame the wrong
+ * thing, and the record is a permerror anyway.
+ */
+static bool broken_all(const struct lnode *n)
+{
+	for (const struct lperr *pe = n->perrs; pe != NULL; pe = pe->next) {
+		size_t s = pe->offset, e = pe->offset;
+
+		while (s > 0 && n->text[s - 1] != ' ')
+			s--;
+		while (e < n->len && n->text[e] != ' ')
+			e++;
+		/* each piece between non-ASCII characters ("ip4:192.0.2.1",
+		 * NO-BREAK SPACE, "-all"): its name after any qualifier, up
+		 * to ':', '/' or '=' */
+		for (size_t p = s, q; p < e; p = q + 1) {
+			const char *hint;
+			size_t ne;
+
+			for (q = p; q < e && (unsigned char)n->text[q] < 0x80; q++)
+				;
+			while (p < q && n->text[p] != '\0' &&
+			    strchr("+-~?", n->text[p]) != NULL)
+				p++;
+			for (ne = p; ne < q && n->text[ne] != ':' &&
+			    n->text[ne] != '/' && n->text[ne] != '='; ne++)
+				;
+			if (ne == p)
+				continue;
+			if (ne - p == 3 && spf_strncaseeq(n->text + p, "all", 3))
+				return true;
+			hint = spf_term_suggest(n->text + p, ne - p, false);
+			if (hint != NULL && strcmp(hint, "all") == 0 && ne == q)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Remove the L-SYNTAX findings of n's record that start in [s, e): the
  * L-GLUED of that term says why it does not parse, and what happened. */
 static void drop_syntax(spf_lint_t *l, const struct lnode *n, size_t s,
@@ -1626,7 +1670,8 @@ static void check_node(spf_lint_t *l, const struct lnode *n)
 	check_ip_terms(l, n);
 	check_duplicates(l, n);
 	glued_all = check_glued(l, n);
-	if (decisive && rec->all < 0 && rec->redirect < 0 && !glued_all) {
+	if (decisive && rec->all < 0 && rec->redirect < 0 && !glued_all &&
+	    !broken_all(n)) {
 		finding(l, "L-NO-ALL", SPF_LINT_WARNING, n, "4.7", NULL,
 		    "the record has neither 'all' nor 'redirect=': hosts it "
 		    "does not list get neutral, like having no SPF at all; "
