@@ -4,10 +4,12 @@
 #
 # A private Postfix instance (its own config directory, queue and data
 # directories under a temporary directory; `postfix -c DIR`) listens on
-# 127.0.0.1 on a free port; smtpd_recipient_restrictions ends with
-# check_policy_service pointing at spfcheck policyd, first spawned by
-# master.cf (spawn(8), user=nobody), then as a socket service (--listen
-# unix:..., --user nobody).  The fixture DNS server serves
+# 127.0.0.1 on a free port; its master.cf and main.cf get the lines
+# README.Debian gives to paste (debian/spfcheck.README.Debian, or
+# E2E_README=FILE): first spawn mode (spawn(8), user=nobody), then socket
+# mode (--listen unix:..., --user nobody; or the unit, below); only the
+# binary, the configuration file, the DNS server and the log are the
+# test's.  The fixture DNS server serves
 # testdata/policyd.zone.  swaks sends from 127.0.0.x source addresses:
 #   pass      -> accepted, delivered (virtual(8) maildir) with one
 #                Received-SPF: pass header, also with two recipients
@@ -26,7 +28,9 @@
 #                    spfcheck-policyd.service) with its socket passed as
 #                    systemd passes it, at queue_directory/private/spfcheck,
 #                    as README.Debian says: check_policy_service
-#                    unix:private/spfcheck.
+#                    unix:private/spfcheck;
+#   E2E_README=FILE  the README.Debian to take the Postfix lines from
+#                    (the installed /usr/share/doc/spfcheck/README.Debian).
 # usage: postfix-e2e.sh SPFCHECK DNSFIXTURE ZONE
 # Prints "postfix-e2e: N passed, N failed".
 set -u
@@ -59,7 +63,37 @@ if [ "$(id -u)" -ne 0 ]; then bad "prerequisites" "must run as root to start Pos
 if ! id postfix >/dev/null 2>&1 || ! getent group postdrop >/dev/null; then
   bad "prerequisites" "the postfix user or the postdrop group is missing"; finish
 fi
-runner=nobody
+
+# ---- README.Debian's Postfix lines: the test pastes those ----
+# readme_lines SECTION FILE: the lines README.Debian gives to paste into
+# /etc/postfix/FILE in its section whose title starts with SECTION, one
+# a line, an indented continuation joined to its line
+readme=${E2E_README:-$here/../debian/spfcheck.README.Debian}
+readme_lines() {
+  zcat -f -- "$readme" | awk -v sec="$1" -v hdr="/etc/postfix/$2:" '
+    function out() { if (e != "") print e; e = "" }
+    /^(Spawn|Socket) mode/ { out(); state = 0; insec = (index($0, sec) == 1); next }
+    insec && $0 == hdr { state = 1; next }
+    state == 1 && /^$/ { next }
+    state == 1 && /^  / { state = 2 }
+    state == 2 && /^  [^ ]/ { out(); e = substr($0, 3); next }
+    state == 2 && /^   / { s = $0; sub(/^ +/, "", s); e = e " " s; next }
+    state == 2 { out(); state = 0 }
+    END { out() }'
+}
+spawn_master=$(readme_lines "Spawn mode" master.cf)
+spawn_main=$(readme_lines "Spawn mode" main.cf)
+socket_main=$(readme_lines "Socket mode" main.cf)
+read -ra mf <<<"$spawn_master"
+if [ "${mf[0]:-}:${mf[1]:-}:${mf[7]:-}:${mf[9]:-}" != "policyd-spf:unix:spawn:argv=/usr/bin/spfcheck" ] ||
+   [[ ${mf[8]:-} != user=?* ]] || [[ " ${mf[*]} " != *" --config "* ]] ||
+   ! grep -Eq '^smtpd_recipient_restrictions = .*check_policy_service unix:private/policyd-spf$' <<<"$spawn_main" ||
+   ! grep -Eq '^smtpd_recipient_restrictions = .*check_policy_service unix:private/spfcheck$' <<<"$socket_main"; then
+  bad "README.Debian's Postfix lines" "not found in $readme: master.cf '$spawn_master', main.cf '$spawn_main' and '$socket_main'"
+  finish
+fi
+ok "README.Debian's master.cf and main.cf lines of both modes read from $readme"
+runner=${mf[8]#user=}
 id "$runner" >/dev/null 2>&1 || { bad "prerequisites" "no user $runner"; finish; }
 if ! su -s /bin/sh "$runner" -c "test -x '$bin'"; then
   bad "prerequisites" "$bin is not executable by $runner"; finish
@@ -160,8 +194,6 @@ virtual_mailbox_maps = texthash:$C/vmailbox
 virtual_uid_maps = static:$runner_uid
 virtual_gid_maps = static:$runner_gid
 virtual_minimum_uid = 1
-smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service unix:private/policyd-spf
-policyd-spf_time_limit = 3600
 smtpd_policy_service_timeout = 30s
 smtpd_policy_service_try_limit = 1
 EOF
@@ -169,7 +201,18 @@ printf 'bob@dest.test bob/\ncarol@dest.test carol/\n' >"$C/vmailbox"
 # every service unchrooted; smtpd on our port instead of 25
 postconf -c "$C" -F '*/*/chroot = n' >/dev/null
 postconf -c "$C" -MX smtp/inet
-postconf -c "$C" -M "policyd-spf/unix = policyd-spf unix - n n - 0 spawn user=$runner argv=$bin policyd --config $T/policyd.conf --nameserver 127.0.0.1:$dnsport --log $T/policyd.log"
+# spawn mode: README.Debian's lines as they are, but for the spfcheck
+# under test, its configuration (the test's copy), DNS server and log
+entry=()
+for ((i = 0; i < ${#mf[@]}; i++)); do
+  case ${mf[i]} in
+    argv=/usr/bin/spfcheck) entry+=("argv=$bin") ;;
+    --config) entry+=(--config "$T/policyd.conf"); i=$((i + 1)) ;;
+    *) entry+=("${mf[i]}") ;;
+  esac
+done
+postconf -c "$C" -M "policyd-spf/unix = ${entry[*]} --nameserver 127.0.0.1:$dnsport --log $T/policyd.log"
+while read -r line; do postconf -c "$C" -e "$line"; done <<<"$spawn_main"
 # Postfix commands log to syslog, or to stderr only when it is a terminal
 why() { script -qc "$*" /dev/null 2>&1 | tail -3; }
 if ! postfix -c "$C" check >"$T/check.log" 2>&1; then
@@ -286,6 +329,16 @@ if [ -n "${E2E_UNIT:-}" ]; then
   else
     bad "socket mode: $E2E_UNIT" "ExecStart= is '${unitcmd[*]:-}', not $bin policyd ..."
   fi
+  # the .socket beside it listens where README.Debian's line points
+  # smtpd (private/ of Debian's queue directory), with the name the
+  # service looks for
+  unitsock=${E2E_UNIT%.service}.socket
+  if [ "$(sed -n 's/^ListenStream=//p' "$unitsock" 2>/dev/null)" = /var/spool/postfix/private/spfcheck ] &&
+     [ "$(sed -n 's/^FileDescriptorName=//p' "$unitsock")" = policy ]; then
+    ok "socket mode: $unitsock listens on /var/spool/postfix/private/spfcheck (unix:private/spfcheck)"
+  else
+    bad "socket mode: $unitsock" "ListenStream= or FileDescriptorName= is not /var/spool/postfix/private/spfcheck, policy"
+  fi
   sock=$T/queue/private/spfcheck
   python3 "$here/socket_activate.py" --unix "$sock" --names policy -- \
     setpriv --reuid="$runner_uid" --regid="$runner_gid" --clear-groups -- \
@@ -315,7 +368,11 @@ else
   fi
   policy_socket=unix:$T/run/policyd.sock
 fi
-postconf -c "$C" -e "smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service $policy_socket"
+# README.Debian's socket-mode main.cf lines (the socket where the test
+# has it when it runs no unit)
+while read -r line; do
+  postconf -c "$C" -e "${line//unix:private\/spfcheck/$policy_socket}"
+done <<<"$socket_main"
 # the reload is done when the master says so and the smtpd processes
 # of the old configuration are gone
 olds=$(pgrep -P "$(master_pid)" -x smtpd | tr '\n' ' ')
