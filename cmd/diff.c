@@ -45,7 +45,7 @@ static const char diff_usage[] =
 	"  --current FILE          a zone file standing in for the published DNS\n"
 	"                          (repeatable; with --offline nothing else is asked)\n"
 	"  --ips FILE              sending addresses, one per line ('#' comments)\n"
-	"  --offline, --json, --nameserver, --timeout as for check\n"
+	COMMON_HELP_DNS COMMON_HELP_JSON
 	"  -h, --help              this text\n"
 	"\n"
 	"exit status: 0 compared, 2 a tree cannot be compared, 64 bad usage or\n"
