@@ -14,9 +14,12 @@
  *	envelope domain is the record's envelope_from, else the domain of
  *	its SPF auth_result, else its header_from.
  *
- *	Then every source is evaluated now, 64 at a time on one resolver
- *	and cache (spf_check_start() with want_ptr_name: the client's
- *	validated name as ptr finds it, RFC 7208 §5.5).  Sources are
+ *	The source IP is kept in its canonical text (spf_addr_str()).
+ *	Then every distinct (source IP, envelope domain) is evaluated now,
+ *	once (pair_up(); sources that differ by header_from only share the
+ *	result), 64 at a time on one resolver and cache (spf_check_start()
+ *	with want_ptr_name: the client's validated name as ptr finds it,
+ *	RFC 7208 §5.5).  Sources are
  *	grouped by the Organizational Domain of that name, found with the
  *	Public Suffix List (libpsl): the DNS Tree Walk of RFC 9989 needs a
  *	DMARC record at the sender's organisation and up to 8 queries per
@@ -146,6 +149,9 @@ struct source {
 	bool aligned;              /* SPF identifier alignment */
 	bool align_known;          /* the From domain could be walked */
 	size_t group;
+	size_t same;               /* the source with the same (IP, envelope
+	                            * domain) that is evaluated for this one
+	                            * (its own index when it is that one) */
 };
 
 struct group {
@@ -304,23 +310,30 @@ static bool add_record(struct run *rn, const spf_report_record_t *r)
 {
 	const char *res = NULL, *env = envelope(r, &res);
 	const char *hf = r->header_from ? r->header_from : "";
-	char *e = NULL, *h = NULL, *key = NULL;
+	const char *ip = r->source_ip;
+	char *e = NULL, *h = NULL, *key = NULL, ipbuf[64];
 	size_t lip, le, lh, len, j;
 	bool found;
 	struct source *s;
+	spf_addr_t addr;
 
 	if (env == NULL)
 		env = "";
+	/* one spelling per address: 2A01:DB8:0:0::1 and 2a01:db8::1, or
+	 * ::ffff:192.0.2.1 and 192.0.2.1, are one source */
+	if (spf_addr_parse(ip, &addr) && spf_addr_str(&addr, ipbuf,
+	    sizeof(ipbuf))[0] != '\0')
+		ip = ipbuf;
 	e = dup_lower(env);
 	h = dup_lower(hf);
 	if (e == NULL || h == NULL)
 		goto oom;
-	lip = strlen(r->source_ip), le = strlen(e), lh = strlen(h);
+	lip = strlen(ip), le = strlen(e), lh = strlen(h);
 	len = lip + le + lh + 2;
 	key = spf_malloc(len + 1);
 	if (key == NULL)
 		goto oom;
-	memcpy(key, r->source_ip, lip + 1);
+	memcpy(key, ip, lip + 1);
 	memcpy(key + lip + 1, e, le + 1);
 	memcpy(key + lip + le + 2, h, lh + 1);
 	if (rn->stab.n * 2 >= rn->stab.cap && !table_grow(&rn->stab))
@@ -753,11 +766,19 @@ static void start_next(struct run *rn)
 {
 	while (rn->next < rn->nsrc && rn->running < IN_FLIGHT) {
 		struct source *s = &rn->src[rn->next];
-		struct pending *p = spf_calloc(1, sizeof(*p));
+		struct pending *p;
 		struct eval *e = rn->use_draft ? &s->draft : &s->now;
 		spf_request_t req = { 0 };
 		spf_status_t st = SPF_OK;
 
+		if (s->same != rn->next) {
+			/* another From domain of an (IP, envelope domain)
+			 * already started: share_results() copies its result */
+			rn->next++;
+			rn->done++;
+			continue;
+		}
+		p = spf_calloc(1, sizeof(*p));
 		if (p == NULL || (p->sender = spf_malloc(strlen(s->env) + 12)) == NULL) {
 			spf_free(p);
 			rn->oom = true;
@@ -792,6 +813,75 @@ static void start_next(struct run *rn)
 	}
 }
 
+/* Which source is evaluated for which: one per distinct (IP, envelope
+ * domain), whatever the From domains (the key of a source starts with
+ * "ip NUL env NUL"). */
+static bool pair_up(struct run *rn)
+{
+	struct table t = { 0 };
+
+	for (size_t i = 0; i < rn->nsrc; i++) {
+		struct source *s = &rn->src[i];
+		size_t len = strlen(s->ip) + 1 + strlen(s->env), j;
+		bool found;
+
+		if (t.n * 2 >= t.cap && !table_grow(&t)) {
+			table_free(&t);
+			return false;
+		}
+		j = table_find(&t, s->key, len, &found);
+		if (!found) {
+			t.keys[j] = s->key, t.keylen[j] = len, t.val[j] = i;
+			t.n++;
+		}
+		s->same = t.val[j];
+	}
+	table_free(&t);
+	return true;
+}
+
+static bool copy_eval(struct eval *to, const struct eval *from)
+{
+	to->result = from->result;
+	to->domain = from->domain ? spf_strdup(from->domain) : NULL;
+	to->mechanism = from->mechanism ? spf_strdup(from->mechanism) : NULL;
+	to->problem = from->problem ? spf_strdup(from->problem) : NULL;
+	return (to->domain != NULL || from->domain == NULL) &&
+		(to->mechanism != NULL || from->mechanism == NULL) &&
+		(to->problem != NULL || from->problem == NULL);
+}
+
+/* The sources that were not evaluated get the result of the one that
+ * was for them. */
+static bool share_results(struct run *rn, bool draft)
+{
+	for (size_t i = 0; i < rn->nsrc; i++) {
+		struct source *s = &rn->src[i];
+		const struct source *o = &rn->src[s->same];
+
+		if (s->same == i)
+			continue;
+		if (draft) {
+			if (!copy_eval(&s->draft, &o->draft))
+				return false;
+			continue;
+		}
+		if (!copy_eval(&s->now, &o->now))
+			return false;
+		if (o->ptr != NULL && (s->ptr = spf_strdup(o->ptr)) == NULL)
+			return false;
+		if (o->trace != NULL) {
+			size_t len = strlen(o->trace);
+
+			if (len > TRACE_BUDGET - rn->trace_bytes)
+				rn->traces_cut = true;
+			else if ((s->trace = strdup(o->trace)) != NULL)
+				rn->trace_bytes += len;
+		}
+	}
+	return true;
+}
+
 static bool evaluate(struct run *rn, spf_resolver_t *res, bool draft)
 {
 	rn->res = res;
@@ -815,7 +905,7 @@ static bool evaluate(struct run *rn, spf_resolver_t *res, bool draft)
 	if (rn->progress)
 		fprintf(stderr, "\rreport: %s %zu of %zu sources\n", draft ?
 			"what-if" : "evaluated", rn->done, rn->nsrc);
-	return !rn->oom;
+	return !rn->oom && share_results(rn, draft);
 }
 
 /* SPF identifier alignment of each source (RFC 9989 §4.4), one DMARC
@@ -1602,6 +1692,10 @@ int cmd_report(int argc, char **argv)
 			goto done;
 		}
 	show_progress(&rn, true);
+	if (!pair_up(&rn)) {
+		cmd_error("out of memory pairing the sources");
+		goto done;
+	}
 	if (!evaluate(&rn, res, false) || !align(&rn))
 		goto done;
 	if (rn.what_if && draft != NULL) {
