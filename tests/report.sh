@@ -2,10 +2,12 @@
 # report.sh - command-line tests of spfcheck report (issue 19): golden
 # output for each shape of report in testdata/reports/ (plain XML with a
 # namespace and IPv6, the RFC 7489 schema in a zip, gzip, a mail
-# message, stdin, a directory, --json --sources, --csv, --what-if), then
-# hostile input from testdata/reports-bad/ (each one line on stderr and
-# exit 65, the next file still read), a gzip bomb made here, and usage
-# errors.  Runs in testdata/ so that file names in the output are
+# message, stdin, a directory, a nested directory with a report of only
+# the required fields (testdata/reports-more/), --json --sources, --csv,
+# --what-if), then hostile input from testdata/reports-bad/ (each one
+# line on stderr and exit 65, the next file still read), a zip bomb and a
+# gzip bomb made here, directory recursion (links, dot files), the man
+# page's example against a real run, and usage errors.  Runs in testdata/ so that file names in the output are
 # relative.  No network: --offline with testdata/report.zone.
 # usage: report.sh SPFCHECK TESTDATA_DIR [--update]
 set -u
@@ -42,6 +44,12 @@ golden json-sources report "${z[@]}" --json --sources reports
 golden csv report "${z[@]}" --csv reports
 golden records report "${z[@]}" --records reports/microsoft-ns.xml reports/yahoo.zip
 golden json-records report "${z[@]}" --json --records reports/yahoo.zip
+# a nested directory (read recursively, the dot file skipped) with a
+# report that has only the required fields, one IPv6 address written
+# three ways and an IPv4-mapped one (one source each), and one (IP,
+# envelope domain) under two From domains
+golden bare-recursive report "${z[@]}" reports-more
+golden bare-json report "${z[@]}" --json --sources reports-more
 golden what-if report "${z[@]}" --what-if \
   --record 'v=spf1 ip4:192.0.2.0/25 ip4:203.0.113.9 include:spf.protection.outlook.com -all' reports
 "$bin" report "${z[@]}" - <reports/google.xml.gz >"$tmp/stdin" 2>&1
@@ -98,6 +106,30 @@ if grep -q 'root:' "$tmp/o"; then bad xxe-no-leak "$(cat "$tmp/o")"; else ok xxe
 rc=$?
 if [ $rc -eq 65 ] && grep -q 'from google.com' "$tmp/o" && [ "$(wc -l <"$tmp/e")" -eq 1 ]; then
   ok bad-then-good; else bad bad-then-good "exit $rc: $(cat "$tmp/o" "$tmp/e")"; fi
+# directories: links to directories are not followed (a loop), dot
+# files are skipped, files in nested directories are read
+mkdir -p "$tmp/tree/a/b/c" "$tmp/tree/.hidden"
+cp reports/google.xml.gz "$tmp/tree/a/b/c/"
+cp reports/yahoo.zip "$tmp/tree/a/"
+cp reports-bad/laughs.xml "$tmp/tree/.hidden/"
+cp reports-bad/xxe.xml "$tmp/tree/a/.xxe.xml"
+ln -s .. "$tmp/tree/a/b/loop"
+ln -sf "$PWD/reports/microsoft-ns.xml" "$tmp/tree/ms.xml"
+"$bin" report "${z[@]}" "$tmp/tree" >"$tmp/o" 2>"$tmp/e"
+rc=$?
+if [ $rc -eq 0 ] && [ ! -s "$tmp/e" ] && [ "$(grep -c '^report ' "$tmp/o")" -eq 3 ] &&
+   grep -q "^report $tmp/tree/a/b/c/google.xml.gz " "$tmp/o" &&
+   grep -q "^report $tmp/tree/ms.xml " "$tmp/o" &&
+   grep -q '^3 reports, 9 records' "$tmp/o"; then
+  ok directory-recursive; else bad directory-recursive "exit $rc: $(cat "$tmp/o" "$tmp/e")"; fi
+# a zip bomb: 70 MiB of zeros in one member (about 70 KB of deflate), over
+# the default 64 MiB
+python3 -c 'import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    with z.open("report.xml", "w") as f:
+        for _ in range(70):
+            f.write(bytes(1 << 20))' "$tmp/bomb.zip"
+expect zip-bomb 65 'zip: more than 67108864 bytes once decompressed' --stderr -- report "${z[@]}" "$tmp/bomb.zip"
 # a gzip bomb: 70 MiB of zeros in 70 KB, over the default 64 MiB
 head -c 73400320 /dev/zero | gzip -1 >"$tmp/bomb.xml.gz"
 expect gzip-bomb 65 'gzip: more than 67108864 bytes once decompressed' --stderr -- report "${z[@]}" "$tmp/bomb.xml.gz"
@@ -112,6 +144,13 @@ printf '<feedback><report_metadata><org_name>%s</org_name></report_metadata></fe
   "$(head -c 5000 /dev/zero | tr '\0' x)" >"$tmp/long.xml"
 expect long-field 65 '<org_name> is longer than 4096 bytes' --stderr -- report "${z[@]}" "$tmp/long.xml"
 expect unreadable 66 'nosuch.xml: cannot open' --stderr -- report "${z[@]}" nosuch.xml
+
+# the man page's example is a real run on the bundled report
+sed -n '/^spfcheck report \\-\\-offline/,/^\.EE/p' "$(dirname "$golden")/../../doc/spfcheck.1" |
+  sed -e '1d' -e '$d' -e 's/\\-/-/g' >"$tmp/man"
+"$bin" report "${z[@]}" reports/google.xml.gz >"$tmp/o" 2>&1
+if [ -s "$tmp/man" ] && diff -u "$tmp/man" "$tmp/o" >"$tmp/d"; then
+  ok man-page-example; else bad man-page-example "$(cat "$tmp/d")"; fi
 
 # usage
 expect usage-no-file 64 'report needs FILE' --stderr -- report "${z[@]}"
