@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 packages=(gcc pkg-config meson ninja-build
           libldns-dev libidn2-dev libc-ares-dev libevent-dev libjansson-dev
-          libxml2-dev libarchive-dev libgmime-3.0-dev libpsl-dev
+          libxml2-dev libarchive-dev libpsl-dev
           libyaml-dev libcmocka-dev
           graphviz libxml2-utils    # tests/dot.sh renders the dot output to SVG
           chromium)                 # tests/html.sh loads the HTML pages

@@ -2,12 +2,12 @@
  * module.c - run a subcommand that lives in a module of its own.
  *
  * DESCRIPTION
- *	`spfcheck report` needs libxml2 (with ICU), libarchive and GMime
- *	(with GLib): 28 shared libraries that every other command would
- *	load, relocate and map at each start for nothing.  So report is
- *	built as a module (spfcheck-report.so) that only it loads, with
- *	dlopen(); it finds the rest of spfcheck (the evaluator, the DNS
- *	layer, the output helpers) in the executable, which exports them.
+ *	`spfcheck report` needs libxml2 (with ICU) and libarchive: shared
+ *	libraries that every other command would load, relocate and map
+ *	at each start for nothing.  So report is built as a module
+ *	(spfcheck-report.so) that only it loads, with dlopen(); it finds
+ *	the rest of spfcheck (the evaluator, the DNS layer, the output
+ *	helpers) in the executable, which exports them.
  *
  *	The module is looked for next to the executable first (the build
  *	tree: build/cmd/), then in SPFCHECK_MODULEDIR (where meson installs
@@ -88,7 +88,7 @@ int cmd_run_module(const char *cmd, const char *file, const char *entry,
 		dlclose(h);
 		return EXIT_INTERNAL;
 	}
-	/* never unloaded: whatever the command registered (atexit, GLib's
+	/* never unloaded: whatever the command registered (atexit, libxml2's
 	 * types) stays valid until the process ends */
 	return run(argc, argv);
 }

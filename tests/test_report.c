@@ -4,12 +4,15 @@
  * prefixes, CDATA and character references, the first of a repeated
  * field, unknown elements, counts at the edge of 64 bits, what makes a
  * report invalid; gzip and zip built here with libarchive, a mail
- * message with a quoted-printable XML part, and what unwrap refuses.
+ * message with a quoted-printable XML part, and what unwrap refuses;
+ * mime.c's reading of messages (folding, boundaries, nesting, RFC 2231
+ * names, base64 and quoted-printable) and what it refuses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -224,12 +227,88 @@ static void test_unwrap(void **state)
 	unwrap_bad(doc, strlen(doc), 20, "more than 20 bytes");
 }
 
+static void mime_ok(const char *msg, const char *want)
+{
+	char why[256], *out = NULL;
+	size_t n = 0;
+
+	if (spf_report_mime(msg, strlen(msg), 0, &out, &n, why, sizeof(why)) != SPF_OK)
+		fail_msg("%s", why);
+	assert_non_null(out);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(out, want, n);
+	assert_int_equal(out[n], '\0');
+	spf_free(out);
+}
+
+static void mime_bad(const char *msg, size_t max, const char *want)
+{
+	char why[256], *out = NULL;
+	size_t n = 0;
+
+	assert_int_equal(spf_report_mime(msg, strlen(msg), max, &out, &n, why,
+		sizeof(why)), SPF_EINVAL);
+	assert_null(out);
+	if (strstr(why, want) == NULL)
+		fail_msg("why '%s' does not contain '%s'", why, want);
+}
+
+/* mime.c: the report part of a message as reporters send it */
+static void test_mime(void **state)
+{
+	char deep[2048] = "Subject: deep\n";
+
+	(void)state;
+	/* LF line ends, a folded Content-Type with a quoted boundary, a
+	 * preamble, transport padding after a delimiter, base64 with line
+	 * breaks, the part found by its RFC 2231 file name */
+	mime_ok("From: a@example.net\nMIME-Version: 1.0\nContent-Type: multipart/mixed;\n"
+		"\tboundary=\"=_b (1)\"\n\npreamble\n--=_b (1)  \n"
+		"Content-Type: text/plain\n\nhi\n--=_b (1)\n"
+		"Content-Type: application/octet-stream\n"
+		"Content-Disposition: attachment;\n filename*=utf-8''r%2Exml\n"
+		"Content-Transfer-Encoding: BASE64\n\nPGZl\nZWRi\r\nYWNr\nLz4=\n"
+		"--=_b (1)--\nepilogue\n", "<feedback/>");
+	/* nested: multipart/alternative inside multipart/mixed, found by
+	 * Content-Type; a line that starts like the delimiter is body */
+	mime_ok("Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+		"--o\r\nContent-Type: multipart/alternative; boundary=\"i\"\r\n\r\n"
+		"--i\r\nContent-Type: text/plain\r\n\r\nx\r\n--i--\r\n"
+		"--o\r\nContent-Type: text/xml\r\n\r\n<a>\r\n--ox\r\n</a>\r\n--o--\r\n",
+		"<a>\r\n--ox\r\n</a>");
+	/* a message that is the attachment itself, named by Content-Type's
+	 * name; quoted-printable */
+	mime_ok("Subject: r\nContent-Type: application/octet-stream; name=\"r.xml.gz\"\n"
+		"Content-Transfer-Encoding: quoted-printable\n\n=1F=8B=\nab=3D\n",
+		"\x1f\x8b" "ab=\n");
+	/* no close delimiter: the last part runs to the end */
+	mime_ok("Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+		"Content-Type: application/gzip\n\nGZ", "GZ");
+	mime_bad("Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+		"Content-Type: text/plain\n\nnothing\n--b--\n", 0, "no report attached");
+	mime_bad("Content-Type: text/xml\nContent-Transfer-Encoding: x-uuencode\n\n<a/>",
+		0, "unknown Content-Transfer-Encoding 'x-uuencode'");
+	mime_bad("Content-Type: text/xml\n\n0123456789abcdefghij", 10,
+		"more than 10 bytes once decoded");
+	mime_bad("no header here\n", 0, "not a mail message");
+	/* multiparts 12 deep: refused at 8, no recursion past it */
+	for (int i = 0; i < 12; i++) {
+		size_t n = strlen(deep);
+
+		snprintf(deep + n, sizeof(deep) - n,
+			"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n", i, i);
+	}
+	strcat(deep, "Content-Type: text/xml\n\n<a/>\n");
+	mime_bad(deep, 0, "nested more than 8 deep");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_unwrap),
+		cmocka_unit_test(test_mime),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,11 +2,11 @@
  * report.h - DMARC aggregate reports (RFC 9990, and RFC 7489 appendix C
  * before it) read from untrusted bytes: the XML "feedback" document
  * (report.c, libxml2) and what carries it, gzip, zip or a mail message
- * (unwrap.c, libarchive and GMime).
+ * (unwrap.c with libarchive, and mime.c for messages).
  *
  * These live in a library of their own (libspfreport, static), apart
- * from libspfcheck, so that the SPF library does not pull in libxml2,
- * libarchive and GLib.  Nothing here evaluates SPF or queries DNS.
+ * from libspfcheck, so that the SPF library does not pull in libxml2
+ * and libarchive.  Nothing here evaluates SPF or queries DNS.
  */
 #ifndef SPF_REPORT_H
 #define SPF_REPORT_H
@@ -92,5 +92,20 @@ const char *spf_wrap_str(spf_wrap_t w);               /* static */
  */
 spf_status_t spf_report_unwrap(const void *data, size_t len, size_t max,
 	char **xml, size_t *xml_len, spf_wrap_t *kind, char *why, size_t whylen);
+
+/*
+ * The report attached to the mail message msg[0..len) (mime.c, RFC 2045
+ * and 2046): the first part, depth first, that is XML, gzip or zip by
+ * its Content-Type or its file name, decoded from base64 or
+ * quoted-printable, not unwrapped further.  At most max bytes once
+ * decoded (0: SPF_REPORT_MAX_BYTES).
+ *
+ * Returns SPF_OK with *out (malloc'ed, spf_free; NUL-terminated, the NUL
+ * not counted in *out_len), SPF_EINVAL with a one-line reason in why (no
+ * header, no report part, multiparts nested too deep, over max, an
+ * unknown transfer encoding), or SPF_ENOMEM.
+ */
+spf_status_t spf_report_mime(const void *msg, size_t len, size_t max,
+	char **out, size_t *out_len, char *why, size_t whylen);
 
 #endif

@@ -7,16 +7,14 @@
  *	The kind is told by the first bytes: '<' (after a UTF-8 BOM and
  *	white space) is XML, 1f 8b gzip, "PK\3\4" zip, and anything that
  *	starts like a header field ("Name:") a message.  libarchive reads
- *	gzip (its raw format behind the gzip filter) and zip; GMime 3
- *	parses the message and decodes the attachment (base64 or
+ *	gzip (its raw format behind the gzip filter) and zip; mime.c finds
+ *	the report part of a message and decodes it (base64 or
  *	quoted-printable), which is then unwrapped once more (XML, gzip or
  *	zip, never another message).
  *
  *	Every decompressed byte is counted against max: past it the file
  *	is refused, so a small zip or gzip bomb costs at most max bytes of
- *	memory and the time to inflate them.  A message with more than
- *	MAX_BOUNDARIES "boundary=" parameters is refused before GMime sees
- *	it: its parser recurses once per nested multipart.
+ *	memory and the time to inflate them.
  *
  * DIAGNOSTICS
  *	One line in why: libarchive's message for a damaged or truncated
@@ -28,13 +26,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <gmime/gmime.h>
-
-#define MAX_BOUNDARIES 32
 
 const char *spf_wrap_str(spf_wrap_t w)
 {
@@ -167,59 +161,7 @@ done:
 	return st;
 }
 
-/* ---- mail (GMime) ---- */
-
-static size_t count_boundaries(const unsigned char *p, size_t len)
-{
-	static const char word[] = "boundary=";
-	size_t n = 0, w = sizeof(word) - 1;
-
-	for (size_t i = 0; i + w <= len; i++)
-		if ((p[i] | 0x20) == 'b' && strncasecmp((const char *)p + i, word, w) == 0)
-			n++;
-	return n;
-}
-
-static bool ends_with(const char *s, const char *tail)
-{
-	size_t ls = strlen(s), lt = strlen(tail);
-
-	return ls >= lt && strcasecmp(s + ls - lt, tail) == 0;
-}
-
-/* Is part a report: XML, gzip or zip by its type or its file name? */
-static bool report_part(GMimeObject *part)
-{
-	GMimeContentType *ct = g_mime_object_get_content_type(part);
-	const char *name = g_mime_part_get_filename(GMIME_PART(part));
-	static const char *const types[][2] = {
-		{ "application", "gzip" }, { "application", "x-gzip" },
-		{ "application", "zip" }, { "application", "x-zip-compressed" },
-		{ "application", "x-zip" }, { "application", "xml" },
-		{ "text", "xml" },
-	};
-
-	if (name != NULL && (ends_with(name, ".xml") || ends_with(name, ".gz") ||
-	    ends_with(name, ".zip")))
-		return true;
-	for (size_t i = 0; ct != NULL && i < sizeof(types) / sizeof(types[0]); i++)
-		if (g_mime_content_type_is_type(ct, types[i][0], types[i][1]))
-			return true;
-	return false;
-}
-
-struct found {
-	GMimeObject *part;
-};
-
-static void visit(GMimeObject *parent, GMimeObject *part, gpointer arg)
-{
-	struct found *f = arg;
-
-	(void)parent;
-	if (f->part == NULL && GMIME_IS_PART(part) && report_part(part))
-		f->part = part;
-}
+/* ---- mail (mime.c) ---- */
 
 static spf_status_t unwrap(const void *data, size_t len, size_t max, int depth,
 	char **xml, size_t *xml_len, spf_wrap_t *kind, char *why, size_t whylen);
@@ -227,58 +169,15 @@ static spf_status_t unwrap(const void *data, size_t len, size_t max, int depth,
 static spf_status_t from_mail(const void *data, size_t len, size_t max,
 	char **xml, size_t *xml_len, char *why, size_t whylen)
 {
-	static bool ready;
-	GMimeStream *s = NULL, *out = NULL;
-	GMimeParser *p = NULL;
-	GMimeMessage *m = NULL;
-	GMimeDataWrapper *w;
-	GByteArray *bytes;
-	struct found f = { NULL };
+	char *part = NULL;
+	size_t plen = 0;
 	spf_wrap_t inner;
-	spf_status_t st = SPF_EINVAL;
+	spf_status_t st = spf_report_mime(data, len, max, &part, &plen, why, whylen);
 
-	if (count_boundaries(data, len) > MAX_BOUNDARIES) {
-		say(why, whylen, "the message has more than %d MIME boundaries",
-			MAX_BOUNDARIES);
-		return SPF_EINVAL;
-	}
-	if (!ready) {
-		g_mime_init();
-		ready = true;
-	}
-	s = g_mime_stream_mem_new_with_buffer(data, len);
-	p = g_mime_parser_new_with_stream(s);
-	m = g_mime_parser_construct_message(p, NULL);
-	if (m == NULL) {
-		say(why, whylen, "not a mail message");
-		goto done;
-	}
-	g_mime_message_foreach(m, visit, &f);
-	if (f.part == NULL) {
-		say(why, whylen, "the message has no report attached (no XML, "
-			"gzip or zip part)");
-		goto done;
-	}
-	w = g_mime_part_get_content(GMIME_PART(f.part));
-	if (w == NULL) {
-		say(why, whylen, "the report attachment is empty");
-		goto done;
-	}
-	out = g_mime_stream_mem_new();
-	if (g_mime_data_wrapper_write_to_stream(w, out) < 0) {
-		say(why, whylen, "the report attachment cannot be decoded");
-		goto done;
-	}
-	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
-	st = unwrap(bytes->data, bytes->len, max, 1, xml, xml_len, &inner, why,
-		whylen);
-done:
-	if (out != NULL)
-		g_object_unref(out);
-	if (m != NULL)
-		g_object_unref(m);
-	g_object_unref(p);
-	g_object_unref(s);
+	if (st != SPF_OK)
+		return st;
+	st = unwrap(part, plen, max, 1, xml, xml_len, &inner, why, whylen);
+	spf_free(part);
 	return st;
 }
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_unwrap.c - what carries a report (evaluator/dmarc/unwrap.c:
- * gzip and zip through libarchive, mail messages through GMime) on
+ * gzip and zip through libarchive, mail messages through mime.c) on
  * arbitrary bytes, with a 1 MiB limit: the XML handed back is never
  * over the limit and is NUL-terminated, and an error always has a
  * one-line reason.
