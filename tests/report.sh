@@ -130,6 +130,15 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED, compresslevel=9) as
         for _ in range(70):
             f.write(bytes(1 << 20))' "$tmp/bomb.zip"
 expect zip-bomb 65 'zip: more than 67108864 bytes once decompressed' --stderr -- report "${z[@]}" "$tmp/bomb.zip"
+# every hostile file in one run, a good report after them: one line
+# each, in order, the good one still read, exit 65
+"$bin" report "${z[@]}" reports-bad reports/google.xml.gz >"$tmp/o" 2>"$tmp/e"
+rc=$?
+nbad=$(find reports-bad -type f ! -name '.*' | wc -l)
+if [ $rc -eq 65 ] && [ "$(wc -l <"$tmp/e")" -eq "$nbad" ] &&
+   [ "$(grep -c '^spfcheck: reports-bad/[^:]*: ' "$tmp/e")" -eq "$nbad" ] &&
+   grep -q '^report reports/google.xml.gz ' "$tmp/o" && grep -q '^1 report, 4 records' "$tmp/o"; then
+  ok all-bad-then-good; else bad all-bad-then-good "exit $rc: $(cat "$tmp/e")"; fi
 # a gzip bomb: 70 MiB of zeros in 70 KB, over the default 64 MiB
 head -c 73400320 /dev/zero | gzip -1 >"$tmp/bomb.xml.gz"
 expect gzip-bomb 65 'gzip: more than 67108864 bytes once decompressed' --stderr -- report "${z[@]}" "$tmp/bomb.xml.gz"
