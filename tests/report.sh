@@ -96,6 +96,8 @@ bad_file xxe xxe.xml 'the XML has a DOCTYPE'
 bad_file truncated-gzip truncated.xml.gz 'gzip: truncated gzip input'
 bad_file zip-two-files two-files.zip 'the zip holds more than one file'
 bad_file zip-bomb-small small-bomb.zip 'zip: more than 65536 bytes once decompressed' --max-size 65536
+# libxml2 prints a failed conversion to stderr itself unless told not to
+bad_file bad-charset bad-charset.xml 'not XML: input conversion failed due to input error'
 bad_file invalid-ip bad-ip.xml "record 1: source_ip '192.0.2.300' is not an IP address"
 bad_file eml-without-report no-report.eml 'the message has no report attached'
 # the XXE target never shows up

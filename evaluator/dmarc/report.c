@@ -79,6 +79,7 @@ struct reader {
 	char *why;
 	size_t whylen;
 	bool failed, oom, doctype, seen_root, seen_md_pp;
+	char charset_err[120];         /* libxml2's first I/O or encoding error */
 	/* the path: element ids from the root */
 	enum el stack[STACK_MAX];
 	size_t depth;
@@ -441,6 +442,24 @@ static void quiet(void *ctx, const char *msg, ...)
 	(void)ctx, (void)msg;
 }
 
+/* one_line() below */
+static void one_line(char *why);
+
+/* libxml2 reports a failed character conversion (a document labelled
+ * ISO-2022-JP whose bytes are not) outside the parser context, on its
+ * global error channels, which print to stderr: taken here instead, the
+ * first of them kept for the one-line reason. */
+static void on_global_error(void *ctx, xmlErrorPtr e)
+{
+	struct reader *rd = ctx;
+
+	if (e != NULL && e->message != NULL && rd->charset_err[0] == '\0' &&
+	    (e->domain == XML_FROM_I18N || e->domain == XML_FROM_IO)) {
+		snprintf(rd->charset_err, sizeof(rd->charset_err), "%s", e->message);
+		one_line(rd->charset_err);
+	}
+}
+
 /* why on one line: control bytes become spaces, trailing ones go */
 static void one_line(char *why)
 {
@@ -469,7 +488,11 @@ static void xml_error(struct reader *rd)
 	}
 	if (e != NULL && e->code == XML_ERR_NO_MEMORY)
 		rd->oom = true;
-	say(rd, "not XML: %s (line %d)", msg, e ? e->line : 0);
+	if (rd->charset_err[0] != '\0')
+		say(rd, "not XML: %s (line %d: %s)", rd->charset_err, e ? e->line : 0,
+			msg);
+	else
+		say(rd, "not XML: %s (line %d)", msg, e ? e->line : 0);
 }
 
 spf_status_t spf_report_parse(const void *xml, size_t len, spf_report_t **out,
@@ -478,6 +501,10 @@ spf_status_t spf_report_parse(const void *xml, size_t len, spf_report_t **out,
 	struct reader rd = { .why = why, .whylen = whylen };
 	xmlSAXHandler sax;
 	spf_status_t st = SPF_EINVAL;
+	xmlGenericErrorFunc old_generic = xmlGenericError;
+	void *old_generic_ctx = xmlGenericErrorContext;
+	xmlStructuredErrorFunc old_structured = xmlStructuredError;
+	void *old_structured_ctx = xmlStructuredErrorContext;
 
 	*out = NULL;
 	if (whylen > 0)
@@ -506,6 +533,8 @@ spf_status_t spf_report_parse(const void *xml, size_t len, spf_report_t **out,
 		goto done;
 	}
 	rd.rep->priv = rd.arena;
+	xmlSetGenericErrorFunc(NULL, quiet);
+	xmlSetStructuredErrorFunc(&rd, on_global_error);
 	xmlCtxtUseOptions(rd.ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR |
 		XML_PARSE_NOWARNING);
 	xmlParseChunk(rd.ctxt, xml, (int)len, 1);
@@ -550,6 +579,8 @@ spf_status_t spf_report_parse(const void *xml, size_t len, spf_report_t **out,
 	*out = rd.rep;
 	rd.arena = NULL;
 done:
+	xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
+	xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
 	if (whylen > 0)
 		one_line(why);
 	if (rd.ctxt != NULL)
