@@ -724,11 +724,16 @@ static void keep_trace(struct run *rn, struct source *s, spf_job_t *job,
 	s->trace = buf;
 }
 
+/* the result and what decided it, with the domain as check prints it:
+ * where the result came from, else the domain the evaluation started at
+ * (a none or a permerror before any record) */
 static void keep(struct eval *e, spf_job_t *job)
 {
 	const char *d = spf_job_domain(job), *m = spf_job_mechanism(job);
 	const char *p = spf_job_problem(job);
 
+	if (d == NULL)
+		d = spf_job_start_domain(job);
 	e->result = spf_job_result(job);
 	e->domain = d ? spf_strdup(d) : NULL;
 	e->mechanism = m ? spf_strdup(m) : NULL;
