@@ -45,7 +45,10 @@ static const char check_usage[] =
 	"                          Authentication-Results (RFC 8601) header fields\n"
 	"  --authserv-id NAME      authserv-id of Authentication-Results\n"
 	"                          (default: --receiver, else the host name)\n"
-	CMD_DMARC_HELP
+	CMD_DMARC_HELP;
+/* in two pieces: C99 compilers need support no longer literal */
+static const char check_usage2[] =
+	CMD_DMARC_ORG_HELP
 	COMMON_HELP
 	"  -h, --help              this text\n"
 	"\n"
@@ -61,6 +64,7 @@ int cmd_check(int argc, char **argv)
 		{ "authserv-id", required_argument, NULL, 'A' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "dkim-domain", required_argument, NULL, 'K' },
+		CMD_DMARC_ORG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		CMD_VOID_COUNT_OPT,
 		COMMON_LONG_OPTS,
@@ -86,7 +90,13 @@ int cmd_check(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		int c = common_opt(&co, opt, optarg);
+		int c = cmd_dmarc_org_opt(&da, opt, optarg);
+
+		if (c < 0)
+			return EXIT_USAGE;
+		if (c > 0)
+			continue;
+		c = common_opt(&co, opt, optarg);
 
 		if (c < 0)
 			return EXIT_USAGE;
@@ -120,6 +130,7 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(check_usage, stdout);
+			fputs(check_usage2, stdout);
 			return 0;
 		default:   /* ':' (a value missing) or an unknown option */
 			return cmd_option_error("check", opt, argv[optind - 1]);

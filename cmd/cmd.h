@@ -505,7 +505,30 @@ struct cmd_dmarc_args {
 	size_t ndkim;
 	char *owned[CMD_DMARC_MAX_DKIM + 1];
 	size_t nowned;
+	/* --org-domain walk|psl, --psl-file FILE: the list is loaded by
+	 * cmd_dmarc_args_read() (or cmd_dmarc_psl()) and freed by
+	 * cmd_dmarc_args_finish() */
+	bool org_psl;
+	const char *psl_file;
+	spf_psl_t *psl;
 };
+#define CMD_DMARC_ORG_OPTS \
+	{ "org-domain", required_argument, NULL, 1101 }, \
+	{ "psl-file", required_argument, NULL, 1102 }
+#define CMD_DMARC_ORG_HELP \
+	"  --org-domain walk|psl   how Organizational Domains are found: walk, the\n" \
+	"                          DNS Tree Walk of RFC 9989 (default); psl, RFC\n" \
+	"                          7489's Public Suffix List (libpsl)\n" \
+	"  --psl-file FILE         the Public Suffix List to use (default: the\n" \
+	"                          system's, else the one built into libpsl)\n"
+/* --org-domain and --psl-file: 1 when opt is one of them (kept), 0 when
+ * not, -1 after printing why (a bad value: exit 64). */
+int cmd_dmarc_org_opt(struct cmd_dmarc_args *a, int opt, const char *arg);
+/* Load a->psl (--psl-file, else the system's list) unless loaded; false
+ * after printing why (exit 64). */
+bool cmd_dmarc_psl(struct cmd_dmarc_args *a);
+/* "walk" or "psl": the JSON's and the text's word for the method. */
+#define CMD_DMARC_METHOD(psl) ((psl) ? "psl" : "walk")
 #define CMD_DMARC_HELP \
 	"  --from ADDRESS|DOMAIN   the RFC 5322.From: after SPF, show DMARC (RFC 9989)\n" \
 	"                          for the SPF leg: the policy and where it was\n" \

@@ -65,6 +65,8 @@ static const char *org_rule_text(spf_dmarc_org_rule_t r)
 		return "one label below a public suffix's psd=y record";
 	case SPF_DMARC_ORG_SHORTEST:
 		return "the name with the fewest labels that has a record";
+	case SPF_DMARC_ORG_PSL:
+		return "the registrable domain on the Public Suffix List, RFC 7489";
 	default:
 		return "no record on the walk: the domain itself";
 	}
@@ -79,6 +81,8 @@ static const char *org_rule_key(spf_dmarc_org_rule_t r)
 		return "below_psd";
 	case SPF_DMARC_ORG_SHORTEST:
 		return "fewest_labels";
+	case SPF_DMARC_ORG_PSL:
+		return "psl";
 	default:
 		return "self";
 	}
@@ -192,7 +196,8 @@ void cmd_dmarc_print(FILE *out, const spf_dmarc_view_t *v, const char *p)
 		v->author->org_domain);
 	if (v->spf != NULL)
 		fprintf(out, ", SPF %s -> %s", v->spf->start, v->spf->org_domain);
-	fputc('\n', out);
+	fprintf(out, " (%s)\n", v->psl ? "--org-domain psl: the Public Suffix "
+		"List, RFC 7489" : "the DNS Tree Walk, RFC 9989");
 	if (v->spf == NULL)
 		fprintf(out, "%sno SPF domain that can align (MAIL FROM was not "
 			"checked, or its domain is not a name)\n", p);
@@ -234,17 +239,25 @@ void cmd_dmarc_print(FILE *out, const spf_dmarc_view_t *v, const char *p)
 void cmd_dmarc_section(FILE *out, const spf_dmarc_view_t *v)
 {
 	fprintf(out, "DMARC (RFC 9989) for From %s\n", v->author->start);
-	fprintf(out, "  policy discovery: the DNS Tree Walk from %s\n",
-		v->author->start);
+	if (v->psl)
+		fprintf(out, "  policy discovery: RFC 7489's method (--org-domain "
+			"psl: the Public Suffix List) from %s\n", v->author->start);
+	else
+		fprintf(out, "  policy discovery: the DNS Tree Walk from %s\n",
+			v->author->start);
 	cmd_dmarc_walk_print(out, v->author, "    ");
-	if (v->spf != NULL && v->spf != v->author) {
+	if (v->spf != NULL && v->spf != v->author && v->psl) {
+		fprintf(out, "  the SPF domain %s\n", v->spf->start);
+		cmd_dmarc_walk_print(out, v->spf, "    ");
+	} else if (v->spf != NULL && v->spf != v->author) {
 		fprintf(out, "  the SPF domain's walk from %s\n", v->spf->start);
 		cmd_dmarc_walk_print(out, v->spf, "    ");
 	}
 	for (size_t i = 0; i < v->ndkim; i++) {
 		if (v->dkim[i] == v->author || v->dkim[i] == v->spf)
 			continue;
-		fprintf(out, "  the DKIM domain's walk from %s\n", v->dkim[i]->start);
+		fprintf(out, v->psl ? "  the DKIM domain %s\n" :
+			"  the DKIM domain's walk from %s\n", v->dkim[i]->start);
 		cmd_dmarc_walk_print(out, v->dkim[i], "    ");
 	}
 	cmd_dmarc_print(out, v, "  ");
@@ -269,6 +282,8 @@ json_t *cmd_dmarc_json(const spf_dmarc_view_t *v)
 		return NULL;
 	}
 	json_object_set_new(o, "from_domain", json_string(v->author->start));
+	json_object_set_new(o, "org_domain_method",
+		json_string(CMD_DMARC_METHOD(v->psl)));
 	json_object_set_new(o, "result", json_string(spf_dmarc_result_str(v->result)));
 	json_object_set_new(pol, "where", json_string(v->where ==
 		SPF_DMARC_AT_AUTHOR ? "author" : v->where == SPF_DMARC_AT_ORG ?
@@ -345,8 +360,15 @@ bool cmd_dmarc_args_read(struct cmd_dmarc_args *a)
 				"the From domain)");
 			return false;
 		}
+		if (a->org_psl) {
+			cmd_error("--org-domain needs --from (it is how DMARC "
+				"finds Organizational Domains)");
+			return false;
+		}
 		return true;
 	}
+	if ((a->org_psl || a->psl_file != NULL) && !cmd_dmarc_psl(a))
+		return false;
 	d = cmd_dmarc_from(a->from_arg, "--from", &owned, why, sizeof(why));
 	if (d == NULL) {
 		cmd_error("%s", why);
@@ -374,8 +396,52 @@ bool cmd_dmarc_args_read(struct cmd_dmarc_args *a)
 	return true;
 }
 
+int cmd_dmarc_org_opt(struct cmd_dmarc_args *a, int opt, const char *arg)
+{
+	char buf[128];
+
+	if (opt == 1102) {
+		a->psl_file = arg;
+		return 1;
+	}
+	if (opt != 1101)
+		return 0;
+	if (strcmp(arg, "walk") == 0) {
+		a->org_psl = false;
+	} else if (strcmp(arg, "psl") == 0) {
+		a->org_psl = true;
+	} else {
+		cmd_error("--org-domain: '%s' is not walk or psl",
+			cmd_printable(arg, buf, sizeof(buf)));
+		return -1;
+	}
+	return 1;
+}
+
+bool cmd_dmarc_psl(struct cmd_dmarc_args *a)
+{
+	spf_status_t st;
+	char buf[512];
+
+	if (a->psl != NULL)
+		return true;
+	a->psl = spf_psl_load(a->psl_file, &st);
+	if (a->psl != NULL)
+		return true;
+	if (st == SPF_EINVAL && a->psl_file != NULL)
+		cmd_error("--psl-file: cannot read a Public Suffix List from '%s'",
+			cmd_printable(a->psl_file, buf, sizeof(buf)));
+	else if (st == SPF_EINVAL)
+		cmd_error("no Public Suffix List (libpsl has none): give --psl-file");
+	else
+		cmd_error("cannot load the Public Suffix List: %s", spf_strerror(st));
+	return false;
+}
+
 void cmd_dmarc_args_finish(struct cmd_dmarc_args *a)
 {
+	spf_psl_free(a->psl);
+	a->psl = NULL;
 	for (size_t i = 0; i < a->nowned; i++)
 		spf_free(a->owned[i]);
 	a->nowned = 0;
@@ -399,7 +465,8 @@ spf_dmarc_t *cmd_dmarc_run(spf_resolver_t *res, const struct cmd_eval *ev,
 	const struct cmd_dmarc_args *a)
 {
 	spf_dmarc_request_t req = { .from_domain = a->from,
-		.dkim_domains = a->dkim, .ndkim = a->ndkim };
+		.dkim_domains = a->dkim, .ndkim = a->ndkim,
+		.psl = a->org_psl ? a->psl : NULL };
 	spf_dmarc_t *d;
 	spf_status_t st;
 

@@ -50,7 +50,10 @@ static const char explain_usage[] =
 	"  --debug                 each state and step of the evaluation, one line\n"
 	"                          each, on standard error\n"
 	CMD_FORMAT_HELP("the evaluation tree")
-	CMD_DMARC_HELP
+	CMD_DMARC_HELP;
+/* in two pieces: C99 compilers need support no longer literal */
+static const char explain_usage2[] =
+	CMD_DMARC_ORG_HELP
 	COMMON_HELP
 	"  -h, --help              this text\n"
 	"\n"
@@ -1295,6 +1298,7 @@ int cmd_explain(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "dkim-domain", required_argument, NULL, 'K' },
+		CMD_DMARC_ORG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		CMD_VOID_COUNT_OPT,
 		COMMON_LONG_OPTS,
@@ -1324,7 +1328,13 @@ int cmd_explain(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
-		int cr = common_opt(&co, opt, optarg);
+		int cr = cmd_dmarc_org_opt(&da, opt, optarg);
+
+		if (cr < 0)
+			return EXIT_USAGE;
+		if (cr > 0)
+			continue;
+		cr = common_opt(&co, opt, optarg);
 
 		if (cr < 0)
 			return EXIT_USAGE;
@@ -1376,6 +1386,7 @@ int cmd_explain(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(explain_usage, stdout);
+			fputs(explain_usage2, stdout);
 			return 0;
 		default:   /* ':' (a value missing) or an unknown option */
 			return cmd_option_error("explain", opt, argv[optind - 1]);

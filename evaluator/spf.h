@@ -1095,6 +1095,29 @@ spf_status_t spf_dmarc_parse(spf_arena_t *arena, const void *text, size_t len,
 spf_dmarc_policy_t spf_dmarc_policy_for(const spf_dmarc_record_t *rec,
 	bool subdomain, bool exists, const char **tag);
 
+/*
+ * RFC 7489's Organizational Domain by the Public Suffix List (libpsl,
+ * evaluator/dmarc/psl.c), beside RFC 9989's walk.  spf_psl_load(file)
+ * reads the list in file (the tests' own), or with file NULL the
+ * system's (libpsl's psl_latest(): the publicsuffix package's file or
+ * the list built into libpsl, the newer).  Returns the list (free with
+ * spf_psl_free(), NULL ok) or NULL with *status SPF_EINVAL (the file
+ * cannot be read or has no rule) or SPF_ENOMEM.
+ */
+typedef struct spf_psl spf_psl_t;
+
+spf_psl_t *spf_psl_load(const char *file, spf_status_t *status);
+void spf_psl_free(spf_psl_t *psl);
+/* The file the list came from, or "builtin" (borrowed from psl). */
+const char *spf_psl_source(const spf_psl_t *psl);
+/* The registrable domain of domain (a lower-case A-label, no final
+ * dot): a pointer into domain; domain itself when it is a public
+ * suffix (libpsl's "*" rule makes every TLD one). */
+const char *spf_psl_org_domain(const spf_psl_t *psl, const char *domain);
+/* Is domain a public suffix on psl (ICANN or private section, or a TLD
+ * by the "*" rule)? */
+bool spf_psl_is_public_suffix(const spf_psl_t *psl, const char *domain);
+
 /* The DNS Tree Walk: at most 8 queries (RFC 9989 §4.10). */
 #define SPF_DMARC_WALK_MAX 8
 
@@ -1116,6 +1139,7 @@ typedef enum {
 	SPF_DMARC_ORG_PSD_N,       /* a record with psd=n */
 	SPF_DMARC_ORG_BELOW_PSD,   /* one label below a psd=y record */
 	SPF_DMARC_ORG_SHORTEST,    /* the record with the fewest labels */
+	SPF_DMARC_ORG_PSL,         /* RFC 7489: the PSL's registrable domain */
 } spf_dmarc_org_rule_t;
 
 typedef struct {
@@ -1161,6 +1185,13 @@ typedef struct {
 	 * evaluated */
 	const char *const *dkim_domains;
 	size_t ndkim;
+	/* NULL: the DNS Tree Walk (RFC 9989).  Else RFC 7489's method with
+	 * this list: each domain's Organizational Domain is its
+	 * registrable domain, and policy discovery queries _dmarc.<Author
+	 * Domain> then, without a record there, _dmarc.<its Organizational
+	 * Domain> (the SPF and DKIM domains need no query).  Borrowed for
+	 * the run's life. */
+	const spf_psl_t *psl;
 } spf_dmarc_request_t;
 
 /* The DMARC view of one message.  Pointers live as long as the run. */
@@ -1182,6 +1213,7 @@ typedef struct {
 	const bool *dkim_aligned;          /* per d= */
 	bool any_dkim_aligned;
 	spf_dmarc_result_t result;
+	bool psl;                          /* found by RFC 7489's PSL method */
 } spf_dmarc_view_t;
 
 typedef struct spf_dmarc spf_dmarc_t;

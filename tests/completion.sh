@@ -94,9 +94,12 @@ expect report-what-if "spfcheck report --w" "--what-if"
 expect report-csv "spfcheck report --cs" "--csv"
 expect batch-brief "spfcheck batch --br" "--brief"
 expect check-from "spfcheck check --fr" "--from"
+expect org-domain-values "spfcheck check --org-domain " "psl walk"
+expect org-domain-explain "spfcheck explain --org-domain w" "walk"
 : >draft.zone
 : >dummy.txt
 expect zone-file "spfcheck check --zone dr" "draft.zone"
+expect psl-file "spfcheck check --psl-file dr" "draft.zone"
 expect explain-output-file "spfcheck explain --format html -o dr" "draft.zone"
 expect report-input-file "spfcheck report dr" "draft.zone"
 expect tree-providers-file "spfcheck tree --providers dr" "draft.zone"

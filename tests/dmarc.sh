@@ -84,6 +84,31 @@ expect from-no-domain 64 '^spfcheck: --from has no domain' --stderr -- check "${
 expect from-bad-domain 64 "^spfcheck: --from: 'a b' is not a domain name" --stderr -- check "${z[@]}" --from 'x@a b' 192.0.2.25 a@example.com
 expect dkim-without-from 64 '^spfcheck: --dkim-domain needs --from' --stderr -- check "${z[@]}" --dkim-domain a.example 192.0.2.25 a@example.com
 
+# --org-domain walk|psl: co.example is on the tests' list (testdata/test.psl)
+# and publishes a record of its own, so the walk and the PSL disagree
+psl=(--psl-file "$td/test.psl")
+expect org-walk 0 'From mail.shop.co.example -> co.example, SPF other.co.example -> co.example \(the DNS Tree Walk, RFC 9989\)' -- check "${z[@]}" "${psl[@]}" --from mail.shop.co.example 192.0.2.81 x@other.co.example
+expect org-walk-pass 0 '^dmarc: result pass$' -- check "${z[@]}" "${psl[@]}" --org-domain walk --from mail.shop.co.example 192.0.2.81 x@other.co.example
+expect org-walk-policy 0 '^dmarc: policy record _dmarc.co.example \(organizational domain\)' -- check "${z[@]}" "${psl[@]}" --from mail.shop.co.example 192.0.2.81 x@other.co.example
+expect org-psl 0 'From mail.shop.co.example -> shop.co.example, SPF other.co.example -> other.co.example \(--org-domain psl: the Public Suffix List, RFC 7489\)' -- check "${z[@]}" "${psl[@]}" --org-domain psl --from mail.shop.co.example 192.0.2.81 x@other.co.example
+expect org-psl-unaligned 0 '^dmarc: SPF pass for other.co.example: not aligned' -- check "${z[@]}" "${psl[@]}" --org-domain psl --from mail.shop.co.example 192.0.2.81 x@other.co.example
+expect org-psl-policy 0 '^dmarc: policy record _dmarc.shop.co.example \(organizational domain\)' -- check "${z[@]}" "${psl[@]}" --org-domain psl --from mail.shop.co.example 192.0.2.81 x@other.co.example
+expect org-psl-json 0 '"org_domain_method": "psl"' -- check "${z[@]}" "${psl[@]}" --json --org-domain psl --from mail.shop.co.example 192.0.2.81 x@other.co.example
+expect org-walk-json 0 '"org_domain_method": "walk"' -- check "${z[@]}" "${psl[@]}" --json --from mail.shop.co.example 192.0.2.81 x@other.co.example
+expect org-psl-json-rule 0 '"organizational_domain_rule": "psl"' -- check "${z[@]}" "${psl[@]}" --json --org-domain psl --from mail.shop.co.example 192.0.2.81 x@other.co.example
+# RFC 7489's discovery: the Author Domain, then its registrable domain only
+"$bin" explain "${z[@]}" "${psl[@]}" --org-domain psl --from mail.shop.co.example 192.0.2.81 x@other.co.example >"$tmp/out" 2>&1
+sed -n '/^DMARC (RFC 9989) for From mail.shop.co.example$/,$p' "$tmp/out" >"$tmp/sec"
+if grep -q "^  policy discovery: RFC 7489's method (--org-domain psl: the Public Suffix List) from mail.shop.co.example$" "$tmp/sec" &&
+   grep -q '^    1  _dmarc.mail.shop.co.example  *NXDOMAIN$' "$tmp/sec" &&
+   grep -q '^    2  _dmarc.shop.co.example  *v=DMARC1; p=quarantine$' "$tmp/sec" &&
+   ! grep -q '^    3  ' "$tmp/sec" &&
+   grep -q '^    Organizational Domain: other.co.example (the registrable domain on the Public Suffix List, RFC 7489)$' "$tmp/sec"; then ok explain-org-psl
+else bad explain-org-psl "$(cat "$tmp/out")"; fi
+expect org-bad 64 "^spfcheck: --org-domain: 'tree' is not walk or psl$" --stderr -- check "${z[@]}" --org-domain tree --from a.example 192.0.2.25 a@example.com
+expect org-no-from 64 '^spfcheck: --org-domain needs --from' --stderr -- check "${z[@]}" --org-domain psl 192.0.2.25 a@example.com
+expect org-bad-file 64 "^spfcheck: --psl-file: cannot read a Public Suffix List from '$tmp/none.psl'$" --stderr -- explain "${z[@]}" --psl-file "$tmp/none.psl" --org-domain psl --from a.example 192.0.2.25 a@example.com
+
 # explain --from: the same view, with each walk's queries, as a section of
 # its own after the SPF tree (checked by itself: the tree is explain's)
 "$bin" explain "${z[@]}" --from x@mail.giant.bank.example --dkim-domain mail.mega.bank.example 192.0.2.99 x@giant.bank.example >"$tmp/out" 2>&1

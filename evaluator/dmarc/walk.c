@@ -29,6 +29,12 @@
  *	(then sp, then p) to one that does not exist: NXDOMAIN for an A
  *	query of the Author Domain, which is looked up only then.
  *
+ *	With a Public Suffix List in the request (RFC 7489's method, for
+ *	comparison), a domain's Organizational Domain is its registrable
+ *	domain (psl.c) and only the Author Domain's "walk" queries:
+ *	_dmarc.<Author Domain>, then, without a record there, _dmarc.<its
+ *	Organizational Domain> (RFC 7489 §6.6.3); psd is not read.
+ *
  *	Every walk is its own (the SPF domain and each DKIM domain start
  *	their own walk, §4.10.2; two identical names share one).  The
  *	walks of a run go concurrently in one spf_sync_t group; within a
@@ -54,6 +60,8 @@ struct walker {
 	const char *labels[128];   /* start of each label of the start name */
 	size_t nlabels;
 	size_t next;               /* labels to drop for the next query */
+	const char *psl_org;       /* RFC 7489 mode: the registrable domain */
+	bool queries;              /* RFC 7489 mode: the Author Domain's */
 };
 
 /* Where a run is (the names are --debug's words too). */
@@ -79,6 +87,7 @@ struct spf_dmarc {
 	const char **dkim_domains;
 	size_t ndkim;
 	spf_result_t spf_result;
+	const spf_psl_t *psl;      /* RFC 7489's method, or NULL: the walk */
 	spf_dmarc_cb cb;           /* NULL: spf_dmarc_run() waits */
 	void *cb_arg;
 };
@@ -186,8 +195,8 @@ static void on_txt(const spf_dns_answer_t *ans, void *arg)
 	st->txt = txt;
 	if (st->ndmarc != 1)
 		st->record = NULL;    /* several: all discarded (§4.10) */
-	/* psd=y or psd=n stops the walk */
-	if (st->record == NULL || st->record->psd == 'u')
+	/* psd=y or psd=n stops the walk; RFC 7489 knows no psd */
+	if (st->record == NULL || (wk->psl_org == NULL && st->record->psd == 'u'))
 		walk_query(wk);
 	advance(wk->run);   /* last: its callback may destroy the run */
 }
@@ -203,8 +212,14 @@ static void walk_query(struct walker *wk)
 	if (w->nsteps >= SPF_DMARC_WALK_MAX || drop >= wk->nlabels ||
 	    spf_sync_stopped(&wk->run->sync))
 		return;
+	/* RFC 7489 §6.6.3: the Author Domain, then its Organizational
+	 * Domain; only policy discovery queries */
+	if (wk->psl_org != NULL && (!wk->queries || w->nsteps > 1 ||
+	    (w->nsteps == 1 && strcmp(wk->psl_org, w->start) == 0)))
+		return;
 	st = &w->steps[w->nsteps++];
-	st->domain = wk->labels[drop];
+	st->domain = wk->psl_org != NULL && w->nsteps == 2 ? wk->psl_org :
+		wk->labels[drop];
 	st->status = SPF_DNS_TEMPFAIL;   /* until answered */
 	st->detail = "not answered";
 	name = spf_arena_printf(wk->run->arena, "_dmarc.%s", st->domain);
@@ -225,6 +240,11 @@ static void org_domain(struct walker *wk)
 
 	w->org_domain = w->start;
 	w->org_rule = SPF_DMARC_ORG_SELF;
+	if (wk->psl_org != NULL) {
+		w->org_domain = wk->psl_org;
+		w->org_rule = SPF_DMARC_ORG_PSL;
+		return;
+	}
 	for (size_t i = 0; i < w->nsteps; i++)
 		if (w->steps[i].record != NULL)
 			last = &w->steps[i];
@@ -267,6 +287,8 @@ static bool walker_init(spf_dmarc_t *run, struct walker *wk, const char *start)
 	for (char *p = s; *p; p++)
 		if (*p == '.' && wk->nlabels < 128)
 			wk->labels[wk->nlabels++] = p + 1;
+	if (run->psl != NULL)
+		wk->psl_org = spf_psl_org_domain(run->psl, s);
 	return true;
 }
 
@@ -509,6 +531,8 @@ spf_dmarc_t *spf_dmarc_start(spf_resolver_t *res, const spf_dmarc_request_t *req
 	run->cb_arg = arg;
 	run->spf_result = req->spf_result;
 	run->ndkim = req->ndkim;
+	run->psl = req->psl;
+	run->view.psl = req->psl != NULL;
 	run->from_domain = spf_arena_strdup(run->arena, req->from_domain);
 	if (run->from_domain == NULL)
 		goto done;
@@ -545,6 +569,9 @@ spf_dmarc_t *spf_dmarc_start(spf_resolver_t *res, const spf_dmarc_request_t *req
 			goto done;
 		run->nwalkers++;
 	}
+	/* the Author Domain's is the first (RFC 7489 mode: the only one
+	 * that queries) */
+	run->walkers[0].queries = true;
 	for (size_t i = 0; i < run->nwalkers; i++)
 		walk_query(&run->walkers[i]);
 	/* every walk starts with a query; none out means none could start */
