@@ -75,7 +75,8 @@ for o, w in zip(objs, want):
     assert d["result"] == f["dmarc"], (d, f)
     assert d["spf"]["aligned"] == (f["aligned"] == "yes"), (d, f)
     assert (d["policy"]["applied"] or "-") == f["policy"], (d, f)
-    assert sorted(d) == ["dkim", "from_domain", "policy", "result", "spf", "walks"], sorted(d)
+    assert sorted(d) == ["dkim", "from_domain", "org_domain_method", "policy", "result", "spf", "walks"], sorted(d)
+    assert d["org_domain_method"] == "walk", d
     assert d["dkim"]["evaluated"] is False
 np = [o for o in objs if o.get("dmarc", {}).get("policy", {}).get("tag") == "np"]
 assert np and all(o["dmarc"]["policy"]["author_exists"] is False for o in np), np[:1]
