@@ -507,7 +507,7 @@ static void take_line(struct audit *a, struct slot *s, const char *line)
 	req.domain = s->domain;
 	s->spf = spf_lint_start(a->res, &req, on_spf, s, &st);
 	if (s->spf != NULL)
-		s->dm = spf_dmarc_lint_start(a->res, s->domain, on_dmarc, s, &st);
+		s->dm = spf_dmarc_lint_start(a->res, s->domain, NULL, on_dmarc, s, &st);
 	if (s->spf == NULL || s->dm == NULL) {
 		spf_lint_destroy(s->spf);
 		s->spf = NULL;

@@ -48,6 +48,12 @@ static const char dmarc_usage[] =
 	"  --domain NAME           the domain the draft is for (default\n"
 	"                          draft.invalid); same as giving DOMAIN\n"
 	"  --strict                exit 1 when there are warnings\n"
+	"  --org-domain walk|psl   find the policy and the Organizational Domain by\n"
+	"                          the DNS Tree Walk of RFC 9989 (walk, default) or\n"
+	"                          RFC 7489's Public Suffix List (psl); the other\n"
+	"                          method is compared with it either way (DM-14)\n"
+	"  --psl-file FILE         the Public Suffix List (default: the system's,\n"
+	"                          else the one built into libpsl)\n"
 	COMMON_HELP_ZONE COMMON_HELP_DNS COMMON_HELP_JSON
 	"  -h, --help              this text\n"
 	"\n"
@@ -480,7 +486,7 @@ spf_dmarc_t *cmd_dmarc_run(spf_resolver_t *res, const struct cmd_eval *ev,
 /* ---- spfcheck dmarc ---- */
 
 static json_t *lint_json(const spf_dmarc_lint_t *l, bool draft, unsigned n[3],
-	spf_dmarc_spf_align_t align)
+	spf_dmarc_spf_align_t align, const spf_psl_t *psl)
 {
 	const spf_dmarc_view_t *v = spf_dmarc_lint_view(l);
 	json_t *o = json_object(), *fs = json_array();
@@ -493,6 +499,9 @@ static json_t *lint_json(const spf_dmarc_lint_t *l, bool draft, unsigned n[3],
 	json_object_set_new(o, "schema", json_integer(1));
 	json_object_set_new(o, "domain", json_string(v->author->start));
 	json_object_set_new(o, "draft", json_boolean(draft));
+	json_object_set_new(o, "org_domain_method",
+		json_string(CMD_DMARC_METHOD(v->psl)));
+	json_object_set_new(o, "psl", json_string(spf_psl_source(psl)));
 	json_object_set_new(o, "errors", json_integer(n[SPF_LINT_ERROR]));
 	json_object_set_new(o, "warnings", json_integer(n[SPF_LINT_WARNING]));
 	json_object_set_new(o, "notes", json_integer(n[SPF_LINT_INFO]));
@@ -510,13 +519,19 @@ static json_t *lint_json(const spf_dmarc_lint_t *l, bool draft, unsigned n[3],
 	return o;
 }
 
-static void lint_text(const spf_dmarc_lint_t *l, unsigned n[3])
+static void lint_text(const spf_dmarc_lint_t *l, unsigned n[3],
+	const spf_psl_t *psl)
 {
 	const spf_dmarc_view_t *v = spf_dmarc_lint_view(l);
 	const char *d = v->author->start;
 
-	printf("%s: the DNS Tree Walk (RFC 9989 §4.10), %zu of at most 8 queries:\n",
-		d, v->author->nsteps);
+	if (v->psl)
+		printf("%s: RFC 7489's method (--org-domain psl, the Public Suffix "
+			"List %s), %zu of at most 2 queries:\n", d,
+			spf_psl_source(psl), v->author->nsteps);
+	else
+		printf("%s: the DNS Tree Walk (RFC 9989 §4.10), %zu of at most 8 "
+			"queries:\n", d, v->author->nsteps);
 	cmd_dmarc_walk_print(stdout, v->author, "  ");
 	if (v->record != NULL) {
 		printf("  policy record: _dmarc.%s (%s)", v->policy_domain,
@@ -550,6 +565,7 @@ int cmd_dmarc(int argc, char **argv)
 		{ "domain", required_argument, NULL, 'd' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_DMARC_ORG_OPTS,
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -560,6 +576,8 @@ int cmd_dmarc(int argc, char **argv)
 	spf_dmarc_lint_t *l = NULL;
 	spf_lint_t *spf = NULL;
 	spf_dmarc_spf_align_t align = SPF_DMARC_SPF_NO_RECORD;
+	struct cmd_dmarc_args da = { 0 };
+	spf_dmarc_lint_opts_t lo = { 0 };
 	const char *domain = NULL, *draft = NULL, *name;
 	char *owned = NULL, *where = NULL;
 	bool strict = false;
@@ -572,6 +590,11 @@ int cmd_dmarc(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		int c = cmd_draft_opt("dmarc", opt, optarg, &draft);
 
+		if (c < 0)
+			return EXIT_USAGE;
+		if (c > 0)
+			continue;
+		c = cmd_dmarc_org_opt(&da, opt, optarg);
 		if (c < 0)
 			return EXIT_USAGE;
 		if (c > 0)
@@ -608,10 +631,14 @@ int cmd_dmarc(int argc, char **argv)
 		domain = "draft.invalid";
 	if ((name = cmd_domain_arg(domain, &owned)) == NULL)
 		return EXIT_USAGE;
-	if (!cmd_resolver(&co, &base, &res)) {
+	/* the list is always loaded: the rules that compare with it */
+	if (!cmd_dmarc_psl(&da) || !cmd_resolver(&co, &base, &res)) {
+		cmd_dmarc_args_finish(&da);
 		spf_free(owned);
 		return EXIT_USAGE;
 	}
+	lo.psl = da.psl;
+	lo.psl_method = da.org_psl;
 	if (draft != NULL) {
 		where = spf_malloc(strlen(name) + 8);
 		if (where == NULL)
@@ -624,7 +651,7 @@ int cmd_dmarc(int argc, char **argv)
 			goto done;
 		}
 	}
-	l = spf_dmarc_lint_run(res, name, &st);
+	l = spf_dmarc_lint_run(res, name, &lo, &st);
 	if (l == NULL) {
 		if (st == SPF_EINVAL) {
 			cmd_error("'%s' is not a domain name", domain);
@@ -653,7 +680,7 @@ int cmd_dmarc(int argc, char **argv)
 		n[spf_dmarc_lint_finding(l, i)->severity]++;
 	rc = n[SPF_LINT_ERROR] ? 2 : strict && n[SPF_LINT_WARNING] ? 1 : 0;
 	if (co.json) {
-		json_t *o = lint_json(l, draft != NULL, n, align);
+		json_t *o = lint_json(l, draft != NULL, n, align, da.psl);
 
 		if (o == NULL || cmd_json_print(o, false) != 0) {
 			cmd_error("cannot format JSON output");
@@ -661,12 +688,13 @@ int cmd_dmarc(int argc, char **argv)
 		}
 		json_decref(o);
 	} else {
-		lint_text(l, n);
+		lint_text(l, n, da.psl);
 	}
 done:
 	spf_lint_destroy(spf);
 	spf_dmarc_lint_destroy(l);
 	cmd_resolver_free(base, res);
+	cmd_dmarc_args_finish(&da);
 	spf_free(where);
 	spf_free(owned);
 	return rc;

@@ -1267,14 +1267,24 @@ bool spf_dmarc_aligned(const char *a, const char *org_a, const char *b,
  * several records at a name, a record at the apex, sp/np where they
  * have no effect, external report destinations without authorisation.
  * Synchronous on res's loop.  Returns the run (destroy it) or NULL with
- * *status SPF_EINVAL (not a domain name) or SPF_ENOMEM.  Findings'
+ * *status SPF_EINVAL (not a domain name; psl_method without psl) or
+ * SPF_ENOMEM.  Findings'
  * domain is the name they concern (_dmarc.<d> for records); their
  * strings live as long as the run.
  */
 typedef struct spf_dmarc_lint spf_dmarc_lint_t;
 
+/* What a lint compares with (NULL: neither): with psl, the rules that
+ * need the Public Suffix List (DM-13's first half, DM-14, DM-15, DM-17),
+ * RFC 7489's method run beside the walk; psl_method (needs psl): the
+ * view and the other rules are RFC 7489's, the walk the comparison. */
+typedef struct {
+	const spf_psl_t *psl;      /* borrowed for the run's life */
+	bool psl_method;
+} spf_dmarc_lint_opts_t;
+
 spf_dmarc_lint_t *spf_dmarc_lint_run(spf_resolver_t *res, const char *domain,
-	spf_status_t *status);
+	const spf_dmarc_lint_opts_t *opts, spf_status_t *status);
 void spf_dmarc_lint_destroy(spf_dmarc_lint_t *l);         /* NULL ok */
 /*
  * The same lint, asynchronously on res's loop (audit): cb(l, arg) once,
@@ -1285,7 +1295,8 @@ void spf_dmarc_lint_destroy(spf_dmarc_lint_t *l);         /* NULL ok */
  */
 typedef void (*spf_dmarc_lint_cb)(spf_dmarc_lint_t *l, void *arg);
 spf_dmarc_lint_t *spf_dmarc_lint_start(spf_resolver_t *res, const char *domain,
-	spf_dmarc_lint_cb cb, void *arg, spf_status_t *status);
+	const spf_dmarc_lint_opts_t *opts, spf_dmarc_lint_cb cb, void *arg,
+	spf_status_t *status);
 spf_status_t spf_dmarc_lint_status(const spf_dmarc_lint_t *l);
 const spf_dmarc_view_t *spf_dmarc_lint_view(const spf_dmarc_lint_t *l);
 size_t spf_dmarc_lint_count(const spf_dmarc_lint_t *l);

@@ -10,7 +10,8 @@ bin=$1
 td=$2
 . "$(dirname "$0")/expect.sh"
 
-z=(--offline --zone "$td/demo.zone" --zone "$td/dmarc.zone")
+# the tests' own Public Suffix List, never the system's
+z=(--offline --zone "$td/demo.zone" --zone "$td/dmarc.zone" --psl-file "$td/test.psl")
 
 # spfcheck dmarc: exit statuses (0 clean or warnings, 1 --strict warnings, 2 errors)
 expect dmarc-clean 0 'good.example: 0 errors, 0 warnings, 0 notes' -- dmarc "${z[@]}" good.example
@@ -21,29 +22,49 @@ expect dmarc-errors 2 'error\[DM-03\]' -- dmarc "${z[@]}" twice.example
 # the rules, each on its own zone case
 expect dm-01 0 'warning\[DM-01\] _dmarc.nosuch.example: no DMARC record' -- dmarc "${z[@]}" nosuch.example
 expect dm-02 2 "error\[DM-02\]: the version is 'dmarc1'" -- dmarc "${z[@]}" typo.example
-expect dm-02-space 2 'error\[DM-02\]: the record begins with whitespace' -- dmarc --offline --record ' v=DMARC1; p=reject'
+expect dm-02-space 2 'error\[DM-02\]: the record begins with whitespace' -- dmarc --offline --psl-file "$td/test.psl" --record ' v=DMARC1; p=reject'
 expect dm-03 2 'error\[DM-03\] _dmarc.twice.example: 2 DMARC records at one name' -- dmarc "${z[@]}" twice.example
-expect dm-04 2 'error\[DM-04\]: an invalid p, sp or np makes receivers act as if the record said p=none' -- dmarc --offline --record 'v=DMARC1; p=reject; sp=rejct; rua=mailto:a@draft.invalid'
-expect dm-04-off 2 'no valid rua URI: receivers apply no DMARC at all' -- dmarc --offline --record 'v=DMARC1; p=bogus'
+expect dm-04 2 'error\[DM-04\]: an invalid p, sp or np makes receivers act as if the record said p=none' -- dmarc --offline --psl-file "$td/test.psl" --record 'v=DMARC1; p=reject; sp=rejct; rua=mailto:a@draft.invalid'
+expect dm-04-off 2 'no valid rua URI: receivers apply no DMARC at all' -- dmarc --offline --psl-file "$td/test.psl" --record 'v=DMARC1; p=bogus'
 expect dm-05 0 'warning\[DM-05\]: aspf=x is not r or s' -- dmarc "${z[@]}" messy.example
 expect dm-06 0 "warning\[DM-06\]: unknown tag 'rue' is ignored \(did you mean rua\?\)" -- dmarc "${z[@]}" messy.example
 expect dm-06-case 0 "warning\[DM-06\]: tag name 'P' in upper case" -- dmarc "${z[@]}" messy.example
 expect dm-07 0 'info\[DM-07\]: ri is ignored since RFC 9989 removed it' -- dmarc "${z[@]}" messy.example
 expect dm-07-pct 0 'warning\[DM-07\]: pct=50' -- dmarc "${z[@]}" messy.example
-expect dm-08 0 'warning\[DM-08\]: pct=0 without t=y' -- dmarc --offline --record 'v=DMARC1; p=reject; pct=0'
-expect dm-09 0 'info\[DM-09\]: t=y has no effect with p=none' -- dmarc --offline --record 'v=DMARC1; p=none; t=y'
+expect dm-08 0 'warning\[DM-08\]: pct=0 without t=y' -- dmarc --offline --psl-file "$td/test.psl" --record 'v=DMARC1; p=reject; pct=0'
+expect dm-09 0 'info\[DM-09\]: t=y has no effect with p=none' -- dmarc --offline --psl-file "$td/test.psl" --record 'v=DMARC1; p=none; t=y'
 expect dm-10 0 "info\[DM-10\]: the size limit '!10m' is obsolete" -- dmarc "${z[@]}" messy.example
 expect dm-11 0 'warning\[DM-11\] _dmarc.reports.example: reports to mailto:b@silent.example.net' -- dmarc "${z[@]}" reports.example
 "$bin" dmarc "${z[@]}" reports.example >"$tmp/out" 2>&1
 if grep 'DM-11' "$tmp/out" | grep -q agreed.example.net; then bad dm-11-agreed "$(cat "$tmp/out")"; else ok dm-11-agreed; fi
 expect dm-12 0 'info\[DM-12\] _dmarc.draft.giant.bank.example: sp and np are read only' -- dmarc "${z[@]}" --domain draft.giant.bank.example --record 'v=DMARC1; p=reject; sp=reject'
-expect dm-13 0 'warning\[DM-13\]: psd=y with ruf' -- dmarc --offline --record 'v=DMARC1; p=reject; psd=y; ruf=mailto:f@draft.invalid'
+expect dm-13 0 'warning\[DM-13\]: psd=y with ruf' -- dmarc --offline --psl-file "$td/test.psl" --record 'v=DMARC1; p=reject; psd=y; ruf=mailto:f@draft.invalid'
+expect dm-13-psl 0 'warning\[DM-13\] _dmarc.fake.example: psd=y, but fake.example is not a public suffix on the Public Suffix List \(.*test.psl\)' -- dmarc "${z[@]}" x.fake.example
+expect dm-13-listed 0 'mail.giant.bank.example: 0 errors, 0 warnings, 1 note' -- dmarc "${z[@]}" mail.giant.bank.example
+expect dm-14 0 'warning\[DM-14\] mail.shop.co.example: the DNS Tree Walk \(RFC 9989\) and the Public Suffix List \(RFC 7489\) disagree for mail.shop.co.example: the walk gives the Organizational Domain co.example and the policy record _dmarc.co.example, the PSL shop.co.example and _dmarc.shop.co.example' -- dmarc "${z[@]}" mail.shop.co.example
+expect dm-14-psl 0 'warning\[DM-14\] mail.shop.co.example: the DNS Tree Walk' -- dmarc "${z[@]}" --org-domain psl mail.shop.co.example
+expect dm-14-agree 0 'example.com: 0 errors, 0 warnings, 0 notes' -- dmarc "${z[@]}" example.com
+expect dm-15 0 'warning\[DM-15\] _dmarc.co.example: co.example is a public suffix \(on the Public Suffix List\) and publishes a record without psd=y: the walk from mail.shop.co.example goes on to it, and co.example, not shop.co.example, becomes the Organizational Domain; publish psd=n in _dmarc.shop.co.example' -- dmarc "${z[@]}" mail.shop.co.example
+expect dm-16 0 'warning\[DM-16\] _dmarc.c.d.e.f.g.h.deep.example: a DMARC record here is never used for a.b.c.d.e.f.g.h.deep.example' -- dmarc "${z[@]}" a.b.c.d.e.f.g.h.deep.example
+expect dm-16-own 0 'c.d.e.f.g.h.deep.example: 0 errors, 0 warnings, 0 notes' -- dmarc "${z[@]}" c.d.e.f.g.h.deep.example
+expect dm-17 0 'warning\[DM-17\] _dmarc.solo.example: team.solo.example has a DMARC record of its own, but solo.example, its registrable domain on the Public Suffix List, has none' -- dmarc "${z[@]}" team.solo.example
+expect dm-17-strict 1 'team.solo.example: 0 errors, 2 warnings, 0 notes' -- dmarc "${z[@]}" --strict team.solo.example
+# --org-domain psl: RFC 7489's discovery, said in the text and the JSON
+expect dmarc-org-psl 0 "^mail.shop.co.example: RFC 7489's method \(--org-domain psl, the Public Suffix List .*test.psl\), 2 of at most 2 queries:" -- dmarc "${z[@]}" --org-domain psl mail.shop.co.example
+expect dmarc-org-psl-policy 0 '^  policy record: _dmarc.shop.co.example \(organizational domain\)$' -- dmarc "${z[@]}" --org-domain psl mail.shop.co.example
+expect dmarc-org-walk 0 '^  policy record: _dmarc.co.example \(organizational domain\)$' -- dmarc "${z[@]}" --org-domain walk mail.shop.co.example
+expect dmarc-org-json 0 '"org_domain_method": "psl"' -- dmarc "${z[@]}" --json --org-domain psl mail.shop.co.example
+expect dmarc-org-json-walk 0 '"org_domain_method": "walk"' -- dmarc "${z[@]}" --json mail.shop.co.example
+expect dmarc-org-bad 64 "^spfcheck: --org-domain: 'dns' is not walk or psl$" --stderr -- dmarc "${z[@]}" --org-domain dns good.example
+expect dmarc-psl-bad 64 "^spfcheck: --psl-file: cannot read a Public Suffix List from '$tmp/none.psl'$" --stderr -- dmarc --offline --psl-file "$tmp/none.psl" good.example
+printf '// comments only\n' >"$tmp/empty.psl"
+expect dmarc-psl-empty 64 "^spfcheck: --psl-file: cannot read a Public Suffix List" --stderr -- dmarc --offline --psl-file "$tmp/empty.psl" good.example
 expect dm-18 0 'warning\[DM-18\] messy.example: a DMARC record in the TXT of messy.example itself' -- dmarc "${z[@]}" messy.example
 expect dm-18-other 0 'info\[DM-18\] _dmarc.messy.example: TXT data that is not a DMARC record' -- dmarc "${z[@]}" messy.example
 expect dm-19 0 'info\[DM-19\]: sp=none is weaker than p=reject' -- dmarc "${z[@]}" messy.example
-expect dm-21 0 'warning\[DM-21\]: p=none asks for reports only' -- dmarc --offline --record 'v=DMARC1; p=none'
-expect dm-22 2 'error\[DM-22\]: rua has an empty value' -- dmarc --offline --record 'v=DMARC1; p=reject; rua='
-expect dm-23 0 'warning\[DM-23\]: p is given twice' -- dmarc --offline --record 'v=DMARC1; p=reject; p=none'
+expect dm-21 0 'warning\[DM-21\]: p=none asks for reports only' -- dmarc --offline --psl-file "$td/test.psl" --record 'v=DMARC1; p=none'
+expect dm-22 2 'error\[DM-22\]: rua has an empty value' -- dmarc --offline --psl-file "$td/test.psl" --record 'v=DMARC1; p=reject; rua='
+expect dm-23 0 'warning\[DM-23\]: p is given twice' -- dmarc --offline --psl-file "$td/test.psl" --record 'v=DMARC1; p=reject; p=none'
 expect dm-24 0 "warning\[DM-24\] relayed.example: every term of relayed.example's SPF record that can pass is in another organisation's record \(_spf.esp.example.net\)" -- dmarc "${z[@]}" relayed.example
 expect dm-24-strict 1 'relayed.example: 0 errors, 1 warning, 0 notes' -- dmarc "${z[@]}" --strict relayed.example
 expect dm-24-own 0 'selfsend.example: 0 errors, 0 warnings, 0 notes' -- dmarc "${z[@]}" selfsend.example
@@ -54,7 +75,7 @@ expect dmarc-walk-psd 0 'Organizational Domain: giant.bank.example \(one label b
 expect dmarc-walk-org 0 'policy for mail.giant.bank.example: sp=reject, applied as quarantine \(t=y\)' -- dmarc "${z[@]}" mail.giant.bank.example
 expect dmarc-walk-8 0 '8 of at most 8 queries' -- dmarc "${z[@]}" a.b.c.d.e.f.g.h.i.j.mail.example.com
 # positions: the caret under the bytes
-"$bin" dmarc --offline --record 'v=DMARC1; p=reject; aspf=x' >"$tmp/out" 2>&1
+"$bin" dmarc --offline --psl-file "$td/test.psl" --record 'v=DMARC1; p=reject; aspf=x' >"$tmp/out" 2>&1
 if grep -q '^_dmarc.draft.invalid: v=DMARC1; p=reject; aspf=x$' "$tmp/out" &&
    grep -Eq '^ {47}\^$' "$tmp/out"; then ok dmarc-caret
 else bad dmarc-caret "$(cat "$tmp/out")"; fi
@@ -63,10 +84,10 @@ expect dmarc-json 2 '"schema": 1' -- dmarc "${z[@]}" --json twice.example
 expect dmarc-json-rule 2 '"rule": "DM-03"' -- dmarc "${z[@]}" --json twice.example
 # bad input
 expect dmarc-no-args 64 'dmarc needs DOMAIN' --stderr -- dmarc --offline
-expect dmarc-bad-domain 64 'is not a domain name' --stderr -- dmarc --offline 'a b'
-expect dmarc-two-domains 64 'dmarc takes one DOMAIN' --stderr -- dmarc --offline a.example b.example
-expect dmarc-no-void-limit 64 '^spfcheck: --void-limit does not apply to spfcheck dmarc' --stderr -- dmarc --offline --void-limit 3 a.example
-expect dmarc-bad-zone 64 'cannot load zone file' --stderr -- dmarc --offline --zone "$tmp/none.zone" a.example
+expect dmarc-bad-domain 64 'is not a domain name' --stderr -- dmarc --offline --psl-file "$td/test.psl" 'a b'
+expect dmarc-two-domains 64 'dmarc takes one DOMAIN' --stderr -- dmarc --offline --psl-file "$td/test.psl" a.example b.example
+expect dmarc-no-void-limit 64 '^spfcheck: --void-limit does not apply to spfcheck dmarc' --stderr -- dmarc --offline --psl-file "$td/test.psl" --void-limit 3 a.example
+expect dmarc-bad-zone 64 'cannot load zone file' --stderr -- dmarc --offline --psl-file "$td/test.psl" --zone "$tmp/none.zone" a.example
 expect dmarc-help 0 'usage: spfcheck dmarc' -- dmarc --help
 
 # check --from: the DMARC view of the SPF leg

@@ -6,7 +6,10 @@
  * Domain, PSD; p, sp, np, t=y) and SPF/DKIM alignment, relaxed and
  * strict.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "env.h"
@@ -775,7 +778,7 @@ static void test_lint(void **state)
 		"_dmarc.two.example.com. TXT \"v=DMARC1; p=reject\"\n"
 		"_dmarc.sub.example.com. TXT \"v=DMARC1; p=reject; np=none\"\n"
 		"_dmarc.like.example.org. TXT \"v=dmarc1; p=reject\"\n");
-	l = spf_dmarc_lint_run(e->res, "example.com", &st);
+	l = spf_dmarc_lint_run(e->res, "example.com", NULL, &st);
 	assert_non_null(l);
 	assert_true(has(l, "DM-19", "_dmarc.example.com"));
 	assert_true(has(l, "DM-18", "_dmarc.example.com"));   /* other TXT */
@@ -789,20 +792,20 @@ static void test_lint(void **state)
 			fail_msg("ok.example authorised its reports: %s", f->message);
 	}
 	spf_dmarc_lint_destroy(l);
-	l = spf_dmarc_lint_run(e->res, "two.example.com", &st);
+	l = spf_dmarc_lint_run(e->res, "two.example.com", NULL, &st);
 	assert_non_null(l);
 	assert_true(has(l, "DM-03", "_dmarc.two.example.com"));
 	/* the walk went on to example.com's record */
 	assert_string_equal(spf_dmarc_lint_view(l)->policy_domain, "example.com");
 	spf_dmarc_lint_destroy(l);
-	l = spf_dmarc_lint_run(e->res, "sub.example.com", &st);
+	l = spf_dmarc_lint_run(e->res, "sub.example.com", NULL, &st);
 	assert_true(has(l, "DM-12", "_dmarc.sub.example.com"));
 	spf_dmarc_lint_destroy(l);
-	l = spf_dmarc_lint_run(e->res, "like.example.org", &st);
+	l = spf_dmarc_lint_run(e->res, "like.example.org", NULL, &st);
 	assert_true(has(l, "DM-02", "_dmarc.like.example.org"));
 	assert_true(has(l, "DM-01", "_dmarc.like.example.org"));
 	spf_dmarc_lint_destroy(l);
-	assert_null(spf_dmarc_lint_run(e->res, "bad name", &st));
+	assert_null(spf_dmarc_lint_run(e->res, "bad name", NULL, &st));
 	assert_int_equal(st, SPF_EINVAL);
 	/* the same four at once on the loop: the same findings */
 	{
@@ -815,14 +818,14 @@ static void test_lint(void **state)
 		memset(&dlint_seen, 0, sizeof(dlint_seen));
 		dlint_seen.want = 4;
 		for (size_t i = 0; i < 4; i++) {
-			l = spf_dmarc_lint_run(e->res, names[i], &st);
+			l = spf_dmarc_lint_run(e->res, names[i], NULL, &st);
 			assert_non_null(l);
 			want[i] = spf_dmarc_lint_count(l);
 			spf_dmarc_lint_destroy(l);
 		}
 		/* (a synchronous run turns the loop: start these after) */
 		for (size_t i = 0; i < 4; i++) {
-			runs[i].l = spf_dmarc_lint_start(e->res, names[i], dlint_done,
+			runs[i].l = spf_dmarc_lint_start(e->res, names[i], NULL, dlint_done,
 				&runs[i], &st);
 			assert_non_null(runs[i].l);
 		}
@@ -836,10 +839,132 @@ static void test_lint(void **state)
 			spf_dmarc_lint_destroy(runs[i].l);
 		}
 		assert_true(want[0] >= 4);
-		assert_null(spf_dmarc_lint_start(e->res, "bad name", dlint_done,
+		assert_null(spf_dmarc_lint_start(e->res, "bad name", NULL, dlint_done,
 			NULL, &st));
 		assert_int_equal(st, SPF_EINVAL);
 	}
+}
+
+/* ---- RFC 7489's method (--org-domain psl) and the rules that compare ---- */
+
+static spf_psl_t *test_psl(void)
+{
+	char path[] = "/tmp/test_dmarc_psl.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+	spf_psl_t *psl;
+	spf_status_t st;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("// ===BEGIN ICANN DOMAINS===\ncom\nexample\nco.example\n"
+		"// ===END ICANN DOMAINS===\n", f);
+	fclose(f);
+	psl = spf_psl_load(path, &st);
+	unlink(path);
+	assert_int_equal(st, SPF_OK);
+	assert_non_null(psl);
+	return psl;
+}
+
+static void test_psl_method(void **state)
+{
+	env_t *e = *state;
+	spf_psl_t *psl = test_psl();
+	spf_dmarc_request_t req = { .from_domain = "mail.shop.co.example",
+		.spf_domain = "other.co.example", .spf_result = SPF_RESULT_PASS };
+	const spf_dmarc_view_t *v;
+	spf_dmarc_t *d;
+	spf_status_t st;
+
+	assert_null(spf_psl_load("/nonexistent/list", &st));
+	assert_int_equal(st, SPF_EINVAL);
+	assert_string_equal(spf_psl_org_domain(psl, "a.b.shop.co.example"),
+		"shop.co.example");
+	assert_string_equal(spf_psl_org_domain(psl, "co.example"), "co.example");
+	/* "*": any TLD is a public suffix */
+	assert_string_equal(spf_psl_org_domain(psl, "x.y.test"), "y.test");
+	assert_true(spf_psl_is_public_suffix(psl, "co.example"));
+	assert_false(spf_psl_is_public_suffix(psl, "shop.co.example"));
+	env_load(e,
+		"_dmarc.co.example. TXT \"v=DMARC1; p=reject\"\n"
+		"_dmarc.shop.co.example. TXT \"v=DMARC1; p=quarantine\"\n"
+		"mail.shop.co.example. A 192.0.2.1\n"
+		"_dmarc.team.solo.example. TXT \"v=DMARC1; p=reject\"\n"
+		"_dmarc.fake.example. TXT \"v=DMARC1; p=reject; psd=y\"\n"
+		"_dmarc.c.d.e.f.g.h.deep.example. TXT \"v=DMARC1; p=reject\"\n");
+	/* the walk: co.example's record makes it the Organizational Domain */
+	v = run(e, &d, "mail.shop.co.example", "other.co.example",
+		SPF_RESULT_PASS, NULL, 0);
+	assert_false(v->psl);
+	assert_string_equal(v->author->org_domain, "co.example");
+	assert_string_equal(v->policy_domain, "co.example");
+	assert_true(v->spf_aligned);
+	spf_dmarc_destroy(d);
+	/* the PSL: the author, then its registrable domain; no SPF query */
+	req.psl = psl;
+	d = spf_dmarc_run(e->res, &req, &st);
+	assert_non_null(d);
+	v = spf_dmarc_view(d);
+	assert_true(v->psl);
+	assert_steps(v->author, (const char *const[]){ "mail.shop.co.example",
+		"shop.co.example", NULL });
+	assert_int_equal(v->author->org_rule, SPF_DMARC_ORG_PSL);
+	assert_string_equal(v->author->org_domain, "shop.co.example");
+	assert_string_equal(v->policy_domain, "shop.co.example");
+	assert_int_equal(v->where, SPF_DMARC_AT_ORG);
+	assert_int_equal(v->spf->nsteps, 0);
+	assert_string_equal(v->spf->org_domain, "other.co.example");
+	assert_false(v->spf_aligned);
+	spf_dmarc_destroy(d);
+	/* the lint's rules that compare, sync and on the loop alike */
+	{
+		static const struct { const char *domain, *rule, *where; } cases[] = {
+			{ "mail.shop.co.example", "DM-14", "mail.shop.co.example" },
+			{ "mail.shop.co.example", "DM-15", "_dmarc.co.example" },
+			{ "team.solo.example", "DM-17", "_dmarc.solo.example" },
+			{ "x.fake.example", "DM-13", "_dmarc.fake.example" },
+			{ "a.b.c.d.e.f.g.h.deep.example", "DM-16",
+			  "_dmarc.c.d.e.f.g.h.deep.example" },
+		};
+		spf_dmarc_lint_opts_t opts = { .psl = psl };
+		spf_dmarc_lint_opts_t bad = { .psl_method = true };
+		struct async_dlint a;
+		spf_dmarc_lint_t *l;
+
+		for (size_t i = 0; i < LEN(cases); i++) {
+			for (int m = 0; m < 2; m++) {
+				opts.psl_method = m == 1;
+				l = spf_dmarc_lint_run(e->res, cases[i].domain, &opts, &st);
+				assert_non_null(l);
+				if (!has(l, cases[i].rule, cases[i].where))
+					fail_msg("%s: no %s at %s", cases[i].domain,
+						cases[i].rule, cases[i].where);
+				assert_int_equal(spf_dmarc_lint_view(l)->psl, m == 1);
+				spf_dmarc_lint_destroy(l);
+			}
+			/* no list: none of them but DM-16 */
+			l = spf_dmarc_lint_run(e->res, cases[i].domain, NULL, &st);
+			assert_non_null(l);
+			assert_true(has(l, cases[i].rule, cases[i].where) ==
+				(strcmp(cases[i].rule, "DM-16") == 0));
+			spf_dmarc_lint_destroy(l);
+			memset(&dlint_seen, 0, sizeof(dlint_seen));
+			dlint_seen.want = 1;
+			opts.psl_method = false;
+			a.l = spf_dmarc_lint_start(e->res, cases[i].domain, &opts,
+				dlint_done, &a, &st);
+			assert_non_null(a.l);
+			env_wait_for(e->base, &dlint_seen.all, 0);
+			assert_int_equal(spf_dmarc_lint_status(a.l), SPF_OK);
+			assert_true(has(a.l, cases[i].rule, cases[i].where));
+			spf_dmarc_lint_destroy(a.l);
+		}
+		assert_null(spf_dmarc_lint_run(e->res, "example.com", &bad, &st));
+		assert_int_equal(st, SPF_EINVAL);
+	}
+	spf_psl_free(psl);
 }
 
 int main(void)
@@ -859,6 +984,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walk_async, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_spf_alignable, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_lint, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_psl_method, env_setup, env_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -411,7 +411,7 @@ static void dmarc_inside(struct inside *in)
 		in->dmarc_result = spf_dmarc_view(d)->result;
 	}
 	spf_dmarc_destroy(d);
-	l = spf_dmarc_lint_run(in->e->res, "example.org", NULL);
+	l = spf_dmarc_lint_run(in->e->res, "example.org", NULL, NULL);
 	spf_dmarc_lint_destroy(l);
 }
 

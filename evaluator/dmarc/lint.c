@@ -15,6 +15,14 @@
  *	  - DM-12 sp/np on a record that is not its Organizational
  *	    Domain's (receivers read them only there);
  *	  - DM-18 a DMARC record in the domain's own (apex) TXT;
+ *	  - with a Public Suffix List (opts->psl), where RFC 7489's method
+ *	    would differ: DM-13 psd=y on a name the list does not have,
+ *	    DM-14 the walk and the PSL give other Organizational Domains
+ *	    or policy records, DM-15 a public suffix's record without
+ *	    psd=y that the walk reaches, DM-17 a record at the domain but
+ *	    none at its registrable domain (one query of its own);
+ *	  - DM-16 a record at a name that the walk from a name of more
+ *	    than 8 labels skips (a query per skipped name, at most 16);
  *	  - DM-11 a rua/ruf mailto: destination outside the
  *	    Organizational Domain without a DMARC record at
  *	    <policy domain>._report._dmarc.<destination host> saying it
@@ -33,6 +41,17 @@
 #include <string.h>
 
 #define MAX_DEST 32            /* external destinations checked */
+#define MAX_SKIP 16            /* names a long walk skips, checked (DM-16) */
+
+/* A TXT query of lint's own at _dmarc.<domain>: a name the walk skipped
+ * (DM-16), the registrable domain (DM-17) */
+struct probe {
+	struct spf_dmarc_lint *l;
+	const char *domain;
+	spf_dns_status_t status;
+	size_t ndmarc;
+	bool answered;
+};
 
 struct dest {
 	struct spf_dmarc_lint *l;
@@ -47,6 +66,15 @@ struct dest {
 struct spf_dmarc_lint {
 	spf_arena_t *arena;
 	spf_dmarc_t *run;
+	/* with a Public Suffix List: the other method's run (the PSL's
+	 * when run is the walk's, the walk's with psl_method) */
+	spf_dmarc_t *alt;
+	const spf_psl_t *psl;
+	bool psl_method;
+	bool extra_started;
+	struct probe skips[MAX_SKIP];
+	size_t nskips;
+	struct probe reg;          /* the registrable domain (DM-17) */
 	const char *domain;
 	spf_sync_t sync;
 	spf_lint_finding_t *findings;
@@ -254,6 +282,85 @@ static void start_dests(spf_dmarc_lint_t *l, const char *policy_domain,
 	}
 }
 
+/* The walk's view and the PSL method's (NULL without a list). */
+static const spf_dmarc_view_t *walk_view(const spf_dmarc_lint_t *l)
+{
+	return spf_dmarc_view(l->psl_method ? l->alt : l->run);
+}
+
+static const spf_dmarc_view_t *psl_view(const spf_dmarc_lint_t *l)
+{
+	if (l->psl == NULL)
+		return NULL;
+	return spf_dmarc_view(l->psl_method ? l->run : l->alt);
+}
+
+static void on_probe(const spf_dns_answer_t *ans, void *arg)
+{
+	struct probe *p = arg;
+	size_t n;
+
+	p->answered = true;
+	p->status = ans != NULL ? spf_dns_answer_status(ans) : SPF_DNS_TEMPFAIL;
+	n = p->status == SPF_DNS_OK ? spf_dns_answer_count(ans) : 0;
+	for (size_t i = 0; i < n; i++) {
+		const spf_dns_rr_t *rr = spf_dns_answer_rr(ans, i);
+		spf_dmarc_record_t *rec;
+
+		if (spf_dmarc_parse(p->l->arena, rr->u.txt.data, rr->u.txt.len,
+		    &rec) != SPF_OK)
+			p->l->failed = true;
+		else if (rec->is_dmarc)
+			p->ndmarc++;
+	}
+	lint_advance(p->l);   /* last: the callback may destroy the run */
+}
+
+static void probe(spf_dmarc_lint_t *l, struct probe *p, const char *domain)
+{
+	const char *name = spf_arena_printf(l->arena, "_dmarc.%s", domain);
+
+	p->l = l;
+	p->domain = domain;
+	if (name == NULL || !spf_sync_query(&l->sync, name, SPF_RR_TXT,
+	    on_probe, p))
+		l->failed = true;
+}
+
+/* Once the walk's view is complete: the names a walk from more than 8
+ * labels skips, when the domain has no record of its own (DM-16); the
+ * registrable domain, when it has one (DM-17). */
+static void start_extra(spf_dmarc_lint_t *l)
+{
+	const spf_dmarc_t *wr = l->psl_method ? l->alt : l->run;
+	const spf_dmarc_walk_t *w;
+	const char *labels[128];
+	size_t n = 0;
+
+	if (l->extra_started || !spf_dmarc_done(wr) ||
+	    spf_dmarc_status(wr) != SPF_OK || spf_dmarc_view(wr)->author == NULL)
+		return;
+	l->extra_started = true;
+	w = spf_dmarc_view(wr)->author;
+	if (w->nsteps > 0 && w->steps[0].record != NULL) {
+		const char *reg = l->psl != NULL ?
+			spf_psl_org_domain(l->psl, w->start) : w->start;
+
+		if (strcmp(reg, w->start) != 0)
+			probe(l, &l->reg, reg);
+		return;
+	}
+	labels[n++] = w->start;
+	for (const char *p = w->start; *p && n < 128; p++)
+		if (*p == '.')
+			labels[n++] = p + 1;
+	/* RFC 9989 §4.10: from x > 8 labels the walk goes to the 7-label
+	 * ancestor; the names of 8 to x - 1 labels are never queried */
+	for (size_t drop = 1; n > SPF_DMARC_WALK_MAX && drop <= n - SPF_DMARC_WALK_MAX &&
+	    l->nskips < MAX_SKIP; drop++)
+		probe(l, &l->skips[l->nskips++], labels[drop]);
+}
+
 /* What the walk's queries saw at each name. */
 static void walk_findings(spf_dmarc_lint_t *l, const spf_dmarc_view_t *v)
 {
@@ -315,11 +422,84 @@ static void policy_findings(spf_dmarc_lint_t *l, const spf_dmarc_view_t *v)
 			l->domain, w->org_domain);
 }
 
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The rules that compare with the Public Suffix List (DM-13, DM-14,
+ * DM-15, DM-17) and DM-16's skipped names. */
+static void psl_findings(spf_dmarc_lint_t *l)
+{
+	const spf_dmarc_view_t *wv = walk_view(l), *pv = psl_view(l);
+	const spf_dmarc_walk_t *w = wv->author;
+	const char *reg = l->psl != NULL ?
+		spf_psl_org_domain(l->psl, w->start) : w->start;
+
+	for (size_t i = 0; i < l->nskips; i++)
+		if (l->skips[i].answered && l->skips[i].ndmarc == 1)
+			finding(l, "DM-16", SPF_LINT_WARNING,
+				dmarc_name(l, l->skips[i].domain), "RFC 9989 §4.10",
+				"a DMARC record here is never used for %s: from a "
+				"name of more than 8 labels the walk goes to its "
+				"7-label ancestor and skips this name; publish the "
+				"record at _dmarc.%s", w->start, w->start);
+	if (l->reg.domain != NULL && l->reg.answered && l->reg.ndmarc == 0 &&
+	    l->reg.status != SPF_DNS_TEMPFAIL && l->reg.status != SPF_DNS_BADREPLY)
+		finding(l, "DM-17", SPF_LINT_WARNING, dmarc_name(l, l->reg.domain),
+			"RFC 9989 §5.1.4", "%s has a DMARC record of its own, but "
+			"%s, its registrable domain on the Public Suffix List, has "
+			"none: publish one there too (receivers that use the PSL "
+			"take %s as the Organizational Domain; the walk takes %s)",
+			w->start, l->reg.domain, l->reg.domain, w->org_domain);
+	if (l->psl == NULL)
+		return;
+	for (size_t i = 0; i < w->nsteps; i++) {
+		const spf_dmarc_step_t *st = &w->steps[i];
+
+		if (st->record == NULL)
+			continue;
+		if (st->record->psd == 'y' &&
+		    !spf_psl_is_public_suffix(l->psl, st->domain))
+			finding(l, "DM-13", SPF_LINT_WARNING,
+				dmarc_name(l, st->domain), "RFC 9989 §4.7",
+				"psd=y, but %s is not a public suffix on the Public "
+				"Suffix List (%s): the walk makes each name one "
+				"label below it an Organizational Domain of its "
+				"own; psd=y is for public suffix operators",
+				st->domain, spf_psl_source(l->psl));
+		if (i > 0 && st->record->psd == 'u' &&
+		    spf_psl_is_public_suffix(l->psl, st->domain))
+			finding(l, "DM-15", SPF_LINT_WARNING,
+				dmarc_name(l, st->domain), "RFC 9989 §11.8",
+				"%s is a public suffix (on the Public Suffix List) "
+				"and publishes a record without psd=y: the walk "
+				"from %s goes on to it, and %s, not %s, becomes the "
+				"Organizational Domain; publish psd=n in _dmarc.%s's "
+				"record", st->domain, w->start, w->org_domain, reg,
+				reg);
+	}
+	if (pv != NULL && (!same(wv->author->org_domain, pv->author->org_domain) ||
+	    !same(wv->policy_domain, pv->policy_domain)))
+		finding(l, "DM-14", SPF_LINT_WARNING, l->domain, "RFC 9989 §11.8",
+			"the DNS Tree Walk (RFC 9989) and the Public Suffix List "
+			"(RFC 7489) disagree for %s: the walk gives the "
+			"Organizational Domain %s and the policy record %s%s, the "
+			"PSL %s and %s%s; receivers of each kind align mail and "
+			"apply policy differently", w->start, wv->author->org_domain,
+			wv->policy_domain != NULL ? "_dmarc." : "",
+			wv->policy_domain != NULL ? wv->policy_domain : "none",
+			pv->author->org_domain,
+			pv->policy_domain != NULL ? "_dmarc." : "",
+			pv->policy_domain != NULL ? pv->policy_domain : "none");
+}
+
 /* Every finding, once the walk and the group's lookups are answered. */
 static void all_findings(spf_dmarc_lint_t *l, const spf_dmarc_view_t *v)
 {
 	walk_findings(l, v);
 	policy_findings(l, v);
+	psl_findings(l);
 	for (size_t i = 0; i < l->apex_n; i++)
 		if (l->apex[i]->is_dmarc || l->apex[i]->lookalike)
 			finding(l, "DM-18", SPF_LINT_WARNING, l->domain,
@@ -350,10 +530,11 @@ static void all_findings(spf_dmarc_lint_t *l, const spf_dmarc_view_t *v)
 static void lint_advance(spf_dmarc_lint_t *l)
 {
 	if (l->cb == NULL || l->done || l->sync.pending > 0 ||
-	    !spf_dmarc_done(l->run))
+	    !spf_dmarc_done(l->run) || (l->alt != NULL && !spf_dmarc_done(l->alt)))
 		return;
 	l->done = true;
-	if (!l->failed && spf_dmarc_status(l->run) == SPF_OK)
+	if (!l->failed && spf_dmarc_status(l->run) == SPF_OK &&
+	    (l->alt == NULL || spf_dmarc_status(l->alt) == SPF_OK))
 		all_findings(l, spf_dmarc_view(l->run));
 	else
 		l->failed = true;
@@ -367,28 +548,73 @@ static void on_run(spf_dmarc_t *d, void *arg)
 
 	if (spf_dmarc_status(d) == SPF_OK && v->record != NULL)
 		start_dests(l, v->policy_domain, v->author->org_domain, v->record);
+	start_extra(l);
 	lint_advance(l);
 }
 
-spf_dmarc_lint_t *spf_dmarc_lint_start(spf_resolver_t *res, const char *domain,
-	spf_dmarc_lint_cb cb, void *arg, spf_status_t *status)
+static void on_alt(spf_dmarc_t *d, void *arg)
 {
-	spf_dmarc_request_t req = { .from_domain = domain };
+	spf_dmarc_lint_t *l = arg;
+
+	(void)d;
+	start_extra(l);
+	lint_advance(l);
+}
+
+/* The requests of the lint's runs: *main by the method asked for,
+ * *other by the other one (from_domain NULL: no second run). */
+static void requests(const char *domain, const spf_dmarc_lint_opts_t *opts,
+	spf_dmarc_request_t *main, spf_dmarc_request_t *other)
+{
+	const spf_psl_t *psl = opts != NULL ? opts->psl : NULL;
+	bool by_psl = opts != NULL && opts->psl_method;
+
+	memset(main, 0, sizeof(*main));
+	memset(other, 0, sizeof(*other));
+	main->from_domain = domain;
+	main->psl = by_psl ? psl : NULL;
+	if (psl != NULL) {
+		other->from_domain = domain;
+		other->psl = by_psl ? NULL : psl;
+	}
+}
+
+static bool opts_ok(const spf_dmarc_lint_opts_t *opts)
+{
+	return opts == NULL || !opts->psl_method || opts->psl != NULL;
+}
+
+static void lint_opts(spf_dmarc_lint_t *l, const spf_dmarc_lint_opts_t *opts)
+{
+	l->psl = opts != NULL ? opts->psl : NULL;
+	l->psl_method = opts != NULL && opts->psl_method;
+}
+
+spf_dmarc_lint_t *spf_dmarc_lint_start(spf_resolver_t *res, const char *domain,
+	const spf_dmarc_lint_opts_t *opts, spf_dmarc_lint_cb cb, void *arg,
+	spf_status_t *status)
+{
+	spf_dmarc_request_t req, other;
 	spf_dmarc_lint_t *l;
 	spf_status_t st = SPF_ENOMEM;
 
 	if (status != NULL)
 		*status = SPF_EINVAL;
-	if (res == NULL || domain == NULL || cb == NULL)
+	if (res == NULL || domain == NULL || cb == NULL || !opts_ok(opts))
 		return NULL;
+	requests(domain, opts, &req, &other);
 	l = spf_calloc(1, sizeof(*l));
 	if (l == NULL || (l->arena = spf_arena_create()) == NULL)
 		goto fail;
 	spf_sync_init(&l->sync, res);
+	lint_opts(l, opts);
 	l->cb = cb;
 	l->cb_arg = arg;
 	l->run = spf_dmarc_start(res, &req, on_run, l, &st);
 	if (l->run == NULL)
+		goto fail;
+	if (other.from_domain != NULL &&
+	    (l->alt = spf_dmarc_start(res, &other, on_alt, l, &st)) == NULL)
 		goto fail;
 	st = SPF_ENOMEM;
 	/* the walk's start name, as it reads it (lower case, no dot) */
@@ -424,23 +650,28 @@ spf_status_t spf_dmarc_lint_status(const spf_dmarc_lint_t *l)
 }
 
 spf_dmarc_lint_t *spf_dmarc_lint_run(spf_resolver_t *res, const char *domain,
-	spf_status_t *status)
+	const spf_dmarc_lint_opts_t *opts, spf_status_t *status)
 {
-	spf_dmarc_request_t req = { .from_domain = domain };
+	spf_dmarc_request_t req, other;
 	spf_dmarc_lint_t *l;
 	const spf_dmarc_view_t *v;
 	spf_status_t st = SPF_ENOMEM;
 
 	if (status != NULL)
 		*status = SPF_EINVAL;
-	if (res == NULL || domain == NULL)
+	if (res == NULL || domain == NULL || !opts_ok(opts))
 		return NULL;
+	requests(domain, opts, &req, &other);
 	l = spf_calloc(1, sizeof(*l));
 	if (l == NULL || (l->arena = spf_arena_create()) == NULL)
 		goto fail;
 	spf_sync_init(&l->sync, res);
+	lint_opts(l, opts);
 	l->run = spf_dmarc_run(res, &req, &st);
 	if (l->run == NULL)
+		goto fail;
+	if (other.from_domain != NULL &&
+	    (l->alt = spf_dmarc_run(res, &other, &st)) == NULL)
 		goto fail;
 	st = SPF_ENOMEM;
 	v = spf_dmarc_view(l->run);
@@ -449,6 +680,7 @@ spf_dmarc_lint_t *spf_dmarc_lint_run(spf_resolver_t *res, const char *domain,
 		goto fail;
 	if (v->record != NULL)
 		start_dests(l, v->policy_domain, v->author->org_domain, v->record);
+	start_extra(l);
 	spf_sync_wait(&l->sync);
 	all_findings(l, v);
 	if (l->failed)
@@ -485,6 +717,7 @@ void spf_dmarc_lint_destroy(spf_dmarc_lint_t *l)
 		return;
 	spf_sync_finish(&l->sync);
 	spf_dmarc_destroy(l->run);
+	spf_dmarc_destroy(l->alt);
 	spf_arena_destroy(l->arena);
 	spf_free(l);
 }
