@@ -112,7 +112,7 @@ has lint-exp-dash C 'EN DASH \(U\+2013\) at offset 23'
 # senderid, dmarc
 ascii senderid senderid --offline --zone "$td/senderid.zone" optout.example
 ascii senderid-msg senderid --offline --zone "$td/senderid.zone" --message "$td/forwarded.eml"
-ascii dmarc dmarc --offline --zone "$td/demo.zone" --zone "$td/dmarc.zone" messy.example
+ascii dmarc dmarc --offline --zone "$td/demo.zone" --zone "$td/dmarc.zone" --psl-file "$td/test.psl" messy.example
 ascii audit audit --offline --zone "$td/demo.zone" --zone "$td/dmarc.zone" "$td/audit-domains.txt"
 ascii explain-dmarc explain --offline --zone "$td/demo.zone" --zone "$td/dmarc.zone" --from 'Alice <alice@example.com>' 192.0.2.99 bounce@example.com
 
