@@ -243,6 +243,10 @@ struct run {
 	int64_t begin, end;
 	char *policy_domain;       /* the first report's; */
 	bool several_domains;
+	/* DM-20: of the messages of reports that publish p=reject, those
+	 * that passed DMARC (<policy_evaluated> dkim or spf pass), and of
+	 * them those that passed by DKIM */
+	uint64_t reject_pass, reject_dkim_pass;
 	json_t *jreports;
 	bool progress;
 	double last_progress;
@@ -620,11 +624,22 @@ static bool read_report(struct run *rn, const char *file)
 	if (rep->end >= 0 && rep->end > rn->end)
 		rn->end = rep->end;
 	for (size_t i = 0; i < rep->nrecords; i++) {
-		if (!add_record(rn, &rep->records[i])) {
+		const spf_report_record_t *r = &rep->records[i];
+
+		if (!add_record(rn, r)) {
 			spf_report_destroy(rep);
 			return false;
 		}
-		add(&msgs, rep->records[i].count);
+		add(&msgs, r->count);
+		if (rep->p != NULL && strcasecmp(rep->p, "reject") == 0) {
+			bool dkim = r->dkim != NULL && strcasecmp(r->dkim, "pass") == 0;
+			bool spf = r->spf != NULL && strcasecmp(r->spf, "pass") == 0;
+
+			if (dkim || spf)
+				add(&rn->reject_pass, r->count);
+			if (dkim)
+				add(&rn->reject_dkim_pass, r->count);
+		}
 	}
 	rn->records += rep->nrecords;
 	add(&rn->messages, msgs);
@@ -1209,8 +1224,38 @@ static void group_text(const struct run *rn, const struct group *g)
 	fputc('\n', stdout);
 }
 
+/*
+ * DM-20 (doc/lint-rules.md): the policy domain publishes p=reject and
+ * every message of its reports that passed DMARC passed by SPF alone
+ * (RFC 9989 §7.4, §8: a p=reject domain must not rely on SPF only;
+ * forwarded mail then fails).  False when it does not apply; f's
+ * message lives in buf.
+ */
+static bool spf_only(const struct run *rn, spf_lint_finding_t *f, char *buf,
+	size_t len, char *dom, size_t dlen)
+{
+	if (rn->reject_pass == 0 || rn->reject_dkim_pass > 0)
+		return false;
+	memset(f, 0, sizeof(*f));
+	f->rule = "DM-20";
+	f->severity = SPF_LINT_WARNING;
+	/* the reports' text: printable only */
+	f->domain = cmd_printable(rn->policy_domain != NULL ?
+		rn->policy_domain : "-", dom, dlen);
+	f->section = "RFC 9989 §7.4, §8";
+	snprintf(buf, len, "the reports' policy is p=reject, and all %" PRIu64
+		" message%s that passed DMARC passed by SPF alone, none by DKIM: "
+		"forwarded mail breaks SPF and is then rejected; sign the mail "
+		"with DKIM aligned with the From domain", rn->reject_pass,
+		rn->reject_pass == 1 ? "" : "s");
+	f->message = buf;
+	return true;
+}
+
 static void output_text(const struct run *rn)
 {
+	spf_lint_finding_t f;
+	char msg[512], dom[300];
 	char t1[32], t2[32];
 	size_t nbad = 0;
 
@@ -1226,6 +1271,9 @@ static void output_text(const struct run *rn)
 		rn->records == 1 ? "" : "s", rn->messages, rn->messages == 1 ? "" : "s",
 		when(rn->begin, t1, sizeof(t1)), when(rn->end, t2, sizeof(t2)),
 		rn->nsrc, rn->nsrc == 1 ? "" : "s", rn->ngrp, rn->ngrp == 1 ? "" : "s");
+	if (spf_only(rn, &f, msg, sizeof(msg), dom, sizeof(dom))) {
+		cmd_finding_print(stdout, &f);   /* a blank line after */
+	}
 	if (nbad > 0)
 		printf("== failing SPF or not aligned today: %zu group%s ==\n\n", nbad,
 			nbad == 1 ? "" : "s");
@@ -1438,7 +1486,9 @@ static json_t *source_json(const struct run *rn, const struct source *s)
 
 static int output_json(const struct run *rn)
 {
-	json_t *o = json_object(), *gs = json_array();
+	json_t *o = json_object(), *gs = json_array(), *fs = json_array();
+	spf_lint_finding_t f;
+	char msg[512], dom[300];
 	int rc;
 
 	json_object_set_new(o, "schema", json_integer(1));
@@ -1471,6 +1521,9 @@ static int output_json(const struct run *rn)
 		json_array_append_new(gs, j);
 	}
 	json_object_set_new(o, "groups", gs);
+	if (spf_only(rn, &f, msg, sizeof(msg), dom, sizeof(dom)))
+		json_array_append_new(fs, cmd_finding_json(&f));
+	json_object_set_new(o, "findings", fs);
 	rc = cmd_json_print(o, false);
 	json_decref(o);
 	return rc;

@@ -73,6 +73,11 @@ if python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["schema
   ok json-schema; else bad json-schema "$(head -20 "$tmp/j")"; fi
 
 # grouping: three outlook.com relays (two IPv4, one IPv6) are one group
+# DM-20: p=reject, and all mail that passed DMARC passed by SPF alone
+expect dm-20 0 "^warning\[DM-20\] example.com: the reports' policy is p=reject, and all 30 messages that passed DMARC passed by SPF alone, none by DKIM" -- report "${z[@]}" report-spf-only.xml
+expect dm-20-json 0 '"rule": "DM-20"' -- report "${z[@]}" --json report-spf-only.xml
+"$bin" report "${z[@]}" reports >"$tmp/o" 2>&1
+if grep -q 'DM-20' "$tmp/o"; then bad dm-20-dkim "DM-20 with DKIM passing: $(grep DM-20 "$tmp/o")"; else ok dm-20-dkim; fi
 expect group-org 0 '^outlook.com  249 messages, 3 sources' -- report "${z[@]}" reports
 # the groups that need attention come first, with the term and explain
 expect fail-first 0 'today:    fail  domain=example.com  mechanism="-all"' -- report "${z[@]}" reports
