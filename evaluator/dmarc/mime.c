@@ -111,8 +111,7 @@ static void append(char *dst, size_t cap, const char *s, size_t n)
 static void lower(char *s)
 {
 	for (; *s != '\0'; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			*s = (char)(*s - 'A' + 'a');
+		*s = spf_lower(*s);
 }
 
 static int hexval(char c)
