@@ -596,8 +596,6 @@ int cmd_batch(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto out;
 	}
-	for (size_t i = 0; i < b.nwin; i++)
-		b.win[i].b = &b;
 	t0 = cmd_now_ms();
 	for (;;) {
 		while (!eof && b.running < b.concurrency && b.next_seq - b.write_seq < b.nwin) {
@@ -621,6 +619,7 @@ int cmd_batch(int argc, char **argv)
 			if (got == 1 && skip_line(line))
 				continue;
 			s = &b.win[b.next_seq % b.nwin];
+			s->b = &b;   /* a slot's page is touched when first used */
 			b.next_seq++;
 			s->busy = true;
 			s->lineno = lineno;
@@ -685,7 +684,8 @@ int cmd_batch(int argc, char **argv)
 	}
 out:
 	if (b.win != NULL) {
-		for (size_t i = 0; i < b.nwin; i++)
+		/* the slots never used are still calloc's untouched zero pages */
+		for (size_t i = 0; i < b.nwin && i < b.next_seq; i++)
 			slot_clear(&b.win[i]);
 		spf_free(b.win);
 	}
