@@ -484,15 +484,20 @@ static void report_line(struct run *rn, const char *file,
 	}
 	if (rn->csv || rn->page != NULL)
 		return;
-	printf("report %s  %s .. %s UTC  from %s  id %s\n", pr(file, a, sizeof(a)),
+	printf("report %s  %s .. %s UTC  from %s", pr(file, a, sizeof(a)),
 		when(rep->begin, t1, sizeof(t1)), when(rep->end, t2, sizeof(t2)),
-		pr(rep->org_name, b, sizeof(b)), pr(rep->report_id, c, sizeof(c)));
+		pr(rep->org_name, b, sizeof(b)));
+	if (rep->email != NULL)
+		printf(" <%s>", pr(rep->email, b, sizeof(b)));
+	printf("  id %s\n", pr(rep->report_id, c, sizeof(c)));
 	printf("  %s, policy %s p=%s", spf_wrap_str(kind), pr(rep->domain, a, sizeof(a)),
 		pr(rep->p, b, sizeof(b)));
 	if (rep->sp != NULL)
 		printf(" sp=%s", pr(rep->sp, b, sizeof(b)));
 	if (rep->np != NULL)
 		printf(" np=%s", pr(rep->np, b, sizeof(b)));
+	/* adkim and aspf default to r (RFC 9989 §4.7) */
+	printf(" adkim=%s", rep->adkim ? pr(rep->adkim, b, sizeof(b)) : "r");
 	printf(" aspf=%s, %zu record%s, %" PRIu64 " message%s\n",
 		rep->aspf ? pr(rep->aspf, b, sizeof(b)) : "r", rep->nrecords,
 		rep->nrecords == 1 ? "" : "s", msgs, msgs == 1 ? "" : "s");

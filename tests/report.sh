@@ -155,6 +155,12 @@ expect oversized 65 'more than 1024 bytes \(--max-size\)' --stderr -- report "${
 printf '<feedback><report_metadata/><record><row><source_ip>192.0.2.1</source_ip><count>18446744073709551615</count></row></record><record><row><source_ip>192.0.2.1</source_ip><count>5</count></row></record></feedback>' >"$tmp/huge.xml"
 expect count-saturates 0 '^\[192.0.2.1\]  18446744073709551615 messages, 1 source' -- report "${z[@]}" "$tmp/huge.xml"
 expect count-json 0 '"messages": 9223372036854775807,' -- report "${z[@]}" --json "$tmp/huge.xml"
+# the report line names the reporter's email when given, and the
+# policy's adkim (r when absent) beside aspf
+printf '<feedback><report_metadata><org_name>Rcv</org_name><email>dmarc@rcv.example</email><report_id>a1</report_id></report_metadata><policy_published><domain>example.com</domain><adkim>s</adkim><p>none</p></policy_published><record><row><source_ip>192.0.2.1</source_ip><count>1</count></row></record></feedback>' >"$tmp/adkim.xml"
+expect email-text 0 '^report .*adkim.xml  .*  from Rcv <dmarc@rcv.example>  id a1$' -- report "${z[@]}" "$tmp/adkim.xml"
+expect adkim-text 0 '^  xml, policy example.com p=none adkim=s aspf=r, 1 record, 1 message$' -- report "${z[@]}" "$tmp/adkim.xml"
+expect no-email-text 0 '^report .*huge.xml  .*  from -  id -$' -- report "${z[@]}" "$tmp/huge.xml"
 # a field past 4096 bytes
 printf '<feedback><report_metadata><org_name>%s</org_name></report_metadata></feedback>' \
   "$(head -c 5000 /dev/zero | tr '\0' x)" >"$tmp/long.xml"
