@@ -88,6 +88,22 @@ expect ptr-not-confirmed 0 '^  203.0.113.9  \(no validated name\)' -- report "${
 expect what-if-change 0 '^  \[203.0.113.9\]: fail 18 -> pass 18$' -- report "${z[@]}" --what-if \
   --record 'v=spf1 ip4:192.0.2.0/25 ip4:203.0.113.9 include:spf.protection.outlook.com -all' reports
 
+# many reports (240 files, nested, gzip'd and plain) with many distinct
+# sources (4,788 (IP, envelope, From), 1,000 groups, 960 of them [IP]):
+# each source's messages, reporters' results, result today, group and
+# alignment, and the summary line, against what the generator computed
+# (correctness at scale, not speed: tests/report-many.py)
+mkdir -p "$tmp/many"
+python3 "$(dirname "$golden")/../report-many.py" gen "$tmp/many"
+"$bin" report --offline --zone "$tmp/many/many.zone" --csv "$tmp/many/reports" >"$tmp/many.csv" 2>"$tmp/e"
+rc=$?
+if [ $rc -eq 0 ] && [ ! -s "$tmp/e" ] &&
+   python3 "$(dirname "$golden")/../report-many.py" check "$tmp/many" "$tmp/many.csv" >"$tmp/d"; then
+  ok many-sources; else bad many-sources "exit $rc: $(cat "$tmp/d" "$tmp/e")"; fi
+"$bin" report --offline --zone "$tmp/many/many.zone" "$tmp/many/reports" >"$tmp/o" 2>&1
+if [ "$(grep -c '^report ' "$tmp/o")" -eq 240 ] && grep -qxF "$(cat "$tmp/many/summary")" "$tmp/o"; then
+  ok many-summary; else bad many-summary "$(grep -m1 ' sources in ' "$tmp/o") != $(cat "$tmp/many/summary")"; fi
+
 # hostile and broken input: one line each, exit 65
 bad_file() {  # bad_file NAME FILE REGEX [OPTIONS...]
   local name=$1 f=$2 re=$3
