@@ -11,7 +11,11 @@
 # Each source has a PTR name confirmed by its A record and one of four
 # envelope domains with an SPF record, in a generated zone (--offline).
 # Runs twice: all the records, then a tenth of them over the same
-# sources, so that the two peak RSS figures can be compared.
+# sources, so that the two peak RSS figures can be compared.  Each run
+# prints its wall time and its CPU time (user + system) with the load
+# average before it: on a shared, loaded machine the wall time measures
+# the load as much as the program, so compare runs by CPU time (or by
+# instruction counts: valgrind --tool=callgrind, doc/benchmarks.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SPF="${SPFCHECK:-$ROOT/build/cmd/spfcheck}"
@@ -61,12 +65,14 @@ for f in range(0, files, 10):
 PY
 
 run() {  # run LABEL DIR RECORDS
-  /usr/bin/time -f '%e %M' -o "$work/time" \
+  local load
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
     "$SPF" report --offline --zone "$work/gen.zone" --csv "$2" >"$work/out"
-  read -r secs kb <"$work/time"
-  python3 -c "import sys; s=float(sys.argv[2]); r=int(sys.argv[3]); print(f'{sys.argv[1]}: {r} records, {sys.argv[5]} sources in {s:.2f} s = {r/max(s,0.01):,.0f} records/s, peak RSS {int(sys.argv[4])/1024:.1f} MiB')" \
-    "$1" "$secs" "$3" "$kb" "$(($(wc -l <"$work/out") - 1))"
+  read -r secs user sys kb <"$work/time"
+  python3 -c "import sys; s=float(sys.argv[2]); c=float(sys.argv[6])+float(sys.argv[7]); r=int(sys.argv[3]); print(f'{sys.argv[1]}: {r} records, {sys.argv[5]} sources in {s:.2f} s = {r/max(s,0.01):,.0f} records/s; CPU {c:.2f} s = {r/max(c,0.01):,.0f} records per CPU second; peak RSS {int(sys.argv[4])/1024:.1f} MiB; load average before {sys.argv[8]}')" \
+    "$1" "$secs" "$3" "$kb" "$(($(wc -l <"$work/out") - 1))" "$user" "$sys" "$load"
 }
-echo "bench/report.sh: $FILES files x $PER records, $SOURCES sources ($(du -sh "$work/reports" | cut -f1) gzip'd)"
+echo "bench/report.sh: $FILES files x $PER records, $SOURCES sources ($(du -sh "$work/reports" | cut -f1) gzip'd), $(nproc) cores"
 run "all" "$work/reports" $((FILES * PER))
 run "a tenth" "$work/tenth" $(( (FILES + 9) / 10 * PER ))
