@@ -44,8 +44,9 @@ static bool is_atext(unsigned char c)
 	return false;
 }
 
-/* RFC 5322 §3.2.3 dot-atom-text, and no longer than MAX_VALUE */
-static bool is_dot_atom(const char *s)
+/* The length of s when it is RFC 5322 §3.2.3 dot-atom-text no longer
+ * than MAX_VALUE, else 0 */
+static size_t dot_atom_len(const char *s)
 {
 	size_t n = 0;
 	bool need_atext = true;
@@ -55,15 +56,15 @@ static bool is_dot_atom(const char *s)
 
 		if (c == '.') {
 			if (need_atext)
-				return false;
+				return 0;
 			need_atext = true;
 		} else if (is_atext(c)) {
 			need_atext = false;
 		} else {
-			return false;
+			return 0;
 		}
 	}
-	return n > 0 && n <= MAX_VALUE && !need_atext;
+	return n <= MAX_VALUE && !need_atext ? n : 0;
 }
 
 /* RFC 2045 token (RFC 8601 value = token / quoted-string) */
@@ -140,14 +141,15 @@ static void put_quoted(spf_buf_t *b, const char *s)
 	spf_buf_putc(b, '"');
 }
 
-/* key=value; with a dot-atom when possible (RFC 7208 §9.1) */
+/* key=value; with a dot-atom when possible (RFC 7208 §9.1); key comes
+ * with its leading space and its '=' (" client-ip=") */
 static void put_kv(spf_buf_t *b, const char *key, const char *value)
 {
-	spf_buf_putc(b, ' ');
 	spf_buf_puts(b, key);
-	spf_buf_putc(b, '=');
-	if (is_dot_atom(value))
-		spf_buf_puts(b, value);
+	size_t n = dot_atom_len(value);
+
+	if (n > 0)
+		spf_buf_append(b, value, n);
 	else
 		put_quoted(b, value);
 	spf_buf_putc(b, ';');
@@ -156,7 +158,9 @@ static void put_kv(spf_buf_t *b, const char *key, const char *value)
 /* ptype.property=value for Authentication-Results (RFC 8601 §2.2) */
 static void put_prop(spf_buf_t *b, const char *prop, const char *value)
 {
-	spf_buf_printf(b, " %s=", prop);
+	spf_buf_putc(b, ' ');
+	spf_buf_puts(b, prop);
+	spf_buf_putc(b, '=');
 	if (is_token(value))
 		spf_buf_puts(b, value);
 	else
@@ -215,7 +219,8 @@ static void put_comment(spf_buf_t *b, const spf_header_info_t *info,
 		spf_buf_puts(b, " as permitted sender");
 		break;
 	case SPF_RESULT_NEUTRAL:
-		spf_buf_printf(b, "%s is neither permitted nor denied by domain of ", addr);
+		spf_buf_puts(b, addr);
+		spf_buf_puts(b, " is neither permitted nor denied by domain of ");
 		put_escaped(b, subject(info), true);
 		break;
 	case SPF_RESULT_NONE:
@@ -317,11 +322,37 @@ void spf_header_info_from_job(spf_header_info_t *info, const spf_job_t *job,
 	spf_header_info_from_summary(info, &view, req);
 }
 
+/* The Received-SPF field on one line, appended to b. */
+static void received_spf(spf_buf_t *b, const spf_header_info_t *info,
+	const char *receiver)
+{
+	char ip[64];
+
+	spf_buf_puts(b, "Received-SPF: ");
+	spf_buf_puts(b, spf_result_str(info->result));
+	put_comment(b, info, receiver);
+	put_kv(b, " client-ip=", ip_text(info, ip, sizeof(ip)));
+	if (info->envelope_from != NULL)
+		put_kv(b, " envelope-from=", *info->envelope_from ? info->envelope_from : "<>");
+	if (info->helo != NULL)
+		put_kv(b, " helo=", info->helo);
+	if (receiver != NULL && *receiver)
+		put_kv(b, " receiver=", receiver);
+	put_kv(b, " identity=", info->identity == SPF_IDENTITY_HELO ? "helo" : "mailfrom");
+	if (info->mechanism != NULL)
+		put_kv(b, " mechanism=", info->mechanism);
+	if (info->problem != NULL && (info->result == SPF_RESULT_PERMERROR ||
+	    info->result == SPF_RESULT_TEMPERROR))
+		put_kv(b, " problem=", info->problem);
+	/* the trailing ';' of the last pair is allowed (RFC 7208 §9.1) but
+	 * dropped for readability */
+	if (b->err == SPF_OK && b->len > 0 && b->data[b->len - 1] == ';')
+		b->data[--b->len] = '\0';
+}
+
 spf_status_t spf_header_received_spf(const spf_header_info_t *info,
 	const spf_header_opts_t *opts, char **out)
 {
-	const char *receiver = opts ? opts->receiver : NULL;
-	char ip[64];
 	spf_buf_t b;
 
 	if (out == NULL)
@@ -330,66 +361,91 @@ spf_status_t spf_header_received_spf(const spf_header_info_t *info,
 	if (info == NULL)
 		return SPF_EINVAL;
 	spf_buf_init(&b, MAX_FIELD);
-	spf_buf_puts(&b, "Received-SPF: ");
-	spf_buf_puts(&b, spf_result_str(info->result));
-	put_comment(&b, info, receiver);
-	put_kv(&b, "client-ip", ip_text(info, ip, sizeof(ip)));
-	if (info->envelope_from != NULL)
-		put_kv(&b, "envelope-from", *info->envelope_from ? info->envelope_from : "<>");
-	if (info->helo != NULL)
-		put_kv(&b, "helo", info->helo);
-	if (receiver != NULL && *receiver)
-		put_kv(&b, "receiver", receiver);
-	put_kv(&b, "identity", info->identity == SPF_IDENTITY_HELO ? "helo" : "mailfrom");
-	if (info->mechanism != NULL)
-		put_kv(&b, "mechanism", info->mechanism);
-	if (info->problem != NULL && (info->result == SPF_RESULT_PERMERROR ||
-	    info->result == SPF_RESULT_TEMPERROR))
-		put_kv(&b, "problem", info->problem);
-	/* the trailing ';' of the last pair is allowed (RFC 7208 §9.1) but
-	 * dropped for readability */
-	if (b.err == SPF_OK && b.len > 0 && b.data[b.len - 1] == ';')
-		b.data[--b.len] = '\0';
+	received_spf(&b, info, opts ? opts->receiver : NULL);
 	return finish(&b, opts, out);
+}
+
+spf_status_t spf_header_received_spf_line(const spf_header_info_t *info,
+	const spf_header_opts_t *opts, spf_buf_t *out)
+{
+	size_t start;
+
+	if (info == NULL || out == NULL)
+		return SPF_EINVAL;
+	start = out->len;
+	received_spf(out, info, opts ? opts->receiver : NULL);
+	if (out->err == SPF_OK && out->len - start > MAX_FIELD)
+		out->err = SPF_ETOOBIG;   /* as the folded field's bound */
+	return out->err;
+}
+
+/* The Authentication-Results field on one line, appended to b. */
+static void auth_results(spf_buf_t *b, const spf_header_info_t *const *infos,
+	size_t n, const spf_header_opts_t *opts)
+{
+	const char *receiver = opts ? opts->receiver : NULL;
+	const char *id = opts && opts->authserv_id && *opts->authserv_id ?
+		opts->authserv_id : receiver && *receiver ? receiver : "localhost";
+
+	spf_buf_puts(b, "Authentication-Results: ");
+	if (is_token(id))
+		spf_buf_puts(b, id);
+	else
+		put_quoted(b, id);
+	for (size_t i = 0; i < n; i++) {
+		const spf_header_info_t *info = infos[i];
+
+		spf_buf_puts(b, "; spf=");
+		spf_buf_puts(b, spf_result_str(info->result));
+		put_comment(b, info, receiver);
+		if (info->problem != NULL && (info->result == SPF_RESULT_PERMERROR ||
+		    info->result == SPF_RESULT_TEMPERROR)) {
+			/* RFC 8601 §2.2 reasonspec */
+			spf_buf_puts(b, " reason=");
+			put_quoted(b, info->problem);
+		}
+		if (info->identity == SPF_IDENTITY_HELO)
+			put_prop(b, "smtp.helo", info->helo ? info->helo : "unknown");
+		else
+			put_prop(b, "smtp.mailfrom", info->domain ? info->domain : "unknown");
+	}
+}
+
+static bool infos_ok(const spf_header_info_t *const *infos, size_t n)
+{
+	if (infos == NULL || n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (infos[i] == NULL)
+			return false;
+	return true;
 }
 
 spf_status_t spf_header_auth_results(const spf_header_info_t *const *infos,
 	size_t n, const spf_header_opts_t *opts, char **out)
 {
-	const char *receiver = opts ? opts->receiver : NULL;
-	const char *id = opts && opts->authserv_id && *opts->authserv_id ?
-		opts->authserv_id : receiver && *receiver ? receiver : "localhost";
 	spf_buf_t b;
 
 	if (out == NULL)
 		return SPF_EINVAL;
 	*out = NULL;
-	if (infos == NULL || n == 0)
+	if (!infos_ok(infos, n))
 		return SPF_EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (infos[i] == NULL)
-			return SPF_EINVAL;
 	spf_buf_init(&b, MAX_FIELD);
-	spf_buf_puts(&b, "Authentication-Results: ");
-	if (is_token(id))
-		spf_buf_puts(&b, id);
-	else
-		put_quoted(&b, id);
-	for (size_t i = 0; i < n; i++) {
-		const spf_header_info_t *info = infos[i];
-
-		spf_buf_printf(&b, "; spf=%s", spf_result_str(info->result));
-		put_comment(&b, info, receiver);
-		if (info->problem != NULL && (info->result == SPF_RESULT_PERMERROR ||
-		    info->result == SPF_RESULT_TEMPERROR)) {
-			/* RFC 8601 §2.2 reasonspec */
-			spf_buf_puts(&b, " reason=");
-			put_quoted(&b, info->problem);
-		}
-		if (info->identity == SPF_IDENTITY_HELO)
-			put_prop(&b, "smtp.helo", info->helo ? info->helo : "unknown");
-		else
-			put_prop(&b, "smtp.mailfrom", info->domain ? info->domain : "unknown");
-	}
+	auth_results(&b, infos, n, opts);
 	return finish(&b, opts, out);
+}
+
+spf_status_t spf_header_auth_results_line(const spf_header_info_t *const *infos,
+	size_t n, const spf_header_opts_t *opts, spf_buf_t *out)
+{
+	size_t start;
+
+	if (out == NULL || !infos_ok(infos, n))
+		return SPF_EINVAL;
+	start = out->len;
+	auth_results(out, infos, n, opts);
+	if (out->err == SPF_OK && out->len - start > MAX_FIELD)
+		out->err = SPF_ETOOBIG;   /* as the folded field's bound */
+	return out->err;
 }

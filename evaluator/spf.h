@@ -547,6 +547,20 @@ spf_status_t spf_header_received_spf(const spf_header_info_t *info,
 spf_status_t spf_header_auth_results(const spf_header_info_t *const *infos,
 	size_t n, const spf_header_opts_t *opts, char **out);
 
+/*
+ * The same fields on one line, not folded, appended to out (a caller's
+ * buffer, which may be reused from field to field: nothing is
+ * allocated beyond out's growth).  Unfolding the field of
+ * spf_header_received_spf() / spf_header_auth_results() gives these
+ * bytes.  Returns SPF_OK, SPF_EINVAL (NULL argument, n == 0),
+ * SPF_ENOMEM or SPF_ETOOBIG (out's bound, or the field over the bound
+ * the folded builders keep); on an error out is failed (out->err).
+ */
+spf_status_t spf_header_received_spf_line(const spf_header_info_t *info,
+	const spf_header_opts_t *opts, spf_buf_t *out);
+spf_status_t spf_header_auth_results_line(const spf_header_info_t *const *infos,
+	size_t n, const spf_header_opts_t *opts, spf_buf_t *out);
+
 /* ==== end of result header fields ==== */
 
 /* ==== SenderID: the PRA (pra.c) and the conflict report (senderid.c) — issue 5 ==== */

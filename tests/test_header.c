@@ -272,6 +272,73 @@ static void test_folding(void **state)
 	spf_free(out);
 }
 
+/* The one-line builders give the folded field unfolded, appended after
+ * what the buffer held, for plain and hostile values alike; the buffer
+ * is reused from field to field. */
+static void test_line(void **state)
+{
+	static const char *const vals[] = {
+		"a@example.com",
+		"a@example.com\r\nX-Injected: yes",
+		"\"quoted\\\"(paren)@example.com",
+		"b\xc3\xa9@\xe4\xbe\x8b\xe5\xad\x90.example",
+		"x@y.example; identity=helo",
+		"",
+	};
+	static const spf_result_t results[] = { SPF_RESULT_PASS, SPF_RESULT_FAIL,
+		SPF_RESULT_SOFTFAIL, SPF_RESULT_NEUTRAL, SPF_RESULT_NONE,
+		SPF_RESULT_TEMPERROR, SPF_RESULT_PERMERROR };
+	spf_header_opts_t opts = { .receiver = "mx.example.org", .authserv_id = "mx" };
+	spf_buf_t b;
+
+	(void)state;
+	spf_buf_init(&b, 16384);
+	for (size_t i = 0; i < LEN(vals); i++) {
+		for (size_t r = 0; r < LEN(results); r++) {
+			spf_header_info_t in = info(r % 2 ? SPF_IDENTITY_HELO : SPF_IDENTITY_MFROM,
+				results[r], r % 3 ? "192.0.2.1" : "2001:db8::1", "a@example.com",
+				"mail.example.com", r % 2 ? NULL : "include:_spf.example.com",
+				"too many terms (RFC 7208 \xc2\xa7" "4.6.4)");
+			const spf_header_info_t *one[] = { &in };
+			char *out = NULL;
+
+			in.envelope_from = vals[i];
+			in.checked = vals[i];
+			in.helo = *vals[i] ? vals[i] : NULL;
+			opts.receiver = i % 2 ? NULL : "mx.example.org";
+			assert_int_equal(spf_header_received_spf(&in, &opts, &out), SPF_OK);
+			spf_buf_reset(&b);
+			spf_buf_puts(&b, "PREPEND ");
+			assert_int_equal(spf_header_received_spf_line(&in, &opts, &b), SPF_OK);
+			assert_memory_equal(b.data, "PREPEND ", 8);
+			assert_string_equal(b.data + 8, unfold_checked(out, 998, false));
+			spf_free(out);
+			assert_int_equal(spf_header_auth_results(one, 1, &opts, &out), SPF_OK);
+			spf_buf_reset(&b);
+			assert_int_equal(spf_header_auth_results_line(one, 1, &opts, &b), SPF_OK);
+			assert_string_equal(b.data, unfold_checked(out, 998, false));
+			spf_free(out);
+		}
+	}
+	/* bad arguments; a buffer too small for the field fails */
+	{
+		spf_header_info_t in = info(SPF_IDENTITY_MFROM, SPF_RESULT_PASS, "192.0.2.1",
+			"a@example.com", NULL, "a", NULL);
+		const spf_header_info_t *one[] = { &in };
+		spf_buf_t small;
+
+		assert_int_equal(spf_header_received_spf_line(NULL, NULL, &b), SPF_EINVAL);
+		assert_int_equal(spf_header_received_spf_line(&in, NULL, NULL), SPF_EINVAL);
+		assert_int_equal(spf_header_auth_results_line(one, 0, NULL, &b), SPF_EINVAL);
+		assert_int_equal(spf_header_auth_results_line(NULL, 1, NULL, &b), SPF_EINVAL);
+		spf_buf_init(&small, 20);
+		assert_int_equal(spf_header_received_spf_line(&in, NULL, &small), SPF_ETOOBIG);
+		assert_int_equal(small.err, SPF_ETOOBIG);
+		spf_buf_finish(&small);
+	}
+	spf_buf_finish(&b);
+}
+
 static void test_bad_args(void **state)
 {
 	spf_header_info_t in = info(SPF_IDENTITY_MFROM, SPF_RESULT_PASS, "192.0.2.1",
@@ -385,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_auth_results_exact),
 		cmocka_unit_test(test_no_injection),
 		cmocka_unit_test(test_folding),
+		cmocka_unit_test(test_line),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_alloc_failure),
 		cmocka_unit_test(test_summary),

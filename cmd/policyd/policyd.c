@@ -87,6 +87,7 @@
 #define SLOT_LOG_INTERVAL 60         /* seconds between eviction / accept reports */
 #define LOG_QUEUE_MAX (1024 * 1024)  /* bytes of log lines waiting for the log */
 #define LOG_LINE_MAX 8192
+#define REPLY_MAX 16384              /* bytes of one action (a header field is at most 8192) */
 
 static const char policyd_usage[] =
 	"usage: spfcheck policyd [options]\n"
@@ -148,6 +149,10 @@ struct daemon {
 	bool log_is_socket;      /* written with send(MSG_DONTWAIT) */
 	bool log_compact;        /* --log-format compact */
 	struct evbuffer *log_queue;   /* lines waiting for log_fd (not syslog) */
+	/* the action of the request being answered, made here and kept from
+	 * request to request (no allocation per request): answer() is done
+	 * with it before it reads the next request */
+	spf_buf_t reply;
 	struct event *log_wev;
 	size_t log_queued_lines;
 	unsigned long log_dropped, log_dropped_said;
@@ -991,36 +996,29 @@ static void ident_info(const struct preq *q, int id, spf_header_info_t *info)
 		q->facts.mfrom_id.problem;
 }
 
-/* Unfold a header field (header.c folds with LF) onto one line. */
-static char *unfold(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r; r++)
-		if (*r != '\n' && *r != '\r')
-			*w++ = *r;
-	*w = '\0';
-	return s;
-}
-
-/* Build the headers to prepend for decision d: the first one goes into
- * *first, the rest into the connection's pending list.  false on ENOMEM. */
-static bool build_headers(struct preq *q, const policy_decision_t *d, char **first)
+/*
+ * Write the action for decision d: "PREPEND " and the first header
+ * field, on one line, into out (reset first); a second field (both
+ * headers configured) goes into the connection's pending list.  false
+ * when memory runs out or no field was made.
+ */
+static bool build_headers(struct preq *q, const policy_decision_t *d, spf_buf_t *out)
 {
 	struct conn *c = q->c;
 	spf_header_opts_t opts = { 0 };
 	spf_header_info_t info[2];
 	const spf_header_info_t *order[2];
-	size_t n = 0;
-	char *spf = NULL, *ar = NULL;
+	size_t n = 0, start;
 	bool ok = true;
 
-	*first = NULL;
 	opts.receiver = receiver_of(q);
 	opts.authserv_id = q->cfg->authserv_id ? q->cfg->authserv_id : q->c->d->hostname;
+	spf_buf_reset(out);
+	spf_buf_puts(out, "PREPEND ");
+	start = out->len;
 	if (q->cfg->header_type & POLICY_HDR_SPF) {
 		ident_info(q, (int)d->header_of, &info[0]);
-		ok = spf_header_received_spf(&info[0], &opts, &spf) == SPF_OK;
+		ok = spf_header_received_spf_line(&info[0], &opts, out) == SPF_OK;
 	}
 	if (ok && (q->cfg->header_type & POLICY_HDR_AR)) {
 		/* MAIL FROM first, then HELO (as cmd_headers) */
@@ -1034,21 +1032,22 @@ static bool build_headers(struct preq *q, const policy_decision_t *d, char **fir
 			order[n] = &info[n];
 			n++;
 		}
-		ok = n == 0 || spf_header_auth_results(order, n, &opts, &ar) == SPF_OK;
+		if (n > 0 && out->len > start) {
+			/* the second field, kept for the next request of the
+			 * instance (C.4) */
+			spf_buf_t ar;
+
+			spf_buf_init(&ar, out->max);
+			ok = spf_header_auth_results_line(order, n, &opts, &ar) == SPF_OK;
+			if (ok)
+				c->pending[c->npending++] = ar.data;   /* handed over */
+			else
+				spf_buf_finish(&ar);
+		} else if (n > 0) {
+			ok = spf_header_auth_results_line(order, n, &opts, out) == SPF_OK;
+		}
 	}
-	if (!ok) {
-		spf_free(spf);
-		spf_free(ar);
-		return false;
-	}
-	if (spf != NULL) {
-		*first = unfold(spf);
-		if (ar != NULL)
-			c->pending[c->npending++] = unfold(ar);
-	} else {
-		*first = ar ? unfold(ar) : NULL;
-	}
-	return true;
+	return ok && out->err == SPF_OK && out->len > start;
 }
 
 static const char *result_name(const policy_ident_t *id)
@@ -1172,22 +1171,16 @@ static void budget_report(struct daemon *d)
 static void conclude(struct preq *q, policy_decision_t *d)
 {
 	struct conn *c = q->c;
-	char *hdr = NULL;
-	spf_buf_t b;
+	spf_buf_t *reply = &c->d->reply;
 	const char *note = d->test_only_dropped ? "TestOnly=0: reject/defer not applied" : NULL;
 
 	switch (d->verdict) {
 	case POLICY_PREPEND:
-		if (!build_headers(q, d, &hdr) || hdr == NULL) {
+		if (!build_headers(q, d, reply)) {
 			answer(q, "DUNNO", "out of memory building the header");
 			break;
 		}
-		spf_buf_init(&b, 16384);
-		spf_buf_puts(&b, "PREPEND ");
-		spf_buf_puts(&b, hdr);
-		spf_free(hdr);
-		answer(q, b.err == SPF_OK ? spf_buf_cstr(&b) : "DUNNO", note);
-		spf_buf_finish(&b);
+		answer(q, spf_buf_cstr(reply), note);
 		break;
 	case POLICY_REJECT:
 	case POLICY_DEFER:
@@ -1486,15 +1479,14 @@ static void start_request(struct conn *c, policy_request_t *req)
 	if (*instance != '\0' && c->instance != NULL && strcmp(instance, c->instance) == 0) {
 		if (strcmp(state, "END-OF-MESSAGE") != 0 && c->npending > 0) {
 			char *h = c->pending[0];
-			spf_buf_t b;
+			spf_buf_t *b = &d->reply;
 
 			memmove(c->pending, c->pending + 1, --c->npending * sizeof(char *));
-			spf_buf_init(&b, 16384);
-			spf_buf_puts(&b, "PREPEND ");
-			spf_buf_puts(&b, h);
+			spf_buf_reset(b);
+			spf_buf_puts(b, "PREPEND ");
+			spf_buf_puts(b, h);
 			spf_free(h);
-			answer(q, b.err == SPF_OK ? spf_buf_cstr(&b) : "DUNNO", "instance cached");
-			spf_buf_finish(&b);
+			answer(q, b->err == SPF_OK ? spf_buf_cstr(b) : "DUNNO", "instance cached");
 		} else if (c->repeat != NULL) {
 			char *a = spf_strdup(c->repeat);
 
@@ -2198,6 +2190,7 @@ int cmd_policyd(int argc, char **argv)
 	memset(d, 0, sizeof(*d));
 	d->pid = getpid();
 	d->log_fd = -1;
+	spf_buf_init(&d->reply, REPLY_MAX);
 	held_error[0] = '\0';
 	/* first, so that the variables are gone whatever happens next */
 	npassed = listen_fds_get(passed, MAX_LISTEN, passed_err, sizeof(passed_err));
@@ -2476,5 +2469,6 @@ out:
 		event_base_free(d->base);
 	event_set_log_callback(NULL);
 	policy_config_unref(d->cfg);
+	spf_buf_finish(&d->reply);
 	return rc;
 }
