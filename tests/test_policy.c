@@ -619,6 +619,51 @@ static void test_sanitize(void **state)
 		"0123456789abcde");
 	strcpy(out, "PREPEND x");     /* in place, as action_code() calls it */
 	assert_string_equal(policy_printable(out, out, sizeof(out), 4), "PREP...");
+
+	/* every byte value at every place of a word, and cuts around the
+	 * eight-byte steps: as policy_sanitize() */
+	for (unsigned c = 1; c < 256; c++) {
+		for (size_t at = 0; at < 19; at++) {
+			char in[20], got[64];
+
+			memset(in, 'x', sizeof(in));
+			in[at] = (char)c;
+			in[19] = '\0';
+			for (size_t max = 0; max < 21; max += 4) {
+				spf_buf_init(&b, 1024);
+				policy_sanitize(&b, in, max);
+				assert_string_equal(policy_printable(in, got, sizeof(got), max),
+					spf_buf_cstr(&b));
+				spf_buf_finish(&b);
+			}
+		}
+	}
+}
+
+/* policy_tenths() is printf's "%.1f" */
+static void test_tenths(void **state)
+{
+	static const double v[] = { 0, 0.04, 0.05, 0.06, 0.15, 0.25, 0.35, 0.95, 0.9999,
+		1, 9.95, 9.96, 12.34, 99.95, 414.25, 1234.5678, 59999.95, 123456789.0,
+		1e9, 1e12, -1, -0.04 };
+	char want[64], got[33];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		size_t n = policy_tenths(got, v[i]);
+
+		got[n] = '\0';
+		snprintf(want, sizeof(want), "%.1f", v[i]);
+		assert_string_equal(got, want);
+	}
+	for (unsigned i = 0; i < 200000; i++) {
+		double x = (double)i * 0.0137 + (double)(i % 7) * 1e-3;
+		size_t n = policy_tenths(got, x);
+
+		got[n] = '\0';
+		snprintf(want, sizeof(want), "%.1f", x);
+		assert_string_equal(got, want);
+	}
 }
 
 int main(void)
@@ -639,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_decide_flow),
 		cmocka_unit_test(test_decide_replies),
 		cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_tenths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

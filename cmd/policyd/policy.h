@@ -239,5 +239,11 @@ void policy_sanitize(spf_buf_t *buf, const char *s, size_t max);
 /* policy_sanitize(s, max) into buf[0..len) (cut to fit), for a log line
  * or a message; returns buf. */
 const char *policy_printable(const char *s, char *buf, size_t len, size_t max);
+/* The same text into out[0..room) (cut to fit), without a NUL; returns
+ * the bytes written (0 for a NULL s). */
+size_t policy_printable_put(char *out, size_t room, const char *s, size_t max);
+/* v as printf's "%.1f" gives it (a log line's milliseconds), into out
+ * without a NUL; returns its length. */
+size_t policy_tenths(char out[32], double v);
 
 #endif

@@ -60,6 +60,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -403,10 +404,16 @@ static void lputs(struct line *l, const char *s)
  * as '?', at most max of them, then "..." when some remain */
 static void lsafe(struct line *l, const char *s, size_t max)
 {
-	if (s == NULL)
-		return;
-	policy_printable(s, l->p, (size_t)(l->end - l->p) + 1, max);
-	l->p += strlen(l->p);
+	l->p += policy_printable_put(l->p, (size_t)(l->end - l->p), s, max);
+}
+
+/* " ms=%.1f" of ms, without printf */
+static void lms(struct line *l, double ms)
+{
+	char num[32];
+
+	lput(l, " ms=", 4);
+	lput(l, num, policy_tenths(num, ms));
 }
 
 /* "2026-12-05T08:51:14 spfcheck-policyd[PID]: ", made once a second */
@@ -1102,7 +1109,7 @@ static void answer(struct preq *q, const char *action, const char *note)
 	} else if (plog_wanted(LOG_INFO)) {
 		/* the same fields as policy_printable() gives them, copied
 		 * into the line (no printf: this is every request's cost) */
-		char msg[2400], num[32];
+		char msg[2400];
 		struct line l = { msg, msg + sizeof(msg) - 1 };
 
 		lputs(&l, qid);
@@ -1125,8 +1132,7 @@ static void answer(struct preq *q, const char *action, const char *note)
 			lputs(&l, " note=");
 			lputs(&l, note);
 		}
-		snprintf(num, sizeof(num), " ms=%.1f", ms);
-		lputs(&l, num);
+		lms(&l, ms);
 		*l.p = '\0';
 		plog_text(LOG_INFO, msg);
 	}
