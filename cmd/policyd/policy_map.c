@@ -156,15 +156,29 @@ policy_verdict_t policy_scope_verdict(const policy_config_t *c, bool helo,
 	return POLICY_PREPEND;
 }
 
-/* RFC 3986 unreserved (and '@'), the rest %XX */
+/* RFC 3986 unreserved (and '@'), the rest %XX; runs of the former
+ * copied at once */
 static void url_part(spf_buf_t *b, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~@", *p) != NULL)
-			spf_buf_putc(b, (char)*p);
-		else
-			spf_buf_printf(b, "%%%02X", *p);
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t run = 0;
+
+		while ((p[run] >= 'a' && p[run] <= 'z') || (p[run] >= 'A' && p[run] <= 'Z') ||
+		    (p[run] >= '0' && p[run] <= '9') || p[run] == '-' || p[run] == '.' ||
+		    p[run] == '_' || p[run] == '~' || p[run] == '@')
+			run++;
+		if (run > 0) {
+			spf_buf_append(b, p, run);
+			p += run;
+		} else {
+			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+			spf_buf_append(b, esc, 3);
+			p++;
+		}
 	}
 }
 
@@ -176,9 +190,14 @@ static void spf_text(spf_buf_t *b, const policy_ident_t *id, bool listed)
 		spf_buf_puts(b, id->explanation);
 	} else if ((id->result == SPF_RESULT_PERMERROR || id->result == SPF_RESULT_TEMPERROR) &&
 		   id->problem != NULL) {
-		spf_buf_printf(b, "SPF %s: %s", res, id->problem);
+		spf_buf_puts(b, "SPF ");
+		spf_buf_puts(b, res);
+		spf_buf_puts(b, ": ");
+		spf_buf_puts(b, id->problem);
 	} else {
-		spf_buf_printf(b, "Receiver policy for SPF %c%s", res[0] - 'a' + 'A', res + 1);
+		spf_buf_puts(b, "Receiver policy for SPF ");
+		spf_buf_putc(b, (char)(res[0] - 'a' + 'A'));
+		spf_buf_puts(b, res + 1);
 	}
 }
 
@@ -189,21 +208,28 @@ static char *reply(const policy_config_t *c, const policy_facts_t *f, bool helo,
 	const policy_ident_t *id = helo ? &f->helo_id : &f->mfrom_id;
 	const char *tmpl = c->reason_message ? c->reason_message : POLICY_DEFAULT_REASON;
 	bool err = id->result == SPF_RESULT_PERMERROR || id->result == SPF_RESULT_TEMPERROR;
-	spf_buf_t text, out;
-	char *s;
+	const char *code;
+	spf_buf_t text;
+	char *s = NULL;
+	size_t n;
 
 	spf_buf_init(&text, 8192);
-	for (const char *p = tmpl; *p; p++) {
-		if (strncmp(p, "{rejectdefer}", 13) == 0) {
+	for (const char *p = tmpl; *p; ) {
+		size_t run = strcspn(p, "{");
+
+		if (run > 0) {
+			spf_buf_append(&text, p, run);
+			p += run;
+		} else if (strncmp(p, "{rejectdefer}", 13) == 0) {
 			spf_buf_puts(&text, v == POLICY_REJECT ? "rejected" : "deferred");
-			p += 12;
+			p += 13;
 		} else if (strncmp(p, "{spf}", 5) == 0) {
 			spf_text(&text, id, listed);
-			p += 4;
+			p += 5;
 		} else if (strncmp(p, "{url}", 5) == 0) {
 			/* openspf.net is gone; open-spf.org serves the same page */
-			spf_buf_printf(&text, "https://www.open-spf.org/Why?s=%s;id=",
-				helo ? "helo" : "mfrom");
+			spf_buf_puts(&text, helo ? "https://www.open-spf.org/Why?s=helo;id=" :
+				"https://www.open-spf.org/Why?s=mfrom;id=");
 			if (helo)
 				url_part(&text, f->helo);
 			else if (*f->sender != '\0')
@@ -216,22 +242,25 @@ static char *reply(const policy_config_t *c, const policy_facts_t *f, bool helo,
 			url_part(&text, f->client_address);
 			spf_buf_puts(&text, ";r=");
 			url_part(&text, c->hide_receiver ? "<UNKNOWN>" : f->recipient);
-			p += 4;
+			p += 5;
 		} else {
-			spf_buf_putc(&text, *p);
+			spf_buf_putc(&text, '{');
+			p++;
 		}
 	}
-	spf_buf_init(&out, 8192);
 	if (v == POLICY_REJECT)
-		spf_buf_puts(&out, c->enhanced_codes ? (err ? "550 5.7.24 " : "550 5.7.23 ") :
-			"550 ");
+		code = c->enhanced_codes ? (err ? "550 5.7.24 " : "550 5.7.23 ") : "550 ";
 	else
-		spf_buf_puts(&out, c->enhanced_codes ? "DEFER_IF_PERMIT 4.7.24 " :
-			"DEFER_IF_PERMIT ");
-	policy_sanitize(&out, spf_buf_cstr(&text), MAX_TEXT);
-	s = out.err == SPF_OK && text.err == SPF_OK ? spf_strdup(spf_buf_cstr(&out)) : NULL;
+		code = c->enhanced_codes ? "DEFER_IF_PERMIT 4.7.24 " : "DEFER_IF_PERMIT ";
+	/* the codes, then the text as policy_sanitize() gives it: at most
+	 * MAX_TEXT bytes and "..." */
+	n = strlen(code);
+	if (text.err == SPF_OK && (s = spf_malloc(n + MAX_TEXT + 4)) != NULL) {
+		memcpy(s, code, n);
+		n += policy_printable_put(s + n, MAX_TEXT + 3, spf_buf_cstr(&text), MAX_TEXT);
+		s[n] = '\0';
+	}
 	spf_buf_finish(&text);
-	spf_buf_finish(&out);
 	return s;
 }
 
