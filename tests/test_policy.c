@@ -141,6 +141,46 @@ static void test_parse_stops_after_request(void **state)
 	policy_parser_finish(&p);
 }
 
+/* The store is reused from request to request (policy_request_reset):
+ * each request sees only its own values, absent ones NULL. */
+static void test_parse_reuse(void **state)
+{
+	static const char *const reqs[] = {
+		"request=smtpd_access_policy\nsender=a@long.example.com\nhelo_name=h1\n"
+		"instance=1\n\n",
+		"request=smtpd_access_policy\nsender=b@x\nsender=c@y\n\n",
+		"request=smtpd_access_policy\nclient_address=192.0.2.9\n\n",
+	};
+	policy_parser_t p;
+	size_t used;
+
+	(void)state;
+	policy_parser_init(&p);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(policy_parse(&p, reqs[0], strlen(reqs[0]), &used),
+			POLICY_PARSE_REQUEST);
+		assert_string_equal(p.req.value[POLICY_A_SENDER], "a@long.example.com");
+		assert_string_equal(p.req.value[POLICY_A_HELO_NAME], "h1");
+		assert_string_equal(p.req.value[POLICY_A_INSTANCE], "1");
+		policy_request_reset(&p.req);
+		assert_int_equal(policy_parse(&p, reqs[1], strlen(reqs[1]), &used),
+			POLICY_PARSE_REQUEST);
+		assert_string_equal(p.req.value[POLICY_A_SENDER], "c@y");
+		assert_null(p.req.value[POLICY_A_HELO_NAME]);
+		assert_null(p.req.value[POLICY_A_INSTANCE]);
+		assert_int_equal(p.req.nattrs, 3);
+		policy_request_reset(&p.req);
+		assert_int_equal(policy_parse(&p, reqs[2], strlen(reqs[2]), &used),
+			POLICY_PARSE_REQUEST);
+		assert_null(p.req.value[POLICY_A_SENDER]);
+		assert_string_equal(policy_req_get(&p.req, POLICY_A_SENDER), "");
+		assert_string_equal(p.req.value[POLICY_A_CLIENT_ADDRESS], "192.0.2.9");
+		assert_int_equal(p.req.bytes, strlen(reqs[2]));
+		policy_request_reset(&p.req);
+	}
+	policy_parser_finish(&p);
+}
+
 static void test_parse_duplicate_and_crlf(void **state)
 {
 	const char *t = "request=smtpd_access_policy\r\nsender=a@x\r\nsender=b@y\r\n"
@@ -672,6 +712,7 @@ int main(void)
 		cmocka_unit_test(test_parse_postfix_request),
 		cmocka_unit_test(test_parse_persistent),
 		cmocka_unit_test(test_parse_stops_after_request),
+		cmocka_unit_test(test_parse_reuse),
 		cmocka_unit_test(test_parse_duplicate_and_crlf),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_parse_limits),

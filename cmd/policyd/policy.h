@@ -51,16 +51,24 @@ typedef enum {
 } policy_attr_t;
 
 /* One parsed request: value[a] is NULL when attribute a was absent.
- * A duplicate attribute keeps the last value (C.1 allows either). */
+ * A duplicate attribute keeps the last value (C.1 allows either).  The
+ * values live in store, one after another (one allocation per request,
+ * none when the store is reused); value[] is set once the request is
+ * complete. */
 typedef struct {
 	char *value[POLICY_A_COUNT];
 	unsigned nattrs;        /* lines read, known or not */
 	size_t bytes;           /* bytes read, line ends included */
+	size_t off[POLICY_A_COUNT];   /* 1 + value[a]'s place in store; 0: absent */
+	spf_buf_t store;
 } policy_request_t;
 
 /* The value of a, or "" when absent. */
 const char *policy_req_get(const policy_request_t *req, policy_attr_t a);
+/* Free what req holds and zero it. */
 void policy_request_clear(policy_request_t *req);
+/* Empty req for the next request, its store kept for reuse. */
+void policy_request_reset(policy_request_t *req);
 
 typedef struct {
 	policy_request_t req;   /* the request being read */

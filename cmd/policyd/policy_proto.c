@@ -4,7 +4,8 @@
  * DESCRIPTION
  *	Reads "name=value" lines (SMTPD_POLICY_README; SPECS C.1) until an
  *	empty line ends the request.  The attributes spfcheck uses are kept
- *	(copied with spf_malloc); the others are counted and dropped.  The
+ *	(copied into the request's store, one buffer reused from request to
+ *	request); the others are counted and dropped.  The
  *	parser never looks past the LF of the empty line, so a persistent
  *	connection can carry any number of requests, and the caller decides
  *	when to read the next one (one request answered at a time).
@@ -21,19 +22,27 @@
 
 #include <string.h>
 
-static const char *const attr_names[POLICY_A_COUNT] = {
-	[POLICY_A_REQUEST] = "request",
-	[POLICY_A_PROTOCOL_STATE] = "protocol_state",
-	[POLICY_A_PROTOCOL_NAME] = "protocol_name",
-	[POLICY_A_CLIENT_ADDRESS] = "client_address",
-	[POLICY_A_CLIENT_NAME] = "client_name",
-	[POLICY_A_HELO_NAME] = "helo_name",
-	[POLICY_A_SENDER] = "sender",
-	[POLICY_A_RECIPIENT] = "recipient",
-	[POLICY_A_QUEUE_ID] = "queue_id",
-	[POLICY_A_INSTANCE] = "instance",
-	[POLICY_A_SASL_USERNAME] = "sasl_username",
+static const struct {
+	const char *name;
+	size_t len;
+} attrs[POLICY_A_COUNT] = {
+#define A(a, n) [a] = { n, sizeof(n) - 1 }
+	A(POLICY_A_REQUEST, "request"),
+	A(POLICY_A_PROTOCOL_STATE, "protocol_state"),
+	A(POLICY_A_PROTOCOL_NAME, "protocol_name"),
+	A(POLICY_A_CLIENT_ADDRESS, "client_address"),
+	A(POLICY_A_CLIENT_NAME, "client_name"),
+	A(POLICY_A_HELO_NAME, "helo_name"),
+	A(POLICY_A_SENDER, "sender"),
+	A(POLICY_A_RECIPIENT, "recipient"),
+	A(POLICY_A_QUEUE_ID, "queue_id"),
+	A(POLICY_A_INSTANCE, "instance"),
+	A(POLICY_A_SASL_USERNAME, "sasl_username"),
+#undef A
 };
+
+/* every value and its NUL: bounded by the request's bytes */
+#define STORE_MAX (POLICY_MAX_REQUEST + 1)
 
 const char *policy_req_get(const policy_request_t *req, policy_attr_t a)
 {
@@ -44,9 +53,20 @@ const char *policy_req_get(const policy_request_t *req, policy_attr_t a)
 
 void policy_request_clear(policy_request_t *req)
 {
-	for (int i = 0; i < POLICY_A_COUNT; i++)
-		spf_free(req->value[i]);
+	spf_buf_finish(&req->store);
 	memset(req, 0, sizeof(*req));
+}
+
+void policy_request_reset(policy_request_t *req)
+{
+	spf_buf_t store = req->store;
+
+	memset(req, 0, sizeof(*req));
+	req->store = store;
+	if (store.max == 0)
+		spf_buf_init(&req->store, STORE_MAX);
+	else
+		spf_buf_reset(&req->store);
 }
 
 void policy_parser_init(policy_parser_t *p)
@@ -74,17 +94,29 @@ static const char *take_line(policy_request_t *req, const char *line, size_t len
 	if (++req->nattrs > POLICY_MAX_ATTRS)
 		return "more than 128 attributes in one request";
 	for (int i = 0; i < POLICY_A_COUNT; i++) {
-		if (strlen(attr_names[i]) == nlen && memcmp(attr_names[i], line, nlen) == 0) {
-			char *v = spf_strndup(eq + 1, len - nlen - 1);
+		if (attrs[i].len == nlen && attrs[i].name[0] == line[0] &&
+		    memcmp(attrs[i].name, line, nlen) == 0) {
+			/* a duplicate's first value stays in the store,
+			 * unused (the store is bounded by the request) */
+			size_t at = req->store.len;
 
-			if (v == NULL)
+			if (req->store.max == 0)
+				spf_buf_init(&req->store, STORE_MAX);
+			spf_buf_append(&req->store, eq + 1, len - nlen - 1);
+			if (spf_buf_putc(&req->store, '\0') != SPF_OK)
 				return "out of memory";
-			spf_free(req->value[i]);
-			req->value[i] = v;
+			req->off[i] = at + 1;
 			break;
 		}
 	}
 	return NULL;
+}
+
+/* The request is complete: point value[] into the store. */
+static void set_values(policy_request_t *req)
+{
+	for (int i = 0; i < POLICY_A_COUNT; i++)
+		req->value[i] = req->off[i] ? req->store.data + req->off[i] - 1 : NULL;
 }
 
 policy_parse_status_t policy_parse(policy_parser_t *p, const char *data,
@@ -130,6 +162,7 @@ policy_parse_status_t policy_parse(policy_parser_t *p, const char *data,
 			break;
 		}
 		if (llen == 0) {
+			set_values(&p->req);
 			if (p->req.nattrs == 0) {
 				p->error = "an empty line with no request before it";
 				st = POLICY_PARSE_ERROR;

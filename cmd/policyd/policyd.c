@@ -234,6 +234,7 @@ struct conn {
 	struct evbuffer *in, *out;
 	policy_parser_t parser;
 	struct preq *cur;
+	struct preq *spare;         /* kept for the next request (preq_recycle) */
 	bool eof, closing, dead;
 	unsigned busy;              /* conn_free is deferred while > 0 */
 	bool in_process;            /* inside process_input() */
@@ -905,6 +906,8 @@ static void conn_free(struct conn *c)
 	if (c->cur != NULL)
 		preq_free(c->cur);
 	c->cur = NULL;
+	preq_free(c->spare);
+	c->spare = NULL;
 	event_free(c->rev);
 	event_free(c->wev);
 	event_free(c->recv_timer);
@@ -938,10 +941,9 @@ static void conn_free(struct conn *c)
 
 static void step(struct preq *q);
 
-static void preq_free(struct preq *q)
+/* Release what q holds but its request's store (kept for reuse). */
+static void preq_release(struct preq *q)
 {
-	if (q == NULL)
-		return;
 	spf_dns_query_cancel(q->deadline);
 	spf_dns_query_cancel(q->wl_query);
 	spf_job_destroy(q->wl_job);
@@ -949,13 +951,52 @@ static void preq_free(struct preq *q)
 	spf_job_destroy(q->job[1]);
 	spf_job_summary_destroy(q->sum[0]);
 	spf_job_summary_destroy(q->sum[1]);
-	policy_request_clear(&q->r);
 	spf_free(q->owned_sender);
 	spf_free(q->owned_helo);
 	spf_arena_destroy(q->id_arena);
 	spf_free(q->wl_sender);
 	policy_config_unref(q->cfg);
+}
+
+static void preq_free(struct preq *q)
+{
+	if (q == NULL)
+		return;
+	preq_release(q);
+	policy_request_clear(&q->r);
 	spf_free(q);
+}
+
+/* q is answered: keep it, emptied (all zero but its request's store),
+ * for its connection's next request (no allocation per request), or
+ * free it when one is kept already. */
+static void preq_recycle(struct preq *q)
+{
+	struct conn *c = q->c;
+	policy_request_t r;
+
+	if (c->spare != NULL) {
+		preq_free(q);
+		return;
+	}
+	preq_release(q);
+	r = q->r;
+	memset(q, 0, sizeof(*q));
+	q->r = r;
+	policy_request_reset(&q->r);
+	c->spare = q;
+}
+
+/* An empty request for c: the one kept by preq_recycle(), or a new
+ * one; NULL when memory runs out. */
+static struct preq *preq_get(struct conn *c)
+{
+	struct preq *q = c->spare;
+
+	if (q == NULL)
+		return spf_calloc(1, sizeof(*q));
+	c->spare = NULL;
+	return q;
 }
 
 static const char *receiver_of(const struct preq *q)
@@ -1138,7 +1179,7 @@ static void answer(struct preq *q, const char *action, const char *note)
 	}
 	c->cur = NULL;
 	c->since = cmd_now_ms();
-	preq_free(q);
+	preq_recycle(q);
 	c->busy++;
 	try_write(c);
 	if (!c->dead && !c->in_process)
@@ -1453,22 +1494,25 @@ static void on_deadline(const spf_dns_answer_t *ans, void *arg)
 	step(q);
 }
 
-/* Handle one parsed request (takes req); may answer at once. */
+/* Handle one parsed request (takes req's values, leaves req empty with
+ * a store to reuse); may answer at once. */
 static void start_request(struct conn *c, policy_request_t *req)
 {
 	struct daemon *d = c->d;
-	struct preq *q = spf_calloc(1, sizeof(*q));
+	struct preq *q = preq_get(c);
 	const char *state, *instance, *sender, *helo;
+	policy_request_t empty;
 
 	if (q == NULL) {
-		policy_request_clear(req);
+		policy_request_reset(req);
 		send_action(c, "DUNNO");
 		plog(LOG_ERR, "%s: out of memory; answered DUNNO", c->peer);
 		return;
 	}
 	q->c = c;
+	empty = q->r;   /* emptied by preq_recycle(), or all zero */
 	q->r = *req;
-	memset(req, 0, sizeof(*req));
+	*req = empty;
 	q->cfg = policy_config_ref(d->cfg);
 	q->t0 = cmd_now_ms();
 	plog(LOG_DEBUG, "%s: request %lu received", c->peer, c->nreq + 1);
@@ -1601,7 +1645,6 @@ static void process_input(struct conn *c)
 		if (st == POLICY_PARSE_MORE)
 			break;
 		start_request(c, &c->parser.req);
-		policy_request_clear(&c->parser.req);
 	}
 	c->in_process = false;
 	if (c->dead) {
