@@ -146,8 +146,8 @@ static void test_parse_stops_after_request(void **state)
 static void test_parse_reuse(void **state)
 {
 	static const char *const reqs[] = {
-		"request=smtpd_access_policy\nsender=a@long.example.com\nhelo_name=h1\n"
-		"instance=1\n\n",
+		("request=smtpd_access_policy\nsender=a@long.example.com\nhelo_name=h1\n"
+		 "instance=1\n\n"),
 		"request=smtpd_access_policy\nsender=b@x\nsender=c@y\n\n",
 		"request=smtpd_access_policy\nclient_address=192.0.2.9\n\n",
 	};

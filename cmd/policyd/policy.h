@@ -60,7 +60,8 @@ typedef struct {
 	unsigned nattrs;        /* lines read, known or not */
 	size_t bytes;           /* bytes read, line ends included */
 	size_t off[POLICY_A_COUNT];   /* 1 + value[a]'s place in store; 0: absent */
-	spf_buf_t store;
+	char *store;            /* spf_malloc'ed; the values and their NULs */
+	size_t store_len, store_cap;
 } policy_request_t;
 
 /* The value of a, or "" when absent. */

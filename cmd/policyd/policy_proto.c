@@ -41,8 +41,6 @@ static const struct {
 #undef A
 };
 
-/* every value and its NUL: bounded by the request's bytes */
-#define STORE_MAX (POLICY_MAX_REQUEST + 1)
 
 const char *policy_req_get(const policy_request_t *req, policy_attr_t a)
 {
@@ -53,20 +51,44 @@ const char *policy_req_get(const policy_request_t *req, policy_attr_t a)
 
 void policy_request_clear(policy_request_t *req)
 {
-	spf_buf_finish(&req->store);
+	spf_free(req->store);
 	memset(req, 0, sizeof(*req));
 }
 
 void policy_request_reset(policy_request_t *req)
 {
-	spf_buf_t store = req->store;
+	char *store = req->store;
+	size_t cap = req->store_cap;
 
 	memset(req, 0, sizeof(*req));
 	req->store = store;
-	if (store.max == 0)
-		spf_buf_init(&req->store, STORE_MAX);
-	else
-		spf_buf_reset(&req->store);
+	req->store_cap = cap;
+}
+
+/* Append value[0..len) and a NUL to req's store; its place + 1, or 0
+ * when memory runs out.  The store is bounded by the request's bytes
+ * (POLICY_MAX_REQUEST): each value is a line's tail, its NUL the
+ * line end's place. */
+static size_t store_value(policy_request_t *req, const char *value, size_t len)
+{
+	size_t at = req->store_len;
+
+	if (req->store_cap - at < len + 1) {
+		size_t cap = req->store_cap ? req->store_cap : 256;
+		char *p;
+
+		while (cap - at < len + 1)
+			cap *= 2;
+		p = spf_realloc(req->store, cap);
+		if (p == NULL)
+			return 0;
+		req->store = p;
+		req->store_cap = cap;
+	}
+	memcpy(req->store + at, value, len);
+	req->store[at + len] = '\0';
+	req->store_len = at + len + 1;
+	return at + 1;
 }
 
 void policy_parser_init(policy_parser_t *p)
@@ -97,15 +119,12 @@ static const char *take_line(policy_request_t *req, const char *line, size_t len
 		if (attrs[i].len == nlen && attrs[i].name[0] == line[0] &&
 		    memcmp(attrs[i].name, line, nlen) == 0) {
 			/* a duplicate's first value stays in the store,
-			 * unused (the store is bounded by the request) */
-			size_t at = req->store.len;
+			 * unused */
+			size_t at = store_value(req, eq + 1, len - nlen - 1);
 
-			if (req->store.max == 0)
-				spf_buf_init(&req->store, STORE_MAX);
-			spf_buf_append(&req->store, eq + 1, len - nlen - 1);
-			if (spf_buf_putc(&req->store, '\0') != SPF_OK)
+			if (at == 0)
 				return "out of memory";
-			req->off[i] = at + 1;
+			req->off[i] = at;
 			break;
 		}
 	}
@@ -116,7 +135,7 @@ static const char *take_line(policy_request_t *req, const char *line, size_t len
 static void set_values(policy_request_t *req)
 {
 	for (int i = 0; i < POLICY_A_COUNT; i++)
-		req->value[i] = req->off[i] ? req->store.data + req->off[i] - 1 : NULL;
+		req->value[i] = req->off[i] ? req->store + req->off[i] - 1 : NULL;
 }
 
 policy_parse_status_t policy_parse(policy_parser_t *p, const char *data,

@@ -1343,6 +1343,7 @@ static void answer_bypass(struct preq *q)
 		answer(q, "DUNNO", q->bypass);
 		return;
 	}
+	spf_addr_str(&q->ip, q->ipbuf, sizeof(q->ipbuf));
 	spf_buf_init(&b, 4096);
 	spf_buf_printf(&b, "PREPEND X-Comment: %s - client-ip=%s; helo=%s; envelope-from=%s; "
 		"receiver=%s", q->bypass, q->ipbuf,
@@ -1569,7 +1570,6 @@ static void start_request(struct conn *c, policy_request_t *req)
 		answer(q, "DUNNO", q->why_buf[0]);
 		return;
 	}
-	spf_addr_str(&q->ip, q->ipbuf, sizeof(q->ipbuf));
 	/* C.7.4: the local-part keeps its case; the domain goes to its
 	 * A-label.  A malformed one is checked as none (RFC 7208 §4.3). */
 	sender = policy_req_get(&q->r, POLICY_A_SENDER);
