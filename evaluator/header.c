@@ -3,7 +3,7 @@
  * Authentication-Results (RFC 8601, method "spf", RFC 7208 §9.2).
  *
  * DESCRIPTION
- *	A field is first built on one line in a bounded buffer, then folded
+ *	A field is first built on one line in a bounded array, then folded
  *	(RFC 5322 §2.2.3): a line end is inserted before a space so that
  *	lines stay within 78 characters where a space allows it; unfolding
  *	gives the original line back.
@@ -88,10 +88,54 @@ static bool is_token(const char *s)
 }
 
 /*
+ * A field is written into a fixed array of MAX_FIELD bytes on the stack
+ * (its bound), then appended to the caller's buffer in one piece: the
+ * dozens of small appends of a field cost a few instructions each here.
+ * A write past the bound sets over and writes nothing more.
+ */
+struct field {
+	char p[MAX_FIELD];
+	size_t len;
+	bool over;
+};
+
+static void f_append(struct field *f, const void *s, size_t n)
+{
+	if (f->over || n > MAX_FIELD - f->len) {
+		f->over = true;
+		return;
+	}
+	memcpy(f->p + f->len, s, n);
+	f->len += n;
+}
+
+static void f_puts(struct field *f, const char *s)
+{
+	f_append(f, s, strlen(s));
+}
+
+static void f_putc(struct field *f, char c)
+{
+	if (f->over || f->len == MAX_FIELD) {
+		f->over = true;
+		return;
+	}
+	f->p[f->len++] = c;
+}
+
+/* Append f to out: SPF_ETOOBIG (out failed) when f went over its bound. */
+static spf_status_t f_flush(const struct field *f, spf_buf_t *out)
+{
+	if (f->over && out->err == SPF_OK)
+		out->err = SPF_ETOOBIG;
+	return spf_buf_append(out, f->p, f->len);
+}
+
+/*
  * Append s as the inside of a quoted-string (comment = false) or of a
  * comment (comment = true), escaped as the file header says.
  */
-static void put_escaped(spf_buf_t *b, const char *s, bool comment)
+static void put_escaped(struct field *b, const char *s, bool comment)
 {
 	size_t n = 0;
 
@@ -104,65 +148,66 @@ static void put_escaped(spf_buf_t *b, const char *s, bool comment)
 		    !(comment && (p[run] == '(' || p[run] == ')')))
 			run++;
 		if (run > 0) {
-			spf_buf_append(b, p, run);
+			f_append(b, p, run);
 			n += run;
 			p += run - 1;
 			continue;
 		}
 		if (n >= MAX_VALUE) {
-			spf_buf_puts(b, "...");
+			f_puts(b, "...");
 			return;
 		}
 		if (p[0] == 0xc2 && p[1] == 0xa7) {   /* U+00A7 SECTION SIGN */
-			spf_buf_puts(b, "section ");
+			f_puts(b, "section ");
 			p++;
 			n += 2;
 			continue;
 		}
 		n++;
 		if (*p == '"' || *p == '\\' || (comment && (*p == '(' || *p == ')'))) {
-			spf_buf_printf(b, "\\%c", *p);
+			f_putc(b, '\\');
+			f_putc(b, (char)*p);
 		} else {
 			/* the byte as messages show it (\xHH), its backslash
 			 * quoted in turn */
 			char one[5];
 
 			if (spf_escape_byte(*p, SPF_ESC_HEX, one) > 1)
-				spf_buf_putc(b, '\\');
-			spf_buf_puts(b, one);
+				f_putc(b, '\\');
+			f_puts(b, one);
 		}
 	}
 }
 
-static void put_quoted(spf_buf_t *b, const char *s)
+static void put_quoted(struct field *b, const char *s)
 {
-	spf_buf_putc(b, '"');
+	f_putc(b, '"');
 	put_escaped(b, s, false);
-	spf_buf_putc(b, '"');
+	f_putc(b, '"');
 }
 
 /* key=value; with a dot-atom when possible (RFC 7208 §9.1); key comes
  * with its leading space and its '=' (" client-ip=") */
-static void put_kv(spf_buf_t *b, const char *key, const char *value)
+static void put_kv(struct field *b, const char *key, const char *value)
 {
-	spf_buf_puts(b, key);
 	size_t n = dot_atom_len(value);
 
+	f_puts(b, key);
 	if (n > 0)
-		spf_buf_append(b, value, n);
+		f_append(b, value, n);
 	else
 		put_quoted(b, value);
-	spf_buf_putc(b, ';');
+	f_putc(b, ';');
 }
 
 /* ptype.property=value for Authentication-Results (RFC 8601 §2.2) */
-static void put_prop(spf_buf_t *b, const char *prop, const char *value)
+static void put_prop(struct field *b, const char *prop, const char *value)
 {
-	spf_buf_putc(b, ' ');
-	spf_buf_puts(b, prop);
-	spf_buf_putc(b, '=');
+	f_putc(b, ' ');
+	f_puts(b, prop);
+	f_putc(b, '=');
 	if (is_token(value))
-		spf_buf_puts(b, value);
+		f_puts(b, value);
 	else
 		put_quoted(b, value);
 }
@@ -185,59 +230,59 @@ static const char *subject(const spf_header_info_t *info)
 }
 
 /* The comment of both fields: "(receiver: domain of X designates ...)". */
-static void put_comment(spf_buf_t *b, const spf_header_info_t *info,
+static void put_comment(struct field *b, const spf_header_info_t *info,
 	const char *receiver)
 {
 	char ip[64];
 	const char *addr = ip_text(info, ip, sizeof(ip));
 
-	spf_buf_puts(b, " (");
+	f_puts(b, " (");
 	if (receiver != NULL && *receiver) {
 		put_escaped(b, receiver, true);
-		spf_buf_puts(b, ": ");
+		f_puts(b, ": ");
 	}
 	switch (info->result) {
 	case SPF_RESULT_PASS:
-		spf_buf_puts(b, "domain of ");
+		f_puts(b, "domain of ");
 		put_escaped(b, subject(info), true);
-		spf_buf_puts(b, " designates ");
-		spf_buf_puts(b, addr);
-		spf_buf_puts(b, " as permitted sender");
+		f_puts(b, " designates ");
+		f_puts(b, addr);
+		f_puts(b, " as permitted sender");
 		break;
 	case SPF_RESULT_FAIL:
-		spf_buf_puts(b, "domain of ");
+		f_puts(b, "domain of ");
 		put_escaped(b, subject(info), true);
-		spf_buf_puts(b, " does not designate ");
-		spf_buf_puts(b, addr);
-		spf_buf_puts(b, " as permitted sender");
+		f_puts(b, " does not designate ");
+		f_puts(b, addr);
+		f_puts(b, " as permitted sender");
 		break;
 	case SPF_RESULT_SOFTFAIL:
-		spf_buf_puts(b, "transitioning domain of ");
+		f_puts(b, "transitioning domain of ");
 		put_escaped(b, subject(info), true);
-		spf_buf_puts(b, " does not designate ");
-		spf_buf_puts(b, addr);
-		spf_buf_puts(b, " as permitted sender");
+		f_puts(b, " does not designate ");
+		f_puts(b, addr);
+		f_puts(b, " as permitted sender");
 		break;
 	case SPF_RESULT_NEUTRAL:
-		spf_buf_puts(b, addr);
-		spf_buf_puts(b, " is neither permitted nor denied by domain of ");
+		f_puts(b, addr);
+		f_puts(b, " is neither permitted nor denied by domain of ");
 		put_escaped(b, subject(info), true);
 		break;
 	case SPF_RESULT_NONE:
-		spf_buf_puts(b, "domain of ");
+		f_puts(b, "domain of ");
 		put_escaped(b, subject(info), true);
-		spf_buf_puts(b, " does not designate permitted sender hosts");
+		f_puts(b, " does not designate permitted sender hosts");
 		break;
 	case SPF_RESULT_TEMPERROR:
-		spf_buf_puts(b, "temporary error in processing the SPF record of ");
+		f_puts(b, "temporary error in processing the SPF record of ");
 		put_escaped(b, info->domain ? info->domain : subject(info), true);
 		break;
 	case SPF_RESULT_PERMERROR:
-		spf_buf_puts(b, "permanent error in processing the SPF record of ");
+		f_puts(b, "permanent error in processing the SPF record of ");
 		put_escaped(b, info->domain ? info->domain : subject(info), true);
 		break;
 	}
-	spf_buf_putc(b, ')');
+	f_putc(b, ')');
 }
 
 /*
@@ -322,14 +367,14 @@ void spf_header_info_from_job(spf_header_info_t *info, const spf_job_t *job,
 	spf_header_info_from_summary(info, &view, req);
 }
 
-/* The Received-SPF field on one line, appended to b. */
-static void received_spf(spf_buf_t *b, const spf_header_info_t *info,
+/* The Received-SPF field on one line, into b. */
+static void received_spf(struct field *b, const spf_header_info_t *info,
 	const char *receiver)
 {
 	char ip[64];
 
-	spf_buf_puts(b, "Received-SPF: ");
-	spf_buf_puts(b, spf_result_str(info->result));
+	f_puts(b, "Received-SPF: ");
+	f_puts(b, spf_result_str(info->result));
 	put_comment(b, info, receiver);
 	put_kv(b, " client-ip=", ip_text(info, ip, sizeof(ip)));
 	if (info->envelope_from != NULL)
@@ -346,13 +391,14 @@ static void received_spf(spf_buf_t *b, const spf_header_info_t *info,
 		put_kv(b, " problem=", info->problem);
 	/* the trailing ';' of the last pair is allowed (RFC 7208 §9.1) but
 	 * dropped for readability */
-	if (b->err == SPF_OK && b->len > 0 && b->data[b->len - 1] == ';')
-		b->data[--b->len] = '\0';
+	if (!b->over && b->len > 0 && b->p[b->len - 1] == ';')
+		b->len--;
 }
 
 spf_status_t spf_header_received_spf(const spf_header_info_t *info,
 	const spf_header_opts_t *opts, char **out)
 {
+	struct field f;
 	spf_buf_t b;
 
 	if (out == NULL)
@@ -360,48 +406,50 @@ spf_status_t spf_header_received_spf(const spf_header_info_t *info,
 	*out = NULL;
 	if (info == NULL)
 		return SPF_EINVAL;
+	f.len = 0;
+	f.over = false;
+	received_spf(&f, info, opts ? opts->receiver : NULL);
 	spf_buf_init(&b, MAX_FIELD);
-	received_spf(&b, info, opts ? opts->receiver : NULL);
+	f_flush(&f, &b);
 	return finish(&b, opts, out);
 }
 
 spf_status_t spf_header_received_spf_line(const spf_header_info_t *info,
 	const spf_header_opts_t *opts, spf_buf_t *out)
 {
-	size_t start;
+	struct field f;
 
 	if (info == NULL || out == NULL)
 		return SPF_EINVAL;
-	start = out->len;
-	received_spf(out, info, opts ? opts->receiver : NULL);
-	if (out->err == SPF_OK && out->len - start > MAX_FIELD)
-		out->err = SPF_ETOOBIG;   /* as the folded field's bound */
-	return out->err;
+	f.len = 0;
+	f.over = false;
+	received_spf(&f, info, opts ? opts->receiver : NULL);
+	return f_flush(&f, out);
 }
 
-/* The Authentication-Results field on one line, appended to b. */
-static void auth_results(spf_buf_t *b, const spf_header_info_t *const *infos,
+/* The Authentication-Results field on one line, into b. */
+static void auth_results(struct field *b, const spf_header_info_t *const *infos,
 	size_t n, const spf_header_opts_t *opts)
 {
 	const char *receiver = opts ? opts->receiver : NULL;
 	const char *id = opts && opts->authserv_id && *opts->authserv_id ?
 		opts->authserv_id : receiver && *receiver ? receiver : "localhost";
 
-	spf_buf_puts(b, "Authentication-Results: ");
+	f_puts(b, "Authentication-Results: ");
 	if (is_token(id))
-		spf_buf_puts(b, id);
+		f_puts(b, id);
 	else
 		put_quoted(b, id);
 	for (size_t i = 0; i < n; i++) {
 		const spf_header_info_t *info = infos[i];
 
-		spf_buf_puts(b, "; spf=");
-		spf_buf_puts(b, spf_result_str(info->result));
+		f_puts(b, "; spf=");
+		f_puts(b, spf_result_str(info->result));
 		put_comment(b, info, receiver);
 		if (info->problem != NULL && (info->result == SPF_RESULT_PERMERROR ||
 		    info->result == SPF_RESULT_TEMPERROR)) {
 			/* RFC 8601 §2.2 reasonspec */
-			spf_buf_puts(b, " reason=");
+			f_puts(b, " reason=");
 			put_quoted(b, info->problem);
 		}
 		if (info->identity == SPF_IDENTITY_HELO)
@@ -424,6 +472,7 @@ static bool infos_ok(const spf_header_info_t *const *infos, size_t n)
 spf_status_t spf_header_auth_results(const spf_header_info_t *const *infos,
 	size_t n, const spf_header_opts_t *opts, char **out)
 {
+	struct field f;
 	spf_buf_t b;
 
 	if (out == NULL)
@@ -431,21 +480,23 @@ spf_status_t spf_header_auth_results(const spf_header_info_t *const *infos,
 	*out = NULL;
 	if (!infos_ok(infos, n))
 		return SPF_EINVAL;
+	f.len = 0;
+	f.over = false;
+	auth_results(&f, infos, n, opts);
 	spf_buf_init(&b, MAX_FIELD);
-	auth_results(&b, infos, n, opts);
+	f_flush(&f, &b);
 	return finish(&b, opts, out);
 }
 
 spf_status_t spf_header_auth_results_line(const spf_header_info_t *const *infos,
 	size_t n, const spf_header_opts_t *opts, spf_buf_t *out)
 {
-	size_t start;
+	struct field f;
 
 	if (out == NULL || !infos_ok(infos, n))
 		return SPF_EINVAL;
-	start = out->len;
-	auth_results(out, infos, n, opts);
-	if (out->err == SPF_OK && out->len - start > MAX_FIELD)
-		out->err = SPF_ETOOBIG;   /* as the folded field's bound */
-	return out->err;
+	f.len = 0;
+	f.over = false;
+	auth_results(&f, infos, n, opts);
+	return f_flush(&f, out);
 }
