@@ -30,18 +30,25 @@
 #define MAX_FIELD 8192     /* bound on one unfolded field */
 #define FOLD_AT 78         /* RFC 5322 §2.1.1: SHOULD be 78 or fewer */
 
+/* What each ASCII byte may be written as, without quoting: */
+#define CL_ATEXT 1    /* RFC 5322 §3.2.3 atext */
+#define CL_QTEXT 2    /* printable, not '"' or '\\': as it is in a quoted-string */
+#define CL_CTEXT 4    /* ... and not a parenthesis: as it is in a comment */
+static const unsigned char cls[128] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 0x10 */
+	6, 7, 0, 7, 7, 7, 7, 7, 2, 2, 7, 7, 6, 7, 6, 7,   /* 0x20 */
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 7, 6, 7,   /* 0x30 */
+	6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,   /* 0x40 */
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 0, 6, 7, 7,   /* 0x50 */
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,   /* 0x60 */
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0,   /* 0x70 */
+};
+
 /* RFC 5322 §3.2.3 atext */
 static bool is_atext(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-	case '+': case '-': case '/': case '=': case '?': case '^': case '_':
-	case '`': case '{': case '|': case '}': case '~':
-		return true;
-	}
-	return false;
+	return c < 128 && (cls[c] & CL_ATEXT);
 }
 
 /* The length of s when it is RFC 5322 §3.2.3 dot-atom-text no longer
@@ -138,14 +145,13 @@ static spf_status_t f_flush(const struct field *f, spf_buf_t *out)
 static void put_escaped(struct field *b, const char *s, bool comment)
 {
 	size_t n = 0;
+	unsigned char plain = comment ? CL_CTEXT : CL_QTEXT;
 
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		size_t run = 0;
 
 		/* printable bytes that need no quoting, copied as one run */
-		while (n + run < MAX_VALUE && p[run] >= 0x20 && p[run] < 0x7f &&
-		    p[run] != '"' && p[run] != '\\' &&
-		    !(comment && (p[run] == '(' || p[run] == ')')))
+		while (n + run < MAX_VALUE && p[run] < 128 && (cls[p[run]] & plain))
 			run++;
 		if (run > 0) {
 			f_append(b, p, run);
