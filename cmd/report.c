@@ -87,7 +87,8 @@ static const char report_usage[] =
 	"options:\n"
 	"  --records               each report's records too (text, or --json)\n"
 	"  --sources               with --json: each group's sources too\n"
-	"  --csv                   one CSV row per source\n"
+	"  --csv                   one CSV row per source (the last column,\n"
+	"                          findings: DM-20 when it applies)\n"
 	CMD_FORMAT_HTML_HELP("each group's volume and SPF results as bars,\n"
 	"                          failing groups first, with their sources (the\n"
 	"                          explain tree of each behind a click),")
@@ -1399,6 +1400,8 @@ static void source_html(FILE *o, const struct source *s)
 
 static void output_html(const struct run *rn, FILE *o)
 {
+	spf_lint_finding_t f;
+	char msg[512], dom[300];
 	char t1[32], t2[32];
 	size_t nbad = 0;
 
@@ -1421,6 +1424,17 @@ static void output_html(const struct run *rn, FILE *o)
 		"%zu</b></div>\n<div class=\"card%s\"><span>failing or not aligned"
 		"</span><b class=\"failing\">%zu</b></div>\n</div>\n", rn->messages,
 		rn->nsrc, rn->ngrp, nbad ? " over" : "", nbad);
+	/* the run's findings (DM-20), as the text says them */
+	if (spf_only(rn, &f, msg, sizeof(msg), dom, sizeof(dom))) {
+		fprintf(o, "<p class=\"finding\" id=\"%s\"><span class=\"sev "
+			"s-warning\">warning[%s]</span> ", f.rule, f.rule);
+		html_text(o, f.domain);
+		fputs(": ", o);
+		html_text(o, f.message);
+		fputs(" (", o);
+		html_text(o, f.section);
+		fputs(")</p>\n", o);
+	}
 	if (rn->traces_cut)
 		fprintf(o, "<p class=\"over\">Some sources show no tree: the page "
 			"keeps at most %u MiB of them; their explain command shows it."
@@ -1557,11 +1571,20 @@ static void csv_field(const char *s, bool last)
 	fputs(last ? "\n" : ",", stdout);
 }
 
+/* The last column: the rule ids of the run's findings (DM-20), on every
+ * row, since the CSV has only rows of sources; the text and --json give
+ * their messages. */
 static void output_csv(const struct run *rn)
 {
+	spf_lint_finding_t f;
+	char msg[512], dom[300];
+	const char *findings = spf_only(rn, &f, msg, sizeof(msg), dom,
+		sizeof(dom)) ? f.rule : "";
+
 	fputs("group,source_ip,ptr,envelope_domain,header_from,messages,"
 		"reported_spf,today,domain,mechanism,problem,aligned", stdout);
-	fputs(rn->what_if ? ",what_if,what_if_mechanism\n" : "\n", stdout);
+	fputs(rn->what_if ? ",what_if,what_if_mechanism,findings\n" :
+		",findings\n", stdout);
 	for (size_t k = 0; k < rn->ngrp; k++)
 		for (size_t i = 0; i < rn->grp[k].nsrc; i++) {
 			const struct source *s = &rn->src[rn->grp[k].src[i]];
@@ -1586,11 +1609,12 @@ static void output_csv(const struct run *rn)
 			csv_field(s->now.mechanism, false);
 			csv_field(s->now.problem, false);
 			csv_field(!s->align_known ? "" : s->aligned ? "yes" : "no",
-				!rn->what_if);
+				false);
 			if (rn->what_if) {
 				csv_field(spf_result_str(s->draft.result), false);
-				csv_field(s->draft.mechanism, true);
+				csv_field(s->draft.mechanism, false);
 			}
+			csv_field(findings, true);
 		}
 }
 

@@ -76,6 +76,18 @@ if python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["schema
 # DM-20: p=reject, and all mail that passed DMARC passed by SPF alone
 expect dm-20 0 "^warning\[DM-20\] example.com: the reports' policy is p=reject, and all 30 messages that passed DMARC passed by SPF alone, none by DKIM" -- report "${z[@]}" report-spf-only.xml
 expect dm-20-json 0 '"rule": "DM-20"' -- report "${z[@]}" --json report-spf-only.xml
+# in --csv, the last column (findings) of every row; in the page, a line
+# of its own after the cards
+golden csv-dm-20 report "${z[@]}" --csv report-spf-only.xml
+expect dm-20-csv 0 '^example.com,192.0.2.10,mx1.example.com,.*,yes,DM-20$' -- report "${z[@]}" --csv report-spf-only.xml
+expect dm-20-csv-header 0 ',aligned,findings$' -- report "${z[@]}" --csv report-spf-only.xml
+expect dm-20-csv-what-if 0 ',aligned,what_if,what_if_mechanism,findings$' -- report "${z[@]}" --csv --what-if --record 'v=spf1 -all' report-spf-only.xml
+"$bin" report "${z[@]}" --csv reports >"$tmp/o" 2>&1
+if ! grep -q 'DM-20' "$tmp/o" && awk -F, 'NR > 1 && $NF != "" { exit 1 }' "$tmp/o"; then ok dm-20-csv-none
+else bad dm-20-csv-none "$(head -3 "$tmp/o")"; fi
+expect dm-20-html 0 '^<p class="finding" id="DM-20"><span class="sev s-warning">warning\[DM-20\]</span> example.com: the reports&#39; policy is p=reject, and all 30 messages that passed DMARC passed by SPF alone, none by DKIM: .* \(RFC 9989 §7.4, §8\)</p>$' -- report "${z[@]}" --format html report-spf-only.xml
+"$bin" report "${z[@]}" --format html reports >"$tmp/o" 2>&1
+if grep -q 'DM-20' "$tmp/o"; then bad dm-20-html-none "$(grep DM-20 "$tmp/o")"; else ok dm-20-html-none; fi
 "$bin" report "${z[@]}" reports >"$tmp/o" 2>&1
 if grep -q 'DM-20' "$tmp/o"; then bad dm-20-dkim "DM-20 with DKIM passing: $(grep DM-20 "$tmp/o")"; else ok dm-20-dkim; fi
 expect group-org 0 '^outlook.com  249 messages, 3 sources' -- report "${z[@]}" reports
