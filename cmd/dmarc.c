@@ -53,7 +53,8 @@ static const char dmarc_usage[] =
 	"                          RFC 7489's Public Suffix List (psl); the other\n"
 	"                          method is compared with it either way (DM-14)\n"
 	"  --psl-file FILE         the Public Suffix List (default: the system's,\n"
-	"                          else the one built into libpsl)\n"
+	"                          else the one built into libpsl); the output\n"
+	"                          names the list used\n"
 	COMMON_HELP_ZONE COMMON_HELP_DNS COMMON_HELP_JSON
 	"  -h, --help              this text\n"
 	"\n"
@@ -551,6 +552,9 @@ static void lint_text(const spf_dmarc_lint_t *l, unsigned n[3],
 	} else {
 		printf("  policy record: none, DMARC does not apply\n");
 	}
+	/* which list the PSL rules used: results differ from list to list */
+	printf("  Public Suffix List (DM-13, DM-14, DM-15, DM-17): %s\n",
+		spf_psl_source(psl));
 	fputc('\n', stdout);
 	for (size_t i = 0; i < spf_dmarc_lint_count(l); i++)
 		cmd_finding_print(stdout, spf_dmarc_lint_finding(l, i));

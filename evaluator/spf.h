@@ -1122,7 +1122,8 @@ typedef struct spf_psl spf_psl_t;
 
 spf_psl_t *spf_psl_load(const char *file, spf_status_t *status);
 void spf_psl_free(spf_psl_t *psl);
-/* The file the list came from, or "builtin" (borrowed from psl). */
+/* Which list psl is, for the output: the file given, "system list
+ * (PATH)" or "libpsl builtin" (borrowed from psl). */
 const char *spf_psl_source(const spf_psl_t *psl);
 /* The registrable domain of domain (a lower-case A-label, no final
  * dot): a pointer into domain; domain itself when it is a public
@@ -1351,6 +1352,22 @@ const char *spf_dmarc_spf_align_str(spf_dmarc_spf_align_t a);
  */
 spf_dmarc_spf_align_t spf_dmarc_lint_spf(spf_dmarc_lint_t *l,
 	const spf_lint_t *spf);
+
+/*
+ * DM-14 for the SPF domains of l's domain (l made with a Public Suffix
+ * List; without one, nothing): each domain whose record spf (the SPF
+ * lint run of l's domain) enters and that can align with the domain by
+ * one method, walked (spf_dmarc_start(), at most 16); a warning at each
+ * one whose relaxed alignment with the domain the walk and the PSL see
+ * differently.  spf_dmarc_lint_spf() calls it synchronously (cb NULL).
+ * With cb, asynchronously on l's loop: true when cb(l, arg) will be
+ * called once, from the loop, with the findings made (l's status says
+ * whether memory ran out); false when there is nothing to wait for (no
+ * list, no such domain, already done, or out of memory: see l's
+ * status).  spf is borrowed for this call only.
+ */
+bool spf_dmarc_lint_spf_domains(spf_dmarc_lint_t *l, const spf_lint_t *spf,
+	spf_dmarc_lint_cb cb, void *arg);
 
 /* ==== end of DMARC ==== */
 

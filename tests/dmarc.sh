@@ -44,6 +44,22 @@ expect dm-13-listed 0 'mail.giant.bank.example: 0 errors, 0 warnings, 1 note' --
 expect dm-14 0 'warning\[DM-14\] mail.shop.co.example: the DNS Tree Walk \(RFC 9989\) and the Public Suffix List \(RFC 7489\) disagree for mail.shop.co.example: the walk gives the Organizational Domain co.example and the policy record _dmarc.co.example, the PSL shop.co.example and _dmarc.shop.co.example' -- dmarc "${z[@]}" mail.shop.co.example
 expect dm-14-psl 0 'warning\[DM-14\] mail.shop.co.example: the DNS Tree Walk' -- dmarc "${z[@]}" --org-domain psl mail.shop.co.example
 expect dm-14-agree 0 'example.com: 0 errors, 0 warnings, 0 notes' -- dmarc "${z[@]}" example.com
+# DM-14 for an SPF domain: brand.example's include _spf.mail.brand.example
+# is below mail.brand.example's psd=n record (an Organizational Domain of
+# its own by the walk, brand.example's by the PSL)
+expect dm-14-spf 0 'warning\[DM-14\] _spf.mail.brand.example: the DNS Tree Walk \(RFC 9989\) and the Public Suffix List \(RFC 7489\) disagree whether _spf.mail.brand.example, an SPF domain of brand.example, aligns with it: by the walk their Organizational Domains are mail.brand.example and brand.example, by the PSL brand.example and brand.example; .* only at RFC 7489 receivers' -- dmarc "${z[@]}" brand.example
+expect dm-14-spf-psl 0 'warning\[DM-14\] _spf.mail.brand.example: ' -- dmarc "${z[@]}" --org-domain psl brand.example
+expect dm-14-spf-count 0 '^brand.example: 0 errors, 1 warning, 0 notes$' -- dmarc "${z[@]}" brand.example
+expect dm-14-spf-own 0 'selfsend.example: 0 errors, 0 warnings, 0 notes' -- dmarc "${z[@]}" selfsend.example
+expect dm-14-spf-json 0 '"domain": "_spf.mail.brand.example"' -- dmarc "${z[@]}" --json brand.example
+# the list the PSL rules used, in the text and the JSON: the file given,
+# else the system's list or libpsl's own (which one depends on the machine)
+expect psl-source-file 0 "^  Public Suffix List \(DM-13, DM-14, DM-15, DM-17\): $td/test.psl\$" -- dmarc "${z[@]}" good.example
+expect psl-source-file-json 0 "^  \"psl\": \"$td/test.psl\",\$" -- dmarc "${z[@]}" --json good.example
+zs=(--offline --zone "$td/demo.zone" --zone "$td/dmarc.zone")
+expect psl-source-system 0 '^  Public Suffix List \(DM-13, DM-14, DM-15, DM-17\): (system list \(/.+\)|libpsl builtin)$' -- dmarc "${zs[@]}" good.example
+expect psl-source-system-json 0 '^  "psl": "(system list \(/.+\)|libpsl builtin)",$' -- dmarc "${zs[@]}" --json good.example
+expect psl-source-psl 0 '^  Public Suffix List \(DM-13, DM-14, DM-15, DM-17\): (system list \(/.+\)|libpsl builtin)$' -- dmarc "${zs[@]}" --org-domain psl good.example
 expect dm-15 0 'warning\[DM-15\] _dmarc.co.example: co.example is a public suffix \(on the Public Suffix List\) and publishes a record without psd=y: the walk from mail.shop.co.example goes on to it, and co.example, not shop.co.example, becomes the Organizational Domain; publish psd=n in _dmarc.shop.co.example' -- dmarc "${z[@]}" mail.shop.co.example
 expect dm-16 0 'warning\[DM-16\] _dmarc.c.d.e.f.g.h.deep.example: a DMARC record here is never used for a.b.c.d.e.f.g.h.deep.example' -- dmarc "${z[@]}" a.b.c.d.e.f.g.h.deep.example
 expect dm-16-own 0 'c.d.e.f.g.h.deep.example: 0 errors, 0 warnings, 0 notes' -- dmarc "${z[@]}" c.d.e.f.g.h.deep.example

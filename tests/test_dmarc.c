@@ -967,6 +967,97 @@ static void test_psl_method(void **state)
 	spf_psl_free(psl);
 }
 
+static bool spfdom_back;
+
+static void spfdom_done(spf_dmarc_lint_t *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	spfdom_back = true;
+}
+
+/* DM-14 for the SPF domains (spf_dmarc_lint_spf_domains()): an include
+ * that aligns by the PSL and not by the walk, and one the other way
+ * round; sync (through spf_dmarc_lint_spf()) and on the loop; nothing
+ * without a list; a lint destroyed with its walks in flight. */
+static void test_spf_domains(void **state)
+{
+	static const struct { const char *domain, *where; bool fires; } cases[] = {
+		/* psd=n at mail.brand.example: the walk does not align */
+		{ "brand.example", "_spf.mail.brand.example", true },
+		/* co.example's record: the walk aligns, the PSL does not */
+		{ "shop.co.example", "_spf.other.co.example", true },
+		/* both methods align the own include */
+		{ "self.example", "_spf.self.example", false },
+	};
+	env_t *e = *state;
+	spf_psl_t *psl = test_psl();
+	spf_dmarc_lint_opts_t opts = { .psl = psl };
+	spf_status_t st;
+
+	env_load(e,
+		"_dmarc.brand.example. TXT \"v=DMARC1; p=reject\"\n"
+		"brand.example. TXT \"v=spf1 include:_spf.mail.brand.example -all\"\n"
+		"_dmarc.mail.brand.example. TXT \"v=DMARC1; p=reject; psd=n\"\n"
+		"_spf.mail.brand.example. TXT \"v=spf1 ip4:192.0.2.1 -all\"\n"
+		"_dmarc.co.example. TXT \"v=DMARC1; p=reject\"\n"
+		"shop.co.example. TXT \"v=spf1 include:_spf.other.co.example -all\"\n"
+		"_spf.other.co.example. TXT \"v=spf1 ip4:192.0.2.2 -all\"\n"
+		"_dmarc.self.example. TXT \"v=DMARC1; p=reject\"\n"
+		"self.example. TXT \"v=spf1 include:_spf.self.example -all\"\n"
+		"_spf.self.example. TXT \"v=spf1 ip4:192.0.2.3 -all\"\n");
+	for (size_t i = 0; i < LEN(cases); i++) {
+		spf_lint_request_t req = { .domain = cases[i].domain };
+		spf_lint_t *spf = spf_lint_run(e->res, &req, &st);
+		spf_dmarc_lint_t *l;
+
+		assert_non_null(spf);
+		for (int m = 0; m < 2; m++) {
+			opts.psl_method = m == 1;
+			l = spf_dmarc_lint_run(e->res, cases[i].domain, &opts, &st);
+			assert_non_null(l);
+			assert_false(has(l, "DM-14", cases[i].where));
+			(void)spf_dmarc_lint_spf(l, spf);
+			assert_int_equal(spf_dmarc_lint_status(l), SPF_OK);
+			if (has(l, "DM-14", cases[i].where) != cases[i].fires)
+				fail_msg("%s: DM-14 at %s %s", cases[i].domain,
+					cases[i].where, cases[i].fires ?
+					"missing" : "unexpected");
+			spf_dmarc_lint_destroy(l);
+		}
+		/* on the loop: the callback comes later, never from inside */
+		opts.psl_method = false;
+		l = spf_dmarc_lint_run(e->res, cases[i].domain, &opts, &st);
+		assert_non_null(l);
+		spfdom_back = false;
+		if (spf_dmarc_lint_spf_domains(l, spf, spfdom_done, NULL)) {
+			assert_false(spfdom_back);
+			env_wait_for(e->base, &spfdom_back, 0);
+		}
+		assert_int_equal(spf_dmarc_lint_status(l), SPF_OK);
+		assert_true(has(l, "DM-14", cases[i].where) == cases[i].fires);
+		/* once only */
+		assert_false(spf_dmarc_lint_spf_domains(l, spf, spfdom_done, NULL));
+		spf_dmarc_lint_destroy(l);
+		/* without a list: nothing to walk, no finding */
+		l = spf_dmarc_lint_run(e->res, cases[i].domain, NULL, &st);
+		assert_non_null(l);
+		assert_false(spf_dmarc_lint_spf_domains(l, spf, spfdom_done, NULL));
+		(void)spf_dmarc_lint_spf(l, spf);
+		assert_false(has(l, "DM-14", cases[i].where));
+		spf_dmarc_lint_destroy(l);
+		/* destroyed in flight: the walks are cancelled, no callback */
+		l = spf_dmarc_lint_run(e->res, cases[i].domain, &opts, &st);
+		assert_non_null(l);
+		spfdom_back = false;
+		(void)spf_dmarc_lint_spf_domains(l, spf, spfdom_done, NULL);
+		spf_dmarc_lint_destroy(l);
+		spf_lint_destroy(spf);
+	}
+	assert_false(spfdom_back);
+	spf_psl_free(psl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -985,6 +1076,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spf_alignable, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_lint, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_psl_method, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_spf_domains, env_setup, env_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,11 +36,12 @@
  *	A lookup that fails is said as a finding (DM-DNS) rather than
  *	guessed about.  SPF_ENOMEM is the only failure of the run.
  */
-#include "internal.h"
+#include "lint_walk.h"
 
 #include <string.h>
 
 #define MAX_DEST 32            /* external destinations checked */
+#define MAX_SPF_DOMAINS 16     /* SPF domains walked for DM-14 */
 #define MAX_SKIP 16            /* names a long walk skips, checked (DM-16) */
 
 /* A TXT query of lint's own at _dmarc.<domain>: a name the walk skipped
@@ -51,6 +52,15 @@ struct probe {
 	spf_dns_status_t status;
 	size_t ndmarc;
 	bool answered;
+};
+
+/* An SPF domain of the linted domain (a record its SPF tree enters)
+ * that can align with it by one method or the other: its own walk,
+ * for DM-14 */
+struct spfdom {
+	struct spf_dmarc_lint *l;
+	const char *domain;
+	spf_dmarc_t *run;
 };
 
 struct dest {
@@ -91,6 +101,11 @@ struct spf_dmarc_lint {
 	bool done;
 	spf_dmarc_lint_cb cb;
 	void *cb_arg;
+	/* DM-14 for the SPF domains (spf_dmarc_lint_spf_domains()) */
+	struct spfdom spfdoms[MAX_SPF_DOMAINS];
+	size_t nspfdoms, spf_pending;
+	spf_dmarc_lint_cb spf_cb;
+	void *spf_cb_arg;
 };
 
 static spf_lint_finding_t *add(spf_dmarc_lint_t *l)
@@ -716,6 +731,8 @@ void spf_dmarc_lint_destroy(spf_dmarc_lint_t *l)
 	if (l == NULL)
 		return;
 	spf_sync_finish(&l->sync);
+	for (size_t i = 0; i < l->nspfdoms; i++)
+		spf_dmarc_destroy(l->spfdoms[i].run);
 	spf_dmarc_destroy(l->run);
 	spf_dmarc_destroy(l->alt);
 	spf_arena_destroy(l->arena);
@@ -726,6 +743,8 @@ spf_dmarc_spf_align_t spf_dmarc_lint_spf(spf_dmarc_lint_t *l,
 	const spf_lint_t *spf)
 {
 	const spf_dmarc_view_t *v = spf_dmarc_view(l->run);
+
+	(void)spf_dmarc_lint_spf_domains(l, spf, NULL, NULL);
 	const char *org = v->author->org_domain, *provider = NULL;
 	spf_dmarc_spf_align_t a = spf_dmarc_spf_alignable(spf, org, &provider);
 
@@ -743,4 +762,135 @@ spf_dmarc_spf_align_t spf_dmarc_lint_spf(spf_dmarc_lint_t *l,
 			"aligned, DMARC passes only by DKIM (right for a domain "
 			"that sends no mail)", l->domain);
 	return a;
+}
+
+/* ---- DM-14 for the SPF domains ---- */
+
+static bool ieq(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return n == strlen(b) && spf_strncaseeq(a, b, n);
+}
+
+/* The domains of the records l's domain's SPF tree enters (include and
+ * redirect targets) that can align with it by the walk or by the PSL:
+ * an Organizational Domain is the name itself or an ancestor, so only a
+ * name at or below the domain's Organizational Domain by one method or
+ * the other can share it.  Each once, at most MAX_SPF_DOMAINS. */
+static void spf_domains(spf_dmarc_lint_t *l, const spf_lint_t *spf)
+{
+	const spf_dmarc_view_t *wv = walk_view(l);
+	const char *worg, *porg;
+	struct lnode *top = spf_lint_tree(spf);
+	struct lwalk w;
+	struct lstep st;
+
+	if (l->psl == NULL || wv == NULL || top == NULL)
+		return;
+	worg = wv->author->org_domain;
+	porg = spf_psl_org_domain(l->psl, l->domain);
+	spf_lwalk_init(&w, top);
+	while (spf_lwalk_next(&w, &st) && l->nspfdoms < MAX_SPF_DOMAINS) {
+		const char *d = st.n->domain;
+		bool seen = ieq(d, l->domain);
+		char *copy;
+
+		if (st.kind != LSTEP_ENTER || !spf_dmarc_domain_ok(d) ||
+		    (!at_or_below(d, worg) && !at_or_below(d, porg)))
+			continue;
+		for (size_t i = 0; i < l->nspfdoms && !seen; i++)
+			seen = ieq(l->spfdoms[i].domain, d);
+		if (seen)
+			continue;
+		l->spfdoms[l->nspfdoms].l = l;
+		copy = spf_arena_strdup(l->arena, d);
+		if (copy == NULL) {
+			l->failed = true;
+			return;
+		}
+		for (char *p = copy; *p; p++)   /* as the walks read names */
+			*p = spf_lower(*p);
+		l->spfdoms[l->nspfdoms++].domain = copy;
+	}
+}
+
+/* Each SPF domain whose alignment with l's domain the two methods see
+ * differently: the walk's Organizational Domains from the runs, the
+ * PSL's from the list. */
+static void spf_domain_findings(spf_dmarc_lint_t *l)
+{
+	const char *worg = walk_view(l)->author->org_domain;
+	const char *porg = spf_psl_org_domain(l->psl, l->domain);
+
+	for (size_t i = 0; i < l->nspfdoms; i++) {
+		const struct spfdom *sd = &l->spfdoms[i];
+		const char *dworg, *dporg;
+		bool walk_al, psl_al;
+
+		if (sd->run == NULL || spf_dmarc_status(sd->run) != SPF_OK) {
+			l->failed = true;
+			return;
+		}
+		dworg = spf_dmarc_view(sd->run)->author->org_domain;
+		dporg = spf_psl_org_domain(l->psl, sd->domain);
+		walk_al = ieq(dworg, worg);
+		psl_al = ieq(dporg, porg);
+		if (walk_al == psl_al)
+			continue;
+		finding(l, "DM-14", SPF_LINT_WARNING, sd->domain, "RFC 9989 §11.8",
+			"the DNS Tree Walk (RFC 9989) and the Public Suffix List "
+			"(RFC 7489) disagree whether %s, an SPF domain of %s, "
+			"aligns with it: by the walk their Organizational "
+			"Domains are %s and %s, by the PSL %s and %s; mail with "
+			"a MAIL FROM under %s passes DMARC by SPF (relaxed) "
+			"only at %s receivers", sd->domain, l->domain, dworg,
+			worg, dporg, porg, sd->domain,
+			walk_al ? "RFC 9989" : "RFC 7489");
+	}
+}
+
+static void on_spfdom(spf_dmarc_t *d, void *arg)
+{
+	struct spfdom *sd = arg;
+	spf_dmarc_lint_t *l = sd->l;
+
+	(void)d;
+	if (--l->spf_pending > 0)
+		return;
+	spf_domain_findings(l);
+	l->spf_cb(l, l->spf_cb_arg);   /* last: it may destroy l */
+}
+
+bool spf_dmarc_lint_spf_domains(spf_dmarc_lint_t *l, const spf_lint_t *spf,
+	spf_dmarc_lint_cb cb, void *arg)
+{
+	spf_status_t st;
+
+	if (l == NULL || spf == NULL || l->failed || l->nspfdoms > 0)
+		return false;
+	spf_domains(l, spf);
+	if (l->nspfdoms == 0 || l->failed)
+		return false;
+	for (size_t i = 0; i < l->nspfdoms; i++) {
+		struct spfdom *sd = &l->spfdoms[i];
+		spf_dmarc_request_t req = { .from_domain = sd->domain };
+
+		sd->run = cb != NULL ?
+			spf_dmarc_start(l->sync.res, &req, on_spfdom, sd, &st) :
+			spf_dmarc_run(l->sync.res, &req, &st);
+		if (sd->run == NULL) {
+			/* the runs started are cancelled by destroy */
+			l->failed = true;
+			return false;
+		}
+	}
+	if (cb == NULL) {
+		spf_domain_findings(l);
+		return false;
+	}
+	l->spf_pending = l->nspfdoms;
+	l->spf_cb = cb;
+	l->spf_cb_arg = arg;
+	return true;
 }

@@ -8,7 +8,9 @@
  *	tests use a small list of their own, never the system's) or, with
  *	no file, the system's list (psl_latest(): the newer of the
  *	publicsuffix package's file and the list built into libpsl),
- *	else the built-in list alone.  The Organizational Domain of a name
+ *	else the built-in list alone.  spf_psl_source() says which, for
+ *	the output: the file's path, "system list (PATH)" or "libpsl
+ *	builtin".  The Organizational Domain of a name
  *	is its registrable domain: the public suffix plus one label
  *	(psl_registrable_domain(); libpsl applies the prevailing "*" rule,
  *	so any TLD is a public suffix); a name that is itself a public
@@ -27,7 +29,8 @@
 struct spf_psl {
 	const psl_ctx_t *ctx;
 	psl_ctx_t *owned;          /* freed by spf_psl_free(); NULL: builtin */
-	char *source;              /* the file, or "builtin" */
+	char *source;              /* the file, "system list (FILE)" or
+	                            * "libpsl builtin" */
 };
 
 spf_psl_t *spf_psl_load(const char *file, spf_status_t *status)
@@ -44,12 +47,22 @@ spf_psl_t *spf_psl_load(const char *file, spf_status_t *status)
 			goto done;
 		p->source = spf_strdup(file);
 	} else {
+		/* psl_latest() gives the built-in list itself when the
+		 * system's file is missing or older */
 		p->owned = psl_latest(NULL);
-		if (p->owned != NULL && psl_dist_filename() != NULL &&
-		    *psl_dist_filename() != '\0')
-			p->source = spf_strdup(psl_dist_filename());
-		else
-			p->source = spf_strdup("builtin");
+		if (p->owned != NULL && p->owned != psl_builtin() &&
+		    psl_dist_filename() != NULL && *psl_dist_filename() != '\0') {
+			spf_buf_t b;
+
+			spf_buf_init(&b, 4096);
+			spf_buf_printf(&b, "system list (%s)", psl_dist_filename());
+			p->source = b.err == SPF_OK ? spf_strdup(spf_buf_cstr(&b)) : NULL;
+			spf_buf_finish(&b);
+		} else {
+			if (p->owned == psl_builtin())
+				p->owned = NULL;   /* not ours to free */
+			p->source = spf_strdup("libpsl builtin");
+		}
 	}
 	p->ctx = p->owned != NULL ? p->owned : psl_builtin();
 	st = SPF_EINVAL;
