@@ -11,7 +11,11 @@
  *	DMARC's lint (spf_dmarc_lint_start(): the DNS Tree Walk, the policy
  *	that applies, every DM rule); when both have called back, whether
  *	the SPF record can pass aligned (spf_dmarc_spf_alignable(), with the
- *	Organizational Domain the walk found).
+ *	Organizational Domain the walk found).  With a Public Suffix List
+ *	(--org-domain psl or --psl-file; without, none is read and the
+ *	rules that need one do not run), the DMARC lint compares the walk
+ *	with it, and the SPF domains that can align get walks of their
+ *	own (DM-14, spf_dmarc_lint_spf_domains()) before the row is made.
  *
  *	As batch does, lines are read only while fewer than --concurrency
  *	domains are in flight and the reorder window (4 x concurrency, at
@@ -65,6 +69,10 @@ static const char audit_usage[] =
 	"                          every finding\n"
 	"  --strict                exit 1 when there are warnings\n"
 	"  --concurrency N         audit up to N domains at once (default 64)\n"
+	CMD_DMARC_ORG_HELP
+	"                          with either of these two, the DMARC lint also\n"
+	"                          compares the walk with the list (DM-13, DM-14,\n"
+	"                          DM-15, DM-17); without, no list is read\n"
 	COMMON_HELP_ZONE COMMON_HELP_RECORD COMMON_HELP_DNS COMMON_HELP_VOID
 	"  -h, --help              this text\n"
 	"\n"
@@ -96,6 +104,8 @@ struct slot {
 struct audit {
 	spf_resolver_t *res;
 	const struct common_opts *co;
+	/* --org-domain, --psl-file: the list and the method, or none */
+	spf_dmarc_lint_opts_t dmarc_opts;
 	struct slot *win;
 	size_t nwin;
 	unsigned long next_seq, write_seq;
@@ -310,6 +320,10 @@ static json_t *row_json(const struct slot *s, const struct row *r,
 	json_object_set_new(spf, "findings", findings_json(spf_lint_count(s->spf),
 		spf_get, s->spf));
 	json_object_set_new(o, "spf", spf);
+	json_object_set_new(dm, "org_domain_method",
+		json_string(CMD_DMARC_METHOD(v->psl)));
+	json_object_set_new(dm, "psl", cmd_json_text(spf_psl_source(
+		s->a->dmarc_opts.psl)));
 	json_object_set_new(dm, "where", json_string(r->dmarc));
 	json_object_set_new(dm, "record_domain", cmd_json_text(v->policy_domain));
 	json_object_set_new(dm, "org_domain", cmd_json_text(v->author->org_domain));
@@ -451,13 +465,30 @@ static void finish(struct slot *s)
 	s->dm = NULL;
 }
 
+static void on_spf_domains(spf_dmarc_lint_t *l, void *arg)
+{
+	(void)l;
+	finish(arg);
+}
+
+/* Both runs are back: with a Public Suffix List, DM-14 for the SPF
+ * domains first (walks of their own, on the loop), then the row. */
+static void both_back(struct slot *s)
+{
+	if (s->a->dmarc_opts.psl != NULL && spf_lint_status(s->spf) == SPF_OK &&
+	    spf_dmarc_lint_status(s->dm) == SPF_OK &&
+	    spf_dmarc_lint_spf_domains(s->dm, s->spf, on_spf_domains, s))
+		return;
+	finish(s);
+}
+
 static void on_spf(spf_lint_t *l, void *arg)
 {
 	struct slot *s = arg;
 
 	(void)l;
 	if (--s->waiting == 0)
-		finish(s);
+		both_back(s);
 }
 
 static void on_dmarc(spf_dmarc_lint_t *l, void *arg)
@@ -466,7 +497,7 @@ static void on_dmarc(spf_dmarc_lint_t *l, void *arg)
 
 	(void)l;
 	if (--s->waiting == 0)
-		finish(s);
+		both_back(s);
 }
 
 /* Why line (trimmed) is not a domain name, or NULL with s->domain set. */
@@ -507,7 +538,8 @@ static void take_line(struct audit *a, struct slot *s, const char *line)
 	req.domain = s->domain;
 	s->spf = spf_lint_start(a->res, &req, on_spf, s, &st);
 	if (s->spf != NULL)
-		s->dm = spf_dmarc_lint_start(a->res, s->domain, NULL, on_dmarc, s, &st);
+		s->dm = spf_dmarc_lint_start(a->res, s->domain, &a->dmarc_opts,
+			on_dmarc, s, &st);
 	if (s->spf == NULL || s->dm == NULL) {
 		spf_lint_destroy(s->spf);
 		s->spf = NULL;
@@ -588,10 +620,12 @@ int cmd_audit(int argc, char **argv)
 		{ "strict", no_argument, NULL, 'S' },
 		{ "concurrency", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_DMARC_ORG_OPTS,
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct common_opts co = { .not_for = COMMON_EVAL_ONLY, .cmd = "audit" };
+	struct cmd_dmarc_args da = { 0 };
 	struct audit a = { .concurrency = DEFAULT_CONCURRENCY };
 	struct event_base *base = NULL;
 	const char *input = NULL;
@@ -607,8 +641,10 @@ int cmd_audit(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		int cr = common_opt(&co, opt, optarg);
+		int cr = cmd_dmarc_org_opt(&da, opt, optarg);
 
+		if (cr == 0)
+			cr = common_opt(&co, opt, optarg);
 		if (cr < 0)
 			return EXIT_USAGE;
 		if (cr > 0)
@@ -652,11 +688,17 @@ int cmd_audit(int argc, char **argv)
 	a.fmt = csv ? FMT_CSV : co.json ? FMT_JSON : FMT_TABLE;
 	if (optind < argc)
 		input = argv[optind];
+	/* the list only when asked for: the PSL rules' results depend on it */
+	if ((da.org_psl || da.psl_file != NULL) && !cmd_dmarc_psl(&da))
+		return EXIT_USAGE;
+	a.dmarc_opts.psl = da.psl;
+	a.dmarc_opts.psl_method = da.org_psl;
 	if (input != NULL && strcmp(input, "-") != 0) {
 		in = fopen(input, "r");
 		if (in == NULL) {
 			cmd_error("cannot read %s: %s",
 				cmd_printable(input, tmp, sizeof(tmp)), strerror(errno));
+			cmd_dmarc_args_finish(&da);
 			return EXIT_USAGE;
 		}
 	}
@@ -666,6 +708,7 @@ int cmd_audit(int argc, char **argv)
 	if (!cmd_resolver(&co, &base, &a.res)) {
 		if (in != stdin)
 			fclose(in);
+		cmd_dmarc_args_finish(&da);
 		return EXIT_USAGE;
 	}
 	a.nwin = (size_t)a.concurrency * 4 < 64 ? 64 : (size_t)a.concurrency * 4;
@@ -761,6 +804,7 @@ out:
 		spf_free(a.win);
 	}
 	cmd_resolver_free(base, a.res);
+	cmd_dmarc_args_finish(&da);
 	if (in != stdin)
 		fclose(in);
 	return rc;

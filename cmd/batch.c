@@ -69,6 +69,9 @@ static const char batch_usage[] =
 	"                          both: HELO first when the line has one\n"
 	"  --brief                 write only the result word per line (\"error\",\n"
 	"                          a tab and the reason for a malformed line)\n"
+	CMD_DMARC_ORG_HELP
+	"                          (for FROM's DMARC; --psl-file alone changes\n"
+	"                          nothing)\n"
 	CMD_HELP_VOID_COUNT
 	CMD_MEMORY_BUDGET_HELP
 	COMMON_HELP
@@ -117,6 +120,8 @@ struct batch {
 	unsigned long errors, lines, dmarc_lines;
 	const struct common_opts *co;
 	spf_budget_t *budget;    /* of the evaluations in flight */
+	const spf_psl_t *psl;    /* --org-domain psl: FROM's DMARC by the
+	                          * Public Suffix List; NULL: the walk */
 };
 
 static char *xstrdup(const char *s)
@@ -310,7 +315,7 @@ static void on_dmarc(spf_dmarc_t *d, void *arg)
  * join those in flight).  False (with an error line) if it cannot. */
 static bool start_dmarc(struct slot *s)
 {
-	spf_dmarc_request_t req = { .from_domain = s->from };
+	spf_dmarc_request_t req = { .from_domain = s->from, .psl = s->b->psl };
 	spf_status_t st = SPF_OK;
 	char why[128];
 
@@ -504,10 +509,12 @@ int cmd_batch(int argc, char **argv)
 		{ "memory-budget", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		CMD_VOID_COUNT_OPT,
+		CMD_DMARC_ORG_OPTS,
 		COMMON_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct common_opts co = { 0 };
+	struct cmd_dmarc_args da = { 0 };
 	struct batch b = { .concurrency = DEFAULT_CONCURRENCY, .ids = CMD_ID_MFROM };
 	struct event_base *base = NULL;
 	const char *input = NULL;
@@ -523,8 +530,10 @@ int cmd_batch(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		int cr = common_opt(&co, opt, optarg);
+		int cr = cmd_dmarc_org_opt(&da, opt, optarg);
 
+		if (cr == 0)
+			cr = common_opt(&co, opt, optarg);
 		if (cr < 0)
 			return EXIT_USAGE;
 		if (cr > 0)
@@ -573,11 +582,16 @@ int cmd_batch(int argc, char **argv)
 	if (!cmd_operands("batch", argc, argv, optind, 0, 0,
 	    "no arguments: it reads lines from stdin or --input"))
 		return EXIT_USAGE;
+	/* as check --from: the list is read when named or needed */
+	if ((da.org_psl || da.psl_file != NULL) && !cmd_dmarc_psl(&da))
+		return EXIT_USAGE;
+	b.psl = da.org_psl ? da.psl : NULL;
 	if (input != NULL && strcmp(input, "-") != 0) {
 		in = fopen(input, "r");
 		if (in == NULL) {
 			cmd_error("cannot read --input %s: %s",
 				cmd_printable(input, tmp, sizeof(tmp)), strerror(errno));
+			cmd_dmarc_args_finish(&da);
 			return EXIT_USAGE;
 		}
 	}
@@ -586,6 +600,7 @@ int cmd_batch(int argc, char **argv)
 	if (!cmd_resolver(&co, &base, &b.res)) {
 		if (in != stdin)
 			fclose(in);
+		cmd_dmarc_args_finish(&da);
 		return EXIT_USAGE;
 	}
 	b.nwin = (size_t)b.concurrency * 4 < 64 ? 64 : (size_t)b.concurrency * 4;
@@ -691,6 +706,7 @@ out:
 	}
 	spf_budget_destroy(b.budget);   /* after the jobs */
 	cmd_resolver_free(base, b.res);
+	cmd_dmarc_args_finish(&da);
 	if (in != stdin)
 		fclose(in);
 	return rc;

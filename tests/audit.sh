@@ -121,5 +121,55 @@ if command -v script >/dev/null; then
     ok progress-not-tty; else bad progress-not-tty "$(cat -A "$tmp/perr" | head -3)"; fi
 fi
 
+# --org-domain and --psl-file (the tests' own list, never the system's):
+# without either no list is read and the rules that compare with it do
+# not run; with --psl-file they do (DM-13, DM-14, DM-15, DM-17, DM-14 for
+# brand.example's SPF domain _spf.mail.brand.example); --org-domain psl
+# also changes the record that applies (mail.shop.co.example: shop's
+# quarantine, not co.example's reject) and gives other.co.example none
+# (DM-01, which only the psl method fires)
+td=$here/../testdata
+zp=(--offline --zone "$td/demo.zone" --zone "$td/dmarc.zone")
+# csvfile NAME STATUS EXPECTED ARGS...: the CSV equals EXPECTED
+csvfile() {
+  local name=$1 want=$2 exp=$3
+  shift 3
+  "$bin" audit --csv "$@" >"$tmp/got.csv" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then bad "$name" "exit $got, want $want"; sed 's/^/  | /' "$tmp/err"; return; fi
+  if ! diff -u "$exp" "$tmp/got.csv" >"$tmp/diff"; then
+    bad "$name" "the CSV differs from $exp"; head -20 "$tmp/diff" | sed 's/^/  | /'; return
+  fi
+  ok "$name"
+}
+csvfile psl-none 2 "$td/audit-psl-none.csv" "${zp[@]}" "$td/audit-psl.txt"
+csvfile psl-walk 2 "$td/audit-psl-walk.csv" "${zp[@]}" --psl-file "$td/test.psl" "$td/audit-psl.txt"
+csvfile psl-walk-explicit 2 "$td/audit-psl-walk.csv" "${zp[@]}" --org-domain walk --psl-file "$td/test.psl" "$td/audit-psl.txt"
+csvfile psl-psl 2 "$td/audit-psl-psl.csv" "${zp[@]}" --org-domain psl --psl-file "$td/test.psl" "$td/audit-psl.txt"
+csvfile psl-psl-serial 2 "$td/audit-psl-psl.csv" "${zp[@]}" --org-domain psl --psl-file "$td/test.psl" --concurrency 1 "$td/audit-psl.txt"
+if ! grep -q 'DM-1[3457]' "$td/audit-psl-none.csv" && grep -q '^other.co.example,.*DM-01' "$td/audit-psl-psl.csv" &&
+   ! grep -q 'DM-01' "$td/audit-psl-walk.csv"; then ok psl-rules-only-with-list
+else bad psl-rules-only-with-list "the expected CSVs do not show it"; fi
+expect psl-spf-domain 2 '^brand.example +ok .* DM-14$' -- audit "${zp[@]}" --psl-file "$td/test.psl" "$td/audit-psl.txt"
+# --json names the method and the list
+"$bin" audit "${zp[@]}" --json --org-domain psl --psl-file "$td/test.psl" "$td/audit-psl.txt" >"$tmp/j" 2>/dev/null
+"$bin" audit "${zp[@]}" --json "$td/audit-psl.txt" >"$tmp/j0" 2>/dev/null
+if python3 - "$tmp/j" "$tmp/j0" <<'PY'
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+none = [json.loads(l) for l in open(sys.argv[2])]
+d = {o["domain"]: o for o in objs}
+assert all(o["dmarc"]["org_domain_method"] == "psl" for o in objs)
+assert all(o["dmarc"]["psl"].endswith("/test.psl") for o in objs), objs[0]["dmarc"]["psl"]
+assert all(o["dmarc"]["org_domain_method"] == "walk" and o["dmarc"]["psl"] is None for o in none)
+f = [x for x in d["brand.example"]["dmarc"]["findings"] if x["rule"] == "DM-14"]
+assert len(f) == 1 and f[0]["domain"] == "_spf.mail.brand.example", f
+assert d["mail.shop.co.example"]["dmarc"]["org_domain"] == "shop.co.example"
+PY
+then ok psl-json; else bad psl-json "$(head -c 600 "$tmp/j")"; fi
+expect psl-bad-method 64 "^spfcheck: --org-domain: 'tree' is not walk or psl$" --stderr -- audit "${zp[@]}" --org-domain tree "$td/audit-psl.txt"
+expect psl-bad-file 64 "^spfcheck: --psl-file: cannot read a Public Suffix List from '$tmp/none.psl'$" --stderr -- audit "${zp[@]}" --psl-file "$tmp/none.psl" "$td/audit-psl.txt"
+if [ ! -s "$tmp/out" ]; then ok psl-bad-file-no-output; else bad psl-bad-file-no-output "$(cat "$tmp/out")"; fi
+
 echo "audit: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

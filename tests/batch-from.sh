@@ -118,6 +118,33 @@ expect dash-helo-null-sender 64 'null sender is checked as postmaster@HELO' -- b
 printf '192.0.2.25 alice@example.com mail.example.com example.com\n' >"$tmp/helo.in"
 expect identity-helo 0 '	dmarc=unknown aligned=no policy=quarantine$' -- batch "${zd[@]}" --identity helo --input "$tmp/helo.in"
 
+# --org-domain psl (the tests' own list): co.example is on it and
+# publishes a record of its own, so the walk aligns other.co.example with
+# mail.shop.co.example under co.example's p=reject, the PSL does not
+# (other.co.example and shop.co.example, shop's p=quarantine)
+printf '192.0.2.81 x@other.co.example - a@mail.shop.co.example\n' >"$tmp/org.in"
+psl=(--psl-file "$(dirname "$demo")/test.psl")
+expect org-walk 0 '	dmarc=pass aligned=yes policy=reject$' -- batch "${zd[@]}" --input "$tmp/org.in"
+expect org-walk-file 0 '	dmarc=pass aligned=yes policy=reject$' -- batch "${zd[@]}" "${psl[@]}" --input "$tmp/org.in"
+expect org-psl 0 '	dmarc=unknown aligned=no policy=quarantine$' -- batch "${zd[@]}" "${psl[@]}" --org-domain psl --input "$tmp/org.in"
+"$bin" batch "${zd[@]}" "${psl[@]}" --json --input "$tmp/org.in" >"$tmp/ow.json" 2>/dev/null
+"$bin" batch "${zd[@]}" "${psl[@]}" --json --org-domain psl --input "$tmp/org.in" >"$tmp/op.json" 2>/dev/null
+if python3 - "$tmp/ow.json" "$tmp/op.json" <<'PY'
+import json, sys
+w = json.load(open(sys.argv[1]))["dmarc"]
+p = json.load(open(sys.argv[2]))["dmarc"]
+assert w["org_domain_method"] == "walk" and p["org_domain_method"] == "psl", (w, p)
+assert w["walks"]["from"]["organizational_domain"] == "co.example", w
+assert w["walks"]["spf"]["organizational_domain"] == "co.example", w
+assert p["walks"]["from"]["organizational_domain"] == "shop.co.example", p
+assert p["walks"]["spf"]["organizational_domain"] == "other.co.example", p
+assert w["spf"]["aligned"] is True and p["spf"]["aligned"] is False
+assert w["policy"]["domain"] == "co.example" and p["policy"]["domain"] == "shop.co.example"
+PY
+then ok org-json; else bad org-json "$(cat "$tmp/ow.json" "$tmp/op.json")"; fi
+expect org-bad 64 "^spfcheck: --org-domain: 'dns' is not walk or psl$" --stderr -- batch "${zd[@]}" --org-domain dns --input "$tmp/org.in"
+expect org-bad-file 64 "^spfcheck: --psl-file: cannot read a Public Suffix List from '$tmp/none.psl'$" --stderr -- batch "${zd[@]}" --psl-file "$tmp/none.psl" --org-domain psl --input "$tmp/org.in"
+
 # over the wire: the fixture DNS server on loopback serves the zone;
 # every walk's query goes through c-ares and the cache
 mkfifo "$tmp/fix.in"

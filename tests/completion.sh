@@ -96,6 +96,8 @@ expect batch-brief "spfcheck batch --br" "--brief"
 expect check-from "spfcheck check --fr" "--from"
 expect org-domain-values "spfcheck check --org-domain " "psl walk"
 expect org-domain-explain "spfcheck explain --org-domain w" "walk"
+expect org-domain-audit "spfcheck audit --org-domain " "psl walk"
+expect org-domain-batch "spfcheck batch --org-domain p" "psl"
 : >draft.zone
 : >dummy.txt
 expect zone-file "spfcheck check --zone dr" "draft.zone"
