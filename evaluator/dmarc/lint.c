@@ -880,7 +880,11 @@ bool spf_dmarc_lint_spf_domains(spf_dmarc_lint_t *l, const spf_lint_t *spf,
 			spf_dmarc_start(l->sync.res, &req, on_spfdom, sd, &st) :
 			spf_dmarc_run(l->sync.res, &req, &st);
 		if (sd->run == NULL) {
-			/* the runs started are cancelled by destroy */
+			/* cancel those started: no callback of theirs comes */
+			for (size_t j = 0; j < i; j++) {
+				spf_dmarc_destroy(l->spfdoms[j].run);
+				l->spfdoms[j].run = NULL;
+			}
 			l->failed = true;
 			return false;
 		}
