@@ -414,7 +414,7 @@ static void take_line(struct batch *b, struct slot *s, const char *line)
 		return;
 	}
 	cmd_request_opts(b->co, &s->req);
-	s->req.lean_trace = !b->json;   /* the trace is never shown */
+	s->req.no_trace = !b->json;   /* the trace is never shown */
 	s->req.budget = b->budget;
 	s->t_start = cmd_now_ms();
 	b->running++;

@@ -605,7 +605,7 @@ bool cmd_other_receivers(spf_resolver_t *res, const struct cmd_ident *id,
 	req = id->req;
 	req.void_count = req.void_count == SPF_VOID_RFC ? SPF_VOID_PER_QUERY :
 		SPF_VOID_RFC;
-	req.lean_trace = true;
+	req.no_trace = true;
 	req.trace_past_limits = false;
 	req.debug = NULL;
 	job = spf_check_sync(res, &req, &st);

@@ -151,6 +151,11 @@ typedef struct {
 	 * (spf_job_ptr_name()); these lookups count toward no limit and
 	 * never change the result */
 	bool want_ptr_name;
+	/* build no trace at all (spf_job_trace() returns NULL), for a
+	 * caller that never reads it (batch without --json, the policy
+	 * service); implies lean_trace.  Results, problems, explanations
+	 * and counters are the same as with a trace */
+	bool no_trace;
 } spf_request_t;
 
 /* The default per-evaluation memory budget (README "Limits and resource
@@ -349,6 +354,7 @@ bool spf_job_past_limit(const spf_job_t *job);
 /* The domain check_host() started at, and the sender used. */
 const char *spf_job_sender(const spf_job_t *job);
 const char *spf_job_start_domain(const spf_job_t *job);
+/* The trace's root (NULL when the request asked for no_trace). */
 const spf_trace_t *spf_job_trace(const spf_job_t *job);
 /* With want_ptr_name: the client's first validated name (RFC 7208 §5.5),
  * lower case as answered, or NULL when it has none (no PTR, no name

@@ -6,13 +6,15 @@
  *
  *	For every test of every scenario in the openspf-format YAML FILEs
  *	(the RFC 7208 suite, our own scenarios), the zone data is loaded into
- *	the resolver's in-memory zone and the identity is evaluated three
+ *	the resolver's in-memory zone and the identity is evaluated four
  *	ways, as the commands do:
  *	  check    the default request (spfcheck check);
- *	  lean     lean_trace (spfcheck batch, the policy service);
+ *	  lean     lean_trace (spfcheck batch --json);
+ *	  no-trace no_trace (spfcheck batch, the policy service), whose
+ *	           job must have no trace at all;
  *	  explain  trace_past_limits (spfcheck explain: the trace goes on
  *	           past a limit, for the picture).
- *	It asserts that the three agree on the result, the deciding term,
+ *	It asserts that the four agree on the result, the deciding term,
  *	the domain, the problem, the explanation, and the DNS-querying and
  *	void lookup counts; that the result is one the test accepts; and
  *	that explain's trace tells the same: its root carries the result and
@@ -31,9 +33,9 @@
 #include "spf.h"
 #include "suite.h"
 
-enum { M_CHECK, M_LEAN, M_EXPLAIN, NMODES };
+enum { M_CHECK, M_LEAN, M_NOTRACE, M_EXPLAIN, NMODES };
 
-static const char *const mode_names[NMODES] = { "check", "lean", "explain" };
+static const char *const mode_names[NMODES] = { "check", "lean", "no-trace", "explain" };
 
 static bool str_same(const char *a, const char *b)
 {
@@ -93,6 +95,8 @@ static bool compare(const struct stest *t, spf_job_t *const jobs[NMODES])
 	if (!suite_accepts(t, spf_result_str(spf_job_result(c)), spf_job_explanation(c)))
 		DISAGREE("check gives %s (explanation %s), not what the test accepts",
 			spf_result_str(spf_job_result(c)), show(spf_job_explanation(c)));
+	if (spf_job_trace(jobs[M_NOTRACE]) != NULL)
+		DISAGREE("no_trace: the job has a trace");
 	for (int m = M_LEAN; m < NMODES; m++) {
 		const spf_job_t *o = jobs[m];
 		const char *n = mode_names[m];
@@ -185,6 +189,7 @@ static bool run_file(struct event_base *base, const char *path, size_t *nrun,
 				spf_request_t r = req;
 
 				r.lean_trace = m == M_LEAN;
+				r.no_trace = m == M_NOTRACE;
 				r.trace_past_limits = m == M_EXPLAIN;
 				jobs[m] = spf_check_sync(res, &r, NULL);
 				if (jobs[m] == NULL)

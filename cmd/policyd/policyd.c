@@ -1315,7 +1315,7 @@ static bool start_ident(struct preq *q, spf_identity_t which)
 	r->deadline_ms = q->cfg->lookup_time * 1000;
 	if (r->deadline_ms > (unsigned)left)
 		r->deadline_ms = (unsigned)left;
-	r->lean_trace = true;
+	r->no_trace = true;   /* never shown */
 	r->budget = q->c->d->budget;
 	q->running = (int)which;
 	q->job[which] = spf_check_start(q->c->d->res, r, on_job_done, q, &st);
@@ -1410,7 +1410,7 @@ static bool whitelists(struct preq *q)
 		q->wl_req.void_limit = cfg->void_limit;
 		q->wl_req.void_count = cfg->void_count;
 		q->wl_req.deadline_ms = cfg->whitelist_lookup_time * 1000;
-		q->wl_req.lean_trace = true;
+		q->wl_req.no_trace = true;
 		q->wl_req.budget = q->c->d->budget;
 		q->wl_job = spf_check_start(q->c->d->res, &q->wl_req, on_wl_job, q, &st);
 		if (q->wl_job != NULL)

@@ -512,7 +512,7 @@ static void st_select(spf_job_t *job, struct frame *f)
 		spf_record_parse_version(job->arena, found->u.txt.data, found->u.txt.len,
 			&f->rec, &perr) :
 		parse_memo(job, f->txt->ans, found, &f->rec, &perr);
-	rnode = trace_add(job, f->node, SPF_TRACE_RECORD,
+	rnode = job->notrace ? NULL : trace_add(job, f->node, SPF_TRACE_RECORD,
 		record_label(job, f->txt->ans, found));
 	slot_recount(job, f->txt);   /* the parsed record (and label) is held too */
 	if (rnode != NULL) {
@@ -1193,20 +1193,23 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 	domain = parts.domain;
 	job->start_domain = domain;
 	/* the root frame's CHECK node is the root of the trace */
+	job->notrace = req->no_trace;
 	job->root = push_frame(job, NULL, ROLE_CHECK, domain, NULL);
-	if (job->root == NULL || job->root->node == NULL)
+	if (job->root == NULL || (job->root->node == NULL && !job->notrace))
 		goto fail_job;
 	job->trace = job->root->node;
-	job->trace->role = req->identity == SPF_IDENTITY_HELO ? "helo" : "mfrom";
+	if (job->trace != NULL)
+		job->trace->role = req->identity == SPF_IDENTITY_HELO ? "helo" : "mfrom";
 	/* Sender ID (RFC 4406, issue 5) */
 	if (req->scope == SPF_SCOPE_MFROM || req->scope == SPF_SCOPE_PRA) {
 		job->scope = req->scope;
 		job->v1_for_pra = req->v1_for_pra;
 		job->spf99 = req->query_spf99;
-		if (req->scope == SPF_SCOPE_PRA)
+		if (req->scope == SPF_SCOPE_PRA && job->trace != NULL)
 			job->trace->role = "pra";
 	}
-	job->trace->detail = parts.checked;
+	if (job->trace != NULL)
+		job->trace->detail = parts.checked;
 
 	why = parts.malformed;
 	if (why != NULL) {
@@ -1218,7 +1221,7 @@ spf_job_t *spf_check_start(spf_resolver_t *res, const spf_request_t *req,
 	}
 	job->prefetch = !req->no_prefetch;
 	job->budget = req->memory_budget ? req->memory_budget : SPF_JOB_MEMORY_BUDGET;
-	job->lean = req->lean_trace;
+	job->lean = req->lean_trace || req->no_trace;
 	job->debug = req->debug;
 	job->want_ptr = req->want_ptr_name;
 	job->trace_past = req->trace_past_limits;

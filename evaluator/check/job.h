@@ -242,6 +242,7 @@ struct spf_job {
 	/* speculative prefetch */
 	bool prefetch;
 	bool lean;                /* no answer texts in the trace */
+	bool notrace;             /* no trace at all (no_trace): no nodes */
 	FILE *debug;              /* spf_request_t.debug */
 	/* trace_past_limits: the first limit exceeded, evaluation going on */
 	bool trace_past;

@@ -24,8 +24,11 @@
 spf_trace_t *trace_add(spf_job_t *job, spf_trace_t *parent,
 	spf_trace_kind_t kind, const char *label)
 {
-	spf_trace_t *t = spf_arena_alloc(job->arena, sizeof(*t));
+	spf_trace_t *t;
 
+	if (job->notrace)
+		return NULL;
+	t = spf_arena_alloc(job->arena, sizeof(*t));
 	if (t == NULL) {
 		job->oom = true;
 		return NULL;
@@ -282,6 +285,8 @@ spf_trace_t *term_node_add(spf_job_t *job, struct frame *f, size_t i)
  * record order (the terms before i without a node are summarised). */
 spf_trace_t *term_node(spf_job_t *job, struct frame *f, size_t i)
 {
+	if (job->notrace)
+		return NULL;
 	if (!f->lazy)
 		return f->term_nodes[i];
 	if (f->cur_node != NULL && f->cur_idx == i)
