@@ -895,6 +895,24 @@ static void conn_release(struct conn *c)
 		conn_free(c);
 }
 
+/*
+ * Read and drop what the peer sent that was never read (at most
+ * DISCARD_MAX bytes, what is there now): a socket closed with unread
+ * input sends a reset instead of an orderly close, and a client may then
+ * lose the replies it has not read yet (the request answered before an
+ * over-long line, the reply to the last request of a closing client).
+ */
+#define DISCARD_MAX (1024 * 1024)
+static void discard_unread(int fd)
+{
+	char buf[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	while (total < DISCARD_MAX && (n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+		total += (size_t)n;
+}
+
 static void conn_free(struct conn *c)
 {
 	struct daemon *d = c->d;
@@ -920,6 +938,7 @@ static void conn_free(struct conn *c)
 		close(c->rfd);
 		close(c->wfd);
 	} else {
+		discard_unread(c->rfd);
 		evutil_closesocket(c->rfd);
 	}
 	if (c->prev)
