@@ -11,6 +11,8 @@
  *	  3. a wire query already in flight for the same (name, type): the
  *	     query joins it as one more waiter (coalescing);
  *	  4. a new wire query (wire.c, c-ares), registered as in flight.
+ *	A caller that can go on at once takes a cached answer without a
+ *	query (spf_resolver_take_cached(): counted as a cache hit).
  *
  *	Scheduling.  At most max_inflight wire queries are out at once (a
  *	burst of thousands of evaluations must not flood the resolver's
@@ -825,6 +827,18 @@ spf_dns_answer_t *spf_resolver_cached(spf_resolver_t *res, const char *name,
 	    res->wire == NULL || res->cache == NULL || spf_zone_has_name(res->zone, name))
 		return NULL;
 	return spf_cache_get(res->cache, name, type);
+}
+
+spf_dns_answer_t *spf_resolver_take_cached(spf_resolver_t *res, const char *name,
+	uint16_t type)
+{
+	spf_dns_answer_t *ans = spf_resolver_cached(res, name, type);
+
+	if (ans != NULL) {
+		res->cache_hits++;
+		res->nqueries++;
+	}
+	return ans;
 }
 
 unsigned long spf_resolver_queries(const spf_resolver_t *res)

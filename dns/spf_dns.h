@@ -313,6 +313,16 @@ bool spf_resolver_answer_at_hand(spf_resolver_t *res, const char *name,
 spf_dns_answer_t *spf_resolver_cached(spf_resolver_t *res, const char *name,
 	uint16_t type);
 
+/*
+ * spf_resolver_cached(), counted as a query answered from the cache (the
+ * counters of spf_resolver_stats() move as for spf_resolver_query() with
+ * a cache hit): for a caller that would query and wait for the callback
+ * but can take the answer now.  A new reference (unref it), or NULL and
+ * nothing counted: then query as usual (not cached, or the zone's).
+ */
+spf_dns_answer_t *spf_resolver_take_cached(spf_resolver_t *res, const char *name,
+	uint16_t type);
+
 /* Number of queries started on res (for tests and statistics). */
 unsigned long spf_resolver_queries(const spf_resolver_t *res);
 

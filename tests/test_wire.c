@@ -593,7 +593,22 @@ static void test_live_ttl_expiry(void **state)
 	spf_resolver_stats(f->res, &st);
 	assert_int_equal(st.cache_hits, 1);
 	assert_int_equal(st.cache_entries, 1);
+	/* taken at once: counted as a query answered from the cache */
+	{
+		spf_dns_answer_t *a = spf_resolver_take_cached(f->res, "a.test", SPF_RR_A);
+		unsigned long q = st.queries;
+
+		assert_non_null(a);
+		assert_int_equal(spf_dns_answer_status(a), SPF_DNS_OK);
+		spf_dns_answer_unref(a);
+		assert_null(spf_resolver_take_cached(f->res, "a.test", SPF_RR_MX));
+		spf_resolver_stats(f->res, &st);
+		assert_int_equal(st.cache_hits, 2);
+		assert_int_equal(st.queries, q + 1);
+		assert_int_equal(fixture_count_for(f->srv, "a.test", SPF_RR_A), 1);
+	}
 	f->now_ms += 1;                         /* 60 s: expired */
+	assert_null(spf_resolver_take_cached(f->res, "a.test", SPF_RR_A));
 	g = ask(f, "a.test", SPF_RR_A);
 	assert_int_equal(g.status, SPF_DNS_OK);
 	assert_int_equal(fixture_count_for(f->srv, "a.test", SPF_RR_A), 2);
@@ -602,6 +617,7 @@ static void test_live_ttl_expiry(void **state)
 	add_a(spf_resolver_zone(f->res), "local.test", 9, 60);
 	g = ask(f, "local.test", SPF_RR_A);
 	assert_int_equal(g.status, SPF_DNS_OK);
+	assert_null(spf_resolver_take_cached(f->res, "local.test", SPF_RR_A));
 	g = ask(f, "sub.local.test", SPF_RR_A);   /* not in the overlay */
 	assert_int_equal(g.status, SPF_DNS_NXDOMAIN);
 	assert_int_equal(fixture_count_for(f->srv, "local.test", SPF_RR_A), 0);

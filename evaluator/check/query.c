@@ -4,7 +4,9 @@
  *
  * DESCRIPTION
  *	ask() starts a query and gives a slot; the job runs again once no
- *	slot is pending (on_answer() -> job_run()).  Of an address lookup
+ *	slot is pending (on_answer() -> job_run()).  An answer the resolver
+ *	has cached is taken at once (spf_resolver_take_cached()): that slot
+ *	is never pending, and job_run() goes on in the same turn.  Of an address lookup
  *	only whether the client matches is kept (ask_match()); an MX or PTR
  *	answer is kept until its names are copied (slot_release()); a
  *	frame's record until the job is destroyed.  ptr_names() is a small
@@ -44,13 +46,12 @@ static bool addr_in_answer(const spf_addr_t *ip, const spf_dns_answer_t *ans,
 	return false;
 }
 
-static void on_answer(const spf_dns_answer_t *ans, void *arg)
+/* The slot's answer has come: keep what the slot is for of it. */
+static void take_answer(struct slot *s, const spf_dns_answer_t *ans)
 {
-	struct slot *s = arg;
 	spf_job_t *job = s->job;
 	const char *detail = spf_dns_answer_detail(ans);
 
-	s->q = NULL;
 	s->status = spf_dns_answer_status(ans);
 	if (detail != NULL && (s->detail = spf_arena_strdup(job->arena, detail)) == NULL)
 		job->oom = true;
@@ -68,15 +69,34 @@ static void on_answer(const spf_dns_answer_t *ans, void *arg)
 		s->bytes = hold_cost(ans);
 		job->held += s->bytes;
 	}
+}
+
+static void on_answer(const spf_dns_answer_t *ans, void *arg)
+{
+	struct slot *s = arg;
+	spf_job_t *job = s->job;
+
+	s->q = NULL;
+	take_answer(s, ans);
 	if (--job->pending == 0)
 		job_run(job);
 }
 
-/* Start a query whose answer is awaited before the job goes on. */
-struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
-	uint16_t type)
+/*
+ * A lookup whose answer is awaited before the job goes on; match: of an
+ * address lookup only whether the client is inside, under the prefix
+ * lengths cidr4 and cidr6 (-1: the full address), is kept.  An answer
+ * in the resolver's cache is taken at once (it is counted as a query
+ * answered from the cache): the slot is answered when this returns, the
+ * job does not wait for it, and job_run() (the only caller, through the
+ * states) goes on to the step that reads it without a loop turn.  Any
+ * other answer arrives through on_answer().
+ */
+static struct slot *ask_slot(spf_job_t *job, spf_trace_t *under,
+	const char *name, uint16_t type, bool match, int cidr4, int cidr6)
 {
 	struct slot *s = spf_arena_alloc(job->arena, sizeof(*s));
+	spf_dns_answer_t *ans;
 
 	if (s == NULL) {
 		job->oom = true;
@@ -85,12 +105,23 @@ struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
 	s->job = job;
 	s->name = name;
 	s->type = type;
+	s->match = match;
+	s->cidr4 = cidr4;
+	s->cidr6 = cidr6;
 	s->status = SPF_DNS_TEMPFAIL;
 	if (!job->lean &&
 	    (s->node = trace_add(job, under, SPF_TRACE_DNS,
 		spf_arena_printf(job->arena, "%s %s", spf_rrtype_str(type), name))) != NULL) {
 		s->node->rrtype = type;
 		s->node->name = name;
+	}
+	s->next = job->slots;
+	job->slots = s;
+	ans = spf_resolver_take_cached(job->res, name, type);
+	if (ans != NULL) {
+		take_answer(s, ans);
+		spf_dns_answer_unref(ans);
+		return s;
 	}
 	/* the job is blocked on it: before any speculation (resolver.c) */
 	s->q = spf_resolver_query_sched(job->res, name, type, SPF_DNS_DEMAND,
@@ -99,25 +130,20 @@ struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
 		job->oom = true;
 		return NULL;
 	}
-	s->next = job->slots;
-	job->slots = s;
 	job->pending++;
 	return s;
 }
 
-/* An address lookup of which only "is the client inside, under these
- * prefix lengths (-1: the full address)" is kept. */
+struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
+	uint16_t type)
+{
+	return ask_slot(job, under, name, type, false, -1, -1);
+}
+
 struct slot *ask_match(spf_job_t *job, spf_trace_t *under,
 	const char *name, uint16_t type, int cidr4, int cidr6)
 {
-	struct slot *s = ask(job, under, name, type);
-
-	if (s != NULL) {
-		s->match = true;
-		s->cidr4 = cidr4;
-		s->cidr6 = cidr6;
-	}
-	return s;
+	return ask_slot(job, under, name, type, true, cidr4, cidr6);
 }
 
 const char *slot_why(spf_job_t *job, const struct slot *s)
