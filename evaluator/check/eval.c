@@ -430,11 +430,13 @@ static enum tres eval_mech(spf_job_t *job, struct frame *f, const spf_term_t *t,
 
 static void st_fetch(spf_job_t *job, struct frame *f)
 {
+	bool at_hand = false;
+
 	/* a record already at hand (cached) most likely has its terms'
 	 * answers cached too: no speculation for it */
-	f->warm = job->prefetch &&
-		spf_resolver_answer_at_hand(job->res, f->domain, SPF_RR_TXT);
-	f->txt = ask(job, f->node, f->domain, SPF_RR_TXT);
+	f->txt = job->prefetch ? ask_at_hand(job, f->node, f->domain, SPF_RR_TXT, &at_hand) :
+		ask(job, f->node, f->domain, SPF_RR_TXT);
+	f->warm = at_hand;
 	if (f->txt != NULL)
 		f->txt->record = true;
 	if (job->scope != SPF_SCOPE_RFC7208 && job->spf99) {

@@ -371,6 +371,11 @@ struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
 	uint16_t type);
 struct slot *ask_match(spf_job_t *job, spf_trace_t *under,
 	const char *name, uint16_t type, int cidr4, int cidr6);
+/* ask(), and *at_hand: whether the answer was at hand when asked
+ * (spf_resolver_answer_at_hand(), without a second cache lookup when
+ * the cache has it) */
+struct slot *ask_at_hand(spf_job_t *job, spf_trace_t *under,
+	const char *name, uint16_t type, bool *at_hand);
 const char *slot_why(spf_job_t *job, const struct slot *s);
 bool ptr_names(spf_job_t *job, spf_trace_t *under);
 bool name_under(const char *name, const char *domain);

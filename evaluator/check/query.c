@@ -93,7 +93,8 @@ static void on_answer(const spf_dns_answer_t *ans, void *arg)
  * other answer arrives through on_answer().
  */
 static struct slot *ask_slot(spf_job_t *job, spf_trace_t *under,
-	const char *name, uint16_t type, bool match, int cidr4, int cidr6)
+	const char *name, uint16_t type, bool match, int cidr4, int cidr6,
+	bool *at_hand)
 {
 	struct slot *s = spf_arena_alloc(job->arena, sizeof(*s));
 	spf_dns_answer_t *ans;
@@ -121,8 +122,12 @@ static struct slot *ask_slot(spf_job_t *job, spf_trace_t *under,
 	if (ans != NULL) {
 		take_answer(s, ans);
 		spf_dns_answer_unref(ans);
+		if (at_hand != NULL)
+			*at_hand = true;
 		return s;
 	}
+	if (at_hand != NULL)   /* not cached: from the zone, or in flight */
+		*at_hand = spf_resolver_answer_at_hand(job->res, name, type);
 	/* the job is blocked on it: before any speculation (resolver.c) */
 	s->q = spf_resolver_query_sched(job->res, name, type, SPF_DNS_DEMAND,
 		job->seq, on_answer, s);
@@ -137,13 +142,20 @@ static struct slot *ask_slot(spf_job_t *job, spf_trace_t *under,
 struct slot *ask(spf_job_t *job, spf_trace_t *under, const char *name,
 	uint16_t type)
 {
-	return ask_slot(job, under, name, type, false, -1, -1);
+	return ask_slot(job, under, name, type, false, -1, -1, NULL);
+}
+
+struct slot *ask_at_hand(spf_job_t *job, spf_trace_t *under,
+	const char *name, uint16_t type, bool *at_hand)
+{
+	*at_hand = false;
+	return ask_slot(job, under, name, type, false, -1, -1, at_hand);
 }
 
 struct slot *ask_match(spf_job_t *job, spf_trace_t *under,
 	const char *name, uint16_t type, int cidr4, int cidr6)
 {
-	return ask_slot(job, under, name, type, true, cidr4, cidr6);
+	return ask_slot(job, under, name, type, true, cidr4, cidr6, NULL);
 }
 
 const char *slot_why(spf_job_t *job, const struct slot *s)
