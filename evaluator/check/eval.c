@@ -34,6 +34,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- frames ---- */
 
@@ -999,6 +1000,9 @@ static void debug_step(const spf_job_t *job, const struct frame *f)
 	fprintf(o, " (lookups %u, void %u)\n", job->lookups, job->voids);
 }
 
+static void stop_waiting(spf_job_t *job);
+static bool arm_deadline(spf_job_t *job);
+
 void job_run(spf_job_t *job)
 {
 	if (job->running || job->done)
@@ -1045,6 +1049,12 @@ void job_run(spf_job_t *job)
 		case F_AFTER: st_after(job, f); break;
 		case F_REDIRECTED: st_redirected(job, f); break;
 		}
+	}
+	if (!job->done && job->deadline == NULL && !arm_deadline(job)) {
+		/* no timer, no deadline: end now rather than wait unbounded */
+		job->oom = true;
+		stop_waiting(job);
+		finish_job(job);
 	}
 	job->running = false;
 	if (job->done && job->cb != NULL) {
@@ -1121,18 +1131,33 @@ static void on_kick(const spf_dns_answer_t *ans, void *arg)
 	job_run(job);
 }
 
-/* Start the job's evaluation: its first turn and its deadline. */
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The job is about to wait for the first time: the deadline's timer,
+ * for what is left of it since job_go(); false when it cannot be armed. */
+static bool arm_deadline(spf_job_t *job)
+{
+	uint64_t spent_ms = (monotonic_us() - job->go_us) / 1000u;
+	unsigned left = spent_ms < job->deadline_ms ?
+		job->deadline_ms - (unsigned)spent_ms : 0;
+
+	job->deadline = spf_resolver_call_after(job->res, left, on_deadline, job);
+	return job->deadline != NULL;
+}
+
+/* Start the job's evaluation: its first turn (on_kick()), from which
+ * its deadline runs (armed by job_run() when the job first waits). */
 bool job_go(spf_job_t *job)
 {
+	job->go_us = monotonic_us();
 	job->kick = spf_resolver_call_later(job->res, on_kick, job);
-	job->deadline = job->kick != NULL ? spf_resolver_call_after(job->res,
-		job->deadline_ms, on_deadline, job) : NULL;
-	if (job->deadline == NULL) {
-		spf_dns_query_cancel(job->kick);
-		job->kick = NULL;
-		return false;
-	}
-	return true;
+	return job->kick != NULL;
 }
 
 /* ---- public ---- */

@@ -234,9 +234,12 @@ struct spf_job {
 	bool over_budget;
 	spf_dns_query_t *kick;
 	struct slot *slots;
-	/* the deadline (RFC 7208 §4.6.4) */
+	/* the deadline (RFC 7208 §4.6.4), counted from job_go() (go_us,
+	 * CLOCK_MONOTONIC); its timer is armed when the job first
+	 * waits (a job that never waits cannot overrun it) */
 	spf_dns_query_t *deadline;
 	unsigned deadline_ms;
+	uint64_t go_us;
 	bool timed_out;
 	const char *stopped;      /* the loop stopped first (job_stop()) */
 	/* speculative prefetch */
