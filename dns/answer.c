@@ -54,6 +54,9 @@ struct spf_dns_answer {
 	char *cnames;               /* "a -> b -> c" or NULL */
 	void *memo;                 /* a user's derived data (see spf.h) */
 	void (*memo_free)(void *);
+	size_t bytes;               /* spf_dns_answer_bytes(), kept up to
+	                             * date by every function that changes
+	                             * the answer */
 };
 
 const char *spf_dns_status_str(spf_dns_status_t st)
@@ -226,6 +229,30 @@ static spf_status_t rr_copy(spf_dns_rr_t *dst, const spf_dns_rr_t *src)
 	return SPF_OK;
 }
 
+static size_t str_bytes(const char *s)
+{
+	return s != NULL ? spf_heap_bytes(strlen(s) + 1) : 0;
+}
+
+/* What one copied record holds on the heap beside the array. */
+static size_t rr_bytes(const spf_dns_rr_t *rr)
+{
+	switch (rr->type) {
+	case SPF_RR_MX:
+		return str_bytes(rr->u.mx.exchange);
+	case SPF_RR_PTR:
+	case SPF_RR_CNAME:
+	case SPF_RR_NS:
+		return str_bytes(rr->u.name);
+	case SPF_RR_TXT:
+	case SPF_RR_SPF:
+		return spf_heap_bytes(rr->u.txt.len + 1) +
+			spf_heap_bytes(rr->u.txt.nstrings * sizeof(uint16_t));
+	default:
+		return 0;
+	}
+}
+
 spf_dns_answer_t *spf_dns_answer_create(const char *name, uint16_t type,
 	spf_dns_status_t status)
 {
@@ -244,6 +271,7 @@ spf_dns_answer_t *spf_dns_answer_create(const char *name, uint16_t type,
 	ans->refs = 1;
 	ans->type = type;
 	ans->status = status;
+	ans->bytes = spf_heap_bytes(sizeof(*ans)) + str_bytes(ans->name);
 	return ans;
 }
 
@@ -262,6 +290,8 @@ spf_status_t spf_dns_answer_add(spf_dns_answer_t *ans, const spf_dns_rr_t *rr)
 		nrrs = spf_realloc(ans->rrs, ncap * sizeof *nrrs);
 		if (nrrs == NULL)
 			return SPF_ENOMEM;
+		ans->bytes += spf_heap_bytes(ncap * sizeof *nrrs) -
+			(ans->cap > 0 ? spf_heap_bytes(ans->cap * sizeof *nrrs) : 0);
 		ans->rrs = nrrs;
 		ans->cap = ncap;
 	}
@@ -269,6 +299,7 @@ spf_status_t spf_dns_answer_add(spf_dns_answer_t *ans, const spf_dns_rr_t *rr)
 	st = rr_copy(&ans->rrs[ans->count], rr);
 	if (st != SPF_OK)
 		return st;
+	ans->bytes += rr_bytes(&ans->rrs[ans->count]);
 	ans->count++;
 	return SPF_OK;
 }
@@ -284,6 +315,8 @@ spf_status_t spf_dns_answer_set_detail(spf_dns_answer_t *ans, const char *text)
 		if (copy == NULL)
 			return SPF_ENOMEM;
 	}
+	ans->bytes -= str_bytes(ans->detail);
+	ans->bytes += str_bytes(copy);
 	spf_free(ans->detail);
 	ans->detail = copy;
 	return SPF_OK;
@@ -309,6 +342,8 @@ spf_status_t spf_dns_answer_add_cname(spf_dns_answer_t *ans, const char *target)
 		spf_buf_finish(&buf);
 		return st == SPF_ETOOBIG ? SPF_ENOMEM : st;
 	}
+	ans->bytes -= str_bytes(ans->cnames);
+	ans->bytes += str_bytes(buf.data);
 	spf_free(ans->cnames);
 	ans->cnames = buf.data;   /* ownership moves out of buf */
 	return SPF_OK;
@@ -322,43 +357,9 @@ void spf_dns_answer_set_ttl(spf_dns_answer_t *ans, uint32_t ttl)
 	ans->ttl_set = true;
 }
 
-static size_t str_bytes(const char *s)
-{
-	return s != NULL ? spf_heap_bytes(strlen(s) + 1) : 0;
-}
-
 size_t spf_dns_answer_bytes(const spf_dns_answer_t *ans)
 {
-	size_t n;
-
-	if (ans == NULL)
-		return 0;
-	n = spf_heap_bytes(sizeof(*ans)) + str_bytes(ans->name) +
-		str_bytes(ans->detail) + str_bytes(ans->cnames);
-	if (ans->cap > 0)
-		n += spf_heap_bytes(ans->cap * sizeof(spf_dns_rr_t));
-	for (size_t i = 0; i < ans->count; i++) {
-		const spf_dns_rr_t *rr = &ans->rrs[i];
-
-		switch (rr->type) {
-		case SPF_RR_MX:
-			n += str_bytes(rr->u.mx.exchange);
-			break;
-		case SPF_RR_PTR:
-		case SPF_RR_CNAME:
-		case SPF_RR_NS:
-			n += str_bytes(rr->u.name);
-			break;
-		case SPF_RR_TXT:
-		case SPF_RR_SPF:
-			n += spf_heap_bytes(rr->u.txt.len + 1) +
-				spf_heap_bytes(rr->u.txt.nstrings * sizeof(uint16_t));
-			break;
-		default:
-			break;
-		}
-	}
-	return n;
+	return ans != NULL ? ans->bytes : 0;
 }
 
 spf_dns_answer_t *spf_dns_answer_ref(spf_dns_answer_t *ans)

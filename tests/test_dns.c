@@ -167,6 +167,76 @@ static void test_answer_build(void **state)
 	spf_dns_answer_unref(NULL);
 }
 
+/* spf_dns_answer_bytes() is kept up to date by each change: every step
+ * adds (or takes back) exactly what it put on or took off the heap. */
+static void test_answer_bytes(void **state)
+{
+	static const uint8_t txt[] = { 'v', '=', 's', 'p', 'f', '1' };
+	uint16_t lens[] = { 6 };
+	const size_t rrsz = sizeof(spf_dns_rr_t);
+	char host[32];
+	spf_dns_answer_t *ans;
+	spf_dns_rr_t rr;
+	size_t b, prev;
+
+	(void)state;
+	assert_int_equal(spf_dns_answer_bytes(NULL), 0);
+	ans = spf_dns_answer_create("Example.COM.", SPF_RR_MX, SPF_DNS_OK);
+	assert_non_null(ans);
+	b = spf_dns_answer_bytes(ans);
+	assert_true(b >= spf_heap_bytes(sizeof("example.com")));
+	for (int i = 0; i < 9; i++) {
+		size_t grow = 0;
+
+		snprintf(host, sizeof host, "mx%d.example.com", i * 100);
+		rr = rr_mx(10, host, 300);
+		if (i == 0)
+			grow = spf_heap_bytes(4 * rrsz);
+		else if (i == 4)
+			grow = spf_heap_bytes(8 * rrsz) - spf_heap_bytes(4 * rrsz);
+		else if (i == 8)
+			grow = spf_heap_bytes(16 * rrsz) - spf_heap_bytes(8 * rrsz);
+		prev = spf_dns_answer_bytes(ans);
+		assert_int_equal(spf_dns_answer_add(ans, &rr), SPF_OK);
+		assert_int_equal(spf_dns_answer_bytes(ans) - prev,
+			grow + spf_heap_bytes(strlen(host) + 1));
+	}
+	/* a refused record changes nothing */
+	prev = spf_dns_answer_bytes(ans);
+	rr = rr_mx(30, NULL, 60);
+	assert_int_equal(spf_dns_answer_add(ans, &rr), SPF_EINVAL);
+	assert_int_equal(spf_dns_answer_bytes(ans), prev);
+	/* the detail and the CNAME chain, replaced and dropped */
+	assert_int_equal(spf_dns_answer_set_detail(ans, "SERVFAIL"), SPF_OK);
+	assert_int_equal(spf_dns_answer_bytes(ans), prev + spf_heap_bytes(9));
+	assert_int_equal(spf_dns_answer_set_detail(ans, "x"), SPF_OK);
+	assert_int_equal(spf_dns_answer_bytes(ans), prev + spf_heap_bytes(2));
+	assert_int_equal(spf_dns_answer_set_detail(ans, NULL), SPF_OK);
+	assert_int_equal(spf_dns_answer_bytes(ans), prev);
+	assert_int_equal(spf_dns_answer_add_cname(ans, "b.example.com"), SPF_OK);
+	assert_int_equal(spf_dns_answer_bytes(ans),
+		prev + spf_heap_bytes(sizeof("example.com -> b.example.com")));
+	assert_int_equal(spf_dns_answer_add_cname(ans, "c.example.com"), SPF_OK);
+	assert_int_equal(spf_dns_answer_bytes(ans), prev +
+		spf_heap_bytes(sizeof("example.com -> b.example.com -> c.example.com")));
+	spf_dns_answer_unref(ans);
+
+	/* a TXT record: its bytes and its string lengths */
+	ans = spf_dns_answer_create("t.example", SPF_RR_TXT, SPF_DNS_OK);
+	assert_non_null(ans);
+	prev = spf_dns_answer_bytes(ans);
+	memset(&rr, 0, sizeof rr);
+	rr.type = SPF_RR_TXT;
+	rr.u.txt.data = txt;
+	rr.u.txt.len = sizeof txt;
+	rr.u.txt.nstrings = 1;
+	rr.u.txt.lens = lens;
+	assert_int_equal(spf_dns_answer_add(ans, &rr), SPF_OK);
+	assert_int_equal(spf_dns_answer_bytes(ans) - prev, spf_heap_bytes(4 * rrsz) +
+		spf_heap_bytes(sizeof txt + 1) + spf_heap_bytes(sizeof(uint16_t)));
+	spf_dns_answer_unref(ans);
+}
+
 static void test_answer_txt(void **state)
 {
 	static const uint8_t bytes[] = { 'v', '=', 0, 0xff, 'x', 'y' };
@@ -1361,6 +1431,7 @@ int main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_answer_build),
 		cmocka_unit_test(test_answer_txt),
+		cmocka_unit_test(test_answer_bytes),
 		cmocka_unit_test(test_answer_refcount),
 		cmocka_unit_test(test_answer_alloc_failure),
 		cmocka_unit_test(test_zone_lookup_table),
