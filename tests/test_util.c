@@ -241,6 +241,35 @@ static void test_escape_max(void **state)
 	spf_buf_finish(&b);
 }
 
+/* RFC 3986 percent-encoding: unreserved bytes and those kept as they
+ * are, every other byte (NUL, '@' unless kept, non-ASCII) as %HH */
+static void test_percent_encode(void **state)
+{
+	spf_buf_t b;
+
+	(void)state;
+	spf_buf_init(&b, 1024);
+	assert_int_equal(spf_buf_percent_encode(&b, "aZ09-._~", 8, NULL), SPF_OK);
+	assert_string_equal(spf_buf_cstr(&b), "aZ09-._~");
+	spf_buf_reset(&b);
+	assert_int_equal(spf_buf_percent_encode(&b, "a@b c/\xc2\xa7\x7f", 9, NULL), SPF_OK);
+	assert_string_equal(spf_buf_cstr(&b), "a%40b%20c%2F%C2%A7%7F");
+	spf_buf_reset(&b);
+	assert_int_equal(spf_buf_percent_encode(&b, "u@x.org;y", 9, "@"), SPF_OK);
+	assert_string_equal(spf_buf_cstr(&b), "u@x.org%3By");
+	spf_buf_reset(&b);
+	/* len bytes, a NUL among them too; appended after what is there */
+	spf_buf_puts(&b, "id=");
+	assert_int_equal(spf_buf_percent_encode(&b, "a\0b", 3, "@"), SPF_OK);
+	assert_int_equal(b.len, 3 + 5);
+	assert_memory_equal(b.data, "id=a%00b", 8);
+	spf_buf_finish(&b);
+	/* the buffer's own cap still holds */
+	spf_buf_init(&b, 8);
+	assert_int_equal(spf_buf_percent_encode(&b, "\x01\x02\x03", 3, NULL), SPF_ETOOBIG);
+	spf_buf_finish(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_nocase),
 		cmocka_unit_test(test_escape_forms),
 		cmocka_unit_test(test_escape_max),
+		cmocka_unit_test(test_percent_encode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -156,30 +156,10 @@ policy_verdict_t policy_scope_verdict(const policy_config_t *c, bool helo,
 	return POLICY_PREPEND;
 }
 
-/* RFC 3986 unreserved (and '@'), the rest %XX; runs of the former
- * copied at once */
+/* RFC 3986 unreserved (and '@'), the rest %XX */
 static void url_part(spf_buf_t *b, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		size_t run = 0;
-
-		while ((p[run] >= 'a' && p[run] <= 'z') || (p[run] >= 'A' && p[run] <= 'Z') ||
-		    (p[run] >= '0' && p[run] <= '9') || p[run] == '-' || p[run] == '.' ||
-		    p[run] == '_' || p[run] == '~' || p[run] == '@')
-			run++;
-		if (run > 0) {
-			spf_buf_append(b, p, run);
-			p += run;
-		} else {
-			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
-
-			spf_buf_append(b, esc, 3);
-			p++;
-		}
-	}
+	spf_buf_percent_encode(b, s, strlen(s), "@");
 }
 
 static void spf_text(spf_buf_t *b, const policy_ident_t *id, bool listed)

@@ -407,6 +407,38 @@ size_t spf_escape_byte(unsigned char c, spf_escape_t how, char out[5])
 	return 1;
 }
 
+static bool url_plain(unsigned char c, const char *keep)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~' || (c != '\0' && keep != NULL && strchr(keep, c) != NULL);
+}
+
+spf_status_t spf_buf_percent_encode(spf_buf_t *buf, const void *s, size_t len,
+	const char *keep)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = s;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t run = 0;
+
+		while (i + run < len && url_plain(p[i + run], keep))
+			run++;
+		if (run > 0) {
+			spf_buf_append(buf, p + i, run);
+			i += run;
+		} else {
+			char e[3] = { '%', hex[p[i] >> 4], hex[p[i] & 15] };
+
+			spf_buf_append(buf, e, sizeof(e));
+			i++;
+		}
+	}
+	return buf->err;
+}
+
 spf_status_t spf_buf_escape(spf_buf_t *buf, const void *s, size_t len,
 	spf_escape_t how, size_t max)
 {

@@ -146,6 +146,14 @@ const char *spf_char_name(const void *s, size_t n, uint32_t *cp,
  */
 spf_status_t spf_buf_escape(spf_buf_t *buf, const void *s, size_t len,
 	spf_escape_t how, size_t max);
+/*
+ * Append the len bytes of s to buf percent-encoded (RFC 3986 §2.1,
+ * upper-case hex): the unreserved bytes (ALPHA / DIGIT / "-" / "." /
+ * "_" / "~", §2.3) and those in keep (NULL: none) as they are, every
+ * other byte as %HH.  Runs of plain bytes are appended at once.
+ */
+spf_status_t spf_buf_percent_encode(spf_buf_t *buf, const void *s, size_t len,
+	const char *keep);
 /* Write the len bytes of s to out, each in its form under how. */
 void spf_escape_write(FILE *out, const void *s, size_t len, spf_escape_t how);
 

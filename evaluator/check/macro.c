@@ -253,32 +253,13 @@ bool spf_macro_domain_only(const char *s, size_t len)
 
 /* ---- expansion ---- */
 
-/* RFC 3986 unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~" */
-static bool is_unreserved(char c)
-{
-	return is_alpha(c) || is_digit(c) || c == '-' || c == '.' ||
-	    c == '_' || c == '~';
-}
-
+/* An upper-case macro letter's value is URL-encoded (RFC 7208 §7.3). */
 static void put_text(spf_buf_t *out, const char *p, size_t n, bool escape)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
-	if (!escape) {
+	if (escape)
+		spf_buf_percent_encode(out, p, n, NULL);
+	else
 		spf_buf_append(out, p, n);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (is_unreserved((char)c)) {
-			spf_buf_putc(out, (char)c);
-		} else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-
-			spf_buf_append(out, e, sizeof(e));
-		}
-	}
 }
 
 static bool in_set(char c, const char *set, size_t n)
