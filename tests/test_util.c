@@ -136,6 +136,47 @@ static void test_arena(void **state)
 	spf_arena_destroy(NULL);
 }
 
+/* Chunks of a destroyed arena serve the next one: what they held must not
+ * show through (allocations are zeroed), and taking one is an allocation
+ * that failure injection can fail, as a fresh malloc would be. */
+static void test_arena_reuse(void **state)
+{
+	spf_arena_t *a;
+	unsigned char *p;
+
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		a = spf_arena_create();
+		assert_non_null(a);
+		for (int i = 0; i < 40; i++) {         /* about 10 chunks */
+			p = spf_arena_alloc(a, 1000);
+			assert_non_null(p);
+			for (int j = 0; j < 1000; j++)
+				assert_int_equal(p[j], 0);
+			memset(p, 0xa5, 1000);
+		}
+		p = (unsigned char *)spf_arena_printf(a, "%0900d", round);
+		assert_non_null(p);
+		assert_int_equal(strlen((char *)p), 900);
+		spf_arena_destroy(a);
+	}
+	/* the list now holds chunks: each take still counts and can fail */
+	spf_alloc_fail_at(0);
+	a = spf_arena_create();
+	assert_int_equal(spf_alloc_count(), 1);
+	spf_arena_destroy(a);
+	spf_alloc_fail_at(1);
+	assert_null(spf_arena_create());
+	spf_alloc_fail_at(2);
+	a = spf_arena_create();
+	assert_non_null(a);
+	assert_non_null(spf_arena_alloc(a, 3000));
+	assert_null(spf_arena_alloc(a, 3000));  /* needs a 2nd chunk */
+	assert_non_null(spf_arena_alloc(a, 16)); /* the 1st still has room */
+	spf_arena_destroy(a);
+	spf_alloc_fail_at(0);
+}
+
 static void test_alloc_failure_injection(void **state)
 {
 	void *p;
@@ -279,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_arena_printf_fill),
 		cmocka_unit_test(test_buf_binary),
 		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_arena_reuse),
 		cmocka_unit_test(test_alloc_failure_injection),
 		cmocka_unit_test(test_nocase),
 		cmocka_unit_test(test_escape_forms),
