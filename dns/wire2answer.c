@@ -119,12 +119,27 @@ static bool negative_ttl(const ldns_pkt *pkt, uint32_t *ttl)
 	return false;
 }
 
+/*
+ * Two names in uncompressed wire form (ldns' DNAME rdf) are the same name
+ * when their bytes are equal with ASCII letters folded (RFC 4343): length
+ * bytes are at most 63, below 'A', so folding never turns one into a
+ * letter or back, and equal bytes mean equal labels.  This is what
+ * ldns_dname_compare() == 0 says, without its label-by-label walk.
+ */
+static bool same_name(const ldns_rdf *a, const ldns_rdf *b)
+{
+	size_t n = ldns_rdf_size(a);
+
+	return n == ldns_rdf_size(b) && spf_strncaseeq(
+		(const char *)ldns_rdf_data(a), (const char *)ldns_rdf_data(b), n);
+}
+
 /* Is rr of class IN, of type, owned by owner (ignoring case)? */
 static bool rr_is(const ldns_rr *rr, const ldns_rdf *owner, ldns_rr_type type)
 {
 	return ldns_rr_get_type(rr) == type
 		&& ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN
-		&& ldns_dname_compare(ldns_rr_owner(rr), owner) == 0;
+		&& same_name(ldns_rr_owner(rr), owner);
 }
 
 /* The first record of sec owned by owner with type, or NULL. */
@@ -148,7 +163,7 @@ static bool question_matches(const ldns_pkt *pkt, const ldns_rdf *want,
 	q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
 	return ldns_rr_get_type(q) == qtype
 		&& ldns_rr_get_class(q) == LDNS_RR_CLASS_IN
-		&& ldns_dname_compare(ldns_rr_owner(q), want) == 0;
+		&& same_name(ldns_rr_owner(q), want);
 }
 
 spf_dns_answer_t *spf_dns_answer_from_wire(const uint8_t *buf, size_t len,

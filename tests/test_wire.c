@@ -108,6 +108,10 @@ static const struct parse_case parse_cases[] = {
 	{ "owner case", "A.Test", NULL, SPF_RR_A, LDNS_RCODE_NOERROR, false,
 	  { "a.TEST. 300 IN A 192.0.2.1" }, { NULL },
 	  SPF_DNS_OK, 1, 300, NULL, NULL },
+	{ "same letters, other labels", "ab.test", NULL, SPF_RR_A, LDNS_RCODE_NOERROR, false,
+	  { "a.btest. 300 IN A 192.0.2.9", "AB.tesT. 70 IN A 192.0.2.1",
+	    "ab.test.test. 300 IN A 192.0.2.8" }, { NULL },
+	  SPF_DNS_OK, 1, 70, NULL, NULL },
 	{ "other records ignored", "a.test", NULL, SPF_RR_A, LDNS_RCODE_NOERROR, false,
 	  { "b.test. 300 IN A 192.0.2.9", "a.test. 300 IN AAAA 2001:db8::1",
 	    "a.test. 50 IN A 192.0.2.1" }, { NULL },
@@ -1111,10 +1115,63 @@ static void test_live_alloc_failure(void **state)
 	assert_true(clean);
 }
 
+/* A name's presentation text (rr.c presentation_text()) is what ldns
+ * prints, less the trailing dot: every byte value alone in a label, in
+ * the middle and at the end of a name, a name of 63-byte labels made of
+ * all byte values, and the root. */
+static void dname_same_as_ldns(const uint8_t *wire, size_t len)
+{
+	ldns_rdf *rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, len, wire);
+	char *want, *got = NULL;
+	size_t wl;
+
+	assert_non_null(rdf);
+	want = ldns_rdf2str(rdf);
+	assert_non_null(want);
+	wl = strlen(want);
+	if (wl > 0 && want[wl - 1] == '.')
+		want[wl - 1] = '\0';
+	assert_int_equal(spf_rr_dname_text(rdf, SPF_RR_NAME_PRESENTATION, &got),
+		SPF_OK);
+	assert_string_equal(got, want);
+	spf_free(got);
+	LDNS_FREE(want);
+	ldns_rdf_deep_free(rdf);
+}
+
+static void test_dname_presentation(void **state)
+{
+	uint8_t w[256];
+
+	(void)state;
+	for (unsigned c = 0; c < 256; c++) {
+		/* \c . x . (root) and x . \c . (root) */
+		const uint8_t a[] = { 1, (uint8_t)c, 1, 'x', 0 };
+		const uint8_t b[] = { 1, 'x', 3, 'a', (uint8_t)c, 'b', 0 };
+
+		dname_same_as_ldns(a, sizeof a);
+		dname_same_as_ldns(b, sizeof b);
+	}
+	for (size_t off = 0, i = 0; off < 4; off++) {
+		size_t n = 0;
+
+		for (int lab = 0; lab < 3; lab++) {
+			w[n++] = 63;
+			for (int k = 0; k < 63; k++)
+				w[n++] = (uint8_t)(i++ * 7 + off);
+		}
+		w[n++] = 0;
+		dname_same_as_ldns(w, n);
+	}
+	w[0] = 0;
+	dname_same_as_ldns(w, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_dname_presentation),
 		cmocka_unit_test(test_parse_records),
 		cmocka_unit_test(test_parse_garbage),
 		cmocka_unit_test(test_ares_outcomes),
