@@ -87,6 +87,9 @@ struct spf_wire {
 	bool destroying;
 	struct sockev *socks;
 	struct event *timer;
+	bool timer_armed;
+	uint64_t timer_due_us;      /* when it fires (spf_monotonic_us) */
+	uint64_t first_try_us;      /* a new query's first timeout */
 	struct event *deferred_ev;
 	spf_wire_query_t *deferred_head, *deferred_tail;
 };
@@ -181,10 +184,26 @@ static void update_timer(spf_wire_t *w)
 	if (w->destroying)
 		return;
 	tvp = ares_timeout(w->channel, NULL, &tv);
-	if (tvp != NULL)
-		evtimer_add(w->timer, tvp);
+	w->timer_armed = tvp != NULL && evtimer_add(w->timer, tvp) == 0;
+	if (w->timer_armed)
+		w->timer_due_us = spf_monotonic_us() +
+			(uint64_t)tvp->tv_sec * 1000000u + (uint64_t)tvp->tv_usec;
 	else
 		evtimer_del(w->timer);
+}
+
+/*
+ * After a new query.  ares_timeout() walks every query c-ares holds, so
+ * with a hundred in flight calling it per query cost more than sending
+ * the query.  A new query's first timeout ends first_try_us from now; a
+ * timer already due no later than that fires in time, and on_timer()
+ * arms it again for whatever is left, the new query included.
+ */
+static void timer_after_query(spf_wire_t *w)
+{
+	if (w->timer_armed && w->timer_due_us <= spf_monotonic_us() + w->first_try_us)
+		return;
+	update_timer(w);
 }
 
 static void on_sock(evutil_socket_t fd, short what, void *arg)
@@ -370,7 +389,7 @@ spf_wire_query_t *spf_wire_query(spf_wire_t *w, const char *name,
 			return NULL;
 		}
 	}
-	update_timer(w);
+	timer_after_query(w);
 	return wq;
 }
 
@@ -456,6 +475,7 @@ spf_status_t spf_wire_create(struct event_base *base,
 	ao.ednspsz = EDNS_UDP_SIZE;
 	ao.timeout = opts->timeout_ms > 0 && opts->timeout_ms <= INT32_MAX ?
 		(int)opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+	w->first_try_us = (uint64_t)ao.timeout * 1000u;
 	ao.tries = opts->tries > 0 && opts->tries <= 100 ? (int)opts->tries : DEFAULT_TRIES;
 	ao.sock_state_cb = on_sock_state;
 	ao.sock_state_cb_data = w;
