@@ -45,6 +45,10 @@
 
 #define MAX_LINE 4096
 #define DEFAULT_CONCURRENCY 256
+/* Lines started between two looks at the event loop: a thousand lines
+ * started in one go hold the answers that arrive meanwhile for several
+ * milliseconds, a round trip or more on a near resolver (issue 15). */
+#define START_BURST 16
 #define MAX_CONCURRENCY 10000
 
 static const char batch_usage[] =
@@ -523,7 +527,7 @@ int cmd_batch(int argc, char **argv)
 	bool eof = false, tty = isatty(STDERR_FILENO) == 1;
 	double t0, last_progress = 0;
 	char tmp[256];
-	unsigned long lineno = 0;
+	unsigned long lineno = 0, started = 0;
 	size_t budget = SPF_BUDGET_DEFAULT;
 	int opt, rc = EXIT_PASS;
 
@@ -614,8 +618,14 @@ int cmd_batch(int argc, char **argv)
 	t0 = cmd_now_ms();
 	for (;;) {
 		while (!eof && b.running < b.concurrency && b.next_seq - b.write_seq < b.nwin) {
-			int got = read_line(in, line, sizeof(line));
+			int got;
 			struct slot *s;
+
+			/* only lets lines finish: the window and the count
+			 * checked above still hold */
+			if (b.running > 0 && ++started % START_BURST == 0)
+				spf_resolver_poll(b.res);
+			got = read_line(in, line, sizeof(line));
 
 			if (got == 0) {
 				eof = true;
