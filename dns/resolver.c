@@ -884,7 +884,10 @@ unsigned spf_resolver_set_max_inflight(spf_resolver_t *res, unsigned max_infligh
 
 void spf_resolver_poll(spf_resolver_t *res)
 {
-	event_base_loop(res->base, EVLOOP_NONBLOCK);
+	/* nothing can have arrived with no wire query out (and a look at
+	 * the loop costs about what a warm evaluation does) */
+	if (res->inflight > 0)
+		event_base_loop(res->base, EVLOOP_NONBLOCK);
 }
 
 void spf_resolver_run_until(spf_resolver_t *res, const bool *done)

@@ -385,7 +385,8 @@ void spf_dns_lib_versions(const char **cares, const char **ldns, const char **id
 
 /* Run the event loop until *done becomes true (for synchronous use). */
 void spf_resolver_run_until(spf_resolver_t *res, const bool *done);
-/* Run what is ready (answers received, timers due) without waiting. */
+/* Run what is ready (answers received, timers due) without waiting;
+ * nothing when no wire query is out. */
 void spf_resolver_poll(spf_resolver_t *res);
 
 #endif
