@@ -10,8 +10,8 @@
  *	OPT record are no use here).  Both are still checked to be whole
  *	(each owner name read by ldns_wire2dname(), the rest of the record
  *	within the reply), so a cut or garbled reply stays BADREPLY as when
- *	ldns_wire2pkt() parsed everything, at a third of the cost on a
- *	reply with glue.  Then:
+ *	ldns_wire2pkt() parsed everything; on replies that carry an NS and
+ *	glue this takes two thirds of the time.  Then:
  *
  *	  - the reply must be a response (QR=1), not truncated (TC=0: c-ares
  *	    retries truncated replies over TCP, so one that reaches us is
