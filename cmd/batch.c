@@ -93,8 +93,14 @@ struct slot {
 	unsigned long lineno;
 	bool busy;            /* holds a line not yet written */
 	bool done;            /* out is ready */
-	char *out;            /* the output line, with its newline */
-	char *text;           /* the line's fields (owned) */
+	const char *out;      /* the output line, with its newline: out_heap
+	                       * or a batch-owned constant (brief_line) */
+	size_t out_len;
+	char *out_heap;       /* owned, or NULL */
+	/* the line's fields: the slot's own buffer (text_cap bytes), kept
+	 * when the slot is cleared for its next line, freed at the end */
+	char *text;
+	size_t text_cap;
 	char *owned_sender, *owned_helo, *owned_from;
 	spf_identity_parts_t parts;  /* the line's identities, read once */
 	spf_arena_t *id_arena;       /* holds them, or NULL */
@@ -116,6 +122,10 @@ struct batch {
 	enum cmd_identities ids;
 	bool json;
 	bool brief;           /* only the result word per line */
+	/* --brief's whole line for each result without FROM: the result
+	 * word and a newline, made once from spf_result_str() */
+	char brief_line[SPF_RESULT_PERMERROR + 1][16];
+	size_t brief_len[SPF_RESULT_PERMERROR + 1];
 	bool finished_any;
 	bool failed;          /* an internal error */
 	bool malformed;
@@ -128,17 +138,6 @@ struct batch {
 	                          * Public Suffix List; NULL: the walk */
 };
 
-static char *xstrdup(const char *s)
-{
-	char *p = spf_strdup(s);
-
-	if (p == NULL) {
-		cmd_error("out of memory");
-		exit(EXIT_INTERNAL);
-	}
-	return p;
-}
-
 /* A TSV field: "-" when empty; tabs, other control bytes and backslash
  * as \xNN (UTF-8 text such as "§" is kept). */
 static void field(spf_buf_t *b, const char *s, bool last)
@@ -150,9 +149,22 @@ static void field(spf_buf_t *b, const char *s, bool last)
 	spf_buf_putc(b, last ? '\n' : '\t');
 }
 
+/* b's text becomes s's output line (b's data is taken: b is empty
+ * after). */
 static void set_out(struct slot *s, spf_buf_t *b)
 {
-	s->out = xstrdup(b->err == SPF_OK ? spf_buf_cstr(b) : "internal error\n");
+	static const char failed[] = "internal error\n";
+
+	if (b->err == SPF_OK && b->data != NULL) {
+		s->out_heap = b->data;
+		s->out = b->data;
+		s->out_len = b->len;
+		b->data = NULL;
+		b->len = b->cap = 0;
+	} else {
+		s->out = failed;
+		s->out_len = sizeof(failed) - 1;
+	}
 	s->done = true;
 }
 
@@ -237,7 +249,14 @@ static void result_line(struct slot *s)
 		b->dmarc_lines++;
 		b->dmarc_counts[dv->result]++;
 	}
-	s->ev.elapsed_ms = cmd_now_ms() - s->t_start;
+	if (b->brief && dv == NULL) {   /* the word alone: a constant line */
+		s->out = b->brief_line[r];
+		s->out_len = b->brief_len[r];
+		s->done = true;
+		goto done;
+	}
+	if (b->json)   /* only JSON shows the time */
+		s->ev.elapsed_ms = cmd_now_ms() - s->t_start;
 	spf_buf_init(&buf, 16384);
 	if (b->brief) {
 		spf_buf_puts(&buf, spf_result_str(r));
@@ -287,6 +306,7 @@ static void result_line(struct slot *s)
 	}
 	set_out(s, &buf);
 	spf_buf_finish(&buf);
+done:
 	cmd_eval_finish(&s->ev);
 	spf_dmarc_destroy(s->dmarc);
 	s->dmarc = NULL;
@@ -344,7 +364,8 @@ static bool start(struct slot *s, struct cmd_ident *id, spf_identity_t identity)
 	id->req = s->req;
 	id->req.identity = identity;
 	s->cur = id;
-	s->t0 = cmd_now_ms();
+	if (s->b->json)
+		s->t0 = cmd_now_ms();
 	id->job = spf_check_start(s->b->res, &id->req, on_done, s, &st);
 	if (id->job == NULL) {
 		id->used = false;
@@ -362,7 +383,8 @@ static void on_done(spf_job_t *job, void *arg)
 	struct batch *b = s->b;
 
 	(void)job;
-	s->cur->elapsed_ms = cmd_now_ms() - s->t0;
+	if (b->json)
+		s->cur->elapsed_ms = cmd_now_ms() - s->t0;
 	b->finished_any = true;
 	if (s->cur == &s->ev.helo && (b->ids & CMD_ID_MFROM)) {
 		/* RFC 7208 §2.3 then §2.4: the MAIL FROM identity next, the
@@ -382,14 +404,18 @@ static void on_done(spf_job_t *job, void *arg)
 	b->running--;
 }
 
-/* Split, check and start one line. */
-static void take_line(struct batch *b, struct slot *s, const char *line)
+/* Split, check and start one line (len bytes, NUL-terminated). */
+static void take_line(struct batch *b, struct slot *s, const char *line,
+	size_t len)
 {
 	struct cmd_batch_line pl;
 	char why[512];
 	const char *helo;
 
-	s->text = xstrdup(line);
+	if (!cmd_batch_copy_line(&s->text, &s->text_cap, line, len)) {
+		cmd_error("out of memory");
+		exit(EXIT_INTERNAL);
+	}
 	if (!cmd_batch_parse_line(s->text, &pl, why, sizeof(why))) {
 		error_line(s, line, why);
 		return;
@@ -420,7 +446,8 @@ static void take_line(struct batch *b, struct slot *s, const char *line)
 	cmd_request_opts(b->co, &s->req);
 	s->req.no_trace = !b->json;   /* the trace is never shown */
 	s->req.budget = b->budget;
-	s->t_start = cmd_now_ms();
+	if (b->json)
+		s->t_start = cmd_now_ms();
 	b->running++;
 	if (helo != NULL && (b->ids & CMD_ID_HELO)) {
 		if (!start(s, &s->ev.helo, SPF_IDENTITY_HELO))
@@ -430,20 +457,25 @@ static void take_line(struct batch *b, struct slot *s, const char *line)
 	}
 }
 
+/* Free what s's line held; its text buffer stays for the next line
+ * (the end of cmd_batch() frees it). */
 static void slot_clear(struct slot *s)
 {
 	struct batch *b = s->b;
+	char *text = s->text;
+	size_t cap = s->text_cap;
 
 	spf_dmarc_destroy(s->dmarc);   /* before its callback: cancelled */
 	cmd_eval_finish(&s->ev);
-	spf_free(s->out);
-	spf_free(s->text);
+	spf_free(s->out_heap);
 	spf_free(s->owned_sender);
 	spf_free(s->owned_helo);
 	spf_free(s->owned_from);
 	spf_arena_destroy(s->id_arena);
 	memset(s, 0, sizeof(*s));
 	s->b = b;
+	s->text = text;
+	s->text_cap = cap;
 }
 
 /* Write the finished lines at the head of the window, in order. */
@@ -454,7 +486,7 @@ static void flush(struct batch *b)
 
 		if (!s->done)
 			break;
-		fputs(s->out, stdout);
+		fwrite(s->out, 1, s->out_len, stdout);
 		slot_clear(s);
 		b->write_seq++;
 		b->lines++;
@@ -462,10 +494,11 @@ static void flush(struct batch *b)
 }
 
 /*
- * Read one line into buf.  Returns 1 for a line, 0 at the end, -1 for a
- * line over MAX_LINE (the rest of it is consumed), -2 on a read error.
+ * Read one line into buf (its length without the NUL in *out_len).
+ * Returns 1 for a line, 0 at the end, -1 for a line over MAX_LINE (the
+ * rest of it is consumed), -2 on a read error.
  */
-static int read_line(FILE *in, char *buf, size_t len)
+static int read_line(FILE *in, char *buf, size_t len, size_t *out_len)
 {
 	size_t n;
 	int ch;
@@ -476,6 +509,7 @@ static int read_line(FILE *in, char *buf, size_t len)
 	if ((n > 0 && buf[n - 1] == '\n') || feof(in)) {
 		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 			buf[--n] = '\0';
+		*out_len = n;
 		return 1;
 	}
 	while ((ch = getc(in)) != EOF && ch != '\n')
@@ -528,6 +562,7 @@ int cmd_batch(int argc, char **argv)
 	double t0, last_progress = 0;
 	char tmp[256];
 	unsigned long lineno = 0, started = 0;
+	size_t len = 0;
 	size_t budget = SPF_BUDGET_DEFAULT;
 	int opt, rc = EXIT_PASS;
 
@@ -600,6 +635,11 @@ int cmd_batch(int argc, char **argv)
 		}
 	}
 	b.json = co.json;
+	for (int r = 0; r <= SPF_RESULT_PERMERROR; r++) {
+		snprintf(b.brief_line[r], sizeof(b.brief_line[r]), "%s\n",
+			spf_result_str((spf_result_t)r));
+		b.brief_len[r] = strlen(b.brief_line[r]);
+	}
 	b.co = &co;
 	if (!cmd_resolver(&co, &base, &b.res)) {
 		if (in != stdin)
@@ -625,7 +665,7 @@ int cmd_batch(int argc, char **argv)
 			 * checked above still hold */
 			if (b.running > 0 && ++started % START_BURST == 0)
 				spf_resolver_poll(b.res);
-			got = read_line(in, line, sizeof(line));
+			got = read_line(in, line, sizeof(line), &len);
 
 			if (got == 0) {
 				eof = true;
@@ -639,8 +679,10 @@ int cmd_batch(int argc, char **argv)
 			}
 			lineno++;
 			/* a UTF-8 byte-order mark (an editor's) opens no field */
-			if (lineno == 1 && got == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
-				memmove(line, line + 3, strlen(line + 3) + 1);
+			if (lineno == 1 && got == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0) {
+				len -= 3;
+				memmove(line, line + 3, len + 1);
+			}
 			if (got == 1 && skip_line(line))
 				continue;
 			s = &b.win[b.next_seq % b.nwin];
@@ -652,7 +694,7 @@ int cmd_batch(int argc, char **argv)
 				line[64] = '\0';
 				error_line(s, line, "the line is longer than 4096 characters");
 			} else {
-				take_line(&b, s, line);
+				take_line(&b, s, line, len);
 			}
 		}
 		flush(&b);
@@ -710,8 +752,10 @@ int cmd_batch(int argc, char **argv)
 out:
 	if (b.win != NULL) {
 		/* the slots never used are still calloc's untouched zero pages */
-		for (size_t i = 0; i < b.nwin && i < b.next_seq; i++)
+		for (size_t i = 0; i < b.nwin && i < b.next_seq; i++) {
 			slot_clear(&b.win[i]);
+			spf_free(b.win[i].text);
+		}
 		spf_free(b.win);
 	}
 	spf_budget_destroy(b.budget);   /* after the jobs */

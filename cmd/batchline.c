@@ -52,6 +52,22 @@ char *cmd_batch_field(char **p)
 	return start;
 }
 
+bool cmd_batch_copy_line(char **buf, size_t *cap, const char *line, size_t len)
+{
+	if (len >= *cap) {
+		size_t want = len + 1 < 128 ? 128 : len + 1;
+		char *t = spf_realloc(*buf, want);
+
+		if (t == NULL)
+			return false;
+		*buf = t;
+		*cap = want;
+	}
+	memcpy(*buf, line, len);
+	(*buf)[len] = '\0';
+	return true;
+}
+
 bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
 	size_t whylen)
 {

@@ -465,6 +465,12 @@ struct cmd_batch_line {
  */
 bool cmd_batch_parse_line(char *text, struct cmd_batch_line *out, char *why,
 	size_t whylen);
+/* Copy line (len bytes, then a NUL) into *buf of *cap bytes, which
+ * grows (spf_realloc, at least 128 bytes) only when len + 1 does not
+ * fit: a batch slot keeps its buffer from line to line.  False when
+ * memory runs out (*buf and *cap then unchanged; the caller still
+ * spf_free()s *buf). */
+bool cmd_batch_copy_line(char **buf, size_t *cap, const char *line, size_t len);
 /* The next field of *p (NULL when none is left), NUL-terminated in
  * place: blanks end it, except inside an RFC 5321 Quoted-string. */
 char *cmd_batch_field(char **p);

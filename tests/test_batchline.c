@@ -128,12 +128,59 @@ static void test_job_from_line(void **state)
 	env_destroy(e);
 }
 
+/* A slot's line buffer: grows only when a line does not fit, keeps its
+ * allocation for a shorter line, and always holds the line just copied
+ * (a longer line after a shorter one in the same slot included). */
+static void test_copy_line(void **state)
+{
+	static const size_t lens[] = { 10, 127, 128, 4, 300, 299, 4096, 0, 1000 };
+	char line[4097], *buf = NULL, *before;
+	size_t cap = 0, cap_before;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t n = lens[i];
+
+		for (size_t j = 0; j < n; j++)
+			line[j] = (char)('a' + (i + j) % 26);
+		line[n] = '\0';
+		before = buf;
+		cap_before = cap;
+		assert_true(cmd_batch_copy_line(&buf, &cap, line, n));
+		assert_non_null(buf);
+		assert_true(cap >= n + 1);
+		assert_true(cap >= 128);
+		assert_memory_equal(buf, line, n + 1);
+		if (n + 1 <= cap_before) {   /* fits: no new allocation */
+			assert_ptr_equal(buf, before);
+			assert_int_equal(cap, cap_before);
+		}
+	}
+	/* out of memory while growing: the buffer, its size and its line stay */
+	spf_free(buf);
+	buf = NULL;
+	cap = 0;
+	assert_true(cmd_batch_copy_line(&buf, &cap, "short", 5));
+	before = buf;
+	cap_before = cap;
+	memset(line, 'x', 300);
+	line[300] = '\0';
+	spf_alloc_fail_at(1);
+	assert_false(cmd_batch_copy_line(&buf, &cap, line, 300));
+	spf_alloc_fail_at(0);
+	assert_ptr_equal(buf, before);
+	assert_int_equal(cap, cap_before);
+	assert_string_equal(buf, "short");
+	spf_free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_once),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_job_from_line),
+		cmocka_unit_test(test_copy_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
