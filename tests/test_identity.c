@@ -96,6 +96,98 @@ static void test_parse(void **state)
 	}
 }
 
+/* spf_domain_problem() as it was before it checked the labels in its own
+ * pass: the byte rules, then spf_name_ok(), then the dot. */
+static const char *domain_problem_ref(const char *d)
+{
+	bool dot = false;
+
+	if (*d == '\0')
+		return "the domain is empty";
+	if (*d == '[')
+		return "a domain literal is not a domain name";
+	for (const char *p = d; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '.')
+			dot = true;
+		else if (c >= 0x80)
+			return "the domain is not ASCII (convert it to an A-label)";
+		else if (!(c == '-' || c == '_' || (c >= '0' && c <= '9') ||
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+			return "the domain contains a character not allowed in a host name";
+	}
+	if (!spf_name_ok(d))
+		return "the domain has an empty label, a label over 63 characters or is over 253 characters";
+	if (!dot)
+		return "the domain is not a multi-label domain name";
+	return NULL;
+}
+
+static void same_problem(const char *d)
+{
+	const char *got = spf_domain_problem(d), *want = domain_problem_ref(d);
+
+	if (want == NULL)
+		assert_null(got);
+	else
+		assert_string_equal(got, want);
+}
+
+/* RFC 7208 §4.3's domain in one pass: the same verdict, word for word, as
+ * the byte rules followed by spf_name_ok(), on every string of up to 5
+ * bytes from an alphabet of each kind of byte, on every byte value, and
+ * at the label (63) and name (253) limits. */
+static void test_domain_problem(void **state)
+{
+	static const char alpha[] = { 'a', 'Z', '0', '9', '-', '_', '.', '@', '`',
+		'{', '[', '/', ':', ' ', (char)0x80, (char)0xc3, (char)0xff };
+	char d[300];
+	size_t n = sizeof(alpha), total = 1;
+
+	(void)state;
+	for (int len = 1; len <= 5; len++) {
+		total *= n;
+		for (size_t k = 0; k < total; k++) {
+			size_t v = k;
+
+			for (int i = 0; i < len; i++, v /= n)
+				d[i] = alpha[v % n];
+			d[len] = '\0';
+			same_problem(d);
+		}
+	}
+	for (int c = 1; c < 256; c++) {   /* each byte, alone and in a name */
+		snprintf(d, sizeof(d), "a%cb.example", c);
+		same_problem(d);
+		snprintf(d, sizeof(d), "%c", c);
+		same_problem(d);
+	}
+	for (int label = 61; label <= 65; label++) {
+		memset(d, 'x', (size_t)label);
+		snprintf(d + label, sizeof(d) - (size_t)label, ".example");
+		same_problem(d);
+		snprintf(d + label, sizeof(d) - (size_t)label, "%s", "");
+		same_problem(d);
+		d[0] = '.';
+		same_problem(d);
+	}
+	for (size_t len = 250; len <= 256; len++) {   /* labels of 9 and a dot */
+		for (size_t i = 0; i < len; i++)
+			d[i] = i % 10 == 9 ? '.' : 'a';
+		d[len] = '\0';
+		if (d[len - 1] == '.')
+			d[len - 1] = 'b';
+		same_problem(d);
+		d[len - 1] = '.';
+		same_problem(d);
+	}
+	same_problem("");
+	same_problem("[192.0.2.1]");
+	assert_null(spf_domain_problem("Ex_am-ple9.COM"));
+	assert_non_null(spf_domain_problem("example.com."));
+}
+
 /* read once, then picked for each identity: the same as parsing for it
  * (spf_request_t.identities), whichever identity the first parse was for */
 static void test_read_then_pick(void **state)
@@ -127,6 +219,8 @@ static void test_read_then_pick(void **state)
 			assert_string_equal(p.checked, want.checked);
 			assert_string_equal(p.local, want.local);
 			assert_string_equal(p.domain, want.domain);
+			/* one block: the domain is checked's tail */
+			assert_ptr_equal(p.domain, p.checked + strlen(p.local) + 1);
 			if (want.malformed == NULL)
 				assert_null(p.malformed);
 			else
@@ -259,6 +353,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_read_then_pick),
+		cmocka_unit_test(test_domain_problem),
 		cmocka_unit_test(test_helo_and_sender_text),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_length_limit),

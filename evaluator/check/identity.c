@@ -39,27 +39,40 @@
 #include <string.h>
 
 /* RFC 7208 §4.3: the domain of an identity must be a multi-label name
- * of letters, digits, hyphens and underscores (no domain literal). */
+ * of letters, digits, hyphens and underscores (no domain literal), with
+ * no empty label, none over 63 bytes and at most 253 bytes in all (what
+ * spf_name_ok() checks, here in the same pass as the bytes).  A byte
+ * that is not allowed is named first, wherever it is. */
 const char *spf_domain_problem(const char *d)
 {
-	bool dot = false;
+	const char *p;
+	size_t label = 0;
+	bool dot = false, labels_ok = true;
 
 	if (*d == '\0')
 		return "the domain is empty";
 	if (*d == '[')
 		return "a domain literal is not a domain name";
-	for (const char *p = d; *p; p++) {
+	for (p = d; *p != '\0'; p++) {
 		unsigned char c = (unsigned char)*p;
 
-		if (c == '.')
+		/* (c | 0x20) maps only A-Z (and a-z) onto a-z */
+		if ((unsigned char)((c | 0x20) - 'a') < 26 ||
+		    (unsigned char)(c - '0') < 10 || c == '-' || c == '_') {
+			if (++label > 63)
+				labels_ok = false;
+		} else if (c == '.') {
+			if (label == 0)
+				labels_ok = false;
+			label = 0;
 			dot = true;
-		else if (c >= 0x80)
+		} else if (c >= 0x80) {
 			return "the domain is not ASCII (convert it to an A-label)";
-		else if (!(c == '-' || c == '_' || (c >= '0' && c <= '9') ||
-		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+		} else {
 			return "the domain contains a character not allowed in a host name";
+		}
 	}
-	if (!spf_name_ok(d))
+	if (!labels_ok || label == 0 || (size_t)(p - d) > 253)
 		return "the domain has an empty label, a label over 63 characters or is over 253 characters";
 	if (!dot)
 		return "the domain is not a multi-label domain name";
@@ -212,44 +225,51 @@ spf_status_t spf_identity_read(spf_arena_t *arena, const char *ip,
 spf_status_t spf_identity_pick(spf_arena_t *arena, const spf_identity_parts_t *in,
 	spf_identity_t which, spf_identity_parts_t *out)
 {
+	static const char postmaster[] = "postmaster";
 	spf_identity_parts_t r;
-	const char *at, *dom, *dom_why;
-	size_t len;
+	const char *at = NULL, *local = postmaster, *dom, *dom_why;
+	size_t ll = sizeof(postmaster) - 1, dl, own;
+	char *c;
 
 	if (arena == NULL || in == NULL || out == NULL)
 		return SPF_EINVAL;
 	r = *in;
 	/* what check_host() gets (RFC 7208 §2.3, §2.4, §4.3) */
 	if (which == SPF_IDENTITY_HELO || r.null_sender) {
-		r.local = "postmaster";
 		dom = r.helo != NULL ? r.helo : "";
 		dom_why = r.helo_idn_why;
 	} else {
 		at = strrchr(r.sender, '@');
-		r.local = at == NULL || at == r.sender ? "postmaster" :
-			spf_arena_strndup(arena, r.sender, (size_t)(at - r.sender));
+		if (at != NULL && at != r.sender) {
+			local = r.sender;
+			ll = (size_t)(at - r.sender);
+		}
 		dom = at != NULL ? at + 1 : r.sender;
 		dom_why = r.sender_idn_why;
 	}
-	len = strlen(dom);
-	if (len > 0 && dom[len - 1] == '.')
-		len--;
-	r.domain = spf_arena_strndup(arena, dom, len);
-	if (r.local == NULL || r.domain == NULL)
+	dl = strlen(dom);
+	if (dl > 0 && dom[dl - 1] == '.')
+		dl--;
+	/* one block, without printf (every check): the local-part when it
+	 * is the sender's (NUL-terminated), then "local@domain", whose tail
+	 * is the domain (no final dot) */
+	own = local == postmaster ? 0 : ll + 1;
+	c = spf_arena_alloc(arena, own + ll + 1 + dl + 1);
+	if (c == NULL)
 		return SPF_ENOMEM;
-	{
-		size_t ll = strlen(r.local), dl = strlen(r.domain);
-		char *c = spf_arena_alloc(arena, ll + 1 + dl + 1);
-
-		if (c != NULL) {   /* local@domain, without printf: every check */
-			memcpy(c, r.local, ll);
-			c[ll] = '@';
-			memcpy(c + ll + 1, r.domain, dl + 1);
-		}
-		r.checked = c;
+	if (own > 0) {
+		memcpy(c, local, ll);
+		c[ll] = '\0';
+		r.local = c;
+	} else {
+		r.local = postmaster;
 	}
-	if (r.checked == NULL)
-		return SPF_ENOMEM;
+	r.checked = c + own;
+	memcpy(c + own, local, ll);
+	c[own + ll] = '@';
+	memcpy(c + own + ll + 1, dom, dl);
+	c[own + ll + 1 + dl] = '\0';
+	r.domain = r.checked + ll + 1;
 	if (dom_why != NULL)
 		r.malformed = spf_arena_printf(arena,
 			"cannot convert it to an A-label (%s)", dom_why);
