@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include "check.h"
 
 #include "internal.h"
@@ -79,6 +80,70 @@ static void test_parse_and_print(void **state)
 		assert_string_equal(buf, parse_cases[i].want);
 	}
 	assert_false(spf_addr_parse(NULL, NULL));
+}
+
+static void same_as_inet_pton(const char *s)
+{
+	uint8_t want[4];
+	spf_addr_t a;
+	bool v4 = inet_pton(AF_INET, s, want) == 1;
+	bool ok = spf_addr_parse(s, &a);
+
+	if (strchr(s, ':') != NULL) {   /* IPv6 text (a mapped one is IPv4) */
+		assert_false(v4);
+		return;
+	}
+	if (v4 != ok)
+		print_error("'%s': inet_pton %d, spf_addr_parse %d\n", s, v4, ok);
+	assert_int_equal(ok, v4);
+	if (ok) {
+		assert_int_equal(a.family, 4);
+		assert_memory_equal(a.addr, want, 4);
+	}
+}
+
+/* The dotted quad read by hand (parse_v4()) is inet_pton(AF_INET): the
+ * same verdict and bytes on every string of up to 6 bytes of digits,
+ * dots, a colon, a letter and a space, on 200,000 strings of digits and
+ * dots of up to 16 bytes, and at the limits of a part. */
+static void test_v4_as_inet_pton(void **state)
+{
+	static const char alpha[] = "0125 9.:a";
+	static const char *edge[] = { "0.0.0.0", "255.255.255.255", "256.0.0.0",
+		"1.2.3.4", "01.2.3.4", "1.2.3.04", "1.2.3.0", "1.2.3", "1.2.3.4.",
+		".1.2.3.4", "1..2.3", "1.2.3.4.5", "1.2.3.2550", "1.2.3.1000",
+		"4294967296.1.1.1", "1.2.3.4 ", " 1.2.3.4", "", "1.2.3.-4",
+		"1.2.3.+4", "0x1.2.3.4", "1.2.3.4a", "99.99.99.99", "100.200.250.255" };
+	char s[32];
+	size_t n = sizeof(alpha) - 1, total = 1;
+	unsigned long x = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < LEN(edge); i++)
+		same_as_inet_pton(edge[i]);
+	for (int len = 0; len <= 6; len++) {
+		for (size_t k = 0; k < total; k++) {
+			size_t v = k;
+
+			for (int i = 0; i < len; i++, v /= n)
+				s[i] = alpha[v % n];
+			s[len] = '\0';
+			same_as_inet_pton(s);
+		}
+		total *= n;
+	}
+	for (int k = 0; k < 200000; k++) {   /* a fixed sequence (LCG) */
+		int len;
+
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+		len = (int)((x >> 33) % 17);
+		for (int i = 0; i < len; i++) {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			s[i] = "0123456789...."[(x >> 33) % 14];
+		}
+		s[len] = '\0';
+		same_as_inet_pton(s);
+	}
 }
 
 static void test_str_buffers(void **state)
@@ -266,6 +331,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_print),
+		cmocka_unit_test(test_v4_as_inet_pton),
 		cmocka_unit_test(test_str_buffers),
 		cmocka_unit_test(test_in_net),
 		cmocka_unit_test(test_mapped_network),
