@@ -188,6 +188,41 @@ static void test_domain_problem(void **state)
 	assert_non_null(spf_domain_problem("example.com."));
 }
 
+/* A non-ASCII byte anywhere in the HELO name or the sender's domain (the
+ * scan takes eight bytes at a time, then the rest one by one) sends it
+ * to the A-label conversion; an ASCII one is kept as given. */
+static void test_8bit_anywhere(void **state)
+{
+	(void)state;
+	for (size_t n = 1; n <= 26; n++) {
+		for (size_t k = 0; k <= n; k++) {
+			spf_arena_t *a = spf_arena_create();
+			spf_identity_parts_t r;
+			char name[64], sender[80];
+
+			assert_non_null(a);
+			memset(name, 'a', n);
+			if (k < n)
+				name[k] = (char)0xff;   /* k == n: none */
+			snprintf(name + n, sizeof(name) - n, ".ex");
+			snprintf(sender, sizeof(sender), "u@%s", name);
+			assert_int_equal(spf_identity_read(a, NULL, sender, name, &r, NULL),
+				SPF_OK);
+			if (k == n) {
+				assert_string_equal(r.helo, name);
+				assert_string_equal(r.sender, sender);
+				assert_null(r.helo_idn_why);
+				assert_null(r.sender_idn_why);
+			} else {   /* converted (xn--) or why it did not */
+				assert_true(strcmp(r.helo, name) != 0 || r.helo_idn_why != NULL);
+				assert_true(strcmp(r.sender, sender) != 0 ||
+					r.sender_idn_why != NULL);
+			}
+			spf_arena_destroy(a);
+		}
+	}
+}
+
 /* read once, then picked for each identity: the same as parsing for it
  * (spf_request_t.identities), whichever identity the first parse was for */
 static void test_read_then_pick(void **state)
@@ -354,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_read_then_pick),
 		cmocka_unit_test(test_domain_problem),
+		cmocka_unit_test(test_8bit_anywhere),
 		cmocka_unit_test(test_helo_and_sender_text),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_length_limit),

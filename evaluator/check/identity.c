@@ -35,6 +35,7 @@
  */
 #include "internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,6 +88,21 @@ static bool has_8bit(const char *s)
 	return false;
 }
 
+/* Has s (len bytes) a byte >= 0x80?  Eight bytes at a time. */
+static bool has_8bit_n(const char *s, size_t len)
+{
+	uint64_t acc = 0, w;
+	size_t i = 0;
+
+	for (; i + sizeof(w) <= len; i += sizeof(w)) {
+		memcpy(&w, s + i, sizeof(w));
+		acc |= w;
+	}
+	for (; i < len; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & 0x8080808080808080u) != 0;
+}
+
 /* s for a message: control bytes, non-ASCII and backslash as \xNN, at
  * most about 100 characters. */
 static const char *quoted(spf_arena_t *arena, const char *s)
@@ -101,10 +117,14 @@ static const char *quoted(spf_arena_t *arena, const char *s)
 	return q;
 }
 
-/* Why text (a sender or a HELO name) cannot be evaluated at all, or NULL. */
-static const char *refusal(spf_arena_t *arena, const char *what, const char *text)
+/* Why text (a sender or a HELO name) cannot be evaluated at all, or
+ * NULL; its length in *lenp. */
+static const char *refusal(spf_arena_t *arena, const char *what, const char *text,
+	size_t *lenp)
 {
 	size_t len = strlen(text);
+
+	*lenp = len;
 
 	if (strpbrk(text, "\r\n") != NULL)
 		return spf_arena_printf(arena, "%s '%s' contains CR or LF, which no SMTP "
@@ -169,7 +189,7 @@ spf_status_t spf_identity_read(spf_arena_t *arena, const char *ip,
 	const char **why)
 {
 	const char *s, *at, *dom, *p;
-	size_t len;
+	size_t len, hlen = 0;
 
 	if (why != NULL)
 		*why = NULL;
@@ -183,8 +203,8 @@ spf_status_t spf_identity_read(spf_arena_t *arena, const char *ip,
 		return SPF_EINVAL;
 	}
 	s = sender != NULL ? sender : "";
-	if ((p = refusal(arena, "sender", s)) != NULL ||
-	    (helo != NULL && (p = refusal(arena, "HELO name", helo)) != NULL)) {
+	if ((p = refusal(arena, "sender", s, &len)) != NULL ||
+	    (helo != NULL && (p = refusal(arena, "HELO name", helo, &hlen)) != NULL)) {
 		if (why != NULL)
 			*why = p;
 		return SPF_EINVAL;
@@ -192,23 +212,25 @@ spf_status_t spf_identity_read(spf_arena_t *arena, const char *ip,
 
 	/* the HELO name: %{h}, and the HELO identity's domain */
 	if (helo != NULL && *helo != '\0') {
-		out->helo = alabel(arena, helo, &out->helo_idn_why);
+		out->helo = has_8bit_n(helo, hlen) ?
+			alabel(arena, helo, &out->helo_idn_why) : helo;
 		if (out->helo == helo)
-			out->helo = spf_arena_strdup(arena, helo);
+			out->helo = spf_arena_strndup(arena, helo, hlen);
 		if (out->helo == NULL)
 			return SPF_ENOMEM;
 	}
 
 	/* the MAIL FROM as given, without "<...>" */
-	len = strlen(s);
-	if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
 		s = spf_arena_strndup(arena, s + 1, len - 2);
+		len -= 2;
+	}
 	if (s == NULL)
 		return SPF_ENOMEM;
 	out->null_sender = *s == '\0';
 	at = strrchr(s, '@');
 	dom = at != NULL ? at + 1 : s;
-	if (*s != '\0' && has_8bit(dom)) {
+	if (*s != '\0' && has_8bit_n(dom, len - (size_t)(dom - s))) {
 		const char *a = alabel(arena, dom, &out->sender_idn_why);
 
 		if (a == NULL)
