@@ -116,29 +116,49 @@ static size_t key_len(const char *name)
 	return (len > 0 && name[len - 1] == '.') ? len - 1 : len;
 }
 
-/* ASCII lower case of every byte value, for the hash's inner loop */
-static const uint8_t lower_tab[256] = {
-#define L4(b) L1(b), L1(b + 1), L1(b + 2), L1(b + 3)
-#define L1(b) ((uint8_t)((b) >= 'A' && (b) <= 'Z' ? (b) + 32 : (b)))
-#define L16(b) L4(b), L4(b + 4), L4(b + 8), L4(b + 12)
-#define L64(b) L16(b), L16(b + 16), L16(b + 32), L16(b + 48)
-	L64(0), L64(64), L64(128), L64(192)
-#undef L64
-#undef L16
-#undef L1
-#undef L4
-};
+static uint64_t load8(const uint8_t *p)
+{
+	uint64_t w;
 
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
+/*
+ * A hash of name[0..len) and type that ignores ASCII case: every byte is
+ * hashed with its 0x20 bit set, which makes 'A'..'Z' their lower case
+ * and leaves equal names equal (some names that differ collide, as
+ * "@" and "`"; key_eq() tells them apart).  8 bytes at a time: a name
+ * of 8 bytes or more ends with its last 8, overlapping the word before;
+ * a shorter one is read byte by byte.  Mixed by multiply and the 64-bit
+ * finalizer of MurmurHash3.
+ */
 static uint32_t key_hash(const char *name, size_t len, uint16_t type)
 {
-	uint32_t h = 2166136261u;
+	const uint64_t k = 0x9e3779b97f4a7c15u;
+	const uint64_t fold = 0x2020202020202020u;
 	const uint8_t *p = (const uint8_t *)name;
+	uint64_t h = ((uint64_t)len << 16 | type) * k;
+	uint64_t w;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ lower_tab[p[i]]) * 16777619u;
-	h = (h ^ (type & 0xff)) * 16777619u;
-	h = (h ^ (type >> 8)) * 16777619u;
-	return h;
+	if (len >= 8) {
+		for (size_t i = 0; i + 8 < len; i += 8) {
+			h = (h ^ (load8(p + i) | fold)) * k;
+			h ^= h >> 32;
+		}
+		w = load8(p + len - 8);
+	} else {
+		w = 0;
+		for (size_t i = 0; i < len; i++)
+			w = w << 8 | p[i];
+	}
+	h = (h ^ (w | fold)) * k;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdu;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53u;
+	h ^= h >> 33;
+	return (uint32_t)h;
 }
 
 /* Does the stored key (lower case) equal name[0..len) but for case?
@@ -382,8 +402,10 @@ spf_dns_answer_t *spf_cache_get(spf_cache_t *c, const char *name, uint16_t type)
 		entry_remove(c, e);
 		return NULL;
 	}
-	lru_unlink(c, e);
-	lru_push(c, e);
+	if (lru_of(c, e)->newest != e) {
+		lru_unlink(c, e);
+		lru_push(c, e);
+	}
 	return spf_dns_answer_ref(e->ans);
 }
 

@@ -1338,6 +1338,76 @@ static spf_dns_answer_t *a_answer(const char *name, size_t n)
 	return ans;
 }
 
+/* The hash reads a name 8 bytes at a time with every byte's 0x20 bit
+ * set: at every length around the word boundaries a name is found in
+ * any case and with a final dot, and names that differ in the 0x20 bit
+ * of a byte that is not a letter ("@" and "`", "-" and "\r", 0xC1 and
+ * 0xE1), in the last byte, or in length are misses. */
+static char upper_ascii(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+}
+
+static void test_cache_key_words(void **state)
+{
+	static const char alpha[] = "aB-c@d9E_f";
+	spf_cache_t *c = spf_cache_create(0, 0, NULL, NULL);
+
+	(void)state;
+	assert_non_null(c);
+	for (size_t len = 1; len <= 40; len++) {
+		char name[48], other[48];
+		spf_dns_answer_t *ans, *got;
+
+		for (size_t i = 0; i < len; i++)
+			name[i] = alpha[(i * 7 + len) % (sizeof alpha - 1)];
+		name[len] = '\0';
+		ans = a_answer(name, 1);
+		assert_true(spf_cache_put(c, ans));
+		spf_dns_answer_unref(ans);
+		/* upper, lower and mixed case, with and without a final dot */
+		for (int v = 0; v < 3; v++) {
+			for (size_t i = 0; i < len; i++)
+				other[i] = (char)(v == 0 ? upper_ascii(name[i]) :
+				    v == 1 ? spf_lower(name[i]) :
+				    (i % 2 ? upper_ascii(name[i]) : name[i]));
+			other[len] = '.';
+			other[len + 1] = '\0';
+			got = spf_cache_get(c, other, SPF_RR_A);
+			assert_non_null(got);
+			spf_dns_answer_unref(got);
+			other[len] = '\0';
+			got = spf_cache_get(c, other, SPF_RR_A);
+			assert_non_null(got);
+			spf_dns_answer_unref(got);
+		}
+		/* one byte changed, at each place: a miss */
+		for (size_t i = 0; i < len; i++) {
+			memcpy(other, name, len + 1);
+			other[i] = other[i] == '@' ? '`' : other[i] == '-' ? '\r' :
+			    other[i] == '_' ? '\x7f' : (char)0xc1;
+			assert_null(spf_cache_get(c, other, SPF_RR_A));
+		}
+		memcpy(other, name, len + 1);
+		other[len - 1] = '\0';
+		if (len > 1)
+			assert_null(spf_cache_get(c, other, SPF_RR_A));
+	}
+	assert_int_equal(spf_cache_entries(c), 40);
+	{
+		spf_dns_answer_t *ans = a_answer("x\xc1yz", 1);
+
+		assert_true(spf_cache_put(c, ans));
+		spf_dns_answer_unref(ans);
+		assert_null(spf_cache_get(c, "x\xe1yz", SPF_RR_A));
+		assert_null(spf_cache_get(c, "X\xe1YZ", SPF_RR_A));
+		ans = spf_cache_get(c, "X\xc1YZ", SPF_RR_A);
+		assert_non_null(ans);
+		spf_dns_answer_unref(ans);
+	}
+	spf_cache_destroy(c);
+}
+
 /* Issue 22: 500 huge answers (4,000 addresses each, what a 64 KB reply
  * holds; about 160 KB each in memory) leave 1,000 small cached answers
  * in place: huge answers live in a pool of their own, bounded apart.
@@ -1461,6 +1531,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolver_run_until_terminates,
 			setup_offline, resolver_teardown),
 		cmocka_unit_test(test_cache_key_case),
+		cmocka_unit_test(test_cache_key_words),
 		cmocka_unit_test(test_cache_huge_pool),
 		cmocka_unit_test_setup_teardown(test_resolver_alloc_failure,
 			setup_offline, resolver_teardown),
