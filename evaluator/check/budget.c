@@ -57,25 +57,18 @@ void spf_budget_destroy(spf_budget_t *b)
 	spf_free(b);
 }
 
-static size_t charge_of(size_t memory)
-{
-	return memory > SPF_BUDGET_JOB_RESERVE ? memory : SPF_BUDGET_JOB_RESERVE;
-}
-
 static void note_peak(spf_budget_t *b)
 {
 	if (b->used > b->st.peak)
 		b->st.peak = b->used;
 }
 
-/* A job in flight uses memory now (spf_job_memory()): count that. */
-void budget_charge(spf_job_t *job, size_t memory)
+/* A job in flight now counts c = budget_charge_of(its memory), which is not
+ * what it counted (budget_charge() in job.h tells). */
+void budget_recharge(spf_job_t *job, size_t c)
 {
 	spf_budget_t *b = job->pbudget;
-	size_t c = charge_of(memory);
 
-	if (b == NULL || !job->in_flight || c == job->charged)
-		return;
 	b->used = b->used - job->charged + c;
 	job->charged = c;
 	note_peak(b);
@@ -112,7 +105,7 @@ void flight_add(spf_job_t *job)
 	if (b->flight != NULL)
 		b->flight->fprev = job;
 	b->flight = job;
-	job->charged = charge_of(spf_job_memory(job));
+	job->charged = budget_charge_of(job_memory(job));
 	b->used += job->charged;
 	note_peak(b);
 	b->st.in_flight++;
@@ -227,7 +220,7 @@ void budget_leave(spf_job_t *job)
 		queue_remove(job);
 		b->st.dropped++;
 	} else if (job->in_flight) {
-		budget_charge(job, spf_job_memory(job));
+		budget_charge(job, job_memory(job));
 		b->used -= job->charged;
 		job->charged = 0;
 		if (job->fprev != NULL)

@@ -1016,7 +1016,7 @@ void job_run(spf_job_t *job)
 			finish_job(job);
 			break;
 		}
-		size_t memory = spf_job_memory(job);
+		size_t memory = job_memory(job);
 
 		budget_charge(job, memory);
 		if (memory > job->budget) {
@@ -1320,5 +1320,5 @@ size_t spf_job_arena_memory(const spf_job_t *job)
 
 size_t spf_job_memory(const spf_job_t *job)
 {
-	return spf_arena_used(job->arena) + job->held;
+	return job_memory(job);
 }

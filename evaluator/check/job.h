@@ -348,6 +348,14 @@ static inline void slot_recount(spf_job_t *job, struct slot *s)
 
 /* ---- eval.c ---- */
 void job_run(spf_job_t *job);
+
+/* What the job holds (spf_job_memory()): its arena and the answers and
+ * records it references (held).  Inline: job_run() asks at every step. */
+static inline size_t job_memory(const spf_job_t *job)
+{
+	return spf_arena_used(job->arena) + job->held;
+}
+
 bool job_go(spf_job_t *job);
 /* End a job that is not done as temperror with problem (static text):
  * its queries and timers cancelled, its callback dropped (sync.c calls
@@ -418,6 +426,23 @@ bool budget_fits(spf_budget_t *b);
 void flight_add(spf_job_t *job);
 bool queue_add(spf_job_t *job);
 void budget_leave(spf_job_t *job);
-void budget_charge(spf_job_t *job, size_t memory);
+void budget_recharge(spf_job_t *job, size_t charge);
+
+/* What a job in flight that uses memory counts for: at least
+ * SPF_BUDGET_JOB_RESERVE. */
+static inline size_t budget_charge_of(size_t memory)
+{
+	return memory > SPF_BUDGET_JOB_RESERVE ? memory : SPF_BUDGET_JOB_RESERVE;
+}
+
+/* A job in flight uses memory now (job_memory()): count that.  Inline:
+ * job_run() calls it at every step, and the charge seldom changes. */
+static inline void budget_charge(spf_job_t *job, size_t memory)
+{
+	size_t c = budget_charge_of(memory);
+
+	if (job->pbudget != NULL && job->in_flight && c != job->charged)
+		budget_recharge(job, c);
+}
 
 #endif
