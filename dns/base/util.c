@@ -234,7 +234,8 @@ void spf_arena_destroy(spf_arena_t *arena)
 	}
 }
 
-void *spf_arena_alloc(spf_arena_t *arena, size_t size)
+/* size bytes of the arena, not cleared; NULL when out of memory */
+static void *arena_take(spf_arena_t *arena, size_t size)
 {
 	struct chunk *c = arena->head;
 	size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
@@ -259,7 +260,15 @@ void *spf_arena_alloc(spf_arena_t *arena, size_t size)
 	p = c->data + c->used;
 	c->used += need;
 	arena->total += need;
-	memset(p, 0, size);
+	return p;
+}
+
+void *spf_arena_alloc(spf_arena_t *arena, size_t size)
+{
+	void *p = arena_take(arena, size);
+
+	if (p != NULL)
+		memset(p, 0, size);
 	return p;
 }
 
@@ -269,7 +278,7 @@ char *spf_arena_strndup(spf_arena_t *arena, const char *s, size_t len)
 
 	if (len == SIZE_MAX)
 		return NULL;
-	p = spf_arena_alloc(arena, len + 1);
+	p = arena_take(arena, len + 1);   /* every byte is written */
 	if (p == NULL)
 		return NULL;
 	memcpy(p, s, len);
