@@ -17,6 +17,7 @@
 #include "env.h"
 
 #include "spf.h"
+#include "check/job.h"   /* the parse memo, driven directly */
 
 static void txt(env_t *f, const char *name, const char *text)
 {
@@ -729,6 +730,60 @@ static void test_want_ptr_name(void **state)
 	spf_job_destroy(job);
 }
 
+/* A record's parse memo keeps what it costs as it grows (the record
+ * parsed, then its label for the trace): rec_memo_bytes() reads the
+ * kept figure, which must equal a recount after each step (fails when
+ * memo_count() is left out of one of them). */
+static void test_memo_bytes(void **state)
+{
+	static const char text[] = "v=spf1 a mx:mx.example.net ip4:192.0.2.0/24 include:a.example.net -all";
+	spf_dns_answer_t *ans = spf_dns_answer_create("m.example.net", SPF_RR_TXT, SPF_DNS_OK);
+	spf_dns_rr_t rr = { .type = SPF_RR_TXT, .ttl = 60 };
+	const spf_dns_rr_t *in;
+	spf_record_t *rec = NULL, *again = NULL;
+	spf_parse_error_t err = { 0 };
+	spf_job_t job;
+	size_t parsed;
+	const uint16_t len = (uint16_t)(sizeof(text) - 1);
+
+	(void)state;
+	memset(&job, 0, sizeof(job));
+	job.arena = spf_arena_create();
+	assert_non_null(job.arena);
+	assert_non_null(ans);
+	rr.u.txt.data = (const uint8_t *)text;
+	rr.u.txt.len = strlen(text);
+	rr.u.txt.nstrings = 1;
+	rr.u.txt.lens = &len;
+	assert_int_equal(spf_dns_answer_add(ans, &rr), SPF_OK);
+	in = spf_dns_answer_rr(ans, 0);
+	assert_int_equal(rec_memo_bytes(ans), 0);
+	assert_int_equal(rec_memo_recount(ans), 0);
+
+	assert_int_equal(parse_memo(&job, ans, in, &rec, &err), SPF_OK);
+	assert_non_null(rec);
+	parsed = rec_memo_bytes(ans);
+	assert_true(parsed > 0);
+	assert_int_equal(parsed, rec_memo_recount(ans));
+	assert_int_equal(spf_arena_used(job.arena), 0);   /* parsed in the memo */
+
+	assert_non_null(record_label(&job, ans, in));
+	assert_true(rec_memo_bytes(ans) > parsed);
+	assert_int_equal(rec_memo_bytes(ans), rec_memo_recount(ans));
+
+	/* the second evaluation reads both from the memo: nothing grows */
+	parsed = rec_memo_bytes(ans);
+	assert_int_equal(parse_memo(&job, ans, in, &again, &err), SPF_OK);
+	assert_ptr_equal(again, rec);
+	assert_non_null(record_label(&job, ans, in));
+	assert_int_equal(rec_memo_bytes(ans), parsed);
+	assert_int_equal(rec_memo_bytes(ans), rec_memo_recount(ans));
+	assert_int_equal(spf_arena_used(job.arena), 0);
+
+	spf_dns_answer_unref(ans);
+	spf_arena_destroy(job.arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +803,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trace_past_limits, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_past_limit_loop, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_trace_records, env_setup, env_teardown),
+		cmocka_unit_test(test_memo_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

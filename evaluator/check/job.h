@@ -315,8 +315,11 @@ static inline bool is_void(spf_dns_status_t st)
 	return st == SPF_DNS_NODATA || st == SPF_DNS_NXDOMAIN;
 }
 
-/* memo.c: what an answer's parse memo costs (0 without one) */
+/* memo.c: what an answer's parse memo costs (0 without one), kept up
+ * to date as the memo grows; rec_memo_recount() counts it again (the
+ * two are equal, test_eval test_memo_bytes) */
 size_t rec_memo_bytes(const spf_dns_answer_t *ans);
+size_t rec_memo_recount(const spf_dns_answer_t *ans);
 
 /* What holding ans costs the job: the answer and, for a record, the
  * parse memo it carries (rec_memo_bytes()). */

@@ -33,7 +33,21 @@ struct rec_memo {
 	spf_record_t *rec;
 	spf_status_t status;
 	spf_parse_error_t err;
+	size_t bytes;                /* rec_memo_recount(), kept by memo_count() */
 };
+
+/* What the memo costs, counted again: the struct and its arena. */
+static size_t memo_cost(const struct rec_memo *m)
+{
+	return spf_heap_bytes(sizeof(*m)) + spf_arena_used(m->arena);
+}
+
+/* The memo's arena grew (the record parsed, its label made): keep
+ * m->bytes, which rec_memo_bytes() reads for every answer a job holds. */
+static void memo_count(struct rec_memo *m)
+{
+	m->bytes = memo_cost(m);
+}
 
 static void rec_memo_free(void *p)
 {
@@ -48,7 +62,14 @@ size_t rec_memo_bytes(const spf_dns_answer_t *ans)
 	const struct rec_memo *m = ans != NULL ? spf_dns_answer_memo(ans) : NULL;
 
 	/* only this module sets memos on answers */
-	return m != NULL ? spf_heap_bytes(sizeof(*m)) + spf_arena_used(m->arena) : 0;
+	return m != NULL ? m->bytes : 0;
+}
+
+size_t rec_memo_recount(const spf_dns_answer_t *ans)
+{
+	const struct rec_memo *m = ans != NULL ? spf_dns_answer_memo(ans) : NULL;
+
+	return m != NULL ? memo_cost(m) : 0;
 }
 
 spf_status_t parse_memo(spf_job_t *job, const spf_dns_answer_t *ans,
@@ -64,6 +85,7 @@ spf_status_t parse_memo(spf_job_t *job, const spf_dns_answer_t *ans,
 			m->rr = rr;
 			m->status = spf_record_parse(m->arena, rr->u.txt.data,
 				rr->u.txt.len, &m->rec, &m->err);
+			memo_count(m);
 		}
 		if (m == NULL || m->arena == NULL || m->status == SPF_ENOMEM ||
 		    !spf_dns_answer_set_memo(ans, m, rec_memo_free)) {
@@ -88,8 +110,10 @@ const char *record_label(spf_job_t *job, const spf_dns_answer_t *ans,
 	struct rec_memo *m = ans != NULL ? spf_dns_answer_memo(ans) : NULL;
 
 	if (m != NULL && m->rr == rr) {
-		if (m->label == NULL)
+		if (m->label == NULL) {
 			m->label = rr_text_in(m->arena, rr);
+			memo_count(m);
+		}
 		if (m->label != NULL)
 			return m->label;
 	}
