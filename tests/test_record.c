@@ -56,6 +56,20 @@ static void test_is_spf1(void **state)
 		assert_int_equal(spf_record_is_spf1(
 		    (const uint8_t *)cases[i].s, cases[i].len), cases[i].want);
 	assert_false(spf_record_is_spf1(NULL, 6));
+	/* each byte of "v=spf1 " replaced by every value, against the
+	 * definition: "v=spf1" but for ASCII case, then SP or the end */
+	for (size_t at = 0; at < 7; at++) {
+		for (int c = 0; c < 256; c++) {
+			uint8_t t[8] = "v=spf1 ";
+			bool want = true;
+
+			t[at] = (uint8_t)c;
+			for (size_t i = 0; i < 6; i++)
+				want = want && spf_lower((char)t[i]) == "v=spf1"[i];
+			assert_int_equal(spf_record_is_spf1(t, 7), want && t[6] == ' ');
+			assert_int_equal(spf_record_is_spf1(t, 6), want);
+		}
+	}
 }
 
 /* ---- records that must parse ---- */

@@ -206,6 +206,15 @@ static void test_nocase(void **state)
 	assert_false(spf_streq_nocase("example.co", "example.com"));
 	assert_true(spf_strncaseeq("ABC", "abd", 2));
 	assert_false(spf_strncaseeq("ABC", "abd", 3));
+	/* every pair of bytes, against folding both (spf_lower()) */
+	for (int x = 0; x < 256; x++) {
+		for (int y = 0; y < 256; y++) {
+			char a[3] = { 'q', (char)x, 'Z' }, b[3] = { 'Q', (char)y, 'z' };
+
+			assert_int_equal(spf_strncaseeq(a, b, 3),
+				spf_lower((char)x) == spf_lower((char)y));
+		}
+	}
 	assert_string_equal(spf_strerror(SPF_ETOOBIG), "size limit exceeded");
 }
 

@@ -644,11 +644,20 @@ const char *spf_char_name(const void *s, size_t n, uint32_t *cp,
 	return NULL;
 }
 
+/* Bytes mostly match as they are: only two that differ are folded.
+ * Two different bytes are equal but for ASCII case exactly when they
+ * differ in the 0x20 bit alone and that bit set makes a letter. */
 bool spf_strncaseeq(const char *a, const char *b, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (spf_lower(a[i]) != spf_lower(b[i]))
+	for (size_t i = 0; i < len; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+		if (x == y)
+			continue;
+		x |= 0x20;
+		if (x != (y | 0x20) || x < 'a' || x > 'z')
 			return false;
+	}
 	return true;
 }
 
