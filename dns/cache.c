@@ -178,10 +178,14 @@ static char *key_dup(const char *name, size_t len)
 	return copy;
 }
 
+/* spf_monotonic_us() / 1000, read here: every hit reads the clock */
 static uint64_t monotonic_ms(void *arg)
 {
+	struct timespec ts;
+
 	(void)arg;
-	return spf_monotonic_us() / 1000u;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* ---- create / destroy ---- */

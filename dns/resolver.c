@@ -837,7 +837,8 @@ bool spf_resolver_answer_at_hand(spf_resolver_t *res, const char *name,
 	return ans != NULL;
 }
 
-spf_dns_answer_t *spf_resolver_cached(spf_resolver_t *res, const char *name,
+/* spf_resolver_cached(), which the evaluator asks for every lookup */
+static inline spf_dns_answer_t *cached(spf_resolver_t *res, const char *name,
 	uint16_t type)
 {
 	if (res == NULL || name == NULL || res->destroy_pending || res->opts.offline ||
@@ -846,10 +847,16 @@ spf_dns_answer_t *spf_resolver_cached(spf_resolver_t *res, const char *name,
 	return spf_cache_get(res->cache, name, type);
 }
 
+spf_dns_answer_t *spf_resolver_cached(spf_resolver_t *res, const char *name,
+	uint16_t type)
+{
+	return cached(res, name, type);
+}
+
 spf_dns_answer_t *spf_resolver_take_cached(spf_resolver_t *res, const char *name,
 	uint16_t type)
 {
-	spf_dns_answer_t *ans = spf_resolver_cached(res, name, type);
+	spf_dns_answer_t *ans = cached(res, name, type);
 
 	if (ans != NULL) {
 		res->cache_hits++;
