@@ -660,6 +660,66 @@ static void test_length_bounded(void **state)
 	assert_false(spf_macro_check("%{d2}", 4, 0, NULL, NULL));
 }
 
+/* spf_name_ok() against its definition byte by byte (RFC 1035 lengths:
+ * 1 to 253 bytes, labels of 1 to 63, so no empty label and no final
+ * dot), on names made of labels of lengths around the bounds */
+static bool name_ok_ref(const char *name)
+{
+	size_t len = strlen(name), label = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (++label > 63) {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
+static void test_name_ok(void **state)
+{
+	static const size_t lens[] = { 0, 1, 2, 61, 62, 63, 64 };
+	size_t nl = sizeof(lens) / sizeof(lens[0]), n = 0, ok = 0;
+
+	(void)state;
+	/* up to 5 labels, each of the lengths above: 7^5 names and fewer */
+	for (size_t labels = 1; labels <= 5; labels++) {
+		size_t combos = 1;
+
+		for (size_t k = 0; k < labels; k++)
+			combos *= nl;
+		for (size_t c = 0; c < combos; c++) {
+			char name[5 * 65 + 2] = { 0 };
+			size_t at = 0, x = c;
+
+			for (size_t k = 0; k < labels; k++, x /= nl) {
+				if (k > 0)
+					name[at++] = '.';
+				memset(name + at, (int)('a' + k), lens[x % nl]);
+				at += lens[x % nl];
+			}
+			for (int dot = 0; dot < 2; dot++) {
+				name[at] = '.';
+				name[at + (size_t)dot] = '\0';
+				assert_int_equal(spf_name_ok(name), name_ok_ref(name));
+				n++;
+				ok += name_ok_ref(name);
+			}
+		}
+	}
+	assert_true(n > 30000);
+	assert_true(ok > 1000);
+	assert_true(spf_name_ok("example.com"));
+	assert_false(spf_name_ok(""));
+	assert_false(spf_name_ok("."));
+	assert_false(spf_name_ok("example.com."));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_truncation_edges),
 		cmocka_unit_test(test_buffer_limits),
 		cmocka_unit_test(test_length_bounded),
+		cmocka_unit_test(test_name_ok),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

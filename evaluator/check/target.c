@@ -21,22 +21,25 @@
 
 #include <string.h>
 
+/* 1 to 253 bytes of labels of 1 to 63 bytes, no final dot; a label at
+ * a time (memchr() finds its end) */
 bool spf_name_ok(const char *name)
 {
-	size_t len = strlen(name), label = 0;
+	size_t len = strlen(name);
+	const char *p = name, *end = name + len;
 
 	if (len == 0 || len > 253)
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (name[i] == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if (++label > 63) {
+	for (;;) {
+		const char *dot = memchr(p, '.', (size_t)(end - p));
+		size_t label = (size_t)((dot != NULL ? dot : end) - p);
+
+		if (label == 0 || label > 63)
 			return false;
-		}
+		if (dot == NULL)
+			return true;
+		p = dot + 1;
 	}
-	return label > 0;
 }
 
 /* The message's macro values at domain, %{p} included once the PTR
