@@ -660,6 +660,23 @@ static void test_length_bounded(void **state)
 	assert_false(spf_macro_check("%{d2}", 4, 0, NULL, NULL));
 }
 
+/* every byte as literal text: %x21-7E (but '%') anywhere, SP only in
+ * explanation text, anything else refused (RFC 7208 §7.1) */
+static void test_literal_bytes(void **state)
+{
+	(void)state;
+	for (int b = 0; b < 256; b++) {
+		char s[4] = { 'a', (char)b, 'z', '\0' };
+		bool plain = b > ' ' && b < 0x7f;
+
+		if (b == '%')
+			continue;
+		assert_int_equal(spf_macro_check(s, 3, SPF_MACRO_DOMAIN, NULL, NULL), plain);
+		assert_int_equal(spf_macro_check(s, 3, SPF_MACRO_EXP, NULL, NULL),
+			plain || b == ' ');
+	}
+}
+
 /* spf_name_ok() against its definition byte by byte (RFC 1035 lengths:
  * 1 to 253 bytes, labels of 1 to 63, so no empty label and no final
  * dot), on names made of labels of lengths around the bounds */
@@ -737,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_buffer_limits),
 		cmocka_unit_test(test_length_bounded),
 		cmocka_unit_test(test_name_ok),
+		cmocka_unit_test(test_literal_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

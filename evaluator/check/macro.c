@@ -128,9 +128,12 @@ static bool next_token(const char *s, size_t len, size_t *pos, int flags,
 	t->start = start;
 	if (s[p] != '%') {
 		for (; p < len && s[p] != '%'; p++) {
-			const char *why = literal_problem((unsigned char)s[p],
-			    flags);
+			unsigned char b = (unsigned char)s[p];
+			const char *why;
 
+			if (b > ' ' && b < 0x7f)
+				continue;   /* %x21-7E: literal everywhere */
+			why = literal_problem(b, flags);
 			if (why != NULL)
 				return fail(erroff, errmsg, p, why);
 		}
@@ -262,8 +265,11 @@ static void put_text(spf_buf_t *out, const char *p, size_t n, bool escape)
 		spf_buf_append(out, p, n);
 }
 
+/* Is c one of the n delimiters in set?  Mostly the default ".". */
 static bool in_set(char c, const char *set, size_t n)
 {
+	if (n == 1)
+		return c == set[0];
 	return memchr(set, c, n) != NULL;
 }
 
