@@ -74,10 +74,13 @@ static void frame_finish(spf_job_t *job, struct frame *f, spf_result_t r,
 {
 	f->result = r;
 	/* a lazy full trace: the run walked last, then the terms not
-	 * reached, each as one node */
-	trace_run(job, f, f->ti, SPF_TERM_NO_MATCH);
-	if (f->rec != NULL)
-		trace_run(job, f, f->rec->nterms, SPF_TERM_NOT_REACHED);
+	 * reached, each as one node (trace_run() does nothing for any
+	 * other trace: not called) */
+	if (f->lazy && !job->lean) {
+		trace_run(job, f, f->ti, SPF_TERM_NO_MATCH);
+		if (f->rec != NULL)
+			trace_run(job, f, f->rec->nterms, SPF_TERM_NOT_REACHED);
+	}
 	if (problem != NULL) {
 		set_problem(job, problem);
 		trace_note(job, f->node, problem);
