@@ -214,8 +214,11 @@ static bool follow_target(spf_job_t *job, struct frame *f, const spf_term_t *t,
 {
 	const struct frame *p = f;
 	const char *loop;
+	size_t len = strlen(f->target);
 
-	while (p != NULL && !spf_streq_nocase(p->domain, f->target))
+	/* spf_streq_nocase() with the target's length counted once */
+	while (p != NULL && !(strlen(p->domain) == len &&
+	    spf_strncaseeq(p->domain, f->target, len)))
 		p = p->parent;
 	if (p == NULL || (!job->past_limit && job->loop_noted))
 		return true;
