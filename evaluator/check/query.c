@@ -46,8 +46,10 @@ static bool addr_in_answer(const spf_addr_t *ip, const spf_dns_answer_t *ans,
 	return false;
 }
 
-/* The slot's answer has come: keep what the slot is for of it. */
-static void take_answer(struct slot *s, const spf_dns_answer_t *ans)
+/* The slot's answer has come: keep what the slot is for of it.  ans is
+ * a reference the slot takes over: kept in s->ans, or let go of when
+ * only whether the client matches is kept. */
+static void take_answer(struct slot *s, spf_dns_answer_t *ans)
 {
 	spf_job_t *job = s->job;
 	const char *detail = spf_dns_answer_detail(ans);
@@ -64,8 +66,9 @@ static void take_answer(struct slot *s, const spf_dns_answer_t *ans)
 	if (s->match) {
 		s->matched = s->status == SPF_DNS_OK &&
 			addr_in_answer(&job->mctx.ip, ans, s->cidr4, s->cidr6);
+		spf_dns_answer_unref(ans);
 	} else {
-		s->ans = spf_dns_answer_ref((spf_dns_answer_t *)ans);
+		s->ans = ans;
 		s->bytes = hold_cost(ans);
 		job->held += s->bytes;
 	}
@@ -77,7 +80,7 @@ static void on_answer(const spf_dns_answer_t *ans, void *arg)
 	spf_job_t *job = s->job;
 
 	s->q = NULL;
-	take_answer(s, ans);
+	take_answer(s, spf_dns_answer_ref((spf_dns_answer_t *)ans));
 	if (--job->pending == 0)
 		job_run(job);
 }
@@ -120,8 +123,7 @@ static struct slot *ask_slot(spf_job_t *job, spf_trace_t *under,
 	job->slots = s;
 	ans = spf_resolver_take_cached(job->res, name, type);
 	if (ans != NULL) {
-		take_answer(s, ans);
-		spf_dns_answer_unref(ans);
+		take_answer(s, ans);   /* the reference is the slot's */
 		if (at_hand != NULL)
 			*at_hand = true;
 		return s;
