@@ -784,6 +784,68 @@ static void test_memo_bytes(void **state)
 	spf_arena_destroy(job.arena);
 }
 
+/* txt answer of the given TXT records (one string each) */
+static spf_dns_answer_t *txt_answer(const char *const *texts, size_t n)
+{
+	spf_dns_answer_t *ans = spf_dns_answer_create("s.example.net", SPF_RR_TXT, SPF_DNS_OK);
+
+	assert_non_null(ans);
+	for (size_t i = 0; i < n; i++) {
+		spf_dns_rr_t rr = { .type = SPF_RR_TXT, .ttl = 60 };
+		uint16_t len = (uint16_t)strlen(texts[i]);
+
+		rr.u.txt.data = (const uint8_t *)texts[i];
+		rr.u.txt.len = len;
+		rr.u.txt.nstrings = 1;
+		rr.u.txt.lens = &len;
+		assert_int_equal(spf_dns_answer_add(ans, &rr), SPF_OK);
+	}
+	return ans;
+}
+
+/* A TXT answer with a parse memo answers RFC 7208 §4.5's selection from
+ * the memo (memo_select_spf1()): it must be what spf_record_select()
+ * gives for the answer, field by field, whichever record the memo was
+ * made for; without a memo there is nothing to read. */
+static void test_memo_select(void **state)
+{
+	static const char *const one[] = { "foo=bar", "v=spf1 -all", "v=spf10 +all", "spf2.0/pra -all" };
+	static const char *const two[] = { "v=spf1 a -all", "V=SPF1 mx -all" };
+	static const char *const lone[] = { "v=spf1 ip4:192.0.2.1 -all" };
+	const struct {
+		const char *const *texts;
+		size_t n, parsed;
+	} cases[] = { { one, 4, 1 }, { two, 2, 0 }, { lone, 1, 0 } };
+	spf_job_t job;
+
+	(void)state;
+	memset(&job, 0, sizeof(job));
+	job.arena = spf_arena_create();
+	assert_non_null(job.arena);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		spf_dns_answer_t *ans = txt_answer(cases[i].texts, cases[i].n);
+		spf_selection_t want, got;
+		spf_record_t *rec = NULL;
+		spf_parse_error_t err = { 0 };
+
+		spf_record_select(ans, NULL, SPF_SCOPE_RFC7208, false, &want);
+		assert_false(memo_select_spf1(ans, &got));
+		(void)parse_memo(&job, ans, spf_dns_answer_rr(ans, cases[i].parsed), &rec, &err);
+		memset(&got, 0x5a, sizeof(got));
+		assert_true(memo_select_spf1(ans, &got));
+		assert_int_equal(got.status, want.status);
+		assert_int_equal(got.failed, want.failed);
+		assert_ptr_equal(got.rr, want.rr);
+		assert_ptr_equal(got.first, want.first);
+		assert_int_equal(got.ncand, want.ncand);
+		assert_int_equal(got.version, want.version);
+		assert_int_equal(got.used_spf99, want.used_spf99);
+		spf_dns_answer_unref(ans);
+	}
+	assert_false(memo_select_spf1(NULL, &(spf_selection_t){ 0 }));
+	spf_arena_destroy(job.arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -804,6 +866,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_past_limit_loop, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_trace_records, env_setup, env_teardown),
 		cmocka_unit_test(test_memo_bytes),
+		cmocka_unit_test(test_memo_select),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -466,8 +466,11 @@ static const spf_dns_rr_t *select_record(spf_job_t *job, struct frame *f)
 	spf_selection_t sel;
 	const char *scope;
 
-	spf_record_select(f->txt != NULL ? f->txt->ans : NULL,
-		f->spf99 != NULL ? f->spf99->ans : NULL, job->scope, job->v1_for_pra, &sel);
+	/* a record parsed before (a cached answer) kept its selection */
+	if (scoped || f->txt == NULL || !memo_select_spf1(f->txt->ans, &sel))
+		spf_record_select(f->txt != NULL ? f->txt->ans : NULL,
+			f->spf99 != NULL ? f->spf99->ans : NULL, job->scope,
+			job->v1_for_pra, &sel);
 	if (sel.status == SPF_SELECT_DNS_ERROR) {
 		frame_finish(job, f, SPF_RESULT_TEMPERROR, spf_arena_printf(job->arena,
 			"looking up the %s record of %s: %s", scoped ? "Sender ID" : "SPF",

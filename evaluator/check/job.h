@@ -419,6 +419,11 @@ spf_status_t parse_memo(spf_job_t *job, const spf_dns_answer_t *ans,
 	const spf_dns_rr_t *rr, spf_record_t **out, spf_parse_error_t *err);
 const char *record_label(spf_job_t *job, const spf_dns_answer_t *ans,
 	const spf_dns_rr_t *rr);
+/* The selection of RFC 7208 §4.5 in the TXT answer ans, as
+ * spf_record_select(ans, NULL, SPF_SCOPE_RFC7208, ...) makes it, kept
+ * in ans's memo when the memo was made: true and *out filled when ans
+ * has a memo, false otherwise (then select). */
+bool memo_select_spf1(const spf_dns_answer_t *ans, spf_selection_t *out);
 
 /* ---- prefetch.c ---- */
 void walk_sync(spf_job_t *job, struct frame *f);

@@ -34,6 +34,7 @@ struct rec_memo {
 	spf_status_t status;
 	spf_parse_error_t err;
 	size_t bytes;                /* rec_memo_recount(), kept by memo_count() */
+	spf_selection_t spf1;        /* RFC 7208 §4.5's choice in the answer */
 };
 
 /* What the memo costs, counted again: the struct and its arena. */
@@ -82,6 +83,9 @@ spf_status_t parse_memo(spf_job_t *job, const spf_dns_answer_t *ans,
 		if (m != NULL)
 			m->arena = spf_arena_create();
 		if (m != NULL && m->arena != NULL) {
+			/* the answer is immutable: its selection, made once,
+			 * is what spf_record_select() gives every time */
+			spf_record_select(ans, NULL, SPF_SCOPE_RFC7208, false, &m->spf1);
 			m->rr = rr;
 			m->status = spf_record_parse(m->arena, rr->u.txt.data,
 				rr->u.txt.len, &m->rec, &m->err);
@@ -100,6 +104,16 @@ spf_status_t parse_memo(spf_job_t *job, const spf_dns_answer_t *ans,
 		return m->status;
 	}
 	return spf_record_parse(job->arena, rr->u.txt.data, rr->u.txt.len, out, err);
+}
+
+bool memo_select_spf1(const spf_dns_answer_t *ans, spf_selection_t *out)
+{
+	const struct rec_memo *m = ans != NULL ? spf_dns_answer_memo(ans) : NULL;
+
+	if (m == NULL)
+		return false;
+	*out = m->spf1;
+	return true;
 }
 
 /* The record's text for its trace node: made once per cached answer
