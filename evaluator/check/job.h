@@ -376,7 +376,21 @@ const char *answer_text(spf_job_t *job, const spf_dns_answer_t *ans);
 void trace_run(spf_job_t *job, struct frame *f, size_t end,
 	spf_term_outcome_t outcome);
 spf_trace_t *term_node_add(spf_job_t *job, struct frame *f, size_t i);
-spf_trace_t *term_node(spf_job_t *job, struct frame *f, size_t i);
+spf_trace_t *term_node_lazy(spf_job_t *job, struct frame *f, size_t i);
+
+/* The trace node of term i of f's record, made now if the trace is
+ * lazy (term_node_lazy()); NULL without a trace or when out of memory.
+ * In a lazy trace terms are asked for in record order (the terms before
+ * i without a node are summarised).  Inline: asked at every term, and
+ * most evaluations have no trace. */
+static inline spf_trace_t *term_node(spf_job_t *job, struct frame *f, size_t i)
+{
+	if (job->notrace)
+		return NULL;
+	if (!f->lazy)
+		return f->term_nodes[i];
+	return term_node_lazy(job, f, i);
+}
 spf_trace_t *term_node_peek(const struct frame *f, size_t i);
 
 /* ---- query.c: slots live in job->arena; a kept answer is referenced

@@ -280,15 +280,9 @@ spf_trace_t *term_node_add(spf_job_t *job, struct frame *f, size_t i)
 	return t;
 }
 
-/* The trace node of term i of f's record, made now if the trace is
- * lazy; NULL when out of memory.  In a lazy trace terms are asked for in
- * record order (the terms before i without a node are summarised). */
-spf_trace_t *term_node(spf_job_t *job, struct frame *f, size_t i)
+/* term_node() (job.h) of a lazy trace: made now. */
+spf_trace_t *term_node_lazy(spf_job_t *job, struct frame *f, size_t i)
 {
-	if (job->notrace)
-		return NULL;
-	if (!f->lazy)
-		return f->term_nodes[i];
 	if (f->cur_node != NULL && f->cur_idx == i)
 		return f->cur_node;
 	if ((int)i == f->rec->redirect && f->redirect_node != NULL)
