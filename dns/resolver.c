@@ -135,6 +135,10 @@ struct spf_resolver {
 	struct qlist batch;         /* being delivered by the drain */
 	bool draining;
 	bool destroy_pending;       /* destroy called from a callback */
+	/* nameless queries kept for reuse (SPARE_QUERIES at most): every
+	 * evaluation asks for one (spf_resolver_call_later()) */
+	spf_dns_query_t *spare;
+	unsigned nspare;
 	unsigned long nqueries;
 	unsigned long zone_answers;
 	unsigned long cache_hits;
@@ -201,11 +205,24 @@ static void list_move(struct qlist *to, struct qlist *from)
 	}
 }
 
+#define SPARE_QUERIES 256
+
 static void query_free(spf_dns_query_t *q)
 {
+	spf_resolver_t *res = q->res;
+
 	if (q->timer != NULL)
 		event_free(q->timer);
 	spf_dns_answer_unref(q->ans);
+	/* a nameless one is all struct: kept for the next (nameless_query()) */
+	if (q->name == NULL && res->nspare < SPARE_QUERIES &&
+	    !res->stopping && !res->destroy_pending) {
+		q->next = res->spare;
+		res->spare = q;
+		res->nspare++;
+		spf_mem_keep(q, sizeof *q);
+		return;
+	}
 	spf_free(q);
 }
 
@@ -613,6 +630,13 @@ static void cancel_list(struct qlist *l)
 
 static void resolver_free(spf_resolver_t *res)
 {
+	while (res->spare != NULL) {
+		spf_dns_query_t *q = res->spare;
+
+		spf_mem_show(q, sizeof *q);
+		res->spare = q->next;
+		spf_free(q);
+	}
 	/* every flight is gone (its waiters were cancelled): c-ares calls
 	 * back nobody */
 	spf_wire_destroy(res->wire);
@@ -732,9 +756,20 @@ static spf_dns_query_t *nameless_query(spf_resolver_t *res, spf_dns_cb cb,
 
 	if (res == NULL || cb == NULL || res->destroy_pending)
 		return NULL;
-	q = spf_calloc(1, sizeof *q);
-	if (q == NULL)
-		return NULL;
+	if (res->spare != NULL) {
+		/* counted as an allocation: fails where spf_calloc() would */
+		if (!spf_alloc_reuse())
+			return NULL;
+		q = res->spare;
+		spf_mem_show(q, sizeof *q);
+		res->spare = q->next;
+		res->nspare--;
+		memset(q, 0, sizeof *q);
+	} else {
+		q = spf_calloc(1, sizeof *q);
+		if (q == NULL)
+			return NULL;
+	}
 	q->res = res;
 	q->cb = cb;
 	q->arg = arg;

@@ -1317,6 +1317,39 @@ static void test_resolver_alloc_failure(void **state)
 	assert_int_equal(spf_resolver_queries(f->res), started);
 }
 
+/* A nameless query (spf_resolver_call_later()) is kept for the next one
+ * once delivered or cancelled: taking the kept one counts as an
+ * allocation for spf_alloc_fail_at() (it fails where a new one would),
+ * and the query taken again starts clean (its callback, argument and
+ * answer its own). */
+static void test_resolver_spare_queries(void **state)
+{
+	struct rfix *f = *state;
+	struct seen a = { 0 }, b = { 0 }, c = { 0 };
+	spf_dns_query_t *q;
+
+	assert_non_null(spf_resolver_call_later(f->res, on_answer, &a));
+	turn(f);
+	assert_int_equal(a.calls, 1);
+	assert_true(a.null_answer);
+	/* kept: taking it is the one allocation made */
+	spf_alloc_fail_at(0);
+	q = spf_resolver_call_later(f->res, on_answer, &b);
+	assert_non_null(q);
+	assert_int_equal(spf_alloc_count(), 1);
+	spf_dns_query_cancel(q);
+	/* the first allocation to fail: so does taking the kept query */
+	spf_alloc_fail_at(1);
+	assert_null(spf_resolver_call_later(f->res, on_answer, &c));
+	spf_alloc_fail_at(0);
+	assert_non_null(spf_resolver_call_later(f->res, on_answer, &c));
+	turn(f);
+	assert_int_equal(b.calls, 0);   /* cancelled */
+	assert_int_equal(c.calls, 1);
+	assert_true(c.null_answer);
+	assert_int_equal(a.calls, 1);
+}
+
 /* An answer for name with n A records (10.x.y.z). */
 static spf_dns_answer_t *a_answer(const char *name, size_t n)
 {
@@ -1534,6 +1567,8 @@ int main(void)
 		cmocka_unit_test(test_cache_key_words),
 		cmocka_unit_test(test_cache_huge_pool),
 		cmocka_unit_test_setup_teardown(test_resolver_alloc_failure,
+			setup_offline, resolver_teardown),
+		cmocka_unit_test_setup_teardown(test_resolver_spare_queries,
 			setup_offline, resolver_teardown),
 	};
 

@@ -66,6 +66,36 @@ static bool alloc_should_fail(void)
 	return alloc_fail_at != 0 && alloc_count == alloc_fail_at;
 }
 
+bool spf_alloc_reuse(void)
+{
+	return !alloc_should_fail();
+}
+
+void spf_mem_keep(void *p, size_t n)
+{
+#ifdef SPF_ASAN
+	ASAN_POISON_MEMORY_REGION(p, n);
+#endif
+#ifdef SPF_MEMCHECK
+	VALGRIND_MAKE_MEM_NOACCESS(p, n);
+#endif
+	(void)p;
+	(void)n;
+}
+
+void spf_mem_show(void *p, size_t n)
+{
+#ifdef SPF_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(p, n);
+#endif
+#ifdef SPF_MEMCHECK
+	/* as it was kept: what was written then is defined */
+	VALGRIND_MAKE_MEM_DEFINED(p, n);
+#endif
+	(void)p;
+	(void)n;
+}
+
 void *spf_malloc(size_t size)
 {
 	if (alloc_should_fail())

@@ -64,6 +64,19 @@ void spf_alloc_fail_at(unsigned long n);
 unsigned long spf_alloc_count(void);
 
 /*
+ * Free lists: memory kept for reuse instead of freed.  spf_mem_keep()
+ * makes n bytes at p no-access for ASan and memcheck (a use after the
+ * release is still reported); spf_mem_show() makes them usable again,
+ * holding what they held when kept.
+ * spf_alloc_reuse() counts taking kept memory as an allocation for
+ * spf_alloc_fail_at(): false when this one is to fail (then leave it
+ * kept), so failure points are the same with or without the list.
+ */
+void spf_mem_keep(void *p, size_t n);
+void spf_mem_show(void *p, size_t n);
+bool spf_alloc_reuse(void);
+
+/*
  * Arena: bump allocation in chunks, freed all at once.
  * spf_arena_destroy(NULL) is a no-op.  Allocation functions return NULL
  * when the underlying allocation fails.
