@@ -26,14 +26,12 @@
  *	back to the best rank left.  A flight whose last waiter leaves while
  *	queued (a prefetch cancelled because its evaluation finished or hit a
  *	limit) is dropped and never sent.
- *	The slots that answers free are filled only after those answers are
- *	delivered (drain_cb()), and the queries made while delivering wait in
- *	the heap too: so the next lookup of an evaluation that started early
- *	(say the next include of a deep chain) goes out before the first
- *	lookups of evaluations that started later, instead of finding every
- *	slot taken by whatever was queued when its answer arrived.  With a
- *	thousand evaluations started at once that took a round trip or two
- *	more (issue 15).
+ *	A slot an answer frees is filled at once from the heap, before the
+ *	answer is delivered.  Filling it only after delivery (so that the
+ *	queries the answer unblocks compete for it) saved a round trip at
+ *	50 ms and under load, but cost 5 to 9 % at 5 ms on a quiet machine,
+ *	where the slots then idle while the answers are processed
+ *	(doc/benchmarks.md, issue 15).
  *	When a wire query ends, its answer is cached (cache.c decides if it
  *	may be) and every waiter gets a reference to it.  Cancelling a waiter
  *	only removes it; when the last waiter of a flight is cancelled the
@@ -254,8 +252,6 @@ static bool query_complete(spf_dns_query_t *q, spf_dns_answer_t *ans)
 	return arm_drain(q->res);
 }
 
-static void pump(spf_resolver_t *res);
-
 static void drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	spf_resolver_t *res = arg;
@@ -283,12 +279,8 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 		query_free(q);
 	}
 	res->draining = false;
-	if (res->destroy_pending) {
+	if (res->destroy_pending)
 		resolver_free(res);
-		return;
-	}
-	/* the slots freed by the answers just delivered (on_wire()) */
-	pump(res);
 }
 
 /* ---- flights: wire queries and their waiters ---- */
@@ -462,10 +454,7 @@ static void on_wire(spf_dns_answer_t *ans, void *arg)
 	}
 	spf_dns_answer_unref(ans);
 	flight_free(f);
-	/* the slot is filled after the answers are delivered (drain_cb()),
-	 * so that the queries they unblock compete for it by rank */
-	if (!arm_drain(res))
-		pump(res);
+	pump(res);
 }
 
 /* Remove a waiter from its flight; the last one abandons the flight. */
@@ -533,10 +522,10 @@ static bool backend_query(spf_dns_query_t *q)
 	spf_dns_answer_set_ttl(f->oom, 0);
 	f->rank = q->rank;
 	f->arrival = res->next_arrival++;
-	if (res->inflight < res->max_inflight && !res->draining) {
+	if (res->inflight < res->max_inflight) {
 		if (!flight_send(f))
 			goto fail;
-	} else if (!enqueue(f)) {   /* while draining: pump()ed after */
+	} else if (!enqueue(f)) {
 		goto fail;
 	}
 	/* without the table entry the flight still works, uncoalesced */

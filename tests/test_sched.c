@@ -169,51 +169,6 @@ static void test_order_by_need(void **state)
 	assert_int_equal(fixture_query_count(w->srv), 8);
 }
 
-/* A callback that, given its answer, asks for the next name: an
- * evaluation going on to its next include. */
-struct chain {
-	struct tag t;
-	struct world *w;
-	struct tag next;
-	const char *next_name;
-	uint64_t next_seq;
-};
-
-static void chain_answer(const spf_dns_answer_t *ans, void *arg)
-{
-	struct chain *c = arg;
-
-	record_answer(ans, &c->t);
-	assert_non_null(spf_resolver_query_sched(c->w->res, c->next_name,
-		SPF_RR_A, SPF_DNS_DEMAND, c->next_seq, record_answer, &c->next));
-}
-
-/*
- * With one slot, the slot an answer frees is filled after the answer is
- * delivered: the query its callback makes (evaluation 3 blocked on its
- * next lookup) goes out before the blocked lookup of an evaluation that
- * started later (9), which was already waiting, and the speculative one
- * (evaluation 1's) stays last.  Filling the slot when the answer arrived
- * would have sent d9 before d3.
- */
-static void test_slot_filled_after_delivery(void **state)
-{
-	struct world *w = *state;
-	struct order o = { .names = "" };
-	struct chain c = { .t = { &o, "first.example" }, .w = w,
-		.next = { &o, "d3.example" }, .next_name = "d3.example", .next_seq = 3 };
-	struct tag t[2] = { { &o, "s1.example" }, { &o, "d9.example" } };
-
-	assert_non_null(spf_resolver_query_sched(w->res, "first.example",
-		SPF_RR_A, SPF_DNS_DEMAND, 3, chain_answer, &c));
-	ask(w, &t[0], "s1.example", SPF_DNS_SPECULATIVE, 1);
-	ask(w, &t[1], "d9.example", SPF_DNS_DEMAND, 9);
-	while (o.n < 4)
-		assert_int_equal(event_base_loop(w->base, EVLOOP_ONCE), 0);
-	assert_string_equal(o.names,
-		"first.example,d3.example,d9.example,s1.example");
-}
-
 /* spf_resolver_query() (no class given): a blocked lookup of its own
  * number, after the evaluations numbered before it, ahead of every
  * speculative one. */
@@ -356,7 +311,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_order_by_need, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_slot_filled_after_delivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plain_query_rank, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finished_speculation_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_prefetch_sends_demand_only, setup, teardown),
