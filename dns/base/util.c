@@ -177,28 +177,6 @@ struct spf_arena {
 static struct chunk *spare;
 static unsigned nspare;
 
-static void chunk_hide(struct chunk *c)
-{
-#ifdef SPF_ASAN
-	ASAN_POISON_MEMORY_REGION(c->data, c->size);
-#endif
-#ifdef SPF_MEMCHECK
-	VALGRIND_MAKE_MEM_NOACCESS(c->data, c->size);
-#endif
-	(void)c;
-}
-
-static void chunk_show(struct chunk *c)
-{
-#ifdef SPF_ASAN
-	ASAN_UNPOISON_MEMORY_REGION(c->data, c->size);
-#endif
-#ifdef SPF_MEMCHECK
-	VALGRIND_MAKE_MEM_UNDEFINED(c->data, c->size);
-#endif
-	(void)c;
-}
-
 static struct chunk *chunk_new(size_t csize)
 {
 	struct chunk *c;
@@ -209,7 +187,7 @@ static struct chunk *chunk_new(size_t csize)
 		c = spare;
 		spare = c->next;
 		nspare--;
-		chunk_show(c);
+		spf_mem_show(c->data, c->size);
 	} else {
 		if (csize > SIZE_MAX - sizeof(struct chunk))
 			return NULL;
@@ -228,7 +206,7 @@ static void chunk_drop(struct chunk *c)
 		spf_free(c);
 		return;
 	}
-	chunk_hide(c);
+	spf_mem_keep(c->data, c->size);
 	c->next = spare;
 	spare = c;
 	nspare++;
